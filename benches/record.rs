@@ -1,0 +1,3 @@
+//! Native benchmarks of streaming record encryption (filled in with the record module).
+
+fn main() {}

@@ -1,0 +1,390 @@
+// SPDX-License-Identifier: MIT OR Apache-2.0
+pragma solidity ^0.8.24;
+
+/// @title EhrRegistry — the on-chain part of the ehrchain protocol
+/// @author ehrchain
+/// @notice One contract carries the three public facts of the protocol:
+///         (1) the health authority's doctor certificates and their revocations,
+///         (2) record anchors `R1 = {T1, Ty1, eh}` and their deletion tombstones,
+///         (3) authorisation transactions `Trans = (R, ST, C1)` (Alg 5).
+/// @dev Design rules:
+///      - every refusal is a custom error, every state change emits an event;
+///      - no function loops over caller-controlled or growing data;
+///      - an authorisation names nobody: it stores nothing but a counter, its
+///        payload lives only in the `Authorised` event, and no indexed topic
+///        other than the sequence number exists, so a doctor finds his
+///        authorisations by paging all `Authorised` logs by block range;
+///      - to keep authorisations of one patient unlinkable, they should be sent
+///        from a fresh one-time account or through a relayer (PROTOCOL.md flaw 6);
+///        the contract therefore accepts them from any sender;
+///      - a doctor's protocol key is not kept in storage: it is carried by the
+///        `DoctorRegistered` event (topic `serial`), storage keeps only what
+///        a certificate check needs.
+contract EhrRegistry {
+    // ------------------------------------------------------------------
+    // Constants
+    // ------------------------------------------------------------------
+
+    /// @notice Length in bytes of a compressed secp256k1 point (prefix 0x02/0x03 and x).
+    uint256 private constant COMPRESSED_POINT_LENGTH = 33;
+
+    /// @notice Smallest accepted `C1`: an eciesjs/eciespy ciphertext of an empty
+    ///         message (65-byte ephemeral key, 16-byte nonce, 16-byte tag).
+    uint256 private constant MIN_C1_LENGTH = 97;
+
+    /// @notice Largest accepted `C1` in bytes (bounds the event's size).
+    uint256 private constant MAX_C1_LENGTH = 4096;
+
+    // ------------------------------------------------------------------
+    // Types
+    // ------------------------------------------------------------------
+
+    /// @notice Stored state of one doctor certificate.
+    /// @dev Packed into two slots; a revocation writes only the second one.
+    /// @param doctor The certified doctor's Ethereum account.
+    /// @param validFrom Start of validity (Unix seconds, inclusive).
+    /// @param validUntil End of validity (Unix seconds).
+    /// @param revokedAt Block timestamp of the revocation, 0 if not revoked.
+    /// @param registered True once the serial is registered.
+    /// @param revoked True once the certificate is revoked.
+    struct Certificate {
+        address doctor;
+        uint64 validFrom;
+        uint64 validUntil;
+        uint64 revokedAt;
+        bool registered;
+        bool revoked;
+    }
+
+    /// @notice Stored state of one record anchor.
+    /// @dev Three slots; a deletion writes only the first one. `anchoredBy` is
+    ///      never the zero address for an anchored record, so it doubles as the
+    ///      "anchored" flag.
+    /// @param anchoredBy The account that anchored the record.
+    /// @param deletedAt Block timestamp of the deletion mark, 0 if not deleted.
+    /// @param deleted True once the record is marked deleted.
+    /// @param recordType The record's type `Ty1`.
+    /// @param recordTime The record's time `T1` (Unix seconds).
+    /// @param anchoredAt Block timestamp of the anchoring.
+    struct Anchor {
+        address anchoredBy;
+        uint64 deletedAt;
+        bool deleted;
+        bytes32 recordType;
+        uint64 recordTime;
+        uint64 anchoredAt;
+    }
+
+    // ------------------------------------------------------------------
+    // Storage
+    // ------------------------------------------------------------------
+
+    /// @notice The health authority's account: the only one that registers and
+    ///         revokes doctor certificates, and the trust anchor of the system.
+    address public immutable authority;
+
+    /// @notice Certificates by serial number.
+    mapping(uint64 serial => Certificate) private _certificates;
+
+    /// @notice Record anchors by ciphertext hash `eh`.
+    mapping(bytes32 eh => Anchor) private _anchors;
+
+    /// @notice Number of authorisations posted so far; the next one gets this
+    ///         value as its sequence number.
+    uint256 private _authorisationCount;
+
+    // ------------------------------------------------------------------
+    // Errors
+    // ------------------------------------------------------------------
+
+    /// @notice The caller is not the health authority.
+    error NotAuthority();
+
+    /// @notice An address that must be set is the zero address
+    ///         (constructor's authority, or a certificate's doctor).
+    error ZeroAddress();
+
+    /// @notice The protocol key is not a 33-byte compressed secp256k1 point
+    ///         starting with 0x02 or 0x03.
+    error InvalidProtocolKey();
+
+    /// @notice The validity period is empty: `validFrom` is not before `validUntil`.
+    error InvalidValidity();
+
+    /// @notice A certificate with this serial number is already registered.
+    /// @param serial The serial number.
+    error CertificateExists(uint64 serial);
+
+    /// @notice No certificate with this serial number is registered.
+    /// @param serial The serial number.
+    error UnknownCertificate(uint64 serial);
+
+    /// @notice The certificate is already revoked.
+    /// @param serial The serial number.
+    error AlreadyRevoked(uint64 serial);
+
+    /// @notice The record hash is zero.
+    error InvalidHash();
+
+    /// @notice A record with this hash is already anchored.
+    /// @param eh The record's ciphertext hash.
+    error AlreadyAnchored(bytes32 eh);
+
+    /// @notice No record with this hash is anchored.
+    /// @param eh The record's ciphertext hash.
+    error NotAnchored(bytes32 eh);
+
+    /// @notice The caller is neither the account that anchored the record nor the authority.
+    /// @param eh The record's ciphertext hash.
+    error NotAnchorOwner(bytes32 eh);
+
+    /// @notice The record is already marked deleted.
+    /// @param eh The record's ciphertext hash.
+    error AlreadyDeleted(bytes32 eh);
+
+    /// @notice `R` or `ST` is not a 33-byte compressed point starting with 0x02 or 0x03.
+    error InvalidPoint();
+
+    /// @notice `C1` is shorter than 97 or longer than 4096 bytes.
+    error InvalidCiphertext();
+
+    // ------------------------------------------------------------------
+    // Events
+    // ------------------------------------------------------------------
+
+    /// @notice A doctor certificate was registered by the authority.
+    /// @param serial The certificate's serial number.
+    /// @param doctor The doctor's Ethereum account.
+    /// @param protocolKey The doctor's protocol public key `A` (33-byte compressed point).
+    /// @param validFrom Start of validity (Unix seconds).
+    /// @param validUntil End of validity (Unix seconds).
+    event DoctorRegistered(
+        uint64 indexed serial, address indexed doctor, bytes protocolKey, uint64 validFrom, uint64 validUntil
+    );
+
+    /// @notice A doctor certificate was revoked by the authority.
+    /// @param serial The certificate's serial number.
+    /// @param revokedAt Block timestamp of the revocation.
+    event DoctorRevoked(uint64 indexed serial, uint64 revokedAt);
+
+    /// @notice A record `R1 = {T1, Ty1, eh}` was anchored.
+    /// @param eh SHA-256 of the record's ciphertext.
+    /// @param anchoredBy The account that sent the anchoring transaction.
+    /// @param recordType The record's type `Ty1`.
+    /// @param recordTime The record's time `T1` (Unix seconds).
+    /// @param anchoredAt Block timestamp of the anchoring.
+    event RecordAnchored(
+        bytes32 indexed eh, address indexed anchoredBy, bytes32 recordType, uint64 recordTime, uint64 anchoredAt
+    );
+
+    /// @notice A record was marked deleted (the on-chain tombstone).
+    /// @param eh SHA-256 of the record's ciphertext.
+    /// @param deletedBy The account that marked it (its anchorer or the authority).
+    /// @param deletedAt Block timestamp of the deletion mark.
+    event RecordDeleted(bytes32 indexed eh, address indexed deletedBy, uint64 deletedAt);
+
+    /// @notice An authorisation `Trans = (R, ST, C1)` was posted. Names nobody.
+    /// @param seq Sequence number of the authorisation (0, 1, 2, ...).
+    /// @param r The patient's one-time point `R = r·G` (33-byte compressed).
+    /// @param st The tag `ST = h1(r·A_j)·G` (33-byte compressed).
+    /// @param c1 The ECIES ciphertext of the pass `A_pass` for the target doctor.
+    event Authorised(uint256 indexed seq, bytes r, bytes st, bytes c1);
+
+    // ------------------------------------------------------------------
+    // Construction
+    // ------------------------------------------------------------------
+
+    /// @notice Deploys the registry for one health authority.
+    /// @param authority_ The health authority's account; fixed for the registry's life.
+    constructor(address authority_) {
+        if (authority_ == address(0)) revert ZeroAddress();
+        authority = authority_;
+    }
+
+    /// @notice Restricts a function to the health authority.
+    modifier onlyAuthority() {
+        if (msg.sender != authority) revert NotAuthority();
+        _;
+    }
+
+    // ------------------------------------------------------------------
+    // Doctor certificates
+    // ------------------------------------------------------------------
+
+    /// @notice Registers a doctor certificate (authority only).
+    /// @dev The protocol key is emitted, not stored.
+    /// @param serial The certificate's serial number, unique for the registry's life.
+    /// @param doctor The doctor's Ethereum account.
+    /// @param protocolKey The doctor's protocol public key `A`, 33-byte compressed point.
+    /// @param validFrom Start of validity (Unix seconds).
+    /// @param validUntil End of validity (Unix seconds), after `validFrom`.
+    function registerDoctor(
+        uint64 serial,
+        address doctor,
+        bytes calldata protocolKey,
+        uint64 validFrom,
+        uint64 validUntil
+    ) external onlyAuthority {
+        if (doctor == address(0)) revert ZeroAddress();
+        if (!_isCompressedPoint(protocolKey)) revert InvalidProtocolKey();
+        if (validFrom >= validUntil) revert InvalidValidity();
+        Certificate storage cert = _certificates[serial];
+        if (cert.registered) revert CertificateExists(serial);
+        cert.doctor = doctor;
+        cert.validFrom = validFrom;
+        cert.validUntil = validUntil;
+        cert.registered = true;
+        emit DoctorRegistered(serial, doctor, protocolKey, validFrom, validUntil);
+    }
+
+    /// @notice Revokes a doctor certificate (authority only). Irreversible.
+    /// @param serial The certificate's serial number.
+    function revokeDoctor(uint64 serial) external onlyAuthority {
+        Certificate storage cert = _certificates[serial];
+        if (!cert.registered) revert UnknownCertificate(serial);
+        if (cert.revoked) revert AlreadyRevoked(serial);
+        uint64 nowTs = uint64(block.timestamp);
+        cert.revoked = true;
+        cert.revokedAt = nowTs;
+        emit DoctorRevoked(serial, nowTs);
+    }
+
+    /// @notice State of a doctor certificate; all zero for an unknown serial.
+    /// @dev Validity at a given time `t` is `registered && !revoked && validFrom <= t && t < validUntil`
+    ///      (the exact comparison is the off-chain verifier's, see docs/PROTOCOL.md).
+    /// @param serial The certificate's serial number.
+    /// @return registered True if the serial is registered.
+    /// @return revoked True if the certificate is revoked.
+    /// @return doctor The doctor's account.
+    /// @return validFrom Start of validity (Unix seconds).
+    /// @return validUntil End of validity (Unix seconds).
+    /// @return revokedAt Block timestamp of the revocation, 0 if not revoked.
+    function certificateStatus(uint64 serial)
+        external
+        view
+        returns (
+            bool registered,
+            bool revoked,
+            address doctor,
+            uint64 validFrom,
+            uint64 validUntil,
+            uint64 revokedAt
+        )
+    {
+        Certificate storage cert = _certificates[serial];
+        return (cert.registered, cert.revoked, cert.doctor, cert.validFrom, cert.validUntil, cert.revokedAt);
+    }
+
+    // ------------------------------------------------------------------
+    // Record anchors
+    // ------------------------------------------------------------------
+
+    /// @notice Anchors a record `R1 = {T1, Ty1, eh}`. Anyone may anchor (typically the doctor).
+    /// @dev The transaction's hash is the protocol's `tx_id`; a reader recovers `eh`
+    ///      from the `RecordAnchored` event in its receipt.
+    /// @param eh SHA-256 of the record's ciphertext; not zero, anchored at most once.
+    /// @param recordType The record's type `Ty1`.
+    /// @param recordTime The record's time `T1` (Unix seconds).
+    function anchorRecord(bytes32 eh, bytes32 recordType, uint64 recordTime) external {
+        if (eh == bytes32(0)) revert InvalidHash();
+        Anchor storage anchor = _anchors[eh];
+        if (anchor.anchoredBy != address(0)) revert AlreadyAnchored(eh);
+        uint64 nowTs = uint64(block.timestamp);
+        anchor.anchoredBy = msg.sender;
+        anchor.recordType = recordType;
+        anchor.recordTime = recordTime;
+        anchor.anchoredAt = nowTs;
+        emit RecordAnchored(eh, msg.sender, recordType, recordTime, nowTs);
+    }
+
+    /// @notice Marks an anchored record deleted: the on-chain tombstone that replaces
+    ///         the paper's impossible "delete the hash from the blockchain".
+    /// @dev Only the anchoring account or the authority. The anchor itself stays readable.
+    /// @param eh SHA-256 of the record's ciphertext.
+    function markDeleted(bytes32 eh) external {
+        Anchor storage anchor = _anchors[eh];
+        address anchoredBy = anchor.anchoredBy;
+        if (anchoredBy == address(0)) revert NotAnchored(eh);
+        if (msg.sender != anchoredBy && msg.sender != authority) revert NotAnchorOwner(eh);
+        if (anchor.deleted) revert AlreadyDeleted(eh);
+        uint64 nowTs = uint64(block.timestamp);
+        anchor.deleted = true;
+        anchor.deletedAt = nowTs;
+        emit RecordDeleted(eh, msg.sender, nowTs);
+    }
+
+    /// @notice State of a record anchor; all zero for an unknown hash.
+    /// @param eh SHA-256 of the record's ciphertext.
+    /// @return anchored True if the record is anchored.
+    /// @return anchoredBy The account that anchored it.
+    /// @return recordType The record's type `Ty1`.
+    /// @return recordTime The record's time `T1` (Unix seconds).
+    /// @return anchoredAt Block timestamp of the anchoring.
+    /// @return deleted True if the record is marked deleted.
+    /// @return deletedAt Block timestamp of the deletion mark, 0 if not deleted.
+    function recordStatus(bytes32 eh)
+        external
+        view
+        returns (
+            bool anchored,
+            address anchoredBy,
+            bytes32 recordType,
+            uint64 recordTime,
+            uint64 anchoredAt,
+            bool deleted,
+            uint64 deletedAt
+        )
+    {
+        Anchor storage anchor = _anchors[eh];
+        return (
+            anchor.anchoredBy != address(0),
+            anchor.anchoredBy,
+            anchor.recordType,
+            anchor.recordTime,
+            anchor.anchoredAt,
+            anchor.deleted,
+            anchor.deletedAt
+        );
+    }
+
+    // ------------------------------------------------------------------
+    // Authorisations
+    // ------------------------------------------------------------------
+
+    /// @notice Posts an authorisation `Trans = (R, ST, C1)` (Alg 5, step 1). Anyone may post;
+    ///         send it from a fresh one-time account or a relayer to stay unlinkable.
+    /// @dev Only a counter is stored; the payload is in the `Authorised` event.
+    /// @param r The one-time point `R = r·G`, 33-byte compressed.
+    /// @param st The tag `ST = h1(r·A_j)·G`, 33-byte compressed.
+    /// @param c1 ECIES ciphertext of the pass, 97 to 4096 bytes.
+    function authorise(bytes calldata r, bytes calldata st, bytes calldata c1) external {
+        if (!_isCompressedPoint(r) || !_isCompressedPoint(st)) revert InvalidPoint();
+        if (c1.length < MIN_C1_LENGTH || c1.length > MAX_C1_LENGTH) revert InvalidCiphertext();
+        uint256 seq = _authorisationCount;
+        unchecked {
+            _authorisationCount = seq + 1;
+        }
+        emit Authorised(seq, r, st, c1);
+    }
+
+    /// @notice Number of authorisations posted so far (the next sequence number).
+    /// @return The count.
+    function authorisationCount() external view returns (uint256) {
+        return _authorisationCount;
+    }
+
+    // ------------------------------------------------------------------
+    // Internals
+    // ------------------------------------------------------------------
+
+    /// @notice Whether `p` has the shape of a compressed secp256k1 point.
+    /// @dev Checks length 33 and prefix 0x02/0x03; whether x is on the curve is
+    ///      checked off chain by whoever uses the point.
+    /// @param p The candidate encoding.
+    /// @return True if `p` is 33 bytes starting with 0x02 or 0x03.
+    function _isCompressedPoint(bytes calldata p) private pure returns (bool) {
+        if (p.length != COMPRESSED_POINT_LENGTH) return false;
+        bytes1 prefix = p[0];
+        return prefix == 0x02 || prefix == 0x03;
+    }
+}

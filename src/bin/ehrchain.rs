@@ -1,0 +1,3 @@
+//! The `ehrchain` command-line tool (subcommands land with the protocol core).
+
+fn main() {}

@@ -1,0 +1,234 @@
+//! The crate's typed errors.
+//!
+//! Every failure of every operation is one variant of [`Error`], with a stable
+//! machine-readable [`Error::code`] that the wasm layer puts on the JS `Error`
+//! object (`err.code`) and the CLI prints. Codes are part of the public API and
+//! are listed in `docs/PROTOCOL.md §Errors`; they never change meaning.
+//!
+//! Authentication failures are deliberately coarse: a segment that does not
+//! authenticate says *which segment* and *what most likely happened* (wrong key
+//! or context, tampering, reordering, truncation), never why the tag check
+//! failed internally. Messages never contain secrets or record contents.
+
+/// `Result` with this crate's [`Error`] as the default error type.
+pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+/// Everything that can go wrong in ehrchain.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A text argument was not valid hexadecimal (an optional `0x` prefix is allowed).
+    #[error("invalid hex in {what}")]
+    InvalidHex {
+        /// Which argument was malformed.
+        what: &'static str,
+    },
+    /// An argument had the wrong length.
+    #[error("{what} must be {expected} bytes, got {actual}")]
+    InvalidLength {
+        /// Which argument.
+        what: &'static str,
+        /// The accepted length(s), as text (e.g. `"16 or 32"`).
+        expected: &'static str,
+        /// The length given.
+        actual: usize,
+    },
+    /// A secret key was zero or not below the secp256k1 group order.
+    #[error("secret key is not a valid secp256k1 scalar")]
+    InvalidSecretKey,
+    /// Bytes that should encode a secp256k1 point do not (wrong prefix, not on the curve, identity).
+    #[error("{what} is not a valid secp256k1 public key")]
+    InvalidPublicKey {
+        /// Which argument.
+        what: &'static str,
+    },
+    /// A text address was malformed, or its mixed-case EIP-55 checksum was wrong.
+    #[error("invalid Ethereum address: {reason}")]
+    InvalidAddress {
+        /// What was wrong.
+        reason: &'static str,
+    },
+    /// A signature was malformed: wrong length, `r`/`s` out of range, high `s`, bad `v`.
+    #[error("invalid signature: {reason}")]
+    InvalidSignature {
+        /// What was wrong.
+        reason: &'static str,
+    },
+    /// A well-formed signature was made by someone other than the expected signer.
+    #[error("signature was not made by the expected account")]
+    WrongSigner,
+    /// EIP-712 typed data was malformed or does not match its declared types.
+    #[error("invalid EIP-712 typed data: {reason}")]
+    InvalidTypedData {
+        /// What was wrong (a field or type name, never a value).
+        reason: String,
+    },
+    /// A JSON document (certificate, request, typed data) could not be parsed.
+    #[error("malformed JSON: {reason}")]
+    MalformedJson {
+        /// The parser's description (position and kind only).
+        reason: String,
+    },
+    /// The certificate does not follow the ehrchain certificate schema.
+    #[error("certificate is malformed: {reason}")]
+    CertificateMalformed {
+        /// What was wrong.
+        reason: String,
+    },
+    /// The certificate's signature does not recover to the health authority.
+    #[error("certificate was not issued by this health authority")]
+    CertificateWrongAuthority,
+    /// The certificate's validity period has not started yet.
+    #[error("certificate is not valid yet")]
+    CertificateNotYetValid,
+    /// The certificate's validity period is over.
+    #[error("certificate has expired")]
+    CertificateExpired,
+    /// The authority has revoked the certificate.
+    #[error("certificate has been revoked")]
+    CertificateRevoked,
+    /// A validity period whose start is not before its end.
+    #[error("validity period is empty (valid-from must be before valid-until)")]
+    InvalidValidity,
+    /// An access request is addressed to another hospital.
+    #[error("access request is for another hospital")]
+    RequestWrongHospital,
+    /// An access request's expiry is in the past.
+    #[error("access request has expired")]
+    RequestExpired,
+    /// An access request's expiry is further in the future than the verifier allows.
+    #[error("access request expiry is too far in the future")]
+    RequestExpiryTooFar,
+    /// The access request was signed by an account other than the certified doctor.
+    #[error("access request was not signed by the certified doctor")]
+    RequestWrongSigner,
+    /// An ECIES ciphertext is too short to hold its header.
+    #[error("ECIES ciphertext too short")]
+    EciesTooShort,
+    /// An ECIES ciphertext did not authenticate (wrong key or tampered).
+    #[error("ECIES decryption failed (wrong key or tampered ciphertext)")]
+    EciesDecryptFailed,
+    /// An encoded authorisation pass or handoff was malformed.
+    #[error("malformed {what}: {reason}")]
+    MalformedEncoding {
+        /// Which structure.
+        what: &'static str,
+        /// What was wrong.
+        reason: &'static str,
+    },
+    /// A stealth tag did not match this doctor's key: the authorisation is for someone else.
+    #[error("authorisation is not addressed to this key")]
+    NotForThisKey,
+    /// Stream parameters out of range (segment size, key size, offsets).
+    #[error("invalid stream parameters: {reason}")]
+    InvalidStreamParams {
+        /// What was wrong.
+        reason: &'static str,
+    },
+    /// The record ciphertext header is malformed (wrong length byte).
+    #[error("record header is malformed")]
+    InvalidHeader,
+    /// The first segment did not authenticate: the key or the associated data is wrong
+    /// (or the header or first segment was altered; AEAD cannot tell these apart).
+    #[error("record did not decrypt: wrong key or associated data, or the start of the record was altered")]
+    WrongKeyOrAssociatedData,
+    /// A segment after the first did not authenticate: the ciphertext was altered.
+    #[error("record segment {segment} was altered")]
+    SegmentTampered {
+        /// Zero-based index of the segment.
+        segment: u64,
+    },
+    /// A segment authenticated at another position: segments were reordered,
+    /// duplicated or spliced.
+    #[error("record segment at position {segment} belongs at position {belongs_at}")]
+    SegmentOutOfOrder {
+        /// Position where it was found.
+        segment: u64,
+        /// Position it was encrypted for.
+        belongs_at: u64,
+    },
+    /// The ciphertext ended before its final segment: it was truncated.
+    #[error("record is truncated after {segments} segments")]
+    Truncated {
+        /// Number of complete segments received.
+        segments: u64,
+    },
+    /// Data was pushed after the final segment, or a finished stream was used again.
+    #[error("stream already finished")]
+    StreamFinished,
+    /// The record is larger than the format allows (2^32 segments).
+    #[error("record too large for the stream format")]
+    StreamTooLong,
+    /// The ciphertext's SHA-256 differs from the anchored hash `eh`.
+    #[error("ciphertext hash does not match its anchor")]
+    HashMismatch,
+    /// A number was out of range.
+    #[error("{what} is out of range")]
+    OutOfRange {
+        /// Which value.
+        what: &'static str,
+    },
+    /// The platform's random number generator failed.
+    #[error("random number generator unavailable")]
+    Rng,
+}
+
+impl Error {
+    /// The stable, machine-readable code of this error (e.g. `"SegmentTampered"`),
+    /// identical to the variant name. JS callers branch on `err.code`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::InvalidHex { .. } => "InvalidHex",
+            Error::InvalidLength { .. } => "InvalidLength",
+            Error::InvalidSecretKey => "InvalidSecretKey",
+            Error::InvalidPublicKey { .. } => "InvalidPublicKey",
+            Error::InvalidAddress { .. } => "InvalidAddress",
+            Error::InvalidSignature { .. } => "InvalidSignature",
+            Error::WrongSigner => "WrongSigner",
+            Error::InvalidTypedData { .. } => "InvalidTypedData",
+            Error::MalformedJson { .. } => "MalformedJson",
+            Error::CertificateMalformed { .. } => "CertificateMalformed",
+            Error::CertificateWrongAuthority => "CertificateWrongAuthority",
+            Error::CertificateNotYetValid => "CertificateNotYetValid",
+            Error::CertificateExpired => "CertificateExpired",
+            Error::CertificateRevoked => "CertificateRevoked",
+            Error::InvalidValidity => "InvalidValidity",
+            Error::RequestWrongHospital => "RequestWrongHospital",
+            Error::RequestExpired => "RequestExpired",
+            Error::RequestExpiryTooFar => "RequestExpiryTooFar",
+            Error::RequestWrongSigner => "RequestWrongSigner",
+            Error::EciesTooShort => "EciesTooShort",
+            Error::EciesDecryptFailed => "EciesDecryptFailed",
+            Error::MalformedEncoding { .. } => "MalformedEncoding",
+            Error::NotForThisKey => "NotForThisKey",
+            Error::InvalidStreamParams { .. } => "InvalidStreamParams",
+            Error::InvalidHeader => "InvalidHeader",
+            Error::WrongKeyOrAssociatedData => "WrongKeyOrAssociatedData",
+            Error::SegmentTampered { .. } => "SegmentTampered",
+            Error::SegmentOutOfOrder { .. } => "SegmentOutOfOrder",
+            Error::Truncated { .. } => "Truncated",
+            Error::StreamFinished => "StreamFinished",
+            Error::StreamTooLong => "StreamTooLong",
+            Error::HashMismatch => "HashMismatch",
+            Error::OutOfRange { .. } => "OutOfRange",
+            Error::Rng => "Rng",
+        }
+    }
+}
+
+impl From<serde_json::Error> for Error {
+    fn from(e: serde_json::Error) -> Self {
+        // serde_json's messages name the position and the kind of problem; for
+        // type errors they can quote a short scalar, so keep only the category
+        // and position to avoid echoing input values.
+        let kind = match e.classify() {
+            serde_json::error::Category::Io => "I/O error",
+            serde_json::error::Category::Syntax => "syntax error",
+            serde_json::error::Category::Data => "unexpected structure",
+            serde_json::error::Category::Eof => "unexpected end of input",
+        };
+        Error::MalformedJson {
+            reason: format!("{kind} at line {} column {}", e.line(), e.column()),
+        }
+    }
+}

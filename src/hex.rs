@@ -1,0 +1,89 @@
+//! Hex text as used at every boundary (CLI, JSON, JS): lowercase, `0x`-prefixed
+//! on output; on input an optional `0x`/`0X` prefix and either case.
+
+use crate::error::{Error, Result};
+
+/// Decodes hex text with an optional `0x` prefix.
+///
+/// # Errors
+/// [`Error::InvalidHex`] naming `what` if the text is not valid hex.
+pub fn decode(what: &'static str, text: &str) -> Result<Vec<u8>> {
+    let digits = text
+        .strip_prefix("0x")
+        .or_else(|| text.strip_prefix("0X"))
+        .unwrap_or(text);
+    ::hex::decode(digits).map_err(|_| Error::InvalidHex { what })
+}
+
+/// Decodes hex text of exactly `N` bytes.
+///
+/// # Errors
+/// [`Error::InvalidHex`] or [`Error::InvalidLength`].
+pub fn decode_array<const N: usize>(
+    what: &'static str,
+    expected: &'static str,
+    text: &str,
+) -> Result<[u8; N]> {
+    let bytes = decode(what, text)?;
+    fixed(what, expected, &bytes)
+}
+
+/// Copies a slice into an array of exactly `N` bytes.
+///
+/// # Errors
+/// [`Error::InvalidLength`] naming `what` if `bytes.len() != N`.
+pub fn fixed<const N: usize>(
+    what: &'static str,
+    expected: &'static str,
+    bytes: &[u8],
+) -> Result<[u8; N]> {
+    bytes.try_into().map_err(|_| Error::InvalidLength {
+        what,
+        expected,
+        actual: bytes.len(),
+    })
+}
+
+/// Encodes bytes as `0x`-prefixed lowercase hex.
+pub fn encode_prefixed(bytes: &[u8]) -> String {
+    format!("0x{}", ::hex::encode(bytes))
+}
+
+/// Encodes bytes as lowercase hex without a prefix.
+pub fn encode(bytes: &[u8]) -> String {
+    ::hex::encode(bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_and_case_are_accepted() {
+        assert_eq!(decode("x", "0xABcd").ok(), Some(vec![0xab, 0xcd]));
+        assert_eq!(decode("x", "abcd").ok(), Some(vec![0xab, 0xcd]));
+        assert_eq!(decode("x", "").ok(), Some(vec![]));
+    }
+
+    #[test]
+    fn malformed_hex_is_refused() {
+        assert_eq!(
+            decode("key", "0xabc"),
+            Err(Error::InvalidHex { what: "key" })
+        );
+        assert_eq!(decode("key", "zz"), Err(Error::InvalidHex { what: "key" }));
+    }
+
+    #[test]
+    fn wrong_length_is_refused() {
+        let r: Result<[u8; 2]> = decode_array("k", "2", "0x010203");
+        assert_eq!(
+            r,
+            Err(Error::InvalidLength {
+                what: "k",
+                expected: "2",
+                actual: 3
+            })
+        );
+    }
+}

@@ -1,0 +1,26 @@
+#![doc = include_str!("../docs/CRATE.md")]
+#![forbid(unsafe_code)]
+#![deny(missing_docs, rustdoc::broken_intra_doc_links)]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+pub mod account;
+pub mod aead;
+pub mod eip712;
+pub mod error;
+pub mod hash;
+pub mod hex;
+mod random;
+pub mod signature;
+
+pub use account::{Address, PublicKey, SecretKey};
+pub use eip712::TypedData;
+pub use error::{Error, Result};
+pub use signature::Signature;
