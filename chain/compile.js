@@ -4,7 +4,11 @@
 //   { contractName, abi, bytecode, deployedBytecode, compiler, settings }
 //
 //   node chain/compile.js            # compile, print the artifact paths
+//   node chain/compile.js --strict   # same, but any compiler warning is an error
 //   const { compile } = require('./chain/compile.js'); compile() -> { EhrRegistry: {...} }
+//
+// The compiler is the `solc` npm package pinned in package.json (solc-js, a
+// WebAssembly build): nothing is downloaded, so this works offline.
 'use strict';
 
 const fs = require('node:fs');
@@ -28,9 +32,10 @@ const SETTINGS = {
  * @param {object} [opts]
  * @param {boolean} [opts.write=true] write artifacts under .tmp/contracts/
  * @param {string} [opts.outDir] where to write them
+ * @param {boolean} [opts.strict=false] treat compiler warnings as errors
  * @returns {Record<string, {contractName:string, abi:object[], bytecode:string, deployedBytecode:string}>}
  */
-function compile({ write = true, outDir = OUT_DIR } = {}) {
+function compile({ write = true, outDir = OUT_DIR, strict = false } = {}) {
   const solc = require('solc');
   const sources = {};
   for (const f of fs.readdirSync(CONTRACTS_DIR).filter((n) => n.endsWith('.sol')).sort()) {
@@ -50,8 +55,8 @@ function compile({ write = true, outDir = OUT_DIR } = {}) {
   );
 
   const diagnostics = output.errors || [];
-  const errors = diagnostics.filter((e) => e.severity === 'error');
-  for (const w of diagnostics.filter((e) => e.severity !== 'error')) {
+  const errors = diagnostics.filter((e) => e.severity === 'error' || (strict && e.severity === 'warning'));
+  for (const w of diagnostics.filter((e) => !errors.includes(e))) {
     process.stderr.write(`[compile] ${w.formattedMessage || w.message}\n`);
   }
   if (errors.length > 0) {
@@ -89,7 +94,7 @@ module.exports = { compile, SETTINGS, OUT_DIR };
 
 if (require.main === module) {
   try {
-    const artifacts = compile();
+    const artifacts = compile({ strict: process.argv.includes('--strict') });
     for (const [name, a] of Object.entries(artifacts)) {
       const size = (a.deployedBytecode.length - 2) / 2;
       console.log(`${name}: ${path.relative(process.cwd(), path.join(OUT_DIR, name + '.json'))} (runtime ${size} bytes, ${a.compiler.version})`);

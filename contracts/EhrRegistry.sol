@@ -28,12 +28,15 @@ contract EhrRegistry {
     /// @notice Length in bytes of a compressed secp256k1 point (prefix 0x02/0x03 and x).
     uint256 private constant COMPRESSED_POINT_LENGTH = 33;
 
-    /// @notice Smallest accepted `C1`: an eciesjs/eciespy ciphertext of an empty
-    ///         message (65-byte ephemeral key, 16-byte nonce, 16-byte tag).
-    uint256 private constant MIN_C1_LENGTH = 97;
+    /// @notice Smallest accepted `C1` in bytes: an eciesjs/eciespy ciphertext (default
+    ///         configuration) of a one-byte message: 65-byte uncompressed ephemeral
+    ///         key, 16-byte nonce, 16-byte tag and at least one byte of ciphertext.
+    uint256 public constant MIN_C1_LENGTH = 65 + 16 + 16 + 1;
 
-    /// @notice Largest accepted `C1` in bytes (bounds the event's size).
-    uint256 private constant MAX_C1_LENGTH = 4096;
+    /// @notice Largest accepted `C1` in bytes. Bounds the size (and so the cost to
+    ///         every scanning doctor) of an `Authorised` event; leaves 926 bytes for
+    ///         the ECIES plaintext `A_pass`.
+    uint256 public constant MAX_C1_LENGTH = 1024;
 
     // ------------------------------------------------------------------
     // Types
@@ -41,18 +44,18 @@ contract EhrRegistry {
 
     /// @notice Stored state of one doctor certificate.
     /// @dev Packed into two slots; a revocation writes only the second one.
+    ///      `doctor` is never the zero address for a registered serial, so it
+    ///      doubles as the "registered" flag.
     /// @param doctor The certified doctor's Ethereum account.
-    /// @param validFrom Start of validity (Unix seconds, inclusive).
+    /// @param validFrom Start of validity (Unix seconds).
     /// @param validUntil End of validity (Unix seconds).
     /// @param revokedAt Block timestamp of the revocation, 0 if not revoked.
-    /// @param registered True once the serial is registered.
     /// @param revoked True once the certificate is revoked.
     struct Certificate {
         address doctor;
         uint64 validFrom;
         uint64 validUntil;
         uint64 revokedAt;
-        bool registered;
         bool revoked;
     }
 
@@ -145,8 +148,9 @@ contract EhrRegistry {
     /// @notice `R` or `ST` is not a 33-byte compressed point starting with 0x02 or 0x03.
     error InvalidPoint();
 
-    /// @notice `C1` is shorter than 97 or longer than 4096 bytes.
-    error InvalidCiphertext();
+    /// @notice `C1` is shorter than `MIN_C1_LENGTH` (98) or longer than `MAX_C1_LENGTH` (1024) bytes.
+    /// @param length The length of the refused `C1`.
+    error InvalidCiphertext(uint256 length);
 
     // ------------------------------------------------------------------
     // Events
@@ -229,11 +233,10 @@ contract EhrRegistry {
         if (!_isCompressedPoint(protocolKey)) revert InvalidProtocolKey();
         if (validFrom >= validUntil) revert InvalidValidity();
         Certificate storage cert = _certificates[serial];
-        if (cert.registered) revert CertificateExists(serial);
+        if (cert.doctor != address(0)) revert CertificateExists(serial);
         cert.doctor = doctor;
         cert.validFrom = validFrom;
         cert.validUntil = validUntil;
-        cert.registered = true;
         emit DoctorRegistered(serial, doctor, protocolKey, validFrom, validUntil);
     }
 
@@ -241,7 +244,7 @@ contract EhrRegistry {
     /// @param serial The certificate's serial number.
     function revokeDoctor(uint64 serial) external onlyAuthority {
         Certificate storage cert = _certificates[serial];
-        if (!cert.registered) revert UnknownCertificate(serial);
+        if (cert.doctor == address(0)) revert UnknownCertificate(serial);
         if (cert.revoked) revert AlreadyRevoked(serial);
         uint64 nowTs = uint64(block.timestamp);
         cert.revoked = true;
@@ -249,30 +252,25 @@ contract EhrRegistry {
         emit DoctorRevoked(serial, nowTs);
     }
 
-    /// @notice State of a doctor certificate; all zero for an unknown serial.
-    /// @dev Validity at a given time `t` is `registered && !revoked && validFrom <= t && t < validUntil`
-    ///      (the exact comparison is the off-chain verifier's, see docs/PROTOCOL.md).
+    /// @notice State of a doctor certificate; all zero (doctor = address(0)) for an
+    ///         unknown serial, which is how a caller tells "unknown" apart: a
+    ///         registered certificate never has the zero address as its doctor.
+    /// @dev The contract does not judge validity: the off-chain verifier checks
+    ///      `doctor != address(0) && !revoked` and that its clock lies in the period
+    ///      `[validFrom, validUntil]` (the exact bound convention is docs/PROTOCOL.md's).
     /// @param serial The certificate's serial number.
-    /// @return registered True if the serial is registered.
-    /// @return revoked True if the certificate is revoked.
-    /// @return doctor The doctor's account.
+    /// @return doctor The doctor's account, address(0) if the serial is unknown.
     /// @return validFrom Start of validity (Unix seconds).
     /// @return validUntil End of validity (Unix seconds).
+    /// @return revoked True if the certificate is revoked.
     /// @return revokedAt Block timestamp of the revocation, 0 if not revoked.
     function certificateStatus(uint64 serial)
         external
         view
-        returns (
-            bool registered,
-            bool revoked,
-            address doctor,
-            uint64 validFrom,
-            uint64 validUntil,
-            uint64 revokedAt
-        )
+        returns (address doctor, uint64 validFrom, uint64 validUntil, bool revoked, uint64 revokedAt)
     {
         Certificate storage cert = _certificates[serial];
-        return (cert.registered, cert.revoked, cert.doctor, cert.validFrom, cert.validUntil, cert.revokedAt);
+        return (cert.doctor, cert.validFrom, cert.validUntil, cert.revoked, cert.revokedAt);
     }
 
     // ------------------------------------------------------------------
@@ -313,13 +311,13 @@ contract EhrRegistry {
         emit RecordDeleted(eh, msg.sender, nowTs);
     }
 
-    /// @notice State of a record anchor; all zero for an unknown hash.
+    /// @notice State of a record anchor; all zero (anchored = false) for an unknown hash.
     /// @param eh SHA-256 of the record's ciphertext.
-    /// @return anchored True if the record is anchored.
+    /// @return anchored True if the record is anchored (it stays true after deletion).
     /// @return anchoredBy The account that anchored it.
+    /// @return anchoredAt Block timestamp of the anchoring.
     /// @return recordType The record's type `Ty1`.
     /// @return recordTime The record's time `T1` (Unix seconds).
-    /// @return anchoredAt Block timestamp of the anchoring.
     /// @return deleted True if the record is marked deleted.
     /// @return deletedAt Block timestamp of the deletion mark, 0 if not deleted.
     function recordStatus(bytes32 eh)
@@ -328,9 +326,9 @@ contract EhrRegistry {
         returns (
             bool anchored,
             address anchoredBy,
+            uint64 anchoredAt,
             bytes32 recordType,
             uint64 recordTime,
-            uint64 anchoredAt,
             bool deleted,
             uint64 deletedAt
         )
@@ -339,9 +337,9 @@ contract EhrRegistry {
         return (
             anchor.anchoredBy != address(0),
             anchor.anchoredBy,
+            anchor.anchoredAt,
             anchor.recordType,
             anchor.recordTime,
-            anchor.anchoredAt,
             anchor.deleted,
             anchor.deletedAt
         );
@@ -356,10 +354,10 @@ contract EhrRegistry {
     /// @dev Only a counter is stored; the payload is in the `Authorised` event.
     /// @param r The one-time point `R = r·G`, 33-byte compressed.
     /// @param st The tag `ST = h1(r·A_j)·G`, 33-byte compressed.
-    /// @param c1 ECIES ciphertext of the pass, 97 to 4096 bytes.
+    /// @param c1 ECIES ciphertext of the pass, `MIN_C1_LENGTH` (98) to `MAX_C1_LENGTH` (1024) bytes.
     function authorise(bytes calldata r, bytes calldata st, bytes calldata c1) external {
         if (!_isCompressedPoint(r) || !_isCompressedPoint(st)) revert InvalidPoint();
-        if (c1.length < MIN_C1_LENGTH || c1.length > MAX_C1_LENGTH) revert InvalidCiphertext();
+        if (c1.length < MIN_C1_LENGTH || c1.length > MAX_C1_LENGTH) revert InvalidCiphertext(c1.length);
         uint256 seq = _authorisationCount;
         unchecked {
             _authorisationCount = seq + 1;

@@ -85,7 +85,6 @@ impl SecretKey {
         &self.0
     }
 
-    #[allow(dead_code)] // used by ECDH in ecies, next commit
     pub(crate) fn scalar(&self) -> k256::NonZeroScalar {
         *self.0.as_nonzero_scalar()
     }
@@ -170,7 +169,12 @@ impl PublicKey {
         PublicKey(inner)
     }
 
-    #[allow(dead_code)] // used by ECDH in ecies, next commit
+    pub(crate) fn as_projective(&self) -> k256::ProjectivePoint {
+        self.0.to_projective()
+    }
+
+    /// The underlying `k256` key.
+    #[allow(dead_code)]
     pub(crate) fn as_inner(&self) -> &k256::PublicKey {
         &self.0
     }

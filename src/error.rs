@@ -73,7 +73,7 @@ pub enum Error {
     #[error("certificate is malformed: {reason}")]
     CertificateMalformed {
         /// What was wrong.
-        reason: String,
+        reason: &'static str,
     },
     /// The certificate's signature does not recover to the health authority.
     #[error("certificate was not issued by this health authority")]

@@ -7,17 +7,24 @@
         clippy::unwrap_used,
         clippy::expect_used,
         clippy::panic,
-        clippy::indexing_slicing
+        clippy::cast_possible_truncation
     )
 )]
 
 pub mod account;
 pub mod aead;
+pub mod cert;
+pub mod ecies;
 pub mod eip712;
 pub mod error;
+pub mod grant;
+pub mod handoff;
 pub mod hash;
 pub mod hex;
+pub mod mask;
 mod random;
+pub mod record;
+pub mod request;
 pub mod signature;
 
 pub use account::{Address, PublicKey, SecretKey};

@@ -1,0 +1,355 @@
+//! Doctor certificates (the paper's Alg 3), as EIP-712 typed data signed by the
+//! health authority's Ethereum account.
+//!
+//! A certificate binds a doctor's Ethereum address (identity, signs requests)
+//! to his protocol key `A` (receives authorisations), a hospital, a validity
+//! period and a serial number that the registry contract can revoke. Its JSON
+//! form carries the exact `eth_signTypedData_v4` parameter and the signature,
+//! so MetaMask can issue it and any EIP-712 verifier (ethers.js
+//! `verifyTypedData`, Solidity `ecrecover`) can check it:
+//!
+//! ```json
+//! {"typedData": {"types": {"EIP712Domain": [...], "DoctorCertificate": [...]},
+//!                "primaryType": "DoctorCertificate",
+//!                "domain": {"name": "ehrchain", "version": "1"},
+//!                "message": {"doctor": "0x…", "protocolKey": "0x02…", "hospital": "…",
+//!                            "validFrom": 1700000000, "validUntil": 1800000000, "serial": 7}},
+//!  "signature": "0x…65 bytes…"}
+//! ```
+//!
+//! Parsing is strict: anything but this canonical shape is refused, so a
+//! certificate has exactly one JSON meaning.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use crate::account::{Address, PublicKey, SecretKey};
+use crate::eip712::{Member, TypedData};
+use crate::error::{Error, Result};
+use crate::signature::Signature;
+
+/// EIP-712 domain name shared by certificates and access requests.
+pub const DOMAIN_NAME: &str = "ehrchain";
+/// EIP-712 domain version.
+pub const DOMAIN_VERSION: &str = "1";
+/// Largest integer field value: JavaScript's `Number.MAX_SAFE_INTEGER`, so the
+/// JSON numbers survive every JSON parser exactly.
+pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+
+/// The protocol's EIP-712 domain `{name: "ehrchain", version: "1"}`.
+pub(crate) fn domain() -> (Vec<Member>, Value) {
+    (
+        vec![
+            Member::new("name", "string"),
+            Member::new("version", "string"),
+        ],
+        json!({ "name": DOMAIN_NAME, "version": DOMAIN_VERSION }),
+    )
+}
+
+/// Builds canonical typed data of `primary` with `members` and `message`.
+pub(crate) fn typed_data(primary: &str, members: Vec<Member>, message: Value) -> TypedData {
+    let (domain_members, domain) = domain();
+    let mut types = std::collections::BTreeMap::new();
+    types.insert("EIP712Domain".to_owned(), domain_members);
+    types.insert(primary.to_owned(), members);
+    TypedData {
+        types,
+        primary_type: primary.to_owned(),
+        domain,
+        message,
+    }
+}
+
+/// The signed JSON envelope shared by certificates and requests.
+#[derive(Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct Envelope {
+    typed_data: TypedData,
+    signature: String,
+}
+
+/// Reads a `u64` JSON number no larger than [`MAX_SAFE_INTEGER`].
+pub(crate) fn field_u64(message: &Value, name: &'static str) -> Option<u64> {
+    message
+        .get(name)
+        .and_then(Value::as_u64)
+        .filter(|v| *v <= MAX_SAFE_INTEGER)
+}
+
+/// Reads a string field.
+pub(crate) fn field_str<'a>(message: &'a Value, name: &'static str) -> Option<&'a str> {
+    message.get(name).and_then(Value::as_str)
+}
+
+/// The certified facts, before or after signing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CertificateBody {
+    /// The doctor's Ethereum address (signs access requests).
+    pub doctor: Address,
+    /// The doctor's protocol key `A` (receives authorisations).
+    pub protocol_key: PublicKey,
+    /// The hospital the doctor practises at (1 to 255 bytes of UTF-8).
+    pub hospital: String,
+    /// Start of validity, Unix seconds (inclusive).
+    pub valid_from: u64,
+    /// End of validity, Unix seconds (exclusive).
+    pub valid_until: u64,
+    /// Serial number, unique per authority; the registry revokes by serial.
+    pub serial: u64,
+}
+
+impl CertificateBody {
+    /// Checks the ranges: non-empty validity, integers ≤ [`MAX_SAFE_INTEGER`],
+    /// hospital 1–255 bytes.
+    ///
+    /// # Errors
+    /// [`Error::InvalidValidity`] or [`Error::OutOfRange`].
+    pub fn check(&self) -> Result<()> {
+        if self.valid_from >= self.valid_until {
+            return Err(Error::InvalidValidity);
+        }
+        if self.valid_until > MAX_SAFE_INTEGER || self.serial > MAX_SAFE_INTEGER {
+            return Err(Error::OutOfRange {
+                what: "certificate integer (max 2^53-1)",
+            });
+        }
+        if self.hospital.is_empty() || self.hospital.len() > 255 {
+            return Err(Error::OutOfRange {
+                what: "hospital name length (1..=255 bytes)",
+            });
+        }
+        Ok(())
+    }
+
+    /// The EIP-712 typed data the authority signs (`eth_signTypedData_v4`'s parameter).
+    pub fn typed_data(&self) -> TypedData {
+        typed_data(
+            "DoctorCertificate",
+            vec![
+                Member::new("doctor", "address"),
+                Member::new("protocolKey", "bytes"),
+                Member::new("hospital", "string"),
+                Member::new("validFrom", "uint64"),
+                Member::new("validUntil", "uint64"),
+                Member::new("serial", "uint64"),
+            ],
+            json!({
+                "doctor": self.doctor.to_checksum(),
+                "protocolKey": crate::hex::encode_prefixed(&self.protocol_key.to_compressed()),
+                "hospital": self.hospital,
+                "validFrom": self.valid_from,
+                "validUntil": self.valid_until,
+                "serial": self.serial,
+            }),
+        )
+    }
+
+    /// Signs the body with the authority's key.
+    ///
+    /// # Errors
+    /// As [`CertificateBody::check`].
+    pub fn sign(self, authority: &SecretKey) -> Result<Certificate> {
+        self.check()?;
+        let signature = self.typed_data().sign(authority)?;
+        Ok(Certificate {
+            body: self,
+            signature,
+        })
+    }
+
+    fn from_message(message: &Value) -> Result<Self> {
+        let bad = |reason| Error::CertificateMalformed { reason };
+        let doctor = Address::parse(field_str(message, "doctor").ok_or(bad("doctor missing"))?)?;
+        let key = field_str(message, "protocolKey").ok_or(bad("protocolKey missing"))?;
+        let protocol_key = PublicKey::from_hex("protocolKey", key)?;
+        let body = CertificateBody {
+            doctor,
+            protocol_key,
+            hospital: field_str(message, "hospital")
+                .ok_or(bad("hospital missing"))?
+                .to_owned(),
+            valid_from: field_u64(message, "validFrom")
+                .ok_or(bad("validFrom must be an integer"))?,
+            valid_until: field_u64(message, "validUntil")
+                .ok_or(bad("validUntil must be an integer"))?,
+            serial: field_u64(message, "serial").ok_or(bad("serial must be an integer"))?,
+        };
+        body.check()?;
+        Ok(body)
+    }
+}
+
+/// A signed doctor certificate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Certificate {
+    /// The certified facts.
+    pub body: CertificateBody,
+    /// The authority's EIP-712 signature over [`CertificateBody::typed_data`].
+    pub signature: Signature,
+}
+
+impl Certificate {
+    /// Assembles a certificate from a body and a signature made elsewhere
+    /// (e.g. by MetaMask's `eth_signTypedData_v4`).
+    ///
+    /// # Errors
+    /// As [`CertificateBody::check`].
+    pub fn from_parts(body: CertificateBody, signature: Signature) -> Result<Self> {
+        body.check()?;
+        Ok(Certificate { body, signature })
+    }
+
+    /// The address that signed the certificate.
+    ///
+    /// # Errors
+    /// [`Error::InvalidSignature`] if no key recovers.
+    pub fn issuer(&self) -> Result<Address> {
+        self.body.typed_data().recover(&self.signature)
+    }
+
+    /// Verifies the certificate at Unix time `at`: issued by `authority`,
+    /// `valid_from ≤ at < valid_until`, and not `revoked` (read from the registry).
+    ///
+    /// # Errors
+    /// [`Error::CertificateWrongAuthority`], [`Error::CertificateNotYetValid`],
+    /// [`Error::CertificateExpired`] or [`Error::CertificateRevoked`], checked in that order.
+    pub fn verify(&self, authority: &Address, at: u64, revoked: bool) -> Result<()> {
+        match self.issuer() {
+            Ok(issuer) if issuer == *authority => {}
+            _ => return Err(Error::CertificateWrongAuthority),
+        }
+        if at < self.body.valid_from {
+            return Err(Error::CertificateNotYetValid);
+        }
+        if at >= self.body.valid_until {
+            return Err(Error::CertificateExpired);
+        }
+        if revoked {
+            return Err(Error::CertificateRevoked);
+        }
+        Ok(())
+    }
+
+    /// The JSON value `{typedData, signature}`.
+    pub fn to_value(&self) -> Value {
+        json!({
+            "typedData": self.body.typed_data(),
+            "signature": crate::hex::encode_prefixed(&self.signature.to_bytes()),
+        })
+    }
+
+    /// The JSON text `{typedData, signature}`.
+    pub fn to_json(&self) -> String {
+        self.to_value().to_string()
+    }
+
+    /// Parses the JSON value; refuses anything but the canonical form.
+    ///
+    /// # Errors
+    /// [`Error::MalformedJson`], [`Error::CertificateMalformed`], or the
+    /// field's own error (address, public key, signature).
+    pub fn from_value(value: Value) -> Result<Self> {
+        let envelope: Envelope = serde_json::from_value(value)?;
+        let body = CertificateBody::from_message(&envelope.typed_data.message)?;
+        if body.typed_data() != envelope.typed_data {
+            return Err(Error::CertificateMalformed {
+                reason: "typed data is not the canonical DoctorCertificate form",
+            });
+        }
+        let signature = Signature::from_hex(&envelope.signature)?;
+        Ok(Certificate { body, signature })
+    }
+
+    /// Parses the JSON text.
+    ///
+    /// # Errors
+    /// As [`Certificate::from_value`].
+    pub fn from_json(text: &str) -> Result<Self> {
+        Self::from_value(serde_json::from_str(text)?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn issue(authority: &SecretKey, doctor: &SecretKey, serial: u64) -> Certificate {
+        CertificateBody {
+            doctor: doctor.address(),
+            protocol_key: SecretKey::generate().unwrap().public_key(),
+            hospital: "General Hospital".into(),
+            valid_from: 1000,
+            valid_until: 2000,
+            serial,
+        }
+        .sign(authority)
+        .unwrap()
+    }
+
+    #[test]
+    fn issue_parse_verify() {
+        let m = SecretKey::generate().unwrap();
+        let d = SecretKey::generate().unwrap();
+        let cert = issue(&m, &d, 7);
+        let back = Certificate::from_json(&cert.to_json()).unwrap();
+        assert_eq!(back, cert);
+        assert_eq!(back.verify(&m.address(), 1000, false), Ok(()));
+        assert_eq!(
+            back.verify(&m.address(), 999, false),
+            Err(Error::CertificateNotYetValid)
+        );
+        assert_eq!(
+            back.verify(&m.address(), 2000, false),
+            Err(Error::CertificateExpired)
+        );
+        assert_eq!(
+            back.verify(&m.address(), 1500, true),
+            Err(Error::CertificateRevoked)
+        );
+        assert_eq!(
+            back.verify(&d.address(), 1500, false),
+            Err(Error::CertificateWrongAuthority)
+        );
+    }
+
+    #[test]
+    fn altered_or_non_canonical_certificates_are_refused() {
+        let m = SecretKey::generate().unwrap();
+        let d = SecretKey::generate().unwrap();
+        let mut v = issue(&m, &d, 7).to_value();
+        v["typedData"]["message"]["serial"] = json!(8);
+        let forged = Certificate::from_value(v.clone()).unwrap();
+        assert_eq!(
+            forged.verify(&m.address(), 1500, false),
+            Err(Error::CertificateWrongAuthority)
+        );
+        v["typedData"]["domain"]["chainId"] = json!(1);
+        assert!(matches!(
+            Certificate::from_value(v.clone()),
+            Err(Error::CertificateMalformed { .. })
+        ));
+        let mut v = issue(&m, &d, 7).to_value();
+        v["typedData"]["message"]["serial"] = json!("7");
+        assert!(matches!(
+            Certificate::from_value(v),
+            Err(Error::CertificateMalformed { .. })
+        ));
+        let mut v = issue(&m, &d, 7).to_value();
+        v["extra"] = json!(1);
+        assert!(matches!(
+            Certificate::from_value(v),
+            Err(Error::MalformedJson { .. })
+        ));
+        assert!(matches!(
+            Certificate::from_json("{"),
+            Err(Error::MalformedJson { .. })
+        ));
+        let body = issue(&m, &d, 7).body;
+        let empty = CertificateBody {
+            valid_until: body.valid_from,
+            ..body
+        };
+        assert_eq!(empty.sign(&m).err(), Some(Error::InvalidValidity));
+    }
+}

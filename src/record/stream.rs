@@ -1,0 +1,485 @@
+//! Incremental encryptor and decryptor: input in pieces of any size, output
+//! segment by segment, memory bounded by one segment whatever the record size.
+
+use sha2::{Digest, Sha256};
+
+use super::{Header, Layout, SegmentKeys};
+use crate::aead::{Cipher, TAG_LEN};
+use crate::error::{Error, Result};
+
+/// How far from its position a failing segment is searched for (reordering diagnosis).
+const REORDER_WINDOW: u32 = 4;
+
+/// Encrypts a record piece by piece.
+///
+/// Call [`Encryptor::push`] with consecutive pieces of plaintext, then
+/// [`Encryptor::finish`], which returns `eh = SHA-256(ciphertext)`. Each call
+/// appends the ciphertext it can produce to `out` (the header on the first
+/// call, then whole segments); at most one segment of plaintext is held.
+pub struct Encryptor {
+    layout: Layout,
+    cipher: Cipher,
+    keys: SegmentKeys,
+    header: Option<Vec<u8>>,
+    pending: zeroize::Zeroizing<Vec<u8>>,
+    index: u32,
+    hasher: Sha256,
+}
+
+impl core::fmt::Debug for Encryptor {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Encryptor")
+            .field("layout", &self.layout)
+            .field("segment", &self.index)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Encryptor {
+    /// An encryptor for `key` (16 or 32 bytes), `associated_data` and a
+    /// ciphertext `segment_size`, with a fresh random header.
+    ///
+    /// # Errors
+    /// [`Error::InvalidLength`], [`Error::InvalidStreamParams`], [`Error::Rng`].
+    pub fn new(key: &[u8], associated_data: &[u8], segment_size: u32) -> Result<Self> {
+        let layout = Layout::new(key.len(), segment_size)?;
+        let header = Header::random(&layout)?;
+        Self::with_header(key, associated_data, layout, header)
+    }
+
+    /// An encryptor with a caller-chosen header (known-answer tests only:
+    /// the same header twice under one key reuses nonces).
+    ///
+    /// # Errors
+    /// [`Error::InvalidLength`] if the key does not match the layout.
+    pub fn with_header(
+        key: &[u8],
+        associated_data: &[u8],
+        layout: Layout,
+        header: Header,
+    ) -> Result<Self> {
+        let keys = header.segment_keys(key, associated_data)?;
+        let cipher = Cipher::new(keys.key(), 12)?;
+        Ok(Encryptor {
+            layout,
+            cipher,
+            keys,
+            header: Some(header.encode()),
+            pending: zeroize::Zeroizing::new(Vec::with_capacity(layout.plaintext_segment_len(0))),
+            index: 0,
+            hasher: Sha256::new(),
+        })
+    }
+
+    /// The stream's layout.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    fn emit_header(&mut self, out: &mut Vec<u8>) {
+        if let Some(header) = self.header.take() {
+            self.hasher.update(&header);
+            out.extend_from_slice(&header);
+        }
+    }
+
+    fn emit_segment(&mut self, last: bool, out: &mut Vec<u8>) -> Result<()> {
+        let start = out.len();
+        out.extend_from_slice(&self.pending);
+        let nonce = self.keys.nonce(self.index, last);
+        let tag = self.cipher.seal_in_place(&nonce, &[], &mut out[start..])?;
+        out.extend_from_slice(&tag);
+        self.hasher.update(&out[start..]);
+        zeroize::Zeroize::zeroize(&mut *self.pending);
+        self.pending.clear();
+        if !last {
+            self.index = self.index.checked_add(1).ok_or(Error::StreamTooLong)?;
+        }
+        Ok(())
+    }
+
+    /// Encrypts the next piece of plaintext, appending whatever ciphertext is
+    /// complete to `out`.
+    ///
+    /// # Errors
+    /// [`Error::StreamTooLong`] past 2^32 segments.
+    pub fn push(&mut self, mut data: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        self.emit_header(out);
+        loop {
+            let room = self.layout.plaintext_segment_len(self.index) - self.pending.len();
+            let (now, later) = data.split_at(room.min(data.len()));
+            self.pending.extend_from_slice(now);
+            data = later;
+            if data.is_empty() {
+                return Ok(());
+            }
+            // The segment is full and more plaintext follows: it is not the last.
+            self.emit_segment(false, out)?;
+        }
+    }
+
+    /// Encrypts the last segment and returns the SHA-256 of the whole ciphertext.
+    ///
+    /// # Errors
+    /// As [`Encryptor::push`].
+    pub fn finish(mut self, out: &mut Vec<u8>) -> Result<[u8; 32]> {
+        self.emit_header(out);
+        self.emit_segment(true, out)?;
+        Ok(self.hasher.finalize().into())
+    }
+}
+
+/// Decrypts a record piece by piece, checking every segment, and hashes the
+/// ciphertext in the same pass.
+///
+/// Plaintext is released segment by segment as each authenticates; the
+/// record is whole and correct only when [`Decryptor::finish`] succeeds
+/// (a truncated stream is detected there). Give the expected `eh` with
+/// [`Decryptor::expect_hash`] to have `finish` compare it.
+pub struct Decryptor {
+    layout: Layout,
+    key: zeroize::Zeroizing<Vec<u8>>,
+    associated_data: Vec<u8>,
+    header_buf: Vec<u8>,
+    engine: Option<(Cipher, SegmentKeys)>,
+    pending: Vec<u8>,
+    index: u32,
+    hasher: Sha256,
+    expected: Option<[u8; 32]>,
+    failed: bool,
+}
+
+impl core::fmt::Debug for Decryptor {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Decryptor")
+            .field("layout", &self.layout)
+            .field("segment", &self.index)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Decryptor {
+    /// A decryptor for `key`, `associated_data` and the ciphertext `segment_size`
+    /// the record was written with.
+    ///
+    /// # Errors
+    /// [`Error::InvalidLength`], [`Error::InvalidStreamParams`].
+    pub fn new(key: &[u8], associated_data: &[u8], segment_size: u32) -> Result<Self> {
+        let layout = Layout::new(key.len(), segment_size)?;
+        Ok(Decryptor {
+            layout,
+            key: zeroize::Zeroizing::new(key.to_vec()),
+            associated_data: associated_data.to_vec(),
+            header_buf: Vec::with_capacity(layout.header_len()),
+            engine: None,
+            pending: Vec::with_capacity(layout.ciphertext_segment_len(0)),
+            index: 0,
+            hasher: Sha256::new(),
+            expected: None,
+            failed: false,
+        })
+    }
+
+    /// Makes [`Decryptor::finish`] fail with [`Error::HashMismatch`] unless the
+    /// ciphertext's SHA-256 equals `eh` (the anchored hash).
+    pub fn expect_hash(&mut self, eh: [u8; 32]) {
+        self.expected = Some(eh);
+    }
+
+    /// The stream's layout.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// Decrypts the next piece of ciphertext, appending the plaintext of every
+    /// segment that is complete and authentic to `out`. After an error the
+    /// decryptor refuses further input.
+    ///
+    /// # Errors
+    /// [`Error::InvalidHeader`], [`Error::WrongKeyOrAssociatedData`],
+    /// [`Error::SegmentTampered`], [`Error::SegmentOutOfOrder`],
+    /// [`Error::StreamTooLong`], [`Error::StreamFinished`] after a failure.
+    pub fn push(&mut self, data: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        if self.failed {
+            return Err(Error::StreamFinished);
+        }
+        let result = self.push_inner(data, out);
+        self.failed = result.is_err();
+        result
+    }
+
+    fn push_inner(&mut self, mut data: &[u8], out: &mut Vec<u8>) -> Result<()> {
+        self.hasher.update(data);
+        if self.engine.is_none() {
+            let need = self.layout.header_len() - self.header_buf.len();
+            let (now, later) = data.split_at(need.min(data.len()));
+            self.header_buf.extend_from_slice(now);
+            data = later;
+            if self.header_buf.len() < self.layout.header_len() {
+                return Ok(());
+            }
+            let header = Header::parse(&self.layout, &self.header_buf)?;
+            let keys = header.segment_keys(&self.key, &self.associated_data)?;
+            let cipher = Cipher::new(keys.key(), 12)?;
+            self.engine = Some((cipher, keys));
+        }
+        loop {
+            let room = self.layout.ciphertext_segment_len(self.index) - self.pending.len();
+            let (now, later) = data.split_at(room.min(data.len()));
+            self.pending.extend_from_slice(now);
+            data = later;
+            if data.is_empty() {
+                return Ok(());
+            }
+            self.open_segment(false, out)?;
+            self.index = self.index.checked_add(1).ok_or(Error::StreamTooLong)?;
+        }
+    }
+
+    /// Decrypts the last segment, checks the hash if one is expected, and
+    /// returns the ciphertext's SHA-256.
+    ///
+    /// # Errors
+    /// [`Error::Truncated`] if the stream ends early (even at a segment
+    /// boundary), the segment errors of [`Decryptor::push`], [`Error::HashMismatch`].
+    pub fn finish(mut self, out: &mut Vec<u8>) -> Result<[u8; 32]> {
+        if self.failed {
+            return Err(Error::StreamFinished);
+        }
+        if self.engine.is_none() {
+            return Err(Error::Truncated { segments: 0 });
+        }
+        if self.pending.len() < TAG_LEN {
+            return Err(Error::Truncated {
+                segments: u64::from(self.index),
+            });
+        }
+        self.open_segment(true, out)?;
+        let hash: [u8; 32] = self.hasher.finalize().into();
+        match self.expected {
+            Some(eh) if eh != hash => Err(Error::HashMismatch),
+            _ => Ok(hash),
+        }
+    }
+
+    /// Opens `pending` as segment `index`, appending its plaintext to `out`.
+    fn open_segment(&mut self, last: bool, out: &mut Vec<u8>) -> Result<()> {
+        let Some((cipher, keys)) = &self.engine else {
+            return Err(Error::InvalidHeader);
+        };
+        let split = self.pending.len() - TAG_LEN;
+        let (body, tag) = self.pending.split_at_mut(split);
+        if cipher
+            .open_in_place(&keys.nonce(self.index, last), &[], body, tag)
+            .is_ok()
+        {
+            out.extend_from_slice(body);
+            self.pending.clear();
+            return Ok(());
+        }
+        Err(self.diagnose(last))
+    }
+
+    /// Why `pending` did not open as segment `index` with flag `last`.
+    fn diagnose(&self, last: bool) -> Error {
+        let Some((cipher, keys)) = &self.engine else {
+            return Error::InvalidHeader;
+        };
+        let split = self.pending.len() - TAG_LEN;
+        let mut body = self.pending[..split].to_vec();
+        let tag = &self.pending[split..];
+        let mut opens = |index: u32, flag: bool| {
+            cipher
+                .open_in_place(&keys.nonce(index, flag), &[], &mut body, tag)
+                .is_ok()
+        };
+        let i = self.index;
+        // The same position with the other flag: a truncated stream (a
+        // non-last segment at the end) or data after the last segment.
+        if opens(i, !last) {
+            return if last {
+                Error::Truncated {
+                    segments: u64::from(i) + 1,
+                }
+            } else {
+                Error::SegmentTampered {
+                    segment: u64::from(i) + 1,
+                }
+            };
+        }
+        // Segment 0 has its own size, so a segment moved to or from position
+        // 0 cannot be found by size; search the neighbourhood of later ones.
+        if i > 0 {
+            let lo = i.saturating_sub(REORDER_WINDOW).max(1);
+            let hi = i.saturating_add(REORDER_WINDOW);
+            for j in (lo..=hi).filter(|j| *j != i) {
+                if opens(j, false) || opens(j, true) {
+                    return Error::SegmentOutOfOrder {
+                        segment: u64::from(i),
+                        belongs_at: u64::from(j),
+                    };
+                }
+            }
+            Error::SegmentTampered {
+                segment: u64::from(i),
+            }
+        } else {
+            Error::WrongKeyOrAssociatedData
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{decrypt, encrypt};
+    use super::*;
+
+    const SEG: u32 = 64;
+
+    fn record(len: usize) -> Vec<u8> {
+        (0..len).map(|i| (i * 31 % 251) as u8).collect()
+    }
+
+    #[test]
+    fn round_trips_at_boundaries_and_in_any_piece_size() {
+        let key = [5u8; 16];
+        let layout = Layout::new(16, SEG).unwrap();
+        let first = layout.plaintext_segment_len(0);
+        let rest = layout.plaintext_segment_len(1);
+        for len in [
+            0,
+            1,
+            first - 1,
+            first,
+            first + 1,
+            first + rest,
+            first + rest + 1,
+            1000,
+        ] {
+            let pt = record(len);
+            let (ct, eh) = encrypt(&key, b"ad", SEG, &pt).unwrap();
+            assert_eq!(
+                ct.len() as u64,
+                layout.ciphertext_len(len as u64),
+                "len {len}"
+            );
+            assert_eq!(eh, crate::hash::sha256(&ct));
+            for piece in [1, 7, 64, 10_000] {
+                let mut dec = Decryptor::new(&key, b"ad", SEG).unwrap();
+                dec.expect_hash(eh);
+                let mut out = Vec::new();
+                for chunk in ct.chunks(piece) {
+                    dec.push(chunk, &mut out).unwrap();
+                }
+                assert_eq!(dec.finish(&mut out).unwrap(), eh);
+                assert_eq!(out, pt, "len {len} piece {piece}");
+            }
+            let mut enc = Encryptor::new(&key, b"ad", SEG).unwrap();
+            let mut ct2 = Vec::new();
+            for chunk in pt.chunks(3) {
+                enc.push(chunk, &mut ct2).unwrap();
+            }
+            let eh2 = enc.finish(&mut ct2).unwrap();
+            assert_eq!(
+                decrypt(&key, b"ad", SEG, &ct2).unwrap(),
+                (zeroize::Zeroizing::new(pt.clone()), eh2)
+            );
+        }
+    }
+
+    #[test]
+    fn every_kind_of_damage_has_its_own_error() {
+        let key = [9u8; 32];
+        let layout = Layout::new(32, SEG).unwrap();
+        let pt = record(500);
+        let (ct, eh) = encrypt(&key, b"ad", SEG, &pt).unwrap();
+        let dec = |c: &[u8], k: &[u8], ad: &[u8]| decrypt(k, ad, SEG, c).map(|_| ());
+        assert_eq!(
+            dec(&ct, &[8u8; 32], b"ad"),
+            Err(Error::WrongKeyOrAssociatedData)
+        );
+        assert_eq!(
+            dec(&ct, &key, b"other"),
+            Err(Error::WrongKeyOrAssociatedData)
+        );
+        let mut bad = ct.clone();
+        bad[0] = 24;
+        assert_eq!(dec(&bad, &key, b"ad"), Err(Error::InvalidHeader));
+        let seg0 = layout.header_len() + layout.ciphertext_segment_len(0);
+        let s = SEG as usize;
+        let mut bad = ct.clone();
+        bad[seg0 + s + 3] ^= 1;
+        assert_eq!(
+            dec(&bad, &key, b"ad"),
+            Err(Error::SegmentTampered { segment: 2 })
+        );
+        // Swap segments 1 and 2.
+        let mut swapped = ct.clone();
+        let (a, b) = (seg0..seg0 + s, seg0 + s..seg0 + 2 * s);
+        let seg1 = ct[a.clone()].to_vec();
+        swapped.copy_within(b.clone(), a.start);
+        swapped[b].copy_from_slice(&seg1);
+        assert_eq!(
+            dec(&swapped, &key, b"ad"),
+            Err(Error::SegmentOutOfOrder {
+                segment: 1,
+                belongs_at: 2
+            })
+        );
+        // Cut at a segment boundary, and mid-segment.
+        assert_eq!(
+            dec(&ct[..seg0 + s], &key, b"ad"),
+            Err(Error::Truncated { segments: 2 })
+        );
+        assert_eq!(
+            dec(&ct[..seg0 + s + 5], &key, b"ad"),
+            Err(Error::Truncated { segments: 2 })
+        );
+        // A cut that leaves a plausible partial segment cannot be told from tampering.
+        assert_eq!(
+            dec(&ct[..seg0 + s + 20], &key, b"ad"),
+            Err(Error::SegmentTampered { segment: 2 })
+        );
+        assert_eq!(
+            dec(&ct[..10], &key, b"ad"),
+            Err(Error::Truncated { segments: 0 })
+        );
+        assert_eq!(
+            dec(&ct[..layout.header_len()], &key, b"ad"),
+            Err(Error::Truncated { segments: 0 })
+        );
+        // Data appended after the last segment.
+        let mut longer = ct.clone();
+        longer.extend_from_slice(&[0u8; 20]);
+        assert!(dec(&longer, &key, b"ad").is_err());
+        // Wrong expected hash.
+        let mut d = Decryptor::new(&key, b"ad", SEG).unwrap();
+        let mut bad_eh = eh;
+        bad_eh[0] ^= 1;
+        d.expect_hash(bad_eh);
+        let mut out = Vec::new();
+        d.push(&ct, &mut out).unwrap();
+        assert_eq!(d.finish(&mut out), Err(Error::HashMismatch));
+        // Bad parameters.
+        assert!(matches!(
+            Encryptor::new(&key, b"", 40),
+            Err(Error::InvalidStreamParams { .. })
+        ));
+        assert!(matches!(
+            Encryptor::new(&[0u8; 20], b"", SEG),
+            Err(Error::InvalidLength { .. })
+        ));
+    }
+
+    #[test]
+    fn failed_decryptor_refuses_more_input() {
+        let key = [1u8; 16];
+        let (mut ct, _) = encrypt(&key, b"", SEG, &record(300)).unwrap();
+        ct[30] ^= 1;
+        let mut d = Decryptor::new(&key, b"", SEG).unwrap();
+        let mut out = Vec::new();
+        assert!(d.push(&ct, &mut out).is_err());
+        assert!(out.is_empty());
+        assert_eq!(d.push(&ct, &mut out), Err(Error::StreamFinished));
+    }
+}
