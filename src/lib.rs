@@ -26,6 +26,11 @@ mod random;
 pub mod record;
 pub mod request;
 pub mod signature;
+#[cfg(target_arch = "wasm32")]
+// Every export throws an `EhrchainError` with a `code` (see the module docs),
+// so per-function `# Errors` sections would only repeat it.
+#[allow(clippy::missing_errors_doc)]
+pub mod wasm;
 
 pub use account::{Address, PublicKey, SecretKey};
 pub use eip712::TypedData;

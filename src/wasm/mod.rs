@@ -1,0 +1,601 @@
+//! The JavaScript bindings (`#[wasm_bindgen]`): a thin layer over the core.
+//!
+//! Conventions, for every export:
+//! - bytes are `Uint8Array`; addresses are EIP-55 strings; times are Unix
+//!   seconds as `number` (integers up to `Number.MAX_SAFE_INTEGER`);
+//! - secret keys never cross into JS unless exported on purpose: they live in
+//!   [`Key`] handles (wasm memory, zeroised on `free()` / garbage collection);
+//! - every failure throws an `Error` whose `code` property is the stable
+//!   [`crate::Error::code`] and whose `name` is `"EhrchainError"`.
+
+mod record_js;
+
+pub use record_js::{RecordDecryptor, RecordEncryptor};
+
+use js_sys::{Object, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+
+use crate::account::{Address, PublicKey, SecretKey};
+use crate::cert::{Certificate, CertificateBody, MAX_SAFE_INTEGER};
+use crate::error::Error;
+use crate::grant::{AccessPass, Authorisation, Scanner as CoreScanner};
+use crate::handoff::RecordHandoff;
+use crate::mask::{MaskKey as CoreMaskKey, RecordContext};
+use crate::request::{AccessRequest, SignedRequest};
+use crate::signature::Signature;
+use crate::{ecies, hash, TypedData};
+
+/// Converts a crate error into a JS `Error` with `name = "EhrchainError"` and a `code`.
+pub(crate) fn js_error(e: Error) -> JsValue {
+    let err = js_sys::Error::new(&e.to_string());
+    err.set_name("EhrchainError");
+    let _ = Reflect::set(&err, &"code".into(), &e.code().into());
+    err.into()
+}
+
+/// `Result` of an export: errors are JS `Error` objects.
+pub(crate) type JsResult<T> = Result<T, JsValue>;
+
+trait IntoJs<T> {
+    fn js(self) -> JsResult<T>;
+}
+
+impl<T> IntoJs<T> for crate::Result<T> {
+    fn js(self) -> JsResult<T> {
+        self.map_err(js_error)
+    }
+}
+
+/// Reads a JS number as a Unix time or count: an integer in `0..=2^53-1`.
+pub(crate) fn int(what: &'static str, value: f64) -> JsResult<u64> {
+    if value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value <= MAX_SAFE_INTEGER as f64
+    {
+        #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+        Ok(value as u64)
+    } else {
+        Err(js_error(Error::OutOfRange { what }))
+    }
+}
+
+/// Builds a plain JS object from `(name, value)` pairs.
+pub(crate) fn object(fields: &[(&str, JsValue)]) -> JsValue {
+    let obj = Object::new();
+    for (name, value) in fields {
+        let _ = Reflect::set(&obj, &(*name).into(), value);
+    }
+    obj.into()
+}
+
+pub(crate) fn bytes(data: &[u8]) -> JsValue {
+    Uint8Array::from(data).into()
+}
+
+fn public_key(what: &'static str, bytes: &[u8]) -> JsResult<PublicKey> {
+    PublicKey::from_sec1(what, bytes).js()
+}
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** A masked record as filed with the record server: `{X, Z, K}`. */
+export interface MaskedRecord { x: Uint8Array; z: Uint8Array; k: Uint8Array }
+/** `tx_id` and `K_P`, unmasked. */
+export interface Unmasked { txId: Uint8Array; recordKey: Uint8Array }
+/** `Trans = (R, ST, C1)`. */
+export interface AuthorisationParts { r: Uint8Array; st: Uint8Array; c1: Uint8Array }
+/** An opened access pass: the record context and `k_t`. */
+export interface OpenedPass { hospital: string; time: number; maskKey: MaskKey }
+/** An opened doctor-to-patient handoff. */
+export interface Handoff { hospital: string; time: number; txId: Uint8Array; recordKey: Uint8Array }
+/** The facts a certificate binds. */
+export interface CertificateFields {
+  doctor: string; protocolKey: Uint8Array; hospital: string;
+  validFrom: number; validUntil: number; serial: number;
+}
+/** What a server learns from a verified access request. */
+export interface VerifiedRequest { doctor: string; serial: number; w: Uint8Array; nonce: Uint8Array; expiry: number }
+"#;
+
+// ---------------------------------------------------------------- accounts
+
+/// A secp256k1 secret key held in wasm memory (an Ethereum account key or a
+/// doctor's protocol key). Zeroised when freed.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct Key(SecretKey);
+
+#[wasm_bindgen]
+impl Key {
+    /// A fresh key from the platform's CSPRNG (`crypto.getRandomValues`).
+    pub fn generate() -> JsResult<Key> {
+        SecretKey::generate().map(Key).js()
+    }
+
+    /// Imports a 32-byte secret.
+    #[wasm_bindgen(js_name = fromBytes)]
+    pub fn from_bytes(secret: &[u8]) -> JsResult<Key> {
+        SecretKey::from_bytes(secret).map(Key).js()
+    }
+
+    /// Exports the 32-byte secret (the caller becomes responsible for it).
+    #[wasm_bindgen(js_name = exportSecret)]
+    pub fn export_secret(&self) -> Vec<u8> {
+        self.0.to_bytes().to_vec()
+    }
+
+    /// The EIP-55 address.
+    #[wasm_bindgen(getter)]
+    pub fn address(&self) -> String {
+        self.0.address().to_checksum()
+    }
+
+    /// The public key, 33 bytes compressed (default) or 65 uncompressed.
+    #[wasm_bindgen(js_name = publicKey)]
+    pub fn public_key(&self, uncompressed: Option<bool>) -> Vec<u8> {
+        let pk = self.0.public_key();
+        if uncompressed.unwrap_or(false) {
+            pk.to_uncompressed().to_vec()
+        } else {
+            pk.to_compressed().to_vec()
+        }
+    }
+
+    /// EIP-191 `personal_sign` of `message`: 65 bytes `r ‖ s ‖ v` (v = 27/28).
+    #[wasm_bindgen(js_name = signMessage)]
+    pub fn sign_message(&self, message: &[u8]) -> JsResult<Vec<u8>> {
+        crate::signature::sign_personal_message(&self.0, message)
+            .map(|s| s.to_bytes().to_vec())
+            .js()
+    }
+
+    /// `eth_signTypedData_v4` of typed-data JSON: 65 bytes.
+    #[wasm_bindgen(js_name = signTypedData)]
+    pub fn sign_typed_data(&self, typed_data_json: &str) -> JsResult<Vec<u8>> {
+        let data = TypedData::from_json(typed_data_json).js()?;
+        data.sign(&self.0).map(|s| s.to_bytes().to_vec()).js()
+    }
+}
+
+/// The address of a 33- or 65-byte public key.
+#[wasm_bindgen(js_name = addressOf)]
+pub fn address_of(public_key_bytes: &[u8]) -> JsResult<String> {
+    Ok(public_key("public key", public_key_bytes)?
+        .address()
+        .to_checksum())
+}
+
+/// Parses an address (strict EIP-55 if mixed case) and returns its checksum form.
+#[wasm_bindgen(js_name = checksumAddress)]
+pub fn checksum_address(address: &str) -> JsResult<String> {
+    Address::parse(address).map(|a| a.to_checksum()).js()
+}
+
+/// The 33-byte compressed form of a public key.
+#[wasm_bindgen(js_name = compressPublicKey)]
+pub fn compress_public_key(public_key_bytes: &[u8]) -> JsResult<Vec<u8>> {
+    Ok(public_key("public key", public_key_bytes)?
+        .to_compressed()
+        .to_vec())
+}
+
+// ------------------------------------------------------------------ hashes
+
+/// SHA-256.
+#[wasm_bindgen]
+pub fn sha256(data: &[u8]) -> Vec<u8> {
+    hash::sha256(data).to_vec()
+}
+
+/// SHA3-256.
+#[wasm_bindgen(js_name = sha3_256)]
+pub fn sha3_256(data: &[u8]) -> Vec<u8> {
+    hash::sha3_256(data).to_vec()
+}
+
+/// Keccak-256 (Ethereum's hash).
+#[wasm_bindgen]
+pub fn keccak256(data: &[u8]) -> Vec<u8> {
+    hash::keccak256(data).to_vec()
+}
+
+/// HMAC-SHA-256.
+#[wasm_bindgen(js_name = hmacSha256)]
+pub fn hmac_sha256(key: &[u8], message: &[u8]) -> Vec<u8> {
+    hash::hmac_sha256(key, &[message]).to_vec()
+}
+
+/// `h1(P)`: a point (33 or 65 bytes) to a 32-byte scalar.
+#[wasm_bindgen]
+pub fn h1(point: &[u8]) -> JsResult<Vec<u8>> {
+    let p = public_key("point", point)?;
+    Ok(hash::h1(&p.as_projective()).js()?.to_bytes().to_vec())
+}
+
+// -------------------------------------------------------------- signatures
+
+/// The EIP-191 hash of a personal message.
+#[wasm_bindgen(js_name = hashMessage)]
+pub fn hash_message(message: &[u8]) -> Vec<u8> {
+    crate::signature::personal_message_hash(message).to_vec()
+}
+
+/// The address that `personal_sign`ed `message`.
+#[wasm_bindgen(js_name = recoverMessage)]
+pub fn recover_message(message: &[u8], signature: &[u8]) -> JsResult<String> {
+    let sig = Signature::from_bytes(signature).js()?;
+    crate::signature::recover_personal_message(message, &sig)
+        .map(|a| a.to_checksum())
+        .js()
+}
+
+/// The EIP-712 signing hash of typed-data JSON.
+#[wasm_bindgen(js_name = hashTypedData)]
+pub fn hash_typed_data(typed_data_json: &str) -> JsResult<Vec<u8>> {
+    let data = TypedData::from_json(typed_data_json).js()?;
+    data.signing_hash().map(|h| h.to_vec()).js()
+}
+
+/// The address that signed typed-data JSON.
+#[wasm_bindgen(js_name = recoverTypedData)]
+pub fn recover_typed_data(typed_data_json: &str, signature: &[u8]) -> JsResult<String> {
+    let data = TypedData::from_json(typed_data_json).js()?;
+    let sig = Signature::from_bytes(signature).js()?;
+    data.recover(&sig).map(|a| a.to_checksum()).js()
+}
+
+// ------------------------------------------------------------------- ECIES
+
+/// ECIES-encrypts to a public key (eciesjs format).
+#[wasm_bindgen(js_name = eciesSeal)]
+pub fn ecies_seal(recipient: &[u8], plaintext: &[u8]) -> JsResult<Vec<u8>> {
+    ecies::seal(&public_key("recipient public key", recipient)?, plaintext).js()
+}
+
+/// ECIES-decrypts with a key handle.
+#[wasm_bindgen(js_name = eciesOpen)]
+pub fn ecies_open(key: &Key, ciphertext: &[u8]) -> JsResult<Vec<u8>> {
+    ecies::open(&key.0, ciphertext).map(|p| p.to_vec()).js()
+}
+
+// ------------------------------------------------------------ certificates
+
+fn cert_body(
+    doctor: &str,
+    protocol_key: &[u8],
+    hospital: &str,
+    valid_from: f64,
+    valid_until: f64,
+    serial: f64,
+) -> JsResult<CertificateBody> {
+    let body = CertificateBody {
+        doctor: Address::parse(doctor).js()?,
+        protocol_key: public_key("protocol key", protocol_key)?,
+        hospital: hospital.to_owned(),
+        valid_from: int("validFrom", valid_from)?,
+        valid_until: int("validUntil", valid_until)?,
+        serial: int("serial", serial)?,
+    };
+    body.check().js()?;
+    Ok(body)
+}
+
+fn cert_fields(body: &CertificateBody) -> JsValue {
+    object(&[
+        ("doctor", body.doctor.to_checksum().into()),
+        ("protocolKey", bytes(&body.protocol_key.to_compressed())),
+        ("hospital", body.hospital.as_str().into()),
+        ("validFrom", (body.valid_from as f64).into()),
+        ("validUntil", (body.valid_until as f64).into()),
+        ("serial", (body.serial as f64).into()),
+    ])
+}
+
+/// The typed-data JSON of a certificate, for `eth_signTypedData_v4` by the authority's wallet.
+#[wasm_bindgen(js_name = certificateTypedData)]
+pub fn certificate_typed_data(
+    doctor: &str,
+    protocol_key: &[u8],
+    hospital: &str,
+    valid_from: f64,
+    valid_until: f64,
+    serial: f64,
+) -> JsResult<String> {
+    Ok(cert_body(
+        doctor,
+        protocol_key,
+        hospital,
+        valid_from,
+        valid_until,
+        serial,
+    )?
+    .typed_data()
+    .to_json())
+}
+
+/// Issues a certificate with the authority's key handle; returns its JSON.
+#[wasm_bindgen(js_name = issueCertificate)]
+pub fn issue_certificate(
+    authority: &Key,
+    doctor: &str,
+    protocol_key: &[u8],
+    hospital: &str,
+    valid_from: f64,
+    valid_until: f64,
+    serial: f64,
+) -> JsResult<String> {
+    let body = cert_body(
+        doctor,
+        protocol_key,
+        hospital,
+        valid_from,
+        valid_until,
+        serial,
+    )?;
+    Ok(body.sign(&authority.0).js()?.to_json())
+}
+
+/// Assembles certificate JSON from its typed-data JSON and a wallet's signature.
+#[wasm_bindgen(js_name = assembleCertificate)]
+pub fn assemble_certificate(typed_data_json: &str, signature: &[u8]) -> JsResult<String> {
+    let value = serde_json::json!({
+        "typedData": serde_json::from_str::<serde_json::Value>(typed_data_json).map_err(|e| js_error(e.into()))?,
+        "signature": crate::hex::encode_prefixed(signature),
+    });
+    Ok(Certificate::from_value(value).js()?.to_json())
+}
+
+/// Verifies certificate JSON at time `at` against the authority's address;
+/// returns its fields.
+#[wasm_bindgen(js_name = verifyCertificate, unchecked_return_type = "CertificateFields")]
+pub fn verify_certificate(
+    certificate_json: &str,
+    authority: &str,
+    at: f64,
+    revoked: bool,
+) -> JsResult<JsValue> {
+    let cert = Certificate::from_json(certificate_json).js()?;
+    cert.verify(&Address::parse(authority).js()?, int("at", at)?, revoked)
+        .js()?;
+    Ok(cert_fields(&cert.body))
+}
+
+/// Parses certificate JSON without verifying it; returns its fields.
+#[wasm_bindgen(js_name = parseCertificate, unchecked_return_type = "CertificateFields")]
+pub fn parse_certificate(certificate_json: &str) -> JsResult<JsValue> {
+    Ok(cert_fields(
+        &Certificate::from_json(certificate_json).js()?.body,
+    ))
+}
+
+// ------------------------------------------------------------------- masks
+
+/// The patient's per-record secret `k_t`, held in wasm memory.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct MaskKey(CoreMaskKey);
+
+fn context(hospital: &str, time: f64) -> JsResult<RecordContext> {
+    RecordContext::new(hospital, int("time", time)?).js()
+}
+
+#[wasm_bindgen]
+impl MaskKey {
+    /// A fresh random `k_t`.
+    pub fn generate() -> JsResult<MaskKey> {
+        CoreMaskKey::generate().map(MaskKey).js()
+    }
+
+    /// Imports 32 bytes.
+    #[wasm_bindgen(js_name = fromBytes)]
+    pub fn from_bytes(secret: &[u8]) -> JsResult<MaskKey> {
+        CoreMaskKey::from_bytes(secret).map(MaskKey).js()
+    }
+
+    /// Exports the 32 secret bytes.
+    #[wasm_bindgen(js_name = exportSecret)]
+    pub fn export_secret(&self) -> Vec<u8> {
+        self.0.to_bytes().to_vec()
+    }
+
+    /// `X` for the record `(hospital, time)`.
+    pub fn index(&self, hospital: &str, time: f64) -> JsResult<Vec<u8>> {
+        Ok(self.0.index(&context(hospital, time)?).to_vec())
+    }
+
+    /// `{X, Z, K}` for the server, from `tx_id` and `K_P`.
+    #[wasm_bindgen(unchecked_return_type = "MaskedRecord")]
+    pub fn mask(
+        &self,
+        hospital: &str,
+        time: f64,
+        tx_id: &[u8],
+        record_key: &[u8],
+    ) -> JsResult<JsValue> {
+        let tx: [u8; 32] = crate::hex::fixed("tx_id", "32", tx_id).js()?;
+        let m = self
+            .0
+            .mask(&context(hospital, time)?, &tx, record_key)
+            .js()?;
+        Ok(object(&[
+            ("x", bytes(&m.x)),
+            ("z", bytes(&m.z)),
+            ("k", bytes(&m.k)),
+        ]))
+    }
+
+    /// `tx_id` and `K_P` from the server's `Z` and `K`.
+    #[wasm_bindgen(unchecked_return_type = "Unmasked")]
+    pub fn unmask(&self, hospital: &str, time: f64, z: &[u8], k: &[u8]) -> JsResult<JsValue> {
+        let z: [u8; 32] = crate::hex::fixed("Z", "32", z).js()?;
+        let u = self.0.unmask(&context(hospital, time)?, &z, k).js()?;
+        Ok(object(&[
+            ("txId", bytes(&u.tx_id)),
+            ("recordKey", bytes(&u.record_key)),
+        ]))
+    }
+
+    /// Grants the record `(hospital, time)` to the doctor with protocol key
+    /// `doctor_key`: returns `Trans = {r, st, c1}` for the registry.
+    #[wasm_bindgen(unchecked_return_type = "AuthorisationParts")]
+    pub fn authorise(&self, doctor_key: &[u8], hospital: &str, time: f64) -> JsResult<JsValue> {
+        let pass = AccessPass {
+            context: context(hospital, time)?,
+            mask_key: self.0.clone(),
+        };
+        let a =
+            Authorisation::create(&public_key("doctor protocol key", doctor_key)?, &pass).js()?;
+        Ok(object(&[
+            ("r", bytes(&a.r)),
+            ("st", bytes(&a.st)),
+            ("c1", bytes(&a.c1)),
+        ]))
+    }
+}
+
+/// The doctor's scanner of authorisations, holding his protocol secret `a`.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct Scanner(CoreScanner);
+
+#[wasm_bindgen]
+impl Scanner {
+    /// A scanner for the protocol key handle (the handle is copied; free it separately).
+    #[wasm_bindgen(constructor)]
+    pub fn new(protocol_key: &Key) -> JsResult<Scanner> {
+        let copy = SecretKey::from_bytes(protocol_key.0.to_bytes().as_slice()).js()?;
+        Ok(Scanner(CoreScanner::new(copy)))
+    }
+
+    /// Whether `(R, ST)` is addressed to this key. Malformed input is simply no match.
+    pub fn matches(&self, r: &[u8], st: &[u8]) -> bool {
+        self.0.matches_parts(r, st)
+    }
+
+    /// Opens an authorisation addressed to this key.
+    #[wasm_bindgen(unchecked_return_type = "OpenedPass")]
+    pub fn open(&self, r: &[u8], st: &[u8], c1: &[u8]) -> JsResult<JsValue> {
+        let auth = Authorisation::from_parts(r, st, c1).js()?;
+        let pass = self.0.open(&auth).js()?;
+        Ok(object(&[
+            ("hospital", pass.context.hospital().into()),
+            ("time", (pass.context.time() as f64).into()),
+            ("maskKey", MaskKey(pass.mask_key).into()),
+        ]))
+    }
+}
+
+// ---------------------------------------------------------------- requests
+
+/// The typed-data JSON of a fresh access request (random nonce), for the
+/// doctor's wallet to sign with `eth_signTypedData_v4`.
+#[wasm_bindgen(js_name = accessRequestTypedData)]
+pub fn access_request_typed_data(hospital: &str, w: &[u8], now: f64, ttl: f64) -> JsResult<String> {
+    let w: [u8; 32] = crate::hex::fixed("W", "32", w).js()?;
+    let req = AccessRequest::new(hospital, w, int("now", now)?, int("ttl", ttl)?).js()?;
+    Ok(req.typed_data().to_json())
+}
+
+/// Assembles the request JSON sent to the server from the typed data, the
+/// wallet's signature and the doctor's certificate JSON.
+#[wasm_bindgen(js_name = assembleAccessRequest)]
+pub fn assemble_access_request(
+    typed_data_json: &str,
+    signature: &[u8],
+    certificate_json: &str,
+) -> JsResult<String> {
+    let parse =
+        |t: &str| serde_json::from_str::<serde_json::Value>(t).map_err(|e| js_error(e.into()));
+    let value = serde_json::json!({
+        "typedData": parse(typed_data_json)?,
+        "signature": crate::hex::encode_prefixed(signature),
+        "certificate": parse(certificate_json)?,
+    });
+    Ok(SignedRequest::from_value(value).js()?.to_json())
+}
+
+/// Builds and signs an access request with a key handle in one step.
+#[wasm_bindgen(js_name = signAccessRequest)]
+pub fn sign_access_request(
+    doctor: &Key,
+    certificate_json: &str,
+    hospital: &str,
+    w: &[u8],
+    now: f64,
+    ttl: f64,
+) -> JsResult<String> {
+    let cert = Certificate::from_json(certificate_json).js()?;
+    let w: [u8; 32] = crate::hex::fixed("W", "32", w).js()?;
+    let req = AccessRequest::new(hospital, w, int("now", now)?, int("ttl", ttl)?).js()?;
+    Ok(req.sign(&doctor.0, cert).js()?.to_json())
+}
+
+/// The server's checks of an access request (everything but nonce freshness).
+#[wasm_bindgen(js_name = verifyAccessRequest, unchecked_return_type = "VerifiedRequest")]
+pub fn verify_access_request(
+    request_json: &str,
+    authority: &str,
+    hospital: &str,
+    now: f64,
+    max_ttl: f64,
+    revoked: bool,
+) -> JsResult<JsValue> {
+    let req = SignedRequest::from_json(request_json).js()?;
+    let v = req
+        .verify(
+            &Address::parse(authority).js()?,
+            hospital,
+            int("now", now)?,
+            int("maxTtl", max_ttl)?,
+            revoked,
+        )
+        .js()?;
+    Ok(object(&[
+        ("doctor", v.doctor.to_checksum().into()),
+        ("serial", (v.serial as f64).into()),
+        ("w", bytes(&v.w)),
+        ("nonce", bytes(&v.nonce)),
+        ("expiry", (v.expiry as f64).into()),
+    ]))
+}
+
+// ----------------------------------------------------------------- handoff
+
+/// Seals `tx_id` and `K_P` of a new record to the patient's public key.
+#[wasm_bindgen(js_name = sealHandoff)]
+pub fn seal_handoff(
+    patient: &[u8],
+    hospital: &str,
+    time: f64,
+    tx_id: &[u8],
+    record_key: &[u8],
+) -> JsResult<Vec<u8>> {
+    let h = RecordHandoff {
+        context: context(hospital, time)?,
+        tx_id: crate::hex::fixed("tx_id", "32", tx_id).js()?,
+        record_key: zeroize::Zeroizing::new(record_key.to_vec()),
+    };
+    h.seal(&public_key("patient public key", patient)?).js()
+}
+
+/// Opens a sealed handoff with the patient's key handle.
+#[wasm_bindgen(js_name = openHandoff, unchecked_return_type = "Handoff")]
+pub fn open_handoff(patient: &Key, sealed: &[u8]) -> JsResult<JsValue> {
+    let h = RecordHandoff::open(&patient.0, sealed).js()?;
+    Ok(object(&[
+        ("hospital", h.context.hospital().into()),
+        ("time", (h.context.time() as f64).into()),
+        ("txId", bytes(&h.tx_id)),
+        ("recordKey", bytes(&h.record_key)),
+    ]))
+}
+
+/// The associated data that binds a record's ciphertext to `(hospital, time)`.
+#[wasm_bindgen(js_name = recordAssociatedData)]
+pub fn record_associated_data(hospital: &str, time: f64) -> JsResult<Vec<u8>> {
+    Ok(context(hospital, time)?.record_aad())
+}
+
+/// A fresh 16-byte record key `K_P`.
+#[wasm_bindgen(js_name = generateRecordKey)]
+pub fn generate_record_key() -> JsResult<Vec<u8>> {
+    crate::record::generate_key().map(|k| k.to_vec()).js()
+}

@@ -1,0 +1,235 @@
+//! Streaming record encryption for JS: `push`/`finish` classes, and the same
+//! as WHATWG `TransformStream`s (`file.stream().pipeThrough(enc.transform())`).
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use js_sys::{Object, Reflect, Uint8Array};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use web_sys::{TransformStream, TransformStreamDefaultController};
+
+use super::{js_error, JsResult};
+use crate::error::Error;
+use crate::record::{Decryptor, Encryptor, DEFAULT_SEGMENT_SIZE};
+
+/// One of the two core stream engines, behind a shared cell so that a
+/// `TransformStream` and the owning object can both reach it.
+trait Engine: 'static {
+    fn push(&mut self, data: &[u8], out: &mut Vec<u8>) -> crate::Result<()>;
+    fn finish(self, out: &mut Vec<u8>) -> crate::Result<[u8; 32]>;
+}
+
+impl Engine for Encryptor {
+    fn push(&mut self, data: &[u8], out: &mut Vec<u8>) -> crate::Result<()> {
+        Encryptor::push(self, data, out)
+    }
+    fn finish(self, out: &mut Vec<u8>) -> crate::Result<[u8; 32]> {
+        Encryptor::finish(self, out)
+    }
+}
+
+impl Engine for Decryptor {
+    fn push(&mut self, data: &[u8], out: &mut Vec<u8>) -> crate::Result<()> {
+        Decryptor::push(self, data, out)
+    }
+    fn finish(self, out: &mut Vec<u8>) -> crate::Result<[u8; 32]> {
+        Decryptor::finish(self, out)
+    }
+}
+
+struct State<E> {
+    engine: Option<E>,
+    hash: Option<[u8; 32]>,
+}
+
+type Shared<E> = Rc<RefCell<State<E>>>;
+
+fn push<E: Engine>(state: &Shared<E>, data: &[u8]) -> JsResult<Vec<u8>> {
+    let mut st = state.borrow_mut();
+    let engine = st
+        .engine
+        .as_mut()
+        .ok_or_else(|| js_error(Error::StreamFinished))?;
+    let mut out = Vec::with_capacity(data.len() + 64);
+    match engine.push(data, &mut out) {
+        Ok(()) => Ok(out),
+        Err(e) => {
+            st.engine = None;
+            Err(js_error(e))
+        }
+    }
+}
+
+fn finish<E: Engine>(state: &Shared<E>) -> JsResult<Vec<u8>> {
+    let mut st = state.borrow_mut();
+    let engine = st
+        .engine
+        .take()
+        .ok_or_else(|| js_error(Error::StreamFinished))?;
+    let mut out = Vec::new();
+    let hash = engine.finish(&mut out).map_err(js_error)?;
+    st.hash = Some(hash);
+    Ok(out)
+}
+
+fn hash<E>(state: &Shared<E>) -> Option<Vec<u8>> {
+    state.borrow().hash.map(|h| h.to_vec())
+}
+
+/// Wraps the engine in a `TransformStream` of `Uint8Array` chunks.
+fn transform_stream<E: Engine>(state: &Shared<E>) -> JsResult<TransformStream> {
+    let on_chunk = {
+        let state = Rc::clone(state);
+        Closure::<dyn FnMut(JsValue, TransformStreamDefaultController) -> JsResult<()>>::new(
+            move |chunk: JsValue, controller: TransformStreamDefaultController| {
+                let chunk = chunk.dyn_into::<Uint8Array>().map_err(|_| {
+                    js_error(Error::InvalidStreamParams {
+                        reason: "stream chunks must be Uint8Array",
+                    })
+                })?;
+                let out = push(&state, &chunk.to_vec())?;
+                if !out.is_empty() {
+                    controller.enqueue_with_chunk(&Uint8Array::from(out.as_slice()))?;
+                }
+                Ok(())
+            },
+        )
+    };
+    let on_flush = {
+        let state = Rc::clone(state);
+        Closure::<dyn FnMut(TransformStreamDefaultController) -> JsResult<()>>::new(
+            move |controller: TransformStreamDefaultController| {
+                let out = finish(&state)?;
+                if !out.is_empty() {
+                    controller.enqueue_with_chunk(&Uint8Array::from(out.as_slice()))?;
+                }
+                Ok(())
+            },
+        )
+    };
+    let transformer = Object::new();
+    Reflect::set(&transformer, &"transform".into(), &on_chunk.into_js_value())?;
+    Reflect::set(&transformer, &"flush".into(), &on_flush.into_js_value())?;
+    TransformStream::new_with_transformer(&transformer)
+}
+
+/// Encrypts a record piece by piece (Tink AES-GCM-HKDF streaming format) and
+/// computes `eh = SHA-256(ciphertext)` in the same pass.
+#[wasm_bindgen]
+pub struct RecordEncryptor(Shared<Encryptor>);
+
+impl core::fmt::Debug for RecordEncryptor {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("RecordEncryptor(..)")
+    }
+}
+
+#[wasm_bindgen]
+impl RecordEncryptor {
+    /// An encryptor for a 16- or 32-byte key, associated data, and a
+    /// ciphertext segment size (default 1 MiB).
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        key: &[u8],
+        associated_data: &[u8],
+        segment_size: Option<u32>,
+    ) -> JsResult<RecordEncryptor> {
+        let enc = Encryptor::new(
+            key,
+            associated_data,
+            segment_size.unwrap_or(DEFAULT_SEGMENT_SIZE),
+        )
+        .map_err(js_error)?;
+        Ok(RecordEncryptor(Rc::new(RefCell::new(State {
+            engine: Some(enc),
+            hash: None,
+        }))))
+    }
+
+    /// Encrypts the next piece; returns the ciphertext completed so far (may be empty).
+    pub fn push(&self, plaintext: &[u8]) -> JsResult<Vec<u8>> {
+        push(&self.0, plaintext)
+    }
+
+    /// Encrypts the last segment; returns the remaining ciphertext. Afterwards
+    /// [`RecordEncryptor::hash`] holds `eh`.
+    pub fn finish(&self) -> JsResult<Vec<u8>> {
+        finish(&self.0)
+    }
+
+    /// `eh = SHA-256(ciphertext)`, once finished (`undefined` before).
+    #[wasm_bindgen(getter)]
+    pub fn hash(&self) -> Option<Vec<u8>> {
+        hash(&self.0)
+    }
+
+    /// A `TransformStream` from plaintext to ciphertext chunks driving this
+    /// encryptor; read [`RecordEncryptor::hash`] once the stream has closed.
+    #[wasm_bindgen(unchecked_return_type = "TransformStream<Uint8Array, Uint8Array>")]
+    pub fn transform(&self) -> JsResult<TransformStream> {
+        transform_stream(&self.0)
+    }
+}
+
+/// Decrypts and verifies a record piece by piece; hashes the ciphertext in the same pass.
+#[wasm_bindgen]
+pub struct RecordDecryptor(Shared<Decryptor>);
+
+impl core::fmt::Debug for RecordDecryptor {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("RecordDecryptor(..)")
+    }
+}
+
+#[wasm_bindgen]
+impl RecordDecryptor {
+    /// A decryptor for the key, associated data and segment size the record was
+    /// written with; with `expected_hash` (the anchored `eh`), `finish` throws
+    /// `HashMismatch` unless the ciphertext's SHA-256 equals it.
+    #[wasm_bindgen(constructor)]
+    pub fn new(
+        key: &[u8],
+        associated_data: &[u8],
+        segment_size: Option<u32>,
+        expected_hash: Option<Vec<u8>>,
+    ) -> JsResult<RecordDecryptor> {
+        let mut dec = Decryptor::new(
+            key,
+            associated_data,
+            segment_size.unwrap_or(DEFAULT_SEGMENT_SIZE),
+        )
+        .map_err(js_error)?;
+        if let Some(eh) = expected_hash {
+            dec.expect_hash(crate::hex::fixed("expected hash", "32", &eh).map_err(js_error)?);
+        }
+        Ok(RecordDecryptor(Rc::new(RefCell::new(State {
+            engine: Some(dec),
+            hash: None,
+        }))))
+    }
+
+    /// Decrypts the next piece; returns the plaintext of the segments that
+    /// authenticated (not yet a whole, verified record: see `finish`).
+    pub fn push(&self, ciphertext: &[u8]) -> JsResult<Vec<u8>> {
+        push(&self.0, ciphertext)
+    }
+
+    /// Checks the last segment (and the hash if expected); returns the remaining plaintext.
+    pub fn finish(&self) -> JsResult<Vec<u8>> {
+        finish(&self.0)
+    }
+
+    /// SHA-256 of the ciphertext, once finished.
+    #[wasm_bindgen(getter)]
+    pub fn hash(&self) -> Option<Vec<u8>> {
+        hash(&self.0)
+    }
+
+    /// A `TransformStream` from ciphertext to plaintext chunks; it errors
+    /// (with the typed error) on any damage, including truncation at the end.
+    #[wasm_bindgen(unchecked_return_type = "TransformStream<Uint8Array, Uint8Array>")]
+    pub fn transform(&self) -> JsResult<TransformStream> {
+        transform_stream(&self.0)
+    }
+}

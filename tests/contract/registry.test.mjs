@@ -1,0 +1,712 @@
+// EhrRegistry on a fresh local Hardhat node: every function, every refusal,
+// every event's fields, paging of authorisations by block range, and a table of
+// the gas each call uses (printed, not asserted).
+//
+//   node --test tests/contract/
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { ethers } from 'ethers';
+import { encrypt, decrypt } from 'eciesjs';
+import { startChain } from '../../chain/testchain.mjs';
+
+const require = createRequire(import.meta.url);
+const { compile } = require('../../chain/compile.js');
+const { deploy } = require('../../chain/deploy.js');
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+const execFileP = promisify(execFile);
+
+const ZERO32 = ethers.ZeroHash;
+const MIN_C1 = 65 + 16 + 16 + 1;
+const MAX_C1 = 1024;
+/** Order of the secp256k1 group. */
+const CURVE_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+
+// ---------------------------------------------------------------------------
+// Fixture
+// ---------------------------------------------------------------------------
+
+let chain; // { rpcUrl, stop }
+let provider; // ethers.JsonRpcProvider
+let artifact; // { abi, bytecode }
+let iface; // ethers.Interface of EhrRegistry
+let registry; // ethers.Contract (read-only)
+let deployment; // { registry, authority, chainId, block }
+let accounts; // addresses of the node's unlocked accounts
+let deployer, authority, doctor, doctor2, stranger; // JsonRpcSigners
+const relayers = []; // JsonRpcSigners that post authorisations
+
+/** gas table rows: label -> { gas: bigint[], note } */
+const gasTable = new Map();
+
+function recordGas(label, gasUsed, note = '') {
+  if (!gasTable.has(label)) gasTable.set(label, { gas: [], note });
+  gasTable.get(label).gas.push(BigInt(gasUsed));
+}
+
+/** Sends a contract call from `signer`, waits for its receipt, records its gas. */
+async function send(label, signer, method, args, note) {
+  const tx = await registry.connect(signer)[method](...args);
+  const receipt = await tx.wait();
+  assert.equal(receipt.status, 1, `${method} failed`);
+  if (label) recordGas(label, receipt.gasUsed, note);
+  return receipt;
+}
+
+/** The registry's events in a receipt, decoded. */
+function eventsOf(receipt) {
+  return receipt.logs
+    .filter((l) => l.address.toLowerCase() === deployment.registry.toLowerCase())
+    .map((l) => ({ log: l, parsed: iface.parseLog(l) }));
+}
+
+/** The single event of a receipt, checked by name. */
+function onlyEvent(receipt, name) {
+  const evs = eventsOf(receipt);
+  assert.equal(evs.length, 1, `expected exactly one event, got ${evs.map((e) => e.parsed?.name)}`);
+  assert.equal(evs[0].parsed.name, name);
+  return evs[0];
+}
+
+/** Extracts the revert data of a failed call/estimate/send, or undefined. */
+function revertData(err) {
+  for (const d of [err?.data, err?.info?.error?.data, err?.error?.data, err?.info?.error?.data?.data]) {
+    if (typeof d === 'string' && d.startsWith('0x')) return d;
+    if (d && typeof d.data === 'string') return d.data;
+  }
+  return undefined;
+}
+
+/** Asserts that `promise` rejects with the registry's custom error `name` (and `args`). */
+async function rejectsWith(promise, name, args) {
+  await assert.rejects(promise, (err) => {
+    const data = revertData(err);
+    const parsed = err.revert ?? (data ? iface.parseError(data) : null);
+    assert.ok(parsed, `no custom error in: ${err.shortMessage || err.message}`);
+    assert.equal(parsed.name, name, `expected ${name}, got ${parsed.name}`);
+    if (args) assert.deepEqual(Array.from(parsed.args), args);
+    return true;
+  });
+}
+
+/** Calls `method` through eth_call and eth_estimateGas (what a wallet does first) and expects `name` both times. */
+async function refused(signer, method, args, name, errArgs) {
+  const c = registry.connect(signer);
+  await rejectsWith(c[method].staticCall(...args), name, errArgs);
+  await rejectsWith(c[method](...args), name, errArgs); // estimateGas refuses: nothing is sent
+}
+
+async function latestTimestamp() {
+  return (await provider.getBlock('latest')).timestamp;
+}
+
+/** Makes the next block's timestamp `ts` (strictly after the latest). */
+async function setNextTimestamp(ts) {
+  await provider.send('evm_setNextBlockTimestamp', [ts]);
+}
+
+const randomHash = () => ethers.hexlify(ethers.randomBytes(32));
+const randomKey = () => new ethers.SigningKey(ethers.hexlify(ethers.randomBytes(32)));
+const recordType = (s) => ethers.encodeBytes32String(s);
+
+// ---------------------------------------------------------------------------
+// Authorisation helpers (Alg 5). h1 here is a stand-in (SHA-256 of a test label
+// and the compressed point, mod n); the protocol's h1 is docs/PROTOCOL.md's and
+// the contract does not care: it only sees R, ST, C1.
+// ---------------------------------------------------------------------------
+
+function h1(point) {
+  const compressed = ethers.SigningKey.computePublicKey(point, true);
+  const d = BigInt(ethers.sha256(ethers.concat([ethers.toUtf8Bytes('ehrchain-test/h1'), compressed]))) % CURVE_N;
+  return ethers.toBeHex(d === 0n ? 1n : d, 32);
+}
+
+/** Builds Trans = (R, ST, C1) for the doctor with protocol key `A` (compressed hex). */
+function makeTrans(A, pass) {
+  const r = randomKey();
+  const R = r.compressedPublicKey;
+  const ST = new ethers.SigningKey(h1(r.computeSharedSecret(A))).compressedPublicKey;
+  const C1 = ethers.hexlify(encrypt(ethers.getBytes(A), pass));
+  return { r: R, st: ST, c1: C1 };
+}
+
+/** The doctor's test (Alg 5 step 2): is this Trans for the holder of secret `a`? Returns the pass or null. */
+function openTrans(a, { r, st, c1 }) {
+  const mine = new ethers.SigningKey(h1(a.computeSharedSecret(r))).compressedPublicKey;
+  if (mine.toLowerCase() !== st.toLowerCase()) return null;
+  return ethers.hexlify(decrypt(ethers.getBytes(a.privateKey), ethers.getBytes(c1)));
+}
+
+/** A pass A_pass = (H1, T1, k_t) of plausible size: 20 + 8 + 32 = 60 bytes. */
+const makePass = () => ethers.hexlify(ethers.randomBytes(60));
+
+// ---------------------------------------------------------------------------
+
+before(async () => {
+  artifact = compile({ write: false, strict: true }).EhrRegistry;
+  iface = new ethers.Interface(artifact.abi);
+  chain = await startChain();
+  provider = new ethers.JsonRpcProvider(chain.rpcUrl, 31337, {
+    staticNetwork: ethers.Network.from(31337),
+    pollingInterval: 50,
+  });
+  accounts = await provider.send('eth_accounts', []);
+  assert.ok(accounts.length >= 10);
+  [deployer, authority, doctor, doctor2, stranger] = await Promise.all(accounts.slice(0, 5).map((a) => provider.getSigner(a)));
+  for (const a of accounts.slice(5, 9)) relayers.push(await provider.getSigner(a));
+
+  const d = await deploy({ rpcUrl: chain.rpcUrl, authority: accounts[1], artifact, out: false, deployerKey: '' });
+  d.provider.destroy();
+  recordGas('deploy (constructor)', d.gasUsed);
+  deployment = { registry: d.registry, authority: d.authority, chainId: d.chainId, block: d.block };
+  assert.equal(d.deployer, ethers.getAddress(accounts[0]));
+  registry = new ethers.Contract(d.registry, artifact.abi, provider);
+});
+
+after(async () => {
+  provider?.destroy();
+  await chain?.stop();
+  printGasTable();
+});
+
+function printGasTable() {
+  if (gasTable.size === 0) return;
+  const rows = [...gasTable].map(([label, { gas, note }]) => {
+    const min = gas.reduce((a, b) => (b < a ? b : a));
+    const max = gas.reduce((a, b) => (b > a ? b : a));
+    const shown = min === max ? `${min}` : `${min} – ${max}`;
+    return [label, shown, String(gas.length), note];
+  });
+  const head = ['operation', 'gas used', 'n', 'note'];
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r) => '| ' + r.map((c, i) => c.padEnd(w[i])).join(' | ') + ' |';
+  console.log('\nEhrRegistry gas used (Hardhat node, solc 0.8.28, optimizer 200 runs, cancun):');
+  console.log(line(head));
+  console.log('|' + w.map((n) => '-'.repeat(n + 2)).join('|') + '|');
+  for (const r of rows) console.log(line(r));
+  console.log('');
+}
+
+// ---------------------------------------------------------------------------
+// Interface: the exact ABI the Rust crate encodes against
+// ---------------------------------------------------------------------------
+
+test('ABI: function, event and error signatures are the agreed ones', () => {
+  const fns = iface.fragments.filter((f) => f.type === 'function').map((f) => f.format('sighash')).sort();
+  assert.deepEqual(fns, [
+    'MAX_C1_LENGTH()',
+    'MIN_C1_LENGTH()',
+    'anchorRecord(bytes32,bytes32,uint64)',
+    'authorisationCount()',
+    'authorise(bytes,bytes,bytes)',
+    'authority()',
+    'certificateStatus(uint64)',
+    'markDeleted(bytes32)',
+    'recordStatus(bytes32)',
+    'registerDoctor(uint64,address,bytes,uint64,uint64)',
+    'revokeDoctor(uint64)',
+  ]);
+  const fullFn = (n) => iface.getFunction(n).format('full');
+  assert.equal(
+    fullFn('certificateStatus'),
+    'function certificateStatus(uint64 serial) view returns (address doctor, uint64 validFrom, uint64 validUntil, bool revoked, uint64 revokedAt)',
+  );
+  assert.equal(
+    fullFn('recordStatus'),
+    'function recordStatus(bytes32 eh) view returns (bool anchored, address anchoredBy, uint64 anchoredAt, bytes32 recordType, uint64 recordTime, bool deleted, uint64 deletedAt)',
+  );
+  assert.equal(iface.deploy.format('sighash'), 'constructor(address)');
+
+  const events = iface.fragments.filter((f) => f.type === 'event').map((f) => f.format('full')).sort();
+  assert.deepEqual(events, [
+    'event Authorised(uint256 indexed seq, bytes r, bytes st, bytes c1)',
+    'event DoctorRegistered(uint64 indexed serial, address indexed doctor, bytes protocolKey, uint64 validFrom, uint64 validUntil)',
+    'event DoctorRevoked(uint64 indexed serial, uint64 revokedAt)',
+    'event RecordAnchored(bytes32 indexed eh, address indexed anchoredBy, bytes32 recordType, uint64 recordTime, uint64 anchoredAt)',
+    'event RecordDeleted(bytes32 indexed eh, address indexed deletedBy, uint64 deletedAt)',
+  ]);
+
+  const errors = iface.fragments.filter((f) => f.type === 'error').map((f) => f.format('sighash')).sort();
+  assert.deepEqual(errors, [
+    'AlreadyAnchored(bytes32)',
+    'AlreadyDeleted(bytes32)',
+    'AlreadyRevoked(uint64)',
+    'CertificateExists(uint64)',
+    'InvalidCiphertext(uint256)',
+    'InvalidHash()',
+    'InvalidPoint()',
+    'InvalidProtocolKey()',
+    'InvalidValidity()',
+    'NotAnchorOwner(bytes32)',
+    'NotAnchored(bytes32)',
+    'NotAuthority()',
+    'UnknownCertificate(uint64)',
+    'ZeroAddress()',
+  ]);
+  // No payable function, no fallback/receive: the registry never holds ether.
+  assert.ok(iface.fragments.every((f) => f.type !== 'fallback' && f.type !== 'receive' && !f.payable));
+});
+
+// ---------------------------------------------------------------------------
+// Deployment
+// ---------------------------------------------------------------------------
+
+test('deployment: authority, constants, empty state', async () => {
+  assert.equal(deployment.chainId, 31337);
+  assert.equal(await registry.authority(), ethers.getAddress(accounts[1]));
+  assert.equal(await registry.authorisationCount(), 0n);
+  assert.equal(await registry.MIN_C1_LENGTH(), BigInt(MIN_C1));
+  assert.equal(await registry.MAX_C1_LENGTH(), BigInt(MAX_C1));
+  // The runtime code is the compiled one, with the immutable authority filled in.
+  const code = await provider.getCode(deployment.registry);
+  assert.equal(code.length, artifact.deployedBytecode.length);
+  assert.ok(code.includes(accounts[1].slice(2).toLowerCase()));
+});
+
+test('deployment: the zero address as authority is refused (ZeroAddress)', async () => {
+  const factory = new ethers.ContractFactory(artifact.abi, artifact.bytecode, deployer);
+  await rejectsWith(factory.deploy(ethers.ZeroAddress), 'ZeroAddress');
+});
+
+test('deploy.js CLI: --authority, one JSON line on stdout, deployment file', async () => {
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'ehr-deploy-')), 'deployment.json');
+  const { stdout } = await execFileP(process.execPath, ['chain/deploy.js', '--rpc', chain.rpcUrl, '--authority', accounts[3].toLowerCase(), '--out', out], {
+    cwd: ROOT,
+    env: { ...process.env, DEPLOYER_KEY: '' },
+  });
+  const lines = stdout.trim().split('\n');
+  assert.equal(lines.length, 1);
+  const d = JSON.parse(lines[0]);
+  assert.deepEqual(Object.keys(d), ['registry', 'authority', 'chainId', 'block']);
+  assert.equal(d.authority, ethers.getAddress(accounts[3])); // EIP-55 form
+  assert.equal(d.chainId, 31337);
+  assert.ok(ethers.isAddress(d.registry) && d.registry === ethers.getAddress(d.registry));
+  assert.deepEqual(JSON.parse(fs.readFileSync(out, 'utf8')), d);
+  const other = new ethers.Contract(d.registry, artifact.abi, provider);
+  assert.equal(await other.authority(), d.authority);
+  const receiptBlock = await provider.getBlock(d.block);
+  assert.ok(receiptBlock.transactions.length === 1);
+  fs.rmSync(path.dirname(out), { recursive: true, force: true });
+});
+
+test('deploy.js CLI: unreachable node is a clean error, exit code 1', async () => {
+  await assert.rejects(
+    execFileP(process.execPath, ['chain/deploy.js', '--rpc', 'http://127.0.0.1:9'], { cwd: ROOT }),
+    (err) => err.code === 1 && /no JSON-RPC node/.test(err.stderr) && err.stdout === '',
+  );
+});
+
+test('deploy(): from a private key (DEPLOYER_KEY path), locally signed transaction', async () => {
+  const wallet = ethers.Wallet.createRandom();
+  await provider.send('hardhat_setBalance', [wallet.address, ethers.toQuantity(ethers.parseEther('1'))]);
+  const d = await deploy({ rpcUrl: chain.rpcUrl, deployerKey: wallet.privateKey, artifact, out: false });
+  d.provider.destroy();
+  assert.equal(d.deployer, wallet.address);
+  assert.equal(d.authority, wallet.address); // defaults to the deployer
+  const tx = await provider.getTransaction(d.txHash);
+  assert.equal(tx.from, wallet.address);
+  assert.equal(tx.type, 2); // EIP-1559
+});
+
+// ---------------------------------------------------------------------------
+// Doctor certificates
+// ---------------------------------------------------------------------------
+
+const doctorKey = randomKey(); // the doctor's protocol key pair (a, A)
+
+test('registerDoctor: stores the certificate and emits DoctorRegistered', async () => {
+  const now = await latestTimestamp();
+  const serial = 1n;
+  const validFrom = BigInt(now);
+  const validUntil = BigInt(now + 365 * 86400);
+  const receipt = await send('registerDoctor', authority, 'registerDoctor', [serial, accounts[2], doctorKey.compressedPublicKey, validFrom, validUntil]);
+  const { log, parsed } = onlyEvent(receipt, 'DoctorRegistered');
+  assert.equal(parsed.args.serial, serial);
+  assert.equal(parsed.args.doctor, ethers.getAddress(accounts[2]));
+  assert.equal(parsed.args.protocolKey, doctorKey.compressedPublicKey);
+  assert.equal(parsed.args.validFrom, validFrom);
+  assert.equal(parsed.args.validUntil, validUntil);
+  // indexed: serial and doctor are topics
+  assert.equal(log.topics.length, 3);
+  assert.equal(log.topics[1], ethers.zeroPadValue(ethers.toBeHex(serial), 32));
+  assert.equal(log.topics[2], ethers.zeroPadValue(accounts[2], 32));
+
+  const st = await registry.certificateStatus(serial);
+  assert.deepEqual(st.toObject(), {
+    doctor: ethers.getAddress(accounts[2]),
+    validFrom,
+    validUntil,
+    revoked: false,
+    revokedAt: 0n,
+  });
+
+  // A second certificate for the same doctor (renewal), with an 0x03 key and the
+  // largest serial and times: accepted.
+  let k3 = randomKey();
+  while (!k3.compressedPublicKey.startsWith('0x03')) k3 = randomKey();
+  const maxU64 = 2n ** 64n - 1n;
+  await send('registerDoctor', authority, 'registerDoctor', [maxU64, accounts[2], k3.compressedPublicKey, 0n, maxU64]);
+  const st3 = await registry.certificateStatus(maxU64);
+  assert.equal(st3.doctor, ethers.getAddress(accounts[2]));
+  assert.equal(st3.validUntil, maxU64);
+});
+
+test('registerDoctor: refusals', async () => {
+  const A = randomKey().compressedPublicKey;
+  const now = BigInt(await latestTimestamp());
+  const ok = [10n, accounts[3], A, now, now + 1000n];
+  // only the authority: not the deployer, not a doctor, not a stranger
+  for (const s of [deployer, doctor, stranger]) await refused(s, 'registerDoctor', ok, 'NotAuthority');
+  // authority is checked first, even for otherwise bad input
+  await refused(stranger, 'registerDoctor', [10n, ethers.ZeroAddress, '0x', 5n, 1n], 'NotAuthority');
+  await refused(authority, 'registerDoctor', [10n, ethers.ZeroAddress, A, now, now + 1000n], 'ZeroAddress');
+
+  const bad = [
+    '0x',
+    '0x02',
+    A.slice(0, -2), // 32 bytes
+    A + '00', // 34 bytes
+    '0x04' + A.slice(4), // 33 bytes, uncompressed prefix
+    '0x00' + A.slice(4),
+    '0x01' + A.slice(4),
+    '0x05' + A.slice(4),
+    '0xff' + A.slice(4),
+    randomKey().publicKey, // 65-byte uncompressed point
+  ];
+  for (const key of bad) {
+    await refused(authority, 'registerDoctor', [10n, accounts[3], key, now, now + 1000n], 'InvalidProtocolKey');
+  }
+  await refused(authority, 'registerDoctor', [10n, accounts[3], A, now, now], 'InvalidValidity');
+  await refused(authority, 'registerDoctor', [10n, accounts[3], A, now + 1n, now], 'InvalidValidity');
+  // serial 1 exists (previous test): refused even for another doctor
+  await refused(authority, 'registerDoctor', [1n, accounts[3], A, now, now + 1000n], 'CertificateExists', [1n]);
+  // nothing was stored by the refusals
+  assert.equal((await registry.certificateStatus(10n)).doctor, ethers.ZeroAddress);
+});
+
+test('certificateStatus: unknown serial is all zero', async () => {
+  const st = await registry.certificateStatus(424242n);
+  assert.deepEqual(Array.from(st), [ethers.ZeroAddress, 0n, 0n, false, 0n]);
+});
+
+test('revokeDoctor: marks revoked at the block time, emits DoctorRevoked', async () => {
+  const now = BigInt(await latestTimestamp());
+  await send(null, authority, 'registerDoctor', [2n, accounts[3], randomKey().compressedPublicKey, now, now + 1000n]);
+  const before = await registry.certificateStatus(2n);
+  const at = Number(now) + 500;
+  await setNextTimestamp(at);
+  const receipt = await send('revokeDoctor', authority, 'revokeDoctor', [2n]);
+  const { log, parsed } = onlyEvent(receipt, 'DoctorRevoked');
+  assert.equal(parsed.args.serial, 2n);
+  assert.equal(parsed.args.revokedAt, BigInt(at));
+  assert.equal(log.topics.length, 2);
+  assert.equal((await provider.getBlock(receipt.blockNumber)).timestamp, at);
+  const st = await registry.certificateStatus(2n);
+  assert.deepEqual(Array.from(st), [before.doctor, before.validFrom, before.validUntil, true, BigInt(at)]);
+});
+
+test('revokeDoctor: refusals (non-authority, unknown serial, revoking twice)', async () => {
+  for (const s of [deployer, doctor, stranger]) await refused(s, 'revokeDoctor', [1n], 'NotAuthority');
+  await refused(stranger, 'revokeDoctor', [999n], 'NotAuthority'); // authority first
+  await refused(authority, 'revokeDoctor', [999n], 'UnknownCertificate', [999n]);
+  await refused(authority, 'revokeDoctor', [2n], 'AlreadyRevoked', [2n]);
+  // the revoked certificate's serial cannot be registered again
+  const now = BigInt(await latestTimestamp());
+  await refused(authority, 'registerDoctor', [2n, accounts[3], randomKey().compressedPublicKey, now, now + 1n], 'CertificateExists', [2n]);
+});
+
+test('a refused transaction that is mined anyway reverts on chain with the same error', async () => {
+  // An explicit gas limit skips estimation, so the transaction reaches a block.
+  const c = registry.connect(stranger);
+  const blockBefore = await provider.getBlockNumber();
+  let hash;
+  try {
+    const tx = await c.revokeDoctor(1n, { gasLimit: 100_000n });
+    hash = tx.hash;
+    await tx.wait();
+    assert.fail('a reverted transaction must not succeed');
+  } catch (err) {
+    if (err.code === 'ERR_ASSERTION') throw err;
+    // Hardhat reports the failure to the sender (with the revert data) or ethers
+    // reports the failed receipt; either way the transaction is in a block.
+    const data = revertData(err) ?? err.receipt?.logs ?? null;
+    if (typeof data === 'string') assert.equal(iface.parseError(data).name, 'NotAuthority');
+    hash ??= err.receipt?.hash ?? err.transactionHash ?? err.info?.error?.data?.txHash;
+  }
+  const block = await provider.getBlock(blockBefore + 1);
+  assert.ok(block, 'the failing transaction was mined');
+  const receipt = await provider.getTransactionReceipt(hash ?? block.transactions[0]);
+  assert.equal(receipt.status, 0);
+  assert.equal(receipt.logs.length, 0);
+  assert.equal((await registry.certificateStatus(1n)).revoked, false);
+});
+
+// ---------------------------------------------------------------------------
+// Record anchors and deletion marks
+// ---------------------------------------------------------------------------
+
+test('anchorRecord: stores the anchor and emits RecordAnchored', async () => {
+  const eh = randomHash();
+  const ty = recordType('radiology/ct');
+  const t1 = 1_700_000_000n;
+  const at = (await latestTimestamp()) + 10;
+  await setNextTimestamp(at);
+  const receipt = await send('anchorRecord', doctor, 'anchorRecord', [eh, ty, t1]);
+  const { log, parsed } = onlyEvent(receipt, 'RecordAnchored');
+  assert.deepEqual(parsed.args.toObject(), {
+    eh,
+    anchoredBy: ethers.getAddress(accounts[2]),
+    recordType: ty,
+    recordTime: t1,
+    anchoredAt: BigInt(at),
+  });
+  assert.equal(log.topics[1], eh);
+  assert.equal(log.topics[2], ethers.zeroPadValue(accounts[2], 32));
+  // tx_id = the transaction hash; eh can be read back from its receipt
+  const byTxId = await provider.getTransactionReceipt(receipt.hash);
+  assert.equal(eventsOf(byTxId)[0].parsed.args.eh, eh);
+
+  const st = await registry.recordStatus(eh);
+  assert.deepEqual(st.toObject(), {
+    anchored: true,
+    anchoredBy: ethers.getAddress(accounts[2]),
+    anchoredAt: BigInt(at),
+    recordType: ty,
+    recordTime: t1,
+    deleted: false,
+    deletedAt: 0n,
+  });
+
+  // anyone may anchor; zero type and time are allowed
+  const eh2 = randomHash();
+  await send('anchorRecord', stranger, 'anchorRecord', [eh2, ZERO32, 0n]);
+  assert.equal((await registry.recordStatus(eh2)).anchoredBy, ethers.getAddress(accounts[4]));
+});
+
+test('anchorRecord: refusals (zero hash, double anchor)', async () => {
+  await refused(doctor, 'anchorRecord', [ZERO32, recordType('x'), 1n], 'InvalidHash');
+  const eh = randomHash();
+  await send(null, doctor, 'anchorRecord', [eh, recordType('lab'), 5n]);
+  await refused(doctor, 'anchorRecord', [eh, recordType('lab'), 5n], 'AlreadyAnchored', [eh]);
+  await refused(stranger, 'anchorRecord', [eh, recordType('other'), 6n], 'AlreadyAnchored', [eh]);
+  await refused(authority, 'anchorRecord', [eh, recordType('other'), 6n], 'AlreadyAnchored', [eh]);
+  const st = await registry.recordStatus(eh);
+  assert.equal(st.recordType, recordType('lab'));
+  assert.equal(st.recordTime, 5n);
+});
+
+test('recordStatus: unknown hash is all zero', async () => {
+  const st = await registry.recordStatus(randomHash());
+  assert.deepEqual(Array.from(st), [false, ethers.ZeroAddress, 0n, ZERO32, 0n, false, 0n]);
+  assert.equal((await registry.recordStatus(ZERO32)).anchored, false);
+});
+
+test('markDeleted: by the anchoring account, tombstone keeps the anchor readable', async () => {
+  const eh = randomHash();
+  const r1 = await send(null, doctor, 'anchorRecord', [eh, recordType('note'), 77n]);
+  const anchoredAt = BigInt((await provider.getBlock(r1.blockNumber)).timestamp);
+  const at = (await latestTimestamp()) + 86400;
+  await setNextTimestamp(at);
+  const receipt = await send('markDeleted (by anchorer)', doctor, 'markDeleted', [eh]);
+  const { log, parsed } = onlyEvent(receipt, 'RecordDeleted');
+  assert.deepEqual(parsed.args.toObject(), { eh, deletedBy: ethers.getAddress(accounts[2]), deletedAt: BigInt(at) });
+  assert.equal(log.topics[1], eh);
+  assert.equal(log.topics[2], ethers.zeroPadValue(accounts[2], 32));
+  assert.deepEqual(Array.from(await registry.recordStatus(eh)), [
+    true,
+    ethers.getAddress(accounts[2]),
+    anchoredAt,
+    recordType('note'),
+    77n,
+    true,
+    BigInt(at),
+  ]);
+  // a deleted hash stays taken: it cannot be anchored again
+  await refused(stranger, 'anchorRecord', [eh, recordType('note'), 78n], 'AlreadyAnchored', [eh]);
+});
+
+test('markDeleted: by the authority, for a record anchored by someone else', async () => {
+  const eh = randomHash();
+  await send(null, doctor2, 'anchorRecord', [eh, recordType('scan'), 1n]);
+  const receipt = await send('markDeleted (by authority)', authority, 'markDeleted', [eh]);
+  const { parsed } = onlyEvent(receipt, 'RecordDeleted');
+  assert.equal(parsed.args.deletedBy, ethers.getAddress(accounts[1]));
+  const st = await registry.recordStatus(eh);
+  assert.equal(st.deleted, true);
+  assert.equal(st.anchoredBy, ethers.getAddress(accounts[3]));
+});
+
+test('markDeleted: refusals (not anchored, someone else\'s record, deleting twice)', async () => {
+  await refused(doctor, 'markDeleted', [ZERO32], 'NotAnchored', [ZERO32]);
+  const unknown = randomHash();
+  await refused(authority, 'markDeleted', [unknown], 'NotAnchored', [unknown]);
+
+  const eh = randomHash();
+  await send(null, doctor, 'anchorRecord', [eh, recordType('x'), 1n]);
+  // another doctor, a stranger and the deployer may not delete it
+  for (const s of [doctor2, stranger, deployer]) await refused(s, 'markDeleted', [eh], 'NotAnchorOwner', [eh]);
+  await send(null, doctor, 'markDeleted', [eh]);
+  await refused(doctor, 'markDeleted', [eh], 'AlreadyDeleted', [eh]);
+  await refused(authority, 'markDeleted', [eh], 'AlreadyDeleted', [eh]);
+  // ownership is checked before the deletion state
+  await refused(stranger, 'markDeleted', [eh], 'NotAnchorOwner', [eh]);
+});
+
+// ---------------------------------------------------------------------------
+// Authorisations
+// ---------------------------------------------------------------------------
+
+test('authorise: emits Authorised with seq 0, 1, …; names nobody; counts', async () => {
+  const count0 = await registry.authorisationCount();
+  assert.equal(count0, 0n);
+  const t = makeTrans(doctorKey.compressedPublicKey, ethers.getBytes(makePass()));
+  assert.equal(ethers.dataLength(t.c1), 65 + 16 + 16 + 60);
+  const receipt = await send('authorise (first, C1 157 B)', relayers[0], 'authorise', [t.r, t.st, t.c1], 'counter 0 → 1');
+  const { log, parsed } = onlyEvent(receipt, 'Authorised');
+  assert.deepEqual(parsed.args.toObject(), { seq: 0n, r: t.r, st: t.st, c1: t.c1 });
+  // the only topics: the event signature and seq; no address anywhere in the log
+  assert.deepEqual(log.topics, [iface.getEvent('Authorised').topicHash, ethers.zeroPadValue('0x00', 32)]);
+  for (const a of accounts) assert.ok(!log.data.toLowerCase().includes(a.slice(2).toLowerCase()));
+  assert.equal(await registry.authorisationCount(), 1n);
+
+  // sizes at the bounds, and the same doctor again: nothing shared between two Trans
+  const t2 = makeTrans(doctorKey.compressedPublicKey, ethers.getBytes(makePass()));
+  for (const f of ['r', 'st', 'c1']) assert.notEqual(t2[f], t[f]);
+  const r2 = await send('authorise (C1 157 B)', relayers[1], 'authorise', [t2.r, t2.st, t2.c1], 'typical pass of 60 B');
+  assert.equal(onlyEvent(r2, 'Authorised').parsed.args.seq, 1n);
+  const shortest = ethers.hexlify(encrypt(ethers.getBytes(doctorKey.compressedPublicKey), new Uint8Array([7])));
+  assert.equal(ethers.dataLength(shortest), MIN_C1);
+  await send(`authorise (C1 ${MIN_C1} B = min)`, relayers[2], 'authorise', [t.r, t.st, shortest]);
+  const longest = ethers.hexlify(ethers.randomBytes(MAX_C1));
+  await send(`authorise (C1 ${MAX_C1} B = max)`, relayers[3], 'authorise', [t.r, t.st, longest]);
+  assert.equal(await registry.authorisationCount(), 4n);
+});
+
+test('authorise: refusals (bad points, C1 too short or too long)', async () => {
+  const good = makeTrans(doctorKey.compressedPublicKey, ethers.getBytes(makePass()));
+  const badPoints = ['0x', good.r.slice(0, -2), good.r + '00', '0x04' + good.r.slice(4), '0x00' + good.r.slice(4), randomKey().publicKey];
+  for (const p of badPoints) {
+    await refused(stranger, 'authorise', [p, good.st, good.c1], 'InvalidPoint');
+    await refused(stranger, 'authorise', [good.r, p, good.c1], 'InvalidPoint');
+  }
+  const emptyPass = ethers.hexlify(encrypt(ethers.getBytes(doctorKey.compressedPublicKey), new Uint8Array(0)));
+  assert.equal(ethers.dataLength(emptyPass), MIN_C1 - 1);
+  for (const c1 of ['0x', ethers.hexlify(ethers.randomBytes(65)), emptyPass]) {
+    await refused(stranger, 'authorise', [good.r, good.st, c1], 'InvalidCiphertext', [BigInt(ethers.dataLength(c1))]);
+  }
+  const tooLong = ethers.hexlify(ethers.randomBytes(MAX_C1 + 1));
+  await refused(stranger, 'authorise', [good.r, good.st, tooLong], 'InvalidCiphertext', [BigInt(MAX_C1 + 1)]);
+  // points are checked before C1
+  await refused(stranger, 'authorise', ['0x', good.st, '0x'], 'InvalidPoint');
+  assert.equal(await registry.authorisationCount(), 4n); // unchanged by refusals
+});
+
+test('authorise: from a fresh one-time account, as a locally signed EIP-1559 transaction', async () => {
+  const oneTime = ethers.Wallet.createRandom().connect(provider);
+  await provider.send('hardhat_setBalance', [oneTime.address, ethers.toQuantity(ethers.parseEther('0.1'))]);
+  const t = makeTrans(doctorKey.compressedPublicKey, ethers.getBytes(makePass()));
+  const data = iface.encodeFunctionData('authorise', [t.r, t.st, t.c1]);
+  const signed = await oneTime.signTransaction(
+    await oneTime.populateTransaction({ to: deployment.registry, data, type: 2, chainId: 31337 }),
+  );
+  const hash = await provider.send('eth_sendRawTransaction', [signed]);
+  const receipt = await provider.waitForTransaction(hash);
+  assert.equal(receipt.status, 1);
+  assert.equal(ethers.Transaction.from(signed).from, oneTime.address);
+  const { parsed } = onlyEvent(receipt, 'Authorised');
+  assert.equal(parsed.args.seq, 4n);
+  assert.equal(parsed.args.c1, t.c1);
+});
+
+test('50 authorisations, found by paging eth_getLogs by block range; the doctor recognises his own', async () => {
+  const startSeq = await registry.authorisationCount();
+  const firstBlock = (await provider.getBlockNumber()) + 1;
+  const sent = []; // { seq, r, st, c1, pass, forDoctor }
+  const otherKeys = Array.from({ length: 5 }, () => randomKey());
+  for (let i = 0; i < 50; i++) {
+    const forDoctor = i % 5 === 2; // 10 of 50 for our doctor, the rest for five others
+    const A = forDoctor ? doctorKey.compressedPublicKey : otherKeys[i % 5].compressedPublicKey;
+    const pass = makePass();
+    const t = makeTrans(A, ethers.getBytes(pass));
+    const receipt = await send(i === 0 ? null : 'authorise (C1 157 B)', relayers[i % relayers.length], 'authorise', [t.r, t.st, t.c1]);
+    sent.push({ ...t, pass, forDoctor, seq: startSeq + BigInt(i), block: receipt.blockNumber });
+    // interleave other events of the same contract: the topic filter must skip them
+    if (i % 7 === 0) await send(null, doctor, 'anchorRecord', [randomHash(), recordType('noise'), BigInt(i)]);
+  }
+  const lastBlock = await provider.getBlockNumber();
+  assert.equal(await registry.authorisationCount(), startSeq + 50n);
+
+  // Page through [firstBlock, lastBlock] with eth_getLogs, 8 blocks at a time,
+  // filtered on the contract's address and the Authorised topic.
+  const topic = iface.getEvent('Authorised').topicHash;
+  assert.equal(topic, ethers.id('Authorised(uint256,bytes,bytes,bytes)'));
+  const PAGE = 8;
+  const found = [];
+  let pages = 0;
+  for (let from = firstBlock; from <= lastBlock; from += PAGE) {
+    const to = Math.min(from + PAGE - 1, lastBlock);
+    const logs = await provider.send('eth_getLogs', [
+      { address: deployment.registry, topics: [topic], fromBlock: ethers.toQuantity(from), toBlock: ethers.toQuantity(to) },
+    ]);
+    pages++;
+    for (const l of logs) {
+      const bn = Number(BigInt(l.blockNumber));
+      assert.ok(bn >= from && bn <= to, 'log outside its page');
+      assert.equal(l.topics[0], topic);
+      found.push({ ...iface.decodeEventLog('Authorised', l.data, l.topics).toObject(), block: bn, txHash: l.transactionHash });
+    }
+  }
+  assert.ok(pages >= 7);
+  assert.equal(found.length, 50);
+  found.forEach((f, i) => {
+    const s = sent[i];
+    assert.equal(f.seq, s.seq, 'in seq order, no gap, no duplicate');
+    assert.equal(f.r, s.r);
+    assert.equal(f.st, s.st);
+    assert.equal(f.c1, s.c1);
+    assert.equal(f.block, s.block);
+  });
+
+  // The same pages through ethers' filter API give the same result.
+  const viaFilter = await registry.queryFilter(registry.filters.Authorised(), firstBlock, lastBlock);
+  assert.deepEqual(viaFilter.map((e) => e.args.seq), sent.map((s) => s.seq));
+
+  // One authorisation by its sequence number (the only indexed field).
+  const one = await provider.send('eth_getLogs', [
+    {
+      address: deployment.registry,
+      topics: [topic, ethers.zeroPadValue(ethers.toBeHex(startSeq + 17n), 32)],
+      fromBlock: ethers.toQuantity(deployment.block),
+      toBlock: 'latest',
+    },
+  ]);
+  assert.equal(one.length, 1);
+  assert.equal(iface.decodeEventLog('Authorised', one[0].data, one[0].topics).c1, sent[17].c1);
+
+  // The doctor scans everything since deployment and keeps what opens with his key.
+  const all = await provider.send('eth_getLogs', [
+    { address: deployment.registry, topics: [topic], fromBlock: ethers.toQuantity(deployment.block), toBlock: 'latest' },
+  ]);
+  assert.equal(BigInt(all.length), await registry.authorisationCount());
+  const seqs = all.map((l) => BigInt(l.topics[1]));
+  assert.deepEqual(seqs, seqs.map((_, i) => BigInt(i)));
+  const mine = [];
+  for (const l of all) {
+    const ev = iface.decodeEventLog('Authorised', l.data, l.topics);
+    if (BigInt(ethers.dataLength(ev.c1)) > 300n) continue; // the random max-size C1 is not ECIES
+    const pass = openTrans(doctorKey, ev);
+    if (pass !== null && ev.seq >= startSeq) mine.push({ seq: ev.seq, pass });
+  }
+  const expected = sent.filter((s) => s.forDoctor);
+  assert.equal(mine.length, 10);
+  assert.deepEqual(mine, expected.map((s) => ({ seq: s.seq, pass: s.pass })));
+  // no other doctor's key opens the doctor's authorisations
+  for (const s of expected) for (const k of otherKeys) assert.equal(openTrans(k, s), null);
+});
