@@ -39,7 +39,7 @@ if ! command -v geckodriver >/dev/null; then
 fi
 
 # 4. Independent implementations for the interop tests (Python side).
-if ! python3 -c 'import tink, ecies, eth_account' 2>/dev/null; then
+if ! python3 -c 'import tink, ecies, eth_account, eth_keys, coincurve, cryptography, google.protobuf, pytest' 2>/dev/null; then
   log "pip install -r tests/interop/requirements.txt"
   python3 -m pip install -q -r tests/interop/requirements.txt
 fi

@@ -2,30 +2,56 @@
 # README's test command: installs what is missing (scripts/setup.sh), then runs
 # every test suite of the repository. Exits non-zero on the first failure.
 #
-#   scripts/test.sh            # everything
-#   scripts/test.sh rust       # only the named stages (see STAGES below)
+#   scripts/test.sh                    # everything (what CI runs)
+#   scripts/test.sh rust wasm-node     # only the named stages
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-STAGES=(lint rust)
+ALL=(lint rust wasm-node wasm-chrome wasm-firefox interop-py pkg)
+STAGES=("${ALL[@]}")
 [ $# -gt 0 ] && STAGES=("$@")
 
 bash scripts/setup.sh
 
 stage() { printf '\n=== %s ===\n' "$*" >&2; }
+wasm_test() { cargo test --target wasm32-unknown-unknown --test web; }
 
 for s in "${STAGES[@]}"; do
+  SECONDS=0
   case "$s" in
     lint)
-      stage "cargo fmt --check; cargo clippy -D warnings"
+      stage "lint: cargo fmt --check; clippy -D warnings (native and wasm32)"
       cargo fmt --all -- --check
       cargo clippy --all-targets -- -D warnings
+      cargo clippy --target wasm32-unknown-unknown --lib --tests -- -D warnings
       ;;
     rust)
-      stage "cargo test (unit, known-answer vectors, Wycheproof)"
+      stage "rust: cargo test (unit, known-answer vectors, Wycheproof)"
       cargo test --all-targets
       ;;
-    *) echo "unknown stage: $s" >&2; exit 2 ;;
+    wasm-node)
+      stage "wasm-bindgen-test in Node.js"
+      wasm_test
+      ;;
+    wasm-chrome)
+      stage "wasm-bindgen-test in headless Chromium"
+      WASM_BINDGEN_USE_BROWSER=1 CHROMEDRIVER="$(command -v chromedriver)" wasm_test
+      ;;
+    wasm-firefox)
+      stage "wasm-bindgen-test in headless Firefox"
+      WASM_BINDGEN_USE_BROWSER=1 GECKODRIVER="$(command -v geckodriver)" wasm_test
+      ;;
+    interop-py)
+      stage "interop (Python): the CLI against Tink, eciespy, eth-account"
+      cargo build --release --bin ehrchain
+      EHRCHAIN_BIN=target/release/ehrchain python3 -m pytest tests/interop -q -p no:cacheprovider
+      ;;
+    pkg)
+      stage "npm package build (pkg/)"
+      bash scripts/build-pkg.sh
+      ;;
+    *) echo "unknown stage: $s (stages: ${ALL[*]})" >&2; exit 2 ;;
   esac
+  printf '=== %s: ok (%ss) ===\n' "$s" "$SECONDS" >&2
 done
-stage "all tests passed"
+stage "all tests passed: ${STAGES[*]}"

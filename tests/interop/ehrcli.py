@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,10 +118,9 @@ def fails(code: str | set[str] | None, *args: object, input: bytes = b"") -> Run
 def fails_without_output_file(
     tmp_dir: Path, code: str | set[str] | None, *args: object, input: bytes = b""
 ) -> Run:
-    """Runs the CLI with `-o FILE` in an empty directory and asserts it fails
+    """Runs the CLI with `-o FILE` in a fresh empty directory and asserts it fails
     with `code`, leaves no FILE and no temporary file behind, and prints nothing."""
-    out_dir = tmp_dir / "out"
-    out_dir.mkdir()
+    out_dir = Path(tempfile.mkdtemp(prefix="out-", dir=tmp_dir))
     target = out_dir / "result.bin"
     r = run(*args, "-o", target, input=input)
     assert_error(r, code)

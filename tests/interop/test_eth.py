@@ -9,10 +9,11 @@ import random
 
 import pytest
 from eth_account import Account
-from eth_account.messages import _hash_eip191_message, encode_defunct, encode_typed_data
+from eth_account.messages import encode_defunct, encode_typed_data
 from eth_keys import keys as eth_keys
+from eth_utils import keccak
 
-from ehrcli import N, assert_error, fails, fails_without_output_file, hex0x, ok, ok_hex, ok_text, run
+from ehrcli import N, assert_error, fails, fails_without_output_file, hex0x, ok_hex, ok_text, run
 
 
 def random_secret(rng: random.Random) -> bytes:
@@ -207,8 +208,60 @@ RICH = {
 }
 
 
+def _td(types: dict, primary: str, message: dict, domain: dict | None = None) -> dict:
+    return {"types": types, "primaryType": primary, "domain": domain or {"name": "d"}, "message": message}
+
+
+EDGE_TYPED = {
+    "recursive-type": _td(
+        {"Tree": [{"name": "v", "type": "uint8"}, {"name": "kids", "type": "Tree[]"}]},
+        "Tree",
+        {"v": 1, "kids": [{"v": 2, "kids": []}, {"v": 3, "kids": [{"v": 4, "kids": []}]}]},
+    ),
+    "dependency-order": _td(
+        {
+            "X": [{"name": "z", "type": "Zeta"}, {"name": "a", "type": "Alpha"}],
+            "Zeta": [{"name": "b", "type": "Beta"}],
+            "Alpha": [{"name": "n", "type": "uint8"}],
+            "Beta": [{"name": "n", "type": "uint8"}],
+        },
+        "X",
+        {"z": {"b": {"n": 1}}, "a": {"n": 2}},
+    ),
+    "bytes-edge": _td(
+        {"X": [{"name": "a", "type": "bytes"}, {"name": "b", "type": "bytes[]"}, {"name": "c", "type": "bytes1"},
+               {"name": "d", "type": "bytes32[2]"}]},
+        "X",
+        {"a": "0x", "b": ["0x01", "0x", "0xDEADBEEF"], "c": "0xff", "d": ["0x" + "11" * 32, "0x" + "22" * 32]},
+    ),
+    "integer-edge": _td(
+        {"X": [{"name": "a", "type": "int64"}, {"name": "b", "type": "int256"}, {"name": "c", "type": "int256"},
+               {"name": "d", "type": "uint256"}, {"name": "e", "type": "uint64"}, {"name": "f", "type": "uint8"}]},
+        "X",
+        {"a": -(2**63), "b": str(-(2**255)), "c": str(2**255 - 1), "d": "0x1", "e": 2**64 - 1, "f": "0"},
+    ),
+    "lowercase-address-and-empty-arrays": _td(
+        {"X": [{"name": "a", "type": "address"}, {"name": "b", "type": "uint8[][]"}, {"name": "c", "type": "P[]"}],
+         "P": [{"name": "n", "type": "string"}]},
+        "X",
+        {"a": "0xcd2a3d9f938e13cd947ec05abc7fe734df8dd826", "b": [[1, 2], [], [3]], "c": []},
+    ),
+    "empty-struct-and-domain": {
+        "types": {"EIP712Domain": [], "X": []}, "primaryType": "X", "domain": {}, "message": {}
+    },
+    "domain-type-inferred": _td(
+        {"X": [{"name": "a", "type": "string"}]},
+        "X",
+        {"a": "é😀"},
+        {"verifyingContract": "0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC", "chainId": 1},
+    ),
+}
+
+
 def eth_hash(td: dict) -> bytes:
-    return bytes(_hash_eip191_message(encode_typed_data(full_message=copy.deepcopy(td))))
+    """eth-account's EIP-712 signing hash: keccak(0x19 ‖ 0x01 ‖ domainSeparator ‖ hashStruct)."""
+    m = encode_typed_data(full_message=copy.deepcopy(td))
+    return keccak(b"\x19" + bytes(m.version) + bytes(m.header) + bytes(m.body))
 
 
 def td_input(td: dict) -> bytes:
@@ -220,7 +273,7 @@ def test_mail_hash_matches_spec():
     assert eth_hash(MAIL).hex() == MAIL_HASH
 
 
-TYPED = {"mail": MAIL, "mail-no-domain-type": MAIL_NO_DOMAIN_TYPE, "rich": RICH}
+TYPED = {"mail": MAIL, "mail-no-domain-type": MAIL_NO_DOMAIN_TYPE, "rich": RICH, **EDGE_TYPED}
 
 
 @pytest.mark.parametrize("name", TYPED)
@@ -240,6 +293,21 @@ def test_typed_data_sign_and_recover(secret, name):
     assert ours == sig_bytes(Account.sign_message(encode_typed_data(full_message=copy.deepcopy(td)), secret))
     assert Account.recover_message(encode_typed_data(full_message=copy.deepcopy(td)), signature=ours) == address
     assert ok_text("typed-data", "recover", "--signature", hex0x(theirs), input=td_input(td)) == address
+
+
+def test_typed_data_json_escapes():
+    """ASCII-escaped JSON (\\u00e9, surrogate pairs) hashes like the raw UTF-8 text."""
+    escaped = json.dumps(RICH | {"message": RICH["message"] | {"note": "é😀\u0000"}}, ensure_ascii=True)
+    assert "\\ud83d\\ude00" in escaped
+    td = json.loads(escaped)
+    assert ok_hex("typed-data", "hash", input=escaped.encode()) == eth_hash(td)
+
+
+def test_domain_as_primary_type():
+    """primaryType EIP712Domain signs the domain separator alone (as MetaMask does)."""
+    td = _td({"EIP712Domain": [{"name": "name", "type": "string"}]}, "EIP712Domain", {}, {"name": "n"})
+    separator = keccak(keccak(b"EIP712Domain(string name)") + keccak(b"n"))
+    assert ok_hex("typed-data", "hash", input=td_input(td)) == keccak(b"\x19\x01" + separator)
 
 
 def test_typed_data_is_bound_to_every_field():

@@ -299,9 +299,8 @@ def test_tampered(tink_record, tmp_path, where, index, code):
 def test_truncated_at_segment_boundary(tink_record, tmp_path, cut_segments):
     ct, _ = tink_record
     cut = ct[: cut_segments * SEG] if cut_segments else ct[:H]
-    r = fails("Truncated", *dec_args(), input=cut)
+    fails("Truncated", *dec_args(), input=cut)
     fails_without_output_file(tmp_path, "Truncated", *dec_args(), input=cut)
-    assert r.returncode == 1
 
 
 @pytest.mark.parametrize("length", [0, 1, H - 1])

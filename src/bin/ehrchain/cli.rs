@@ -1,4 +1,4 @@
-//! `ehrchain`: the command-line tool for hospital-side scripting and batch work.
+//! The command-line interface (native only).
 //!
 //! Every subcommand reads its input from stdin or `-i FILE` and writes to
 //! stdout or `-o FILE`. With `-o`, output goes to a temporary file in the same
@@ -435,8 +435,28 @@ fn run(cli: Cli) -> Result<(), Failure> {
     Ok(())
 }
 
-fn main() -> ExitCode {
-    match run(Cli::parse()) {
+/// Runs the CLI and maps failures to exit status 1 and one stderr line.
+pub(crate) fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) if !e.use_stderr() => {
+            // --help and --version: print as clap formats them, exit 0.
+            let _ = e.print();
+            return ExitCode::SUCCESS;
+        }
+        Err(e) => {
+            // Usage errors follow the same one-line convention as the rest.
+            let text = e.to_string();
+            let first = text
+                .lines()
+                .next()
+                .unwrap_or("invalid arguments")
+                .trim_start_matches("error: ");
+            eprintln!("error[Usage]: {first} (see --help)");
+            return ExitCode::FAILURE;
+        }
+    };
+    match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Protocol(e)) => {
             eprintln!("error[{}]: {e}", e.code());
