@@ -27,7 +27,7 @@ for s in "${STAGES[@]}"; do
       ;;
     rust)
       stage "rust: cargo test (unit, known-answer vectors, Wycheproof)"
-      cargo test --all-targets
+      cargo test --lib --bins --tests --examples
       ;;
     wasm-node)
       stage "wasm-bindgen-test in Node.js"
