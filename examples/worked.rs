@@ -17,10 +17,26 @@ fn main() {
     let doctor = key(0x22);
     let protocol = key(0x33);
     let patient = key(0x44);
-    println!("authority secret {}\n  address {}", hx(&[0x11; 32]), authority.address());
-    println!("doctor    secret {}\n  address {}", hx(&[0x22; 32]), doctor.address());
-    println!("protocol  secret {}\n  A = {}", hx(&[0x33; 32]), hx(&protocol.public_key().to_compressed()));
-    println!("patient   secret {}\n  P = {}", hx(&[0x44; 32]), hx(&patient.public_key().to_compressed()));
+    println!(
+        "authority secret {}\n  address {}",
+        hx(&[0x11; 32]),
+        authority.address()
+    );
+    println!(
+        "doctor    secret {}\n  address {}",
+        hx(&[0x22; 32]),
+        doctor.address()
+    );
+    println!(
+        "protocol  secret {}\n  A = {}",
+        hx(&[0x33; 32]),
+        hx(&protocol.public_key().to_compressed())
+    );
+    println!(
+        "patient   secret {}\n  P = {}",
+        hx(&[0x44; 32]),
+        hx(&patient.public_key().to_compressed())
+    );
 
     let cert = CertificateBody {
         doctor: doctor.address(),
@@ -30,8 +46,14 @@ fn main() {
         valid_until: 1_798_761_600,
         serial: 42,
     };
-    println!("\ncertificate signing hash {}", hx(&cert.typed_data().signing_hash().unwrap()));
-    println!("certificate {}", cert.clone().sign(&authority).unwrap().to_json());
+    println!(
+        "\ncertificate signing hash {}",
+        hx(&cert.typed_data().signing_hash().unwrap())
+    );
+    println!(
+        "certificate {}",
+        cert.clone().sign(&authority).unwrap().to_json()
+    );
 
     let ctx = RecordContext::new("St Mary's Hospital", 1_770_000_000).unwrap();
     println!("\ncontext encoding {}", hx(&ctx.encode()));
@@ -39,7 +61,12 @@ fn main() {
     let kt = MaskKey::from_bytes(&[0x55; 32]).unwrap();
     let tx_id = [0x66u8; 32];
     let kp = [0x77u8; 16];
-    println!("k_t {}\ntx_id {}\nK_P {}", hx(&[0x55; 32]), hx(&tx_id), hx(&kp));
+    println!(
+        "k_t {}\ntx_id {}\nK_P {}",
+        hx(&[0x55; 32]),
+        hx(&tx_id),
+        hx(&kp)
+    );
     println!("X     {}", hx(&kt.index(&ctx)));
     println!("Y_tx  {}", hx(kt.tx_mask(&ctx).as_slice()));
     println!("Y_key {}", hx(kt.key_mask(&ctx).as_slice()));
@@ -48,13 +75,17 @@ fn main() {
 
     let nonce = [0x88u8; 16];
     let sealed = ecies::seal_with(&protocol.public_key(), b"hello", &key(0x99), &nonce).unwrap();
-    println!("\nECIES to A of \"hello\" with ephemeral secret 0x99..99, nonce 0x88..88:\n{}", hx(&sealed));
+    println!(
+        "\nECIES to A of \"hello\" with ephemeral secret 0x99..99, nonce 0x88..88:\n{}",
+        hx(&sealed)
+    );
 
     let layout = Layout::new(16, 64).unwrap();
     let header = Header::from_parts(&layout, &[0xaa; 16], [0xbb; 7]).unwrap();
     let mut enc = Encryptor::with_header(&kp, &ctx.record_aad(), layout, header).unwrap();
     let mut out = Vec::new();
-    enc.push(b"The quick brown fox jumps over the lazy dog", &mut out).unwrap();
+    enc.push(b"The quick brown fox jumps over the lazy dog", &mut out)
+        .unwrap();
     let eh = enc.finish(&mut out).unwrap();
     println!("\nrecord (K_P, AAD above, segment size 64, salt 0xaa.., prefix 0xbb..) of the 43-byte pangram:\n{}\neh {}", hx(&out), hx(&eh));
 }
