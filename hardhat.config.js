@@ -57,6 +57,12 @@ module.exports = {
       chainId: 31337,
       // Every transaction is mined at once in its own block.
       mining: { auto: true, interval: 0 },
+      // Like a production node, a transaction that reverts is mined and
+      // eth_sendTransaction returns its hash (the receipt has status 0); Hardhat's
+      // default would instead answer eth_sendTransaction with an error.
+      // eth_call / eth_estimateGas still fail with the revert data.
+      throwOnTransactionFailures: false,
+      throwOnCallFailures: true,
       // The default 20 accounts of the well-known test mnemonic
       // ("test test ... junk"), 10000 ETH each, unlocked on the node.
       // Their keys are public: never use them outside a local chain.

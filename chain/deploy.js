@@ -71,10 +71,12 @@ async function deploy({ rpcUrl, authority, deployerKey = process.env.DEPLOYER_KE
   const art = artifact || compile().EhrRegistry;
 
   // A static network: ethers neither re-detects the chain nor retries forever
-  // when the node goes away.
+  // when the node goes away. No response cache (cacheTimeout -1): with automine a
+  // cached block number is stale after every transaction.
   const provider = new ethers.JsonRpcProvider(rpcUrl, chainId, {
     staticNetwork: ethers.Network.from(chainId),
     pollingInterval: 100,
+    cacheTimeout: -1,
   });
   try {
     let signer;

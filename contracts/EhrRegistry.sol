@@ -15,7 +15,7 @@ pragma solidity ^0.8.24;
 ///        other than the sequence number exists, so a doctor finds his
 ///        authorisations by paging all `Authorised` logs by block range;
 ///      - to keep authorisations of one patient unlinkable, they should be sent
-///        from a fresh one-time account or through a relayer (PROTOCOL.md flaw 6);
+///        from a fresh one-time account or through a relayer (docs/PROTOCOL.md §5);
 ///        the contract therefore accepts them from any sender;
 ///      - a doctor's protocol key is not kept in storage: it is carried by the
 ///        `DoctorRegistered` event (topic `serial`), storage keeps only what
@@ -255,9 +255,9 @@ contract EhrRegistry {
     /// @notice State of a doctor certificate; all zero (doctor = address(0)) for an
     ///         unknown serial, which is how a caller tells "unknown" apart: a
     ///         registered certificate never has the zero address as its doctor.
-    /// @dev The contract does not judge validity: the off-chain verifier checks
-    ///      `doctor != address(0) && !revoked` and that its clock lies in the period
-    ///      `[validFrom, validUntil]` (the exact bound convention is docs/PROTOCOL.md's).
+    /// @dev The contract does not judge validity: the off-chain verifier checks, at
+    ///      its own time `t`, `validFrom <= t < validUntil` and `!revoked`
+    ///      (docs/PROTOCOL.md section 8).
     /// @param serial The certificate's serial number.
     /// @return doctor The doctor's account, address(0) if the serial is unknown.
     /// @return validFrom Start of validity (Unix seconds).

@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ALL=(lint rust wasm-node wasm-chrome wasm-firefox interop-py pkg)
+ALL=(lint rust wasm-node wasm-chrome wasm-firefox interop-py pkg js package contract dev)
 STAGES=("${ALL[@]}")
 [ $# -gt 0 ] && STAGES=("$@")
 
@@ -49,6 +49,24 @@ for s in "${STAGES[@]}"; do
     pkg)
       stage "npm package build (pkg/)"
       bash scripts/build-pkg.sh
+      ;;
+    js)
+      stage "interop (JS): the package against ethers.js and eciesjs"
+      [ -d pkg ] || bash scripts/build-pkg.sh
+      node --test tests/js/
+      ;;
+    package)
+      stage "the package as a user gets it: npm pack, install, Node import, webpack bundle in Chromium"
+      [ -d pkg ] || bash scripts/build-pkg.sh
+      node tests/package/run.mjs
+      ;;
+    contract)
+      stage "registry contract on a local Hardhat node"
+      node --test tests/contract/
+      ;;
+    dev)
+      stage "README's main command starts (scripts/dev.sh --smoke)"
+      CHAIN_PORT=${DEV_SMOKE_PORT:-18545} bash scripts/dev.sh --smoke
       ;;
     *) echo "unknown stage: $s (stages: ${ALL[*]})" >&2; exit 2 ;;
   esac

@@ -87,6 +87,15 @@ pub enum Error {
     /// The authority has revoked the certificate.
     #[error("certificate has been revoked")]
     CertificateRevoked,
+    /// A JavaScript argument of the wrong type (e.g. a string where a
+    /// `Uint8Array` is expected). Never coerced.
+    #[error("argument {what} must be {expected}")]
+    InvalidArgument {
+        /// Which argument.
+        what: &'static str,
+        /// The type it must have.
+        expected: &'static str,
+    },
     /// A validity period whose start is not before its end.
     #[error("validity period is empty (valid-from must be before valid-until)")]
     InvalidValidity,
@@ -192,6 +201,7 @@ impl Error {
             Error::CertificateNotYetValid => "CertificateNotYetValid",
             Error::CertificateExpired => "CertificateExpired",
             Error::CertificateRevoked => "CertificateRevoked",
+            Error::InvalidArgument { .. } => "InvalidArgument",
             Error::InvalidValidity => "InvalidValidity",
             Error::RequestWrongHospital => "RequestWrongHospital",
             Error::RequestExpired => "RequestExpired",

@@ -55,6 +55,18 @@ extern "C" {
     async fn pipeError(bytes: Uint8Array, ts: web_sys::TransformStream) -> JsValue;
 }
 
+fn b(bytes: &[u8]) -> JsValue {
+    Uint8Array::from(bytes).into()
+}
+
+fn s(text: &str) -> JsValue {
+    JsValue::from_str(text)
+}
+
+fn n(number: f64) -> JsValue {
+    JsValue::from_f64(number)
+}
+
 fn code(err: JsValue) -> String {
     Reflect::get(&err, &"code".into())
         .unwrap()
@@ -81,32 +93,32 @@ fn record_push_finish_round_trip_at_boundaries() {
         first + 241,
         5000,
     ] {
-        let enc = RecordEncryptor::new(&key, b"ad", Some(seg)).unwrap();
+        let enc = RecordEncryptor::new(b(&key), b(b"ad"), n(seg.into())).unwrap();
         let plain = data(len);
         let mut ct = Vec::new();
         for piece in plain.chunks(100) {
-            ct.extend(enc.push(piece).unwrap());
+            ct.extend(enc.push(b(piece)).unwrap());
         }
         ct.extend(enc.finish().unwrap());
         let eh = enc.hash().unwrap();
-        assert_eq!(eh, sha256(&ct));
-        let dec = RecordDecryptor::new(&key, b"ad", Some(seg), Some(eh)).unwrap();
-        let mut out = dec.push(&ct).unwrap();
+        assert_eq!(eh, sha256(b(&ct)).unwrap());
+        let dec = RecordDecryptor::new(b(&key), b(b"ad"), n(seg.into()), b(&eh)).unwrap();
+        let mut out = dec.push(b(&ct)).unwrap();
         out.extend(dec.finish().unwrap());
         assert_eq!(out, plain, "len {len}");
-        assert_eq!(code(enc.push(b"x").unwrap_err()), "StreamFinished");
+        assert_eq!(code(enc.push(b(b"x")).unwrap_err()), "StreamFinished");
     }
 }
 
 #[wasm_bindgen_test]
 fn record_errors_are_typed_and_the_instance_survives() {
     let key = generate_record_key().unwrap();
-    let enc = RecordEncryptor::new(&key, b"", Some(128)).unwrap();
-    let mut ct = enc.push(&data(1000)).unwrap();
+    let enc = RecordEncryptor::new(b(&key), b(b""), n(128.0)).unwrap();
+    let mut ct = enc.push(b(&data(1000))).unwrap();
     ct.extend(enc.finish().unwrap());
     let open = |c: &[u8], k: &[u8]| -> Result<(), String> {
-        let dec = RecordDecryptor::new(k, b"", Some(128), None).map_err(code)?;
-        dec.push(c).map_err(code)?;
+        let dec = RecordDecryptor::new(b(k), b(b""), n(128.0), JsValue::UNDEFINED).map_err(code)?;
+        dec.push(b(c)).map_err(code)?;
         dec.finish().map_err(code)?;
         Ok(())
     };
@@ -129,11 +141,11 @@ fn record_errors_are_typed_and_the_instance_survives() {
     assert_eq!(open(&swapped, &key), Err("SegmentOutOfOrder".into()));
     assert_eq!(open(&ct, &[0u8; 5]), Err("InvalidLength".into()));
     assert_eq!(
-        code(RecordEncryptor::new(&key, b"", Some(10)).unwrap_err()),
+        code(RecordEncryptor::new(b(&key), b(b""), n(10.0)).unwrap_err()),
         "InvalidStreamParams"
     );
     assert_eq!(
-        code(RecordDecryptor::new(&key, b"", None, Some(vec![1, 2])).unwrap_err()),
+        code(RecordDecryptor::new(b(&key), b(b""), JsValue::UNDEFINED, b(&[1, 2])).unwrap_err()),
         "InvalidLength"
     );
     // Still alive and correct after all of that.
@@ -144,7 +156,7 @@ fn record_errors_are_typed_and_the_instance_survives() {
 async fn transform_streams_round_trip_and_fail_typed() {
     let key = generate_record_key().unwrap();
     let plain = data(300_000);
-    let enc = RecordEncryptor::new(&key, b"ctx", Some(4096)).unwrap();
+    let enc = RecordEncryptor::new(b(&key), b(b"ctx"), n(4096.0)).unwrap();
     let ct: Uint8Array = pipe(
         Uint8Array::from(plain.as_slice()),
         enc.transform().unwrap(),
@@ -155,8 +167,8 @@ async fn transform_streams_round_trip_and_fail_typed() {
     .into();
     let ct = ct.to_vec();
     let eh = enc.hash().unwrap();
-    assert_eq!(eh, sha256(&ct));
-    let dec = RecordDecryptor::new(&key, b"ctx", Some(4096), Some(eh.clone())).unwrap();
+    assert_eq!(eh, sha256(b(&ct)).unwrap());
+    let dec = RecordDecryptor::new(b(&key), b(b"ctx"), n(4096.0), b(&eh)).unwrap();
     let back: Uint8Array = pipe(
         Uint8Array::from(ct.as_slice()),
         dec.transform().unwrap(),
@@ -168,7 +180,7 @@ async fn transform_streams_round_trip_and_fail_typed() {
     assert_eq!(back.to_vec(), plain);
     let mut bad = ct.clone();
     bad[10_000] ^= 0x80;
-    let dec = RecordDecryptor::new(&key, b"ctx", Some(4096), None).unwrap();
+    let dec = RecordDecryptor::new(b(&key), b(b"ctx"), n(4096.0), JsValue::UNDEFINED).unwrap();
     assert_eq!(
         pipeError(Uint8Array::from(bad.as_slice()), dec.transform().unwrap())
             .await
@@ -176,7 +188,7 @@ async fn transform_streams_round_trip_and_fail_typed() {
             .unwrap(),
         "SegmentTampered"
     );
-    let dec = RecordDecryptor::new(&key, b"ctx", Some(4096), Some(vec![0u8; 32])).unwrap();
+    let dec = RecordDecryptor::new(b(&key), b(b"ctx"), n(4096.0), b(&[0u8; 32])).unwrap();
     assert_eq!(
         pipeError(Uint8Array::from(ct.as_slice()), dec.transform().unwrap())
             .await
@@ -191,50 +203,53 @@ fn accounts_signatures_and_ecies() {
     let one = {
         let mut s = [0u8; 32];
         s[31] = 1;
-        Key::from_bytes(&s).unwrap()
+        Key::from_bytes(b(&s)).unwrap()
     };
     assert_eq!(one.address(), "0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf");
     assert_eq!(
-        address_of(&one.public_key(Some(true))).unwrap(),
+        address_of(b(&one.public_key(Some(true)))).unwrap(),
         one.address()
     );
-    let sig = one.sign_message(b"hello").unwrap();
-    assert_eq!(recover_message(b"hello", &sig).unwrap(), one.address());
+    let sig = one.sign_message(b(b"hello")).unwrap();
     assert_eq!(
-        code(Key::from_bytes(&[0u8; 32]).unwrap_err()),
+        recover_message(b(b"hello"), b(&sig)).unwrap(),
+        one.address()
+    );
+    assert_eq!(
+        code(Key::from_bytes(b(&[0u8; 32])).unwrap_err()),
         "InvalidSecretKey"
     );
     assert_eq!(
-        code(Key::from_bytes(&[1u8; 31]).unwrap_err()),
+        code(Key::from_bytes(b(&[1u8; 31])).unwrap_err()),
         "InvalidLength"
     );
     let mut off_curve = one.public_key(Some(true));
     off_curve[64] ^= 1;
     assert_eq!(
-        code(address_of(&off_curve).unwrap_err()),
+        code(address_of(b(&off_curve)).unwrap_err()),
         "InvalidPublicKey"
     );
     assert_eq!(
-        code(checksum_address("0x7e5F4552091A69125d5DfCb7b8C2659029395Bdf").unwrap_err()),
+        code(checksum_address(s("0x7e5F4552091A69125d5DfCb7b8C2659029395Bdf")).unwrap_err()),
         "InvalidAddress"
     );
     assert_eq!(
-        code(recover_message(b"x", &[0u8; 64]).unwrap_err()),
+        code(recover_message(b(b"x"), b(&[0u8; 64])).unwrap_err()),
         "InvalidLength"
     );
     let bob = Key::generate().unwrap();
-    let sealed = ecies_seal(&bob.public_key(None), b"pass").unwrap();
-    assert_eq!(ecies_open(&bob, &sealed).unwrap(), b"pass");
+    let sealed = ecies_seal(b(&bob.public_key(None)), b(b"pass")).unwrap();
+    assert_eq!(ecies_open(&bob, b(&sealed)).unwrap(), b"pass");
     assert_eq!(
-        code(ecies_open(&one, &sealed).unwrap_err()),
+        code(ecies_open(&one, b(&sealed)).unwrap_err()),
         "EciesDecryptFailed"
     );
     assert_eq!(
-        code(ecies_open(&bob, &sealed[..50]).unwrap_err()),
+        code(ecies_open(&bob, b(&sealed[..50])).unwrap_err()),
         "EciesTooShort"
     );
     assert_eq!(
-        code(hash_typed_data("{not json").unwrap_err()),
+        code(hash_typed_data(s("{not json")).unwrap_err()),
         "MalformedJson"
     );
 }
@@ -246,25 +261,34 @@ fn whole_protocol_through_the_bindings() {
     let protocol = Key::generate().unwrap();
     let cert = issue_certificate(
         &authority,
-        &doctor.address(),
-        &protocol.public_key(None),
-        "St Mary",
-        1000.0,
-        5000.0,
-        7.0,
+        s(&doctor.address()),
+        b(&protocol.public_key(None)),
+        s("St Mary"),
+        n(1000.0),
+        n(5000.0),
+        n(7.0),
     )
     .unwrap();
-    verify_certificate(&cert, &authority.address(), 1500.0, false).unwrap();
+    verify_certificate(s(&cert), s(&authority.address()), n(1500.0), JsValue::FALSE).unwrap();
     assert_eq!(
-        code(verify_certificate(&cert, &authority.address(), 6000.0, false).unwrap_err()),
+        code(
+            verify_certificate(s(&cert), s(&authority.address()), n(6000.0), JsValue::FALSE)
+                .unwrap_err()
+        ),
         "CertificateExpired"
     );
     assert_eq!(
-        code(verify_certificate(&cert, &doctor.address(), 1500.0, false).unwrap_err()),
+        code(
+            verify_certificate(s(&cert), s(&doctor.address()), n(1500.0), JsValue::FALSE)
+                .unwrap_err()
+        ),
         "CertificateWrongAuthority"
     );
     assert_eq!(
-        code(verify_certificate(&cert, &authority.address(), 1.5, false).unwrap_err()),
+        code(
+            verify_certificate(s(&cert), s(&authority.address()), n(1.5), JsValue::FALSE)
+                .unwrap_err()
+        ),
         "OutOfRange"
     );
 
@@ -272,58 +296,80 @@ fn whole_protocol_through_the_bindings() {
     let kt = MaskKey::generate().unwrap();
     let tx_id = [0x42u8; 32];
     let kp = generate_record_key().unwrap();
-    let masked = kt.mask("H1", 1200.0, &tx_id, &kp).unwrap();
+    let masked = kt.mask(s("H1"), n(1200.0), b(&tx_id), b(&kp)).unwrap();
     let x = Uint8Array::from(Reflect::get(&masked, &"x".into()).unwrap()).to_vec();
     let trans = kt
-        .authorise(&protocol.public_key(None), "H1", 1200.0)
+        .authorise(b(&protocol.public_key(None)), s("H1"), n(1200.0))
         .unwrap();
     let field = |name: &str| Uint8Array::from(Reflect::get(&trans, &name.into()).unwrap()).to_vec();
     let scanner = Scanner::new(&protocol).unwrap();
     let other = Scanner::new(&Key::generate().unwrap()).unwrap();
-    assert!(scanner.matches(&field("r"), &field("st")));
-    assert!(!other.matches(&field("r"), &field("st")));
-    assert!(!scanner.matches(&[1, 2, 3], &field("st")));
+    assert!(scanner.matches(b(&field("r")), b(&field("st"))).unwrap());
+    assert!(!other.matches(b(&field("r")), b(&field("st"))).unwrap());
+    assert!(!scanner.matches(b(&[1, 2, 3]), b(&field("st"))).unwrap());
     assert_eq!(
         code(
             other
-                .open(&field("r"), &field("st"), &field("c1"))
+                .open(b(&field("r")), b(&field("st")), b(&field("c1")))
                 .unwrap_err()
         ),
         "NotForThisKey"
     );
     let pass = scanner
-        .open(&field("r"), &field("st"), &field("c1"))
+        .open(b(&field("r")), b(&field("st")), b(&field("c1")))
         .unwrap();
-    let pass_key: MaskKey = MaskKey::from_bytes(&{
+    let pass_key: MaskKey = MaskKey::from_bytes(b(&{
         let mk = Reflect::get(&pass, &"maskKey".into()).unwrap();
         let f = js_sys::Function::from(Reflect::get(&mk, &"exportSecret".into()).unwrap());
         Uint8Array::from(f.call0(&mk).unwrap()).to_vec()
-    })
+    }))
     .unwrap();
-    assert_eq!(pass_key.index("H1", 1200.0).unwrap(), x);
-    let req = sign_access_request(&doctor, &cert, "H1", &x, 1500.0, 60.0).unwrap();
-    let ok = verify_access_request(&req, &authority.address(), "H1", 1500.0, 600.0, false).unwrap();
+    assert_eq!(pass_key.index(s("H1"), n(1200.0)).unwrap(), x);
+    let req = sign_access_request(&doctor, s(&cert), s("H1"), b(&x), n(1500.0), n(60.0)).unwrap();
+    let ok = verify_access_request(
+        s(&req),
+        s(&authority.address()),
+        s("H1"),
+        n(1500.0),
+        n(600.0),
+        JsValue::FALSE,
+    )
+    .unwrap();
     assert_eq!(
         Uint8Array::from(Reflect::get(&ok, &"w".into()).unwrap()).to_vec(),
         x
     );
     assert_eq!(
         code(
-            verify_access_request(&req, &authority.address(), "H2", 1500.0, 600.0, false)
-                .unwrap_err()
+            verify_access_request(
+                s(&req),
+                s(&authority.address()),
+                s("H2"),
+                n(1500.0),
+                n(600.0),
+                JsValue::FALSE
+            )
+            .unwrap_err()
         ),
         "RequestWrongHospital"
     );
     assert_eq!(
         code(
-            verify_access_request(&req, &authority.address(), "H1", 1500.0, 600.0, true)
-                .unwrap_err()
+            verify_access_request(
+                s(&req),
+                s(&authority.address()),
+                s("H1"),
+                n(1500.0),
+                n(600.0),
+                JsValue::TRUE
+            )
+            .unwrap_err()
         ),
         "CertificateRevoked"
     );
     let z = Uint8Array::from(Reflect::get(&masked, &"z".into()).unwrap()).to_vec();
     let k = Uint8Array::from(Reflect::get(&masked, &"k".into()).unwrap()).to_vec();
-    let un = pass_key.unmask("H1", 1200.0, &z, &k).unwrap();
+    let un = pass_key.unmask(s("H1"), n(1200.0), b(&z), b(&k)).unwrap();
     assert_eq!(
         Uint8Array::from(Reflect::get(&un, &"recordKey".into()).unwrap()).to_vec(),
         kp
@@ -331,16 +377,96 @@ fn whole_protocol_through_the_bindings() {
 
     // Handoff doctor → patient.
     let patient = Key::generate().unwrap();
-    let sealed = seal_handoff(&patient.public_key(None), "H1", 1200.0, &tx_id, &kp).unwrap();
-    let h = open_handoff(&patient, &sealed).unwrap();
+    let sealed = seal_handoff(
+        b(&patient.public_key(None)),
+        s("H1"),
+        n(1200.0),
+        b(&tx_id),
+        b(&kp),
+    )
+    .unwrap();
+    let h = open_handoff(&patient, b(&sealed)).unwrap();
     assert_eq!(
         Uint8Array::from(Reflect::get(&h, &"txId".into()).unwrap()).to_vec(),
         tx_id
     );
     assert_eq!(
-        code(open_handoff(&doctor, &sealed).unwrap_err()),
+        code(open_handoff(&doctor, b(&sealed)).unwrap_err()),
         "EciesDecryptFailed"
     );
+}
+
+/// Arguments of the wrong JS type are refused with `InvalidArgument`, never
+/// coerced (a string as bytes, "true" as a boolean, "5" as a number).
+#[wasm_bindgen_test]
+fn wrong_argument_types_are_refused_not_coerced() {
+    let arr: JsValue = js_sys::Array::of2(&n(1.0), &n(2.0)).into();
+    for bad in [
+        s("hello"),
+        n(5.0),
+        arr,
+        js_sys::ArrayBuffer::new(4).into(),
+        JsValue::NULL,
+    ] {
+        assert_eq!(code(sha256(bad.clone()).unwrap_err()), "InvalidArgument");
+        assert_eq!(
+            code(Key::from_bytes(bad.clone()).unwrap_err()),
+            "InvalidArgument"
+        );
+    }
+    let key = generate_record_key().unwrap();
+    let enc = RecordEncryptor::new(b(&key), b(b""), JsValue::UNDEFINED).unwrap();
+    assert_eq!(code(enc.push(s("text")).unwrap_err()), "InvalidArgument");
+    assert_eq!(
+        code(RecordEncryptor::new(b(&key), b(b""), s("4096")).unwrap_err()),
+        "InvalidArgument"
+    );
+    assert_eq!(
+        code(RecordEncryptor::new(b(&key), b(b""), n(4096.5)).unwrap_err()),
+        "OutOfRange"
+    );
+    assert_eq!(
+        code(RecordEncryptor::new(b(&key), b(b""), n(4_294_971_392.0)).unwrap_err()),
+        "InvalidStreamParams"
+    );
+    assert_eq!(
+        code(hash_typed_data(n(5.0)).unwrap_err()),
+        "InvalidArgument"
+    );
+    assert_eq!(
+        code(checksum_address(js_sys::Object::new().into()).unwrap_err()),
+        "InvalidArgument"
+    );
+    assert_eq!(
+        code(record_associated_data(s("H"), s("5")).unwrap_err()),
+        "InvalidArgument"
+    );
+    let authority = Key::generate().unwrap();
+    let cert = issue_certificate(
+        &authority,
+        s(&authority.address()),
+        b(&authority.public_key(None)),
+        s("H"),
+        n(1.0),
+        n(10.0),
+        n(1.0),
+    )
+    .unwrap();
+    for not_a_bool in [
+        s("true"),
+        s("yes"),
+        JsValue::UNDEFINED,
+        JsValue::NULL,
+        n(1.0),
+    ] {
+        assert_eq!(
+            code(
+                verify_certificate(s(&cert), s(&authority.address()), n(5.0), not_a_bool)
+                    .unwrap_err()
+            ),
+            "InvalidArgument"
+        );
+    }
 }
 
 /// Hostile input of every shape to every parser: errors, never a panic.
@@ -359,23 +485,33 @@ fn garbage_never_panics() {
         let len = (next() % 200) as usize;
         let junk: Vec<u8> = (0..len).map(|_| next() as u8).collect();
         let text = String::from_utf8_lossy(&junk).into_owned();
-        let _ = address_of(&junk);
-        let _ = Key::from_bytes(&junk);
-        let _ = ecies_open(&key, &junk);
-        let _ = open_handoff(&key, &junk);
-        let _ = recover_message(&junk, &junk);
-        let _ = hash_typed_data(&text);
-        let _ = verify_certificate(&text, "0x00", f64::NAN, false);
-        let _ = verify_access_request(&text, &text, &text, -1.0, 1e300, false);
-        let _ = scanner.open(&junk, &junk, &junk);
-        let _ = scanner.matches(&junk, &junk);
-        let _ = h1(&junk);
-        let _ =
-            MaskKey::from_bytes(&junk).and_then(|m| m.unmask(&text, round as f64, &junk, &junk));
-        if let Ok(dec) =
-            RecordDecryptor::new(&junk[..len.min(16)], &junk, Some(64 + len as u32), None)
-        {
-            let _ = dec.push(&junk);
+        let _ = address_of(b(&junk));
+        let _ = Key::from_bytes(b(&junk));
+        let _ = ecies_open(&key, b(&junk));
+        let _ = open_handoff(&key, b(&junk));
+        let _ = recover_message(b(&junk), b(&junk));
+        let _ = hash_typed_data(s(&text));
+        let _ = verify_certificate(s(&text), s("0x00"), n(f64::NAN), JsValue::FALSE);
+        let _ = verify_access_request(
+            s(&text),
+            s(&text),
+            s(&text),
+            n(-1.0),
+            n(1e300),
+            JsValue::FALSE,
+        );
+        let _ = scanner.open(b(&junk), b(&junk), b(&junk));
+        let _ = scanner.matches(b(&junk), b(&junk));
+        let _ = h1(b(&junk));
+        let _ = MaskKey::from_bytes(b(&junk))
+            .and_then(|m| m.unmask(s(&text), n(round as f64), b(&junk), b(&junk)));
+        if let Ok(dec) = RecordDecryptor::new(
+            b(&junk[..len.min(16)]),
+            b(&junk),
+            n((64 + len) as f64),
+            JsValue::UNDEFINED,
+        ) {
+            let _ = dec.push(b(&junk));
             let _ = dec.finish();
         }
     }

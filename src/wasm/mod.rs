@@ -14,6 +14,7 @@ pub use record_js::{RecordDecryptor, RecordEncryptor};
 
 use js_sys::{Object, Reflect, Uint8Array};
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 use crate::account::{Address, PublicKey, SecretKey};
 use crate::cert::{Certificate, CertificateBody, MAX_SAFE_INTEGER};
@@ -46,14 +47,57 @@ impl<T> IntoJs<T> for crate::Result<T> {
     }
 }
 
-/// Reads a JS number as a Unix time or count: an integer in `0..=2^53-1`.
-pub(crate) fn int(what: &'static str, value: f64) -> JsResult<u64> {
-    if value.is_finite() && value >= 0.0 && value.fract() == 0.0 && value <= MAX_SAFE_INTEGER as f64
-    {
+fn wrong_type(what: &'static str, expected: &'static str) -> JsValue {
+    js_error(Error::InvalidArgument { what, expected })
+}
+
+/// Reads a `Uint8Array` argument (nothing else: no coercion of strings,
+/// arrays or buffers, which the generated glue would silently misread).
+pub(crate) fn arg_bytes(what: &'static str, value: &JsValue) -> JsResult<Vec<u8>> {
+    value
+        .dyn_ref::<Uint8Array>()
+        .map(Uint8Array::to_vec)
+        .ok_or_else(|| wrong_type(what, "a Uint8Array"))
+}
+
+/// Reads an optional `Uint8Array` (`undefined` or `null` for none).
+pub(crate) fn arg_opt_bytes(what: &'static str, value: &JsValue) -> JsResult<Option<Vec<u8>>> {
+    if value.is_undefined() || value.is_null() {
+        Ok(None)
+    } else {
+        arg_bytes(what, value).map(Some)
+    }
+}
+
+/// Reads a string argument.
+pub(crate) fn arg_str(what: &'static str, value: &JsValue) -> JsResult<String> {
+    value
+        .as_string()
+        .ok_or_else(|| wrong_type(what, "a string"))
+}
+
+/// Reads a boolean argument (only `true` or `false`).
+pub(crate) fn arg_bool(what: &'static str, value: &JsValue) -> JsResult<bool> {
+    value.as_bool().ok_or_else(|| wrong_type(what, "a boolean"))
+}
+
+/// Reads a number that must be an integer in `0..=2^53-1` (Unix times, serials, sizes).
+pub(crate) fn arg_int(what: &'static str, value: &JsValue) -> JsResult<u64> {
+    let v = value.as_f64().ok_or_else(|| wrong_type(what, "a number"))?;
+    if v.is_finite() && v >= 0.0 && v.fract() == 0.0 && v <= MAX_SAFE_INTEGER as f64 {
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        Ok(value as u64)
+        Ok(v as u64)
     } else {
         Err(js_error(Error::OutOfRange { what }))
+    }
+}
+
+/// Reads an optional integer (`undefined` or `null` for none).
+pub(crate) fn arg_opt_int(what: &'static str, value: &JsValue) -> JsResult<Option<u64>> {
+    if value.is_undefined() || value.is_null() {
+        Ok(None)
+    } else {
+        arg_int(what, value).map(Some)
     }
 }
 
@@ -112,7 +156,11 @@ impl Key {
 
     /// Imports a 32-byte secret.
     #[wasm_bindgen(js_name = fromBytes)]
-    pub fn from_bytes(secret: &[u8]) -> JsResult<Key> {
+    pub fn from_bytes(
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] secret: JsValue,
+    ) -> JsResult<Key> {
+        let secret = &arg_bytes("secret", &secret)?;
+
         SecretKey::from_bytes(secret).map(Key).js()
     }
 
@@ -141,7 +189,12 @@ impl Key {
 
     /// EIP-191 `personal_sign` of `message`: 65 bytes `r ‖ s ‖ v` (v = 27/28).
     #[wasm_bindgen(js_name = signMessage)]
-    pub fn sign_message(&self, message: &[u8]) -> JsResult<Vec<u8>> {
+    pub fn sign_message(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] message: JsValue,
+    ) -> JsResult<Vec<u8>> {
+        let message = &arg_bytes("message", &message)?;
+
         crate::signature::sign_personal_message(&self.0, message)
             .map(|s| s.to_bytes().to_vec())
             .js()
@@ -149,7 +202,12 @@ impl Key {
 
     /// `eth_signTypedData_v4` of typed-data JSON: 65 bytes.
     #[wasm_bindgen(js_name = signTypedData)]
-    pub fn sign_typed_data(&self, typed_data_json: &str) -> JsResult<Vec<u8>> {
+    pub fn sign_typed_data(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] typed_data_json: JsValue,
+    ) -> JsResult<Vec<u8>> {
+        let typed_data_json = &arg_str("typedDataJson", &typed_data_json)?;
+
         let data = TypedData::from_json(typed_data_json).js()?;
         data.sign(&self.0).map(|s| s.to_bytes().to_vec()).js()
     }
@@ -157,7 +215,11 @@ impl Key {
 
 /// The address of a 33- or 65-byte public key.
 #[wasm_bindgen(js_name = addressOf)]
-pub fn address_of(public_key_bytes: &[u8]) -> JsResult<String> {
+pub fn address_of(
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] public_key_bytes: JsValue,
+) -> JsResult<String> {
+    let public_key_bytes = &arg_bytes("publicKeyBytes", &public_key_bytes)?;
+
     Ok(public_key("public key", public_key_bytes)?
         .address()
         .to_checksum())
@@ -165,13 +227,21 @@ pub fn address_of(public_key_bytes: &[u8]) -> JsResult<String> {
 
 /// Parses an address (strict EIP-55 if mixed case) and returns its checksum form.
 #[wasm_bindgen(js_name = checksumAddress)]
-pub fn checksum_address(address: &str) -> JsResult<String> {
+pub fn checksum_address(
+    #[wasm_bindgen(unchecked_param_type = "string")] address: JsValue,
+) -> JsResult<String> {
+    let address = &arg_str("address", &address)?;
+
     Address::parse(address).map(|a| a.to_checksum()).js()
 }
 
 /// The 33-byte compressed form of a public key.
 #[wasm_bindgen(js_name = compressPublicKey)]
-pub fn compress_public_key(public_key_bytes: &[u8]) -> JsResult<Vec<u8>> {
+pub fn compress_public_key(
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] public_key_bytes: JsValue,
+) -> JsResult<Vec<u8>> {
+    let public_key_bytes = &arg_bytes("publicKeyBytes", &public_key_bytes)?;
+
     Ok(public_key("public key", public_key_bytes)?
         .to_compressed()
         .to_vec())
@@ -181,31 +251,49 @@ pub fn compress_public_key(public_key_bytes: &[u8]) -> JsResult<Vec<u8>> {
 
 /// SHA-256.
 #[wasm_bindgen]
-pub fn sha256(data: &[u8]) -> Vec<u8> {
-    hash::sha256(data).to_vec()
+pub fn sha256(
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] data: JsValue,
+) -> JsResult<Vec<u8>> {
+    let data = &arg_bytes("data", &data)?;
+    Ok(hash::sha256(data).to_vec())
 }
 
 /// SHA3-256.
 #[wasm_bindgen(js_name = sha3_256)]
-pub fn sha3_256(data: &[u8]) -> Vec<u8> {
-    hash::sha3_256(data).to_vec()
+pub fn sha3_256(
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] data: JsValue,
+) -> JsResult<Vec<u8>> {
+    let data = &arg_bytes("data", &data)?;
+    Ok(hash::sha3_256(data).to_vec())
 }
 
 /// Keccak-256 (Ethereum's hash).
 #[wasm_bindgen]
-pub fn keccak256(data: &[u8]) -> Vec<u8> {
-    hash::keccak256(data).to_vec()
+pub fn keccak256(
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] data: JsValue,
+) -> JsResult<Vec<u8>> {
+    let data = &arg_bytes("data", &data)?;
+    Ok(hash::keccak256(data).to_vec())
 }
 
 /// HMAC-SHA-256.
 #[wasm_bindgen(js_name = hmacSha256)]
-pub fn hmac_sha256(key: &[u8], message: &[u8]) -> Vec<u8> {
-    hash::hmac_sha256(key, &[message]).to_vec()
+pub fn hmac_sha256(
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] key: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] message: JsValue,
+) -> JsResult<Vec<u8>> {
+    let key = &arg_bytes("key", &key)?;
+    let message = &arg_bytes("message", &message)?;
+    Ok(hash::hmac_sha256(key, &[message]).to_vec())
 }
 
 /// `h1(P)`: a point (33 or 65 bytes) to a 32-byte scalar.
 #[wasm_bindgen]
-pub fn h1(point: &[u8]) -> JsResult<Vec<u8>> {
+pub fn h1(
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] point: JsValue,
+) -> JsResult<Vec<u8>> {
+    let point = &arg_bytes("point", &point)?;
+
     let p = public_key("point", point)?;
     Ok(hash::h1(&p.as_projective()).js()?.to_bytes().to_vec())
 }
@@ -214,13 +302,22 @@ pub fn h1(point: &[u8]) -> JsResult<Vec<u8>> {
 
 /// The EIP-191 hash of a personal message.
 #[wasm_bindgen(js_name = hashMessage)]
-pub fn hash_message(message: &[u8]) -> Vec<u8> {
-    crate::signature::personal_message_hash(message).to_vec()
+pub fn hash_message(
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] message: JsValue,
+) -> JsResult<Vec<u8>> {
+    let message = &arg_bytes("message", &message)?;
+    Ok(crate::signature::personal_message_hash(message).to_vec())
 }
 
 /// The address that `personal_sign`ed `message`.
 #[wasm_bindgen(js_name = recoverMessage)]
-pub fn recover_message(message: &[u8], signature: &[u8]) -> JsResult<String> {
+pub fn recover_message(
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] message: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] signature: JsValue,
+) -> JsResult<String> {
+    let message = &arg_bytes("message", &message)?;
+    let signature = &arg_bytes("signature", &signature)?;
+
     let sig = Signature::from_bytes(signature).js()?;
     crate::signature::recover_personal_message(message, &sig)
         .map(|a| a.to_checksum())
@@ -229,14 +326,24 @@ pub fn recover_message(message: &[u8], signature: &[u8]) -> JsResult<String> {
 
 /// The EIP-712 signing hash of typed-data JSON.
 #[wasm_bindgen(js_name = hashTypedData)]
-pub fn hash_typed_data(typed_data_json: &str) -> JsResult<Vec<u8>> {
+pub fn hash_typed_data(
+    #[wasm_bindgen(unchecked_param_type = "string")] typed_data_json: JsValue,
+) -> JsResult<Vec<u8>> {
+    let typed_data_json = &arg_str("typedDataJson", &typed_data_json)?;
+
     let data = TypedData::from_json(typed_data_json).js()?;
     data.signing_hash().map(|h| h.to_vec()).js()
 }
 
 /// The address that signed typed-data JSON.
 #[wasm_bindgen(js_name = recoverTypedData)]
-pub fn recover_typed_data(typed_data_json: &str, signature: &[u8]) -> JsResult<String> {
+pub fn recover_typed_data(
+    #[wasm_bindgen(unchecked_param_type = "string")] typed_data_json: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] signature: JsValue,
+) -> JsResult<String> {
+    let typed_data_json = &arg_str("typedDataJson", &typed_data_json)?;
+    let signature = &arg_bytes("signature", &signature)?;
+
     let data = TypedData::from_json(typed_data_json).js()?;
     let sig = Signature::from_bytes(signature).js()?;
     data.recover(&sig).map(|a| a.to_checksum()).js()
@@ -246,13 +353,24 @@ pub fn recover_typed_data(typed_data_json: &str, signature: &[u8]) -> JsResult<S
 
 /// ECIES-encrypts to a public key (eciesjs format).
 #[wasm_bindgen(js_name = eciesSeal)]
-pub fn ecies_seal(recipient: &[u8], plaintext: &[u8]) -> JsResult<Vec<u8>> {
+pub fn ecies_seal(
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] recipient: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] plaintext: JsValue,
+) -> JsResult<Vec<u8>> {
+    let recipient = &arg_bytes("recipient", &recipient)?;
+    let plaintext = &arg_bytes("plaintext", &plaintext)?;
+
     ecies::seal(&public_key("recipient public key", recipient)?, plaintext).js()
 }
 
 /// ECIES-decrypts with a key handle.
 #[wasm_bindgen(js_name = eciesOpen)]
-pub fn ecies_open(key: &Key, ciphertext: &[u8]) -> JsResult<Vec<u8>> {
+pub fn ecies_open(
+    key: &Key,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] ciphertext: JsValue,
+) -> JsResult<Vec<u8>> {
+    let ciphertext = &arg_bytes("ciphertext", &ciphertext)?;
+
     ecies::open(&key.0, ciphertext).map(|p| p.to_vec()).js()
 }
 
@@ -262,17 +380,17 @@ fn cert_body(
     doctor: &str,
     protocol_key: &[u8],
     hospital: &str,
-    valid_from: f64,
-    valid_until: f64,
-    serial: f64,
+    valid_from: u64,
+    valid_until: u64,
+    serial: u64,
 ) -> JsResult<CertificateBody> {
     let body = CertificateBody {
         doctor: Address::parse(doctor).js()?,
         protocol_key: public_key("protocol key", protocol_key)?,
         hospital: hospital.to_owned(),
-        valid_from: int("validFrom", valid_from)?,
-        valid_until: int("validUntil", valid_until)?,
-        serial: int("serial", serial)?,
+        valid_from: valid_from,
+        valid_until: valid_until,
+        serial: serial,
     };
     body.check().js()?;
     Ok(body)
@@ -292,13 +410,20 @@ fn cert_fields(body: &CertificateBody) -> JsValue {
 /// The typed-data JSON of a certificate, for `eth_signTypedData_v4` by the authority's wallet.
 #[wasm_bindgen(js_name = certificateTypedData)]
 pub fn certificate_typed_data(
-    doctor: &str,
-    protocol_key: &[u8],
-    hospital: &str,
-    valid_from: f64,
-    valid_until: f64,
-    serial: f64,
+    #[wasm_bindgen(unchecked_param_type = "string")] doctor: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] protocol_key: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] hospital: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] valid_from: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] valid_until: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] serial: JsValue,
 ) -> JsResult<String> {
+    let doctor = &arg_str("doctor", &doctor)?;
+    let protocol_key = &arg_bytes("protocolKey", &protocol_key)?;
+    let hospital = &arg_str("hospital", &hospital)?;
+    let valid_from = arg_int("validFrom", &valid_from)?;
+    let valid_until = arg_int("validUntil", &valid_until)?;
+    let serial = arg_int("serial", &serial)?;
+
     Ok(cert_body(
         doctor,
         protocol_key,
@@ -315,13 +440,20 @@ pub fn certificate_typed_data(
 #[wasm_bindgen(js_name = issueCertificate)]
 pub fn issue_certificate(
     authority: &Key,
-    doctor: &str,
-    protocol_key: &[u8],
-    hospital: &str,
-    valid_from: f64,
-    valid_until: f64,
-    serial: f64,
+    #[wasm_bindgen(unchecked_param_type = "string")] doctor: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] protocol_key: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] hospital: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] valid_from: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] valid_until: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] serial: JsValue,
 ) -> JsResult<String> {
+    let doctor = &arg_str("doctor", &doctor)?;
+    let protocol_key = &arg_bytes("protocolKey", &protocol_key)?;
+    let hospital = &arg_str("hospital", &hospital)?;
+    let valid_from = arg_int("validFrom", &valid_from)?;
+    let valid_until = arg_int("validUntil", &valid_until)?;
+    let serial = arg_int("serial", &serial)?;
+
     let body = cert_body(
         doctor,
         protocol_key,
@@ -335,7 +467,13 @@ pub fn issue_certificate(
 
 /// Assembles certificate JSON from its typed-data JSON and a wallet's signature.
 #[wasm_bindgen(js_name = assembleCertificate)]
-pub fn assemble_certificate(typed_data_json: &str, signature: &[u8]) -> JsResult<String> {
+pub fn assemble_certificate(
+    #[wasm_bindgen(unchecked_param_type = "string")] typed_data_json: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] signature: JsValue,
+) -> JsResult<String> {
+    let typed_data_json = &arg_str("typedDataJson", &typed_data_json)?;
+    let signature = &arg_bytes("signature", &signature)?;
+
     let value = serde_json::json!({
         "typedData": serde_json::from_str::<serde_json::Value>(typed_data_json).map_err(|e| js_error(e.into()))?,
         "signature": crate::hex::encode_prefixed(signature),
@@ -347,20 +485,29 @@ pub fn assemble_certificate(typed_data_json: &str, signature: &[u8]) -> JsResult
 /// returns its fields.
 #[wasm_bindgen(js_name = verifyCertificate, unchecked_return_type = "CertificateFields")]
 pub fn verify_certificate(
-    certificate_json: &str,
-    authority: &str,
-    at: f64,
-    revoked: bool,
+    #[wasm_bindgen(unchecked_param_type = "string")] certificate_json: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] authority: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] at: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "boolean")] revoked: JsValue,
 ) -> JsResult<JsValue> {
+    let certificate_json = &arg_str("certificateJson", &certificate_json)?;
+    let authority = &arg_str("authority", &authority)?;
+    let at = arg_int("at", &at)?;
+    let revoked = arg_bool("revoked", &revoked)?;
+
     let cert = Certificate::from_json(certificate_json).js()?;
-    cert.verify(&Address::parse(authority).js()?, int("at", at)?, revoked)
+    cert.verify(&Address::parse(authority).js()?, at, revoked)
         .js()?;
     Ok(cert_fields(&cert.body))
 }
 
 /// Parses certificate JSON without verifying it; returns its fields.
 #[wasm_bindgen(js_name = parseCertificate, unchecked_return_type = "CertificateFields")]
-pub fn parse_certificate(certificate_json: &str) -> JsResult<JsValue> {
+pub fn parse_certificate(
+    #[wasm_bindgen(unchecked_param_type = "string")] certificate_json: JsValue,
+) -> JsResult<JsValue> {
+    let certificate_json = &arg_str("certificateJson", &certificate_json)?;
+
     Ok(cert_fields(
         &Certificate::from_json(certificate_json).js()?.body,
     ))
@@ -373,8 +520,8 @@ pub fn parse_certificate(certificate_json: &str) -> JsResult<JsValue> {
 #[derive(Debug)]
 pub struct MaskKey(CoreMaskKey);
 
-fn context(hospital: &str, time: f64) -> JsResult<RecordContext> {
-    RecordContext::new(hospital, int("time", time)?).js()
+fn context(hospital: &str, time: u64) -> JsResult<RecordContext> {
+    RecordContext::new(hospital, time).js()
 }
 
 #[wasm_bindgen]
@@ -386,7 +533,11 @@ impl MaskKey {
 
     /// Imports 32 bytes.
     #[wasm_bindgen(js_name = fromBytes)]
-    pub fn from_bytes(secret: &[u8]) -> JsResult<MaskKey> {
+    pub fn from_bytes(
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] secret: JsValue,
+    ) -> JsResult<MaskKey> {
+        let secret = &arg_bytes("secret", &secret)?;
+
         CoreMaskKey::from_bytes(secret).map(MaskKey).js()
     }
 
@@ -397,7 +548,14 @@ impl MaskKey {
     }
 
     /// `X` for the record `(hospital, time)`.
-    pub fn index(&self, hospital: &str, time: f64) -> JsResult<Vec<u8>> {
+    pub fn index(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] hospital: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number")] time: JsValue,
+    ) -> JsResult<Vec<u8>> {
+        let hospital = &arg_str("hospital", &hospital)?;
+        let time = arg_int("time", &time)?;
+
         Ok(self.0.index(&context(hospital, time)?).to_vec())
     }
 
@@ -405,11 +563,16 @@ impl MaskKey {
     #[wasm_bindgen(unchecked_return_type = "MaskedRecord")]
     pub fn mask(
         &self,
-        hospital: &str,
-        time: f64,
-        tx_id: &[u8],
-        record_key: &[u8],
+        #[wasm_bindgen(unchecked_param_type = "string")] hospital: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number")] time: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] tx_id: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] record_key: JsValue,
     ) -> JsResult<JsValue> {
+        let hospital = &arg_str("hospital", &hospital)?;
+        let time = arg_int("time", &time)?;
+        let tx_id = &arg_bytes("txId", &tx_id)?;
+        let record_key = &arg_bytes("recordKey", &record_key)?;
+
         let tx: [u8; 32] = crate::hex::fixed("tx_id", "32", tx_id).js()?;
         let m = self
             .0
@@ -424,7 +587,18 @@ impl MaskKey {
 
     /// `tx_id` and `K_P` from the server's `Z` and `K`.
     #[wasm_bindgen(unchecked_return_type = "Unmasked")]
-    pub fn unmask(&self, hospital: &str, time: f64, z: &[u8], k: &[u8]) -> JsResult<JsValue> {
+    pub fn unmask(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "string")] hospital: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number")] time: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] z: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] k: JsValue,
+    ) -> JsResult<JsValue> {
+        let hospital = &arg_str("hospital", &hospital)?;
+        let time = arg_int("time", &time)?;
+        let z = &arg_bytes("z", &z)?;
+        let k = &arg_bytes("k", &k)?;
+
         let z: [u8; 32] = crate::hex::fixed("Z", "32", z).js()?;
         let u = self.0.unmask(&context(hospital, time)?, &z, k).js()?;
         Ok(object(&[
@@ -436,7 +610,16 @@ impl MaskKey {
     /// Grants the record `(hospital, time)` to the doctor with protocol key
     /// `doctor_key`: returns `Trans = {r, st, c1}` for the registry.
     #[wasm_bindgen(unchecked_return_type = "AuthorisationParts")]
-    pub fn authorise(&self, doctor_key: &[u8], hospital: &str, time: f64) -> JsResult<JsValue> {
+    pub fn authorise(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] doctor_key: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] hospital: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number")] time: JsValue,
+    ) -> JsResult<JsValue> {
+        let doctor_key = &arg_bytes("doctorKey", &doctor_key)?;
+        let hospital = &arg_str("hospital", &hospital)?;
+        let time = arg_int("time", &time)?;
+
         let pass = AccessPass {
             context: context(hospital, time)?,
             mask_key: self.0.clone(),
@@ -466,13 +649,28 @@ impl Scanner {
     }
 
     /// Whether `(R, ST)` is addressed to this key. Malformed input is simply no match.
-    pub fn matches(&self, r: &[u8], st: &[u8]) -> bool {
-        self.0.matches_parts(r, st)
+    pub fn matches(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] r: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] st: JsValue,
+    ) -> JsResult<bool> {
+        let r = &arg_bytes("r", &r)?;
+        let st = &arg_bytes("st", &st)?;
+        Ok(self.0.matches_parts(r, st))
     }
 
     /// Opens an authorisation addressed to this key.
     #[wasm_bindgen(unchecked_return_type = "OpenedPass")]
-    pub fn open(&self, r: &[u8], st: &[u8], c1: &[u8]) -> JsResult<JsValue> {
+    pub fn open(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] r: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] st: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] c1: JsValue,
+    ) -> JsResult<JsValue> {
+        let r = &arg_bytes("r", &r)?;
+        let st = &arg_bytes("st", &st)?;
+        let c1 = &arg_bytes("c1", &c1)?;
+
         let auth = Authorisation::from_parts(r, st, c1).js()?;
         let pass = self.0.open(&auth).js()?;
         Ok(object(&[
@@ -488,9 +686,19 @@ impl Scanner {
 /// The typed-data JSON of a fresh access request (random nonce), for the
 /// doctor's wallet to sign with `eth_signTypedData_v4`.
 #[wasm_bindgen(js_name = accessRequestTypedData)]
-pub fn access_request_typed_data(hospital: &str, w: &[u8], now: f64, ttl: f64) -> JsResult<String> {
+pub fn access_request_typed_data(
+    #[wasm_bindgen(unchecked_param_type = "string")] hospital: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] w: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] now: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] ttl: JsValue,
+) -> JsResult<String> {
+    let hospital = &arg_str("hospital", &hospital)?;
+    let w = &arg_bytes("w", &w)?;
+    let now = arg_int("now", &now)?;
+    let ttl = arg_int("ttl", &ttl)?;
+
     let w: [u8; 32] = crate::hex::fixed("W", "32", w).js()?;
-    let req = AccessRequest::new(hospital, w, int("now", now)?, int("ttl", ttl)?).js()?;
+    let req = AccessRequest::new(hospital, w, now, ttl).js()?;
     Ok(req.typed_data().to_json())
 }
 
@@ -498,10 +706,14 @@ pub fn access_request_typed_data(hospital: &str, w: &[u8], now: f64, ttl: f64) -
 /// wallet's signature and the doctor's certificate JSON.
 #[wasm_bindgen(js_name = assembleAccessRequest)]
 pub fn assemble_access_request(
-    typed_data_json: &str,
-    signature: &[u8],
-    certificate_json: &str,
+    #[wasm_bindgen(unchecked_param_type = "string")] typed_data_json: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] signature: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] certificate_json: JsValue,
 ) -> JsResult<String> {
+    let typed_data_json = &arg_str("typedDataJson", &typed_data_json)?;
+    let signature = &arg_bytes("signature", &signature)?;
+    let certificate_json = &arg_str("certificateJson", &certificate_json)?;
+
     let parse =
         |t: &str| serde_json::from_str::<serde_json::Value>(t).map_err(|e| js_error(e.into()));
     let value = serde_json::json!({
@@ -516,35 +728,48 @@ pub fn assemble_access_request(
 #[wasm_bindgen(js_name = signAccessRequest)]
 pub fn sign_access_request(
     doctor: &Key,
-    certificate_json: &str,
-    hospital: &str,
-    w: &[u8],
-    now: f64,
-    ttl: f64,
+    #[wasm_bindgen(unchecked_param_type = "string")] certificate_json: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] hospital: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] w: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] now: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] ttl: JsValue,
 ) -> JsResult<String> {
+    let certificate_json = &arg_str("certificateJson", &certificate_json)?;
+    let hospital = &arg_str("hospital", &hospital)?;
+    let w = &arg_bytes("w", &w)?;
+    let now = arg_int("now", &now)?;
+    let ttl = arg_int("ttl", &ttl)?;
+
     let cert = Certificate::from_json(certificate_json).js()?;
     let w: [u8; 32] = crate::hex::fixed("W", "32", w).js()?;
-    let req = AccessRequest::new(hospital, w, int("now", now)?, int("ttl", ttl)?).js()?;
+    let req = AccessRequest::new(hospital, w, now, ttl).js()?;
     Ok(req.sign(&doctor.0, cert).js()?.to_json())
 }
 
 /// The server's checks of an access request (everything but nonce freshness).
 #[wasm_bindgen(js_name = verifyAccessRequest, unchecked_return_type = "VerifiedRequest")]
 pub fn verify_access_request(
-    request_json: &str,
-    authority: &str,
-    hospital: &str,
-    now: f64,
-    max_ttl: f64,
-    revoked: bool,
+    #[wasm_bindgen(unchecked_param_type = "string")] request_json: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] authority: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] hospital: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] now: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] max_ttl: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "boolean")] revoked: JsValue,
 ) -> JsResult<JsValue> {
+    let request_json = &arg_str("requestJson", &request_json)?;
+    let authority = &arg_str("authority", &authority)?;
+    let hospital = &arg_str("hospital", &hospital)?;
+    let now = arg_int("now", &now)?;
+    let max_ttl = arg_int("maxTtl", &max_ttl)?;
+    let revoked = arg_bool("revoked", &revoked)?;
+
     let req = SignedRequest::from_json(request_json).js()?;
     let v = req
         .verify(
             &Address::parse(authority).js()?,
             hospital,
-            int("now", now)?,
-            int("maxTtl", max_ttl)?,
+            now,
+            max_ttl,
             revoked,
         )
         .js()?;
@@ -562,12 +787,18 @@ pub fn verify_access_request(
 /// Seals `tx_id` and `K_P` of a new record to the patient's public key.
 #[wasm_bindgen(js_name = sealHandoff)]
 pub fn seal_handoff(
-    patient: &[u8],
-    hospital: &str,
-    time: f64,
-    tx_id: &[u8],
-    record_key: &[u8],
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] patient: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] hospital: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] time: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] tx_id: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] record_key: JsValue,
 ) -> JsResult<Vec<u8>> {
+    let patient = &arg_bytes("patient", &patient)?;
+    let hospital = &arg_str("hospital", &hospital)?;
+    let time = arg_int("time", &time)?;
+    let tx_id = &arg_bytes("txId", &tx_id)?;
+    let record_key = &arg_bytes("recordKey", &record_key)?;
+
     let h = RecordHandoff {
         context: context(hospital, time)?,
         tx_id: crate::hex::fixed("tx_id", "32", tx_id).js()?,
@@ -578,7 +809,12 @@ pub fn seal_handoff(
 
 /// Opens a sealed handoff with the patient's key handle.
 #[wasm_bindgen(js_name = openHandoff, unchecked_return_type = "Handoff")]
-pub fn open_handoff(patient: &Key, sealed: &[u8]) -> JsResult<JsValue> {
+pub fn open_handoff(
+    patient: &Key,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] sealed: JsValue,
+) -> JsResult<JsValue> {
+    let sealed = &arg_bytes("sealed", &sealed)?;
+
     let h = RecordHandoff::open(&patient.0, sealed).js()?;
     Ok(object(&[
         ("hospital", h.context.hospital().into()),
@@ -590,7 +826,13 @@ pub fn open_handoff(patient: &Key, sealed: &[u8]) -> JsResult<JsValue> {
 
 /// The associated data that binds a record's ciphertext to `(hospital, time)`.
 #[wasm_bindgen(js_name = recordAssociatedData)]
-pub fn record_associated_data(hospital: &str, time: f64) -> JsResult<Vec<u8>> {
+pub fn record_associated_data(
+    #[wasm_bindgen(unchecked_param_type = "string")] hospital: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] time: JsValue,
+) -> JsResult<Vec<u8>> {
+    let hospital = &arg_str("hospital", &hospital)?;
+    let time = arg_int("time", &time)?;
+
     Ok(context(hospital, time)?.record_aad())
 }
 

@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{TransformStream, TransformStreamDefaultController};
 
-use super::{js_error, JsResult};
+use super::{arg_bytes, arg_opt_bytes, arg_opt_int, js_error, JsResult};
 use crate::error::Error;
 use crate::record::{Decryptor, Encryptor, DEFAULT_SEGMENT_SIZE};
 
@@ -77,6 +77,18 @@ fn hash<E>(state: &Shared<E>) -> Option<Vec<u8>> {
     state.borrow().hash.map(|h| h.to_vec())
 }
 
+/// The optional segment size argument: an integer in `u32` range, default 1 MiB.
+fn segment_size_arg(value: &JsValue) -> JsResult<u32> {
+    match arg_opt_int("segmentSize", value)? {
+        None => Ok(DEFAULT_SEGMENT_SIZE),
+        Some(n) => u32::try_from(n).map_err(|_| {
+            js_error(Error::InvalidStreamParams {
+                reason: "segment size must be at most 64 MiB",
+            })
+        }),
+    }
+}
+
 /// Wraps the engine in a `TransformStream` of `Uint8Array` chunks.
 fn transform_stream<E: Engine>(state: &Shared<E>) -> JsResult<TransformStream> {
     let on_chunk = {
@@ -131,16 +143,13 @@ impl RecordEncryptor {
     /// ciphertext segment size (default 1 MiB).
     #[wasm_bindgen(constructor)]
     pub fn new(
-        key: &[u8],
-        associated_data: &[u8],
-        segment_size: Option<u32>,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] key: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] associated_data: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number | undefined")] segment_size: JsValue,
     ) -> JsResult<RecordEncryptor> {
-        let enc = Encryptor::new(
-            key,
-            associated_data,
-            segment_size.unwrap_or(DEFAULT_SEGMENT_SIZE),
-        )
-        .map_err(js_error)?;
+        let key = zeroize::Zeroizing::new(arg_bytes("key", &key)?);
+        let aad = arg_bytes("associatedData", &associated_data)?;
+        let enc = Encryptor::new(&key, &aad, segment_size_arg(&segment_size)?).map_err(js_error)?;
         Ok(RecordEncryptor(Rc::new(RefCell::new(State {
             engine: Some(enc),
             hash: None,
@@ -148,8 +157,11 @@ impl RecordEncryptor {
     }
 
     /// Encrypts the next piece; returns the ciphertext completed so far (may be empty).
-    pub fn push(&self, plaintext: &[u8]) -> JsResult<Vec<u8>> {
-        push(&self.0, plaintext)
+    pub fn push(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] plaintext: JsValue,
+    ) -> JsResult<Vec<u8>> {
+        push(&self.0, &arg_bytes("plaintext", &plaintext)?)
     }
 
     /// Encrypts the last segment; returns the remaining ciphertext. Afterwards
@@ -189,18 +201,16 @@ impl RecordDecryptor {
     /// `HashMismatch` unless the ciphertext's SHA-256 equals it.
     #[wasm_bindgen(constructor)]
     pub fn new(
-        key: &[u8],
-        associated_data: &[u8],
-        segment_size: Option<u32>,
-        expected_hash: Option<Vec<u8>>,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] key: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] associated_data: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "number | undefined")] segment_size: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | undefined")] expected_hash: JsValue,
     ) -> JsResult<RecordDecryptor> {
-        let mut dec = Decryptor::new(
-            key,
-            associated_data,
-            segment_size.unwrap_or(DEFAULT_SEGMENT_SIZE),
-        )
-        .map_err(js_error)?;
-        if let Some(eh) = expected_hash {
+        let key = zeroize::Zeroizing::new(arg_bytes("key", &key)?);
+        let aad = arg_bytes("associatedData", &associated_data)?;
+        let mut dec =
+            Decryptor::new(&key, &aad, segment_size_arg(&segment_size)?).map_err(js_error)?;
+        if let Some(eh) = arg_opt_bytes("expectedHash", &expected_hash)? {
             dec.expect_hash(crate::hex::fixed("expected hash", "32", &eh).map_err(js_error)?);
         }
         Ok(RecordDecryptor(Rc::new(RefCell::new(State {
@@ -211,8 +221,11 @@ impl RecordDecryptor {
 
     /// Decrypts the next piece; returns the plaintext of the segments that
     /// authenticated (not yet a whole, verified record: see `finish`).
-    pub fn push(&self, ciphertext: &[u8]) -> JsResult<Vec<u8>> {
-        push(&self.0, ciphertext)
+    pub fn push(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] ciphertext: JsValue,
+    ) -> JsResult<Vec<u8>> {
+        push(&self.0, &arg_bytes("ciphertext", &ciphertext)?)
     }
 
     /// Checks the last segment (and the hash if expected); returns the remaining plaintext.

@@ -1,0 +1,986 @@
+// Interoperability of the npm package (pkg/, Node.js build) with independent
+// JavaScript implementations: ethers.js 6 (accounts, EIP-191, EIP-712) and
+// eciesjs 0.5 (ECIES), in both directions; streaming records through WHATWG
+// TransformStreams; and how the wasm boundary copes with bad input from JS.
+//
+//   node --test tests/js/
+//
+// Bugs this suite found (unchecked argument types at the wasm boundary) were
+// fixed; their tests now assert the fix.
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { createRequire } from 'node:module';
+import crypto from 'node:crypto';
+import { ethers } from 'ethers';
+import * as ecies from 'eciesjs';
+import { Config as EciesConfig, ECIES_CONFIG } from 'eciesjs/config';
+
+const require = createRequire(import.meta.url);
+const ehr = require('../../pkg/node/ehrchain.js');
+const {
+  Key, MaskKey, RecordEncryptor, RecordDecryptor,
+  eciesSeal, eciesOpen, recoverMessage, hashMessage, hashTypedData, recoverTypedData,
+  issueCertificate, certificateTypedData, assembleCertificate, verifyCertificate, parseCertificate,
+  accessRequestTypedData, assembleAccessRequest, signAccessRequest, verifyAccessRequest,
+  addressOf, compressPublicKey, checksumAddress, recordAssociatedData, generateRecordKey,
+  sha256, keccak256,
+} = ehr;
+
+// ------------------------------------------------------------------ helpers
+
+/** secp256k1 group order and field prime. */
+const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
+const P = 0xfffffffffffffffffffffffffffffffffffffffffffffffffffffffefffffc2fn;
+
+const hex = (b) => Buffer.from(b).toString('hex');
+const h0x = (b) => '0x' + hex(b);
+const bytes = (h) => ethers.getBytes(h);
+const be32 = (n) => bytes(ethers.toBeHex(n, 32));
+const nodeSha256 = (b) => new Uint8Array(crypto.createHash('sha256').update(b).digest());
+
+/** Deterministic PRNG (xorshift32) so that failures can be reproduced. */
+function prng(seed) {
+  let s = seed >>> 0 || 1;
+  const next = () => {
+    s ^= s << 13; s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5; s >>>= 0;
+    return s;
+  };
+  return {
+    int: (n) => next() % n,
+    bytes: (n) => Uint8Array.from({ length: n }, () => next() & 0xff),
+    pick: (arr) => arr[next() % arr.length],
+    bool: () => (next() & 1) === 1,
+  };
+}
+
+/** Asserts `fn` throws an ehrchain error with `code`. */
+function throwsCode(fn, code, msg) {
+  assert.throws(fn, (err) => {
+    assert.ok(err instanceof Error, `not an Error: ${err}`);
+    assert.equal(err.name, 'EhrchainError', `name of ${err}`);
+    assert.equal(err.code, code, `${msg ?? ''} (message: ${err.message})`);
+    return true;
+  }, msg);
+}
+
+async function rejectsCode(promise, code, msg) {
+  await assert.rejects(promise, (err) => {
+    assert.ok(err instanceof Error, `not an Error: ${err}`);
+    assert.equal(err.name, 'EhrchainError', `name of ${err}`);
+    assert.equal(err.code, code, `${msg ?? ''} (message: ${err.message})`);
+    return true;
+  }, msg);
+}
+
+/** A complete round trip through the wasm instance: records, ECIES, signatures. */
+function assertAlive() {
+  const key = generateRecordKey();
+  const pt = crypto.randomBytes(3000);
+  const enc = new RecordEncryptor(key, Uint8Array.of(1, 2), 512);
+  const ct = Buffer.concat([enc.push(pt), enc.finish()]);
+  assert.deepEqual(enc.hash, nodeSha256(ct));
+  const dec = new RecordDecryptor(key, Uint8Array.of(1, 2), 512, enc.hash);
+  assert.deepEqual(Buffer.concat([dec.push(ct), dec.finish()]), pt);
+  const k = Key.generate();
+  assert.deepEqual(eciesOpen(k, eciesSeal(k.publicKey(), pt)), new Uint8Array(pt));
+  assert.equal(recoverMessage(pt, k.signMessage(pt)), k.address);
+  k.free();
+  enc.free();
+  dec.free();
+}
+
+async function collect(readable) {
+  const chunks = [];
+  for await (const c of readable) chunks.push(c);
+  return new Uint8Array(Buffer.concat(chunks));
+}
+
+/** Splits a typed-data payload into ethers' arguments (ethers rejects EIP712Domain in types). */
+function forEthers(json) {
+  const td = typeof json === 'string' ? JSON.parse(json) : json;
+  const { EIP712Domain, ...types } = td.types;
+  return { domain: td.domain, types, message: td.message, primaryType: td.primaryType };
+}
+
+// ---------------------------------------------------------------- accounts
+
+describe('accounts against ethers', () => {
+  test('addresses and public keys of 300 random secrets', () => {
+    for (let i = 0; i < 300; i++) {
+      const secret = new Uint8Array(crypto.randomBytes(32));
+      const key = Key.fromBytes(secret);
+      const wallet = new ethers.Wallet(h0x(secret));
+      assert.equal(key.address, ethers.computeAddress(h0x(secret)));
+      assert.equal(key.address, wallet.address);
+      assert.equal(h0x(key.publicKey()), wallet.signingKey.compressedPublicKey);
+      assert.equal(h0x(key.publicKey(false)), wallet.signingKey.compressedPublicKey);
+      assert.equal(h0x(key.publicKey(true)), wallet.signingKey.publicKey);
+      assert.equal(addressOf(key.publicKey()), wallet.address);
+      assert.equal(addressOf(key.publicKey(true)), wallet.address);
+      assert.deepEqual(compressPublicKey(key.publicKey(true)), key.publicKey());
+      assert.equal(checksumAddress(wallet.address.toLowerCase()), wallet.address);
+      assert.deepEqual(key.exportSecret(), secret);
+      key.free();
+    }
+  });
+
+  test('edge secrets: 1 and n-1 are keys, 0 and n are not (as in ethers)', () => {
+    for (const s of [1n, 2n, N - 1n]) {
+      const key = Key.fromBytes(be32(s));
+      assert.equal(key.address, ethers.computeAddress(ethers.toBeHex(s, 32)));
+      assert.equal(h0x(key.publicKey(true)), ethers.SigningKey.computePublicKey(ethers.toBeHex(s, 32), false));
+    }
+    for (const s of [0n, N, N + 1n, (1n << 256n) - 1n]) {
+      throwsCode(() => Key.fromBytes(be32(s)), 'InvalidSecretKey', `secret ${s}`);
+      assert.throws(() => new ethers.SigningKey(ethers.toBeHex(s, 32)).publicKey);
+    }
+    // Only Uint8Array is bytes: a number[] is refused, not coerced.
+    const secret = crypto.randomBytes(32);
+    throwsCode(() => Key.fromBytes(Array.from(secret)), 'InvalidArgument');
+    assert.equal(Key.fromBytes(new Uint8Array(secret)).address, ethers.computeAddress(h0x(secret)));
+  });
+
+  test('EIP-55 checksums agree with ethers.getAddress', () => {
+    const r = prng(55);
+    for (let i = 0; i < 200; i++) {
+      const lower = h0x(r.bytes(20));
+      assert.equal(checksumAddress(lower), ethers.getAddress(lower));
+      assert.equal(checksumAddress(lower.toUpperCase().replace('0X', '0x')), ethers.getAddress(lower));
+      const good = ethers.getAddress(lower);
+      // Flip the case of one letter: both libraries must refuse the checksum.
+      const idx = [...good].findIndex((c, j) => j > 1 && /[a-fA-F]/.test(c));
+      if (idx > 0) {
+        const c = good[idx];
+        const bad = good.slice(0, idx) + (c === c.toLowerCase() ? c.toUpperCase() : c.toLowerCase()) + good.slice(idx + 1);
+        throwsCode(() => checksumAddress(bad), 'InvalidAddress', bad);
+        assert.throws(() => ethers.getAddress(bad));
+      }
+    }
+  });
+});
+
+// ---------------------------------------------------------- personal_sign
+
+describe('EIP-191 personal_sign against ethers', () => {
+  const messages = [
+    new Uint8Array(0),
+    new TextEncoder().encode('hello'),
+    new TextEncoder().encode('Grüße, 医者 🩺\n'),
+    Uint8Array.of(0, 0x19, 0xff, 0x80),
+    new Uint8Array(crypto.randomBytes(1000)),
+    new Uint8Array(crypto.randomBytes(100_000)),
+  ];
+
+  test('byte-identical signatures (RFC 6979, low s), recovered both ways', async () => {
+    for (let i = 0; i < 24; i++) {
+      const secret = crypto.randomBytes(32);
+      const key = Key.fromBytes(secret);
+      const wallet = new ethers.Wallet(h0x(secret));
+      for (const msg of messages) {
+        assert.equal(h0x(hashMessage(msg)), ethers.hashMessage(msg));
+        const ours = key.signMessage(msg);
+        const theirs = await wallet.signMessage(msg);
+        assert.equal(ours.length, 65);
+        assert.equal(h0x(ours), theirs, `key ${i} message of ${msg.length} bytes`);
+        assert.ok(ours[64] === 27 || ours[64] === 28);
+        assert.equal(ethers.verifyMessage(msg, h0x(ours)), wallet.address);
+        assert.equal(recoverMessage(msg, bytes(theirs)), wallet.address);
+        // low s
+        assert.ok(BigInt(h0x(ours.slice(32, 64))) <= N / 2n);
+      }
+      key.free();
+    }
+  });
+
+  test('v = 0/1 is accepted; a high-s twin, bad v, zero r and short signatures are refused', async () => {
+    const wallet = ethers.Wallet.createRandom();
+    const msg = new TextEncoder().encode('consent');
+    const sig = bytes(await wallet.signMessage(msg));
+    const v01 = sig.slice();
+    v01[64] -= 27;
+    assert.equal(recoverMessage(msg, v01), wallet.address);
+    // The malleable twin (n - s, flipped parity) is the same ECDSA signature: refused.
+    const s = BigInt(h0x(sig.slice(32, 64)));
+    const twin = new Uint8Array([...sig.slice(0, 32), ...be32(N - s), sig[64] === 27 ? 28 : 27]);
+    throwsCode(() => recoverMessage(msg, twin), 'InvalidSignature', 'high s');
+    for (const v of [2, 26, 29, 0xff]) {
+      const bad = sig.slice();
+      bad[64] = v;
+      throwsCode(() => recoverMessage(msg, bad), 'InvalidSignature', `v=${v}`);
+    }
+    const zeroR = sig.slice();
+    zeroR.fill(0, 0, 32);
+    throwsCode(() => recoverMessage(msg, zeroR), 'InvalidSignature', 'r = 0');
+    const bigR = sig.slice();
+    bigR.set(be32(N), 0);
+    throwsCode(() => recoverMessage(msg, bigR), 'InvalidSignature', 'r = n');
+    for (const len of [0, 64, 66]) {
+      throwsCode(() => recoverMessage(msg, new Uint8Array(len)), 'InvalidLength', `length ${len}`);
+    }
+    // A different message recovers someone else.
+    assert.notEqual(recoverMessage(Uint8Array.of(1), sig), wallet.address);
+    assertAlive();
+  });
+});
+
+// ------------------------------------------------------------------ EIP-712
+
+const MAIL = {
+  types: {
+    EIP712Domain: [
+      { name: 'name', type: 'string' }, { name: 'version', type: 'string' },
+      { name: 'chainId', type: 'uint256' }, { name: 'verifyingContract', type: 'address' },
+    ],
+    Person: [{ name: 'name', type: 'string' }, { name: 'wallet', type: 'address' }],
+    Mail: [{ name: 'from', type: 'Person' }, { name: 'to', type: 'Person' }, { name: 'contents', type: 'string' }],
+  },
+  primaryType: 'Mail',
+  domain: { name: 'Ether Mail', version: '1', chainId: 1, verifyingContract: '0xCcCCccccCCCCcCCCCCCcCcCccCcCCCcCcccccccC' },
+  message: {
+    from: { name: 'Cow', wallet: '0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826' },
+    to: { name: 'Bob', wallet: '0xbBbBBBBbbBBBbbbBbbBbbbbBBbBbbbbBbBbbBBbB' },
+    contents: 'Hello, Bob!',
+  },
+};
+
+/** Random EIP-712 types and values (nested structs, arrays, every atomic kind). */
+function randomTypedData(r, idx) {
+  const types = {};
+  let structs = 0;
+  const atomic = () => {
+    switch (r.int(7)) {
+      case 0: return 'address';
+      case 1: return 'bool';
+      case 2: return 'string';
+      case 3: return 'bytes';
+      case 4: return `bytes${1 + r.int(32)}`;
+      case 5: return r.bool() && r.int(4) === 0 ? 'uint256' : `uint${8 * (1 + r.int(32))}`;
+      default: return `int${8 * (1 + r.int(32))}`;
+    }
+  };
+  const makeStruct = (depth) => {
+    const name = `S${idx}x${structs++}`;
+    types[name] = [];
+    const count = 1 + r.int(4);
+    for (let i = 0; i < count; i++) {
+      let type = depth < 2 && r.int(4) === 0 ? makeStruct(depth + 1) : atomic();
+      if (r.int(4) === 0) type += r.bool() ? '[]' : `[${1 + r.int(3)}]`;
+      if (r.int(8) === 0) type += '[]';
+      types[name].push({ name: `f${i}_${type.replace(/\W/g, '_')}`, type });
+    }
+    return name;
+  };
+  const primary = makeStruct(0);
+  const value = (type) => {
+    const arr = type.match(/^(.*)\[(\d*)\]$/);
+    if (arr) {
+      const len = arr[2] === '' ? r.int(4) : Number(arr[2]);
+      return Array.from({ length: len }, () => value(arr[1]));
+    }
+    if (types[type]) return Object.fromEntries(types[type].map((m) => [m.name, value(m.type)]));
+    if (type === 'address') return r.bool() ? ethers.getAddress(h0x(r.bytes(20))) : h0x(r.bytes(20));
+    if (type === 'bool') return r.bool();
+    if (type === 'string') return r.pick(['', 'a', 'Ünïcødé ✓', 'x'.repeat(70), '"quoted" \\ \n']);
+    if (type === 'bytes') return h0x(r.bytes(r.pick([0, 1, 31, 32, 33, 100])));
+    let m = type.match(/^bytes(\d+)$/);
+    if (m) return h0x(r.bytes(Number(m[1])));
+    m = type.match(/^(u?)int(\d+)$/);
+    const bits = BigInt(m[2]);
+    const signed = m[1] === '';
+    const range = signed ? 1n << (bits - 1n) : 1n << bits;
+    let v;
+    switch (r.int(5)) {
+      case 0: v = 0n; break;
+      case 1: v = range - 1n; break;
+      case 2: v = signed ? -range : 1n; break;
+      default: v = BigInt(h0x(r.bytes(Number(bits) / 8))) % range; if (signed && r.bool()) v = -v;
+    }
+    // Several spellings, all valid for both implementations.
+    if (v >= 0n && v <= BigInt(Number.MAX_SAFE_INTEGER) && r.bool()) return Number(v);
+    if (v >= 0n && r.bool()) return '0x' + v.toString(16);
+    return v.toString();
+  };
+  const message = value(primary);
+  const domainFields = [
+    ['name', 'string', () => 'Dom ' + r.int(100)],
+    ['version', 'string', () => String(r.int(9))],
+    ['chainId', 'uint256', () => r.pick([1, 31337, '11155111'])],
+    ['verifyingContract', 'address', () => ethers.getAddress(h0x(r.bytes(20)))],
+    ['salt', 'bytes32', () => h0x(r.bytes(32))],
+  ].filter(() => r.bool());
+  const domain = Object.fromEntries(domainFields.map(([n, , f]) => [n, f()]));
+  return {
+    types: { EIP712Domain: domainFields.map(([name, type]) => ({ name, type })), ...types },
+    primaryType: primary,
+    domain,
+    message,
+  };
+}
+
+describe('EIP-712 against ethers', () => {
+  test('the EIP-712 Mail example: hash, signature, recovery', async () => {
+    const json = JSON.stringify(MAIL);
+    const { domain, types, message } = forEthers(MAIL);
+    assert.equal(h0x(hashTypedData(json)), ethers.TypedDataEncoder.hash(domain, types, message));
+    assert.equal(h0x(hashTypedData(json)), '0xbe609aee343fb3c4b28e1df9e632fca64fcfaede20f02e86244efddf30957bd2');
+    // Without EIP712Domain in types, the domain type is inferred as ethers does.
+    const { EIP712Domain, ...noDomain } = MAIL.types;
+    assert.equal(h0x(hashTypedData(JSON.stringify({ ...MAIL, types: noDomain }))), h0x(hashTypedData(json)));
+    const secret = ethers.keccak256(ethers.toUtf8Bytes('cow'));
+    const key = Key.fromBytes(bytes(secret));
+    const wallet = new ethers.Wallet(secret);
+    assert.equal(key.address, '0xCD2a3d9F938E13CD947Ec05AbC7FE734Df8DD826');
+    const ours = key.signTypedData(json);
+    const theirs = await wallet.signTypedData(domain, types, message);
+    assert.equal(h0x(ours), theirs);
+    assert.equal(ethers.verifyTypedData(domain, types, message, h0x(ours)), wallet.address);
+    assert.equal(recoverTypedData(json, bytes(theirs)), wallet.address);
+  });
+
+  test('150 random typed-data documents: hashes, signatures, recovery agree', async () => {
+    const r = prng(712);
+    const wallet = ethers.Wallet.createRandom();
+    const key = Key.fromBytes(bytes(wallet.privateKey));
+    for (let i = 0; i < 150; i++) {
+      const td = randomTypedData(r, i);
+      const { domain, types, message } = forEthers(td);
+      const expected = ethers.TypedDataEncoder.hash(domain, types, message);
+      const json = JSON.stringify(td);
+      assert.equal(h0x(hashTypedData(json)), expected, `document ${i}: ${json}`);
+      // ethers' own eth_signTypedData_v4 payload (normalised values) hashes the same.
+      const payload = ethers.TypedDataEncoder.getPayload(domain, types, message);
+      assert.equal(h0x(hashTypedData(JSON.stringify(payload))), expected, `payload ${i}`);
+      if (i % 5 === 0) {
+        const theirs = await wallet.signTypedData(domain, types, message);
+        assert.equal(h0x(key.signTypedData(json)), theirs, `signature ${i}`);
+        assert.equal(recoverTypedData(json, bytes(theirs)), wallet.address);
+      }
+    }
+  });
+
+  test('loose spellings: whenever both accept a value, both hash it the same', (t) => {
+    const base = (type, value) => ({
+      types: { EIP712Domain: [{ name: 'name', type: 'string' }], T: [{ name: 'v', type }] },
+      primaryType: 'T', domain: { name: 'x' }, message: { v: value },
+    });
+    const spellings = [
+      ['bool', 'true'], ['bool', 'false'], ['bool', 0], ['bool', 1], ['uint64', ' 12'], ['uint64', '-0'], ['uint64', -0],
+      ['uint64', 12.0], ['uint64', '0x0c'], ['uint64', '0X0c'], ['int8', '-0x10'], ['int8', '-16'], ['uint8', '00012'],
+      ['bytes', 'abcd'], ['bytes', '0xABCD'], ['bytes4', 'aabbccdd'], ['bytes4', '0xAABBCCDD'],
+      ['address', 'cd2a3d9f938e13cd947ec05abc7fe734df8dd826'], ['address', '0xCD2A3D9F938E13CD947EC05ABC7FE734DF8DD826'],
+      ['string', ''], ['uint256', '0x' + '0'.repeat(70) + '1'],
+    ];
+    const divergent = [];
+    for (const [type, value] of spellings) {
+      const td = base(type, value);
+      let ours, theirs;
+      try { ours = h0x(hashTypedData(JSON.stringify(td))); } catch (e) { ours = `throws ${e.code}`; }
+      try { theirs = ethers.TypedDataEncoder.hash(td.domain, { T: td.types.T }, td.message); } catch (e) { theirs = 'throws'; }
+      if (ours.startsWith('0x') && theirs.startsWith('0x')) {
+        assert.equal(ours, theirs, `${type} ${JSON.stringify(value)}`);
+      } else if (ours.startsWith('0x') !== theirs.startsWith('0x')) {
+        divergent.push(`${type} ${JSON.stringify(value)}: ehrchain ${ours.startsWith('0x') ? 'accepts' : ours}, ethers ${theirs.startsWith('0x') ? 'accepts' : 'throws'}`);
+      }
+    }
+    // Not errors: documented leniency differences, reported for the record.
+    for (const d of divergent) t.diagnostic(`leniency differs: ${d}`);
+  });
+
+  test('out-of-range and malformed values are refused (ethers refuses them too)', () => {
+    const base = (type, value) => ({
+      types: { EIP712Domain: [{ name: 'name', type: 'string' }], T: [{ name: 'v', type }] },
+      primaryType: 'T', domain: { name: 'x' }, message: { v: value },
+    });
+    const cases = [
+      ['uint8', 256], ['uint8', -1], ['int8', 128], ['int8', '-129'], ['uint256', (1n << 256n).toString()],
+      ['int256', (1n << 255n).toString()], ['bytes4', '0x0102'], ['bytes4', '0x0102030405'],
+      ['address', '0x1234', 'InvalidAddress'], ['address', '0xcd2a3d9f938e13cd947ec05abc7fe734df8dD826', 'InvalidAddress'],
+      ['uint64', 1.5], ['uint64', 'abc'], ['uint64', '0x'], ['uint64', '1e3'], ['uint64', true],
+      ['string', 5], ['bytes', '0x123', 'InvalidHex'], ['bytes4', '0xzzzzzzzz', 'InvalidHex'],
+    ];
+    for (const [type, value, code = 'InvalidTypedData'] of cases) {
+      const td = base(type, value);
+      const { domain, types, message } = forEthers(td);
+      assert.throws(() => ethers.TypedDataEncoder.hash(domain, types, message), `ethers accepts ${type} ${value}`);
+      throwsCode(() => hashTypedData(JSON.stringify(td)), code, `${type} ${value}`);
+    }
+    // The extreme values themselves are fine.
+    for (const [type, value] of [['int256', (-(1n << 255n)).toString()], ['uint256', ((1n << 256n) - 1n).toString()], ['int8', -128]]) {
+      const td = base(type, value);
+      const { domain, types, message } = forEthers(td);
+      assert.equal(h0x(hashTypedData(JSON.stringify(td))), ethers.TypedDataEncoder.hash(domain, types, message));
+    }
+    throwsCode(() => hashTypedData('{'), 'MalformedJson');
+    throwsCode(() => hashTypedData(JSON.stringify(base('bool', 'true'))), 'InvalidTypedData', 'bool given as a string');
+    throwsCode(() => hashTypedData(JSON.stringify({ ...MAIL, primaryType: 'Nope' })), 'InvalidTypedData');
+    const missing = structuredClone(MAIL);
+    delete missing.message.contents;
+    throwsCode(() => hashTypedData(JSON.stringify(missing)), 'InvalidTypedData');
+    assertAlive();
+  });
+});
+
+// ----------------------------------------------- certificates and requests
+
+describe('certificates and access requests against ethers', () => {
+  const authority = ethers.Wallet.createRandom();
+  const doctor = ethers.Wallet.createRandom();
+  const protocolKey = Key.generate();
+  const authorityKey = Key.fromBytes(bytes(authority.privateKey));
+  const doctorKey = Key.fromBytes(bytes(doctor.privateKey));
+  const FROM = 1_700_000_000;
+  const UNTIL = FROM + 365 * 86400;
+  const HOSPITAL = 'St. Mary’s Hospital';
+
+  test('issueCertificate → ethers.verifyTypedData returns the authority', () => {
+    const certJson = issueCertificate(authorityKey, doctor.address, protocolKey.publicKey(), HOSPITAL, FROM, UNTIL, 42);
+    const cert = JSON.parse(certJson);
+    const { domain, types, message, primaryType } = forEthers(cert.typedData);
+    assert.equal(primaryType, 'DoctorCertificate');
+    assert.equal(ethers.verifyTypedData(domain, types, message, cert.signature), authority.address);
+    assert.equal(h0x(hashTypedData(JSON.stringify(cert.typedData))), ethers.TypedDataEncoder.hash(domain, types, message));
+    assert.equal(message.doctor, doctor.address);
+    assert.equal(message.protocolKey, h0x(protocolKey.publicKey()));
+    const fields = verifyCertificate(certJson, authority.address, FROM + 1, false);
+    assert.equal(fields.doctor, doctor.address);
+    assert.equal(fields.hospital, HOSPITAL);
+    assert.deepEqual([fields.validFrom, fields.validUntil, fields.serial], [FROM, UNTIL, 42]);
+    assert.deepEqual(fields.protocolKey, protocolKey.publicKey());
+  });
+
+  test('a certificate signed by an ethers wallet is accepted; every refusal has its code', async () => {
+    // Uncompressed protocol key in: the certificate carries the compressed form.
+    const td = certificateTypedData(doctor.address, protocolKey.publicKey(true), HOSPITAL, FROM, UNTIL, 7);
+    const { domain, types, message } = forEthers(td);
+    const sig = await authority.signTypedData(domain, types, message);
+    const certJson = assembleCertificate(td, bytes(sig));
+    // RFC 6979 on both sides: identical to what the library issues itself.
+    assert.equal(certJson, issueCertificate(authorityKey, doctor.address, protocolKey.publicKey(), HOSPITAL, FROM, UNTIL, 7));
+    const fields = verifyCertificate(certJson, authority.address, FROM, false);
+    assert.equal(fields.serial, 7);
+    assert.deepEqual(parseCertificate(certJson), fields);
+    // A lowercase authority address is the same account.
+    verifyCertificate(certJson, authority.address.toLowerCase(), FROM, false);
+
+    throwsCode(() => verifyCertificate(certJson, doctor.address, FROM, false), 'CertificateWrongAuthority');
+    throwsCode(() => verifyCertificate(certJson, authority.address, FROM - 1, false), 'CertificateNotYetValid');
+    throwsCode(() => verifyCertificate(certJson, authority.address, UNTIL, false), 'CertificateExpired');
+    throwsCode(() => verifyCertificate(certJson, authority.address, FROM + 10, true), 'CertificateRevoked');
+    // Signed by another ethers wallet.
+    const rogue = ethers.Wallet.createRandom();
+    const rogueCert = assembleCertificate(td, bytes(await rogue.signTypedData(domain, types, message)));
+    throwsCode(() => verifyCertificate(rogueCert, authority.address, FROM, false), 'CertificateWrongAuthority');
+    // A field changed after signing (still canonical, so only the signature catches it).
+    for (const [field, value] of [['serial', 8], ['validUntil', UNTIL + 1], ['hospital', 'Other'], ['doctor', rogue.address]]) {
+      const c = JSON.parse(certJson);
+      c.typedData.message[field] = value;
+      throwsCode(() => verifyCertificate(JSON.stringify(c), authority.address, FROM, false), 'CertificateWrongAuthority', field);
+    }
+    // Non-canonical documents.
+    const c = JSON.parse(certJson);
+    c.typedData.domain.chainId = 1;
+    c.typedData.types.EIP712Domain.push({ name: 'chainId', type: 'uint256' });
+    throwsCode(() => verifyCertificate(JSON.stringify(c), authority.address, FROM, false), 'CertificateMalformed');
+    const s = JSON.parse(certJson);
+    s.typedData.message.serial = '7';
+    throwsCode(() => verifyCertificate(JSON.stringify(s), authority.address, FROM, false), 'CertificateMalformed');
+    throwsCode(() => assembleCertificate(td, new Uint8Array(64)), 'InvalidLength');
+    throwsCode(() => certificateTypedData(doctor.address, protocolKey.publicKey(), HOSPITAL, UNTIL, FROM, 1), 'InvalidValidity');
+    assertAlive();
+  });
+
+  test('an access request signed by an ethers wallet passes; tampered and foreign ones fail with their codes', async () => {
+    const certJson = issueCertificate(authorityKey, doctor.address, protocolKey.publicKey(), HOSPITAL, FROM, UNTIL, 9);
+    const w = new Uint8Array(crypto.randomBytes(32));
+    const NOW = FROM + 1000;
+    const TTL = 300;
+    const td = accessRequestTypedData('Hospital H1', w, NOW, TTL);
+    const { domain, types, message, primaryType } = forEthers(td);
+    assert.equal(primaryType, 'AccessRequest');
+    assert.equal(message.w, h0x(w));
+    assert.equal(message.expiry, NOW + TTL);
+    assert.equal(h0x(hashTypedData(td)), ethers.TypedDataEncoder.hash(domain, types, message));
+    const sig = await doctor.signTypedData(domain, types, message);
+    const request = assembleAccessRequest(td, bytes(sig), certJson);
+    const v = verifyAccessRequest(request, authority.address, 'Hospital H1', NOW, 600, false);
+    assert.equal(v.doctor, doctor.address);
+    assert.equal(v.serial, 9);
+    assert.deepEqual(v.w, w);
+    assert.equal(h0x(v.nonce), message.nonce);
+    assert.equal(v.expiry, NOW + TTL);
+    // Two requests never share a nonce.
+    assert.notEqual(JSON.parse(accessRequestTypedData('Hospital H1', w, NOW, TTL)).message.nonce, message.nonce);
+
+    // The library's own signAccessRequest verifies in ethers.
+    const own = JSON.parse(signAccessRequest(doctorKey, certJson, 'Hospital H1', w, NOW, TTL));
+    const o = forEthers(own.typedData);
+    assert.equal(ethers.verifyTypedData(o.domain, o.types, o.message, own.signature), doctor.address);
+
+    const check = (req, code, at = NOW, hospital = 'Hospital H1', maxTtl = 600, revoked = false) =>
+      throwsCode(() => verifyAccessRequest(req, authority.address, hospital, at, maxTtl, revoked), code);
+    // Signed by someone other than the certified doctor.
+    const other = ethers.Wallet.createRandom();
+    check(assembleAccessRequest(td, bytes(await other.signTypedData(domain, types, message)), certJson), 'RequestWrongSigner');
+    // Signed by the authority (a valid signature, but not the doctor's).
+    check(assembleAccessRequest(td, bytes(await authority.signTypedData(domain, types, message)), certJson), 'RequestWrongSigner');
+    // Tampered fields after signing.
+    for (const [field, value] of [['w', h0x(crypto.randomBytes(32))], ['nonce', h0x(crypto.randomBytes(32))], ['expiry', NOW + TTL + 1], ['hospital', 'Hospital H2']]) {
+      const req = JSON.parse(request);
+      req.typedData.message[field] = value;
+      check(JSON.stringify(req), 'RequestWrongSigner', NOW, field === 'hospital' ? 'Hospital H2' : 'Hospital H1');
+    }
+    // Certificate from another authority (signed by an ethers wallet that is not the authority).
+    const certTd = certificateTypedData(doctor.address, protocolKey.publicKey(), HOSPITAL, FROM, UNTIL, 9);
+    const c = forEthers(certTd);
+    const foreignCert = assembleCertificate(certTd, bytes(await other.signTypedData(c.domain, c.types, c.message)));
+    check(assembleAccessRequest(td, bytes(sig), foreignCert), 'CertificateWrongAuthority');
+    // Certificate of another doctor, request signed by our doctor.
+    const otherCert = issueCertificate(authorityKey, other.address, protocolKey.publicKey(), HOSPITAL, FROM, UNTIL, 10);
+    check(assembleAccessRequest(td, bytes(sig), otherCert), 'RequestWrongSigner');
+    // Time, hospital, ttl, revocation.
+    const expiredCert = issueCertificate(authorityKey, doctor.address, protocolKey.publicKey(), HOSPITAL, FROM, NOW, 11);
+    check(assembleAccessRequest(td, bytes(sig), expiredCert), 'CertificateExpired');
+    check(request, 'RequestExpired', NOW + TTL);
+    check(request, 'RequestExpired', NOW + TTL + 1);
+    check(request, 'RequestWrongHospital', NOW, 'Hospital H2');
+    check(request, 'RequestExpiryTooFar', NOW, 'Hospital H1', TTL - 1);
+    check(request, 'CertificateRevoked', NOW, 'Hospital H1', 600, true);
+    check(request, 'CertificateNotYetValid', FROM - 1);
+    // Wrong shapes.
+    throwsCode(() => assembleAccessRequest(td, bytes(sig), '{'), 'MalformedJson');
+    throwsCode(() => accessRequestTypedData('H', new Uint8Array(31), NOW, TTL), 'InvalidLength');
+    assertAlive();
+  });
+});
+
+// -------------------------------------------------------------------- ECIES
+
+describe('ECIES against eciesjs 0.5 (default configuration)', () => {
+  test('eciesjs runs its default configuration', () => {
+    const d = new EciesConfig();
+    for (const cfg of [d, ECIES_CONFIG]) {
+      assert.equal(cfg.ellipticCurve, 'secp256k1');
+      assert.equal(cfg.isEphemeralKeyCompressed, false);
+      assert.equal(cfg.isHkdfKeyCompressed, false);
+      assert.equal(cfg.symmetricAlgorithm, 'aes-256-gcm');
+      assert.equal(cfg.symmetricNonceLength, 16);
+      assert.equal(cfg.ephemeralKeySize, 65);
+    }
+  });
+
+  for (const size of [0, 1, 1000, 100_000]) {
+    test(`${size} byte${size === 1 ? "" : "s"}, both directions`, () => {
+      const cfg = new EciesConfig();
+      for (let i = 0; i < 4; i++) {
+        const key = Key.generate();
+        const privHex = hex(key.exportSecret());
+        const data = new Uint8Array(crypto.randomBytes(size));
+        // ehrchain seals (to the compressed and the uncompressed key), eciesjs opens.
+        for (const pub of [key.publicKey(), key.publicKey(true)]) {
+          const sealed = eciesSeal(pub, data);
+          assert.equal(sealed.length, 65 + 16 + 16 + size);
+          assert.equal(sealed[0], 4);
+          assert.deepEqual(new Uint8Array(ecies.decrypt(privHex, sealed, cfg)), data);
+          assert.deepEqual(new Uint8Array(ecies.decrypt(privHex, sealed)), data);
+          assert.deepEqual(new Uint8Array(ecies.decrypt(key.exportSecret(), sealed)), data);
+        }
+        // eciesjs seals (hex public key in both forms, and bytes), ehrchain opens.
+        for (const pub of [hex(key.publicKey()), hex(key.publicKey(true)), key.publicKey()]) {
+          const sealed = ecies.encrypt(pub, data, cfg);
+          assert.deepEqual(eciesOpen(key, sealed), data);
+          assert.deepEqual(eciesOpen(key, ecies.encrypt(pub, data)), data);
+        }
+        // The wrong key fails in both.
+        const other = Key.generate();
+        throwsCode(() => eciesOpen(other, ecies.encrypt(hex(key.publicKey()), data)), 'EciesDecryptFailed');
+        assert.throws(() => ecies.decrypt(hex(other.exportSecret()), eciesSeal(key.publicKey(), data)));
+        key.free();
+        other.free();
+      }
+    });
+  }
+
+  test('damaged ECIES ciphertexts', () => {
+    const key = Key.generate();
+    const sealed = ecies.encrypt(hex(key.publicKey()), new TextEncoder().encode('A_pass'));
+    for (const i of [65, 70, 81, 90, 97, sealed.length - 1]) {
+      const bad = sealed.slice();
+      bad[i] ^= 1;
+      throwsCode(() => eciesOpen(key, bad), 'EciesDecryptFailed', `byte ${i}`);
+    }
+    const offCurve = sealed.slice();
+    offCurve[64] ^= 1;
+    throwsCode(() => eciesOpen(key, offCurve), 'InvalidPublicKey');
+    const compressedEph = sealed.slice();
+    compressedEph[0] = 2;
+    throwsCode(() => eciesOpen(key, compressedEph), 'InvalidPublicKey');
+    for (const len of [0, 1, 65, 96]) {
+      throwsCode(() => eciesOpen(key, sealed.slice(0, len)), 'EciesTooShort', `length ${len}`);
+    }
+    assertAlive();
+  });
+});
+
+// ---------------------------------------------------------------- bad input
+
+describe('bad input from JS', () => {
+  const key = Key.generate();
+  const pub = key.publicKey();
+  const upub = key.publicKey(true);
+  // A valid x with the wrong y, an x that is not on the curve, and x >= p.
+  let notOnCurveX = 5n;
+  for (;;) {
+    const rhs = (notOnCurveX ** 3n + 7n) % P;
+    // Euler's criterion: rhs is not a square mod p.
+    let e = (P - 1n) / 2n, b = rhs, acc = 1n;
+    while (e > 0n) { if (e & 1n) acc = (acc * b) % P; b = (b * b) % P; e >>= 1n; }
+    if (acc === P - 1n) break;
+    notOnCurveX++;
+  }
+  const badPoints = {
+    'y + 1': (() => { const u = upub.slice(); u[64] ^= 1; return u; })(),
+    'x not on curve (compressed)': new Uint8Array([2, ...be32(notOnCurveX)]),
+    'x not on curve (uncompressed)': new Uint8Array([4, ...be32(notOnCurveX), ...be32(1n)]),
+    'x = p': new Uint8Array([2, ...be32(P)]),
+    'bad prefix 05': new Uint8Array([5, ...pub.slice(1)]),
+    'hybrid prefix 06': new Uint8Array([6, ...upub.slice(1)]),
+    'prefix 04 on 33 bytes': new Uint8Array([4, ...pub.slice(1)]),
+    'prefix 02 on 65 bytes': new Uint8Array([2, ...upub.slice(1)]),
+    'all zero (33)': new Uint8Array(33),
+    'all zero (65)': new Uint8Array(65),
+  };
+
+  test('malformed lengths', () => {
+    for (const len of [0, 1, 31, 33, 64, 65]) {
+      throwsCode(() => Key.fromBytes(new Uint8Array(len).fill(1)), 'InvalidLength', `secret of ${len}`);
+      throwsCode(() => MaskKey.fromBytes(new Uint8Array(len).fill(1)), 'InvalidLength', `mask key of ${len}`);
+    }
+    for (const len of [0, 1, 32, 34, 64, 66, 130]) {
+      const p = new Uint8Array(len).fill(2);
+      throwsCode(() => addressOf(p), 'InvalidLength', `public key of ${len}`);
+      throwsCode(() => eciesSeal(p, Uint8Array.of(1)), 'InvalidLength', `ECIES recipient of ${len}`);
+      throwsCode(() => compressPublicKey(p), 'InvalidLength');
+      throwsCode(() => certificateTypedData(key.address, p, 'H', 1, 2, 3), 'InvalidLength');
+    }
+    for (const len of [0, 15, 17, 24, 31, 33]) {
+      throwsCode(() => new RecordEncryptor(new Uint8Array(len), new Uint8Array()), 'InvalidLength', `record key of ${len}`);
+      throwsCode(() => new RecordDecryptor(new Uint8Array(len), new Uint8Array()), 'InvalidLength');
+    }
+    throwsCode(() => new RecordDecryptor(new Uint8Array(16), new Uint8Array(), 4096, new Uint8Array(31)), 'InvalidLength');
+    const mk = MaskKey.generate();
+    throwsCode(() => mk.mask('H', 1, new Uint8Array(31), new Uint8Array(16)), 'InvalidLength');
+    throwsCode(() => mk.unmask('H', 1, new Uint8Array(33), new Uint8Array(16)), 'InvalidLength');
+    assertAlive();
+  });
+
+  test('off-curve and malformed points', () => {
+    for (const [name, p] of Object.entries(badPoints)) {
+      throwsCode(() => addressOf(p), 'InvalidPublicKey', name);
+      throwsCode(() => compressPublicKey(p), 'InvalidPublicKey', name);
+      throwsCode(() => eciesSeal(p, Uint8Array.of(1, 2, 3)), 'InvalidPublicKey', name);
+      throwsCode(() => ehr.h1(p), 'InvalidPublicKey', name);
+      throwsCode(() => MaskKey.generate().authorise(p, 'H', 1), 'InvalidPublicKey', name);
+      throwsCode(() => issueCertificate(key, key.address, p, 'H', 1, 2, 3), 'InvalidPublicKey', name);
+      // ethers refuses them as well.
+      assert.throws(() => ethers.computeAddress(h0x(p)), name);
+      assertAlive();
+    }
+  });
+
+  test('times that are not integers in 0..2^53-1 are OutOfRange', () => {
+    const mk = MaskKey.generate();
+    for (const t of [-1, -0.5, 1.5, NaN, Infinity, -Infinity, 2 ** 53, 1e300]) {
+      throwsCode(() => recordAssociatedData('H', t), 'OutOfRange', `time ${t}`);
+      throwsCode(() => mk.index('H', t), 'OutOfRange', `index time ${t}`);
+      throwsCode(() => mk.authorise(pub, 'H', t), 'OutOfRange');
+      throwsCode(() => certificateTypedData(key.address, pub, 'H', t, 2 ** 40, 1), 'OutOfRange', `validFrom ${t}`);
+      throwsCode(() => certificateTypedData(key.address, pub, 'H', 1, t, 1), 'OutOfRange', `validUntil ${t}`);
+      throwsCode(() => certificateTypedData(key.address, pub, 'H', 1, 2, t), 'OutOfRange', `serial ${t}`);
+      throwsCode(() => accessRequestTypedData('H', new Uint8Array(32), t, 60), 'OutOfRange', `now ${t}`);
+      throwsCode(() => accessRequestTypedData('H', new Uint8Array(32), 1, t), 'OutOfRange', `ttl ${t}`);
+      throwsCode(() => ehr.sealHandoff(pub, 'H', t, new Uint8Array(32), new Uint8Array(16)), 'OutOfRange');
+    }
+    // now + ttl past 2^53-1.
+    throwsCode(() => accessRequestTypedData('H', new Uint8Array(32), 2 ** 53 - 10, 20), 'OutOfRange');
+    const cert = issueCertificate(key, key.address, pub, 'H', 1, 10, 1);
+    for (const t of [-1, 2.5, NaN]) {
+      throwsCode(() => verifyCertificate(cert, key.address, t, false), 'OutOfRange');
+    }
+    // The largest allowed time is accepted.
+    assert.equal(recordAssociatedData('H', 2 ** 53 - 1).length > 0, true);
+    assertAlive();
+  });
+
+  test('wrong types: missing arguments and foreign handles throw (TypeError or Error), the instance survives', () => {
+    const cases = {
+      'null bytes': () => ehr.sha256(null),
+      'undefined bytes': () => eciesSeal(pub),
+      'null string': () => hashTypedData(null),
+      'undefined string': () => checksumAddress(),
+      'object as Key': () => eciesOpen({}, new Uint8Array(200)),
+      'MaskKey as Key': () => eciesOpen(MaskKey.generate(), new Uint8Array(200)),
+      'null as Key': () => new ehr.Scanner(null),
+      'freed Key': () => { const k = Key.generate(); k.free(); return k.signMessage(Uint8Array.of(1)); },
+    };
+    for (const [name, fn] of Object.entries(cases)) {
+      assert.throws(fn, (e) => e instanceof Error, name);
+      assertAlive();
+    }
+  });
+
+  test('wrong types: a non-string where a string is expected throws, and the instance survives', () => {
+    for (const value of [5, {}, true, [1, 2], Uint8Array.of(1)]) {
+      assert.throws(() => hashTypedData(value), `hashTypedData(${value})`);
+      assert.throws(() => checksumAddress(value), `checksumAddress(${value})`);
+      assert.throws(() => recordAssociatedData(value, 1), `recordAssociatedData(${value})`);
+      assertAlive();
+    }
+  });
+
+  test('wrong types: a non-string where a string is expected is a TypeError or EhrchainError, not a wasm trap', () => {
+    for (const value of [5, {}, true]) {
+      for (const fn of [() => hashTypedData(value), () => checksumAddress(value), () => recordAssociatedData(value, 1)]) {
+        assert.throws(fn, (e) => e.name === 'EhrchainError' && e.code === 'InvalidArgument',
+          `${fn} with ${JSON.stringify(value)}`);
+      }
+    }
+  });
+
+  test('wrong types: a string (or other non-byte value) where bytes are expected must throw', () => {
+    const enc = new RecordEncryptor(generateRecordKey(), new Uint8Array());
+    const cases = {
+      'sha256(string)': () => sha256('hello'),
+      'keccak256(string)': () => keccak256('hello'),
+      'eciesSeal(pub, string)': () => eciesSeal(pub, 'secret pass'),
+      'eciesSeal(string, bytes)': () => eciesSeal(hex(pub), Uint8Array.of(1)),
+      'RecordEncryptor.push(string)': () => enc.push('patient record text'),
+      'signMessage(string)': () => key.signMessage('hello'),
+      'sha256(ArrayBuffer)': () => sha256(new ArrayBuffer(8)),
+      'sha256(number)': () => sha256(42),
+      'sha256(Uint16Array)': () => sha256(Uint16Array.of(0x1234)),
+    };
+    const silent = [];
+    for (const [name, fn] of Object.entries(cases)) {
+      try { fn(); silent.push(name); } catch { /* refused, as it should */ }
+    }
+    assert.deepEqual(silent, [], `accepted without error: ${silent.join(', ')}`);
+  });
+
+  test('segment sizes: non-integer or beyond u32 must be refused, not truncated or wrapped', () => {
+    const k = generateRecordKey();
+    const silent = [];
+    for (const s of [4096.7, 2 ** 32 + 4096, '4096']) {
+      try { new RecordEncryptor(k, new Uint8Array(), s); silent.push(String(s)); } catch { /* refused */ }
+      try { new RecordDecryptor(k, new Uint8Array(), s); silent.push(`dec ${s}`); } catch { /* refused */ }
+    }
+    assert.deepEqual(silent, []);
+  });
+
+  test('segment sizes out of range are refused', () => {
+    const k = generateRecordKey();
+    for (const s of [0, 1, 24, 40, 64 * 2 ** 20 + 1]) {
+      throwsCode(() => new RecordEncryptor(k, new Uint8Array(), s), 'InvalidStreamParams', `segment size ${s}`);
+      throwsCode(() => new RecordDecryptor(k, new Uint8Array(), s), 'InvalidStreamParams', `segment size ${s}`);
+    }
+    throwsCode(() => new RecordEncryptor(k, new Uint8Array(), -1), 'OutOfRange', 'segment size -1');
+    // The smallest size: header (24) + tag (16) + 1.
+    new RecordEncryptor(k, new Uint8Array(), 41).free();
+    throwsCode(() => new RecordEncryptor(new Uint8Array(32), new Uint8Array(), 56), 'InvalidStreamParams');
+    assertAlive();
+  });
+
+  test('a non-boolean `revoked` flag does not silently mean "not revoked"', () => {
+    const cert = issueCertificate(key, key.address, pub, 'H', 1, 100, 1);
+    const req = signAccessRequest(key, cert, 'H', new Uint8Array(32), 5, 60);
+    // Sanity: the real boolean works.
+    throwsCode(() => verifyCertificate(cert, key.address, 5, true), 'CertificateRevoked');
+    for (const flag of ['true', 'yes', { revoked: true }, undefined, null, 1]) {
+      throwsCode(() => verifyCertificate(cert, key.address, 5, flag), 'InvalidArgument', `revoked = ${JSON.stringify(flag)}`);
+      throwsCode(() => verifyAccessRequest(req, key.address, 'H', 5, 600, flag), 'InvalidArgument', `revoked = ${JSON.stringify(flag)}`);
+    }
+  });
+
+  describe('damaged record ciphertexts (push/finish)', () => {
+    const recordKey = generateRecordKey();
+    const ad = recordAssociatedData('Hospital H1', 1_700_000_123);
+    const SEG = 256;
+    // 16-byte key: header 24; segment 0 holds 256-24-16 = 216 plaintext bytes, later ones 240.
+    const pt = new Uint8Array(crypto.randomBytes(2000));
+    const enc = new RecordEncryptor(recordKey, ad, SEG);
+    const ct = new Uint8Array(Buffer.concat([enc.push(pt), enc.finish()]));
+    const eh = enc.hash;
+    const seg = (i) => (i === 0 ? [24, SEG] : [SEG * i, SEG * (i + 1)]);
+    const decrypt = (c, { k = recordKey, a = ad, s = SEG, h, piece = 333 } = {}) => {
+      const d = new RecordDecryptor(k, a, s, h);
+      const out = [];
+      for (let i = 0; i < c.length; i += piece) out.push(d.push(c.subarray(i, i + piece)));
+      out.push(d.finish());
+      return { plaintext: new Uint8Array(Buffer.concat(out)), hash: d.hash };
+    };
+
+    test('the intact record round-trips in any piece size, with the hash', () => {
+      assert.equal(ct.length, 24 + 2000 + 9 * 16);
+      assert.deepEqual(eh, nodeSha256(ct));
+      for (const piece of [1, 7, 255, 256, 257, 5000]) {
+        const r = decrypt(ct, { h: eh, piece });
+        assert.deepEqual(r.plaintext, pt);
+        assert.deepEqual(r.hash, eh);
+      }
+      throwsCode(() => enc.push(Uint8Array.of(1)), 'StreamFinished');
+      throwsCode(() => enc.finish(), 'StreamFinished');
+    });
+
+    test('each damage has its own code, and the instance works afterwards', () => {
+      const flip = (at) => { const c = ct.slice(); c[at] ^= 0x40; return c; };
+      const cases = [
+        ['segment 2 altered', () => decrypt(flip(seg(2)[0] + 10)), 'SegmentTampered'],
+        ['tag of segment 5 altered', () => decrypt(flip(seg(5)[1] - 1)), 'SegmentTampered'],
+        ['last segment altered', () => decrypt(flip(ct.length - 20)), 'SegmentTampered'],
+        ['segment 0 altered', () => decrypt(flip(30)), 'WrongKeyOrAssociatedData'],
+        ['salt altered', () => decrypt(flip(3)), 'WrongKeyOrAssociatedData'],
+        ['nonce prefix altered', () => decrypt(flip(20)), 'WrongKeyOrAssociatedData'],
+        ['wrong key', () => decrypt(ct, { k: generateRecordKey() }), 'WrongKeyOrAssociatedData'],
+        ['wrong associated data', () => decrypt(ct, { a: recordAssociatedData('Hospital H1', 1_700_000_124) }), 'WrongKeyOrAssociatedData'],
+        ['wrong segment size', () => decrypt(ct, { s: 512 }), 'WrongKeyOrAssociatedData'],
+        ['header length byte', () => { const c = ct.slice(); c[0] = 40; return decrypt(c); }, 'InvalidHeader'],
+        ['header length byte 0', () => { const c = ct.slice(); c[0] = 0; return decrypt(c); }, 'InvalidHeader'],
+        ['32-byte-key header for a 16-byte key', () => decrypt(ct, { k: new Uint8Array(32) }), 'InvalidHeader'],
+        ['truncated at a segment boundary', () => decrypt(ct.slice(0, seg(3)[0])), 'Truncated'],
+        ['truncated inside a tag', () => decrypt(ct.slice(0, seg(3)[0] + 5)), 'Truncated'],
+        ['last segment dropped', () => decrypt(ct.slice(0, seg(8)[0])), 'Truncated'],
+        ['only the header', () => decrypt(ct.slice(0, 24)), 'Truncated'],
+        ['empty', () => decrypt(new Uint8Array(0)), 'Truncated'],
+        ['10 bytes', () => decrypt(ct.slice(0, 10)), 'Truncated'],
+        ['segments 1 and 2 swapped', () => {
+          const c = ct.slice();
+          c.set(ct.slice(...seg(2)), seg(1)[0]);
+          c.set(ct.slice(...seg(1)), seg(2)[0]);
+          return decrypt(c);
+        }, 'SegmentOutOfOrder'],
+        ['segment 3 duplicated over 4', () => {
+          const c = ct.slice();
+          c.set(ct.slice(...seg(3)), seg(4)[0]);
+          return decrypt(c);
+        }, 'SegmentOutOfOrder'],
+        ['bytes appended', () => decrypt(new Uint8Array([...ct, ...new Uint8Array(20)])), 'SegmentTampered'],
+        ['wrong expected hash', () => decrypt(ct, { h: nodeSha256(pt) }), 'HashMismatch'],
+      ];
+      for (const [name, fn, code] of cases) {
+        throwsCode(fn, code, name);
+        assertAlive();
+      }
+    });
+
+    test('a decryptor refuses input after a failure and after finishing', () => {
+      const bad = ct.slice();
+      bad[seg(2)[0] + 1] ^= 1;
+      const d = new RecordDecryptor(recordKey, ad, SEG);
+      throwsCode(() => d.push(bad), 'SegmentTampered');
+      throwsCode(() => d.push(ct), 'StreamFinished');
+      throwsCode(() => d.finish(), 'StreamFinished');
+      assert.equal(d.hash, undefined);
+      const ok = new RecordDecryptor(recordKey, ad, SEG);
+      ok.push(ct);
+      ok.finish();
+      throwsCode(() => ok.push(Uint8Array.of(1)), 'StreamFinished');
+      assertAlive();
+    });
+  });
+});
+
+// ------------------------------------------------------- TransformStreams
+
+describe('records through TransformStreams', () => {
+  const ad = recordAssociatedData('General Hospital', 1_714_000_000);
+
+  async function roundTrip(size, segmentSize, keyLen = 16) {
+    const key = keyLen === 16 ? generateRecordKey() : new Uint8Array(crypto.randomBytes(32));
+    const data = new Uint8Array(crypto.randomBytes(size));
+    const enc = new RecordEncryptor(key, ad, segmentSize);
+    assert.equal(enc.hash, undefined);
+    const ct = await collect(new Blob([data]).stream().pipeThrough(enc.transform()));
+    assert.deepEqual(enc.hash, nodeSha256(ct), 'eh = SHA-256(ciphertext)');
+    const header = 1 + keyLen + 7;
+    const first = segmentSize - header - 16;
+    const segments = size <= first ? 1 : 1 + Math.ceil((size - first) / (segmentSize - 16));
+    assert.equal(ct.length, header + size + 16 * segments);
+
+    // Decrypt as a stream with the anchored hash, fed in odd-sized pieces.
+    const dec = new RecordDecryptor(key, ad, segmentSize, enc.hash);
+    const pieces = new ReadableStream({
+      start(c) {
+        for (let i = 0; i < ct.length; i += 77_777) c.enqueue(ct.slice(i, i + 77_777));
+        c.close();
+      },
+    });
+    const back = await collect(pieces.pipeThrough(dec.transform()));
+    assert.deepEqual(back, data);
+    assert.deepEqual(dec.hash, enc.hash);
+
+    // Both transforms chained, plaintext to plaintext.
+    const enc2 = new RecordEncryptor(key, ad, segmentSize);
+    const dec2 = new RecordDecryptor(key, ad, segmentSize);
+    const back2 = await collect(new Blob([data]).stream().pipeThrough(enc2.transform()).pipeThrough(dec2.transform()));
+    assert.deepEqual(back2, data);
+    assert.deepEqual(dec2.hash, enc2.hash);
+    assert.notDeepEqual(enc2.hash, enc.hash, 'fresh header each time');
+
+    // push/finish and the stream produce the same format.
+    const d3 = new RecordDecryptor(key, ad, segmentSize, enc.hash);
+    assert.deepEqual(new Uint8Array(Buffer.concat([d3.push(ct), d3.finish()])), data);
+    return { key, ct, data };
+  }
+
+  test('0 bytes', async () => { await roundTrip(0, 4096); });
+  test('1 byte', async () => { await roundTrip(1, 4096); });
+  test('exactly one full first segment, and one more byte', async () => {
+    await roundTrip(4096 - 24 - 16, 4096);
+    await roundTrip(4096 - 24 - 16 + 1, 4096);
+    await roundTrip(4096 - 24 - 16 + 4080, 4096);
+  });
+  test('6 MiB in 4 KiB segments', async () => { await roundTrip(6 * 2 ** 20, 4096); });
+  test('3 MiB + 5 in 1000-byte segments with a 32-byte key', async () => { await roundTrip(3 * 2 ** 20 + 5, 1000, 32); });
+  test('2.5 MiB with the default 1 MiB segments', async () => {
+    const key = generateRecordKey();
+    const data = new Uint8Array(crypto.randomBytes(2.5 * 2 ** 20));
+    const enc = new RecordEncryptor(key, ad);
+    const ct = await collect(new Blob([data]).stream().pipeThrough(enc.transform()));
+    assert.deepEqual(enc.hash, nodeSha256(ct));
+    const dec = new RecordDecryptor(key, ad, undefined, nodeSha256(ct));
+    assert.deepEqual(await collect(new Blob([ct]).stream().pipeThrough(dec.transform())), data);
+  });
+
+  test('damaged streams error with the typed code', async () => {
+    const { key, ct, data } = await roundTrip(100_000, 4096);
+    const through = (c, opts = {}) => collect(new Blob([c]).stream()
+      .pipeThrough(new RecordDecryptor(opts.key ?? key, ad, 4096, opts.hash).transform()));
+    const tampered = ct.slice();
+    tampered[4096 * 5 + 100] ^= 1;
+    await rejectsCode(through(tampered), 'SegmentTampered');
+    await rejectsCode(through(ct.slice(0, 4096 * 7)), 'Truncated');
+    await rejectsCode(through(ct.slice(0, 4096 * 7 + 10)), 'Truncated');
+    // A cut inside a segment's body leaves a short last segment whose tag fails:
+    // AEAD cannot tell this from tampering (documented in the crate).
+    await rejectsCode(through(ct.slice(0, ct.length - 1)), 'SegmentTampered');
+    await rejectsCode(through(ct, { key: generateRecordKey() }), 'WrongKeyOrAssociatedData');
+    await rejectsCode(through(ct, { hash: nodeSha256(data) }), 'HashMismatch');
+    const swapped = ct.slice();
+    swapped.set(ct.slice(4096 * 3, 4096 * 4), 4096 * 2);
+    swapped.set(ct.slice(4096 * 2, 4096 * 3), 4096 * 3);
+    await rejectsCode(through(swapped), 'SegmentOutOfOrder');
+    const badHeader = ct.slice();
+    badHeader[0] = 99;
+    await rejectsCode(through(badHeader), 'InvalidHeader');
+    // A chunk that is not a Uint8Array errors the stream (typed), it does not corrupt it.
+    const enc = new RecordEncryptor(key, ad, 4096);
+    const strings = new ReadableStream({ start(c) { c.enqueue('not bytes'); c.close(); } });
+    await rejectsCode(collect(strings.pipeThrough(enc.transform())), 'InvalidStreamParams');
+    // A second transform() of a used-up encryptor fails with StreamFinished.
+    const used = new RecordEncryptor(key, ad, 4096);
+    await collect(new Blob([data]).stream().pipeThrough(used.transform()));
+    await rejectsCode(collect(new Blob([data]).stream().pipeThrough(used.transform())), 'StreamFinished');
+    assertAlive();
+  });
+});
