@@ -153,6 +153,53 @@ impl Signature {
     pub fn recover_address(&self, digest: &[u8; 32]) -> Result<Address> {
         Ok(self.recover_public_key(digest)?.address())
     }
+
+    /// Checks that this signature over `digest` was made by `public_key`
+    /// (plain ECDSA verification; the recovery parity is not used).
+    ///
+    /// # Errors
+    /// [`Error::WrongSigner`] if the signature does not verify under `public_key`.
+    pub fn verify_prehash(&self, public_key: &PublicKey, digest: &[u8; 32]) -> Result<()> {
+        verify_inner(public_key, digest, &self.inner)
+    }
+}
+
+/// Verifies a DER-encoded ECDSA signature (`SEQUENCE { INTEGER r, INTEGER s }`,
+/// as X.509, Bitcoin and Project Wycheproof encode them) over a 32-byte
+/// `digest` under `public_key`, with Ethereum's rules.
+///
+/// The encoding MUST be strict DER: BER forms (long-form or indefinite
+/// lengths, non-minimal integers, negative integers, trailing bytes) are
+/// refused. `r` and `s` MUST be in `1..n`, and `s` MUST be in the low half
+/// (EIP-2): the malleable high-`s` twin of a valid signature is refused even
+/// though plain ECDSA would accept it.
+///
+/// # Errors
+/// [`Error::InvalidSignature`] for a malformed encoding, `r`/`s` out of range
+/// or a high `s`; [`Error::WrongSigner`] if the signature does not verify
+/// under `public_key`.
+pub fn verify_der(public_key: &PublicKey, digest: &[u8; 32], der: &[u8]) -> Result<()> {
+    let signature = EcdsaSignature::from_der(der).map_err(|_| Error::InvalidSignature {
+        reason: "not a strict DER ECDSA signature with r and s in range",
+    })?;
+    if signature.normalize_s().is_some() {
+        return Err(Error::InvalidSignature {
+            reason: "high s (malleable) signature",
+        });
+    }
+    verify_inner(public_key, digest, &signature)
+}
+
+/// ECDSA verification of a parsed, low-`s` signature.
+fn verify_inner(
+    public_key: &PublicKey,
+    digest: &[u8; 32],
+    signature: &EcdsaSignature,
+) -> Result<()> {
+    use k256::ecdsa::signature::hazmat::PrehashVerifier;
+    VerifyingKey::from(public_key.as_inner())
+        .verify_prehash(digest, signature)
+        .map_err(|_| Error::WrongSigner)
 }
 
 /// The EIP-191 `personal_sign` digest of `message`:
