@@ -96,6 +96,41 @@ pub enum Error {
         /// The type it must have.
         expected: &'static str,
     },
+    /// ABI-encoded data (a call result or a log) is malformed.
+    #[error("malformed ABI data: {reason}")]
+    AbiDecode {
+        /// What was wrong.
+        reason: &'static str,
+    },
+    /// A log was emitted by another contract than the registry.
+    #[error("log does not come from the registry contract")]
+    WrongContract,
+    /// The expected registry event is not in the receipt or logs.
+    #[error("the expected registry event was not found")]
+    EventNotFound,
+    /// The chain knows no such transaction (or it is not mined yet).
+    #[error("transaction not found on chain")]
+    TransactionNotFound,
+    /// The transaction was mined but reverted.
+    #[error("transaction reverted: {reason}")]
+    Reverted {
+        /// The registry's custom error, or what is known.
+        reason: String,
+    },
+    /// The JSON-RPC endpoint could not be reached or answered garbage.
+    #[error("chain unreachable: {reason}")]
+    RpcUnreachable {
+        /// What happened (connection refused, timeout, bad HTTP status).
+        reason: String,
+    },
+    /// The node answered with a JSON-RPC error.
+    #[error("JSON-RPC error {code}: {message}")]
+    Rpc {
+        /// JSON-RPC error code.
+        code: i64,
+        /// Its message.
+        message: String,
+    },
     /// A validity period whose start is not before its end.
     #[error("validity period is empty (valid-from must be before valid-until)")]
     InvalidValidity,
@@ -202,6 +237,13 @@ impl Error {
             Error::CertificateExpired => "CertificateExpired",
             Error::CertificateRevoked => "CertificateRevoked",
             Error::InvalidArgument { .. } => "InvalidArgument",
+            Error::AbiDecode { .. } => "AbiDecode",
+            Error::WrongContract => "WrongContract",
+            Error::EventNotFound => "EventNotFound",
+            Error::TransactionNotFound => "TransactionNotFound",
+            Error::Reverted { .. } => "Reverted",
+            Error::RpcUnreachable { .. } => "RpcUnreachable",
+            Error::Rpc { .. } => "Rpc",
             Error::InvalidValidity => "InvalidValidity",
             Error::RequestWrongHospital => "RequestWrongHospital",
             Error::RequestExpired => "RequestExpired",

@@ -14,6 +14,7 @@
 pub mod account;
 pub mod aead;
 pub mod cert;
+pub mod chain;
 pub mod ecies;
 pub mod eip712;
 pub mod error;

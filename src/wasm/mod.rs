@@ -388,9 +388,9 @@ fn cert_body(
         doctor: Address::parse(doctor).js()?,
         protocol_key: public_key("protocol key", protocol_key)?,
         hospital: hospital.to_owned(),
-        valid_from: valid_from,
-        valid_until: valid_until,
-        serial: serial,
+        valid_from,
+        valid_until,
+        serial,
     };
     body.check().js()?;
     Ok(body)

@@ -1,0 +1,337 @@
+//! A blocking Ethereum JSON-RPC client over HTTP(S) (native only), for the
+//! CLI and the hospital server: read anchors, certificate status and receipts,
+//! send locally signed transactions, page through registry events.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value as Json};
+
+use super::abi;
+use super::log::{quantity, Log, Receipt};
+use super::registry::{self, CertificateStatus, Event, RecordStatus};
+use super::tx::Eip1559;
+use crate::account::{Address, SecretKey};
+use crate::error::{Error, Result};
+use crate::grant::{Authorisation, Scanner};
+use crate::hex::encode_prefixed as hx;
+
+/// A JSON-RPC endpoint.
+#[derive(Debug)]
+pub struct Client {
+    url: String,
+    agent: ureq::Agent,
+}
+
+fn unreachable(reason: impl Into<String>) -> Error {
+    Error::RpcUnreachable {
+        reason: reason.into(),
+    }
+}
+
+fn quantity_u128(value: &Json) -> Result<u128> {
+    let text = value.as_str().unwrap_or_default();
+    let digits = text.strip_prefix("0x").unwrap_or_default();
+    if digits.is_empty() || digits.len() > 32 {
+        return Err(Error::MalformedEncoding {
+            what: "JSON-RPC result",
+            reason: "quantity out of range",
+        });
+    }
+    u128::from_str_radix(digits, 16).map_err(|_| Error::MalformedEncoding {
+        what: "JSON-RPC result",
+        reason: "quantity is not hex",
+    })
+}
+
+/// Extracts revert data from a JSON-RPC error's `data` (a hex string, or an
+/// object holding one, depending on the node).
+fn revert_data(data: Option<&Json>) -> Option<Vec<u8>> {
+    let text = match data? {
+        Json::String(s) => s.clone(),
+        Json::Object(o) => o.get("data").and_then(Json::as_str)?.to_owned(),
+        _ => return None,
+    };
+    crate::hex::decode("revert data", &text).ok()
+}
+
+impl Client {
+    /// A client for `url` (`http://` or `https://`), with a 10 s connect and 60 s overall timeout.
+    ///
+    /// # Errors
+    /// [`Error::RpcUnreachable`] for a URL that is not HTTP(S).
+    pub fn new(url: &str) -> Result<Self> {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(unreachable("RPC URL must start with http:// or https://"));
+        }
+        let agent = ureq::AgentBuilder::new()
+            .timeout_connect(Duration::from_secs(10))
+            .timeout(Duration::from_secs(60))
+            .build();
+        Ok(Client {
+            url: url.to_owned(),
+            agent,
+        })
+    }
+
+    /// One JSON-RPC call; returns `result`.
+    ///
+    /// # Errors
+    /// [`Error::RpcUnreachable`] (network, HTTP status, non-JSON answer),
+    /// [`Error::Reverted`] for an execution revert carrying a registry error,
+    /// [`Error::Rpc`] for other JSON-RPC errors.
+    pub fn call(&self, method: &str, params: Json) -> Result<Json> {
+        let body = json!({ "jsonrpc": "2.0", "id": 1, "method": method, "params": params });
+        let response = match self.agent.post(&self.url).send_json(body) {
+            Ok(r) => r,
+            Err(ureq::Error::Status(code, r)) => {
+                // Some nodes answer JSON-RPC errors with HTTP 4xx/5xx and a JSON body.
+                match r.into_json::<Json>() {
+                    Ok(j) if j.get("error").is_some() => return Self::result(j),
+                    _ => return Err(unreachable(format!("HTTP status {code}"))),
+                }
+            }
+            Err(ureq::Error::Transport(t)) => return Err(unreachable(t.to_string())),
+        };
+        let answer: Json = response
+            .into_json()
+            .map_err(|e| unreachable(format!("invalid JSON answer: {e}")))?;
+        Self::result(answer)
+    }
+
+    fn result(answer: Json) -> Result<Json> {
+        if let Some(err) = answer.get("error") {
+            if let Some(reason) = revert_data(err.get("data"))
+                .as_deref()
+                .and_then(registry::revert_reason)
+            {
+                return Err(Error::Reverted {
+                    reason: reason.to_owned(),
+                });
+            }
+            return Err(Error::Rpc {
+                code: err.get("code").and_then(Json::as_i64).unwrap_or(0),
+                message: err
+                    .get("message")
+                    .and_then(Json::as_str)
+                    .unwrap_or("")
+                    .chars()
+                    .take(300)
+                    .collect(),
+            });
+        }
+        answer
+            .get("result")
+            .cloned()
+            .ok_or_else(|| unreachable("answer has neither result nor error"))
+    }
+
+    /// `eth_chainId`.
+    ///
+    /// # Errors
+    /// As [`Client::call`].
+    pub fn chain_id(&self) -> Result<u64> {
+        quantity(&self.call("eth_chainId", json!([]))?)
+    }
+
+    /// `eth_blockNumber`.
+    ///
+    /// # Errors
+    /// As [`Client::call`].
+    pub fn block_number(&self) -> Result<u64> {
+        quantity(&self.call("eth_blockNumber", json!([]))?)
+    }
+
+    /// `eth_call` of `data` on `to` at the latest block; returns the return data.
+    ///
+    /// # Errors
+    /// As [`Client::call`].
+    pub fn eth_call(&self, to: &Address, data: &[u8]) -> Result<Vec<u8>> {
+        let r = self.call(
+            "eth_call",
+            json!([{ "to": to.to_checksum(), "data": hx(data) }, "latest"]),
+        )?;
+        crate::hex::decode("eth_call result", r.as_str().unwrap_or_default())
+    }
+
+    /// The receipt of `tx_hash`.
+    ///
+    /// # Errors
+    /// [`Error::TransactionNotFound`] if the node knows no such (mined) transaction.
+    pub fn receipt(&self, tx_hash: &[u8; 32]) -> Result<Receipt> {
+        Receipt::from_json(&self.call("eth_getTransactionReceipt", json!([hx(tx_hash)]))?)
+    }
+
+    /// Waits up to `timeout` for the receipt of `tx_hash`.
+    ///
+    /// # Errors
+    /// [`Error::TransactionNotFound`] after the timeout.
+    pub fn wait_receipt(&self, tx_hash: &[u8; 32], timeout: Duration) -> Result<Receipt> {
+        let start = Instant::now();
+        loop {
+            match self.receipt(tx_hash) {
+                Err(Error::TransactionNotFound) if start.elapsed() < timeout => {
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Logs of `address` with topic 0 `topic0` in `from..=to`.
+    ///
+    /// # Errors
+    /// As [`Client::call`] and [`Log::from_json`].
+    pub fn logs(
+        &self,
+        address: &Address,
+        topic0: &[u8; 32],
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<Log>> {
+        let filter = json!({
+            "address": address.to_checksum(),
+            "topics": [hx(topic0)],
+            "fromBlock": format!("{from:#x}"),
+            "toBlock": format!("{to:#x}"),
+        });
+        Log::many_from_json(&self.call("eth_getLogs", json!([filter]))?)
+    }
+
+    /// Builds, signs and sends an EIP-1559 transaction from `key`, then waits
+    /// for its receipt. Gas is estimated (+20 %); fees follow the node's
+    /// suggestion (`eth_maxPriorityFeePerGas`, twice the latest base fee).
+    ///
+    /// # Errors
+    /// [`Error::Reverted`] if estimation or execution reverts; RPC errors.
+    pub fn send(&self, key: &SecretKey, to: Option<&Address>, data: &[u8]) -> Result<Receipt> {
+        let from = key.address().to_checksum();
+        let mut call = json!({ "from": from, "data": hx(data) });
+        if let Some(to) = to {
+            call["to"] = json!(to.to_checksum());
+        }
+        let gas = quantity(&self.call("eth_estimateGas", json!([call]))?)?;
+        let priority = quantity_u128(&self.call("eth_maxPriorityFeePerGas", json!([]))?)?;
+        let block = self.call("eth_getBlockByNumber", json!(["latest", false]))?;
+        let base = block
+            .get("baseFeePerGas")
+            .map(quantity_u128)
+            .transpose()?
+            .unwrap_or(0);
+        let tx = Eip1559 {
+            chain_id: self.chain_id()?,
+            nonce: quantity(&self.call("eth_getTransactionCount", json!([from, "pending"]))?)?,
+            max_priority_fee_per_gas: priority,
+            max_fee_per_gas: base.saturating_mul(2).saturating_add(priority),
+            gas_limit: gas.saturating_add(gas / 5),
+            to: to.copied(),
+            value: 0,
+            data: data.to_vec(),
+        };
+        let signed = tx.sign(key)?;
+        let hash_json = self.call("eth_sendRawTransaction", json!([hx(&signed.raw)]))?;
+        let hash = crate::hex::decode_array(
+            "transaction hash",
+            "32",
+            hash_json.as_str().unwrap_or_default(),
+        )?;
+        let receipt = self.wait_receipt(&hash, Duration::from_secs(120))?;
+        if !receipt.success {
+            return Err(Error::Reverted {
+                reason: "status 0".into(),
+            });
+        }
+        Ok(receipt)
+    }
+
+    /// The registry's `recordStatus(eh)`.
+    ///
+    /// # Errors
+    /// As [`Client::eth_call`] and [`RecordStatus::decode`].
+    pub fn record_status(&self, registry: &Address, eh: &[u8; 32]) -> Result<RecordStatus> {
+        RecordStatus::decode(&self.eth_call(registry, &registry::record_status(eh))?)
+    }
+
+    /// The registry's `certificateStatus(serial)`.
+    ///
+    /// # Errors
+    /// As [`Client::eth_call`] and [`CertificateStatus::decode`].
+    pub fn certificate_status(&self, registry: &Address, serial: u64) -> Result<CertificateStatus> {
+        CertificateStatus::decode(&self.eth_call(registry, &registry::certificate_status(serial))?)
+    }
+
+    /// `eh` anchored by transaction `tx_id` (Alg 5 step 13).
+    ///
+    /// # Errors
+    /// [`Error::TransactionNotFound`], [`Error::EventNotFound`] (no anchoring
+    /// event of this registry in that transaction).
+    pub fn anchored_eh(&self, registry: &Address, tx_id: &[u8; 32]) -> Result<[u8; 32]> {
+        registry::anchored_eh(&self.receipt(tx_id)?.logs, registry)
+    }
+
+    /// Scans the registry's `Authorised` events in `from..=to` (pages of
+    /// `page` blocks) and returns those addressed to `scanner`'s key with
+    /// their sequence numbers and transaction hashes.
+    ///
+    /// # Errors
+    /// As [`Client::logs`]; a malformed event is skipped, not fatal.
+    pub fn scan(
+        &self,
+        registry: &Address,
+        scanner: &Scanner,
+        from: u64,
+        to: u64,
+        page: u64,
+    ) -> Result<Vec<Found>> {
+        let topic = abi::event_topic(registry::EVENT_SIGNATURES[4]);
+        let mut found = Vec::new();
+        let mut start = from;
+        let page = page.max(1);
+        while start <= to {
+            let end = start.saturating_add(page - 1).min(to);
+            for log in self.logs(registry, &topic, start, end)? {
+                if let Ok(Event::Authorised { seq, authorisation }) = Event::decode(&log, registry)
+                {
+                    if scanner.matches(&authorisation) {
+                        found.push(Found {
+                            seq,
+                            authorisation,
+                            transaction_hash: log.transaction_hash,
+                        });
+                    }
+                }
+            }
+            if end == u64::MAX {
+                break;
+            }
+            start = end + 1;
+        }
+        Ok(found)
+    }
+}
+
+/// An authorisation found by [`Client::scan`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// Its sequence number in the registry.
+    pub seq: u64,
+    /// `Trans = (R, ST, C1)`.
+    pub authorisation: Authorisation,
+    /// The transaction that posted it.
+    pub transaction_hash: Option<[u8; 32]>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chain_that_does_not_answer_is_a_typed_error() {
+        // Port 9 (discard) on loopback: nothing listens there.
+        let c = Client::new("http://127.0.0.1:9").unwrap();
+        assert!(matches!(c.chain_id(), Err(Error::RpcUnreachable { .. })));
+        assert!(matches!(
+            Client::new("ftp://x"),
+            Err(Error::RpcUnreachable { .. })
+        ));
+    }
+}
