@@ -8,8 +8,10 @@
 //! - every failure throws an `Error` whose `code` property is the stable
 //!   [`crate::Error::code`] and whose `name` is `"EhrchainError"`.
 
+mod chain_js;
 mod record_js;
 
+pub use chain_js::*;
 pub use record_js::{RecordDecryptor, RecordEncryptor};
 
 use js_sys::{Object, Reflect, Uint8Array};
@@ -37,7 +39,7 @@ pub(crate) fn js_error(e: Error) -> JsValue {
 /// `Result` of an export: errors are JS `Error` objects.
 pub(crate) type JsResult<T> = Result<T, JsValue>;
 
-trait IntoJs<T> {
+pub(crate) trait IntoJs<T> {
     fn js(self) -> JsResult<T>;
 }
 
@@ -135,6 +137,16 @@ export interface CertificateFields {
   doctor: string; protocolKey: Uint8Array; hospital: string;
   validFrom: number; validUntil: number; serial: number;
 }
+/** A transaction request for a wallet's `eth_sendTransaction` or `eth_call`. */
+export interface TxRequest { to: string; data: string }
+/** Fields of an EIP-1559 transaction to sign locally. */
+export interface TxFields {
+  chainId: number; nonce: number; gas: number;
+  maxFeePerGas: string | number; maxPriorityFeePerGas: string | number;
+  value?: string | number; to?: string; data?: string;
+}
+/** A locally signed transaction. */
+export interface SignedTx { raw: string; hash: string; from: string }
 /** What a server learns from a verified access request. */
 export interface VerifiedRequest { doctor: string; serial: number; w: Uint8Array; nonce: Uint8Array; expiry: number }
 "#;
@@ -145,7 +157,7 @@ export interface VerifiedRequest { doctor: string; serial: number; w: Uint8Array
 /// doctor's protocol key). Zeroised when freed.
 #[wasm_bindgen]
 #[derive(Debug)]
-pub struct Key(SecretKey);
+pub struct Key(pub(crate) SecretKey);
 
 #[wasm_bindgen]
 impl Key {
@@ -637,7 +649,7 @@ impl MaskKey {
 /// The doctor's scanner of authorisations, holding his protocol secret `a`.
 #[wasm_bindgen]
 #[derive(Debug)]
-pub struct Scanner(CoreScanner);
+pub struct Scanner(pub(crate) CoreScanner);
 
 #[wasm_bindgen]
 impl Scanner {

@@ -99,6 +99,162 @@ enum Command {
     /// Doctor certificates (EIP-712, signed by the health authority).
     #[command(subcommand)]
     Cert(CertCommand),
+    /// The registry contract on an Ethereum chain (JSON-RPC at --rpc).
+    Chain(ChainArgs),
+}
+
+#[derive(Args)]
+struct ChainArgs {
+    /// JSON-RPC endpoint of the chain.
+    #[arg(
+        long,
+        value_name = "URL",
+        default_value = "http://127.0.0.1:8545",
+        global = true
+    )]
+    rpc: String,
+    #[command(subcommand)]
+    command: ChainCommand,
+}
+
+#[derive(Subcommand)]
+enum ChainCommand {
+    /// Deploy the registry from a solc artifact; prints {registry, authority, txHash, block, gasUsed}.
+    Deploy {
+        /// Deployer's secret key, hex (pays gas).
+        #[arg(long, value_name = "HEX")]
+        secret: String,
+        /// The health authority (default: the deployer).
+        #[arg(long, value_name = "ADDRESS")]
+        authority: Option<String>,
+        /// Compiled contract (node chain/compile.js).
+        #[arg(
+            long,
+            value_name = "PATH",
+            default_value = ".tmp/contracts/EhrRegistry.json"
+        )]
+        artifact: PathBuf,
+    },
+    /// Register the certificate JSON on the input (authority's key).
+    Register {
+        /// Registry address.
+        #[arg(long, value_name = "ADDRESS")]
+        registry: String,
+        /// The authority's secret key, hex.
+        #[arg(long, value_name = "HEX")]
+        secret: String,
+    },
+    /// Revoke a certificate by serial (authority's key).
+    Revoke {
+        /// Registry address.
+        #[arg(long, value_name = "ADDRESS")]
+        registry: String,
+        /// The authority's secret key, hex.
+        #[arg(long, value_name = "HEX")]
+        secret: String,
+        /// Serial to revoke.
+        #[arg(long, value_name = "N")]
+        serial: u64,
+    },
+    /// Anchor a record R1 = {T1, Ty1, eh}; prints {txId, eh, block, gasUsed}.
+    Anchor {
+        /// Registry address.
+        #[arg(long, value_name = "ADDRESS")]
+        registry: String,
+        /// Sender's secret key, hex.
+        #[arg(long, value_name = "HEX")]
+        secret: String,
+        /// SHA-256 of the ciphertext, hex.
+        #[arg(long, value_name = "HEX")]
+        eh: String,
+        /// Record type Ty1 (ASCII, at most 32 bytes).
+        #[arg(long = "type", value_name = "TEXT", default_value = "")]
+        record_type: String,
+        /// Record time T1, Unix seconds.
+        #[arg(long, value_name = "UNIX")]
+        time: u64,
+    },
+    /// Mark a record deleted (its anchorer or the authority).
+    Delete {
+        /// Registry address.
+        #[arg(long, value_name = "ADDRESS")]
+        registry: String,
+        /// Sender's secret key, hex.
+        #[arg(long, value_name = "HEX")]
+        secret: String,
+        /// SHA-256 of the ciphertext, hex.
+        #[arg(long, value_name = "HEX")]
+        eh: String,
+    },
+    /// Grant a record to a doctor: post Trans = (R, ST, C1); prints {txId, seq, bytes}.
+    Authorise {
+        /// Registry address.
+        #[arg(long, value_name = "ADDRESS")]
+        registry: String,
+        /// Sender's secret key, hex (use a one-time account: the sender is public).
+        #[arg(long, value_name = "HEX")]
+        secret: String,
+        /// The doctor's protocol public key A, hex.
+        #[arg(long, value_name = "PUBKEY_HEX")]
+        doctor_key: String,
+        /// Hospital H1 of the record.
+        #[arg(long, value_name = "TEXT")]
+        hospital: String,
+        /// Record time T1.
+        #[arg(long, value_name = "UNIX")]
+        time: u64,
+        /// The patient's per-record secret k_t, hex (32 bytes).
+        #[arg(long, value_name = "HEX")]
+        mask_key: String,
+    },
+    /// Print, one JSON line each, the authorisations addressed to a protocol key.
+    Scan {
+        /// Registry address.
+        #[arg(long, value_name = "ADDRESS")]
+        registry: String,
+        /// The doctor's protocol secret a, hex.
+        #[arg(long, value_name = "HEX")]
+        protocol_secret: String,
+        /// First block to scan (the registry's deployment block).
+        #[arg(long, value_name = "N", default_value_t = 0)]
+        from_block: u64,
+        /// Last block (default: the latest).
+        #[arg(long, value_name = "N")]
+        to_block: Option<u64>,
+        /// Blocks per eth_getLogs request.
+        #[arg(long, value_name = "N", default_value_t = 5000)]
+        page: u64,
+        /// Also print the opened pass's k_t (a secret) so the record can be unmasked.
+        #[arg(long)]
+        reveal_mask_key: bool,
+    },
+    /// Print the registry's status of a record: anchored, by whom, when, deleted.
+    Status {
+        /// Registry address.
+        #[arg(long, value_name = "ADDRESS")]
+        registry: String,
+        /// SHA-256 of the ciphertext, hex.
+        #[arg(long, value_name = "HEX")]
+        eh: String,
+    },
+    /// Print a certificate's on-chain status.
+    CertStatus {
+        /// Registry address.
+        #[arg(long, value_name = "ADDRESS")]
+        registry: String,
+        /// Serial.
+        #[arg(long, value_name = "N")]
+        serial: u64,
+    },
+    /// Print the eh anchored by a transaction (tx_id).
+    Eh {
+        /// Registry address.
+        #[arg(long, value_name = "ADDRESS")]
+        registry: String,
+        /// The anchoring transaction's hash.
+        #[arg(long, value_name = "HEX")]
+        tx: String,
+    },
 }
 
 #[derive(Args)]
@@ -422,6 +578,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             .sign(&authority)?;
             line(io, &cert.to_json())?;
         }
+        Command::Chain(args) => chain(io, args)?,
         Command::Cert(CertCommand::Verify {
             authority,
             at,
@@ -433,6 +590,215 @@ fn run(cli: Cli) -> Result<(), Failure> {
         }
     }
     Ok(())
+}
+
+fn registry_arg(text: &str) -> Result<Address, Failure> {
+    Ok(Address::parse(text)?)
+}
+
+fn receipt_json(r: &ehrchain::chain::log::Receipt) -> serde_json::Value {
+    serde_json::json!({
+        "txId": hex::encode_prefixed(&r.transaction_hash),
+        "block": r.block_number,
+        "gasUsed": r.gas_used,
+    })
+}
+
+fn chain(io: &IoArgs, args: ChainArgs) -> Result<(), Failure> {
+    use ehrchain::chain::registry;
+    use ehrchain::chain::rpc::Client;
+    let client = Client::new(&args.rpc)?;
+    let out = match args.command {
+        ChainCommand::Deploy {
+            secret,
+            authority,
+            artifact,
+        } => {
+            let key = SecretKey::from_hex(&secret)?;
+            let text = fs::read_to_string(&artifact)?;
+            let json: serde_json::Value = serde_json::from_str(&text).map_err(Error::from)?;
+            let code = json
+                .get("bytecode")
+                .and_then(|b| b.as_str())
+                .unwrap_or_default();
+            let mut data = hex::decode("contract bytecode", code)?;
+            if data.is_empty() {
+                return Err(Failure::Io(format!("{}: no bytecode", artifact.display())));
+            }
+            let authority = match authority {
+                Some(a) => Address::parse(&a)?,
+                None => key.address(),
+            };
+            data.extend_from_slice(&ehrchain::chain::abi::encode(&[
+                ehrchain::chain::abi::Token::Address(authority),
+            ]));
+            let r = client.send(&key, None, &data)?;
+            let registry = r.contract_address.ok_or(Error::EventNotFound)?;
+            let mut j = receipt_json(&r);
+            j["registry"] = serde_json::json!(registry.to_checksum());
+            j["authority"] = serde_json::json!(authority.to_checksum());
+            j
+        }
+        ChainCommand::Register {
+            registry: reg,
+            secret,
+        } => {
+            let cert = Certificate::from_json(&read_text(io.input.as_deref())?)?;
+            let b = &cert.body;
+            let data = registry::register_doctor(
+                b.serial,
+                &b.doctor,
+                &b.protocol_key,
+                b.valid_from,
+                b.valid_until,
+            );
+            receipt_json(&client.send(
+                &SecretKey::from_hex(&secret)?,
+                Some(&registry_arg(&reg)?),
+                &data,
+            )?)
+        }
+        ChainCommand::Revoke {
+            registry: reg,
+            secret,
+            serial,
+        } => {
+            let data = registry::revoke_doctor(serial);
+            receipt_json(&client.send(
+                &SecretKey::from_hex(&secret)?,
+                Some(&registry_arg(&reg)?),
+                &data,
+            )?)
+        }
+        ChainCommand::Anchor {
+            registry: reg,
+            secret,
+            eh,
+            record_type,
+            time,
+        } => {
+            let eh = hex::decode_array("eh", "32", &eh)?;
+            let data = registry::anchor_record(&eh, &registry::record_type(&record_type)?, time);
+            let mut j = receipt_json(&client.send(
+                &SecretKey::from_hex(&secret)?,
+                Some(&registry_arg(&reg)?),
+                &data,
+            )?);
+            j["eh"] = serde_json::json!(hex::encode_prefixed(&eh));
+            j
+        }
+        ChainCommand::Delete {
+            registry: reg,
+            secret,
+            eh,
+        } => {
+            let data = registry::mark_deleted(&hex::decode_array("eh", "32", &eh)?);
+            receipt_json(&client.send(
+                &SecretKey::from_hex(&secret)?,
+                Some(&registry_arg(&reg)?),
+                &data,
+            )?)
+        }
+        ChainCommand::Authorise {
+            registry: reg,
+            secret,
+            doctor_key,
+            hospital,
+            time,
+            mask_key,
+        } => {
+            let pass = ehrchain::grant::AccessPass {
+                context: ehrchain::mask::RecordContext::new(&hospital, time)?,
+                mask_key: ehrchain::mask::MaskKey::from_bytes(&zeroize::Zeroizing::new(
+                    hex::decode("mask key", &mask_key)?,
+                ))?,
+            };
+            let auth = ehrchain::grant::Authorisation::create(
+                &PublicKey::from_hex("doctor key", &doctor_key)?,
+                &pass,
+            )?;
+            let data = registry::authorise(&auth);
+            let registry_address = registry_arg(&reg)?;
+            let r = client.send(
+                &SecretKey::from_hex(&secret)?,
+                Some(&registry_address),
+                &data,
+            )?;
+            let seq =
+                r.logs
+                    .iter()
+                    .find_map(|l| match registry::Event::decode(l, &registry_address) {
+                        Ok(registry::Event::Authorised { seq, .. }) => Some(seq),
+                        _ => None,
+                    });
+            let mut j = receipt_json(&r);
+            j["seq"] = serde_json::json!(seq);
+            j["calldataBytes"] = serde_json::json!(data.len());
+            j
+        }
+        ChainCommand::Scan {
+            registry: reg,
+            protocol_secret,
+            from_block,
+            to_block,
+            page,
+            reveal_mask_key,
+        } => {
+            let registry_address = registry_arg(&reg)?;
+            let scanner = ehrchain::grant::Scanner::new(SecretKey::from_hex(&protocol_secret)?);
+            let to = match to_block {
+                Some(b) => b,
+                None => client.block_number()?,
+            };
+            let found = client.scan(&registry_address, &scanner, from_block, to, page)?;
+            let mut lines = String::new();
+            for f in found {
+                let pass = scanner.open(&f.authorisation)?;
+                let mut j = serde_json::json!({
+                    "seq": f.seq,
+                    "txHash": f.transaction_hash.map(|h| hex::encode_prefixed(&h)),
+                    "hospital": pass.context.hospital(),
+                    "time": pass.context.time(),
+                    "x": hex::encode_prefixed(&pass.mask_key.index(&pass.context)),
+                });
+                if reveal_mask_key {
+                    j["maskKey"] = serde_json::json!(hex::encode_prefixed(
+                        pass.mask_key.to_bytes().as_slice()
+                    ));
+                }
+                lines.push_str(&j.to_string());
+                lines.push('\n');
+            }
+            return with_output(io, |out| Ok(out.write(lines.as_bytes())?));
+        }
+        ChainCommand::Status { registry: reg, eh } => {
+            let s =
+                client.record_status(&registry_arg(&reg)?, &hex::decode_array("eh", "32", &eh)?)?;
+            serde_json::json!({
+                "anchored": s.anchored, "anchoredBy": s.anchored_by.to_checksum(), "anchoredAt": s.anchored_at,
+                "recordType": hex::encode_prefixed(&s.record_type), "recordTime": s.record_time,
+                "deleted": s.deleted, "deletedAt": s.deleted_at,
+            })
+        }
+        ChainCommand::CertStatus {
+            registry: reg,
+            serial,
+        } => {
+            let s = client.certificate_status(&registry_arg(&reg)?, serial)?;
+            serde_json::json!({
+                "registered": s.registered(), "doctor": s.doctor.to_checksum(), "validFrom": s.valid_from,
+                "validUntil": s.valid_until, "revoked": s.revoked, "revokedAt": s.revoked_at,
+            })
+        }
+        ChainCommand::Eh { registry: reg, tx } => {
+            let eh = client.anchored_eh(
+                &registry_arg(&reg)?,
+                &hex::decode_array("transaction hash", "32", &tx)?,
+            )?;
+            return line(io, &hex::encode_prefixed(&eh));
+        }
+    };
+    line(io, &out.to_string())
 }
 
 /// Runs the CLI and maps failures to exit status 1 and one stderr line.
