@@ -29,6 +29,11 @@ use crate::error::{Error, Result};
 use crate::hash::h1;
 use crate::mask::{MaskKey, RecordContext};
 
+/// Smallest `C1` the registry accepts: ECIES of a one-byte message.
+pub const MIN_C1_LEN: usize = ecies::OVERHEAD + 1;
+/// Largest `C1` the registry accepts (bounds what every scanning doctor downloads).
+pub const MAX_C1_LEN: usize = 1024;
+
 /// Version byte of the access pass encoding.
 pub const PASS_VERSION: u8 = 0x01;
 
@@ -110,15 +115,31 @@ impl Authorisation {
     /// Parses the three fields as read from an `Authorised` event.
     ///
     /// # Errors
-    /// [`Error::InvalidLength`] unless `r` and `st` are 33 bytes and `c1` at
-    /// least [`ecies::OVERHEAD`] bytes.
+    /// As the registry refuses them: [`Error::InvalidLength`] unless `r` and
+    /// `st` are 33 bytes; [`Error::InvalidPublicKey`] unless they start with
+    /// `02`/`03`; [`Error::EciesTooShort`] / [`Error::InvalidLength`] unless
+    /// `c1` is [`MIN_C1_LEN`]..=[`MAX_C1_LEN`] bytes.
     pub fn from_parts(r: &[u8], st: &[u8], c1: &[u8]) -> Result<Self> {
-        if c1.len() < ecies::OVERHEAD {
+        if c1.len() < MIN_C1_LEN {
             return Err(Error::EciesTooShort);
         }
+        if c1.len() > MAX_C1_LEN {
+            return Err(Error::InvalidLength {
+                what: "C1",
+                expected: "at most 1024",
+                actual: c1.len(),
+            });
+        }
+        let r: [u8; 33] = crate::hex::fixed("R", "33", r)?;
+        let st: [u8; 33] = crate::hex::fixed("ST", "33", st)?;
+        for (what, p) in [("R", &r), ("ST", &st)] {
+            if !matches!(p[0], 2 | 3) {
+                return Err(Error::InvalidPublicKey { what });
+            }
+        }
         Ok(Authorisation {
-            r: crate::hex::fixed("R", "33", r)?,
-            st: crate::hex::fixed("ST", "33", st)?,
+            r,
+            st,
             c1: c1.to_vec(),
         })
     }
@@ -214,6 +235,19 @@ mod tests {
         assert_ne!(again.r, auth.r);
         assert_ne!(again.st, auth.st);
         assert_ne!(again.c1[..65], auth.c1[..65]);
+        // The registry's shape rules hold for parsed authorisations too.
+        assert!(Authorisation::from_parts(&auth.r, &auth.st, &auth.c1).is_ok());
+        let mut bad_r = auth.r;
+        bad_r[0] = 4;
+        assert_eq!(
+            Authorisation::from_parts(&bad_r, &auth.st, &auth.c1),
+            Err(Error::InvalidPublicKey { what: "R" })
+        );
+        assert_eq!(
+            Authorisation::from_parts(&auth.r, &auth.st, &auth.c1[..97]),
+            Err(Error::EciesTooShort)
+        );
+        assert!(Authorisation::from_parts(&auth.r, &auth.st, &[0u8; 1025]).is_err());
         // Garbage R never matches.
         let mut bad = auth.clone();
         bad.r[0] = 9;

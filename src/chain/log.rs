@@ -145,7 +145,11 @@ impl Receipt {
                 "transactionHash",
             )?,
             block_number: quantity(value.get("blockNumber").ok_or(bad("missing blockNumber"))?)?,
-            success: quantity(value.get("status").ok_or(bad("missing status"))?)? == 1,
+            success: match quantity(value.get("status").ok_or(bad("missing status"))?)? {
+                0 => false,
+                1 => true,
+                _ => return Err(bad("status must be 0x0 or 0x1")),
+            },
             gas_used: quantity(value.get("gasUsed").ok_or(bad("missing gasUsed"))?)?,
             from: address(value.get("from"))?,
             contract_address: match value.get("contractAddress") {

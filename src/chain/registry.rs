@@ -88,7 +88,7 @@ pub fn certificate_status(serial: u64) -> Vec<u8> {
 /// The ASCII record type `Ty1`, right-padded with zeros to 32 bytes.
 ///
 /// # Errors
-/// [`Error::OutOfRange`] beyond 32 bytes.
+/// [`Error::OutOfRange`] for non-ASCII text or beyond 32 bytes.
 pub fn record_type(text: &str) -> Result<[u8; 32]> {
     if text.len() > 32 {
         return Err(Error::OutOfRange {

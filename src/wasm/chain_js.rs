@@ -14,7 +14,6 @@ use crate::chain::tx::Eip1559;
 use crate::error::Error;
 use crate::grant::Authorisation;
 use crate::hex::encode_prefixed as hx;
-use serde::Serialize;
 
 fn json_arg(what: &'static str, value: &JsValue) -> JsResult<serde_json::Value> {
     serde_wasm_bindgen::from_value(value.clone()).map_err(|_| {
@@ -26,10 +25,7 @@ fn json_arg(what: &'static str, value: &JsValue) -> JsResult<serde_json::Value> 
 }
 
 fn to_js(value: &serde_json::Value) -> JsValue {
-    // Plain JSON (strings, numbers, arrays, objects) always converts.
-    value
-        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .unwrap_or(JsValue::NULL)
+    super::json_to_js(value)
 }
 
 fn hash32(what: &'static str, v: &JsValue) -> JsResult<[u8; 32]> {
@@ -144,11 +140,11 @@ pub fn decode_record_status(
     Ok(object(&[
         ("anchored", s.anchored.into()),
         ("anchoredBy", s.anchored_by.to_checksum().into()),
-        ("anchoredAt", (s.anchored_at as f64).into()),
+        ("anchoredAt", super::num(s.anchored_at)),
         ("recordType", hx(&s.record_type).into()),
-        ("recordTime", (s.record_time as f64).into()),
+        ("recordTime", super::num(s.record_time)),
         ("deleted", s.deleted.into()),
-        ("deletedAt", (s.deleted_at as f64).into()),
+        ("deletedAt", super::num(s.deleted_at)),
     ]))
 }
 
@@ -278,7 +274,7 @@ pub fn scan_authorisations(
         if let Ok(Event::Authorised { seq, authorisation }) = Event::decode(log, &registry) {
             if scanner.0.matches(&authorisation) {
                 out.push(&object(&[
-                    ("seq", (seq as f64).into()),
+                    ("seq", super::num(seq)),
                     ("r", super::bytes(&authorisation.r)),
                     ("st", super::bytes(&authorisation.st)),
                     ("c1", super::bytes(&authorisation.c1)),

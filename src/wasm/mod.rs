@@ -112,6 +112,43 @@ pub(crate) fn object(fields: &[(&str, JsValue)]) -> JsValue {
     obj.into()
 }
 
+/// A u64 for JS: a `number` up to 2^53-1, a `bigint` beyond (never rounded).
+pub(crate) fn num(value: u64) -> JsValue {
+    if value <= MAX_SAFE_INTEGER {
+        #[allow(clippy::cast_precision_loss)]
+        JsValue::from_f64(value as f64)
+    } else {
+        js_sys::BigInt::from(value).into()
+    }
+}
+
+/// Converts JSON to a JS value; integers beyond 2^53-1 become `bigint`.
+pub(crate) fn json_to_js(value: &serde_json::Value) -> JsValue {
+    use serde_json::Value as J;
+    match value {
+        J::Null => JsValue::NULL,
+        J::Bool(b) => JsValue::from_bool(*b),
+        J::Number(n) => match (n.as_u64(), n.as_f64()) {
+            (Some(u), _) => num(u),
+            (None, Some(f)) => JsValue::from_f64(f),
+            _ => JsValue::NULL,
+        },
+        J::String(t) => JsValue::from_str(t),
+        J::Array(items) => items
+            .iter()
+            .map(json_to_js)
+            .collect::<js_sys::Array>()
+            .into(),
+        J::Object(map) => {
+            let obj = Object::new();
+            for (k, v) in map {
+                let _ = Reflect::set(&obj, &k.as_str().into(), &json_to_js(v));
+            }
+            obj.into()
+        }
+    }
+}
+
 pub(crate) fn bytes(data: &[u8]) -> JsValue {
     Uint8Array::from(data).into()
 }
@@ -122,6 +159,9 @@ fn public_key(what: &'static str, bytes: &[u8]) -> JsResult<PublicKey> {
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
+/** Integers from the chain or from other parties' data are `number` up to
+ *  2^53-1 and `bigint` beyond (never rounded). */
+export type Uint64 = number | bigint;
 /** A masked record as filed with the record server: `{X, Z, K}`. */
 export interface MaskedRecord { x: Uint8Array; z: Uint8Array; k: Uint8Array }
 /** `tx_id` and `K_P`, unmasked. */
@@ -413,9 +453,9 @@ fn cert_fields(body: &CertificateBody) -> JsValue {
         ("doctor", body.doctor.to_checksum().into()),
         ("protocolKey", bytes(&body.protocol_key.to_compressed())),
         ("hospital", body.hospital.as_str().into()),
-        ("validFrom", (body.valid_from as f64).into()),
-        ("validUntil", (body.valid_until as f64).into()),
-        ("serial", (body.serial as f64).into()),
+        ("validFrom", num(body.valid_from)),
+        ("validUntil", num(body.valid_until)),
+        ("serial", num(body.serial)),
     ])
 }
 
@@ -687,7 +727,7 @@ impl Scanner {
         let pass = self.0.open(&auth).js()?;
         Ok(object(&[
             ("hospital", pass.context.hospital().into()),
-            ("time", (pass.context.time() as f64).into()),
+            ("time", num(pass.context.time())),
             ("maskKey", MaskKey(pass.mask_key).into()),
         ]))
     }
@@ -787,10 +827,10 @@ pub fn verify_access_request(
         .js()?;
     Ok(object(&[
         ("doctor", v.doctor.to_checksum().into()),
-        ("serial", (v.serial as f64).into()),
+        ("serial", num(v.serial)),
         ("w", bytes(&v.w)),
         ("nonce", bytes(&v.nonce)),
-        ("expiry", (v.expiry as f64).into()),
+        ("expiry", num(v.expiry)),
     ]))
 }
 
@@ -830,7 +870,7 @@ pub fn open_handoff(
     let h = RecordHandoff::open(&patient.0, sealed).js()?;
     Ok(object(&[
         ("hospital", h.context.hospital().into()),
-        ("time", (h.context.time() as f64).into()),
+        ("time", num(h.context.time())),
         ("txId", bytes(&h.tx_id)),
         ("recordKey", bytes(&h.record_key)),
     ]))
