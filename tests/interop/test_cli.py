@@ -235,3 +235,14 @@ def test_usage_errors_fail_and_write_nothing(tmp_path, args):
     r = run(*args, "-o", target)
     assert r.returncode != 0 and r.stdout == b"", r.describe()
     assert not target.exists()
+
+
+def test_secrets_can_come_from_env_or_file_not_argv(tmp_path, monkeypatch):
+    """`env:NAME` and `file:PATH` keep secrets out of the process list."""
+    monkeypatch.setenv("EHRCHAIN_TEST_SECRET", SECRET)
+    assert ok("address", "--secret", "env:EHRCHAIN_TEST_SECRET").stdout.decode().strip() == ADDRESS
+    secret_file = tmp_path / "key"
+    secret_file.write_text("0x" + SECRET + "\n")
+    assert ok("address", "--secret", f"file:{secret_file}").stdout.decode().strip() == ADDRESS
+    missing = run("address", "--secret", "env:EHRCHAIN_NO_SUCH_VARIABLE")
+    assert missing.returncode == 1 and ERROR_LINE.match(missing.stderr_lines[0])

@@ -5,6 +5,8 @@
 //! directory that is renamed into place only on success, so a failed run
 //! leaves no output file. Failures exit with status 1 and one line on stderr:
 //! `error[<Code>]: <message>`. Hex output is `0x`-prefixed lowercase.
+//! Secret arguments (`--key`, `--secret`, `--authority-secret`,
+//! `--protocol-secret`, `--mask-key`) also accept `env:NAME` and `file:PATH`.
 
 use std::fs;
 use std::io::{self, Read, Write};
@@ -476,7 +478,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
     let io = &cli.io;
     match cli.command {
         Command::Encrypt(args) => {
-            let key = zeroize::Zeroizing::new(hex::decode("key", &args.key)?);
+            let key = zeroize::Zeroizing::new(hex::decode("key", &secret_text(&args.key)?)?);
             let aad = hex::decode("aad", &args.aad)?;
             let mut enc = Encryptor::new(&key, &aad, args.segment_size)?;
             let mut hash = [0u8; 32];
@@ -492,7 +494,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             stream: args,
             expect_hash,
         } => {
-            let key = zeroize::Zeroizing::new(hex::decode("key", &args.key)?);
+            let key = zeroize::Zeroizing::new(hex::decode("key", &secret_text(&args.key)?)?);
             let aad = hex::decode("aad", &args.aad)?;
             let mut dec = Decryptor::new(&key, &aad, args.segment_size)?;
             if let Some(eh) = expect_hash {
@@ -511,18 +513,21 @@ fn run(cli: Cli) -> Result<(), Failure> {
             with_output(io, |out| Ok(out.write(&sealed)?))?;
         }
         Command::Open { secret } => {
-            let secret = SecretKey::from_hex(&secret)?;
+            let secret = SecretKey::from_hex(&secret_text(&secret)?)?;
             let plain = ecies::open(&secret, &read_all(io.input.as_deref())?)?;
             with_output(io, |out| Ok(out.write(&plain)?))?;
         }
-        Command::Address { secret } => {
-            line(io, &SecretKey::from_hex(&secret)?.address().to_checksum())?
-        }
+        Command::Address { secret } => line(
+            io,
+            &SecretKey::from_hex(&secret_text(&secret)?)?
+                .address()
+                .to_checksum(),
+        )?,
         Command::Pubkey {
             secret,
             uncompressed,
         } => {
-            let pk = SecretKey::from_hex(&secret)?.public_key();
+            let pk = SecretKey::from_hex(&secret_text(&secret)?)?.public_key();
             let bytes = if uncompressed {
                 pk.to_uncompressed().to_vec()
             } else {
@@ -531,7 +536,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             line(io, &hex::encode_prefixed(&bytes))?;
         }
         Command::SignMessage { secret } => {
-            let key = SecretKey::from_hex(&secret)?;
+            let key = SecretKey::from_hex(&secret_text(&secret)?)?;
             let sig =
                 ehrchain::signature::sign_personal_message(&key, &read_all(io.input.as_deref())?)?;
             line(io, &hex::encode_prefixed(&sig.to_bytes()))?;
@@ -548,9 +553,11 @@ fn run(cli: Cli) -> Result<(), Failure> {
             let data = TypedData::from_json(&read_text(io.input.as_deref())?)?;
             let text = match cmd {
                 TypedDataCommand::Hash => hex::encode_prefixed(&data.signing_hash()?),
-                TypedDataCommand::Sign { secret } => {
-                    hex::encode_prefixed(&data.sign(&SecretKey::from_hex(&secret)?)?.to_bytes())
-                }
+                TypedDataCommand::Sign { secret } => hex::encode_prefixed(
+                    &data
+                        .sign(&SecretKey::from_hex(&secret_text(&secret)?)?)?
+                        .to_bytes(),
+                ),
                 TypedDataCommand::Recover { signature } => data
                     .recover(&Signature::from_hex(&signature)?)?
                     .to_checksum(),
@@ -566,7 +573,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             valid_until,
             serial,
         }) => {
-            let authority = SecretKey::from_hex(&authority_secret)?;
+            let authority = SecretKey::from_hex(&secret_text(&authority_secret)?)?;
             let cert = CertificateBody {
                 doctor: Address::parse(&doctor)?,
                 protocol_key: PublicKey::from_hex("protocol key", &protocol_key)?,
@@ -592,6 +599,24 @@ fn run(cli: Cli) -> Result<(), Failure> {
     Ok(())
 }
 
+/// Resolves a secret argument: `env:NAME` reads the environment variable,
+/// `file:PATH` the first line of a file, anything else is the hex itself.
+/// The first two keep secrets out of the process list and shell history.
+fn secret_text(arg: &str) -> Result<zeroize::Zeroizing<String>, Failure> {
+    if let Some(name) = arg.strip_prefix("env:") {
+        let value = std::env::var(name)
+            .map_err(|_| Failure::Io(format!("environment variable {name} is not set")))?;
+        return Ok(zeroize::Zeroizing::new(value.trim().to_owned()));
+    }
+    if let Some(path) = arg.strip_prefix("file:") {
+        let text = zeroize::Zeroizing::new(fs::read_to_string(path)?);
+        return Ok(zeroize::Zeroizing::new(
+            text.lines().next().unwrap_or("").trim().to_owned(),
+        ));
+    }
+    Ok(zeroize::Zeroizing::new(arg.to_owned()))
+}
+
 fn registry_arg(text: &str) -> Result<Address, Failure> {
     Ok(Address::parse(text)?)
 }
@@ -614,7 +639,7 @@ fn chain(io: &IoArgs, args: ChainArgs) -> Result<(), Failure> {
             authority,
             artifact,
         } => {
-            let key = SecretKey::from_hex(&secret)?;
+            let key = SecretKey::from_hex(&secret_text(&secret)?)?;
             let text = fs::read_to_string(&artifact)?;
             let json: serde_json::Value = serde_json::from_str(&text).map_err(Error::from)?;
             let code = json
@@ -653,7 +678,7 @@ fn chain(io: &IoArgs, args: ChainArgs) -> Result<(), Failure> {
                 b.valid_until,
             );
             receipt_json(&client.send(
-                &SecretKey::from_hex(&secret)?,
+                &SecretKey::from_hex(&secret_text(&secret)?)?,
                 Some(&registry_arg(&reg)?),
                 &data,
             )?)
@@ -665,7 +690,7 @@ fn chain(io: &IoArgs, args: ChainArgs) -> Result<(), Failure> {
         } => {
             let data = registry::revoke_doctor(serial);
             receipt_json(&client.send(
-                &SecretKey::from_hex(&secret)?,
+                &SecretKey::from_hex(&secret_text(&secret)?)?,
                 Some(&registry_arg(&reg)?),
                 &data,
             )?)
@@ -680,7 +705,7 @@ fn chain(io: &IoArgs, args: ChainArgs) -> Result<(), Failure> {
             let eh = hex::decode_array("eh", "32", &eh)?;
             let data = registry::anchor_record(&eh, &registry::record_type(&record_type)?, time);
             let mut j = receipt_json(&client.send(
-                &SecretKey::from_hex(&secret)?,
+                &SecretKey::from_hex(&secret_text(&secret)?)?,
                 Some(&registry_arg(&reg)?),
                 &data,
             )?);
@@ -694,7 +719,7 @@ fn chain(io: &IoArgs, args: ChainArgs) -> Result<(), Failure> {
         } => {
             let data = registry::mark_deleted(&hex::decode_array("eh", "32", &eh)?);
             receipt_json(&client.send(
-                &SecretKey::from_hex(&secret)?,
+                &SecretKey::from_hex(&secret_text(&secret)?)?,
                 Some(&registry_arg(&reg)?),
                 &data,
             )?)
@@ -710,7 +735,7 @@ fn chain(io: &IoArgs, args: ChainArgs) -> Result<(), Failure> {
             let pass = ehrchain::grant::AccessPass {
                 context: ehrchain::mask::RecordContext::new(&hospital, time)?,
                 mask_key: ehrchain::mask::MaskKey::from_bytes(&zeroize::Zeroizing::new(
-                    hex::decode("mask key", &mask_key)?,
+                    hex::decode("mask key", &secret_text(&mask_key)?)?,
                 ))?,
             };
             let auth = ehrchain::grant::Authorisation::create(
@@ -720,7 +745,7 @@ fn chain(io: &IoArgs, args: ChainArgs) -> Result<(), Failure> {
             let data = registry::authorise(&auth);
             let registry_address = registry_arg(&reg)?;
             let r = client.send(
-                &SecretKey::from_hex(&secret)?,
+                &SecretKey::from_hex(&secret_text(&secret)?)?,
                 Some(&registry_address),
                 &data,
             )?;
@@ -745,7 +770,9 @@ fn chain(io: &IoArgs, args: ChainArgs) -> Result<(), Failure> {
             reveal_mask_key,
         } => {
             let registry_address = registry_arg(&reg)?;
-            let scanner = ehrchain::grant::Scanner::new(SecretKey::from_hex(&protocol_secret)?);
+            let scanner = ehrchain::grant::Scanner::new(SecretKey::from_hex(&secret_text(
+                &protocol_secret,
+            )?)?);
             let to = match to_block {
                 Some(b) => b,
                 None => client.block_number()?,
