@@ -211,9 +211,8 @@ impl Key {
     pub fn from_bytes(
         #[wasm_bindgen(unchecked_param_type = "Uint8Array")] secret: JsValue,
     ) -> JsResult<Key> {
-        let secret = &arg_bytes("secret", &secret)?;
-
-        SecretKey::from_bytes(secret).map(Key).js()
+        let secret = zeroize::Zeroizing::new(arg_bytes("secret", &secret)?);
+        SecretKey::from_bytes(&secret).map(Key).js()
     }
 
     /// Exports the 32-byte secret (the caller becomes responsible for it).
@@ -246,7 +245,6 @@ impl Key {
         #[wasm_bindgen(unchecked_param_type = "Uint8Array")] message: JsValue,
     ) -> JsResult<Vec<u8>> {
         let message = &arg_bytes("message", &message)?;
-
         crate::signature::sign_personal_message(&self.0, message)
             .map(|s| s.to_bytes().to_vec())
             .js()
@@ -259,7 +257,6 @@ impl Key {
         #[wasm_bindgen(unchecked_param_type = "string")] typed_data_json: JsValue,
     ) -> JsResult<Vec<u8>> {
         let typed_data_json = &arg_str("typedDataJson", &typed_data_json)?;
-
         let data = TypedData::from_json(typed_data_json).js()?;
         data.sign(&self.0).map(|s| s.to_bytes().to_vec()).js()
     }
@@ -271,7 +268,6 @@ pub fn address_of(
     #[wasm_bindgen(unchecked_param_type = "Uint8Array")] public_key_bytes: JsValue,
 ) -> JsResult<String> {
     let public_key_bytes = &arg_bytes("publicKeyBytes", &public_key_bytes)?;
-
     Ok(public_key("public key", public_key_bytes)?
         .address()
         .to_checksum())
@@ -283,7 +279,6 @@ pub fn checksum_address(
     #[wasm_bindgen(unchecked_param_type = "string")] address: JsValue,
 ) -> JsResult<String> {
     let address = &arg_str("address", &address)?;
-
     Address::parse(address).map(|a| a.to_checksum()).js()
 }
 
@@ -293,7 +288,6 @@ pub fn compress_public_key(
     #[wasm_bindgen(unchecked_param_type = "Uint8Array")] public_key_bytes: JsValue,
 ) -> JsResult<Vec<u8>> {
     let public_key_bytes = &arg_bytes("publicKeyBytes", &public_key_bytes)?;
-
     Ok(public_key("public key", public_key_bytes)?
         .to_compressed()
         .to_vec())
@@ -345,7 +339,6 @@ pub fn h1(
     #[wasm_bindgen(unchecked_param_type = "Uint8Array")] point: JsValue,
 ) -> JsResult<Vec<u8>> {
     let point = &arg_bytes("point", &point)?;
-
     let p = public_key("point", point)?;
     Ok(hash::h1(&p.as_projective()).js()?.to_bytes().to_vec())
 }
@@ -369,7 +362,6 @@ pub fn recover_message(
 ) -> JsResult<String> {
     let message = &arg_bytes("message", &message)?;
     let signature = &arg_bytes("signature", &signature)?;
-
     let sig = Signature::from_bytes(signature).js()?;
     crate::signature::recover_personal_message(message, &sig)
         .map(|a| a.to_checksum())
@@ -382,7 +374,6 @@ pub fn hash_typed_data(
     #[wasm_bindgen(unchecked_param_type = "string")] typed_data_json: JsValue,
 ) -> JsResult<Vec<u8>> {
     let typed_data_json = &arg_str("typedDataJson", &typed_data_json)?;
-
     let data = TypedData::from_json(typed_data_json).js()?;
     data.signing_hash().map(|h| h.to_vec()).js()
 }
@@ -395,7 +386,6 @@ pub fn recover_typed_data(
 ) -> JsResult<String> {
     let typed_data_json = &arg_str("typedDataJson", &typed_data_json)?;
     let signature = &arg_bytes("signature", &signature)?;
-
     let data = TypedData::from_json(typed_data_json).js()?;
     let sig = Signature::from_bytes(signature).js()?;
     data.recover(&sig).map(|a| a.to_checksum()).js()
@@ -411,7 +401,6 @@ pub fn ecies_seal(
 ) -> JsResult<Vec<u8>> {
     let recipient = &arg_bytes("recipient", &recipient)?;
     let plaintext = &arg_bytes("plaintext", &plaintext)?;
-
     ecies::seal(&public_key("recipient public key", recipient)?, plaintext).js()
 }
 
@@ -422,7 +411,6 @@ pub fn ecies_open(
     #[wasm_bindgen(unchecked_param_type = "Uint8Array")] ciphertext: JsValue,
 ) -> JsResult<Vec<u8>> {
     let ciphertext = &arg_bytes("ciphertext", &ciphertext)?;
-
     ecies::open(&key.0, ciphertext).map(|p| p.to_vec()).js()
 }
 
@@ -475,7 +463,6 @@ pub fn certificate_typed_data(
     let valid_from = arg_int("validFrom", &valid_from)?;
     let valid_until = arg_int("validUntil", &valid_until)?;
     let serial = arg_int("serial", &serial)?;
-
     Ok(cert_body(
         doctor,
         protocol_key,
@@ -505,7 +492,6 @@ pub fn issue_certificate(
     let valid_from = arg_int("validFrom", &valid_from)?;
     let valid_until = arg_int("validUntil", &valid_until)?;
     let serial = arg_int("serial", &serial)?;
-
     let body = cert_body(
         doctor,
         protocol_key,
@@ -525,7 +511,6 @@ pub fn assemble_certificate(
 ) -> JsResult<String> {
     let typed_data_json = &arg_str("typedDataJson", &typed_data_json)?;
     let signature = &arg_bytes("signature", &signature)?;
-
     let value = serde_json::json!({
         "typedData": serde_json::from_str::<serde_json::Value>(typed_data_json).map_err(|e| js_error(e.into()))?,
         "signature": crate::hex::encode_prefixed(signature),
@@ -546,7 +531,6 @@ pub fn verify_certificate(
     let authority = &arg_str("authority", &authority)?;
     let at = arg_int("at", &at)?;
     let revoked = arg_bool("revoked", &revoked)?;
-
     let cert = Certificate::from_json(certificate_json).js()?;
     cert.verify(&Address::parse(authority).js()?, at, revoked)
         .js()?;
@@ -559,7 +543,6 @@ pub fn parse_certificate(
     #[wasm_bindgen(unchecked_param_type = "string")] certificate_json: JsValue,
 ) -> JsResult<JsValue> {
     let certificate_json = &arg_str("certificateJson", &certificate_json)?;
-
     Ok(cert_fields(
         &Certificate::from_json(certificate_json).js()?.body,
     ))
@@ -588,9 +571,8 @@ impl MaskKey {
     pub fn from_bytes(
         #[wasm_bindgen(unchecked_param_type = "Uint8Array")] secret: JsValue,
     ) -> JsResult<MaskKey> {
-        let secret = &arg_bytes("secret", &secret)?;
-
-        CoreMaskKey::from_bytes(secret).map(MaskKey).js()
+        let secret = zeroize::Zeroizing::new(arg_bytes("secret", &secret)?);
+        CoreMaskKey::from_bytes(&secret).map(MaskKey).js()
     }
 
     /// Exports the 32 secret bytes.
@@ -607,7 +589,6 @@ impl MaskKey {
     ) -> JsResult<Vec<u8>> {
         let hospital = &arg_str("hospital", &hospital)?;
         let time = arg_int("time", &time)?;
-
         Ok(self.0.index(&context(hospital, time)?).to_vec())
     }
 
@@ -623,8 +604,7 @@ impl MaskKey {
         let hospital = &arg_str("hospital", &hospital)?;
         let time = arg_int("time", &time)?;
         let tx_id = &arg_bytes("txId", &tx_id)?;
-        let record_key = &arg_bytes("recordKey", &record_key)?;
-
+        let record_key = &zeroize::Zeroizing::new(arg_bytes("recordKey", &record_key)?);
         let tx: [u8; 32] = crate::hex::fixed("tx_id", "32", tx_id).js()?;
         let m = self
             .0
@@ -650,7 +630,6 @@ impl MaskKey {
         let time = arg_int("time", &time)?;
         let z = &arg_bytes("z", &z)?;
         let k = &arg_bytes("k", &k)?;
-
         let z: [u8; 32] = crate::hex::fixed("Z", "32", z).js()?;
         let u = self.0.unmask(&context(hospital, time)?, &z, k).js()?;
         Ok(object(&[
@@ -671,7 +650,6 @@ impl MaskKey {
         let doctor_key = &arg_bytes("doctorKey", &doctor_key)?;
         let hospital = &arg_str("hospital", &hospital)?;
         let time = arg_int("time", &time)?;
-
         let pass = AccessPass {
             context: context(hospital, time)?,
             mask_key: self.0.clone(),
@@ -722,7 +700,6 @@ impl Scanner {
         let r = &arg_bytes("r", &r)?;
         let st = &arg_bytes("st", &st)?;
         let c1 = &arg_bytes("c1", &c1)?;
-
         let auth = Authorisation::from_parts(r, st, c1).js()?;
         let pass = self.0.open(&auth).js()?;
         Ok(object(&[
@@ -748,7 +725,6 @@ pub fn access_request_typed_data(
     let w = &arg_bytes("w", &w)?;
     let now = arg_int("now", &now)?;
     let ttl = arg_int("ttl", &ttl)?;
-
     let w: [u8; 32] = crate::hex::fixed("W", "32", w).js()?;
     let req = AccessRequest::new(hospital, w, now, ttl).js()?;
     Ok(req.typed_data().to_json())
@@ -765,7 +741,6 @@ pub fn assemble_access_request(
     let typed_data_json = &arg_str("typedDataJson", &typed_data_json)?;
     let signature = &arg_bytes("signature", &signature)?;
     let certificate_json = &arg_str("certificateJson", &certificate_json)?;
-
     let parse =
         |t: &str| serde_json::from_str::<serde_json::Value>(t).map_err(|e| js_error(e.into()));
     let value = serde_json::json!({
@@ -791,7 +766,6 @@ pub fn sign_access_request(
     let w = &arg_bytes("w", &w)?;
     let now = arg_int("now", &now)?;
     let ttl = arg_int("ttl", &ttl)?;
-
     let cert = Certificate::from_json(certificate_json).js()?;
     let w: [u8; 32] = crate::hex::fixed("W", "32", w).js()?;
     let req = AccessRequest::new(hospital, w, now, ttl).js()?;
@@ -814,7 +788,6 @@ pub fn verify_access_request(
     let now = arg_int("now", &now)?;
     let max_ttl = arg_int("maxTtl", &max_ttl)?;
     let revoked = arg_bool("revoked", &revoked)?;
-
     let req = SignedRequest::from_json(request_json).js()?;
     let v = req
         .verify(
@@ -849,8 +822,7 @@ pub fn seal_handoff(
     let hospital = &arg_str("hospital", &hospital)?;
     let time = arg_int("time", &time)?;
     let tx_id = &arg_bytes("txId", &tx_id)?;
-    let record_key = &arg_bytes("recordKey", &record_key)?;
-
+    let record_key = &zeroize::Zeroizing::new(arg_bytes("recordKey", &record_key)?);
     let h = RecordHandoff {
         context: context(hospital, time)?,
         tx_id: crate::hex::fixed("tx_id", "32", tx_id).js()?,
@@ -866,7 +838,6 @@ pub fn open_handoff(
     #[wasm_bindgen(unchecked_param_type = "Uint8Array")] sealed: JsValue,
 ) -> JsResult<JsValue> {
     let sealed = &arg_bytes("sealed", &sealed)?;
-
     let h = RecordHandoff::open(&patient.0, sealed).js()?;
     Ok(object(&[
         ("hospital", h.context.hospital().into()),
@@ -884,7 +855,6 @@ pub fn record_associated_data(
 ) -> JsResult<Vec<u8>> {
     let hospital = &arg_str("hospital", &hospital)?;
     let time = arg_int("time", &time)?;
-
     Ok(context(hospital, time)?.record_aad())
 }
 
