@@ -6,7 +6,10 @@
 // and the page's peak memory (JS heap + wasm memory, sampled in the page) and
 // the renderer processes' peak RSS (sampled from /proc).
 //
-//   bash scripts/build-pkg.sh && node bench/browser.mjs [--mib 256] [--events 2000]
+//   bash scripts/build-pkg.sh && node bench/browser.mjs [--mib 256] [--events 2000] [--gc]
+//
+// --gc exposes gc() to the page, which collects every 16 MiB: the sampled
+// heap is then the live set rather than uncollected garbage.
 import http from "node:http";
 import fs from "node:fs";
 import path from "node:path";
@@ -20,6 +23,7 @@ const arg = (name, dflt) => {
 };
 const mib = Number(arg("mib", 256));
 const events = Number(arg("events", 2000));
+const gc = process.argv.includes("--gc");
 const types = { ".html": "text/html", ".js": "text/javascript", ".wasm": "application/wasm" };
 
 const server = http.createServer((req, res) => {
@@ -52,7 +56,7 @@ const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
   args: ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
     "--disable-background-networking", "--disable-component-update", "--no-first-run",
-    "--disable-sync", "--enable-precise-memory-info"],
+    "--disable-sync", "--enable-precise-memory-info", ...(gc ? ["--js-flags=--expose-gc"] : [])],
 });
 let peakRss = 0;
 const rssTimer = setInterval(() => { peakRss = Math.max(peakRss, rendererRssMiB()); }, 100);
@@ -64,6 +68,7 @@ try {
   const result = await page.evaluate(() => window.__bench);
   result.peakRendererRssMiB = Math.round(peakRss);
   result.browser = browser.version();
+  result.forcedGc = gc;
   console.log(JSON.stringify(result, null, 2));
   if (!result.plaintextOk || result.tagMatchesFound !== 1) process.exitCode = 1;
 } finally {
