@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ALL=(lint rust wasm-node wasm-chrome wasm-firefox interop-py pkg js package contract dev)
+ALL=(lint rust wasm-node wasm-chrome wasm-firefox interop-py pkg js package contract server dev)
 STAGES=("${ALL[@]}")
 [ $# -gt 0 ] && STAGES=("$@")
 
@@ -22,12 +22,12 @@ for s in "${STAGES[@]}"; do
     lint)
       stage "lint: cargo fmt --check; clippy -D warnings (native and wasm32)"
       cargo fmt --all -- --check
-      cargo clippy --all-targets -- -D warnings
+      cargo clippy --workspace --all-targets -- -D warnings
       cargo clippy --target wasm32-unknown-unknown --lib --tests -- -D warnings
       ;;
     rust)
-      stage "rust: cargo test (unit, known-answer vectors, Wycheproof)"
-      cargo test --lib --bins --tests --examples
+      stage "rust: cargo test (unit, known-answer vectors, Wycheproof, registry on a local chain, server in-process)"
+      cargo test --workspace --lib --bins --tests --examples
       ;;
     wasm-node)
       stage "wasm-bindgen-test in Node.js"
@@ -64,9 +64,17 @@ for s in "${STAGES[@]}"; do
       stage "registry contract on a local Hardhat node"
       node --test tests/contract/
       ;;
+    server)
+      stage "hospital record server: the real process over HTTP, with a local chain"
+      cargo build --release --bin ehrchain
+      cargo build --release -p ehrchain-server --bin ehrchain-server
+      [ -d pkg ] || bash scripts/build-pkg.sh
+      node chain/compile.js >/dev/null
+      node --test tests/server/
+      ;;
     dev)
       stage "README's main command starts (scripts/dev.sh --smoke)"
-      CHAIN_PORT=${DEV_SMOKE_PORT:-18545} bash scripts/dev.sh --smoke
+      CHAIN_PORT=${DEV_SMOKE_PORT:-18545} SERVER_PORT=${DEV_SMOKE_SERVER_PORT:-18700} bash scripts/dev.sh --smoke
       ;;
     *) echo "unknown stage: $s (stages: ${ALL[*]})" >&2; exit 2 ;;
   esac

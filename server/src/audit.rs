@@ -1,0 +1,382 @@
+//! The audit trail: an append-only, hash-chained log of every access decision
+//! and every deletion.
+//!
+//! One JSON object per line (`<data dir>/audit.log`). Each entry carries
+//! `seq` (0, 1, 2, …) and `prev`, the SHA-256 (hex) of the previous line's
+//! exact bytes (without its newline); the first entry's `prev` is 64 zeros.
+//! Changing, removing, inserting or reordering any entry breaks the chain at
+//! the next entry, which [`verify`] reports (`ehrchain-server audit-verify`).
+//! Removing entries from the *end* cannot be detected from the file alone:
+//! the server logs the chain head (`audit_head`) to its operational log at
+//! every sweep, so a copy of the head lives elsewhere.
+//!
+//! Entries are fsynced before the decision they record is answered: no access
+//! is granted without its audit entry on disk.
+//!
+//! ```json
+//! {"seq":0,"time":1767225600,"prev":"00…00","event":"access","decision":"granted","code":"Ok",
+//!  "doctor":"0x…","serial":7,"x":"0x…","eh":"0x…","client":"127.0.0.1"}
+//! ```
+//! `doctor` and `serial` are as claimed by the request's certificate (for a
+//! refusal they may be forged); no record content, key or token is logged.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Write};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// File name of the audit log inside the data directory.
+pub const AUDIT_FILE: &str = "audit.log";
+
+/// `prev` of the first entry.
+const GENESIS: [u8; 32] = [0; 32];
+
+/// What happened, as given to [`AuditLog::append`].
+#[derive(Debug, Clone, Default)]
+pub struct AuditEvent {
+    /// `"access"`, `"delete"` (on request, after the chain's tombstone) or
+    /// `"retention"` (the retention sweep).
+    pub event: &'static str,
+    /// `"granted"`, `"refused"` or `"deleted"`.
+    pub decision: &'static str,
+    /// `"Ok"` or the refusal's error code.
+    pub code: &'static str,
+    /// The doctor's address as claimed by the certificate.
+    pub doctor: Option<String>,
+    /// The certificate's serial.
+    pub serial: Option<u64>,
+    /// The requested index `X`.
+    pub x: Option<[u8; 32]>,
+    /// The record concerned.
+    pub eh: Option<[u8; 32]>,
+    /// The client's IP address.
+    pub client: Option<IpAddr>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Entry {
+    seq: u64,
+    time: u64,
+    prev: String,
+    event: String,
+    decision: String,
+    code: String,
+    doctor: Option<String>,
+    serial: Option<u64>,
+    x: Option<String>,
+    eh: Option<String>,
+    client: Option<String>,
+}
+
+fn hx(b: &[u8; 32]) -> String {
+    format!("0x{}", hex::encode(b))
+}
+
+struct Tail {
+    file: File,
+    len: u64,
+    seq: u64,
+    head: [u8; 32],
+}
+
+/// The open audit log.
+pub struct AuditLog {
+    path: PathBuf,
+    tail: Mutex<Tail>,
+}
+
+impl std::fmt::Debug for AuditLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuditLog")
+            .field("path", &self.path)
+            .finish()
+    }
+}
+
+/// The first entry that does not verify.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct BadEntry {
+    /// 1-based line number.
+    pub line: u64,
+    /// Its `seq`, if it could be read.
+    pub seq: Option<u64>,
+    /// What is wrong.
+    pub reason: String,
+}
+
+/// Result of [`verify`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Verification {
+    /// Entries that verified (before the first bad one).
+    pub entries: u64,
+    /// SHA-256 (hex) of the last verified entry: the chain head.
+    pub head: String,
+    /// The first bad entry, if any.
+    pub first_bad: Option<BadEntry>,
+    /// Bytes after the last newline (a write torn by a crash), if any.
+    pub torn_tail_bytes: u64,
+    /// Byte length of the verified prefix (what a repair would keep).
+    #[serde(skip)]
+    pub verified_len: u64,
+}
+
+impl Verification {
+    /// Whether the whole file verified.
+    pub fn ok(&self) -> bool {
+        self.first_bad.is_none() && self.torn_tail_bytes == 0
+    }
+}
+
+/// Verifies the chain of the log at `path` (a missing file is an empty log).
+///
+/// # Errors
+/// I/O failures reading the file.
+pub fn verify(path: &Path) -> io::Result<Verification> {
+    let mut report = Verification {
+        entries: 0,
+        head: hex::encode(GENESIS),
+        first_bad: None,
+        torn_tail_bytes: 0,
+        verified_len: 0,
+    };
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(report),
+        Err(e) => return Err(e),
+    };
+    let mut reader = BufReader::new(file);
+    let mut head = GENESIS;
+    let mut line = Vec::new();
+    let mut number = 0u64;
+    loop {
+        line.clear();
+        let read = reader.read_until(b'\n', &mut line)?;
+        if read == 0 {
+            break;
+        }
+        number += 1;
+        if line.last() != Some(&b'\n') {
+            report.torn_tail_bytes = read as u64;
+            break;
+        }
+        line.pop();
+        let bad = |seq, reason: &str| BadEntry {
+            line: number,
+            seq,
+            reason: reason.to_owned(),
+        };
+        let entry: Entry = match serde_json::from_slice(&line) {
+            Ok(e) => e,
+            Err(_) => {
+                report.first_bad = Some(bad(None, "not a well-formed audit entry"));
+                break;
+            }
+        };
+        if entry.seq != report.entries {
+            report.first_bad = Some(bad(
+                Some(entry.seq),
+                &format!(
+                    "sequence number {} where {} was expected (entries removed or reordered)",
+                    entry.seq, report.entries
+                ),
+            ));
+            break;
+        }
+        if entry.prev != hex::encode(head) {
+            report.first_bad = Some(bad(
+                Some(entry.seq),
+                "prev is not the SHA-256 of the previous entry (the previous entry was altered, or entries were removed, inserted or reordered here)",
+            ));
+            break;
+        }
+        head = Sha256::digest(&line).into();
+        report.entries += 1;
+        report.head = hex::encode(head);
+        report.verified_len += read as u64;
+    }
+    Ok(report)
+}
+
+impl AuditLog {
+    /// Opens the log at `path`, creating it if needed. A torn last line (a
+    /// crash during an append that was therefore never acknowledged) is cut
+    /// off; a chain that does not verify is reported in the returned
+    /// [`Verification`] and new entries continue from the last verified one.
+    ///
+    /// # Errors
+    /// I/O failures.
+    pub fn open(path: &Path) -> io::Result<(Self, Verification)> {
+        let report = verify(path)?;
+        let file = OpenOptions::new().create(true).append(true).open(path)?;
+        let mut len = file.metadata()?.len();
+        let mut seq = report.entries;
+        let mut head = GENESIS;
+        hex::decode_to_slice(&report.head, &mut head).map_err(io::Error::other)?;
+        if report.first_bad.is_none() && report.torn_tail_bytes > 0 {
+            file.set_len(report.verified_len)?;
+            file.sync_all()?;
+            len = report.verified_len;
+        }
+        if report.first_bad.is_some() {
+            // Keep appending after whatever is there, chained to the file's
+            // real last line, so the damage stays confined and visible.
+            let (s, h) = last_line_state(path)?;
+            seq = s;
+            head = h;
+        }
+        Ok((
+            AuditLog {
+                path: path.to_path_buf(),
+                tail: Mutex::new(Tail {
+                    file,
+                    len,
+                    seq,
+                    head,
+                }),
+            },
+            report,
+        ))
+    }
+
+    /// Appends one entry and fsyncs it.
+    ///
+    /// # Errors
+    /// I/O failures; the file is then cut back to its previous length.
+    pub fn append(&self, event: &AuditEvent, time: u64) -> io::Result<()> {
+        let mut tail = self.tail.lock().unwrap_or_else(|p| p.into_inner());
+        let entry = Entry {
+            seq: tail.seq,
+            time,
+            prev: hex::encode(tail.head),
+            event: event.event.to_owned(),
+            decision: event.decision.to_owned(),
+            code: event.code.to_owned(),
+            doctor: event.doctor.clone(),
+            serial: event.serial,
+            x: event.x.as_ref().map(hx),
+            eh: event.eh.as_ref().map(hx),
+            client: event.client.map(|c| c.to_string()),
+        };
+        let mut line = serde_json::to_vec(&entry).map_err(io::Error::other)?;
+        let hash: [u8; 32] = Sha256::digest(&line).into();
+        line.push(b'\n');
+        let written = tail
+            .file
+            .write_all(&line)
+            .and_then(|()| tail.file.sync_data());
+        if let Err(e) = written {
+            let _ = tail.file.set_len(tail.len);
+            return Err(e);
+        }
+        tail.len += line.len() as u64;
+        tail.seq += 1;
+        tail.head = hash;
+        Ok(())
+    }
+
+    /// The current chain head (hex) and entry count.
+    pub fn head(&self) -> (String, u64) {
+        let tail = self.tail.lock().unwrap_or_else(|p| p.into_inner());
+        (hex::encode(tail.head), tail.seq)
+    }
+}
+
+/// `(seq + 1, SHA-256)` of the file's last complete line, best effort.
+fn last_line_state(path: &Path) -> io::Result<(u64, [u8; 32])> {
+    let mut reader = BufReader::new(File::open(path)?);
+    let mut line = Vec::new();
+    let mut last: Option<Vec<u8>> = None;
+    loop {
+        line.clear();
+        if reader.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        if line.last() == Some(&b'\n') {
+            line.pop();
+            last = Some(line.clone());
+        }
+    }
+    Ok(match last {
+        None => (0, GENESIS),
+        Some(l) => {
+            let seq = serde_json::from_slice::<Entry>(&l)
+                .map(|e| e.seq.saturating_add(1))
+                .unwrap_or(0);
+            (seq, Sha256::digest(&l).into())
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn event(code: &'static str) -> AuditEvent {
+        AuditEvent {
+            event: "access",
+            decision: "refused",
+            code,
+            ..AuditEvent::default()
+        }
+    }
+
+    #[test]
+    fn a_chain_verifies_and_survives_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(AUDIT_FILE);
+        let (log, report) = AuditLog::open(&path).unwrap();
+        assert!(report.ok());
+        log.append(&event("Replay"), 1).unwrap();
+        log.append(&event("UnknownIndex"), 2).unwrap();
+        drop(log);
+        let (log, report) = AuditLog::open(&path).unwrap();
+        assert_eq!(report.entries, 2);
+        log.append(&event("Ok"), 3).unwrap();
+        let v = verify(&path).unwrap();
+        assert!(v.ok());
+        assert_eq!(v.entries, 3);
+        assert_eq!(v.head, log.head().0);
+    }
+
+    #[test]
+    fn an_altered_entry_is_reported_at_the_next_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(AUDIT_FILE);
+        let (log, _) = AuditLog::open(&path).unwrap();
+        for code in ["A", "B", "C", "D"] {
+            log.append(&event(code), 1).unwrap();
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, text.replacen("\"B\"", "\"X\"", 1)).unwrap();
+        let v = verify(&path).unwrap();
+        assert_eq!(v.entries, 2);
+        let bad = v.first_bad.unwrap();
+        assert_eq!((bad.line, bad.seq), (3, Some(2)));
+        let lines: Vec<&str> = text.lines().collect();
+        std::fs::write(&path, format!("{}\n{}\n", lines[0], lines[2])).unwrap();
+        let bad = verify(&path).unwrap().first_bad.unwrap();
+        assert_eq!((bad.line, bad.seq), (2, Some(2)));
+    }
+
+    #[test]
+    fn a_torn_last_line_is_cut_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(AUDIT_FILE);
+        let (log, _) = AuditLog::open(&path).unwrap();
+        log.append(&event("A"), 1).unwrap();
+        drop(log);
+        let mut f = OpenOptions::new().append(true).open(&path).unwrap();
+        f.write_all(b"{\"seq\":1,\"ti").unwrap();
+        assert_eq!(verify(&path).unwrap().torn_tail_bytes, 12);
+        let (log, _) = AuditLog::open(&path).unwrap();
+        log.append(&event("B"), 2).unwrap();
+        let v = verify(&path).unwrap();
+        assert!(v.ok());
+        assert_eq!(v.entries, 2);
+    }
+}

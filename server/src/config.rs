@@ -1,0 +1,310 @@
+//! Command line and environment (every flag has an `EHR_*` variable; a flag
+//! wins over its variable), checked into [`Settings`].
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use ehrchain::Address;
+
+/// `ehrchain-server`: the hospital record server.
+#[derive(Debug, Parser)]
+#[command(
+    name = "ehrchain-server",
+    version,
+    about = "ehrchain hospital record server",
+    args_conflicts_with_subcommands = true,
+    subcommand_negates_reqs = true
+)]
+pub struct Cli {
+    /// `serve` (the default) or `audit-verify`.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// Server options, when no subcommand is given.
+    #[command(flatten)]
+    pub serve: ServeArgs,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server (the default).
+    Serve(Box<ServeArgs>),
+    /// Verify the audit log's hash chain; prints a JSON report, exit 0 if intact, 1 if not.
+    AuditVerify {
+        /// The server's data directory.
+        #[arg(long, env = "EHR_DATA_DIR")]
+        data_dir: PathBuf,
+    },
+}
+
+/// Server options.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (plain HTTP/1.1; put TLS in front).
+    #[arg(long, env = "EHR_LISTEN", default_value = "127.0.0.1:8700")]
+    pub listen: SocketAddr,
+    /// Data directory: meta.sqlite, audit.log, blobs/ (one server per directory).
+    #[arg(long, env = "EHR_DATA_DIR", required = true)]
+    pub data_dir: Option<PathBuf>,
+    /// Ethereum JSON-RPC endpoint (http:// or https://).
+    #[arg(long, env = "EHR_RPC_URL")]
+    pub rpc_url: Option<String>,
+    /// Registry contract address.
+    #[arg(long, env = "EHR_REGISTRY")]
+    pub registry: Option<String>,
+    /// The health authority's address (certificate issuer).
+    #[arg(long, env = "EHR_AUTHORITY")]
+    pub authority: Option<String>,
+    /// This server's hospital name (access requests must name it).
+    #[arg(long, env = "EHR_HOSPITAL")]
+    pub hospital: Option<String>,
+    /// Portal origins allowed by CORS, comma-separated (none: no CORS headers).
+    #[arg(long, env = "EHR_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+    /// Records older than this many seconds are deleted (0 = keep forever).
+    #[arg(long, env = "EHR_RETENTION_SECS", default_value_t = 315_576_000)]
+    pub retention_secs: u64,
+    /// How often the retention and expiry sweep runs, seconds.
+    #[arg(long, env = "EHR_SWEEP_INTERVAL_SECS", default_value_t = 60)]
+    pub sweep_interval_secs: u64,
+    /// Unfinished uploads are dropped after this many seconds.
+    #[arg(long, env = "EHR_UPLOAD_TTL_SECS", default_value_t = 86_400)]
+    pub upload_ttl_secs: u64,
+    /// Largest record (ciphertext) accepted, bytes.
+    #[arg(long, env = "EHR_MAX_RECORD_SIZE", default_value_t = 1 << 30)]
+    pub max_record_size: u64,
+    /// Part size when the client names none, bytes.
+    #[arg(long, env = "EHR_DEFAULT_PART_SIZE", default_value_t = 8 << 20)]
+    pub default_part_size: u64,
+    /// Smallest part size a client may choose, bytes.
+    #[arg(long, env = "EHR_MIN_PART_SIZE", default_value_t = 64 << 10)]
+    pub min_part_size: u64,
+    /// Largest part size a client may choose, bytes.
+    #[arg(long, env = "EHR_MAX_PART_SIZE", default_value_t = 64 << 20)]
+    pub max_part_size: u64,
+    /// Most parts per upload.
+    #[arg(long, env = "EHR_MAX_PARTS", default_value_t = 10_000)]
+    pub max_parts: u64,
+    /// Largest JSON request body, bytes.
+    #[arg(long, env = "EHR_MAX_JSON_BODY", default_value_t = 64 << 10)]
+    pub max_json_body: u64,
+    /// Sustained requests per second per client IP (0 = no limit).
+    #[arg(long, env = "EHR_RATE_LIMIT_PER_SEC", default_value_t = 50.0)]
+    pub rate_limit_per_sec: f64,
+    /// Burst of requests per client IP above the sustained rate.
+    #[arg(long, env = "EHR_RATE_LIMIT_BURST", default_value_t = 200)]
+    pub rate_limit_burst: u32,
+    /// Take the client IP from the last X-Forwarded-For entry (only behind a trusted proxy).
+    #[arg(long, env = "EHR_TRUST_FORWARDED_FOR", default_value_t = false)]
+    pub trust_forwarded_for: bool,
+    /// Deadline of a JSON request, seconds.
+    #[arg(long, env = "EHR_REQUEST_TIMEOUT_SECS", default_value_t = 30)]
+    pub request_timeout_secs: u64,
+    /// Deadline of one part upload or of an upload's completion, seconds.
+    #[arg(long, env = "EHR_TRANSFER_TIMEOUT_SECS", default_value_t = 900)]
+    pub transfer_timeout_secs: u64,
+    /// Longest pause inside a request body, seconds.
+    #[arg(long, env = "EHR_BODY_IDLE_TIMEOUT_SECS", default_value_t = 60)]
+    pub body_idle_timeout_secs: u64,
+    /// Deadline for a client to send its request headers, seconds.
+    #[arg(long, env = "EHR_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+    /// Most simultaneous connections (further ones are closed at once).
+    #[arg(long, env = "EHR_MAX_CONNECTIONS", default_value_t = 1024)]
+    pub max_connections: usize,
+    /// Largest `expiry - now` of an access request, seconds (docs/PROTOCOL.md §9).
+    #[arg(long, env = "EHR_MAX_REQUEST_TTL", default_value_t = ehrchain::request::DEFAULT_MAX_TTL)]
+    pub max_request_ttl: u64,
+    /// On SIGTERM/SIGINT, how long in-flight requests may take to finish, seconds.
+    #[arg(long, env = "EHR_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
+    pub shutdown_grace_secs: u64,
+    /// Bearer token required on /v1/uploads (unset: uploads are open; see README).
+    #[arg(long, env = "EHR_UPLOAD_TOKEN", hide_env_values = true)]
+    pub upload_token: Option<String>,
+    /// Log filter (tracing EnvFilter syntax).
+    #[arg(long, env = "EHR_LOG", default_value = "info")]
+    pub log: String,
+    /// Log format: json or text.
+    #[arg(long, env = "EHR_LOG_FORMAT", default_value = "json")]
+    pub log_format: String,
+}
+
+/// The chain settings: both or neither.
+#[derive(Debug, Clone)]
+pub struct ChainSettings {
+    /// JSON-RPC URL.
+    pub rpc_url: String,
+    /// Registry address.
+    pub registry: Address,
+}
+
+/// Checked settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Listen address.
+    pub listen: SocketAddr,
+    /// Data directory.
+    pub data_dir: PathBuf,
+    /// Chain, if configured.
+    pub chain: Option<ChainSettings>,
+    /// Health authority.
+    pub authority: Option<Address>,
+    /// This hospital's name.
+    pub hospital: Option<String>,
+    /// CORS origins.
+    pub allowed_origins: Vec<String>,
+    /// Retention (None = forever).
+    pub retention: Option<Duration>,
+    /// Sweep period.
+    pub sweep_interval: Duration,
+    /// Upload lifetime.
+    pub upload_ttl: Duration,
+    /// Record size limit.
+    pub max_record_size: u64,
+    /// Default part size.
+    pub default_part_size: u64,
+    /// Part size range.
+    pub min_part_size: u64,
+    /// Part size range.
+    pub max_part_size: u64,
+    /// Parts per upload.
+    pub max_parts: u64,
+    /// JSON body limit.
+    pub max_json_body: u64,
+    /// Rate per second per IP (0 = off).
+    pub rate_limit_per_sec: f64,
+    /// Burst per IP.
+    pub rate_limit_burst: u32,
+    /// Use X-Forwarded-For.
+    pub trust_forwarded_for: bool,
+    /// JSON request deadline.
+    pub request_timeout: Duration,
+    /// Part / completion deadline.
+    pub transfer_timeout: Duration,
+    /// Body idle deadline.
+    pub body_idle_timeout: Duration,
+    /// Header deadline.
+    pub header_timeout: Duration,
+    /// Connection cap.
+    pub max_connections: usize,
+    /// Access request TTL bound.
+    pub max_request_ttl: u64,
+    /// Shutdown grace.
+    pub shutdown_grace: Duration,
+    /// Upload bearer token.
+    pub upload_token: Option<String>,
+}
+
+/// A configuration mistake, reported at start-up.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration: {0}")]
+pub struct ConfigError(pub String);
+
+fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
+}
+
+impl ServeArgs {
+    /// Checks the options.
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming the first wrong option.
+    pub fn settings(&self) -> Result<Settings, ConfigError> {
+        let bad = |m: &str| Err(ConfigError(m.to_owned()));
+        let Some(data_dir) = self.data_dir.clone() else {
+            return bad("EHR_DATA_DIR (--data-dir) is required");
+        };
+        let chain = match (&self.rpc_url, &self.registry) {
+            (Some(rpc_url), Some(registry)) => Some(ChainSettings {
+                rpc_url: rpc_url.clone(),
+                registry: Address::parse(registry)
+                    .map_err(|e| ConfigError(format!("EHR_REGISTRY: {e}")))?,
+            }),
+            (None, None) => None,
+            _ => return bad("EHR_RPC_URL and EHR_REGISTRY go together"),
+        };
+        let authority = self
+            .authority
+            .as_deref()
+            .map(Address::parse)
+            .transpose()
+            .map_err(|e| ConfigError(format!("EHR_AUTHORITY: {e}")))?;
+        if let Some(h) = &self.hospital {
+            if h.is_empty() || h.len() > 255 {
+                return bad("EHR_HOSPITAL must be 1 to 255 bytes");
+            }
+        }
+        if self.min_part_size == 0
+            || self.min_part_size > self.max_part_size
+            || !(self.min_part_size..=self.max_part_size).contains(&self.default_part_size)
+        {
+            return bad("part sizes: need 0 < min <= default <= max");
+        }
+        if self.max_parts == 0 || self.max_record_size == 0 {
+            return bad("EHR_MAX_PARTS and EHR_MAX_RECORD_SIZE must be positive");
+        }
+        if !(self.rate_limit_per_sec >= 0.0 && self.rate_limit_per_sec.is_finite()) {
+            return bad("EHR_RATE_LIMIT_PER_SEC must be a non-negative number");
+        }
+        if self.sweep_interval_secs == 0 || self.max_connections == 0 {
+            return bad("EHR_SWEEP_INTERVAL_SECS and EHR_MAX_CONNECTIONS must be positive");
+        }
+        for origin in &self.allowed_origins {
+            if !(origin.starts_with("http://") || origin.starts_with("https://"))
+                || origin.ends_with('/')
+            {
+                return Err(ConfigError(format!(
+                    "EHR_ALLOWED_ORIGINS: {origin:?} is not an origin like https://portal.example"
+                )));
+            }
+        }
+        if self.upload_token.as_deref() == Some("") {
+            return bad("EHR_UPLOAD_TOKEN must not be empty");
+        }
+        Ok(Settings {
+            listen: self.listen,
+            data_dir,
+            chain,
+            authority,
+            hospital: self.hospital.clone(),
+            allowed_origins: self.allowed_origins.clone(),
+            retention: (self.retention_secs > 0).then(|| secs(self.retention_secs)),
+            sweep_interval: secs(self.sweep_interval_secs),
+            upload_ttl: secs(self.upload_ttl_secs),
+            max_record_size: self.max_record_size,
+            default_part_size: self.default_part_size,
+            min_part_size: self.min_part_size,
+            max_part_size: self.max_part_size,
+            max_parts: self.max_parts,
+            max_json_body: self.max_json_body,
+            rate_limit_per_sec: self.rate_limit_per_sec,
+            rate_limit_burst: self.rate_limit_burst,
+            trust_forwarded_for: self.trust_forwarded_for,
+            request_timeout: secs(self.request_timeout_secs),
+            transfer_timeout: secs(self.transfer_timeout_secs),
+            body_idle_timeout: secs(self.body_idle_timeout_secs),
+            header_timeout: secs(self.header_timeout_secs),
+            max_connections: self.max_connections,
+            max_request_ttl: self.max_request_ttl,
+            shutdown_grace: secs(self.shutdown_grace_secs),
+            upload_token: self.upload_token.clone(),
+        })
+    }
+}
+
+impl Settings {
+    /// Defaults for tests: everything at its default, no rate limit, data in `data_dir`.
+    ///
+    /// # Errors
+    /// Never with the built-in defaults.
+    pub fn for_tests(data_dir: PathBuf) -> Result<Self, ConfigError> {
+        let mut args = Cli::try_parse_from(["ehrchain-server", "--data-dir", "x"])
+            .map_err(|e| ConfigError(e.to_string()))?
+            .serve;
+        args.data_dir = Some(data_dir);
+        args.rate_limit_per_sec = 0.0;
+        args.settings()
+    }
+}

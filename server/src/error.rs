@@ -1,0 +1,375 @@
+//! Every refusal the server can answer: one variant each, with its own HTTP
+//! status and stable `code`, answered as `{"code": "...", "message": "..."}`.
+//!
+//! Protocol failures carry the core crate's [`ehrchain::Error`] and its
+//! [`code`](ehrchain::Error::code); the server adds its own codes. Messages
+//! never contain secrets, tokens or record bytes; internal details (I/O and
+//! database errors) are logged and answered with a generic message.
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::json;
+
+use crate::store::StoreError;
+
+/// The code of an answered error, put in the response's extensions so the
+/// request log can report it.
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorCode(pub &'static str);
+
+/// A refusal or failure of one request.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiError {
+    /// A protocol check of the core crate failed (certificate, signature,
+    /// request, encoding, hash); its code is the crate's.
+    #[error(transparent)]
+    Protocol(#[from] ehrchain::Error),
+    /// The body is not the JSON this endpoint takes.
+    #[error("malformed JSON: {0}")]
+    MalformedJson(String),
+    /// A JSON field is missing or has the wrong form.
+    #[error("invalid field {field}: {reason}")]
+    InvalidField {
+        /// Which field.
+        field: &'static str,
+        /// What is wrong.
+        reason: &'static str,
+    },
+    /// The body is larger than this endpoint accepts.
+    #[error("request body too large (limit {limit} bytes)")]
+    PayloadTooLarge {
+        /// The limit.
+        limit: u64,
+    },
+    /// No such route.
+    #[error("no such endpoint")]
+    NotFound,
+    /// The route exists but not with this method.
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// The client sends requests faster than its rate limit.
+    #[error("too many requests; retry later")]
+    RateLimited,
+    /// The request (or its body) took too long.
+    #[error("request timed out")]
+    RequestTimeout,
+    /// The request body ended before its announced length (connection cut).
+    #[error("request body incomplete")]
+    BodyIncomplete,
+    /// Upload endpoints require the configured bearer token.
+    #[error("missing or wrong upload credential")]
+    Unauthorized,
+    /// No such upload (never created, expired, or aborted).
+    #[error("no such upload")]
+    UploadNotFound,
+    /// The upload was already assembled into a record.
+    #[error("upload already completed")]
+    UploadCompleted,
+    /// Another `complete` of this upload is running.
+    #[error("upload is being completed")]
+    UploadBusy,
+    /// `complete` was called before every part was received.
+    #[error("upload incomplete: {missing} part(s) missing, first {first}")]
+    UploadIncomplete {
+        /// How many parts are missing.
+        missing: u64,
+        /// The first missing part.
+        first: u64,
+    },
+    /// A part number outside `0..parts`.
+    #[error("part number out of range (0..{parts})")]
+    InvalidPartNumber {
+        /// Number of parts.
+        parts: u64,
+    },
+    /// A part larger than its exact size.
+    #[error("part larger than its size of {expected} bytes")]
+    PartTooLarge {
+        /// The part's exact size.
+        expected: u64,
+    },
+    /// A part smaller than its exact size.
+    #[error("part has {got} bytes where exactly {expected} are required")]
+    PartSizeMismatch {
+        /// The part's exact size.
+        expected: u64,
+        /// What was received or announced.
+        got: u64,
+    },
+    /// A record larger than the configured maximum.
+    #[error("record larger than the maximum of {max} bytes")]
+    RecordTooLarge {
+        /// The maximum.
+        max: u64,
+    },
+    /// A part size outside the accepted range.
+    #[error("partSize must be between {min} and {max} bytes, giving at most {max_parts} parts")]
+    InvalidPartSize {
+        /// Smallest part size.
+        min: u64,
+        /// Largest part size.
+        max: u64,
+        /// Most parts per upload.
+        max_parts: u64,
+    },
+    /// A record with this `eh` is already stored.
+    #[error("a record with this eh is already stored")]
+    RecordExists,
+    /// No stored record with this `eh`.
+    #[error("no such record")]
+    RecordNotFound,
+    /// `X` is already filed, with other values.
+    #[error("this index value is already filed")]
+    IndexExists,
+    /// No record is filed under the requested `X`.
+    #[error("no record is filed under this index value")]
+    UnknownIndex,
+    /// `(doctor, nonce)` was used before.
+    #[error("this request was already used (nonce replay)")]
+    Replay,
+    /// The certificate's serial is not registered in the registry.
+    #[error("certificate serial is not registered on chain")]
+    CertificateUnknown,
+    /// The registry names another doctor for the certificate's serial.
+    #[error("certificate does not match its on-chain registration")]
+    CertificateMismatch,
+    /// The registry marks the record deleted; it is never served.
+    #[error("record is marked deleted on chain")]
+    RecordDeletedOnChain,
+    /// The record's `eh` is not anchored in the registry.
+    #[error("record is not anchored on chain")]
+    RecordNotAnchored,
+    /// `DELETE` of a record the registry does not mark deleted.
+    #[error("record is not marked deleted on chain; delete it there first")]
+    NotDeletedOnChain,
+    /// The server has no chain configured (`EHR_RPC_URL`, `EHR_REGISTRY`).
+    #[error("no chain is configured on this server")]
+    ChainNotConfigured,
+    /// The server has no authority or hospital configured.
+    #[error("access requests are not configured on this server (authority, hospital)")]
+    AccessNotConfigured,
+    /// The download token is unknown or for another record.
+    #[error("invalid download token")]
+    InvalidToken,
+    /// The download token has expired.
+    #[error("download token expired")]
+    TokenExpired,
+    /// The requested range lies outside the record.
+    #[error("requested range not satisfiable")]
+    RangeNotSatisfiable {
+        /// The record's length (for `Content-Range: bytes */len`).
+        len: u64,
+    },
+    /// The storage is full.
+    #[error("storage full")]
+    StorageFull,
+    /// Anything else: details are logged, not answered.
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        use ApiError as E;
+        match self {
+            E::Protocol(e) => protocol_status(e),
+            E::MalformedJson(_) | E::InvalidField { .. } | E::BodyIncomplete => {
+                StatusCode::BAD_REQUEST
+            }
+            E::InvalidPartNumber { .. } | E::InvalidPartSize { .. } => StatusCode::BAD_REQUEST,
+            E::PartSizeMismatch { .. } => StatusCode::BAD_REQUEST,
+            E::PayloadTooLarge { .. } | E::PartTooLarge { .. } | E::RecordTooLarge { .. } => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
+            E::NotFound | E::UploadNotFound | E::RecordNotFound | E::UnknownIndex => {
+                StatusCode::NOT_FOUND
+            }
+            E::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            E::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            E::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            E::Unauthorized => StatusCode::UNAUTHORIZED,
+            E::UploadCompleted
+            | E::UploadBusy
+            | E::UploadIncomplete { .. }
+            | E::RecordExists
+            | E::IndexExists
+            | E::Replay
+            | E::RecordNotAnchored
+            | E::NotDeletedOnChain => StatusCode::CONFLICT,
+            E::CertificateUnknown | E::CertificateMismatch | E::InvalidToken | E::TokenExpired => {
+                StatusCode::FORBIDDEN
+            }
+            E::RecordDeletedOnChain => StatusCode::GONE,
+            E::ChainNotConfigured | E::AccessNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
+            E::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
+            E::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
+            E::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable code.
+    pub fn code(&self) -> &'static str {
+        use ApiError as E;
+        match self {
+            E::Protocol(e) => e.code(),
+            E::MalformedJson(_) => "MalformedJson",
+            E::InvalidField { .. } => "InvalidField",
+            E::PayloadTooLarge { .. } => "PayloadTooLarge",
+            E::NotFound => "NotFound",
+            E::MethodNotAllowed => "MethodNotAllowed",
+            E::RateLimited => "RateLimited",
+            E::RequestTimeout => "RequestTimeout",
+            E::BodyIncomplete => "BodyIncomplete",
+            E::Unauthorized => "Unauthorized",
+            E::UploadNotFound => "UploadNotFound",
+            E::UploadCompleted => "UploadCompleted",
+            E::UploadBusy => "UploadBusy",
+            E::UploadIncomplete { .. } => "UploadIncomplete",
+            E::InvalidPartNumber { .. } => "InvalidPartNumber",
+            E::PartTooLarge { .. } => "PartTooLarge",
+            E::PartSizeMismatch { .. } => "PartSizeMismatch",
+            E::RecordTooLarge { .. } => "RecordTooLarge",
+            E::InvalidPartSize { .. } => "InvalidPartSize",
+            E::RecordExists => "RecordExists",
+            E::RecordNotFound => "RecordNotFound",
+            E::IndexExists => "IndexExists",
+            E::UnknownIndex => "UnknownIndex",
+            E::Replay => "Replay",
+            E::CertificateUnknown => "CertificateUnknown",
+            E::CertificateMismatch => "CertificateMismatch",
+            E::RecordDeletedOnChain => "RecordDeletedOnChain",
+            E::RecordNotAnchored => "RecordNotAnchored",
+            E::NotDeletedOnChain => "NotDeletedOnChain",
+            E::ChainNotConfigured => "ChainNotConfigured",
+            E::AccessNotConfigured => "AccessNotConfigured",
+            E::InvalidToken => "InvalidToken",
+            E::TokenExpired => "TokenExpired",
+            E::RangeNotSatisfiable { .. } => "RangeNotSatisfiable",
+            E::StorageFull => "StorageFull",
+            E::Internal(_) => "Internal",
+        }
+    }
+
+    /// The answered message: the error's text, except for server-side
+    /// failures, whose details stay in the log.
+    fn public_message(&self) -> String {
+        match self {
+            ApiError::Internal(_) => "internal error".to_owned(),
+            ApiError::Protocol(e) if protocol_status(e).is_server_error() => {
+                "the chain could not be read; try again later".to_owned()
+            }
+            other => other.to_string(),
+        }
+    }
+}
+
+/// Status of a core-crate error.
+fn protocol_status(e: &ehrchain::Error) -> StatusCode {
+    use ehrchain::Error as E;
+    match e {
+        E::CertificateWrongAuthority
+        | E::CertificateNotYetValid
+        | E::CertificateExpired
+        | E::CertificateRevoked
+        | E::RequestWrongSigner
+        | E::RequestWrongHospital
+        | E::RequestExpired
+        | E::RequestExpiryTooFar
+        | E::WrongSigner => StatusCode::FORBIDDEN,
+        E::HashMismatch => StatusCode::UNPROCESSABLE_ENTITY,
+        E::RpcUnreachable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        E::Rpc { .. }
+        | E::AbiDecode { .. }
+        | E::Reverted { .. }
+        | E::WrongContract
+        | E::EventNotFound
+        | E::TransactionNotFound => StatusCode::BAD_GATEWAY,
+        E::Rng => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::BAD_REQUEST,
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::HashMismatch => ApiError::Protocol(ehrchain::Error::HashMismatch),
+            StoreError::NotFound => ApiError::RecordNotFound,
+            ref full if full.is_storage_full() => ApiError::StorageFull,
+            other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        let code = self.code();
+        if status.is_server_error() {
+            let detail = match &self {
+                ApiError::Internal(d) => d.clone(),
+                other => other.to_string(),
+            };
+            tracing::error!(code, detail = %detail, "request failed");
+        }
+        let body = json!({ "code": code, "message": self.public_message() });
+        let mut response = (status, Json(body)).into_response();
+        let headers = response.headers_mut();
+        match &self {
+            ApiError::RateLimited => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            ApiError::RangeNotSatisfiable { len } => {
+                if let Ok(v) = HeaderValue::from_str(&format!("bytes */{len}")) {
+                    headers.insert(header::CONTENT_RANGE, v);
+                }
+            }
+            ApiError::Unauthorized => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static("Bearer realm=\"ehrchain uploads\""),
+                );
+            }
+            _ => {}
+        }
+        response.extensions_mut().insert(ErrorCode(code));
+        response
+    }
+}
+
+/// `Result` of a handler.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_and_statuses_are_distinct_per_refusal() {
+        let cases: Vec<(ApiError, u16, &str)> = vec![
+            (
+                ehrchain::Error::CertificateExpired.into(),
+                403,
+                "CertificateExpired",
+            ),
+            (ehrchain::Error::HashMismatch.into(), 422, "HashMismatch"),
+            (ApiError::Replay, 409, "Replay"),
+            (ApiError::UnknownIndex, 404, "UnknownIndex"),
+            (ApiError::RecordDeletedOnChain, 410, "RecordDeletedOnChain"),
+            (ApiError::PartTooLarge { expected: 1 }, 413, "PartTooLarge"),
+            (ApiError::RateLimited, 429, "RateLimited"),
+            (
+                ehrchain::Error::RpcUnreachable { reason: "x".into() }.into(),
+                503,
+                "RpcUnreachable",
+            ),
+        ];
+        for (e, status, code) in cases {
+            assert_eq!((e.status().as_u16(), e.code()), (status, code));
+        }
+        let internal = ApiError::Internal("disk /secret/path failed".into());
+        assert_eq!(internal.public_message(), "internal error");
+    }
+}

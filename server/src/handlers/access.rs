@@ -1,0 +1,138 @@
+//! `POST /v1/access`: the doctor's signed access request (`docs/PROTOCOL.md
+//! §9`, the paper's Alg 5 steps 9–12) in exchange for `{z, k, eh, size}` and
+//! a download capability.
+//!
+//! Checks, in this order, each refusal with its own code:
+//! 1. the JSON parses in canonical form (`MalformedJson`, `CertificateMalformed`, …);
+//! 2. the certificate offline: the authority's signature, the validity period
+//!    (`CertificateWrongAuthority`, `CertificateNotYetValid`, `CertificateExpired`);
+//!    done first so that only genuine certificates cost a chain read;
+//! 3. the certificate on chain by serial: registered (`CertificateUnknown`),
+//!    for the same doctor (`CertificateMismatch`), not revoked (`CertificateRevoked`);
+//! 4. [`SignedRequest::verify`] with that revocation status: signer, hospital,
+//!    expiry, TTL (`RequestWrongSigner`, `RequestWrongHospital`, `RequestExpired`,
+//!    `RequestExpiryTooFar`);
+//! 5. the nonce, unused by this doctor until the request's expiry (`Replay`);
+//!    a request that got this far consumes its nonce whatever follows;
+//! 6. `X` is filed (`UnknownIndex`);
+//! 7. the record is anchored and not marked deleted on chain
+//!    (`RecordNotAnchored`, `RecordDeletedOnChain`).
+//!
+//! Every decision is appended to the audit trail before it is answered.
+
+use axum::body::Body;
+use axum::extract::State;
+use axum::Extension;
+use axum::Json;
+use ehrchain::request::SignedRequest;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+
+use super::{hx, read_json_bytes};
+use crate::app::{now, AppState, ClientIp};
+use crate::audit::AuditEvent;
+use crate::error::{ApiError, ApiResult};
+
+/// Domain label of the stored nonce key `SHA-256(label ‖ doctor ‖ nonce)`.
+const NONCE_KEY_LABEL: &[u8] = b"ehrchain-server/v1/nonce";
+
+/// `POST /v1/access`.
+pub async fn access(
+    State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
+    body: Body,
+) -> ApiResult<Json<Value>> {
+    let mut event = AuditEvent {
+        event: "access",
+        client: Some(ip),
+        ..AuditEvent::default()
+    };
+    let result = decide(&state, body, &mut event).await;
+    (event.decision, event.code) = match &result {
+        Ok(_) => ("granted", "Ok"),
+        Err(e) => ("refused", e.code()),
+    };
+    // No decision is answered unless it is on record.
+    state.audit(event).await?;
+    result.map(Json)
+}
+
+async fn decide(state: &AppState, body: Body, event: &mut AuditEvent) -> Result<Value, ApiError> {
+    let settings = &state.settings;
+    let (Some(authority), Some(hospital)) = (settings.authority, settings.hospital.clone()) else {
+        return Err(ApiError::AccessNotConfigured);
+    };
+    let chain = state.chain()?;
+    let text = read_json_bytes(state, body).await?;
+    let signed = SignedRequest::from_json(&text)?;
+    let doctor = signed.certificate.body.doctor;
+    let serial = signed.certificate.body.serial;
+    event.doctor = Some(doctor.to_checksum());
+    event.serial = Some(serial);
+    event.x = Some(signed.request.w);
+
+    let t = now();
+    signed.certificate.verify(&authority, t, false)?;
+    let reader = chain.clone();
+    let status = state
+        .blocking(move |_| Ok(reader.certificate_status(serial)?))
+        .await?;
+    if !status.registered() {
+        return Err(ApiError::CertificateUnknown);
+    }
+    if status.doctor != doctor {
+        return Err(ApiError::CertificateMismatch);
+    }
+    let verified = signed.verify(
+        &authority,
+        &hospital,
+        t,
+        settings.max_request_ttl,
+        status.revoked,
+    )?;
+
+    let nonce_key: [u8; 32] = Sha256::new()
+        .chain_update(NONCE_KEY_LABEL)
+        .chain_update(verified.doctor.0)
+        .chain_update(verified.nonce)
+        .finalize()
+        .into();
+    let (w, expiry) = (verified.w, verified.expiry);
+    let entry = state
+        .blocking(move |s| {
+            if !s.meta.consume_nonce(&nonce_key, expiry)? {
+                return Err(ApiError::Replay);
+            }
+            s.meta.index(&w)?.ok_or(ApiError::UnknownIndex)
+        })
+        .await?;
+    event.eh = Some(entry.eh);
+
+    let eh = entry.eh;
+    let (record, token) = state
+        .blocking(move |s| {
+            let on_chain = chain.record_status(&eh)?;
+            if on_chain.deleted {
+                return Err(ApiError::RecordDeletedOnChain);
+            }
+            if !on_chain.anchored {
+                return Err(ApiError::RecordNotAnchored);
+            }
+            let record = s.meta.record(&eh)?.ok_or(ApiError::RecordNotFound)?;
+            let mut token = [0u8; 32];
+            getrandom::getrandom(&mut token)
+                .map_err(|_| ApiError::Internal("no randomness".to_owned()))?;
+            s.meta
+                .insert_token(&Sha256::digest(token).into(), &eh, expiry)?;
+            Ok((record, token))
+        })
+        .await?;
+    Ok(json!({
+        "z": hx(&entry.z),
+        "k": hx(&entry.k),
+        "eh": hx(&eh),
+        "size": record.size,
+        "expiry": expiry,
+        "download": format!("/v1/records/{}?token={}", hx(&eh), hex::encode(token)),
+    }))
+}

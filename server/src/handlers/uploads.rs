@@ -1,0 +1,384 @@
+//! Resumable uploads of record ciphertext in numbered parts over plain HTTP/1.1.
+//!
+//! ```text
+//! POST   /v1/uploads                {eh, size, partSize?} -> 201 {uploadId, eh, size, partSize, parts, expiresAt}
+//! PUT    /v1/uploads/{id}/parts/{n} raw bytes, exactly partSize (the last part: the rest)   -> 200
+//! GET    /v1/uploads/{id}           -> {uploadId, eh, size, partSize, parts, received, missing, state}
+//! POST   /v1/uploads/{id}/complete  -> 200 {eh, size, state: "complete"}
+//! DELETE /v1/uploads/{id}           -> 204
+//! ```
+//! Parts are numbered from 0. A part is acknowledged once durable; sending it
+//! again replaces it atomically (idempotent for the same bytes). `complete`
+//! streams the parts into the record, checks SHA-256 against `eh`, and only
+//! then makes the record visible; it is idempotent once it succeeded.
+
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::Json;
+use bytes::Bytes;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+
+use super::{hex32, hx, json_body};
+use crate::app::{now, AppState, Shared};
+use crate::body::{drain, next_chunk, DRAIN_DEADLINE};
+use crate::error::{ApiError, ApiResult};
+use crate::store::{Record, StoreError, Upload, UploadId};
+
+/// Body chunks queued between the socket and the part file.
+const PART_QUEUE: usize = 8;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct CreateUpload {
+    eh: String,
+    size: u64,
+    part_size: Option<u64>,
+}
+
+/// Byte-wise comparison whose time does not depend on where the inputs differ.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn authorise(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(expected) = &state.settings.upload_token else {
+        return Ok(());
+    };
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if same_secret(given.as_bytes(), expected.as_bytes()) {
+        Ok(())
+    } else {
+        Err(ApiError::Unauthorized)
+    }
+}
+
+fn upload_id(text: &str) -> Result<UploadId, ApiError> {
+    UploadId::parse(text).ok_or(ApiError::UploadNotFound)
+}
+
+fn describe(state: &AppState, u: &Upload) -> Value {
+    json!({
+        "uploadId": u.id.to_hex(),
+        "eh": hx(&u.eh),
+        "size": u.size,
+        "partSize": u.part_size,
+        "parts": u.parts(),
+        "expiresAt": u.created_at.saturating_add(state.settings.upload_ttl.as_secs()),
+    })
+}
+
+/// Refuses a record the chain marks deleted (when a chain is configured).
+fn refuse_if_deleted(s: &Shared, eh: &[u8; 32]) -> Result<(), ApiError> {
+    if let Some(chain) = &s.chain {
+        if chain.record_status(eh)?.deleted {
+            return Err(ApiError::RecordDeletedOnChain);
+        }
+    }
+    Ok(())
+}
+
+/// `POST /v1/uploads`.
+pub async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Body,
+) -> ApiResult<(StatusCode, Json<Value>)> {
+    authorise(&state, &headers)?;
+    let req: CreateUpload = json_body(&state, body).await?;
+    let eh = hex32("eh", &req.eh)?;
+    let s = &state.settings;
+    if req.size == 0 {
+        return Err(ApiError::InvalidField {
+            field: "size",
+            reason: "must be at least 1",
+        });
+    }
+    if req.size > s.max_record_size {
+        return Err(ApiError::RecordTooLarge {
+            max: s.max_record_size,
+        });
+    }
+    let part_size = req.part_size.unwrap_or(s.default_part_size);
+    if !(s.min_part_size..=s.max_part_size).contains(&part_size)
+        || req.size.div_ceil(part_size) > s.max_parts
+    {
+        return Err(ApiError::InvalidPartSize {
+            min: s.min_part_size,
+            max: s.max_part_size,
+            max_parts: s.max_parts,
+        });
+    }
+    let upload = Upload {
+        id: UploadId::random()?,
+        eh,
+        size: req.size,
+        part_size,
+        created_at: now(),
+        done: false,
+    };
+    let row = upload.clone();
+    state
+        .blocking(move |s| {
+            refuse_if_deleted(s, &row.eh)?;
+            if s.meta.record(&row.eh)?.is_some() {
+                return Err(ApiError::RecordExists);
+            }
+            s.meta.create_upload(&row)?;
+            Ok(())
+        })
+        .await?;
+    tracing::info!(upload = %upload.id.to_hex(), size = upload.size, parts = upload.parts(), "upload created");
+    Ok((StatusCode::CREATED, Json(describe(&state, &upload))))
+}
+
+async fn load(state: &AppState, id: UploadId) -> Result<Upload, ApiError> {
+    state
+        .blocking(move |s| s.meta.upload(&id)?.ok_or(ApiError::UploadNotFound))
+        .await
+}
+
+/// `GET /v1/uploads/{id}`: which parts are held.
+pub async fn status(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    authorise(&state, &headers)?;
+    let id = upload_id(&id)?;
+    let upload = load(&state, id).await?;
+    let received = if upload.done {
+        (0..upload.parts()).collect()
+    } else {
+        state
+            .blocking(move |s| Ok(s.blobs.list_parts(&id)?))
+            .await?
+    };
+    let held: std::collections::HashSet<u64> = received.iter().copied().collect();
+    let missing: Vec<u64> = (0..upload.parts()).filter(|n| !held.contains(n)).collect();
+    let mut out = describe(&state, &upload);
+    out["received"] = json!(received);
+    out["missing"] = json!(missing);
+    out["state"] = json!(if upload.done { "complete" } else { "open" });
+    Ok(Json(out))
+}
+
+enum Chunk {
+    Data(Bytes),
+    Commit,
+}
+
+/// `PUT /v1/uploads/{id}/parts/{n}`: the raw part bytes, streamed to disk.
+/// A refused part's remaining body is read and discarded (at most one part
+/// size, a few seconds) so the client reads the refusal.
+pub async fn put_part(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path((id, n)): Path<(String, String)>,
+    mut body: Body,
+) -> ApiResult<Json<Value>> {
+    let result = receive_part(&state, &headers, &id, &n, &mut body).await;
+    if result.is_err() {
+        drain(&mut body, state.settings.max_part_size, DRAIN_DEADLINE).await;
+    }
+    result
+}
+
+async fn receive_part(
+    state: &AppState,
+    headers: &HeaderMap,
+    id: &str,
+    n: &str,
+    body: &mut Body,
+) -> ApiResult<Json<Value>> {
+    authorise(state, headers)?;
+    let id = upload_id(id)?;
+    let upload = load(state, id).await?;
+    let parts = upload.parts();
+    let n: u64 = n
+        .parse()
+        .map_err(|_| ApiError::InvalidPartNumber { parts })?;
+    if upload.done {
+        return Err(ApiError::UploadCompleted);
+    }
+    let expected = upload
+        .part_len(n)
+        .ok_or(ApiError::InvalidPartNumber { parts })?;
+    let announced = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match announced {
+        Some(len) if len > expected => return Err(ApiError::PartTooLarge { expected }),
+        Some(len) if len < expected => {
+            return Err(ApiError::PartSizeMismatch { expected, got: len })
+        }
+        _ => {}
+    }
+
+    // The file is written on the blocking pool; the socket side hands it
+    // chunks through a small queue, so memory stays flat whatever the part size.
+    let (tx, mut rx) = mpsc::channel::<Chunk>(PART_QUEUE);
+    let blobs = state.blobs.clone();
+    let writer = tokio::task::spawn_blocking(move || -> Result<(), StoreError> {
+        let mut w = blobs.part_writer(&id, n)?;
+        while let Some(chunk) = rx.blocking_recv() {
+            match chunk {
+                Chunk::Data(data) => w.write(&data)?,
+                Chunk::Commit => return w.commit(),
+            }
+        }
+        Err(StoreError::Aborted) // dropped: the temporary file goes
+    });
+
+    let idle = state.settings.body_idle_timeout;
+    let mut received: u64 = 0;
+    let streamed: Result<(), ApiError> = async {
+        while let Some(data) = next_chunk(body, idle).await? {
+            received += data.len() as u64;
+            if received > expected {
+                return Err(ApiError::PartTooLarge { expected });
+            }
+            if tx.send(Chunk::Data(data)).await.is_err() {
+                return Ok(()); // the writer failed: its error is reported below
+            }
+        }
+        if received < expected {
+            return Err(ApiError::PartSizeMismatch {
+                expected,
+                got: received,
+            });
+        }
+        let _ = tx.send(Chunk::Commit).await;
+        Ok(())
+    }
+    .await;
+    drop(tx);
+    let written = writer
+        .await
+        .map_err(|e| ApiError::Internal(format!("part writer failed: {e}")))?;
+    streamed?;
+    written?;
+    Ok(Json(
+        json!({ "uploadId": id.to_hex(), "part": n, "size": expected }),
+    ))
+}
+
+/// Removes `id` from the set of running completions when dropped.
+struct CompletingGuard {
+    state: AppState,
+    id: UploadId,
+}
+
+impl Drop for CompletingGuard {
+    fn drop(&mut self) {
+        self.state
+            .completing
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.id);
+    }
+}
+
+fn finish(s: &Shared, upload: &Upload) -> Result<(), ApiError> {
+    let held = s.blobs.list_parts(&upload.id)?;
+    let parts = upload.parts();
+    let missing: Vec<u64> = (0..parts)
+        .filter(|n| held.binary_search(n).is_err())
+        .collect();
+    if let Some(first) = missing.first() {
+        return Err(ApiError::UploadIncomplete {
+            missing: missing.len() as u64,
+            first: *first,
+        });
+    }
+    refuse_if_deleted(s, &upload.eh)?;
+    // Always assembled and checked, even if another upload already completed
+    // the same eh: identical bytes by hash then replace it atomically.
+    s.blobs
+        .assemble(&upload.id, parts, upload.size, &upload.eh)?;
+    s.meta.finish_upload(
+        &upload.id,
+        &Record {
+            eh: upload.eh,
+            size: upload.size,
+            created_at: now(),
+        },
+    )?;
+    if let Err(e) = s.blobs.delete_upload(&upload.id) {
+        // The record is committed; leftover parts are removed at the next start.
+        tracing::warn!(error = %e, "could not remove the parts of a completed upload");
+    }
+    Ok(())
+}
+
+/// `POST /v1/uploads/{id}/complete`.
+pub async fn complete(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<Json<Value>> {
+    authorise(&state, &headers)?;
+    let id = upload_id(&id)?;
+    let upload = load(&state, id).await?;
+    let done = json!({ "uploadId": id.to_hex(), "eh": hx(&upload.eh), "size": upload.size, "state": "complete" });
+    if upload.done {
+        return Ok(Json(done));
+    }
+    if !state
+        .completing
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(id)
+    {
+        return Err(ApiError::UploadBusy);
+    }
+    let guard = CompletingGuard {
+        state: state.clone(),
+        id,
+    };
+    // Detached: once started, the assembly finishes and commits even if the
+    // client goes away or the deadline passes; a retry then finds it done.
+    let job = tokio::spawn(async move {
+        let result = guard.state.blocking(move |s| finish(s, &upload)).await;
+        drop(guard);
+        result
+    });
+    job.await
+        .map_err(|e| ApiError::Internal(format!("completion task failed: {e}")))??;
+    tracing::info!(upload = %id.to_hex(), "upload completed");
+    Ok(Json(done))
+}
+
+/// `DELETE /v1/uploads/{id}`: abandons an upload and its parts.
+pub async fn abort(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    authorise(&state, &headers)?;
+    let id = upload_id(&id)?;
+    let upload = load(&state, id).await?;
+    if state
+        .completing
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .contains(&id)
+    {
+        return Err(ApiError::UploadBusy);
+    }
+    state
+        .blocking(move |s| {
+            s.meta.delete_upload(&upload.id)?;
+            s.blobs.delete_upload(&upload.id)?;
+            Ok(())
+        })
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

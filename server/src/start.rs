@@ -1,0 +1,125 @@
+//! Start-up: open the stores, reconcile them after whatever stop came before,
+//! open the audit trail, connect the chain, then serve until a signal.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::app::{app, AppState};
+use crate::audit::{AuditLog, AUDIT_FILE};
+use crate::chain::{ChainView, RpcChain};
+use crate::config::Settings;
+use crate::serve::{serve, shutdown_signal, ServeLimits};
+use crate::store::fs::FsBlobStore;
+use crate::store::sqlite::SqliteMetaStore;
+use crate::store::{recover, BlobStore, MetaStore, Recovery, StoreError};
+use crate::tasks;
+
+/// File name of the metadata database inside the data directory.
+pub const META_FILE: &str = "meta.sqlite";
+/// Directory of the ciphertext store inside the data directory.
+pub const BLOB_DIR: &str = "blobs";
+
+/// A failure to start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The data directory or a store could not be opened.
+    #[error("storage: {0}")]
+    Store(#[from] StoreError),
+    /// The audit trail or the listener failed.
+    #[error("I/O: {0}")]
+    Io(#[from] std::io::Error),
+    /// The chain client could not be built.
+    #[error("chain: {0}")]
+    Chain(#[from] ehrchain::Error),
+}
+
+/// Opens everything under the data directory and reconciles it.
+///
+/// # Errors
+/// [`StartError`].
+pub fn open_state(settings: Settings) -> Result<(AppState, Recovery), StartError> {
+    let dir = settings.data_dir.clone();
+    std::fs::create_dir_all(&dir)?;
+    let meta: Arc<dyn MetaStore> = Arc::new(SqliteMetaStore::open(&dir.join(META_FILE))?);
+    let blobs: Arc<dyn BlobStore> = Arc::new(FsBlobStore::open(&dir.join(BLOB_DIR))?);
+    let recovery = recover(meta.as_ref(), blobs.as_ref())?;
+    let (audit, verification) = AuditLog::open(&dir.join(AUDIT_FILE))?;
+    if let Some(bad) = &verification.first_bad {
+        tracing::error!(line = bad.line, seq = bad.seq, reason = %bad.reason,
+            "AUDIT LOG DOES NOT VERIFY: investigate; new entries are chained after the last line");
+    }
+    if verification.torn_tail_bytes > 0 {
+        tracing::warn!(
+            bytes = verification.torn_tail_bytes,
+            "cut a torn, unacknowledged audit entry"
+        );
+    }
+    let chain: Option<Arc<dyn ChainView>> = match &settings.chain {
+        Some(c) => Some(Arc::new(RpcChain::new(&c.rpc_url, c.registry)?)),
+        None => None,
+    };
+    let state = AppState::new(settings, meta, blobs, chain, Arc::new(audit));
+    Ok((state, recovery))
+}
+
+/// Runs the server until SIGTERM/SIGINT.
+///
+/// # Errors
+/// [`StartError`].
+pub async fn run(settings: Settings) -> Result<(), StartError> {
+    let limits = ServeLimits {
+        max_connections: settings.max_connections,
+        header_timeout: settings.header_timeout,
+        shutdown_grace: settings.shutdown_grace,
+    };
+    let listen = settings.listen;
+    let (state, recovery) = tokio::task::spawn_blocking(move || open_state(settings))
+        .await
+        .map_err(std::io::Error::other)??;
+    tracing::info!(
+        temporary_removed = recovery.temporary_removed,
+        orphan_records_removed = recovery.orphan_records_removed,
+        stale_uploads_removed = recovery.stale_uploads_removed,
+        records_missing_ciphertext = recovery.records_missing_ciphertext,
+        "storage recovered"
+    );
+    if recovery.records_missing_ciphertext > 0 {
+        tracing::error!(
+            count = recovery.records_missing_ciphertext,
+            "committed records have no ciphertext file; they are answered RecordNotFound"
+        );
+    }
+    let s = &state.settings;
+    if s.chain.is_none() {
+        tracing::warn!(
+            "no chain configured (EHR_RPC_URL, EHR_REGISTRY): access requests are refused"
+        );
+    }
+    if s.authority.is_none() || s.hospital.is_none() {
+        tracing::warn!("EHR_AUTHORITY or EHR_HOSPITAL missing: access requests are refused");
+    }
+    if s.upload_token.is_none() {
+        tracing::warn!("EHR_UPLOAD_TOKEN unset: anyone who reaches the server may upload");
+    }
+    let listener = tokio::net::TcpListener::bind(listen).await?;
+    tracing::info!(
+        listen = %listener.local_addr()?,
+        hospital = s.hospital.as_deref().unwrap_or(""),
+        chain = s.chain.is_some(),
+        retention_secs = s.retention.map(|r| r.as_secs()),
+        "listening"
+    );
+    let sweeper = tokio::spawn(tasks::run(state.clone()));
+    serve(listener, app(state), limits, shutdown_signal()).await?;
+    sweeper.abort();
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// `audit-verify`: verifies `<data_dir>/audit.log`.
+///
+/// # Errors
+/// I/O failures reading the log.
+pub fn audit_verify(data_dir: &Path) -> std::io::Result<crate::audit::Verification> {
+    crate::audit::verify(&data_dir.join(AUDIT_FILE))
+}

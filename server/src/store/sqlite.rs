@@ -1,0 +1,427 @@
+//! [`MetaStore`] in SQLite: one file, WAL journal, `synchronous = FULL`
+//! (a committed transaction survives power loss), foreign keys on.
+//!
+//! The index table holds exactly what the patient filed, `{X, Z, K, eh}`,
+//! plus its filing time. Used nonces are kept only as
+//! `SHA-256(doctor ‖ nonce)` with their expiry, download tokens only as
+//! `SHA-256(token)`: the database names no doctor and holds no usable token.
+
+use std::path::Path;
+use std::sync::{Mutex, MutexGuard};
+use std::time::Duration;
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::{
+    Eh, IndexEntry, IndexInsert, IndexKey, MetaStore, Record, StoreError, Upload, UploadId,
+};
+
+/// Schema version stored in `PRAGMA user_version`.
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS uploads (
+    id         BLOB PRIMARY KEY,
+    eh         BLOB NOT NULL,
+    size       INTEGER NOT NULL,
+    part_size  INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    done       INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS records (
+    eh         BLOB PRIMARY KEY,
+    size       INTEGER NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS records_created ON records(created_at);
+CREATE TABLE IF NOT EXISTS record_index (
+    x          BLOB PRIMARY KEY,
+    z          BLOB NOT NULL,
+    k          BLOB NOT NULL,
+    eh         BLOB NOT NULL REFERENCES records(eh) ON DELETE CASCADE,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS record_index_eh ON record_index(eh);
+CREATE TABLE IF NOT EXISTS used_nonces (
+    key    BLOB PRIMARY KEY,
+    expiry INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS used_nonces_expiry ON used_nonces(expiry);
+CREATE TABLE IF NOT EXISTS download_tokens (
+    hash   BLOB PRIMARY KEY,
+    eh     BLOB NOT NULL REFERENCES records(eh) ON DELETE CASCADE,
+    expiry INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS download_tokens_eh ON download_tokens(eh);
+";
+
+/// SQLite-backed metadata. One connection behind a mutex: every statement is
+/// a few microseconds, and SQLite serialises writers anyway.
+#[derive(Debug)]
+pub struct SqliteMetaStore {
+    conn: Mutex<Connection>,
+}
+
+fn db(e: rusqlite::Error) -> StoreError {
+    StoreError::Db(e.to_string())
+}
+
+/// SQLite stores integers as i64; every value here is below 2^63.
+fn int(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+fn uint(v: i64) -> u64 {
+    u64::try_from(v).unwrap_or(0)
+}
+
+fn array<const N: usize>(v: Vec<u8>) -> rusqlite::Result<[u8; N]> {
+    let len = v.len();
+    v.try_into().map_err(|_| {
+        rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Blob,
+            format!("blob of {len} bytes, expected {N}").into(),
+        )
+    })
+}
+
+impl SqliteMetaStore {
+    /// Opens (creating) the database at `path` and applies the schema.
+    ///
+    /// # Errors
+    /// [`StoreError::Db`] if the file cannot be opened or has a newer schema.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let conn = Connection::open(path).map_err(db)?;
+        conn.busy_timeout(Duration::from_secs(5)).map_err(db)?;
+        let mode: String = conn
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(db)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Db(format!("journal mode {mode}, not WAL")));
+        }
+        conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+            .map_err(db)?;
+        let version: i64 = conn
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(db)?;
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::Db(format!(
+                "database schema {version} is newer than this server's {SCHEMA_VERSION}"
+            )));
+        }
+        conn.execute_batch(SCHEMA).map_err(db)?;
+        conn.pragma_update(None, "user_version", SCHEMA_VERSION)
+            .map_err(db)?;
+        Ok(SqliteMetaStore {
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave a transaction half
+        // applied (SQLite rolls back), so a poisoned lock is still usable.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn upload_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Upload> {
+        Ok(Upload {
+            id: UploadId(array(row.get(0)?)?),
+            eh: array(row.get(1)?)?,
+            size: uint(row.get(2)?),
+            part_size: uint(row.get(3)?),
+            created_at: uint(row.get(4)?),
+            done: row.get::<_, i64>(5)? != 0,
+        })
+    }
+
+    fn ids<T>(
+        &self,
+        sql: &str,
+        args: impl rusqlite::Params,
+        f: fn(Vec<u8>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, StoreError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(sql).map_err(db)?;
+        let rows = stmt
+            .query_map(args, |r| f(r.get(0)?))
+            .map_err(db)?
+            .collect::<rusqlite::Result<Vec<T>>>()
+            .map_err(db)?;
+        Ok(rows)
+    }
+}
+
+fn upload_id(v: Vec<u8>) -> rusqlite::Result<UploadId> {
+    array(v).map(UploadId)
+}
+
+impl MetaStore for SqliteMetaStore {
+    fn create_upload(&self, u: &Upload) -> Result<(), StoreError> {
+        self.conn()
+            .prepare_cached(
+                "INSERT INTO uploads (id, eh, size, part_size, created_at, done) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )
+            .and_then(|mut s| {
+                s.execute(params![
+                    &u.id.0[..],
+                    &u.eh[..],
+                    int(u.size),
+                    int(u.part_size),
+                    int(u.created_at),
+                    u.done
+                ])
+            })
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn upload(&self, id: &UploadId) -> Result<Option<Upload>, StoreError> {
+        self.conn()
+            .prepare_cached(
+                "SELECT id, eh, size, part_size, created_at, done FROM uploads WHERE id = ?1",
+            )
+            .and_then(|mut s| s.query_row([&id.0[..]], Self::upload_row).optional())
+            .map_err(db)
+    }
+
+    fn finish_upload(&self, id: &UploadId, record: &Record) -> Result<(), StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(db)?;
+        tx.execute(
+            "INSERT OR IGNORE INTO records (eh, size, created_at) VALUES (?1, ?2, ?3)",
+            params![&record.eh[..], int(record.size), int(record.created_at)],
+        )
+        .map_err(db)?;
+        tx.execute("UPDATE uploads SET done = 1 WHERE id = ?1", [&id.0[..]])
+            .map_err(db)?;
+        tx.commit().map_err(db)
+    }
+
+    fn delete_upload(&self, id: &UploadId) -> Result<(), StoreError> {
+        self.conn()
+            .execute("DELETE FROM uploads WHERE id = ?1", [&id.0[..]])
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn uploads_created_before(&self, before: u64, limit: u32) -> Result<Vec<UploadId>, StoreError> {
+        self.ids(
+            "SELECT id FROM uploads WHERE created_at < ?1 LIMIT ?2",
+            params![int(before), limit],
+            upload_id,
+        )
+    }
+
+    fn open_uploads(&self) -> Result<Vec<UploadId>, StoreError> {
+        self.ids("SELECT id FROM uploads WHERE done = 0", [], upload_id)
+    }
+
+    fn record(&self, eh: &Eh) -> Result<Option<Record>, StoreError> {
+        self.conn()
+            .prepare_cached("SELECT eh, size, created_at FROM records WHERE eh = ?1")
+            .and_then(|mut s| {
+                s.query_row([&eh[..]], |r| {
+                    Ok(Record {
+                        eh: array(r.get(0)?)?,
+                        size: uint(r.get(1)?),
+                        created_at: uint(r.get(2)?),
+                    })
+                })
+                .optional()
+            })
+            .map_err(db)
+    }
+
+    fn record_hashes(&self) -> Result<Vec<Eh>, StoreError> {
+        self.ids("SELECT eh FROM records", [], array)
+    }
+
+    fn records_created_before(&self, before: u64, limit: u32) -> Result<Vec<Eh>, StoreError> {
+        self.ids(
+            "SELECT eh FROM records WHERE created_at < ?1 ORDER BY created_at LIMIT ?2",
+            params![int(before), limit],
+            array,
+        )
+    }
+
+    fn delete_record(&self, eh: &Eh) -> Result<bool, StoreError> {
+        // Index entries and tokens go by ON DELETE CASCADE, in the same transaction.
+        let n = self
+            .conn()
+            .execute("DELETE FROM records WHERE eh = ?1", [&eh[..]])
+            .map_err(db)?;
+        Ok(n > 0)
+    }
+
+    fn insert_index(&self, e: &IndexEntry, now: u64) -> Result<IndexInsert, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(db)?;
+        let existing: Option<(Vec<u8>, Vec<u8>, Vec<u8>)> = tx
+            .query_row(
+                "SELECT z, k, eh FROM record_index WHERE x = ?1",
+                [&e.x[..]],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()
+            .map_err(db)?;
+        if let Some((z, k, eh)) = existing {
+            let same = z == e.z && k == e.k && eh == e.eh;
+            return Ok(if same {
+                IndexInsert::Unchanged
+            } else {
+                IndexInsert::Conflict
+            });
+        }
+        let has_record: bool = tx
+            .query_row("SELECT 1 FROM records WHERE eh = ?1", [&e.eh[..]], |_| {
+                Ok(true)
+            })
+            .optional()
+            .map_err(db)?
+            .unwrap_or(false);
+        if !has_record {
+            return Ok(IndexInsert::NoRecord);
+        }
+        tx.execute(
+            "INSERT INTO record_index (x, z, k, eh, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![&e.x[..], &e.z[..], &e.k[..], &e.eh[..], int(now)],
+        )
+        .map_err(db)?;
+        tx.commit().map_err(db)?;
+        Ok(IndexInsert::Created)
+    }
+
+    fn index(&self, x: &IndexKey) -> Result<Option<IndexEntry>, StoreError> {
+        self.conn()
+            .prepare_cached("SELECT x, z, k, eh FROM record_index WHERE x = ?1")
+            .and_then(|mut s| {
+                s.query_row([&x[..]], |r| {
+                    Ok(IndexEntry {
+                        x: array(r.get(0)?)?,
+                        z: array(r.get(1)?)?,
+                        k: r.get(2)?,
+                        eh: array(r.get(3)?)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(db)
+    }
+
+    fn consume_nonce(&self, key: &[u8; 32], expiry: u64) -> Result<bool, StoreError> {
+        let n = self
+            .conn()
+            .prepare_cached("INSERT OR IGNORE INTO used_nonces (key, expiry) VALUES (?1, ?2)")
+            .and_then(|mut s| s.execute(params![&key[..], int(expiry)]))
+            .map_err(db)?;
+        Ok(n == 1)
+    }
+
+    fn insert_token(&self, hash: &[u8; 32], eh: &Eh, expiry: u64) -> Result<(), StoreError> {
+        self.conn()
+            .prepare_cached("INSERT INTO download_tokens (hash, eh, expiry) VALUES (?1, ?2, ?3)")
+            .and_then(|mut s| s.execute(params![&hash[..], &eh[..], int(expiry)]))
+            .map_err(db)?;
+        Ok(())
+    }
+
+    fn token(&self, hash: &[u8; 32]) -> Result<Option<(Eh, u64)>, StoreError> {
+        self.conn()
+            .prepare_cached("SELECT eh, expiry FROM download_tokens WHERE hash = ?1")
+            .and_then(|mut s| {
+                s.query_row([&hash[..]], |r| Ok((array(r.get(0)?)?, uint(r.get(1)?))))
+                    .optional()
+            })
+            .map_err(db)
+    }
+
+    fn purge_expired(&self, now: u64) -> Result<u64, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(db)?;
+        // A nonce is kept until its request's expiry: after that the request
+        // itself is refused as expired, so the nonce can no longer be replayed.
+        let a = tx
+            .execute("DELETE FROM used_nonces WHERE expiry <= ?1", [int(now)])
+            .map_err(db)?;
+        let b = tx
+            .execute("DELETE FROM download_tokens WHERE expiry <= ?1", [int(now)])
+            .map_err(db)?;
+        tx.commit().map_err(db)?;
+        Ok((a + b) as u64)
+    }
+
+    fn ping(&self) -> Result<(), StoreError> {
+        self.conn()
+            .query_row("SELECT 1", [], |_| Ok(()))
+            .map_err(db)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn open() -> (tempfile::TempDir, SqliteMetaStore) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteMetaStore::open(&dir.path().join("meta.sqlite")).unwrap();
+        (dir, store)
+    }
+
+    #[test]
+    fn index_needs_a_record_and_x_is_unique() {
+        let (_d, m) = open();
+        let e = IndexEntry {
+            x: [1; 32],
+            z: [2; 32],
+            k: vec![3; 16],
+            eh: [4; 32],
+        };
+        assert_eq!(m.insert_index(&e, 10).unwrap(), IndexInsert::NoRecord);
+        let up = Upload {
+            id: UploadId([9; 16]),
+            eh: [4; 32],
+            size: 10,
+            part_size: 4,
+            created_at: 5,
+            done: false,
+        };
+        m.create_upload(&up).unwrap();
+        assert_eq!(m.open_uploads().unwrap(), vec![up.id]);
+        m.finish_upload(
+            &up.id,
+            &Record {
+                eh: [4; 32],
+                size: 10,
+                created_at: 6,
+            },
+        )
+        .unwrap();
+        assert!(m.open_uploads().unwrap().is_empty());
+        assert!(m.upload(&up.id).unwrap().unwrap().done);
+        assert_eq!(m.insert_index(&e, 10).unwrap(), IndexInsert::Created);
+        assert_eq!(m.insert_index(&e, 11).unwrap(), IndexInsert::Unchanged);
+        let other = IndexEntry {
+            z: [7; 32],
+            ..e.clone()
+        };
+        assert_eq!(m.insert_index(&other, 12).unwrap(), IndexInsert::Conflict);
+        assert_eq!(m.index(&[1; 32]).unwrap(), Some(e));
+        m.insert_token(&[5; 32], &[4; 32], 100).unwrap();
+        assert_eq!(m.token(&[5; 32]).unwrap(), Some(([4; 32], 100)));
+        assert_eq!(m.records_created_before(7, 10).unwrap(), vec![[4; 32]]);
+        assert!(m.delete_record(&[4; 32]).unwrap());
+        assert_eq!(m.index(&[1; 32]).unwrap(), None);
+        assert_eq!(m.token(&[5; 32]).unwrap(), None);
+    }
+
+    #[test]
+    fn a_nonce_is_used_once_until_it_expires() {
+        let (_d, m) = open();
+        assert!(m.consume_nonce(&[1; 32], 100).unwrap());
+        assert!(!m.consume_nonce(&[1; 32], 100).unwrap());
+        assert_eq!(m.purge_expired(99).unwrap(), 0);
+        assert_eq!(m.purge_expired(100).unwrap(), 1);
+        assert!(m.consume_nonce(&[1; 32], 200).unwrap());
+    }
+}

@@ -1,0 +1,350 @@
+//! The router in-process (`app(state)` through `oneshot`), with a fake chain:
+//! the protocol paths and refusals without a network. The real process over
+//! HTTP, against a real chain, is tested by `tests/server/` (Node).
+#![allow(
+    clippy::unwrap_used,
+    clippy::unwrap_in_result,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation
+)]
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use axum::Router;
+use ehrchain::cert::CertificateBody;
+use ehrchain::chain::registry::{CertificateStatus, RecordStatus};
+use ehrchain::request::AccessRequest;
+use ehrchain::{Address, SecretKey};
+use ehrchain_server::audit::AuditLog;
+use ehrchain_server::chain::ChainView;
+use ehrchain_server::store::fs::FsBlobStore;
+use ehrchain_server::store::sqlite::SqliteMetaStore;
+use ehrchain_server::{app, AppState, Settings};
+use serde_json::{json, Value};
+use tower::ServiceExt;
+
+const HOSPITAL: &str = "H1";
+
+#[derive(Debug, Default)]
+struct FakeChain {
+    certs: Mutex<HashMap<u64, CertificateStatus>>,
+    records: Mutex<HashMap<[u8; 32], RecordStatus>>,
+}
+
+impl ChainView for FakeChain {
+    fn record_status(&self, eh: &[u8; 32]) -> ehrchain::Result<RecordStatus> {
+        Ok(self
+            .records
+            .lock()
+            .unwrap()
+            .get(eh)
+            .cloned()
+            .unwrap_or(RecordStatus {
+                anchored: false,
+                anchored_by: Address([0; 20]),
+                anchored_at: 0,
+                record_type: [0; 32],
+                record_time: 0,
+                deleted: false,
+                deleted_at: 0,
+            }))
+    }
+
+    fn certificate_status(&self, serial: u64) -> ehrchain::Result<CertificateStatus> {
+        Ok(self
+            .certs
+            .lock()
+            .unwrap()
+            .get(&serial)
+            .cloned()
+            .unwrap_or(CertificateStatus {
+                doctor: Address([0; 20]),
+                valid_from: 0,
+                valid_until: 0,
+                revoked: false,
+                revoked_at: 0,
+            }))
+    }
+}
+
+impl FakeChain {
+    fn anchor(&self, eh: [u8; 32], deleted: bool) {
+        self.records.lock().unwrap().insert(
+            eh,
+            RecordStatus {
+                anchored: true,
+                anchored_by: Address([1; 20]),
+                anchored_at: 1,
+                record_type: [0; 32],
+                record_time: 1,
+                deleted,
+                deleted_at: 0,
+            },
+        );
+    }
+
+    fn register(&self, serial: u64, doctor: Address, revoked: bool) {
+        self.certs.lock().unwrap().insert(
+            serial,
+            CertificateStatus {
+                doctor,
+                valid_from: 0,
+                valid_until: u64::MAX,
+                revoked,
+                revoked_at: 0,
+            },
+        );
+    }
+}
+
+struct World {
+    _dir: tempfile::TempDir,
+    app: Router,
+    chain: Arc<FakeChain>,
+    authority: SecretKey,
+}
+
+fn world() -> World {
+    let dir = tempfile::tempdir().unwrap();
+    let authority = SecretKey::generate().unwrap();
+    let mut settings = Settings::for_tests(dir.path().to_path_buf()).unwrap();
+    settings.authority = Some(authority.address());
+    settings.hospital = Some(HOSPITAL.to_owned());
+    settings.min_part_size = 4;
+    let chain = Arc::new(FakeChain::default());
+    let meta = Arc::new(SqliteMetaStore::open(&dir.path().join("meta.sqlite")).unwrap());
+    let blobs = Arc::new(FsBlobStore::open(&dir.path().join("blobs")).unwrap());
+    let (audit, _) = AuditLog::open(&dir.path().join("audit.log")).unwrap();
+    let state = AppState::new(
+        settings,
+        meta,
+        blobs,
+        Some(chain.clone() as Arc<dyn ChainView>),
+        Arc::new(audit),
+    );
+    World {
+        _dir: dir,
+        app: app(state),
+        chain,
+        authority,
+    }
+}
+
+async fn call(
+    app: &Router,
+    method: &str,
+    uri: &str,
+    body: Vec<u8>,
+    range: Option<&str>,
+) -> (StatusCode, Vec<u8>) {
+    let mut req = Request::builder().method(method).uri(uri);
+    if let Some(r) = range {
+        req = req.header("range", r);
+    }
+    let response = app
+        .clone()
+        .oneshot(req.body(Body::from(body)).unwrap())
+        .await
+        .unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    (status, bytes.to_vec())
+}
+
+async fn json_call(app: &Router, method: &str, uri: &str, body: Value) -> (StatusCode, Value) {
+    let (status, bytes) = call(app, method, uri, body.to_string().into_bytes(), None).await;
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+fn hx(b: &[u8]) -> String {
+    ehrchain::hex::encode_prefixed(b)
+}
+
+/// Uploads `ct` in parts of `part` bytes; returns (eh, complete's status and body).
+async fn upload(app: &Router, ct: &[u8], claimed: [u8; 32], part: usize) -> (StatusCode, Value) {
+    let (s, created) = json_call(
+        app,
+        "POST",
+        "/v1/uploads",
+        json!({ "eh": hx(&claimed), "size": ct.len(), "partSize": part }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED, "{created}");
+    let id = created["uploadId"].as_str().unwrap().to_owned();
+    for (n, chunk) in ct.chunks(part).enumerate().rev() {
+        let (s, _) = call(
+            app,
+            "PUT",
+            &format!("/v1/uploads/{id}/parts/{n}"),
+            chunk.to_vec(),
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+    }
+    json_call(
+        app,
+        "POST",
+        &format!("/v1/uploads/{id}/complete"),
+        Value::Null,
+    )
+    .await
+}
+
+fn doctor(w: &World, serial: u64) -> (SecretKey, ehrchain::cert::Certificate) {
+    let d = SecretKey::generate().unwrap();
+    let cert = CertificateBody {
+        doctor: d.address(),
+        protocol_key: SecretKey::generate().unwrap().public_key(),
+        hospital: "H2".into(),
+        valid_from: 1,
+        valid_until: 1 << 40,
+        serial,
+    }
+    .sign(&w.authority)
+    .unwrap();
+    (d, cert)
+}
+
+fn now() -> u64 {
+    ehrchain_server::app::now()
+}
+
+#[tokio::test]
+async fn upload_index_access_and_ranged_download() {
+    let w = world();
+    let ct: Vec<u8> = (0..1000u32).map(|i| (i * 7) as u8).collect();
+    let eh = ehrchain::hash::sha256(&ct);
+    let (s, done) = upload(&w.app, &ct, eh, 300).await;
+    assert_eq!(s, StatusCode::OK, "{done}");
+    w.chain.anchor(eh, false);
+    let x = [5u8; 32];
+    let (s, _) = json_call(
+        &w.app,
+        "POST",
+        "/v1/index",
+        json!({ "x": hx(&x), "z": hx(&[6; 32]), "k": hx(&[7; 16]), "eh": hx(&eh) }),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+
+    let (d, cert) = doctor(&w, 9);
+    w.chain.register(9, d.address(), false);
+    let body = AccessRequest::new(HOSPITAL, x, now(), 60)
+        .unwrap()
+        .sign(&d, cert)
+        .unwrap()
+        .to_json();
+    let (s, granted) = json_call(
+        &w.app,
+        "POST",
+        "/v1/access",
+        serde_json::from_str(&body).unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{granted}");
+    assert_eq!(granted["z"], hx(&[6; 32]));
+    assert_eq!(granted["k"], hx(&[7; 16]));
+    assert_eq!(granted["size"], 1000);
+    let url = granted["download"].as_str().unwrap();
+    let (s, whole) = call(&w.app, "GET", url, Vec::new(), None).await;
+    assert_eq!((s, whole.as_slice()), (StatusCode::OK, ct.as_slice()));
+    let (s, part) = call(&w.app, "GET", url, Vec::new(), Some("bytes=990-")).await;
+    assert_eq!(
+        (s, part.as_slice()),
+        (StatusCode::PARTIAL_CONTENT, &ct[990..])
+    );
+    let (s, again) = json_call(
+        &w.app,
+        "POST",
+        "/v1/access",
+        serde_json::from_str(&body).unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (s, again["code"].as_str()),
+        (StatusCode::CONFLICT, Some("Replay"))
+    );
+}
+
+#[tokio::test]
+async fn certificates_are_checked_on_chain() {
+    let w = world();
+    let ct = b"ciphertext".to_vec();
+    let eh = ehrchain::hash::sha256(&ct);
+    upload(&w.app, &ct, eh, 8).await;
+    w.chain.anchor(eh, false);
+    let x = [1u8; 32];
+    json_call(
+        &w.app,
+        "POST",
+        "/v1/index",
+        json!({ "x": hx(&x), "z": hx(&[2; 32]), "k": hx(&[3; 16]), "eh": hx(&eh) }),
+    )
+    .await;
+    let ask = |d: &SecretKey, cert: &ehrchain::cert::Certificate| {
+        let body = AccessRequest::new(HOSPITAL, x, now(), 60)
+            .unwrap()
+            .sign(d, cert.clone())
+            .unwrap()
+            .to_json();
+        serde_json::from_str::<Value>(&body).unwrap()
+    };
+    let (d, cert) = doctor(&w, 1);
+    let (s, r) = json_call(&w.app, "POST", "/v1/access", ask(&d, &cert)).await;
+    assert_eq!(
+        (s, r["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("CertificateUnknown"))
+    );
+    w.chain.register(1, d.address(), true);
+    let (s, r) = json_call(&w.app, "POST", "/v1/access", ask(&d, &cert)).await;
+    assert_eq!(
+        (s, r["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("CertificateRevoked"))
+    );
+    let (d2, cert2) = doctor(&w, 2);
+    w.chain.register(2, Address([9; 20]), false);
+    let (s, r) = json_call(&w.app, "POST", "/v1/access", ask(&d2, &cert2)).await;
+    assert_eq!(
+        (s, r["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("CertificateMismatch"))
+    );
+    w.chain.anchor(eh, true);
+    let (d3, cert3) = doctor(&w, 3);
+    w.chain.register(3, d3.address(), false);
+    let (s, r) = json_call(&w.app, "POST", "/v1/access", ask(&d3, &cert3)).await;
+    assert_eq!(
+        (s, r["code"].as_str()),
+        (StatusCode::GONE, Some("RecordDeletedOnChain"))
+    );
+}
+
+#[tokio::test]
+async fn a_hash_mismatch_leaves_nothing_visible() {
+    let w = world();
+    let (s, r) = upload(&w.app, b"some bytes", [0; 32], 4).await;
+    assert_eq!(
+        (s, r["code"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("HashMismatch"))
+    );
+    let (s, r) = json_call(
+        &w.app,
+        "POST",
+        "/v1/index",
+        json!({ "x": hx(&[1; 32]), "z": hx(&[2; 32]), "k": hx(&[3; 16]), "eh": hx(&[0; 32]) }),
+    )
+    .await;
+    assert_eq!(
+        (s, r["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("RecordNotFound"))
+    );
+}

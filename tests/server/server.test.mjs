@@ -1,0 +1,592 @@
+// The hospital record server (server/, issue #4) as a real process over HTTP on
+// loopback, against a throw-away Hardhat chain with the registry deployed by
+// the CLI. Records, certificates, masks and signed requests are made with the
+// CLI (target/release/ehrchain) and the npm package (pkg/node).
+//
+//   node --test tests/server/
+//
+// Needs (built beforehand, see server/README.md):
+//   cargo build --release --bin ehrchain
+//   cargo build --release -p ehrchain-server --bin ehrchain-server
+//   node chain/compile.js
+//   [ -d pkg ] || bash scripts/build-pkg.sh
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { startChain } from '../../chain/testchain.mjs';
+import {
+  ehr, HARDHAT_KEYS, hex, h0x, unhex, sha256, sleep, nowSecs, checkPrerequisites, cli, chainCli,
+  deployRegistry, startServer, request, cutUpload, cutDownload, uploadRecord, tempDir, filesUnder,
+  auditVerify, dumpDb,
+} from './helpers.mjs';
+
+const HOSPITAL = "St Mary's Hospital";
+const DOCTOR_HOSPITAL = 'General Hospital'; // where the doctor practises: need not be the server's
+const [AUTHORITY_KEY, ANCHOR_KEY] = HARDHAT_KEYS;
+const MiB = 1 << 20;
+
+/** Shared state, filled in by before(). */
+const S = { dirs: [], serials: 100 };
+
+// ------------------------------------------------------------------ fixtures
+
+function serverEnv(dataDir, extra = {}) {
+  return {
+    EHR_DATA_DIR: dataDir,
+    EHR_RPC_URL: S.chain.rpcUrl,
+    EHR_REGISTRY: S.registry,
+    EHR_AUTHORITY: S.authority,
+    EHR_HOSPITAL: HOSPITAL,
+    EHR_RATE_LIMIT_PER_SEC: '0',
+    EHR_MIN_PART_SIZE: String(64 << 10),
+    EHR_ALLOWED_ORIGINS: 'https://portal.example',
+    ...extra,
+  };
+}
+
+function newDir(prefix) {
+  const d = tempDir(prefix);
+  S.dirs.push(d);
+  return d;
+}
+
+/** A doctor: account key, protocol key, certificate (registered on chain unless told). */
+async function makeDoctor({ validFrom = nowSecs() - 3600, validUntil = nowSecs() + 86400, issuer, register = true, serial, account } = {}) {
+  const acct = account ?? ehr.Key.generate();
+  const protocol = ehr.Key.generate();
+  const s = serial ?? S.serials++;
+  const certJson = ehr.issueCertificate(issuer ?? S.authorityKey, acct.address, protocol.publicKey(), DOCTOR_HOSPITAL, validFrom, validUntil, s);
+  if (register) await S.c.register(certJson, AUTHORITY_KEY);
+  return { account: acct, protocol, certJson, serial: s };
+}
+
+/** A record encrypted in memory with the package: {recordKey, time, ct, eh}. */
+function smallRecord(bytes, time = nowSecs()) {
+  const recordKey = ehr.generateRecordKey();
+  const enc = new ehr.RecordEncryptor(recordKey, ehr.recordAssociatedData(HOSPITAL, time), undefined);
+  const ct = Buffer.concat([Buffer.from(enc.push(crypto.randomBytes(bytes))), Buffer.from(enc.finish())]);
+  const eh = h0x(enc.hash);
+  enc.free();
+  return { recordKey, time, ct, eh };
+}
+
+/** Anchors `rec` and files its masks as the patient would: returns {txId, maskKey, x, z, k}. */
+async function anchorAndFile(base, rec, { anchor = true } = {}) {
+  const txId = anchor ? (await S.c.anchor(rec.eh, rec.time, ANCHOR_KEY)).txId : h0x(crypto.randomBytes(32));
+  const maskKey = ehr.MaskKey.generate();
+  const m = maskKey.mask(HOSPITAL, rec.time, unhex(txId), rec.recordKey);
+  const filed = await request('POST', `${base}/v1/index`, { body: { x: h0x(m.x), z: h0x(m.z), k: h0x(m.k), eh: rec.eh } });
+  assert.equal(filed.status, 201, `index: ${filed.body}`);
+  return { txId, maskKey, x: m.x, z: m.z, k: m.k };
+}
+
+/** A fully published small record on `base`. */
+async function publish(base, bytes = 200_000, opts = {}) {
+  const rec = smallRecord(bytes);
+  const up = await uploadRecord(base, rec.ct, { partSize: 64 << 10 });
+  assert.equal(up.complete.status, 200, `complete: ${up.complete.body}`);
+  return { ...rec, ...(await anchorAndFile(base, rec, opts)) };
+}
+
+const signed = (doctor, w, { hospital = HOSPITAL, now = nowSecs(), ttl = 120 } = {}) =>
+  ehr.signAccessRequest(doctor.account, doctor.certJson, hospital, w, now, ttl);
+
+const access = (base, body) =>
+  request('POST', `${base}/v1/access`, { body: Buffer.from(body), headers: { 'content-type': 'application/json' } });
+
+/** Asserts a refusal: status, code, and the body is exactly {code, message}. */
+function refused(res, status, code, what = '') {
+  assert.equal(res.status, status, `${what}: status ${res.status}, body ${res.body}`);
+  assert.match(res.headers['content-type'] ?? '', /application\/json/, `${what}: JSON body`);
+  assert.deepEqual(Object.keys(res.json).sort(), ['code', 'message'], `${what}: body shape`);
+  assert.equal(res.json.code, code, `${what}: code (message: ${res.json.message})`);
+  assert.ok(res.json.message.length > 0);
+}
+
+// ------------------------------------------------------------------ set-up
+
+before(async () => {
+  checkPrerequisites();
+  S.chain = await startChain();
+  const d = await deployRegistry(S.chain.rpcUrl, AUTHORITY_KEY);
+  S.registry = d.registry;
+  S.authority = d.authority;
+  S.c = chainCli(S.chain.rpcUrl, S.registry);
+  S.authorityKey = ehr.Key.fromBytes(unhex(AUTHORITY_KEY));
+  S.dataDir = newDir('ehr-server-');
+  S.server = await startServer(serverEnv(S.dataDir));
+  S.base = S.server.url;
+  S.doctor = await makeDoctor();
+});
+
+after(async () => {
+  await S.server?.stop();
+  await S.chain?.stop();
+  for (const d of S.dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+// ------------------------------------------------------------------ tests
+
+test('healthz reports the database and the chain', async () => {
+  const r = await request('GET', `${S.base}/healthz`);
+  assert.equal(r.status, 200);
+  assert.equal(r.json.status, 'ok');
+  assert.equal(r.json.db, 'ok');
+  assert.equal(r.json.chain, 'ok');
+  assert.ok(r.headers['x-request-id']);
+});
+
+test('full flow: 64 MiB upload → index → access → download → verify → decrypt', async () => {
+  const dir = newDir('ehr-full-');
+  const plain = path.join(dir, 'plain');
+  const fd = fs.openSync(plain, 'w');
+  for (let i = 0; i < 64; i++) fs.writeSync(fd, crypto.randomBytes(MiB));
+  fs.closeSync(fd);
+  const time = nowSecs();
+  const recordKey = ehr.generateRecordKey();
+  const aad = ehr.recordAssociatedData(HOSPITAL, time);
+  const ctFile = path.join(dir, 'ct');
+  const enc = await cli(['encrypt', '--key', hex(recordKey), '--aad', hex(aad), '-i', plain, '-o', ctFile]);
+  const eh = '0x' + enc.stderr.trim().split('\n').pop().trim();
+  const ct = fs.readFileSync(ctFile);
+  assert.equal(h0x(sha256(ct)), eh);
+
+  // Doctor: upload in 8 MiB parts, in scrambled order, two at a time.
+  const up = await uploadRecord(S.base, ct, { partSize: 8 * MiB, parallel: 2, eh });
+  assert.equal(up.parts, Math.ceil(ct.length / (8 * MiB)));
+  assert.equal(up.complete.status, 200, String(up.complete.body));
+  assert.deepEqual(up.complete.json, { uploadId: up.uploadId, eh, size: ct.length, state: 'complete' });
+  const st = await request('GET', `${S.base}/v1/uploads/${up.uploadId}`);
+  assert.equal(st.json.state, 'complete');
+  // …then anchors R1 = {T1, Ty1, eh}; the patient files {X, Z, K}.
+  const rec = { recordKey, time, ct, eh };
+  const filed = await anchorAndFile(S.base, rec);
+  const again = await request('POST', `${S.base}/v1/index`, { body: { x: h0x(filed.x), z: h0x(filed.z), k: h0x(filed.k), eh } });
+  assert.equal(again.status, 200, 'filing the identical entry again is an idempotent retry');
+
+  // Patient grants the doctor (Trans = (R, ST, C1)); the doctor finds and opens it.
+  const grant = filed.maskKey.authorise(S.doctor.protocol.publicKey(), HOSPITAL, time);
+  const scanner = new ehr.Scanner(S.doctor.protocol);
+  assert.ok(scanner.matches(grant.r, grant.st));
+  const pass = scanner.open(grant.r, grant.st, grant.c1);
+  const w = pass.maskKey.index(pass.hospital, pass.time);
+  assert.equal(hex(w), hex(filed.x));
+
+  // Doctor: signed access request → {z, k, eh, size, download}.
+  const res = await access(S.base, signed(S.doctor, w));
+  assert.equal(res.status, 200, String(res.body));
+  assert.equal(res.json.eh, eh);
+  assert.equal(res.json.size, ct.length);
+  assert.match(res.json.download, /^\/v1\/records\/0x[0-9a-f]{64}\?token=[0-9a-f]{64}$/);
+  const un = pass.maskKey.unmask(HOSPITAL, time, unhex(res.json.z), unhex(res.json.k));
+  assert.equal(h0x(un.txId), filed.txId);
+  assert.equal(hex(un.recordKey), hex(recordKey));
+  assert.equal(await S.c.ehOf(h0x(un.txId)), eh, 'eh read from the anchoring transaction on chain');
+
+  const dl = await request('GET', S.base + res.json.download);
+  assert.equal(dl.status, 200);
+  assert.equal(Number(dl.headers['content-length']), ct.length);
+  assert.equal(dl.headers['accept-ranges'], 'bytes');
+  assert.equal(dl.headers.etag, `"${eh.slice(2)}"`);
+  assert.equal(h0x(sha256(dl.body)), eh, 'SHA-256(CHR) = eh');
+  const dlFile = path.join(dir, 'dl');
+  fs.writeFileSync(dlFile, dl.body);
+  const out = path.join(dir, 'out');
+  await cli(['decrypt', '--key', hex(un.recordKey), '--aad', hex(aad), '--expect-hash', eh, '-i', dlFile, '-o', out]);
+  assert.ok(sha256(fs.readFileSync(out)).equals(sha256(fs.readFileSync(plain))), 'decrypts to the original record');
+  S.full = { ...rec, ...filed, aad, download: res.json.download, token: res.json.download.split('token=')[1], ctFile };
+  fs.rmSync(plain);
+  fs.rmSync(out);
+  fs.rmSync(dlFile);
+});
+
+test('a download cut mid-way resumes with Range (206, Content-Range)', async () => {
+  assert.ok(S.full, 'needs the full-flow record');
+  const url = S.base + S.full.download;
+  const total = S.full.ct.length;
+  const first = await cutDownload(url, 5 * MiB + 123);
+  assert.equal(first.status, 200);
+  assert.equal(first.body.length, 5 * MiB + 123);
+  const rest = await request('GET', url, { headers: { range: `bytes=${first.body.length}-`, 'if-range': `"${S.full.eh.slice(2)}"` } });
+  assert.equal(rest.status, 206);
+  assert.equal(rest.headers['content-range'], `bytes ${first.body.length}-${total - 1}/${total}`);
+  assert.equal(Number(rest.headers['content-length']), total - first.body.length);
+  assert.equal(h0x(sha256(Buffer.concat([first.body, rest.body]))), S.full.eh, 'the resumed download is the record');
+
+  const tail = await request('GET', url, { headers: { range: 'bytes=-16' } });
+  assert.equal(tail.status, 206);
+  assert.ok(tail.body.equals(S.full.ct.subarray(total - 16)));
+  const mid = await request('GET', url, { headers: { range: 'bytes=1000-1999' } });
+  assert.ok(mid.body.equals(S.full.ct.subarray(1000, 2000)));
+  const stale = await request('GET', url, { headers: { range: 'bytes=0-9', 'if-range': '"0000"' } });
+  assert.equal(stale.status, 200, 'If-Range with another validator: the whole record');
+  assert.equal(stale.body.length, total);
+  const beyond = await request('GET', url, { headers: { range: `bytes=${total}-` } });
+  refused(beyond, 416, 'RangeNotSatisfiable', 'range past the end');
+  assert.equal(beyond.headers['content-range'], `bytes */${total}`);
+});
+
+test('an upload whose connection is cut mid-part resumes: only acknowledged parts are held', async () => {
+  const rec = smallRecord(3 * MiB - 1000);
+  const partSize = MiB;
+  const created = await request('POST', `${S.base}/v1/uploads`, { body: { eh: rec.eh, size: rec.ct.length, partSize } });
+  assert.equal(created.status, 201);
+  const { uploadId, parts } = created.json;
+  assert.equal(parts, 3);
+  const part = (n) => rec.ct.subarray(n * partSize, Math.min(rec.ct.length, (n + 1) * partSize));
+  const put = (n, body = part(n)) => request('PUT', `${S.base}/v1/uploads/${uploadId}/parts/${n}`, { body });
+  assert.equal((await put(0)).status, 200);
+  await cutUpload(`${S.base}/v1/uploads/${uploadId}/parts/1`, part(1), 300 * 1024);
+  await sleep(300);
+  let st = await request('GET', `${S.base}/v1/uploads/${uploadId}`);
+  assert.deepEqual(st.json.received, [0]);
+  assert.deepEqual(st.json.missing, [1, 2]);
+  assert.equal(st.json.state, 'open');
+  assert.deepEqual(fs.readdirSync(path.join(S.dataDir, 'blobs', 'tmp')), [], 'the cut part left no temporary file');
+  refused(await request('POST', `${S.base}/v1/uploads/${uploadId}/complete`), 409, 'UploadIncomplete', 'complete with parts missing');
+  assert.equal((await put(1)).status, 200);
+  assert.equal((await put(2)).status, 200);
+  assert.equal((await put(0)).status, 200, 're-sending an acknowledged part is idempotent');
+  st = await request('GET', `${S.base}/v1/uploads/${uploadId}`);
+  assert.deepEqual(st.json.received, [0, 1, 2]);
+  const done = await request('POST', `${S.base}/v1/uploads/${uploadId}/complete`);
+  assert.equal(done.status, 200, String(done.body));
+  const again = await request('POST', `${S.base}/v1/uploads/${uploadId}/complete`);
+  assert.equal(again.status, 200, 'complete is idempotent');
+  refused(await put(0), 409, 'UploadCompleted', 'a part after completion');
+  refused(await request('POST', `${S.base}/v1/uploads`, { body: { eh: rec.eh, size: rec.ct.length } }), 409, 'RecordExists', 'a second upload of a stored record');
+});
+
+test('SIGKILL mid-upload and mid-completion, then restart: acknowledged parts kept, nothing half-written served', async () => {
+  const dataDir = newDir('ehr-crash-');
+  let srv = await startServer(serverEnv(dataDir));
+  const partSize = MiB;
+  // Upload A: parts 0 and 1 acknowledged, part 2 in flight when the server dies.
+  const a = smallRecord(4 * MiB - 500);
+  const ca = await request('POST', `${srv.url}/v1/uploads`, { body: { eh: a.eh, size: a.ct.length, partSize } });
+  const ida = ca.json.uploadId;
+  const partA = (n) => a.ct.subarray(n * partSize, Math.min(a.ct.length, (n + 1) * partSize));
+  for (const n of [0, 1]) assert.equal((await request('PUT', `${srv.url}/v1/uploads/${ida}/parts/${n}`, { body: partA(n) })).status, 200);
+  // Upload B: every part held; the server is killed while it assembles.
+  const b = smallRecord(48 * MiB);
+  const cb = await request('POST', `${srv.url}/v1/uploads`, { body: { eh: b.eh, size: b.ct.length, partSize: 8 * MiB } });
+  const idb = cb.json.uploadId;
+  for (let n = 0; n < cb.json.parts; n++) {
+    const r = await request('PUT', `${srv.url}/v1/uploads/${idb}/parts/${n}`, { body: b.ct.subarray(n * 8 * MiB, (n + 1) * 8 * MiB) });
+    assert.equal(r.status, 200);
+  }
+  const inflight = cutUpload(`${srv.url}/v1/uploads/${ida}/parts/2`, partA(2), 400 * 1024);
+  const completing = request('POST', `${srv.url}/v1/uploads/${idb}/complete`).catch((e) => e);
+  await sleep(40);
+  const died = await srv.kill();
+  assert.equal(died.signal, 'SIGKILL');
+  await inflight;
+  await completing;
+
+  srv = await startServer(serverEnv(dataDir));
+  try {
+    const recovered = srv.logs().map((l) => JSON.parse(l)).find((j) => j.message === 'storage recovered');
+    assert.ok(recovered, 'the server reports its start-up recovery');
+    assert.deepEqual(fs.readdirSync(path.join(dataDir, 'blobs', 'tmp')), [], 'temporary files cleaned at start');
+    const sa = await request('GET', `${srv.url}/v1/uploads/${ida}`);
+    assert.deepEqual(sa.json.received, [0, 1], 'acknowledged parts survive SIGKILL');
+    assert.deepEqual(sa.json.missing, [2, 3]);
+    const recordFile = (eh) => path.join(dataDir, 'blobs', 'records', eh.slice(2, 4), eh.slice(2));
+    assert.ok(!fs.existsSync(recordFile(a.eh)), 'no record file for an unfinished upload');
+    refused(await request('POST', `${srv.url}/v1/index`, { body: { x: h0x(crypto.randomBytes(32)), z: h0x(crypto.randomBytes(32)), k: h0x(crypto.randomBytes(16)), eh: a.eh } }),
+      404, 'RecordNotFound', 'an unfinished record cannot be indexed');
+    // B: either committed whole, or still open with every part, and completes now.
+    const sb = await request('GET', `${srv.url}/v1/uploads/${idb}`);
+    if (sb.json.state === 'open') {
+      assert.deepEqual(sb.json.missing, []);
+      assert.ok(!fs.existsSync(recordFile(b.eh)), 'an uncommitted assembly is not left in place');
+      const done = await request('POST', `${srv.url}/v1/uploads/${idb}/complete`);
+      assert.equal(done.status, 200, String(done.body));
+    }
+    assert.equal(h0x(sha256(fs.readFileSync(recordFile(b.eh)))), b.eh, 'the stored record is whole');
+    // A resumes and completes.
+    for (const n of [2, 3]) assert.equal((await request('PUT', `${srv.url}/v1/uploads/${ida}/parts/${n}`, { body: partA(n) })).status, 200);
+    const done = await request('POST', `${srv.url}/v1/uploads/${ida}/complete`);
+    assert.equal(done.status, 200, String(done.body));
+    assert.equal(h0x(sha256(fs.readFileSync(recordFile(a.eh)))), a.eh);
+  } finally {
+    await srv.stop();
+  }
+});
+
+describe('every refusal has its own status and code', () => {
+  let rec; // a published record
+  before(async () => {
+    rec = await publish(S.base);
+  });
+
+  test('a valid request is granted (control)', async () => {
+    const r = await access(S.base, signed(S.doctor, rec.x));
+    assert.equal(r.status, 200, String(r.body));
+  });
+
+  test('malformed JSON and oversize bodies', async () => {
+    refused(await access(S.base, '{'), 400, 'MalformedJson', 'truncated JSON');
+    refused(await access(S.base, '{"typedData": 1}'), 400, 'MalformedJson', 'wrong structure');
+    refused(await access(S.base, '\xff\xfe'), 400, 'MalformedJson', 'not UTF-8');
+    refused(await access(S.base, JSON.stringify({ pad: 'x'.repeat(70 * 1024) })), 413, 'PayloadTooLarge', 'over the JSON limit');
+    refused(await request('POST', `${S.base}/v1/uploads`, { body: Buffer.from('nope'), headers: { 'content-type': 'application/json' } }), 400, 'MalformedJson', 'upload JSON');
+    refused(await request('POST', `${S.base}/v1/uploads`, { body: { eh: '0x12', size: 10 } }), 400, 'InvalidLength', 'short eh');
+    refused(await request('POST', `${S.base}/v1/uploads`, { body: { eh: h0x(crypto.randomBytes(32)), size: 2 ** 40 } }), 413, 'RecordTooLarge', 'record over the limit');
+    refused(await request('POST', `${S.base}/v1/uploads`, { body: { eh: h0x(crypto.randomBytes(32)), size: 10, partSize: 1 } }), 400, 'InvalidPartSize', 'tiny part size');
+    refused(await request('GET', `${S.base}/v1/nothing`), 404, 'NotFound', 'unknown route');
+    refused(await request('PATCH', `${S.base}/v1/access`), 405, 'MethodNotAllowed', 'wrong method');
+  });
+
+  test('certificate: expired, not yet valid, revoked on chain, unknown on chain, mismatched', async () => {
+    const expired = await makeDoctor({ validFrom: nowSecs() - 7200, validUntil: nowSecs() - 3600 });
+    refused(await access(S.base, signed(expired, rec.x)), 403, 'CertificateExpired', 'expired certificate');
+    const early = await makeDoctor({ validFrom: nowSecs() + 3600, validUntil: nowSecs() + 7200 });
+    refused(await access(S.base, signed(early, rec.x)), 403, 'CertificateNotYetValid', 'future certificate');
+    const revoked = await makeDoctor();
+    assert.equal((await access(S.base, signed(revoked, rec.x))).status, 200, 'valid before revocation');
+    await S.c.revoke(revoked.serial, AUTHORITY_KEY);
+    refused(await access(S.base, signed(revoked, rec.x)), 403, 'CertificateRevoked', 'revoked on chain');
+    const unregistered = await makeDoctor({ register: false });
+    refused(await access(S.base, signed(unregistered, rec.x)), 403, 'CertificateUnknown', 'serial unknown on chain');
+    const impostor = await makeDoctor({ register: false, serial: S.doctor.serial });
+    refused(await access(S.base, signed(impostor, rec.x)), 403, 'CertificateMismatch', 'serial registered to another doctor');
+  });
+
+  test('certificate: wrong authority and forged', async () => {
+    const rogue = ehr.Key.generate();
+    const wrong = await makeDoctor({ issuer: rogue, register: false });
+    refused(await access(S.base, signed(wrong, rec.x)), 403, 'CertificateWrongAuthority', 'issued by another key');
+    for (const [field, value] of [['validUntil', nowSecs() + 10 * 365 * 86400], ['serial', 999999], ['hospital', HOSPITAL]]) {
+      const cert = JSON.parse(S.doctor.certJson);
+      cert.typedData.message[field] = value;
+      const forged = { ...S.doctor, certJson: JSON.stringify(cert) };
+      refused(await access(S.base, signed(forged, rec.x)), 403, 'CertificateWrongAuthority', `forged ${field}`);
+    }
+    const bad = JSON.parse(S.doctor.certJson);
+    bad.signature = '0x' + '11'.repeat(65);
+    const req = JSON.parse(signed(S.doctor, rec.x));
+    req.certificate = bad;
+    const r = await access(S.base, JSON.stringify(req));
+    assert.ok(r.status === 400 || r.status === 403, `garbage signature: ${r.status}`);
+    assert.ok(['InvalidSignature', 'CertificateWrongAuthority'].includes(r.json.code), r.json.code);
+  });
+
+  test('request: signed by someone else, wrong hospital, expired, too far', async () => {
+    const td = ehr.accessRequestTypedData(HOSPITAL, rec.x, nowSecs(), 120);
+    const other = ehr.Key.generate();
+    const bySomeoneElse = ehr.assembleAccessRequest(td, other.signTypedData(td), S.doctor.certJson);
+    refused(await access(S.base, bySomeoneElse), 403, 'RequestWrongSigner', 'signature by someone else');
+    refused(await access(S.base, signed(S.doctor, rec.x, { hospital: 'Other Hospital' })), 403, 'RequestWrongHospital', 'another hospital');
+    refused(await access(S.base, signed(S.doctor, rec.x, { now: nowSecs() - 1000, ttl: 60 })), 403, 'RequestExpired', 'expired request');
+    refused(await access(S.base, signed(S.doctor, rec.x, { ttl: 3600 })), 403, 'RequestExpiryTooFar', 'expiry too far');
+  });
+
+  test('replayed request and unknown X', async () => {
+    const body = signed(S.doctor, rec.x);
+    assert.equal((await access(S.base, body)).status, 200);
+    refused(await access(S.base, body), 409, 'Replay', 'the same request again');
+    refused(await access(S.base, signed(S.doctor, crypto.randomBytes(32))), 404, 'UnknownIndex', 'unknown X');
+  });
+
+  test('record not anchored, deleted on chain; deletion applied by DELETE', async () => {
+    const loose = await publish(S.base, 100_000, { anchor: false });
+    refused(await access(S.base, signed(S.doctor, loose.x)), 409, 'RecordNotAnchored', 'never anchored');
+
+    const doomed = await publish(S.base);
+    const granted = await access(S.base, signed(S.doctor, doomed.x));
+    assert.equal(granted.status, 200);
+    refused(await request('DELETE', `${S.base}/v1/records/${doomed.eh}`), 409, 'NotDeletedOnChain', 'DELETE before the tombstone');
+    await S.c.markDeleted(doomed.eh, ANCHOR_KEY);
+    refused(await access(S.base, signed(S.doctor, doomed.x)), 410, 'RecordDeletedOnChain', 'access after the tombstone');
+    refused(await request('GET', S.base + granted.json.download), 410, 'RecordDeletedOnChain', 'download with an earlier token');
+    refused(await request('POST', `${S.base}/v1/uploads`, { body: { eh: doomed.eh, size: 10 } }), 410, 'RecordDeletedOnChain', 'upload of a deleted record');
+    const del = await request('DELETE', `${S.base}/v1/records/${doomed.eh}`);
+    assert.equal(del.status, 200);
+    assert.deepEqual(del.json, { eh: doomed.eh, removed: true });
+    assert.ok(!fs.existsSync(path.join(S.dataDir, 'blobs', 'records', doomed.eh.slice(2, 4), doomed.eh.slice(2))), 'ciphertext removed');
+    assert.equal((await request('DELETE', `${S.base}/v1/records/${doomed.eh}`)).json.removed, false, 'idempotent');
+    refused(await access(S.base, signed(S.doctor, doomed.x)), 404, 'UnknownIndex', 'its index went with it');
+  });
+
+  test('upload: hash mismatch, oversize and short parts, unknown upload', async () => {
+    const r = smallRecord(150_000);
+    const claimed = h0x(crypto.randomBytes(32));
+    const up = await uploadRecord(S.base, r.ct, { partSize: 64 << 10, eh: claimed });
+    refused(up.complete, 422, 'HashMismatch', 'parts that do not hash to the claimed eh');
+    const st = await request('GET', `${S.base}/v1/uploads/${up.uploadId}`);
+    assert.equal(st.json.state, 'open', 'nothing became visible');
+    assert.deepEqual(fs.readdirSync(path.join(S.dataDir, 'blobs', 'tmp')), []);
+    refused(await request('POST', `${S.base}/v1/index`, { body: { x: h0x(crypto.randomBytes(32)), z: h0x(crypto.randomBytes(32)), k: h0x(crypto.randomBytes(16)), eh: claimed } }),
+      404, 'RecordNotFound', 'index of a record that never completed');
+    assert.equal((await request('DELETE', `${S.base}/v1/uploads/${up.uploadId}`)).status, 204);
+    refused(await request('GET', `${S.base}/v1/uploads/${up.uploadId}`), 404, 'UploadNotFound', 'aborted upload');
+
+    const c = await request('POST', `${S.base}/v1/uploads`, { body: { eh: h0x(crypto.randomBytes(32)), size: 100_000, partSize: 64 << 10 } });
+    const url = (n) => `${S.base}/v1/uploads/${c.json.uploadId}/parts/${n}`;
+    refused(await request('PUT', url(0), { body: crypto.randomBytes((64 << 10) + 1) }), 413, 'PartTooLarge', 'announced oversize part');
+    refused(await request('PUT', url(0), { body: crypto.randomBytes((64 << 10) + 1), chunked: true }), 413, 'PartTooLarge', 'streamed oversize part');
+    refused(await request('PUT', url(1), { body: crypto.randomBytes(64 << 10) }), 413, 'PartTooLarge', 'oversize last part');
+    refused(await request('PUT', url(0), { body: crypto.randomBytes(1000) }), 400, 'PartSizeMismatch', 'short part');
+    refused(await request('PUT', url(0), { body: crypto.randomBytes(1000), chunked: true }), 400, 'PartSizeMismatch', 'streamed short part');
+    refused(await request('PUT', url(2), { body: crypto.randomBytes(10) }), 400, 'InvalidPartNumber', 'part out of range');
+    refused(await request('PUT', `${S.base}/v1/uploads/${'0'.repeat(32)}/parts/0`, { body: 'x' }), 404, 'UploadNotFound', 'unknown upload');
+    const st2 = await request('GET', `${S.base}/v1/uploads/${c.json.uploadId}`);
+    assert.deepEqual(st2.json.received, [], 'refused parts are not held');
+  });
+
+  test('download: bad, missing, foreign token', async () => {
+    refused(await request('GET', `${S.base}/v1/records/${rec.eh}?token=${'00'.repeat(32)}`), 403, 'InvalidToken', 'unknown token');
+    refused(await request('GET', `${S.base}/v1/records/${rec.eh}`), 403, 'InvalidToken', 'no token');
+    const granted = await access(S.base, signed(S.doctor, rec.x));
+    const token = granted.json.download.split('token=')[1];
+    const other = await publish(S.base, 1000);
+    refused(await request('GET', `${S.base}/v1/records/${other.eh}?token=${token}`), 403, 'InvalidToken', 'token of another record');
+    const ok = await request('GET', S.base + granted.json.download);
+    assert.equal(ok.status, 200);
+    assert.ok(ok.body.equals(rec.ct));
+  });
+});
+
+test('per-client rate limit', async () => {
+  const srv = await startServer(serverEnv(newDir('ehr-rate-'), { EHR_RATE_LIMIT_PER_SEC: '0.5', EHR_RATE_LIMIT_BURST: '3' }));
+  try {
+    const codes = [];
+    for (let i = 0; i < 4; i++) codes.push((await request('GET', `${srv.url}/v1/uploads/${'0'.repeat(32)}`)).status);
+    assert.deepEqual(codes, [404, 404, 404, 429]);
+    const limited = await request('GET', `${srv.url}/v1/uploads/${'0'.repeat(32)}`);
+    refused(limited, 429, 'RateLimited', 'over the limit');
+    assert.equal(limited.headers['retry-after'], '1');
+    assert.equal((await request('GET', `${srv.url}/healthz`)).status, 200, 'health checks are not limited');
+  } finally {
+    await srv.stop();
+  }
+});
+
+test('CORS allows only the configured portal origins', async () => {
+  const preflight = (origin) => request('OPTIONS', `${S.base}/v1/access`, {
+    headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type' },
+  });
+  const ok = await preflight('https://portal.example');
+  assert.equal(ok.headers['access-control-allow-origin'], 'https://portal.example');
+  const evil = await preflight('https://evil.example');
+  assert.equal(evil.headers['access-control-allow-origin'], undefined);
+});
+
+test('graceful shutdown on SIGTERM finishes the in-flight request', async () => {
+  const srv = await startServer(serverEnv(newDir('ehr-term-')));
+  const r = smallRecord(200_000);
+  const c = await request('POST', `${srv.url}/v1/uploads`, { body: { eh: r.eh, size: r.ct.length, partSize: 256 << 10 } });
+  const http = await import('node:http');
+  const u = new URL(`${srv.url}/v1/uploads/${c.json.uploadId}/parts/0`);
+  const answered = new Promise((resolve, reject) => {
+    const req = http.request({ method: 'PUT', hostname: u.hostname, port: u.port, path: u.pathname, headers: { 'content-length': r.ct.length }, agent: false }, (res) => {
+      const chunks = [];
+      res.on('data', (d) => chunks.push(d));
+      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString() }));
+    });
+    req.on('error', reject);
+    req.write(r.ct.subarray(0, 100_000));
+    setTimeout(() => {
+      srv.child.kill('SIGTERM');
+      setTimeout(() => req.end(r.ct.subarray(100_000)), 500);
+    }, 200);
+  });
+  const res = await answered;
+  assert.equal(res.status, 200, res.body);
+  const exit = await srv.exited;
+  assert.equal(exit.code, 0, 'clean exit after the grace');
+  assert.ok(srv.logs().some((l) => l.includes('shutdown requested')));
+});
+
+test('retention: records past the retention period are deleted with their index', async () => {
+  const dataDir = newDir('ehr-retain-');
+  const srv = await startServer(serverEnv(dataDir, { EHR_RETENTION_SECS: '2', EHR_SWEEP_INTERVAL_SECS: '1' }));
+  try {
+    const rec = await publish(srv.url, 10_000);
+    const file = path.join(dataDir, 'blobs', 'records', rec.eh.slice(2, 4), rec.eh.slice(2));
+    assert.ok(fs.existsSync(file));
+    for (let i = 0; i < 100 && fs.existsSync(file); i++) await sleep(100);
+    assert.ok(!fs.existsSync(file), 'ciphertext deleted after the retention period');
+    refused(await access(srv.url, signed(S.doctor, rec.x)), 404, 'UnknownIndex', 'index deleted with it');
+    const audit = fs.readFileSync(path.join(dataDir, 'audit.log'), 'utf8');
+    assert.match(audit, /"event":"retention","decision":"deleted"/);
+  } finally {
+    await srv.stop();
+  }
+});
+
+test('audit trail: every decision, hash-chained; audit-verify finds the first bad entry', async () => {
+  const file = path.join(S.dataDir, 'audit.log');
+  const lines = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  assert.ok(lines.length >= 20, `${lines.length} entries`);
+  const codes = new Set(lines.map((e) => e.code));
+  for (const c of ['Ok', 'Replay', 'CertificateRevoked', 'CertificateWrongAuthority', 'RequestWrongSigner', 'UnknownIndex', 'RecordDeletedOnChain', 'MalformedJson']) {
+    assert.ok(codes.has(c), `audit has a ${c} entry`);
+  }
+  const grant = lines.find((e) => e.decision === 'granted');
+  assert.equal(grant.doctor, S.doctor.account.address);
+  assert.equal(grant.serial, S.doctor.serial);
+  assert.match(grant.x, /^0x[0-9a-f]{64}$/);
+  assert.match(grant.eh, /^0x[0-9a-f]{64}$/);
+  assert.equal(grant.client, '127.0.0.1');
+  lines.forEach((e, i) => assert.equal(e.seq, i));
+  assert.equal(lines[0].prev, '0'.repeat(64));
+  const ok = await auditVerify(S.dataDir);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(ok.report.ok, true);
+  assert.equal(ok.report.report.entries, lines.length);
+
+  const copy = newDir('ehr-audit-');
+  const raw = fs.readFileSync(file, 'utf8').split('\n');
+  raw[2] = raw[2].replace(/"decision":"(granted|refused)"/, (m, d) => `"decision":"${d === 'granted' ? 'refused' : 'granted'}"`);
+  fs.writeFileSync(path.join(copy, 'audit.log'), raw.join('\n'));
+  const bad = await auditVerify(copy);
+  assert.equal(bad.code, 1);
+  assert.equal(bad.report.ok, false);
+  assert.equal(bad.report.report.firstBad.line, 4, 'the entry after the altered one no longer chains');
+  assert.match(bad.stderr, /line 4/);
+});
+
+test('the server store plus the chain do not yield a record key (paper flaws 1 and 2)', async () => {
+  assert.ok(S.full, 'needs the full-flow record');
+  const { recordKey, maskKey, txId, x, z, k, eh, aad, ctFile } = S.full;
+  const db = await dumpDb(path.join(S.dataDir, 'meta.sqlite'));
+  assert.deepEqual(Object.keys(db).sort(), ['download_tokens', 'record_index', 'records', 'uploads', 'used_nonces']);
+  assert.deepEqual(db.record_index.columns, ['x', 'z', 'k', 'eh', 'created_at'], 'the index holds only X, Z, K, eh');
+  assert.deepEqual(db.used_nonces.columns, ['key', 'expiry'], 'nonces are kept hashed, naming no doctor');
+  assert.deepEqual(db.download_tokens.columns, ['hash', 'eh', 'expiry'], 'tokens are kept hashed');
+  const row = db.record_index.rows.find((r) => r[0] === hex(x));
+  assert.deepEqual(row.slice(0, 4), [hex(x), hex(z), hex(k), eh.slice(2)]);
+
+  // Independent masks: Z ⊕ K is not tx_id ⊕ K_P (flaw 2), so the public tx_id
+  // (found from eh on chain) does not unmask K.
+  const txIdBytes = unhex(txId);
+  const zk = Buffer.from(z.slice(0, 16).map((b, i) => b ^ k[i]));
+  const tk = Buffer.from(txIdBytes.slice(0, 16).map((b, i) => b ^ recordKey[i]));
+  assert.ok(!zk.equals(tk), 'Z ⊕ K ≠ tx_id ⊕ K_P');
+  const guess = Buffer.from(k.map((b, i) => b ^ z[i] ^ txIdBytes[i]));
+  assert.ok(!guess.equals(Buffer.from(recordKey)));
+  await assert.rejects(
+    cli(['decrypt', '--key', hex(guess), '--aad', hex(aad), '-i', ctFile, '-o', path.join(path.dirname(ctFile), 'guess')]),
+    /WrongKeyOrAssociatedData/, 'the flaw-2 key guess does not decrypt');
+
+  // No secret of the patient or doctor is anywhere in the server's files or logs.
+  const yTx = Buffer.from(z.map((b, i) => b ^ txIdBytes[i]));
+  const yKey = Buffer.from(k.map((b, i) => b ^ recordKey[i]));
+  const secrets = {
+    K_P: Buffer.from(recordKey), k_t: Buffer.from(maskKey.exportSecret()), tx_id: Buffer.from(txIdBytes), Y_tx: yTx, Y_key: yKey,
+    token: Buffer.from(S.full.token, 'hex'),
+  };
+  const needles = Object.entries(secrets).flatMap(([name, b]) => [[name, b], [`${name} (hex)`, Buffer.from(hex(b))]]);
+  for (const f of filesUnder(S.dataDir)) {
+    const data = fs.readFileSync(f);
+    for (const [name, needle] of needles) assert.equal(data.indexOf(needle), -1, `${name} found in ${path.relative(S.dataDir, f)}`);
+  }
+  const logs = S.server.logs().join('\n');
+  for (const [name, needle] of needles) assert.ok(!logs.includes(needle.toString('latin1')), `${name} in the server's log`);
+  assert.ok(!logs.includes('token='), 'no query string in the log');
+  for (const l of S.server.logs()) JSON.parse(l); // every log line is JSON
+});
