@@ -148,6 +148,45 @@ pub fn decode_record_status(
     ]))
 }
 
+/// `{to, data}` for the view `certificateStatus(serial)`, for `eth_call`;
+/// decode the answer with `decodeCertificateStatus`.
+#[wasm_bindgen(js_name = certificateStatusCall, unchecked_return_type = "TxRequest")]
+pub fn certificate_status_call(
+    #[wasm_bindgen(unchecked_param_type = "string")] registry: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] serial: JsValue,
+) -> JsResult<JsValue> {
+    tx_request(
+        &registry,
+        registry::certificate_status(arg_int("serial", &serial)?),
+    )
+}
+
+/// Decodes `certificateStatus` return data: `{registered, doctor, validFrom,
+/// validUntil, revoked, revokedAt}`.
+#[wasm_bindgen(js_name = decodeCertificateStatus)]
+pub fn decode_certificate_status(
+    #[wasm_bindgen(unchecked_param_type = "string")] data: JsValue,
+) -> JsResult<JsValue> {
+    let bytes = crate::hex::decode("eth_call result", &arg_str("data", &data)?).js()?;
+    let s = registry::CertificateStatus::decode(&bytes).js()?;
+    Ok(object(&[
+        ("registered", s.registered().into()),
+        ("doctor", s.doctor.to_checksum().into()),
+        ("validFrom", super::num(s.valid_from)),
+        ("validUntil", super::num(s.valid_until)),
+        ("revoked", s.revoked.into()),
+        ("revokedAt", super::num(s.revoked_at)),
+    ]))
+}
+
+/// `{to, data}` for the view `authorisationCount()`; the answer is one uint256 word.
+#[wasm_bindgen(js_name = authorisationCountCall, unchecked_return_type = "TxRequest")]
+pub fn authorisation_count_call(
+    #[wasm_bindgen(unchecked_param_type = "string")] registry: JsValue,
+) -> JsResult<JsValue> {
+    tx_request(&registry, registry::authorisation_count())
+}
+
 /// Signs an EIP-1559 transaction locally; returns `{raw, hash, from}` (hex)
 /// for `eth_sendRawTransaction`. `tx` fields: `chainId`, `nonce`, `gas`
 /// (numbers), `maxFeePerGas`, `maxPriorityFeePerGas`, `value` (decimal

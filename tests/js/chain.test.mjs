@@ -37,6 +37,7 @@ const {
   registerDoctorTx, revokeDoctorTx, anchorRecordTx, markDeletedTx, authoriseTx,
   recordStatusCall, decodeRecordStatus, signTransaction, decodeRegistryLogs,
   anchoredEhFromReceipt, scanAuthorisations, authorisedTopic,
+  certificateStatusCall, decodeCertificateStatus, authorisationCountCall,
 } = ehr;
 
 // ------------------------------------------------------------------ helpers
@@ -312,6 +313,19 @@ describe('wallet path (eth_sendTransaction) and log decoding', () => {
       { event: 'DoctorRegistered', serial: 101, doctor: doctor.address, protocolKey: h0x(A), validFrom: 1_700_000_000, validUntil: 1_800_000_000 },
     );
     gas.registerDoctor = BigInt(rc.gasUsed);
+    // The certificate's on-chain status, read with the crate's calldata and
+    // decoder, agrees with ethers' decoding of the same answer.
+    const statusCall = certificateStatusCall(S.registry, 101);
+    assert.deepEqual(statusCall, { to: S.registry, data: S.iface.encodeFunctionData('certificateStatus', [101]) });
+    let raw = await rpc('eth_call', [statusCall, 'latest']);
+    let cs = decodeCertificateStatus(raw);
+    const viaEthers = S.iface.decodeFunctionResult('certificateStatus', raw);
+    assert.deepEqual(
+      { registered: cs.registered, doctor: cs.doctor, validFrom: cs.validFrom, validUntil: cs.validUntil, revoked: cs.revoked },
+      { registered: true, doctor: viaEthers[0], validFrom: Number(viaEthers[1]), validUntil: Number(viaEthers[2]), revoked: viaEthers[3] },
+    );
+    assert.equal(cs.revoked, false);
+    assert.equal(decodeCertificateStatus(await rpc('eth_call', [certificateStatusCall(S.registry, 999_999), 'latest'])).registered, false);
 
     rc = await sendViaSigner(auth, revokeDoctorTx(S.registry, 101));
     assert.equal(rc.status, '0x1');
@@ -319,6 +333,12 @@ describe('wallet path (eth_sendTransaction) and log decoding', () => {
     assert.equal(ev.event, 'DoctorRevoked');
     assert.equal(ev.serial, 101);
     assert.equal(ev.revokedAt, await blockTimestamp(rc.blockNumber));
+    raw = await rpc('eth_call', [statusCall, 'latest']);
+    cs = decodeCertificateStatus(raw);
+    assert.equal(cs.revoked, true);
+    assert.equal(cs.revokedAt, ev.revokedAt);
+    const countCall = authorisationCountCall(S.registry);
+    assert.deepEqual(countCall, { to: S.registry, data: S.iface.encodeFunctionData('authorisationCount', []) });
     gas.revokeDoctor = BigInt(rc.gasUsed);
 
     const eh = crypto.randomBytes(32);
