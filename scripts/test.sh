@@ -45,6 +45,8 @@ for s in "${STAGES[@]}"; do
       stage "interop (Python): the CLI against Tink, eciespy, eth-account"
       cargo build --release --bin ehrchain
       EHRCHAIN_BIN=target/release/ehrchain python3 -m pytest tests/interop -q -p no:cacheprovider
+      # The committed known-answer vectors still agree with the independent libraries.
+      python3 tests/vectors/generate.py --check
       ;;
     pkg)
       stage "npm package build (pkg/)"
