@@ -30,7 +30,8 @@ pub mod signature;
 #[cfg(target_arch = "wasm32")]
 // Every export throws an `EhrchainError` with a `code` (see the module docs),
 // so per-function `# Errors` sections would only repeat it.
-#[allow(clippy::missing_errors_doc)]
+// Parameter names are the JS API's (camelCase in the generated TypeScript).
+#[allow(clippy::missing_errors_doc, non_snake_case)]
 pub mod wasm;
 
 pub use account::{Address, PublicKey, SecretKey};

@@ -46,19 +46,18 @@ pub fn register_doctor_tx(
     #[wasm_bindgen(unchecked_param_type = "string")] registry: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] serial: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string")] doctor: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] protocol_key: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "number")] valid_from: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "number")] valid_until: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] protocolKey: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] validFrom: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] validUntil: JsValue,
 ) -> JsResult<JsValue> {
     let doctor = Address::parse(&arg_str("doctor", &doctor)?).js()?;
-    let key =
-        PublicKey::from_sec1("protocolKey", &arg_bytes("protocolKey", &protocol_key)?).js()?;
+    let key = PublicKey::from_sec1("protocolKey", &arg_bytes("protocolKey", &protocolKey)?).js()?;
     let data = registry::register_doctor(
         arg_int("serial", &serial)?,
         &doctor,
         &key,
-        arg_int("validFrom", &valid_from)?,
-        arg_int("validUntil", &valid_until)?,
+        arg_int("validFrom", &validFrom)?,
+        arg_int("validUntil", &validUntil)?,
     );
     tx_request(&registry, data)
 }
@@ -81,14 +80,14 @@ pub fn revoke_doctor_tx(
 pub fn anchor_record_tx(
     #[wasm_bindgen(unchecked_param_type = "string")] registry: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Uint8Array")] eh: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "string")] record_type: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "number")] record_time: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] recordType: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] recordTime: JsValue,
 ) -> JsResult<JsValue> {
-    let ty = registry::record_type(&arg_str("recordType", &record_type)?).js()?;
+    let ty = registry::record_type(&arg_str("recordType", &recordType)?).js()?;
     let data = registry::anchor_record(
         &hash32("eh", &eh)?,
         &ty,
-        arg_int("recordTime", &record_time)?,
+        arg_int("recordTime", &recordTime)?,
     );
     tx_request(&registry, data)
 }
@@ -254,10 +253,10 @@ pub fn sign_transaction(
 pub fn decode_registry_logs(
     #[wasm_bindgen(unchecked_param_type = "string")] registry: JsValue,
     #[wasm_bindgen(unchecked_param_type = "object[]")] logs: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "boolean")] skip_foreign: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "boolean")] skipForeign: JsValue,
 ) -> JsResult<Array> {
     let registry = Address::parse(&arg_str("registry", &registry)?).js()?;
-    let skip = super::arg_bool("skipForeign", &skip_foreign)?;
+    let skip = super::arg_bool("skipForeign", &skipForeign)?;
     let logs = Log::many_from_json(&json_arg("logs", &logs)?).js()?;
     let out = Array::new();
     for log in &logs {

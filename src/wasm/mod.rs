@@ -254,9 +254,9 @@ impl Key {
     #[wasm_bindgen(js_name = signTypedData)]
     pub fn sign_typed_data(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "string")] typed_data_json: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] typedDataJson: JsValue,
     ) -> JsResult<Vec<u8>> {
-        let typed_data_json = &arg_str("typedDataJson", &typed_data_json)?;
+        let typed_data_json = &arg_str("typedDataJson", &typedDataJson)?;
         let data = TypedData::from_json(typed_data_json).js()?;
         data.sign(&self.0).map(|s| s.to_bytes().to_vec()).js()
     }
@@ -265,9 +265,9 @@ impl Key {
 /// The address of a 33- or 65-byte public key.
 #[wasm_bindgen(js_name = addressOf)]
 pub fn address_of(
-    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] public_key_bytes: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] publicKeyBytes: JsValue,
 ) -> JsResult<String> {
-    let public_key_bytes = &arg_bytes("publicKeyBytes", &public_key_bytes)?;
+    let public_key_bytes = &arg_bytes("publicKeyBytes", &publicKeyBytes)?;
     Ok(public_key("public key", public_key_bytes)?
         .address()
         .to_checksum())
@@ -285,9 +285,9 @@ pub fn checksum_address(
 /// The 33-byte compressed form of a public key.
 #[wasm_bindgen(js_name = compressPublicKey)]
 pub fn compress_public_key(
-    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] public_key_bytes: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] publicKeyBytes: JsValue,
 ) -> JsResult<Vec<u8>> {
-    let public_key_bytes = &arg_bytes("publicKeyBytes", &public_key_bytes)?;
+    let public_key_bytes = &arg_bytes("publicKeyBytes", &publicKeyBytes)?;
     Ok(public_key("public key", public_key_bytes)?
         .to_compressed()
         .to_vec())
@@ -371,9 +371,9 @@ pub fn recover_message(
 /// The EIP-712 signing hash of typed-data JSON.
 #[wasm_bindgen(js_name = hashTypedData)]
 pub fn hash_typed_data(
-    #[wasm_bindgen(unchecked_param_type = "string")] typed_data_json: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] typedDataJson: JsValue,
 ) -> JsResult<Vec<u8>> {
-    let typed_data_json = &arg_str("typedDataJson", &typed_data_json)?;
+    let typed_data_json = &arg_str("typedDataJson", &typedDataJson)?;
     let data = TypedData::from_json(typed_data_json).js()?;
     data.signing_hash().map(|h| h.to_vec()).js()
 }
@@ -381,10 +381,10 @@ pub fn hash_typed_data(
 /// The address that signed typed-data JSON.
 #[wasm_bindgen(js_name = recoverTypedData)]
 pub fn recover_typed_data(
-    #[wasm_bindgen(unchecked_param_type = "string")] typed_data_json: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] typedDataJson: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Uint8Array")] signature: JsValue,
 ) -> JsResult<String> {
-    let typed_data_json = &arg_str("typedDataJson", &typed_data_json)?;
+    let typed_data_json = &arg_str("typedDataJson", &typedDataJson)?;
     let signature = &arg_bytes("signature", &signature)?;
     let data = TypedData::from_json(typed_data_json).js()?;
     let sig = Signature::from_bytes(signature).js()?;
@@ -451,17 +451,17 @@ fn cert_fields(body: &CertificateBody) -> JsValue {
 #[wasm_bindgen(js_name = certificateTypedData)]
 pub fn certificate_typed_data(
     #[wasm_bindgen(unchecked_param_type = "string")] doctor: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] protocol_key: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] protocolKey: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string")] hospital: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "number")] valid_from: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "number")] valid_until: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] validFrom: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] validUntil: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] serial: JsValue,
 ) -> JsResult<String> {
     let doctor = &arg_str("doctor", &doctor)?;
-    let protocol_key = &arg_bytes("protocolKey", &protocol_key)?;
+    let protocol_key = &arg_bytes("protocolKey", &protocolKey)?;
     let hospital = &arg_str("hospital", &hospital)?;
-    let valid_from = arg_int("validFrom", &valid_from)?;
-    let valid_until = arg_int("validUntil", &valid_until)?;
+    let valid_from = arg_int("validFrom", &validFrom)?;
+    let valid_until = arg_int("validUntil", &validUntil)?;
     let serial = arg_int("serial", &serial)?;
     Ok(cert_body(
         doctor,
@@ -480,17 +480,17 @@ pub fn certificate_typed_data(
 pub fn issue_certificate(
     authority: &Key,
     #[wasm_bindgen(unchecked_param_type = "string")] doctor: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] protocol_key: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] protocolKey: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string")] hospital: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "number")] valid_from: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "number")] valid_until: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] validFrom: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] validUntil: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] serial: JsValue,
 ) -> JsResult<String> {
     let doctor = &arg_str("doctor", &doctor)?;
-    let protocol_key = &arg_bytes("protocolKey", &protocol_key)?;
+    let protocol_key = &arg_bytes("protocolKey", &protocolKey)?;
     let hospital = &arg_str("hospital", &hospital)?;
-    let valid_from = arg_int("validFrom", &valid_from)?;
-    let valid_until = arg_int("validUntil", &valid_until)?;
+    let valid_from = arg_int("validFrom", &validFrom)?;
+    let valid_until = arg_int("validUntil", &validUntil)?;
     let serial = arg_int("serial", &serial)?;
     let body = cert_body(
         doctor,
@@ -506,10 +506,10 @@ pub fn issue_certificate(
 /// Assembles certificate JSON from its typed-data JSON and a wallet's signature.
 #[wasm_bindgen(js_name = assembleCertificate)]
 pub fn assemble_certificate(
-    #[wasm_bindgen(unchecked_param_type = "string")] typed_data_json: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] typedDataJson: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Uint8Array")] signature: JsValue,
 ) -> JsResult<String> {
-    let typed_data_json = &arg_str("typedDataJson", &typed_data_json)?;
+    let typed_data_json = &arg_str("typedDataJson", &typedDataJson)?;
     let signature = &arg_bytes("signature", &signature)?;
     let value = serde_json::json!({
         "typedData": serde_json::from_str::<serde_json::Value>(typed_data_json).map_err(|e| js_error(e.into()))?,
@@ -522,12 +522,12 @@ pub fn assemble_certificate(
 /// returns its fields.
 #[wasm_bindgen(js_name = verifyCertificate, unchecked_return_type = "CertificateFields")]
 pub fn verify_certificate(
-    #[wasm_bindgen(unchecked_param_type = "string")] certificate_json: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] certificateJson: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string")] authority: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] at: JsValue,
     #[wasm_bindgen(unchecked_param_type = "boolean")] revoked: JsValue,
 ) -> JsResult<JsValue> {
-    let certificate_json = &arg_str("certificateJson", &certificate_json)?;
+    let certificate_json = &arg_str("certificateJson", &certificateJson)?;
     let authority = &arg_str("authority", &authority)?;
     let at = arg_int("at", &at)?;
     let revoked = arg_bool("revoked", &revoked)?;
@@ -540,9 +540,9 @@ pub fn verify_certificate(
 /// Parses certificate JSON without verifying it; returns its fields.
 #[wasm_bindgen(js_name = parseCertificate, unchecked_return_type = "CertificateFields")]
 pub fn parse_certificate(
-    #[wasm_bindgen(unchecked_param_type = "string")] certificate_json: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] certificateJson: JsValue,
 ) -> JsResult<JsValue> {
-    let certificate_json = &arg_str("certificateJson", &certificate_json)?;
+    let certificate_json = &arg_str("certificateJson", &certificateJson)?;
     Ok(cert_fields(
         &Certificate::from_json(certificate_json).js()?.body,
     ))
@@ -598,13 +598,13 @@ impl MaskKey {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] hospital: JsValue,
         #[wasm_bindgen(unchecked_param_type = "number")] time: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] tx_id: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] record_key: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] txId: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] recordKey: JsValue,
     ) -> JsResult<JsValue> {
         let hospital = &arg_str("hospital", &hospital)?;
         let time = arg_int("time", &time)?;
-        let tx_id = &arg_bytes("txId", &tx_id)?;
-        let record_key = &zeroize::Zeroizing::new(arg_bytes("recordKey", &record_key)?);
+        let tx_id = &arg_bytes("txId", &txId)?;
+        let record_key = &zeroize::Zeroizing::new(arg_bytes("recordKey", &recordKey)?);
         let tx: [u8; 32] = crate::hex::fixed("tx_id", "32", tx_id).js()?;
         let m = self
             .0
@@ -643,11 +643,11 @@ impl MaskKey {
     #[wasm_bindgen(unchecked_return_type = "AuthorisationParts")]
     pub fn authorise(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] doctor_key: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] doctorKey: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string")] hospital: JsValue,
         #[wasm_bindgen(unchecked_param_type = "number")] time: JsValue,
     ) -> JsResult<JsValue> {
-        let doctor_key = &arg_bytes("doctorKey", &doctor_key)?;
+        let doctor_key = &arg_bytes("doctorKey", &doctorKey)?;
         let hospital = &arg_str("hospital", &hospital)?;
         let time = arg_int("time", &time)?;
         let pass = AccessPass {
@@ -673,8 +673,8 @@ pub struct Scanner(pub(crate) CoreScanner);
 impl Scanner {
     /// A scanner for the protocol key handle (the handle is copied; free it separately).
     #[wasm_bindgen(constructor)]
-    pub fn new(protocol_key: &Key) -> JsResult<Scanner> {
-        let copy = SecretKey::from_bytes(protocol_key.0.to_bytes().as_slice()).js()?;
+    pub fn new(protocolKey: &Key) -> JsResult<Scanner> {
+        let copy = SecretKey::from_bytes(protocolKey.0.to_bytes().as_slice()).js()?;
         Ok(Scanner(CoreScanner::new(copy)))
     }
 
@@ -734,13 +734,13 @@ pub fn access_request_typed_data(
 /// wallet's signature and the doctor's certificate JSON.
 #[wasm_bindgen(js_name = assembleAccessRequest)]
 pub fn assemble_access_request(
-    #[wasm_bindgen(unchecked_param_type = "string")] typed_data_json: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] typedDataJson: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Uint8Array")] signature: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "string")] certificate_json: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] certificateJson: JsValue,
 ) -> JsResult<String> {
-    let typed_data_json = &arg_str("typedDataJson", &typed_data_json)?;
+    let typed_data_json = &arg_str("typedDataJson", &typedDataJson)?;
     let signature = &arg_bytes("signature", &signature)?;
-    let certificate_json = &arg_str("certificateJson", &certificate_json)?;
+    let certificate_json = &arg_str("certificateJson", &certificateJson)?;
     let parse =
         |t: &str| serde_json::from_str::<serde_json::Value>(t).map_err(|e| js_error(e.into()));
     let value = serde_json::json!({
@@ -755,13 +755,13 @@ pub fn assemble_access_request(
 #[wasm_bindgen(js_name = signAccessRequest)]
 pub fn sign_access_request(
     doctor: &Key,
-    #[wasm_bindgen(unchecked_param_type = "string")] certificate_json: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] certificateJson: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string")] hospital: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Uint8Array")] w: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] now: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] ttl: JsValue,
 ) -> JsResult<String> {
-    let certificate_json = &arg_str("certificateJson", &certificate_json)?;
+    let certificate_json = &arg_str("certificateJson", &certificateJson)?;
     let hospital = &arg_str("hospital", &hospital)?;
     let w = &arg_bytes("w", &w)?;
     let now = arg_int("now", &now)?;
@@ -775,18 +775,18 @@ pub fn sign_access_request(
 /// The server's checks of an access request (everything but nonce freshness).
 #[wasm_bindgen(js_name = verifyAccessRequest, unchecked_return_type = "VerifiedRequest")]
 pub fn verify_access_request(
-    #[wasm_bindgen(unchecked_param_type = "string")] request_json: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] requestJson: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string")] authority: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string")] hospital: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] now: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "number")] max_ttl: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] maxTtl: JsValue,
     #[wasm_bindgen(unchecked_param_type = "boolean")] revoked: JsValue,
 ) -> JsResult<JsValue> {
-    let request_json = &arg_str("requestJson", &request_json)?;
+    let request_json = &arg_str("requestJson", &requestJson)?;
     let authority = &arg_str("authority", &authority)?;
     let hospital = &arg_str("hospital", &hospital)?;
     let now = arg_int("now", &now)?;
-    let max_ttl = arg_int("maxTtl", &max_ttl)?;
+    let max_ttl = arg_int("maxTtl", &maxTtl)?;
     let revoked = arg_bool("revoked", &revoked)?;
     let req = SignedRequest::from_json(request_json).js()?;
     let v = req
@@ -815,14 +815,14 @@ pub fn seal_handoff(
     #[wasm_bindgen(unchecked_param_type = "Uint8Array")] patient: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string")] hospital: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] time: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] tx_id: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] record_key: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] txId: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] recordKey: JsValue,
 ) -> JsResult<Vec<u8>> {
     let patient = &arg_bytes("patient", &patient)?;
     let hospital = &arg_str("hospital", &hospital)?;
     let time = arg_int("time", &time)?;
-    let tx_id = &arg_bytes("txId", &tx_id)?;
-    let record_key = &zeroize::Zeroizing::new(arg_bytes("recordKey", &record_key)?);
+    let tx_id = &arg_bytes("txId", &txId)?;
+    let record_key = &zeroize::Zeroizing::new(arg_bytes("recordKey", &recordKey)?);
     let h = RecordHandoff {
         context: context(hospital, time)?,
         tx_id: crate::hex::fixed("tx_id", "32", tx_id).js()?,

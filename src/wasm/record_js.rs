@@ -144,12 +144,12 @@ impl RecordEncryptor {
     #[wasm_bindgen(constructor)]
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "Uint8Array")] key: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] associated_data: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "number | undefined")] segment_size: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] associatedData: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "number")] segmentSize: JsValue,
     ) -> JsResult<RecordEncryptor> {
         let key = zeroize::Zeroizing::new(arg_bytes("key", &key)?);
-        let aad = arg_bytes("associatedData", &associated_data)?;
-        let enc = Encryptor::new(&key, &aad, segment_size_arg(&segment_size)?).map_err(js_error)?;
+        let aad = arg_bytes("associatedData", &associatedData)?;
+        let enc = Encryptor::new(&key, &aad, segment_size_arg(&segmentSize)?).map_err(js_error)?;
         Ok(RecordEncryptor(Rc::new(RefCell::new(State {
             engine: Some(enc),
             hash: None,
@@ -202,15 +202,15 @@ impl RecordDecryptor {
     #[wasm_bindgen(constructor)]
     pub fn new(
         #[wasm_bindgen(unchecked_param_type = "Uint8Array")] key: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] associated_data: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "number | undefined")] segment_size: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "Uint8Array | undefined")] expected_hash: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] associatedData: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "number")] segmentSize: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Uint8Array")] expectedHash: JsValue,
     ) -> JsResult<RecordDecryptor> {
         let key = zeroize::Zeroizing::new(arg_bytes("key", &key)?);
-        let aad = arg_bytes("associatedData", &associated_data)?;
+        let aad = arg_bytes("associatedData", &associatedData)?;
         let mut dec =
-            Decryptor::new(&key, &aad, segment_size_arg(&segment_size)?).map_err(js_error)?;
-        if let Some(eh) = arg_opt_bytes("expectedHash", &expected_hash)? {
+            Decryptor::new(&key, &aad, segment_size_arg(&segmentSize)?).map_err(js_error)?;
+        if let Some(eh) = arg_opt_bytes("expectedHash", &expectedHash)? {
             dec.expect_hash(crate::hex::fixed("expected hash", "32", &eh).map_err(js_error)?);
         }
         Ok(RecordDecryptor(Rc::new(RefCell::new(State {

@@ -270,6 +270,46 @@ async function nodeScripts(proj) {
   }
 }
 
+// A TypeScript user of the package: `tsc --strict` must accept correct use
+// (types resolved through the package's `exports` → `types`) and reject a
+// wrong argument type, so the declarations are real, not `any`.
+const TS_GOOD = `import { Key, RecordEncryptor, RecordDecryptor, MaskKey, Scanner, generateRecordKey,
+  recordAssociatedData, anchorRecordTx, type TxRequest, type MaskedRecord } from "ehrchain";
+const key: Uint8Array = generateRecordKey();
+const enc = new RecordEncryptor(key, recordAssociatedData("St Mary", 1700000000));
+const ts: TransformStream<Uint8Array, Uint8Array> = enc.transform();
+const dec = new RecordDecryptor(key, new Uint8Array(), undefined, enc.hash);
+const doctor: Key = Key.generate();
+const scanner = new Scanner(doctor);
+const kt = MaskKey.generate();
+const masked: MaskedRecord = kt.mask("St Mary", 1700000000, new Uint8Array(32), key);
+const trans = kt.authorise(doctor.publicKey(), "St Mary", 1700000000);
+const mine: boolean = scanner.matches(trans.r, trans.st);
+const tx: TxRequest = anchorRecordTx("0x5FbDB2315678afecb367f032d93F642f64180aa3", new Uint8Array(32), "lab", 1);
+export { ts, dec, masked, mine, tx };
+`;
+const TS_BAD = `import { RecordEncryptor } from "ehrchain";
+export const enc = new RecordEncryptor("not bytes", new Uint8Array());
+`;
+
+async function typeCheck(proj) {
+  const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
+  const args = ['--noEmit', '--strict', '--target', 'es2022', '--module', 'esnext',
+    '--moduleResolution', 'bundler', '--lib', 'es2022,dom,esnext.disposable', '--skipLibCheck', 'false'];
+  fs.writeFileSync(path.join(proj, 'good.ts'), TS_GOOD);
+  fs.writeFileSync(path.join(proj, 'bad.ts'), TS_BAD);
+  await run(process.execPath, [tsc, ...args, 'good.ts'], { cwd: proj });
+  check(true, 'tsc --strict accepts typed use of the package');
+  let refused = false;
+  try {
+    await run(process.execPath, [tsc, ...args, 'bad.ts'], { cwd: proj });
+  } catch (e) {
+    // TS2345: argument of type 'string' is not assignable to 'Uint8Array'.
+    refused = String(e && e.message).includes('TS2345');
+  }
+  check(refused, 'tsc --strict refuses a string where the declarations say Uint8Array');
+}
+
 async function webpackBuild(proj) {
   fs.writeFileSync(path.join(proj, 'src', 'browser.js'), BROWSER_ENTRY);
   fs.writeFileSync(path.join(proj, 'index.html'), INDEX_HTML);
@@ -349,6 +389,7 @@ const deadline = setTimeout(() => {
 try {
   const proj = await packAndInstall();
   await nodeScripts(proj);
+  await typeCheck(proj);
   const dist = await webpackBuild(proj);
   await browserRun(dist);
   log('PASS');
