@@ -37,6 +37,18 @@ pub const EVENT_SIGNATURES: [&str; 5] = [
     "Authorised(uint256,bytes,bytes,bytes)",
 ];
 
+/// Topic 0 of each of [`EVENT_SIGNATURES`], hashed once: decoding is on the
+/// scanning hot path (every `Authorised` log a doctor reads).
+pub fn event_topics() -> &'static [[u8; 32]; 5] {
+    static TOPICS: std::sync::OnceLock<[[u8; 32]; 5]> = std::sync::OnceLock::new();
+    TOPICS.get_or_init(|| EVENT_SIGNATURES.map(abi::event_topic))
+}
+
+/// Topic 0 of `Authorised`, the event a doctor scans for.
+pub fn authorised_topic() -> [u8; 32] {
+    event_topics()[4]
+}
+
 /// Custom error signatures of the contract (revert data = selector ‖ arguments).
 pub const ERROR_SIGNATURES: [&str; 14] = [
     "NotAuthority()",
@@ -343,9 +355,9 @@ impl Event {
             return Err(Error::WrongContract);
         }
         let topic0 = log.topics.first().ok_or(Error::EventNotFound)?;
-        let which = EVENT_SIGNATURES
+        let which = event_topics()
             .iter()
-            .position(|s| abi::event_topic(s) == *topic0)
+            .position(|t| t == topic0)
             .ok_or(Error::EventNotFound)?;
         let topic = |i: usize| {
             log.topics.get(i).ok_or(Error::AbiDecode {

@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value as Json};
 
-use super::abi;
 use super::log::{quantity, Log, Receipt};
 use super::registry::{self, CertificateStatus, Event, RecordStatus};
 use super::tx::Eip1559;
@@ -282,7 +281,7 @@ impl Client {
         to: u64,
         page: u64,
     ) -> Result<Vec<Found>> {
-        let topic = abi::event_topic(registry::EVENT_SIGNATURES[4]);
+        let topic = registry::authorised_topic();
         let mut found = Vec::new();
         let mut start = from;
         let page = page.max(1);

@@ -332,7 +332,5 @@ pub fn scan_authorisations(
 /// Topic 0 of the registry's `Authorised` event, for an `eth_getLogs` filter.
 #[wasm_bindgen(js_name = authorisedTopic)]
 pub fn authorised_topic() -> String {
-    hx(&crate::chain::abi::event_topic(
-        registry::EVENT_SIGNATURES[4],
-    ))
+    hx(&registry::authorised_topic())
 }
