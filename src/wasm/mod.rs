@@ -416,21 +416,25 @@ pub fn ecies_open(
 
 // ------------------------------------------------------------ certificates
 
+/// The certificate fields as JS passes them, checked (types, point, ranges).
 fn cert_body(
-    doctor: &str,
-    protocol_key: &[u8],
-    hospital: &str,
-    valid_from: u64,
-    valid_until: u64,
-    serial: u64,
+    doctor: &JsValue,
+    protocol_key: &JsValue,
+    hospital: &JsValue,
+    valid_from: &JsValue,
+    valid_until: &JsValue,
+    serial: &JsValue,
 ) -> JsResult<CertificateBody> {
+    let doctor = arg_str("doctor", doctor)?;
+    let protocol_key = arg_bytes("protocolKey", protocol_key)?;
+    let hospital = arg_str("hospital", hospital)?;
     let body = CertificateBody {
-        doctor: Address::parse(doctor).js()?,
-        protocol_key: public_key("protocol key", protocol_key)?,
-        hospital: hospital.to_owned(),
-        valid_from,
-        valid_until,
-        serial,
+        valid_from: arg_int("validFrom", valid_from)?,
+        valid_until: arg_int("validUntil", valid_until)?,
+        serial: arg_int("serial", serial)?,
+        doctor: Address::parse(&doctor).js()?,
+        protocol_key: public_key("protocol key", &protocol_key)?,
+        hospital,
     };
     body.check().js()?;
     Ok(body)
@@ -457,22 +461,15 @@ pub fn certificate_typed_data(
     #[wasm_bindgen(unchecked_param_type = "number")] validUntil: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] serial: JsValue,
 ) -> JsResult<String> {
-    let doctor = &arg_str("doctor", &doctor)?;
-    let protocol_key = &arg_bytes("protocolKey", &protocolKey)?;
-    let hospital = &arg_str("hospital", &hospital)?;
-    let valid_from = arg_int("validFrom", &validFrom)?;
-    let valid_until = arg_int("validUntil", &validUntil)?;
-    let serial = arg_int("serial", &serial)?;
-    Ok(cert_body(
-        doctor,
-        protocol_key,
-        hospital,
-        valid_from,
-        valid_until,
-        serial,
-    )?
-    .typed_data()
-    .to_json())
+    let body = cert_body(
+        &doctor,
+        &protocolKey,
+        &hospital,
+        &validFrom,
+        &validUntil,
+        &serial,
+    )?;
+    Ok(body.typed_data().to_json())
 }
 
 /// Issues a certificate with the authority's key handle; returns its JSON.
@@ -486,19 +483,13 @@ pub fn issue_certificate(
     #[wasm_bindgen(unchecked_param_type = "number")] validUntil: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] serial: JsValue,
 ) -> JsResult<String> {
-    let doctor = &arg_str("doctor", &doctor)?;
-    let protocol_key = &arg_bytes("protocolKey", &protocolKey)?;
-    let hospital = &arg_str("hospital", &hospital)?;
-    let valid_from = arg_int("validFrom", &validFrom)?;
-    let valid_until = arg_int("validUntil", &validUntil)?;
-    let serial = arg_int("serial", &serial)?;
     let body = cert_body(
-        doctor,
-        protocol_key,
-        hospital,
-        valid_from,
-        valid_until,
-        serial,
+        &doctor,
+        &protocolKey,
+        &hospital,
+        &validFrom,
+        &validUntil,
+        &serial,
     )?;
     Ok(body.sign(&authority.0).js()?.to_json())
 }
@@ -712,6 +703,18 @@ impl Scanner {
 
 // ---------------------------------------------------------------- requests
 
+/// A fresh access request (random nonce) from the arguments as JS passes them.
+fn access_request(
+    hospital: &JsValue,
+    w: &JsValue,
+    now: &JsValue,
+    ttl: &JsValue,
+) -> JsResult<AccessRequest> {
+    let hospital = arg_str("hospital", hospital)?;
+    let w: [u8; 32] = crate::hex::fixed("W", "32", &arg_bytes("w", w)?).js()?;
+    AccessRequest::new(&hospital, w, arg_int("now", now)?, arg_int("ttl", ttl)?).js()
+}
+
 /// The typed-data JSON of a fresh access request (random nonce), for the
 /// doctor's wallet to sign with `eth_signTypedData_v4`.
 #[wasm_bindgen(js_name = accessRequestTypedData)]
@@ -721,13 +724,9 @@ pub fn access_request_typed_data(
     #[wasm_bindgen(unchecked_param_type = "number")] now: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] ttl: JsValue,
 ) -> JsResult<String> {
-    let hospital = &arg_str("hospital", &hospital)?;
-    let w = &arg_bytes("w", &w)?;
-    let now = arg_int("now", &now)?;
-    let ttl = arg_int("ttl", &ttl)?;
-    let w: [u8; 32] = crate::hex::fixed("W", "32", w).js()?;
-    let req = AccessRequest::new(hospital, w, now, ttl).js()?;
-    Ok(req.typed_data().to_json())
+    Ok(access_request(&hospital, &w, &now, &ttl)?
+        .typed_data()
+        .to_json())
 }
 
 /// Assembles the request JSON sent to the server from the typed data, the
@@ -761,14 +760,8 @@ pub fn sign_access_request(
     #[wasm_bindgen(unchecked_param_type = "number")] now: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] ttl: JsValue,
 ) -> JsResult<String> {
-    let certificate_json = &arg_str("certificateJson", &certificateJson)?;
-    let hospital = &arg_str("hospital", &hospital)?;
-    let w = &arg_bytes("w", &w)?;
-    let now = arg_int("now", &now)?;
-    let ttl = arg_int("ttl", &ttl)?;
-    let cert = Certificate::from_json(certificate_json).js()?;
-    let w: [u8; 32] = crate::hex::fixed("W", "32", w).js()?;
-    let req = AccessRequest::new(hospital, w, now, ttl).js()?;
+    let cert = Certificate::from_json(&arg_str("certificateJson", &certificateJson)?).js()?;
+    let req = access_request(&hospital, &w, &now, &ttl)?;
     Ok(req.sign(&doctor.0, cert).js()?.to_json())
 }
 

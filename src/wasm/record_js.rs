@@ -45,6 +45,14 @@ struct State<E> {
 
 type Shared<E> = Rc<RefCell<State<E>>>;
 
+/// A fresh shared state around an engine that has not finished.
+fn shared<E>(engine: E) -> Shared<E> {
+    Rc::new(RefCell::new(State {
+        engine: Some(engine),
+        hash: None,
+    }))
+}
+
 fn push<E: Engine>(state: &Shared<E>, data: &[u8]) -> JsResult<Vec<u8>> {
     let mut st = state.borrow_mut();
     let engine = st
@@ -150,10 +158,7 @@ impl RecordEncryptor {
         let key = zeroize::Zeroizing::new(arg_bytes("key", &key)?);
         let aad = arg_bytes("associatedData", &associatedData)?;
         let enc = Encryptor::new(&key, &aad, segment_size_arg(&segmentSize)?).map_err(js_error)?;
-        Ok(RecordEncryptor(Rc::new(RefCell::new(State {
-            engine: Some(enc),
-            hash: None,
-        }))))
+        Ok(RecordEncryptor(shared(enc)))
     }
 
     /// Encrypts the next piece; returns the ciphertext completed so far (may be empty).
@@ -213,10 +218,7 @@ impl RecordDecryptor {
         if let Some(eh) = arg_opt_bytes("expectedHash", &expectedHash)? {
             dec.expect_hash(crate::hex::fixed("expected hash", "32", &eh).map_err(js_error)?);
         }
-        Ok(RecordDecryptor(Rc::new(RefCell::new(State {
-            engine: Some(dec),
-            hash: None,
-        }))))
+        Ok(RecordDecryptor(shared(dec)))
     }
 
     /// Decrypts the next piece; returns the plaintext of the segments that
