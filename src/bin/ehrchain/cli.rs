@@ -119,6 +119,34 @@ struct ChainArgs {
     command: ChainCommand,
 }
 
+/// The registry and the account that sends a transaction to it.
+#[derive(Args)]
+struct Sender {
+    /// Registry address.
+    #[arg(long, value_name = "ADDRESS")]
+    registry: String,
+    /// Sender's secret key, hex: the authority's for register and revoke; for
+    /// authorise use a one-time account, since the sender is public.
+    #[arg(long, value_name = "HEX")]
+    secret: String,
+}
+
+impl Sender {
+    fn registry(&self) -> Result<Address, Failure> {
+        Ok(Address::parse(&self.registry)?)
+    }
+
+    /// Sends `data` to the registry from this account and waits for the receipt.
+    fn send(
+        &self,
+        client: &ehrchain::chain::rpc::Client,
+        data: &[u8],
+    ) -> Result<ehrchain::chain::log::Receipt, Failure> {
+        let key = SecretKey::from_hex(&secret_text(&self.secret)?)?;
+        Ok(client.send(&key, Some(&self.registry()?), data)?)
+    }
+}
+
 #[derive(Subcommand)]
 enum ChainCommand {
     /// Deploy the registry from a solc artifact; prints {registry, authority, txHash, block, gasUsed}.
@@ -139,33 +167,21 @@ enum ChainCommand {
     },
     /// Register the certificate JSON on the input (authority's key).
     Register {
-        /// Registry address.
-        #[arg(long, value_name = "ADDRESS")]
-        registry: String,
-        /// The authority's secret key, hex.
-        #[arg(long, value_name = "HEX")]
-        secret: String,
+        #[command(flatten)]
+        sender: Sender,
     },
     /// Revoke a certificate by serial (authority's key).
     Revoke {
-        /// Registry address.
-        #[arg(long, value_name = "ADDRESS")]
-        registry: String,
-        /// The authority's secret key, hex.
-        #[arg(long, value_name = "HEX")]
-        secret: String,
+        #[command(flatten)]
+        sender: Sender,
         /// Serial to revoke.
         #[arg(long, value_name = "N")]
         serial: u64,
     },
     /// Anchor a record R1 = {T1, Ty1, eh}; prints {txId, eh, block, gasUsed}.
     Anchor {
-        /// Registry address.
-        #[arg(long, value_name = "ADDRESS")]
-        registry: String,
-        /// Sender's secret key, hex.
-        #[arg(long, value_name = "HEX")]
-        secret: String,
+        #[command(flatten)]
+        sender: Sender,
         /// SHA-256 of the ciphertext, hex.
         #[arg(long, value_name = "HEX")]
         eh: String,
@@ -178,24 +194,16 @@ enum ChainCommand {
     },
     /// Mark a record deleted (its anchorer or the authority).
     Delete {
-        /// Registry address.
-        #[arg(long, value_name = "ADDRESS")]
-        registry: String,
-        /// Sender's secret key, hex.
-        #[arg(long, value_name = "HEX")]
-        secret: String,
+        #[command(flatten)]
+        sender: Sender,
         /// SHA-256 of the ciphertext, hex.
         #[arg(long, value_name = "HEX")]
         eh: String,
     },
     /// Grant a record to a doctor: post Trans = (R, ST, C1); prints {txId, seq, bytes}.
     Authorise {
-        /// Registry address.
-        #[arg(long, value_name = "ADDRESS")]
-        registry: String,
-        /// Sender's secret key, hex (use a one-time account: the sender is public).
-        #[arg(long, value_name = "HEX")]
-        secret: String,
+        #[command(flatten)]
+        sender: Sender,
         /// The doctor's protocol public key A, hex.
         #[arg(long, value_name = "PUBKEY_HEX")]
         doctor_key: String,
@@ -664,10 +672,7 @@ fn chain(io: &IoArgs, args: ChainArgs) -> Result<(), Failure> {
             j["authority"] = serde_json::json!(authority.to_checksum());
             j
         }
-        ChainCommand::Register {
-            registry: reg,
-            secret,
-        } => {
+        ChainCommand::Register { sender } => {
             let cert = Certificate::from_json(&read_text(io.input.as_deref())?)?;
             let b = &cert.body;
             let data = registry::register_doctor(
@@ -677,56 +682,30 @@ fn chain(io: &IoArgs, args: ChainArgs) -> Result<(), Failure> {
                 b.valid_from,
                 b.valid_until,
             );
-            receipt_json(&client.send(
-                &SecretKey::from_hex(&secret_text(&secret)?)?,
-                Some(&registry_arg(&reg)?),
-                &data,
-            )?)
+            receipt_json(&sender.send(&client, &data)?)
         }
-        ChainCommand::Revoke {
-            registry: reg,
-            secret,
-            serial,
-        } => {
+        ChainCommand::Revoke { sender, serial } => {
             let data = registry::revoke_doctor(serial);
-            receipt_json(&client.send(
-                &SecretKey::from_hex(&secret_text(&secret)?)?,
-                Some(&registry_arg(&reg)?),
-                &data,
-            )?)
+            receipt_json(&sender.send(&client, &data)?)
         }
         ChainCommand::Anchor {
-            registry: reg,
-            secret,
+            sender,
             eh,
             record_type,
             time,
         } => {
             let eh = hex::decode_array("eh", "32", &eh)?;
             let data = registry::anchor_record(&eh, &registry::record_type(&record_type)?, time);
-            let mut j = receipt_json(&client.send(
-                &SecretKey::from_hex(&secret_text(&secret)?)?,
-                Some(&registry_arg(&reg)?),
-                &data,
-            )?);
+            let mut j = receipt_json(&sender.send(&client, &data)?);
             j["eh"] = serde_json::json!(hex::encode_prefixed(&eh));
             j
         }
-        ChainCommand::Delete {
-            registry: reg,
-            secret,
-            eh,
-        } => {
+        ChainCommand::Delete { sender, eh } => {
             let data = registry::mark_deleted(&hex::decode_array("eh", "32", &eh)?);
-            receipt_json(&client.send(
-                &SecretKey::from_hex(&secret_text(&secret)?)?,
-                Some(&registry_arg(&reg)?),
-                &data,
-            )?)
+            receipt_json(&sender.send(&client, &data)?)
         }
         ChainCommand::Authorise {
-            registry: reg,
-            secret,
+            sender,
             doctor_key,
             hospital,
             time,
@@ -743,12 +722,8 @@ fn chain(io: &IoArgs, args: ChainArgs) -> Result<(), Failure> {
                 &pass,
             )?;
             let data = registry::authorise(&auth);
-            let registry_address = registry_arg(&reg)?;
-            let r = client.send(
-                &SecretKey::from_hex(&secret_text(&secret)?)?,
-                Some(&registry_address),
-                &data,
-            )?;
+            let registry_address = sender.registry()?;
+            let r = sender.send(&client, &data)?;
             let seq =
                 r.logs
                     .iter()
