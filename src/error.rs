@@ -13,6 +13,47 @@
 /// `Result` with this crate's [`Error`] as the default error type.
 pub type Result<T, E = Error> = core::result::Result<T, E>;
 
+/// Declares the error enum and, from the same list of variants, its
+/// [`Error::code`] (the variant's name), [`Error::CODES`] and the TypeScript
+/// union of the codes: one list, so a code cannot be added to one and
+/// forgotten in another.
+macro_rules! error_codes {
+    (
+        $(#[$meta:meta])*
+        pub enum $name:ident {
+            $( $(#[$vmeta:meta])* $variant:ident $({ $($fields:tt)* })? , )*
+        }
+    ) => {
+        $(#[$meta])*
+        pub enum $name {
+            $( $(#[$vmeta])* $variant $({ $($fields)* })? , )*
+        }
+
+        impl $name {
+            /// Every code, in declaration order (`docs/PROTOCOL.md §11`).
+            pub const CODES: &'static [&'static str] = &[$(stringify!($variant)),*];
+
+            /// The stable, machine-readable code of this error (e.g.
+            /// `"SegmentTampered"`), identical to the variant name. JS callers
+            /// branch on `err.code`; codes never change meaning.
+            pub fn code(&self) -> &'static str {
+                match self {
+                    $( $name::$variant { .. } => stringify!($variant), )*
+                }
+            }
+        }
+
+        /// The codes as a TypeScript union type, for the package's declarations.
+        pub const TYPESCRIPT_CODES: &str = concat!(
+            "/** Every `code` an `EhrchainError` can carry (docs/PROTOCOL.md §11). */\n",
+            "export type ErrorCode =",
+            $( "\n  | \"", stringify!($variant), "\"", )*
+            ";\n"
+        );
+    };
+}
+
+error_codes! {
 /// Everything that can go wrong in ehrchain.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
@@ -216,56 +257,6 @@ pub enum Error {
     #[error("random number generator unavailable")]
     Rng,
 }
-
-impl Error {
-    /// The stable, machine-readable code of this error (e.g. `"SegmentTampered"`),
-    /// identical to the variant name. JS callers branch on `err.code`.
-    pub fn code(&self) -> &'static str {
-        match self {
-            Error::InvalidHex { .. } => "InvalidHex",
-            Error::InvalidLength { .. } => "InvalidLength",
-            Error::InvalidSecretKey => "InvalidSecretKey",
-            Error::InvalidPublicKey { .. } => "InvalidPublicKey",
-            Error::InvalidAddress { .. } => "InvalidAddress",
-            Error::InvalidSignature { .. } => "InvalidSignature",
-            Error::WrongSigner => "WrongSigner",
-            Error::InvalidTypedData { .. } => "InvalidTypedData",
-            Error::MalformedJson { .. } => "MalformedJson",
-            Error::CertificateMalformed { .. } => "CertificateMalformed",
-            Error::CertificateWrongAuthority => "CertificateWrongAuthority",
-            Error::CertificateNotYetValid => "CertificateNotYetValid",
-            Error::CertificateExpired => "CertificateExpired",
-            Error::CertificateRevoked => "CertificateRevoked",
-            Error::InvalidArgument { .. } => "InvalidArgument",
-            Error::AbiDecode { .. } => "AbiDecode",
-            Error::WrongContract => "WrongContract",
-            Error::EventNotFound => "EventNotFound",
-            Error::TransactionNotFound => "TransactionNotFound",
-            Error::Reverted { .. } => "Reverted",
-            Error::RpcUnreachable { .. } => "RpcUnreachable",
-            Error::Rpc { .. } => "Rpc",
-            Error::InvalidValidity => "InvalidValidity",
-            Error::RequestWrongHospital => "RequestWrongHospital",
-            Error::RequestExpired => "RequestExpired",
-            Error::RequestExpiryTooFar => "RequestExpiryTooFar",
-            Error::RequestWrongSigner => "RequestWrongSigner",
-            Error::EciesTooShort => "EciesTooShort",
-            Error::EciesDecryptFailed => "EciesDecryptFailed",
-            Error::MalformedEncoding { .. } => "MalformedEncoding",
-            Error::NotForThisKey => "NotForThisKey",
-            Error::InvalidStreamParams { .. } => "InvalidStreamParams",
-            Error::InvalidHeader => "InvalidHeader",
-            Error::WrongKeyOrAssociatedData => "WrongKeyOrAssociatedData",
-            Error::SegmentTampered { .. } => "SegmentTampered",
-            Error::SegmentOutOfOrder { .. } => "SegmentOutOfOrder",
-            Error::Truncated { .. } => "Truncated",
-            Error::StreamFinished => "StreamFinished",
-            Error::StreamTooLong => "StreamTooLong",
-            Error::HashMismatch => "HashMismatch",
-            Error::OutOfRange { .. } => "OutOfRange",
-            Error::Rng => "Rng",
-        }
-    }
 }
 
 impl From<serde_json::Error> for Error {

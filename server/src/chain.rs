@@ -7,8 +7,8 @@
 //! for the next request, with no cache to go stale.
 
 use ehrchain::chain::registry::{CertificateStatus, RecordStatus};
-use ehrchain::chain::rpc::Client;
 use ehrchain::Address;
+use ehrchain_rpc::Client;
 
 /// Read access to the registry.
 pub trait ChainView: Send + Sync + std::fmt::Debug + 'static {

@@ -1,11 +1,9 @@
 //! Ethereum: the registry contract's calldata, events and errors
 //! ([`registry`]), the ABI subset it needs ([`abi`]), JSON-RPC logs and
-//! receipts ([`log`]), locally signed EIP-1559 transactions ([`tx`]) and, on
-//! native targets, a JSON-RPC client ([`rpc`]).
+//! receipts ([`log`]) and locally signed EIP-1559 transactions ([`tx`]).
+//! The JSON-RPC client that talks to a node is the `ehrchain-rpc` crate.
 
 pub mod abi;
 pub mod log;
 pub mod registry;
-#[cfg(not(target_arch = "wasm32"))]
-pub mod rpc;
 pub mod tx;

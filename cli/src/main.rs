@@ -1,4 +1,4 @@
-//! The command-line interface (native only).
+//! `ehrchain`: the command-line tool for hospital-side scripting and batch work.
 //!
 //! Every subcommand reads its input from stdin or `-i FILE` and writes to
 //! stdout or `-o FILE`. With `-o`, output goes to a temporary file in the same
@@ -139,7 +139,7 @@ impl Sender {
     /// Sends `data` to the registry from this account and waits for the receipt.
     fn send(
         &self,
-        client: &ehrchain::chain::rpc::Client,
+        client: &ehrchain_rpc::Client,
         data: &[u8],
     ) -> Result<ehrchain::chain::log::Receipt, Failure> {
         let key = SecretKey::from_hex(&secret_text(&self.secret)?)?;
@@ -639,7 +639,7 @@ fn receipt_json(r: &ehrchain::chain::log::Receipt) -> serde_json::Value {
 
 fn chain(io: &IoArgs, args: ChainArgs) -> Result<(), Failure> {
     use ehrchain::chain::registry;
-    use ehrchain::chain::rpc::Client;
+    use ehrchain_rpc::Client;
     let client = Client::new(&args.rpc)?;
     let out = match args.command {
         ChainCommand::Deploy {
@@ -804,7 +804,7 @@ fn chain(io: &IoArgs, args: ChainArgs) -> Result<(), Failure> {
 }
 
 /// Runs the CLI and maps failures to exit status 1 and one stderr line.
-pub(crate) fn main() -> ExitCode {
+fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {

@@ -1,18 +1,21 @@
 //! A blocking Ethereum JSON-RPC client over HTTP(S) (native only), for the
 //! CLI and the hospital server: read anchors, certificate status and receipts,
 //! send locally signed transactions, page through registry events.
+#![forbid(unsafe_code)]
+#![deny(missing_docs, rustdoc::broken_intra_doc_links)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
 
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value as Json};
 
-use super::log::{quantity, Log, Receipt};
-use super::registry::{self, CertificateStatus, Event, RecordStatus};
-use super::tx::Eip1559;
-use crate::account::{Address, SecretKey};
-use crate::error::{Error, Result};
-use crate::grant::{Authorisation, Scanner};
-use crate::hex::encode_prefixed as hx;
+use ehrchain::account::{Address, SecretKey};
+use ehrchain::chain::log::{quantity, Log, Receipt};
+use ehrchain::chain::registry::{self, CertificateStatus, Event, RecordStatus};
+use ehrchain::chain::tx::Eip1559;
+use ehrchain::error::{Error, Result};
+use ehrchain::grant::{Authorisation, Scanner};
+use ehrchain::hex::encode_prefixed as hx;
 
 /// A JSON-RPC endpoint.
 #[derive(Debug)]
@@ -50,7 +53,7 @@ fn revert_data(data: Option<&Json>) -> Option<Vec<u8>> {
         Json::Object(o) => o.get("data").and_then(Json::as_str)?.to_owned(),
         _ => return None,
     };
-    crate::hex::decode("revert data", &text).ok()
+    ehrchain::hex::decode("revert data", &text).ok()
 }
 
 impl Client {
@@ -149,7 +152,7 @@ impl Client {
             "eth_call",
             json!([{ "to": to.to_checksum(), "data": hx(data) }, "latest"]),
         )?;
-        crate::hex::decode("eth_call result", r.as_str().unwrap_or_default())
+        ehrchain::hex::decode("eth_call result", r.as_str().unwrap_or_default())
     }
 
     /// The receipt of `tx_hash`.
@@ -228,7 +231,7 @@ impl Client {
         };
         let signed = tx.sign(key)?;
         let hash_json = self.call("eth_sendRawTransaction", json!([hx(&signed.raw)]))?;
-        let hash = crate::hex::decode_array(
+        let hash = ehrchain::hex::decode_array(
             "transaction hash",
             "32",
             hash_json.as_str().unwrap_or_default(),

@@ -11,10 +11,10 @@ use std::time::{Duration, Instant};
 
 use ehrchain::chain::abi::{encode, Token};
 use ehrchain::chain::registry::{self, Event};
-use ehrchain::chain::rpc::Client;
 use ehrchain::grant::{AccessPass, Authorisation, Scanner};
 use ehrchain::mask::{MaskKey, RecordContext};
 use ehrchain::{Address, Error, SecretKey};
+use ehrchain_rpc::Client;
 
 /// Hardhat's well-known test accounts (mnemonic "test … junk"): funded on the local node only.
 const ACCOUNT_KEYS: [&str; 3] = [
@@ -33,7 +33,7 @@ impl Drop for Node {
 }
 
 fn start_chain() -> (Node, Client) {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = &Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let hardhat = root.join("node_modules/.bin/hardhat");
     assert!(
         hardhat.exists(),
@@ -73,7 +73,7 @@ fn start_chain() -> (Node, Client) {
 }
 
 fn deploy(client: &Client, deployer: &SecretKey, authority: &Address) -> Address {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = &Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let status = Command::new("node")
         .arg("chain/compile.js")
         .current_dir(root)

@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use web_sys::{TransformStream, TransformStreamDefaultController};
 
-use super::{arg_bytes, arg_opt_bytes, arg_opt_int, js_error, JsResult};
+use super::conversion::*;
 use crate::error::Error;
 use crate::record::{Decryptor, Encryptor, DEFAULT_SEGMENT_SIZE};
 
@@ -247,4 +247,21 @@ impl RecordDecryptor {
     pub fn transform(&self) -> JsResult<TransformStream> {
         transform_stream(&self.0)
     }
+}
+
+/// The associated data that binds a record's ciphertext to `(hospital, time)`.
+#[wasm_bindgen(js_name = recordAssociatedData)]
+pub fn record_associated_data(
+    #[wasm_bindgen(unchecked_param_type = "string")] hospital: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] time: JsValue,
+) -> JsResult<Vec<u8>> {
+    let hospital = &arg_str("hospital", &hospital)?;
+    let time = arg_int("time", &time)?;
+    Ok(context(hospital, time)?.record_aad())
+}
+
+/// A fresh 16-byte record key `K_P`.
+#[wasm_bindgen(js_name = generateRecordKey)]
+pub fn generate_record_key() -> JsResult<Vec<u8>> {
+    crate::record::generate_key().map(|k| k.to_vec()).js()
 }

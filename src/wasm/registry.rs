@@ -1,0 +1,165 @@
+//! Registry calls for a wallet: `{to, data}` for `eth_sendTransaction` or
+//! `eth_call` (EIP-1193), and decoding of the views' answers.
+
+use wasm_bindgen::prelude::*;
+
+use super::conversion::*;
+use crate::account::Address;
+use crate::account::PublicKey;
+use crate::chain::registry;
+use crate::grant::Authorisation;
+use crate::hex::encode_prefixed as hx;
+
+fn tx_request(registry: &JsValue, data: Vec<u8>) -> JsResult<JsValue> {
+    let to = Address::parse(&arg_str("registry", registry)?).js()?;
+    Ok(object(&[
+        ("to", to.to_checksum().into()),
+        ("data", hx(&data).into()),
+    ]))
+}
+
+/// `{to, data}` for `registerDoctor` (send from the authority's wallet).
+#[wasm_bindgen(js_name = registerDoctorTx, unchecked_return_type = "TxRequest")]
+pub fn register_doctor_tx(
+    #[wasm_bindgen(unchecked_param_type = "string")] registry: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] serial: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] doctor: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] protocolKey: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] validFrom: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] validUntil: JsValue,
+) -> JsResult<JsValue> {
+    let doctor = Address::parse(&arg_str("doctor", &doctor)?).js()?;
+    let key = PublicKey::from_sec1("protocolKey", &arg_bytes("protocolKey", &protocolKey)?).js()?;
+    let data = registry::register_doctor(
+        arg_int("serial", &serial)?,
+        &doctor,
+        &key,
+        arg_int("validFrom", &validFrom)?,
+        arg_int("validUntil", &validUntil)?,
+    );
+    tx_request(&registry, data)
+}
+
+/// `{to, data}` for `revokeDoctor(serial)`.
+#[wasm_bindgen(js_name = revokeDoctorTx, unchecked_return_type = "TxRequest")]
+pub fn revoke_doctor_tx(
+    #[wasm_bindgen(unchecked_param_type = "string")] registry: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] serial: JsValue,
+) -> JsResult<JsValue> {
+    tx_request(
+        &registry,
+        registry::revoke_doctor(arg_int("serial", &serial)?),
+    )
+}
+
+/// `{to, data}` for `anchorRecord(eh, recordType, recordTime)` (Alg 4 step 3).
+/// `recordType` is ASCII text of at most 32 bytes.
+#[wasm_bindgen(js_name = anchorRecordTx, unchecked_return_type = "TxRequest")]
+pub fn anchor_record_tx(
+    #[wasm_bindgen(unchecked_param_type = "string")] registry: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] eh: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] recordType: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] recordTime: JsValue,
+) -> JsResult<JsValue> {
+    let ty = registry::record_type(&arg_str("recordType", &recordType)?).js()?;
+    let data = registry::anchor_record(
+        &hash32("eh", &eh)?,
+        &ty,
+        arg_int("recordTime", &recordTime)?,
+    );
+    tx_request(&registry, data)
+}
+
+/// `{to, data}` for `markDeleted(eh)`.
+#[wasm_bindgen(js_name = markDeletedTx, unchecked_return_type = "TxRequest")]
+pub fn mark_deleted_tx(
+    #[wasm_bindgen(unchecked_param_type = "string")] registry: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] eh: JsValue,
+) -> JsResult<JsValue> {
+    tx_request(&registry, registry::mark_deleted(&hash32("eh", &eh)?))
+}
+
+/// `{to, data}` for `authorise(R, ST, C1)` (Alg 5 step 5), from the parts
+/// `MaskKey.authorise` returned.
+#[wasm_bindgen(js_name = authoriseTx, unchecked_return_type = "TxRequest")]
+pub fn authorise_tx(
+    #[wasm_bindgen(unchecked_param_type = "string")] registry: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] r: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] st: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] c1: JsValue,
+) -> JsResult<JsValue> {
+    let auth = Authorisation::from_parts(
+        &arg_bytes("r", &r)?,
+        &arg_bytes("st", &st)?,
+        &arg_bytes("c1", &c1)?,
+    )
+    .js()?;
+    tx_request(&registry, registry::authorise(&auth))
+}
+
+/// `{to, data}` for the view `recordStatus(eh)`, for `eth_call`; decode the
+/// answer with `decodeRecordStatus`.
+#[wasm_bindgen(js_name = recordStatusCall, unchecked_return_type = "TxRequest")]
+pub fn record_status_call(
+    #[wasm_bindgen(unchecked_param_type = "string")] registry: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] eh: JsValue,
+) -> JsResult<JsValue> {
+    tx_request(&registry, registry::record_status(&hash32("eh", &eh)?))
+}
+
+/// Decodes `recordStatus` return data (hex string from `eth_call`).
+#[wasm_bindgen(js_name = decodeRecordStatus)]
+pub fn decode_record_status(
+    #[wasm_bindgen(unchecked_param_type = "string")] data: JsValue,
+) -> JsResult<JsValue> {
+    let bytes = crate::hex::decode("eth_call result", &arg_str("data", &data)?).js()?;
+    let s = registry::RecordStatus::decode(&bytes).js()?;
+    Ok(object(&[
+        ("anchored", s.anchored.into()),
+        ("anchoredBy", s.anchored_by.to_checksum().into()),
+        ("anchoredAt", num(s.anchored_at)),
+        ("recordType", hx(&s.record_type).into()),
+        ("recordTime", num(s.record_time)),
+        ("deleted", s.deleted.into()),
+        ("deletedAt", num(s.deleted_at)),
+    ]))
+}
+
+/// `{to, data}` for the view `certificateStatus(serial)`, for `eth_call`;
+/// decode the answer with `decodeCertificateStatus`.
+#[wasm_bindgen(js_name = certificateStatusCall, unchecked_return_type = "TxRequest")]
+pub fn certificate_status_call(
+    #[wasm_bindgen(unchecked_param_type = "string")] registry: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] serial: JsValue,
+) -> JsResult<JsValue> {
+    tx_request(
+        &registry,
+        registry::certificate_status(arg_int("serial", &serial)?),
+    )
+}
+
+/// Decodes `certificateStatus` return data: `{registered, doctor, validFrom,
+/// validUntil, revoked, revokedAt}`.
+#[wasm_bindgen(js_name = decodeCertificateStatus)]
+pub fn decode_certificate_status(
+    #[wasm_bindgen(unchecked_param_type = "string")] data: JsValue,
+) -> JsResult<JsValue> {
+    let bytes = crate::hex::decode("eth_call result", &arg_str("data", &data)?).js()?;
+    let s = registry::CertificateStatus::decode(&bytes).js()?;
+    Ok(object(&[
+        ("registered", s.registered().into()),
+        ("doctor", s.doctor.to_checksum().into()),
+        ("validFrom", num(s.valid_from)),
+        ("validUntil", num(s.valid_until)),
+        ("revoked", s.revoked.into()),
+        ("revokedAt", num(s.revoked_at)),
+    ]))
+}
+
+/// `{to, data}` for the view `authorisationCount()`; the answer is one uint256 word.
+#[wasm_bindgen(js_name = authorisationCountCall, unchecked_return_type = "TxRequest")]
+pub fn authorisation_count_call(
+    #[wasm_bindgen(unchecked_param_type = "string")] registry: JsValue,
+) -> JsResult<JsValue> {
+    tx_request(&registry, registry::authorisation_count())
+}

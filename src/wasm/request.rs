@@ -1,0 +1,107 @@
+//! Access requests (Alg 5 steps 9–12): typed data, assembling, signing, verifying.
+
+use wasm_bindgen::prelude::*;
+
+use super::account::Key;
+use super::conversion::*;
+use crate::account::Address;
+use crate::cert::Certificate;
+use crate::request::AccessRequest;
+use crate::request::SignedRequest;
+
+/// A fresh access request (random nonce) from the arguments as JS passes them.
+fn access_request(
+    hospital: &JsValue,
+    w: &JsValue,
+    now: &JsValue,
+    ttl: &JsValue,
+) -> JsResult<AccessRequest> {
+    let hospital = arg_str("hospital", hospital)?;
+    let w: [u8; 32] = crate::hex::fixed("W", "32", &arg_bytes("w", w)?).js()?;
+    AccessRequest::new(&hospital, w, arg_int("now", now)?, arg_int("ttl", ttl)?).js()
+}
+
+/// The typed-data JSON of a fresh access request (random nonce), for the
+/// doctor's wallet to sign with `eth_signTypedData_v4`.
+#[wasm_bindgen(js_name = accessRequestTypedData)]
+pub fn access_request_typed_data(
+    #[wasm_bindgen(unchecked_param_type = "string")] hospital: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] w: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] now: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] ttl: JsValue,
+) -> JsResult<String> {
+    Ok(access_request(&hospital, &w, &now, &ttl)?
+        .typed_data()
+        .to_json())
+}
+
+/// Assembles the request JSON sent to the server from the typed data, the
+/// wallet's signature and the doctor's certificate JSON.
+#[wasm_bindgen(js_name = assembleAccessRequest)]
+pub fn assemble_access_request(
+    #[wasm_bindgen(unchecked_param_type = "string")] typedDataJson: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] signature: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] certificateJson: JsValue,
+) -> JsResult<String> {
+    let typed_data_json = &arg_str("typedDataJson", &typedDataJson)?;
+    let signature = &arg_bytes("signature", &signature)?;
+    let certificate_json = &arg_str("certificateJson", &certificateJson)?;
+    let parse =
+        |t: &str| serde_json::from_str::<serde_json::Value>(t).map_err(|e| js_error(e.into()));
+    let value = serde_json::json!({
+        "typedData": parse(typed_data_json)?,
+        "signature": crate::hex::encode_prefixed(signature),
+        "certificate": parse(certificate_json)?,
+    });
+    Ok(SignedRequest::from_value(value).js()?.to_json())
+}
+
+/// Builds and signs an access request with a key handle in one step.
+#[wasm_bindgen(js_name = signAccessRequest)]
+pub fn sign_access_request(
+    doctor: &Key,
+    #[wasm_bindgen(unchecked_param_type = "string")] certificateJson: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] hospital: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] w: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] now: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] ttl: JsValue,
+) -> JsResult<String> {
+    let cert = Certificate::from_json(&arg_str("certificateJson", &certificateJson)?).js()?;
+    let req = access_request(&hospital, &w, &now, &ttl)?;
+    Ok(req.sign(&doctor.0, cert).js()?.to_json())
+}
+
+/// The server's checks of an access request (everything but nonce freshness).
+#[wasm_bindgen(js_name = verifyAccessRequest, unchecked_return_type = "VerifiedRequest")]
+pub fn verify_access_request(
+    #[wasm_bindgen(unchecked_param_type = "string")] requestJson: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] authority: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] hospital: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] now: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] maxTtl: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "boolean")] revoked: JsValue,
+) -> JsResult<JsValue> {
+    let request_json = &arg_str("requestJson", &requestJson)?;
+    let authority = &arg_str("authority", &authority)?;
+    let hospital = &arg_str("hospital", &hospital)?;
+    let now = arg_int("now", &now)?;
+    let max_ttl = arg_int("maxTtl", &maxTtl)?;
+    let revoked = arg_bool("revoked", &revoked)?;
+    let req = SignedRequest::from_json(request_json).js()?;
+    let v = req
+        .verify(
+            &Address::parse(authority).js()?,
+            hospital,
+            now,
+            max_ttl,
+            revoked,
+        )
+        .js()?;
+    Ok(object(&[
+        ("doctor", v.doctor.to_checksum().into()),
+        ("serial", num(v.serial)),
+        ("w", bytes(&v.w)),
+        ("nonce", bytes(&v.nonce)),
+        ("expiry", num(v.expiry)),
+    ]))
+}
