@@ -198,23 +198,43 @@ async fn transform_streams_round_trip_and_fail_typed() {
     );
 }
 
+fn field(object: &JsValue, name: &str) -> Vec<u8> {
+    Uint8Array::from(Reflect::get(object, &name.into()).unwrap()).to_vec()
+}
+
+/// The key whose secret is 1 (its address is well known).
+fn key_one() -> Key {
+    let mut secret = [0u8; 32];
+    secret[31] = 1;
+    Key::from_bytes(b(&secret)).unwrap()
+}
+
 #[wasm_bindgen_test]
-fn accounts_signatures_and_ecies() {
-    let one = {
-        let mut s = [0u8; 32];
-        s[31] = 1;
-        Key::from_bytes(b(&s)).unwrap()
-    };
+fn a_key_has_the_address_ethereum_gives_it() {
+    let one = key_one();
     assert_eq!(one.address(), "0x7E5F4552091A69125d5DfCb7b8C2659029395Bdf");
     assert_eq!(
         address_of(b(&one.public_key(Some(true)))).unwrap(),
         one.address()
     );
+}
+
+#[wasm_bindgen_test]
+fn a_signed_message_recovers_to_its_signer() {
+    let one = key_one();
     let sig = one.sign_message(b(b"hello")).unwrap();
     assert_eq!(
         recover_message(b(b"hello"), b(&sig)).unwrap(),
         one.address()
     );
+    assert_ne!(
+        recover_message(b(b"hellp"), b(&sig)).unwrap(),
+        one.address()
+    );
+}
+
+#[wasm_bindgen_test]
+fn bad_keys_addresses_and_signatures_have_their_own_codes() {
     assert_eq!(
         code(Key::from_bytes(b(&[0u8; 32])).unwrap_err()),
         "InvalidSecretKey"
@@ -223,7 +243,7 @@ fn accounts_signatures_and_ecies() {
         code(Key::from_bytes(b(&[1u8; 31])).unwrap_err()),
         "InvalidLength"
     );
-    let mut off_curve = one.public_key(Some(true));
+    let mut off_curve = key_one().public_key(Some(true));
     off_curve[64] ^= 1;
     assert_eq!(
         code(address_of(b(&off_curve)).unwrap_err()),
@@ -237,17 +257,6 @@ fn accounts_signatures_and_ecies() {
         code(recover_message(b(b"x"), b(&[0u8; 64])).unwrap_err()),
         "InvalidLength"
     );
-    let bob = Key::generate().unwrap();
-    let sealed = ecies_seal(b(&bob.public_key(None)), b(b"pass")).unwrap();
-    assert_eq!(ecies_open(&bob, b(&sealed)).unwrap(), b"pass");
-    assert_eq!(
-        code(ecies_open(&one, b(&sealed)).unwrap_err()),
-        "EciesDecryptFailed"
-    );
-    assert_eq!(
-        code(ecies_open(&bob, b(&sealed[..50])).unwrap_err()),
-        "EciesTooShort"
-    );
     assert_eq!(
         code(hash_typed_data(s("{not json")).unwrap_err()),
         "MalformedJson"
@@ -255,7 +264,30 @@ fn accounts_signatures_and_ecies() {
 }
 
 #[wasm_bindgen_test]
-fn whole_protocol_through_the_bindings() {
+fn ecies_opens_only_for_its_recipient_and_whole() {
+    let bob = Key::generate().unwrap();
+    let sealed = ecies_seal(b(&bob.public_key(None)), b(b"pass")).unwrap();
+    assert_eq!(ecies_open(&bob, b(&sealed)).unwrap(), b"pass");
+    assert_eq!(
+        code(ecies_open(&key_one(), b(&sealed)).unwrap_err()),
+        "EciesDecryptFailed"
+    );
+    assert_eq!(
+        code(ecies_open(&bob, b(&sealed[..50])).unwrap_err()),
+        "EciesTooShort"
+    );
+}
+
+/// An authority, a doctor with a protocol key, and his certificate
+/// (hospital "St Mary", valid 1000..5000, serial 7).
+struct Certified {
+    authority: Key,
+    doctor: Key,
+    protocol: Key,
+    cert: String,
+}
+
+fn certified() -> Certified {
     let authority = Key::generate().unwrap();
     let doctor = Key::generate().unwrap();
     let protocol = Key::generate().unwrap();
@@ -269,131 +301,204 @@ fn whole_protocol_through_the_bindings() {
         n(7.0),
     )
     .unwrap();
-    verify_certificate(s(&cert), s(&authority.address()), n(1500.0), JsValue::FALSE).unwrap();
+    Certified {
+        authority,
+        doctor,
+        protocol,
+        cert,
+    }
+}
+
+fn verify_at(c: &Certified, authority: &str, at: f64) -> Result<JsValue, JsValue> {
+    verify_certificate(s(&c.cert), s(authority), n(at), JsValue::FALSE)
+}
+
+#[wasm_bindgen_test]
+fn a_certificate_verifies_inside_its_validity() {
+    let c = certified();
+    let fields = verify_at(&c, &c.authority.address(), 1500.0).unwrap();
     assert_eq!(
-        code(
-            verify_certificate(s(&cert), s(&authority.address()), n(6000.0), JsValue::FALSE)
-                .unwrap_err()
-        ),
+        Reflect::get(&fields, &"doctor".into()).unwrap().as_string(),
+        Some(c.doctor.address())
+    );
+}
+
+#[wasm_bindgen_test]
+fn an_expired_certificate_is_refused() {
+    let c = certified();
+    assert_eq!(
+        code(verify_at(&c, &c.authority.address(), 6000.0).unwrap_err()),
         "CertificateExpired"
     );
+}
+
+#[wasm_bindgen_test]
+fn a_certificate_of_another_authority_is_refused() {
+    let c = certified();
     assert_eq!(
-        code(
-            verify_certificate(s(&cert), s(&doctor.address()), n(1500.0), JsValue::FALSE)
-                .unwrap_err()
-        ),
+        code(verify_at(&c, &c.doctor.address(), 1500.0).unwrap_err()),
         "CertificateWrongAuthority"
     );
+}
+
+#[wasm_bindgen_test]
+fn a_fractional_time_is_out_of_range() {
+    let c = certified();
     assert_eq!(
-        code(
-            verify_certificate(s(&cert), s(&authority.address()), n(1.5), JsValue::FALSE)
-                .unwrap_err()
-        ),
+        code(verify_at(&c, &c.authority.address(), 1.5).unwrap_err()),
         "OutOfRange"
     );
+}
 
-    // Patient masks, grants; doctor scans, opens, requests; server verifies.
+#[wasm_bindgen_test]
+fn only_the_addressed_doctor_matches_and_opens_a_grant() {
+    let c = certified();
     let kt = MaskKey::generate().unwrap();
-    let tx_id = [0x42u8; 32];
-    let kp = generate_record_key().unwrap();
-    let masked = kt.mask(s("H1"), n(1200.0), b(&tx_id), b(&kp)).unwrap();
-    let x = Uint8Array::from(Reflect::get(&masked, &"x".into()).unwrap()).to_vec();
     let trans = kt
-        .authorise(b(&protocol.public_key(None)), s("H1"), n(1200.0))
+        .authorise(b(&c.protocol.public_key(None)), s("H1"), n(1200.0))
         .unwrap();
-    let field = |name: &str| Uint8Array::from(Reflect::get(&trans, &name.into()).unwrap()).to_vec();
-    let scanner = Scanner::new(&protocol).unwrap();
+    let (r, st, c1) = (field(&trans, "r"), field(&trans, "st"), field(&trans, "c1"));
+    let scanner = Scanner::new(&c.protocol).unwrap();
     let other = Scanner::new(&Key::generate().unwrap()).unwrap();
-    assert!(scanner.matches(b(&field("r")), b(&field("st"))).unwrap());
-    assert!(!other.matches(b(&field("r")), b(&field("st"))).unwrap());
-    assert!(!scanner.matches(b(&[1, 2, 3]), b(&field("st"))).unwrap());
+    assert!(scanner.matches(b(&r), b(&st)).unwrap());
+    assert!(!other.matches(b(&r), b(&st)).unwrap());
+    assert!(!scanner.matches(b(&[1, 2, 3]), b(&st)).unwrap());
     assert_eq!(
-        code(
-            other
-                .open(b(&field("r")), b(&field("st")), b(&field("c1")))
-                .unwrap_err()
-        ),
+        code(other.open(b(&r), b(&st), b(&c1)).unwrap_err()),
         "NotForThisKey"
     );
-    let pass = scanner
-        .open(b(&field("r")), b(&field("st")), b(&field("c1")))
+    let pass = scanner.open(b(&r), b(&st), b(&c1)).unwrap();
+    assert_eq!(
+        Reflect::get(&pass, &"hospital".into()).unwrap().as_string(),
+        Some("H1".into())
+    );
+}
+
+/// The pass a doctor opens carries `k_t`: from it he recomputes `X` and
+/// unmasks `K_P` exactly as the patient masked them.
+#[wasm_bindgen_test]
+fn an_opened_pass_recomputes_the_index_and_unmasks_the_record_key() {
+    let c = certified();
+    let kt = MaskKey::generate().unwrap();
+    let kp = generate_record_key().unwrap();
+    let masked = kt
+        .mask(s("H1"), n(1200.0), b(&[0x42u8; 32]), b(&kp))
         .unwrap();
-    let pass_key: MaskKey = MaskKey::from_bytes(b(&{
-        let mk = Reflect::get(&pass, &"maskKey".into()).unwrap();
-        let f = js_sys::Function::from(Reflect::get(&mk, &"exportSecret".into()).unwrap());
-        Uint8Array::from(f.call0(&mk).unwrap()).to_vec()
-    }))
-    .unwrap();
-    assert_eq!(pass_key.index(s("H1"), n(1200.0)).unwrap(), x);
-    let req = sign_access_request(&doctor, s(&cert), s("H1"), b(&x), n(1500.0), n(60.0)).unwrap();
-    let ok = verify_access_request(
-        s(&req),
-        s(&authority.address()),
+    let trans = kt
+        .authorise(b(&c.protocol.public_key(None)), s("H1"), n(1200.0))
+        .unwrap();
+    let pass = Scanner::new(&c.protocol)
+        .unwrap()
+        .open(
+            b(&field(&trans, "r")),
+            b(&field(&trans, "st")),
+            b(&field(&trans, "c1")),
+        )
+        .unwrap();
+    let mk = Reflect::get(&pass, &"maskKey".into()).unwrap();
+    let export = js_sys::Function::from(Reflect::get(&mk, &"exportSecret".into()).unwrap());
+    let pass_key = MaskKey::from_bytes(export.call0(&mk).unwrap()).unwrap();
+    assert_eq!(
+        pass_key.index(s("H1"), n(1200.0)).unwrap(),
+        field(&masked, "x")
+    );
+    let un = pass_key
+        .unmask(
+            s("H1"),
+            n(1200.0),
+            b(&field(&masked, "z")),
+            b(&field(&masked, "k")),
+        )
+        .unwrap();
+    assert_eq!(field(&un, "recordKey"), kp);
+    assert_eq!(field(&un, "txId"), [0x42u8; 32]);
+}
+
+fn signed_request(c: &Certified) -> String {
+    sign_access_request(
+        &c.doctor,
+        s(&c.cert),
         s("H1"),
+        b(&[9u8; 32]),
+        n(1500.0),
+        n(60.0),
+    )
+    .unwrap()
+}
+
+fn verify_request(c: &Certified, hospital: &str, revoked: bool) -> Result<JsValue, JsValue> {
+    verify_access_request(
+        s(&signed_request(c)),
+        s(&c.authority.address()),
+        s(hospital),
         n(1500.0),
         n(600.0),
-        JsValue::FALSE,
+        JsValue::from_bool(revoked),
     )
-    .unwrap();
+}
+
+#[wasm_bindgen_test]
+fn a_signed_request_verifies_and_names_its_w() {
+    let c = certified();
+    let ok = verify_request(&c, "H1", false).unwrap();
+    assert_eq!(field(&ok, "w"), [9u8; 32]);
     assert_eq!(
-        Uint8Array::from(Reflect::get(&ok, &"w".into()).unwrap()).to_vec(),
-        x
+        Reflect::get(&ok, &"doctor".into()).unwrap().as_string(),
+        Some(c.doctor.address())
     );
+}
+
+#[wasm_bindgen_test]
+fn a_request_for_another_hospital_is_refused() {
+    let c = certified();
     assert_eq!(
-        code(
-            verify_access_request(
-                s(&req),
-                s(&authority.address()),
-                s("H2"),
-                n(1500.0),
-                n(600.0),
-                JsValue::FALSE
-            )
-            .unwrap_err()
-        ),
+        code(verify_request(&c, "H2", false).unwrap_err()),
         "RequestWrongHospital"
     );
+}
+
+#[wasm_bindgen_test]
+fn a_request_under_a_revoked_certificate_is_refused() {
+    let c = certified();
     assert_eq!(
-        code(
-            verify_access_request(
-                s(&req),
-                s(&authority.address()),
-                s("H1"),
-                n(1500.0),
-                n(600.0),
-                JsValue::TRUE
-            )
-            .unwrap_err()
-        ),
+        code(verify_request(&c, "H1", true).unwrap_err()),
         "CertificateRevoked"
     );
-    let z = Uint8Array::from(Reflect::get(&masked, &"z".into()).unwrap()).to_vec();
-    let k = Uint8Array::from(Reflect::get(&masked, &"k".into()).unwrap()).to_vec();
-    let un = pass_key.unmask(s("H1"), n(1200.0), b(&z), b(&k)).unwrap();
-    assert_eq!(
-        Uint8Array::from(Reflect::get(&un, &"recordKey".into()).unwrap()).to_vec(),
-        kp
-    );
+}
 
-    // Handoff doctor → patient.
+#[wasm_bindgen_test]
+fn a_handoff_opens_only_for_the_patient() {
     let patient = Key::generate().unwrap();
+    let kp = generate_record_key().unwrap();
     let sealed = seal_handoff(
         b(&patient.public_key(None)),
         s("H1"),
         n(1200.0),
-        b(&tx_id),
+        b(&[0x42u8; 32]),
         b(&kp),
     )
     .unwrap();
     let h = open_handoff(&patient, b(&sealed)).unwrap();
+    assert_eq!(field(&h, "txId"), [0x42u8; 32]);
+    assert_eq!(field(&h, "recordKey"), kp);
     assert_eq!(
-        Uint8Array::from(Reflect::get(&h, &"txId".into()).unwrap()).to_vec(),
-        tx_id
-    );
-    assert_eq!(
-        code(open_handoff(&doctor, b(&sealed)).unwrap_err()),
+        code(open_handoff(&Key::generate().unwrap(), b(&sealed)).unwrap_err()),
         "EciesDecryptFailed"
     );
+}
+
+#[wasm_bindgen_test]
+fn error_codes_are_exported_in_the_documented_order() {
+    let codes: Vec<String> = error_codes()
+        .iter()
+        .map(|c| c.as_string().unwrap())
+        .collect();
+    let expected: Vec<String> = ehrchain::Error::CODES
+        .iter()
+        .map(|c| (*c).to_owned())
+        .collect();
+    assert_eq!(codes, expected);
+    assert!(codes.iter().any(|c| c == "SegmentTampered"));
 }
 
 /// Arguments of the wrong JS type are refused with `InvalidArgument`, never
