@@ -16,6 +16,17 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
+# 1b. The toolchains of the declared rust-versions (the `msrv` test stage).
+for v in $(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml | sort -u); do
+  if ! rustup toolchain list | grep -q "^$v"; then
+    log "rustup toolchain install $v"
+    rustup toolchain install "$v" --profile minimal
+  fi
+  if ! rustup target list --installed --toolchain "$v" | grep -qx wasm32-unknown-unknown; then
+    rustup target add wasm32-unknown-unknown --toolchain "$v"
+  fi
+done
+
 # 2. wasm-bindgen CLI, same version as the crate (the test runner comes with it).
 if ! command -v wasm-bindgen >/dev/null || ! wasm-bindgen --version | grep -q " $WASM_BINDGEN_VERSION\$"; then
   log "cargo install wasm-bindgen-cli $WASM_BINDGEN_VERSION"

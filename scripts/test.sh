@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ALL=(lint rust wasm-node wasm-chrome wasm-firefox interop-py pkg js package contract server dev)
+ALL=(lint msrv rust wasm-node wasm-chrome wasm-firefox interop-py pkg js package contract server dev)
 STAGES=("${ALL[@]}")
 [ $# -gt 0 ] && STAGES=("$@")
 
@@ -24,6 +24,14 @@ for s in "${STAGES[@]}"; do
       cargo fmt --all -- --check
       cargo clippy --workspace --all-targets -- -D warnings
       cargo clippy --target wasm32-unknown-unknown --lib --tests -- -D warnings
+      ;;
+    msrv)
+      stage "msrv: the declared rust-version builds (core 1.85 native and wasm32; workspace 1.88)"
+      core=$(sed -n '/^\[package\]/,/^\[/s/^rust-version = "\(.*\)"/\1/p' Cargo.toml)
+      tools=$(sed -n '/^\[workspace.package\]/,/^\[/s/^rust-version = "\(.*\)"/\1/p' Cargo.toml)
+      CARGO_TARGET_DIR=target/msrv cargo +"$core" check -p ehrchain --lib
+      CARGO_TARGET_DIR=target/msrv cargo +"$core" check -p ehrchain --lib --target wasm32-unknown-unknown
+      CARGO_TARGET_DIR=target/msrv cargo +"$tools" check --workspace --all-targets
       ;;
     rust)
       stage "rust: cargo test (unit, known-answer vectors, Wycheproof, registry on a local chain, server in-process)"

@@ -32,6 +32,30 @@ export interface TxFields {
 }
 /** A locally signed transaction. */
 export interface SignedTx { raw: string; hash: string; from: string }
+/** `recordStatus(eh)` decoded. `recordType` is the 32-byte `Ty1` as hex. */
+export interface RecordStatus {
+  anchored: boolean; anchoredBy: string; anchoredAt: Uint64; recordType: string;
+  recordTime: Uint64; deleted: boolean; deletedAt: Uint64;
+}
+/** `certificateStatus(serial)` decoded; `registered` is false for an unknown serial. */
+export interface CertificateStatus {
+  registered: boolean; doctor: string; validFrom: Uint64; validUntil: Uint64;
+  revoked: boolean; revokedAt: Uint64;
+}
+/** Where a decoded registry event was found (absent for a pending log). */
+export interface LogPosition { transactionHash?: string; blockNumber?: Uint64 }
+/** One of the registry's events, decoded from a JSON-RPC log; bytes are hex. */
+export type RegistryEvent = LogPosition & (
+  | { event: "DoctorRegistered"; serial: Uint64; doctor: string; protocolKey: string; validFrom: Uint64; validUntil: Uint64 }
+  | { event: "DoctorRevoked"; serial: Uint64; revokedAt: Uint64 }
+  | { event: "RecordAnchored"; eh: string; anchoredBy: string; recordType: string; recordTime: Uint64; anchoredAt: Uint64 }
+  | { event: "RecordDeleted"; eh: string; deletedBy: string; deletedAt: Uint64 }
+  | { event: "Authorised"; seq: Uint64; r: string; st: string; c1: string }
+);
+/** An `Authorised` event addressed to the scanning doctor's key. */
+export interface FoundAuthorisation {
+  seq: Uint64; r: Uint8Array; st: Uint8Array; c1: Uint8Array; transactionHash: string | null;
+}
 /** What a server learns from a verified access request. */
 export interface VerifiedRequest { doctor: string; serial: number; w: Uint8Array; nonce: Uint8Array; expiry: number }
 "#;
