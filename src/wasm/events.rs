@@ -17,7 +17,7 @@ use crate::hex::encode_prefixed as hx;
 /// Decodes the registry's events among JSON-RPC logs (an `eth_getLogs`
 /// result or a receipt's `logs`). Logs of other contracts are refused with
 /// `WrongContract` unless `skipForeign` is true.
-#[wasm_bindgen(js_name = decodeRegistryLogs)]
+#[wasm_bindgen(js_name = decodeRegistryLogs, unchecked_return_type = "RegistryEvent[]")]
 pub fn decode_registry_logs(
     #[wasm_bindgen(unchecked_param_type = "string")] registry: JsValue,
     #[wasm_bindgen(unchecked_param_type = "object[]")] logs: JsValue,
@@ -67,7 +67,7 @@ pub fn anchored_eh_from_receipt(
 /// The authorisations among `Authorised` logs (from `eth_getLogs`) that are
 /// addressed to `scanner`'s key: `[{seq, r, st, c1, transactionHash}]`.
 /// Other logs and malformed events are skipped.
-#[wasm_bindgen(js_name = scanAuthorisations)]
+#[wasm_bindgen(js_name = scanAuthorisations, unchecked_return_type = "FoundAuthorisation[]")]
 pub fn scan_authorisations(
     scanner: &Scanner,
     #[wasm_bindgen(unchecked_param_type = "string")] registry: JsValue,

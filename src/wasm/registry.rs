@@ -108,7 +108,7 @@ pub fn record_status_call(
 }
 
 /// Decodes `recordStatus` return data (hex string from `eth_call`).
-#[wasm_bindgen(js_name = decodeRecordStatus)]
+#[wasm_bindgen(js_name = decodeRecordStatus, unchecked_return_type = "RecordStatus")]
 pub fn decode_record_status(
     #[wasm_bindgen(unchecked_param_type = "string")] data: JsValue,
 ) -> JsResult<JsValue> {
@@ -140,7 +140,7 @@ pub fn certificate_status_call(
 
 /// Decodes `certificateStatus` return data: `{registered, doctor, validFrom,
 /// validUntil, revoked, revokedAt}`.
-#[wasm_bindgen(js_name = decodeCertificateStatus)]
+#[wasm_bindgen(js_name = decodeCertificateStatus, unchecked_return_type = "CertificateStatus")]
 pub fn decode_certificate_status(
     #[wasm_bindgen(unchecked_param_type = "string")] data: JsValue,
 ) -> JsResult<JsValue> {

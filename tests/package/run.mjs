@@ -274,7 +274,8 @@ async function nodeScripts(proj) {
 // (types resolved through the package's `exports` → `types`) and reject a
 // wrong argument type, so the declarations are real, not `any`.
 const TS_GOOD = `import { Key, RecordEncryptor, RecordDecryptor, MaskKey, Scanner, generateRecordKey,
-  recordAssociatedData, anchorRecordTx, type TxRequest, type MaskedRecord } from "ehrchain";
+  recordAssociatedData, anchorRecordTx, errorCodes, type TxRequest, type MaskedRecord,
+  type ErrorCode, type EhrchainError } from "ehrchain";
 const key: Uint8Array = generateRecordKey();
 const enc = new RecordEncryptor(key, recordAssociatedData("St Mary", 1700000000));
 const ts: TransformStream<Uint8Array, Uint8Array> = enc.transform();
@@ -286,7 +287,19 @@ const masked: MaskedRecord = kt.mask("St Mary", 1700000000, new Uint8Array(32), 
 const trans = kt.authorise(doctor.publicKey(), "St Mary", 1700000000);
 const mine: boolean = scanner.matches(trans.r, trans.st);
 const tx: TxRequest = anchorRecordTx("0x5FbDB2315678afecb367f032d93F642f64180aa3", new Uint8Array(32), "lab", 1);
-export { ts, dec, masked, mine, tx };
+// A caller branches on the typed error code.
+function advice(e: EhrchainError): string {
+  switch (e.code) {
+    case "HashMismatch": return "the record does not match its anchor";
+    case "SegmentTampered": return "the record was altered";
+    default: return e.message;
+  }
+}
+const codes: ErrorCode[] = errorCodes();
+export { ts, dec, masked, mine, tx, advice, codes };
+`;
+const TS_BAD_CODE = `import type { EhrchainError } from "ehrchain";
+export function f(e: EhrchainError) { switch (e.code) { case "NoSuchCode": return 1; default: return 0; } }
 `;
 const TS_BAD = `import { RecordEncryptor } from "ehrchain";
 export const enc = new RecordEncryptor("not bytes", new Uint8Array());
@@ -308,6 +321,25 @@ async function typeCheck(proj) {
     refused = String(e && e.message).includes('TS2345');
   }
   check(refused, 'tsc --strict refuses a string where the declarations say Uint8Array');
+  fs.writeFileSync(path.join(proj, 'badcode.ts'), TS_BAD_CODE);
+  let refusedCode = false;
+  try {
+    await run(process.execPath, [tsc, ...args, 'badcode.ts'], { cwd: proj });
+  } catch (e) {
+    // TS2678: type '"NoSuchCode"' is not comparable to type 'ErrorCode'.
+    refusedCode = String(e && e.message).includes('TS2678');
+  }
+  check(refusedCode, 'tsc --strict refuses a switch on an error code that does not exist');
+  // No export is typed `any`: every return and parameter type is declared.
+  for (const build of ['bundler', 'node', 'web']) {
+    const dts = fs.readFileSync(path.join(proj, 'node_modules', 'ehrchain', build, 'ehrchain.d.ts'), 'utf8');
+    // The web build also declares the raw wasm exports (`InitOutput`, wasm-bindgen's
+    // internal ABI of numbers and handles); the API is everything else.
+    const code = dts.replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '')
+      .replace(/export interface InitOutput \{[\s\S]*?\n\}/, '');
+    const anys = code.split('\n').filter((l) => /\bany\b/.test(l));
+    check(anys.length === 0, `${build}/ehrchain.d.ts declares no \`any\`${anys.length ? `: ${anys.join(' | ')}` : ''}`);
+  }
 }
 
 async function webpackBuild(proj) {
