@@ -773,25 +773,15 @@ fn chain(io: &IoArgs, args: ChainArgs) -> Result<(), Failure> {
             }
             return with_output(io, |out| Ok(out.write(lines.as_bytes())?));
         }
-        ChainCommand::Status { registry: reg, eh } => {
-            let s =
-                client.record_status(&registry_arg(&reg)?, &hex::decode_array("eh", "32", &eh)?)?;
-            serde_json::json!({
-                "anchored": s.anchored, "anchoredBy": s.anchored_by.to_checksum(), "anchoredAt": s.anchored_at,
-                "recordType": hex::encode_prefixed(&s.record_type), "recordTime": s.record_time,
-                "deleted": s.deleted, "deletedAt": s.deleted_at,
-            })
-        }
+        ChainCommand::Status { registry: reg, eh } => client
+            .record_status(&registry_arg(&reg)?, &hex::decode_array("eh", "32", &eh)?)?
+            .to_json(),
         ChainCommand::CertStatus {
             registry: reg,
             serial,
-        } => {
-            let s = client.certificate_status(&registry_arg(&reg)?, serial)?;
-            serde_json::json!({
-                "registered": s.registered(), "doctor": s.doctor.to_checksum(), "validFrom": s.valid_from,
-                "validUntil": s.valid_until, "revoked": s.revoked, "revokedAt": s.revoked_at,
-            })
-        }
+        } => client
+            .certificate_status(&registry_arg(&reg)?, serial)?
+            .to_json(),
         ChainCommand::Eh { registry: reg, tx } => {
             let eh = client.anchored_eh(
                 &registry_arg(&reg)?,

@@ -11,10 +11,11 @@ use serde_json::{json, Value as Json};
 
 use ehrchain::account::{Address, SecretKey};
 use ehrchain::chain::log::{quantity, Log, Receipt};
-use ehrchain::chain::registry::{self, CertificateStatus, Event, RecordStatus};
+use ehrchain::chain::registry::{self, CertificateStatus, RecordStatus};
+use ehrchain::chain::scan;
 use ehrchain::chain::tx::Eip1559;
 use ehrchain::error::{Error, Result};
-use ehrchain::grant::{Authorisation, Scanner};
+use ehrchain::grant::Scanner;
 use ehrchain::hex::encode_prefixed as hx;
 
 /// A JSON-RPC endpoint.
@@ -264,10 +265,11 @@ impl Client {
     /// `eh` anchored by transaction `tx_id` (Alg 5 step 13).
     ///
     /// # Errors
-    /// [`Error::TransactionNotFound`], [`Error::EventNotFound`] (no anchoring
-    /// event of this registry in that transaction).
+    /// [`Error::TransactionNotFound`], [`Error::Reverted`] (the transaction
+    /// failed), [`Error::EventNotFound`] (no anchoring event of this registry
+    /// in that transaction).
     pub fn anchored_eh(&self, registry: &Address, tx_id: &[u8; 32]) -> Result<[u8; 32]> {
-        registry::anchored_eh(&self.receipt(tx_id)?.logs, registry)
+        registry::anchored_eh_in_receipt(&self.receipt(tx_id)?, registry)
     }
 
     /// Scans the registry's `Authorised` events in `from..=to` (pages of
@@ -290,18 +292,8 @@ impl Client {
         let page = page.max(1);
         while start <= to {
             let end = start.saturating_add(page - 1).min(to);
-            for log in self.logs(registry, &topic, start, end)? {
-                if let Ok(Event::Authorised { seq, authorisation }) = Event::decode(&log, registry)
-                {
-                    if scanner.matches(&authorisation) {
-                        found.push(Found {
-                            seq,
-                            authorisation,
-                            transaction_hash: log.transaction_hash,
-                        });
-                    }
-                }
-            }
+            let logs = self.logs(registry, &topic, start, end)?;
+            found.extend(scan::authorisations_for(scanner, registry, &logs));
             if end == u64::MAX {
                 break;
             }
@@ -311,16 +303,7 @@ impl Client {
     }
 }
 
-/// An authorisation found by [`Client::scan`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Found {
-    /// Its sequence number in the registry.
-    pub seq: u64,
-    /// `Trans = (R, ST, C1)`.
-    pub authorisation: Authorisation,
-    /// The transaction that posted it.
-    pub transaction_hash: Option<[u8; 32]>,
-}
+pub use ehrchain::chain::scan::Found;
 
 #[cfg(test)]
 mod tests {

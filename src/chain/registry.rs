@@ -224,6 +224,16 @@ impl CertificateStatus {
     pub fn registered(&self) -> bool {
         self.doctor.0 != [0; 20]
     }
+
+    /// The status as JSON, the shape the CLI prints and JS receives:
+    /// `{registered, doctor, validFrom, validUntil, revoked, revokedAt}`.
+    pub fn to_json(&self) -> Json {
+        serde_json::json!({
+            "registered": self.registered(), "doctor": self.doctor.to_checksum(),
+            "validFrom": self.valid_from, "validUntil": self.valid_until,
+            "revoked": self.revoked, "revokedAt": self.revoked_at,
+        })
+    }
 }
 
 /// `recordStatus(eh)`'s answer.
@@ -246,6 +256,17 @@ pub struct RecordStatus {
 }
 
 impl RecordStatus {
+    /// The status as JSON, the shape the CLI prints and JS receives:
+    /// `{anchored, anchoredBy, anchoredAt, recordType (hex), recordTime,
+    /// deleted, deletedAt}`.
+    pub fn to_json(&self) -> Json {
+        serde_json::json!({
+            "anchored": self.anchored, "anchoredBy": self.anchored_by.to_checksum(),
+            "anchoredAt": self.anchored_at, "recordType": crate::hex::encode_prefixed(&self.record_type),
+            "recordTime": self.record_time, "deleted": self.deleted, "deletedAt": self.deleted_at,
+        })
+    }
+
     /// Decodes `eth_call` return data.
     ///
     /// # Errors
@@ -477,6 +498,24 @@ pub fn anchored_eh(logs: &[Log], registry: &Address) -> Result<[u8; 32]> {
         .ok_or(Error::EventNotFound)
 }
 
+/// `eh` of the record anchored by the transaction of `receipt` (Alg 5 step
+/// 13, from `tx_id`): the receipt must show success and carry the
+/// registry's `RecordAnchored` log.
+///
+/// # Errors
+/// [`Error::Reverted`] for a failed transaction; as [`anchored_eh`].
+pub fn anchored_eh_in_receipt(
+    receipt: &super::log::Receipt,
+    registry: &Address,
+) -> Result<[u8; 32]> {
+    if !receipt.success {
+        return Err(Error::Reverted {
+            reason: "status 0".into(),
+        });
+    }
+    anchored_eh(&receipt.logs, registry)
+}
+
 /// Names the registry's custom error in revert data (`"AlreadyAnchored(bytes32)"`),
 /// or `None` if the data is not one of them.
 pub fn revert_reason(data: &[u8]) -> Option<&'static str> {
@@ -544,5 +583,35 @@ mod tests {
         let mut odd = log;
         odd.topics[0] = [0; 32];
         assert_eq!(Event::decode(&odd, &registry), Err(Error::EventNotFound));
+    }
+
+    #[test]
+    fn a_reverted_anchoring_transaction_names_no_record() {
+        let registry = Address([7; 20]);
+        let log = Log {
+            address: registry,
+            topics: vec![abi::event_topic(EVENT_SIGNATURES[2]), [9; 32], [0; 32]],
+            data: abi::encode(&[Token::Bytes32([1; 32]), Token::Uint(42), Token::Uint(43)]),
+            transaction_hash: None,
+            block_number: None,
+            log_index: None,
+        };
+        let mut receipt = super::super::log::Receipt {
+            transaction_hash: [1; 32],
+            block_number: 1,
+            success: true,
+            gas_used: 1,
+            from: Address([1; 20]),
+            contract_address: None,
+            logs: vec![log],
+        };
+        assert_eq!(anchored_eh_in_receipt(&receipt, &registry), Ok([9; 32]));
+        receipt.success = false;
+        assert_eq!(
+            anchored_eh_in_receipt(&receipt, &registry),
+            Err(Error::Reverted {
+                reason: "status 0".into()
+            })
+        );
     }
 }

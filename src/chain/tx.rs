@@ -9,7 +9,9 @@
 //! ```
 
 use crate::account::{Address, SecretKey};
-use crate::error::Result;
+use serde_json::Value as Json;
+
+use crate::error::{Error, Result};
 use crate::hash::keccak256;
 use crate::signature::Signature;
 
@@ -32,6 +34,58 @@ pub struct Eip1559 {
     pub value: u128,
     /// Calldata (or init code).
     pub data: Vec<u8>,
+}
+
+impl Eip1559 {
+    /// Reads the transaction fields as a dapp writes them (the JS
+    /// `TxFields`): `chainId`, `nonce`, `gas` as non-negative integers;
+    /// `maxFeePerGas`, `maxPriorityFeePerGas`, `value` as wei, a decimal
+    /// string or an integer (absent = 0); `to` an address (absent or `null`
+    /// deploys); `data` hex (absent = empty).
+    ///
+    /// # Errors
+    /// [`Error::InvalidArgument`] naming the field, [`Error::InvalidAddress`]
+    /// for a bad `to`, [`Error::InvalidHex`] for bad `data`.
+    pub fn from_json(v: &Json) -> Result<Self> {
+        let int = |name: &'static str| -> Result<u64> {
+            v.get(name)
+                .and_then(Json::as_u64)
+                .ok_or(Error::InvalidArgument {
+                    what: name,
+                    expected: "a non-negative integer",
+                })
+        };
+        let wei = |name: &'static str| -> Result<u128> {
+            match v.get(name) {
+                None | Some(Json::Null) => Some(0),
+                Some(Json::Number(n)) => n.as_u64().map(u128::from),
+                Some(Json::String(s)) => s.parse::<u128>().ok(),
+                _ => None,
+            }
+            .ok_or(Error::InvalidArgument {
+                what: name,
+                expected: "wei as a decimal string",
+            })
+        };
+        let to = match v.get("to") {
+            None | Some(Json::Null) => None,
+            Some(t) => Some(Address::parse(t.as_str().unwrap_or_default())?),
+        };
+        let data = match v.get("data").and_then(Json::as_str) {
+            Some(d) => crate::hex::decode("data", d)?,
+            None => Vec::new(),
+        };
+        Ok(Eip1559 {
+            chain_id: int("chainId")?,
+            nonce: int("nonce")?,
+            max_priority_fee_per_gas: wei("maxPriorityFeePerGas")?,
+            max_fee_per_gas: wei("maxFeePerGas")?,
+            gas_limit: int("gas")?,
+            to,
+            value: wei("value")?,
+            data,
+        })
+    }
 }
 
 /// RLP of a byte string.
@@ -137,6 +191,50 @@ pub struct SignedTransaction {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn fields_from_json_read_as_a_dapp_writes_them() {
+        let tx = Eip1559::from_json(&serde_json::json!({
+            "chainId": 31337, "nonce": 2, "gas": 100000,
+            "maxFeePerGas": "3000000000", "maxPriorityFeePerGas": 1,
+            "to": "0x5FbDB2315678afecb367f032d93F642f64180aa3", "data": "0x01ff",
+        }))
+        .unwrap();
+        assert_eq!(tx.chain_id, 31337);
+        assert_eq!(tx.max_fee_per_gas, 3_000_000_000);
+        assert_eq!(tx.value, 0);
+        assert_eq!(tx.data, [1, 0xff]);
+        assert!(tx.to.is_some());
+    }
+
+    #[test]
+    fn a_missing_or_fractional_field_is_named_in_the_error() {
+        let base = serde_json::json!({"chainId": 1, "nonce": 0, "gas": 21000, "maxFeePerGas": 1, "maxPriorityFeePerGas": 1});
+        let mut no_gas = base.clone();
+        no_gas.as_object_mut().unwrap().remove("gas");
+        assert_eq!(
+            Eip1559::from_json(&no_gas),
+            Err(Error::InvalidArgument {
+                what: "gas",
+                expected: "a non-negative integer"
+            })
+        );
+        let mut bad_fee = base.clone();
+        bad_fee["maxFeePerGas"] = serde_json::json!("1.5");
+        assert_eq!(
+            Eip1559::from_json(&bad_fee),
+            Err(Error::InvalidArgument {
+                what: "maxFeePerGas",
+                expected: "wei as a decimal string"
+            })
+        );
+        let mut bad_to = base;
+        bad_to["to"] = serde_json::json!(5);
+        assert!(matches!(
+            Eip1559::from_json(&bad_to),
+            Err(Error::InvalidAddress { .. })
+        ));
+    }
 
     #[test]
     fn rlp_follows_the_yellow_paper() {

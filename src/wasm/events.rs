@@ -11,6 +11,7 @@ use crate::chain::log::Log;
 use crate::chain::log::Receipt;
 use crate::chain::registry;
 use crate::chain::registry::Event;
+use crate::chain::scan;
 use crate::error::Error;
 use crate::hex::encode_prefixed as hx;
 
@@ -54,12 +55,7 @@ pub fn anchored_eh_from_receipt(
 ) -> JsResult<Vec<u8>> {
     let registry = Address::parse(&arg_str("registry", &registry)?).js()?;
     let receipt = Receipt::from_json(&json_arg("receipt", &receipt)?).js()?;
-    if !receipt.success {
-        return Err(js_error(Error::Reverted {
-            reason: "status 0".into(),
-        }));
-    }
-    registry::anchored_eh(&receipt.logs, &registry)
+    registry::anchored_eh_in_receipt(&receipt, &registry)
         .map(|e| e.to_vec())
         .js()
 }
@@ -75,26 +71,24 @@ pub fn scan_authorisations(
 ) -> JsResult<Array> {
     let registry = Address::parse(&arg_str("registry", &registry)?).js()?;
     let logs = Log::many_from_json(&json_arg("logs", &logs)?).js()?;
-    let out = Array::new();
-    for log in &logs {
-        if let Ok(Event::Authorised { seq, authorisation }) = Event::decode(log, &registry) {
-            if scanner.0.matches(&authorisation) {
-                out.push(&object(&[
-                    ("seq", num(seq)),
-                    ("r", bytes(&authorisation.r)),
-                    ("st", bytes(&authorisation.st)),
-                    ("c1", bytes(&authorisation.c1)),
-                    (
-                        "transactionHash",
-                        log.transaction_hash
-                            .map(|h| JsValue::from(hx(&h)))
-                            .unwrap_or(JsValue::NULL),
-                    ),
-                ]));
-            }
-        }
-    }
-    Ok(out)
+    Ok(scan::authorisations_for(&scanner.0, &registry, &logs)
+        .iter()
+        .map(|found| {
+            object(&[
+                ("seq", num(found.seq)),
+                ("r", bytes(&found.authorisation.r)),
+                ("st", bytes(&found.authorisation.st)),
+                ("c1", bytes(&found.authorisation.c1)),
+                (
+                    "transactionHash",
+                    found
+                        .transaction_hash
+                        .map(|h| JsValue::from(hx(&h)))
+                        .unwrap_or(JsValue::NULL),
+                ),
+            ])
+        })
+        .collect())
 }
 
 /// Topic 0 of the registry's `Authorised` event, for an `eth_getLogs` filter.

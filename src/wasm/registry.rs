@@ -113,16 +113,9 @@ pub fn decode_record_status(
     #[wasm_bindgen(unchecked_param_type = "string")] data: JsValue,
 ) -> JsResult<JsValue> {
     let bytes = crate::hex::decode("eth_call result", &arg_str("data", &data)?).js()?;
-    let s = registry::RecordStatus::decode(&bytes).js()?;
-    Ok(object(&[
-        ("anchored", s.anchored.into()),
-        ("anchoredBy", s.anchored_by.to_checksum().into()),
-        ("anchoredAt", num(s.anchored_at)),
-        ("recordType", hx(&s.record_type).into()),
-        ("recordTime", num(s.record_time)),
-        ("deleted", s.deleted.into()),
-        ("deletedAt", num(s.deleted_at)),
-    ]))
+    Ok(json_to_js(
+        &registry::RecordStatus::decode(&bytes).js()?.to_json(),
+    ))
 }
 
 /// `{to, data}` for the view `certificateStatus(serial)`, for `eth_call`;
@@ -145,15 +138,9 @@ pub fn decode_certificate_status(
     #[wasm_bindgen(unchecked_param_type = "string")] data: JsValue,
 ) -> JsResult<JsValue> {
     let bytes = crate::hex::decode("eth_call result", &arg_str("data", &data)?).js()?;
-    let s = registry::CertificateStatus::decode(&bytes).js()?;
-    Ok(object(&[
-        ("registered", s.registered().into()),
-        ("doctor", s.doctor.to_checksum().into()),
-        ("validFrom", num(s.valid_from)),
-        ("validUntil", num(s.valid_until)),
-        ("revoked", s.revoked.into()),
-        ("revokedAt", num(s.revoked_at)),
-    ]))
+    Ok(json_to_js(
+        &registry::CertificateStatus::decode(&bytes).js()?.to_json(),
+    ))
 }
 
 /// `{to, data}` for the view `authorisationCount()`; the answer is one uint256 word.

@@ -1,0 +1,97 @@
+//! Scanning the registry's `Authorised` events for a doctor's key (paper
+//! Alg 5 step 6): the one loop the JSON-RPC client and the JS bindings share.
+
+use super::log::Log;
+use super::registry::Event;
+use crate::account::Address;
+use crate::grant::{Authorisation, Scanner};
+
+/// An authorisation addressed to the scanning key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Found {
+    /// Its sequence number in the registry.
+    pub seq: u64,
+    /// `Trans = (R, ST, C1)`.
+    pub authorisation: Authorisation,
+    /// The transaction that posted it (absent for a pending log).
+    pub transaction_hash: Option<[u8; 32]>,
+}
+
+/// The `Authorised` events among `logs` that `scanner`'s key matches, in
+/// order. Logs of other contracts, other events and malformed events are
+/// skipped: a stranger can post anything, and nothing of it may stop a scan.
+pub fn authorisations_for(scanner: &Scanner, registry: &Address, logs: &[Log]) -> Vec<Found> {
+    logs.iter()
+        .filter_map(|log| match Event::decode(log, registry) {
+            Ok(Event::Authorised { seq, authorisation }) if scanner.matches(&authorisation) => {
+                Some(Found {
+                    seq,
+                    authorisation,
+                    transaction_hash: log.transaction_hash,
+                })
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::abi::{self, Token};
+    use crate::chain::registry::authorised_topic;
+    use crate::grant::AccessPass;
+    use crate::mask::{MaskKey, RecordContext};
+    use crate::SecretKey;
+
+    fn authorised_log(registry: Address, seq: u8, auth: &Authorisation) -> Log {
+        let mut topic_seq = [0u8; 32];
+        topic_seq[31] = seq;
+        Log {
+            address: registry,
+            topics: vec![authorised_topic(), topic_seq],
+            data: abi::encode(&[
+                Token::Bytes(auth.r.to_vec()),
+                Token::Bytes(auth.st.to_vec()),
+                Token::Bytes(auth.c1.clone()),
+            ]),
+            transaction_hash: Some([seq; 32]),
+            block_number: Some(1),
+            log_index: Some(0),
+        }
+    }
+
+    fn grant_to(doctor: &SecretKey) -> Authorisation {
+        let pass = AccessPass {
+            context: RecordContext::new("H1", 1).unwrap(),
+            mask_key: MaskKey::generate().unwrap(),
+        };
+        Authorisation::create(&doctor.public_key(), &pass).unwrap()
+    }
+
+    #[test]
+    fn a_scan_finds_only_the_grants_to_its_key_from_the_registry() {
+        let registry = Address([7; 20]);
+        let me = SecretKey::generate().unwrap();
+        let other = SecretKey::generate().unwrap();
+        let scanner = Scanner::new(SecretKey::from_bytes(me.to_bytes().as_slice()).unwrap());
+        let mine = grant_to(&me);
+        let mut garbage = authorised_log(registry, 4, &mine);
+        garbage.data.truncate(40);
+        let logs = vec![
+            authorised_log(registry, 1, &grant_to(&other)),
+            authorised_log(registry, 2, &mine),
+            authorised_log(Address([8; 20]), 3, &grant_to(&me)),
+            garbage,
+        ];
+        let found = authorisations_for(&scanner, &registry, &logs);
+        assert_eq!(
+            found,
+            vec![Found {
+                seq: 2,
+                authorisation: mine,
+                transaction_hash: Some([2; 32]),
+            }]
+        );
+    }
+}
