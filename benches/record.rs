@@ -12,14 +12,14 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use ehrchain::grant::{AccessPass, Authorisation, Scanner};
 use ehrchain::mask::{MaskKey, RecordContext};
-use ehrchain::record::{Decryptor, Encryptor, DEFAULT_SEGMENT_SIZE};
+use ehrchain::record::{Decryptor, Encryptor, RecordKey, DEFAULT_SEGMENT_SIZE};
 use ehrchain::SecretKey;
 
 const RECORD: usize = 256 << 20;
 const PIECE: usize = 1 << 20;
 
 fn record(c: &mut Criterion) {
-    let key = [7u8; 16];
+    let key = RecordKey::from_bytes(&[7u8; 16]).unwrap();
     let piece: Vec<u8> = (0..PIECE).map(|i| (i % 251) as u8).collect();
     let mut group = c.benchmark_group("record_256MiB");
     group.sample_size(10);

@@ -5,7 +5,7 @@
 use ehrchain::cert::CertificateBody;
 use ehrchain::hex::encode_prefixed as hx;
 use ehrchain::mask::{MaskKey, RecordContext};
-use ehrchain::record::{Encryptor, Header, Layout};
+use ehrchain::record::{Encryptor, Header, Layout, RecordKey};
 use ehrchain::{ecies, SecretKey};
 
 fn key(byte: u8) -> SecretKey {
@@ -60,12 +60,12 @@ fn main() {
     println!("record AAD {}", hx(&ctx.record_aad()));
     let kt = MaskKey::from_bytes(&[0x55; 32]).unwrap();
     let tx_id = [0x66u8; 32];
-    let kp = [0x77u8; 16];
+    let kp = RecordKey::from_bytes(&[0x77u8; 16]).unwrap();
     println!(
         "k_t {}\ntx_id {}\nK_P {}",
         hx(&[0x55; 32]),
         hx(&tx_id),
-        hx(&kp)
+        hx(kp.as_bytes())
     );
     println!("X     {}", hx(&kt.index(&ctx)));
     println!("Y_tx  {}", hx(kt.tx_mask(&ctx).as_slice()));
@@ -80,7 +80,7 @@ fn main() {
         hx(&sealed)
     );
 
-    let layout = Layout::new(16, 64).unwrap();
+    let layout = Layout::new(&kp, 64).unwrap();
     let header = Header::from_parts(&layout, &[0xaa; 16], [0xbb; 7]).unwrap();
     let mut enc = Encryptor::with_header(&kp, &ctx.record_aad(), layout, header).unwrap();
     let mut out = Vec::new();

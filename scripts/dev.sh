@@ -23,7 +23,7 @@ mkdir -p .tmp/chain
 
 bash scripts/setup.sh
 bash scripts/build-pkg.sh
-cargo build --release --bin ehrchain
+cargo build --release -p ehrchain-cli --bin ehrchain
 cargo build --release -p ehrchain-server --bin ehrchain-server
 
 # One JSON-RPC call with Node's fetch (no curl needed); prints the result.

@@ -51,7 +51,7 @@ for s in "${STAGES[@]}"; do
       ;;
     interop-py)
       stage "interop (Python): the CLI against Tink, eciespy, eth-account"
-      cargo build --release --bin ehrchain
+      cargo build --release -p ehrchain-cli --bin ehrchain
       EHRCHAIN_BIN=target/release/ehrchain python3 -m pytest tests/interop -q -p no:cacheprovider
       # The committed known-answer vectors still agree with the independent libraries.
       python3 tests/vectors/generate.py --check
@@ -76,7 +76,7 @@ for s in "${STAGES[@]}"; do
       ;;
     server)
       stage "hospital record server: the real process over HTTP, with a local chain"
-      cargo build --release --bin ehrchain
+      cargo build --release -p ehrchain-cli --bin ehrchain
       cargo build --release -p ehrchain-server --bin ehrchain-server
       [ -d pkg ] || bash scripts/build-pkg.sh
       node chain/compile.js >/dev/null

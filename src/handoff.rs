@@ -18,6 +18,7 @@ use crate::account::{PublicKey, SecretKey};
 use crate::ecies;
 use crate::error::{Error, Result};
 use crate::mask::RecordContext;
+use crate::record::RecordKey;
 
 /// Version byte of the handoff plaintext.
 pub const HANDOFF_VERSION: u8 = 0x01;
@@ -29,29 +30,22 @@ pub struct RecordHandoff {
     pub context: RecordContext,
     /// Hash of the transaction that anchored the record.
     pub tx_id: [u8; 32],
-    /// The record key `K_P` (16 or 32 bytes).
-    pub record_key: Zeroizing<Vec<u8>>,
+    /// The record key `K_P` (its `Debug` never prints it).
+    pub record_key: RecordKey,
 }
 
 impl RecordHandoff {
     /// The plaintext encoding (before ECIES).
     ///
     /// # Errors
-    /// [`Error::InvalidLength`] unless `K_P` is 16 or 32 bytes.
+    /// None today (the record key's type holds its length rule).
     pub fn encode(&self) -> Result<Zeroizing<Vec<u8>>> {
         let len = self.record_key.len();
-        if len != 16 && len != 32 {
-            return Err(Error::InvalidLength {
-                what: "record key K_P",
-                expected: "16 or 32",
-                actual: len,
-            });
-        }
         let mut out = Zeroizing::new(vec![HANDOFF_VERSION]);
         out.extend_from_slice(&self.context.encode());
         out.extend_from_slice(&self.tx_id);
-        out.push(if len == 16 { 16 } else { 32 });
-        out.extend_from_slice(&self.record_key);
+        out.push(u8::try_from(len).unwrap_or(u8::MAX));
+        out.extend_from_slice(self.record_key.as_bytes());
         Ok(out)
     }
 
@@ -74,15 +68,17 @@ impl RecordHandoff {
         let (tx, rest) = rest.split_at(32);
         let (len, key) = rest.split_at(1);
         let expected = usize::from(len.first().copied().unwrap_or(0));
-        if (expected != 16 && expected != 32) || key.len() != expected {
-            return Err(bad("record key must be 16 or 32 bytes"));
+        if key.len() != expected {
+            return Err(bad("record key length byte does not match"));
         }
+        let record_key =
+            RecordKey::from_bytes(key).map_err(|_| bad("record key must be 16 or 32 bytes"))?;
         let mut tx_id = [0u8; 32];
         tx_id.copy_from_slice(tx);
         Ok(RecordHandoff {
             context,
             tx_id,
-            record_key: Zeroizing::new(key.to_vec()),
+            record_key,
         })
     }
 
@@ -107,25 +103,55 @@ impl RecordHandoff {
 mod tests {
     use super::*;
 
-    #[test]
-    fn round_trip_and_refusals() {
-        let patient = SecretKey::generate().unwrap();
-        let h = RecordHandoff {
+    fn handoff() -> RecordHandoff {
+        RecordHandoff {
             context: RecordContext::new("Clinic", 5).unwrap(),
             tx_id: [3u8; 32],
-            record_key: Zeroizing::new(vec![4u8; 16]),
-        };
-        let sealed = h.seal(&patient.public_key()).unwrap();
-        let back = RecordHandoff::open(&patient, &sealed).unwrap();
+            record_key: RecordKey::from_bytes(&[4u8; 16]).unwrap(),
+        }
+    }
+
+    #[test]
+    fn a_sealed_handoff_opens_for_the_patient_unchanged() {
+        let patient = SecretKey::generate().unwrap();
+        let h = handoff();
+        let back = RecordHandoff::open(&patient, &h.seal(&patient.public_key()).unwrap()).unwrap();
         assert_eq!(back.context, h.context);
         assert_eq!(back.tx_id, h.tx_id);
-        assert_eq!(*back.record_key, *h.record_key);
-        let enc = h.encode().unwrap();
-        assert!(RecordHandoff::decode(&enc[..enc.len() - 1]).is_err());
-        let bad = RecordHandoff {
-            record_key: Zeroizing::new(vec![0u8; 20]),
-            ..back
-        };
-        assert!(bad.encode().is_err());
+        assert_eq!(back.record_key, h.record_key);
+    }
+
+    #[test]
+    fn a_cut_handoff_is_malformed() {
+        let enc = handoff().encode().unwrap();
+        assert_eq!(
+            RecordHandoff::decode(&enc[..enc.len() - 1]).map(|_| ()),
+            Err(Error::MalformedEncoding {
+                what: "record handoff",
+                reason: "record key length byte does not match"
+            })
+        );
+    }
+
+    #[test]
+    fn a_handoff_with_a_key_of_another_length_is_malformed() {
+        let mut enc = handoff().encode().unwrap().to_vec();
+        let at = enc.len() - 17;
+        enc[at] = 20;
+        enc.extend_from_slice(&[0; 4]);
+        assert_eq!(
+            RecordHandoff::decode(&enc).map(|_| ()),
+            Err(Error::MalformedEncoding {
+                what: "record handoff",
+                reason: "record key must be 16 or 32 bytes"
+            })
+        );
+    }
+
+    #[test]
+    fn debug_of_a_handoff_never_prints_the_record_key() {
+        let text = format!("{:?}", handoff());
+        assert!(text.contains("RecordKey(16 bytes)"));
+        assert!(!text.contains("[4, 4"));
     }
 }

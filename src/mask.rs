@@ -20,6 +20,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::error::{Error, Result};
 use crate::hash::hmac_sha256;
+use crate::record::RecordKey;
 
 /// Domain label of the index value `X`.
 pub const LABEL_X: &[u8] = b"ehrchain/v1/X";
@@ -152,20 +153,20 @@ impl MaskKey {
     /// Computes the server's `{X, Z, K}` from `tx_id` and `K_P`.
     ///
     /// # Errors
-    /// [`Error::InvalidLength`] unless `record_key` is 16 or 32 bytes.
+    /// None today; `Result` keeps room for checks of the context.
     pub fn mask(
         &self,
         ctx: &RecordContext,
         tx_id: &[u8; 32],
-        record_key: &[u8],
+        record_key: &RecordKey,
     ) -> Result<MaskedRecord> {
-        check_key_len(record_key.len())?;
         let y_tx = self.tx_mask(ctx);
         let y_key = self.key_mask(ctx);
         Ok(MaskedRecord {
             x: self.index(ctx),
             z: xor32(tx_id, &y_tx),
             k: record_key
+                .as_bytes()
                 .iter()
                 .zip(y_key.iter())
                 .map(|(a, b)| a ^ b)
@@ -178,24 +179,20 @@ impl MaskKey {
     /// # Errors
     /// [`Error::InvalidLength`] unless `masked.k` is 16 or 32 bytes.
     pub fn unmask(&self, ctx: &RecordContext, z: &[u8; 32], k: &[u8]) -> Result<Unmasked> {
-        check_key_len(k.len())?;
         let y_tx = self.tx_mask(ctx);
         let y_key = self.key_mask(ctx);
+        // `K` is as long as `K_P`: the record key's type holds the length rule.
+        let k = RecordKey::from_bytes(k)?;
+        let plain: Zeroizing<Vec<u8>> = Zeroizing::new(
+            k.as_bytes()
+                .iter()
+                .zip(y_key.iter())
+                .map(|(a, b)| a ^ b)
+                .collect(),
+        );
         Ok(Unmasked {
             tx_id: xor32(z, &y_tx),
-            record_key: Zeroizing::new(k.iter().zip(y_key.iter()).map(|(a, b)| a ^ b).collect()),
-        })
-    }
-}
-
-fn check_key_len(len: usize) -> Result<()> {
-    if len == 16 || len == 32 {
-        Ok(())
-    } else {
-        Err(Error::InvalidLength {
-            what: "record key K_P",
-            expected: "16 or 32",
-            actual: len,
+            record_key: RecordKey::from_bytes(&plain)?,
         })
     }
 }
@@ -219,40 +216,79 @@ pub struct MaskedRecord {
     pub k: Vec<u8>,
 }
 
-/// `tx_id` and `K_P`, unmasked on the doctor's or patient's side.
+/// `tx_id` and `K_P`, unmasked on the doctor's or patient's side. `Debug`
+/// shows `tx_id` (public on chain) but never `K_P`.
 #[derive(Debug)]
 pub struct Unmasked {
     /// Hash of the anchoring transaction.
     pub tx_id: [u8; 32],
     /// The record key `K_P`.
-    pub record_key: Zeroizing<Vec<u8>>,
+    pub record_key: RecordKey,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn fixture() -> (MaskKey, RecordContext, [u8; 32], RecordKey) {
+        (
+            MaskKey::from_bytes(&[7u8; 32]).unwrap(),
+            RecordContext::new("St Mary", 1_700_000_000).unwrap(),
+            [0xabu8; 32],
+            RecordKey::from_bytes(&[0x11u8; 16]).unwrap(),
+        )
+    }
+
     #[test]
-    fn masks_are_independent_and_invert() {
-        let kt = MaskKey::from_bytes(&[7u8; 32]).unwrap();
-        let ctx = RecordContext::new("St Mary", 1_700_000_000).unwrap();
-        let tx = [0xabu8; 32];
-        let kp = [0x11u8; 16];
+    fn unmask_inverts_mask() {
+        let (kt, ctx, tx, kp) = fixture();
+        let m = kt.mask(&ctx, &tx, &kp).unwrap();
+        let u = kt.unmask(&ctx, &m.z, &m.k).unwrap();
+        assert_eq!(u.tx_id, tx);
+        assert_eq!(u.record_key, kp);
+    }
+
+    /// Paper flaw 2: with one mask, `Z ⊕ K = tx_id ⊕ K_P` and the server
+    /// learns `K_P` from the public `tx_id`.
+    #[test]
+    fn the_two_masks_are_independent() {
+        let (kt, ctx, tx, kp) = fixture();
         let m = kt.mask(&ctx, &tx, &kp).unwrap();
         assert_ne!(*kt.tx_mask(&ctx), *kt.key_mask(&ctx));
         assert_ne!(m.x, *kt.tx_mask(&ctx));
-        // Flaw 2: Z xor K must not equal tx_id xor K_P.
         let zk: Vec<u8> = m.z.iter().zip(m.k.iter()).map(|(a, b)| a ^ b).collect();
-        let tk: Vec<u8> = tx.iter().zip(kp.iter()).map(|(a, b)| a ^ b).collect();
+        let tk: Vec<u8> = tx.iter().zip(kp.as_bytes()).map(|(a, b)| a ^ b).collect();
         assert_ne!(zk, tk);
-        let u = kt.unmask(&ctx, &m.z, &m.k).unwrap();
-        assert_eq!(u.tx_id, tx);
-        assert_eq!(u.record_key.as_slice(), kp);
+    }
+
+    #[test]
+    fn the_index_depends_on_the_record_time() {
+        let (kt, ctx, tx, kp) = fixture();
         let other = RecordContext::new("St Mary", 1_700_000_001).unwrap();
-        assert_ne!(kt.index(&other), m.x);
-        assert!(kt.mask(&ctx, &tx, &[0u8; 17]).is_err());
-        assert!(RecordContext::new("", 1).is_err());
-        assert!(RecordContext::new(&"a".repeat(256), 1).is_err());
+        assert_ne!(kt.index(&other), kt.mask(&ctx, &tx, &kp).unwrap().x);
+    }
+
+    #[test]
+    fn a_masked_key_of_another_length_is_refused() {
+        let (kt, ctx, _, _) = fixture();
+        assert_eq!(
+            kt.unmask(&ctx, &[0; 32], &[0u8; 17]).map(|_| ()),
+            Err(Error::InvalidLength {
+                what: "record key K_P",
+                expected: "16 or 32",
+                actual: 17
+            })
+        );
+    }
+
+    #[test]
+    fn a_hospital_name_is_1_to_255_bytes() {
+        let refused = Err(Error::OutOfRange {
+            what: "hospital name length (1..=255 bytes)",
+        });
+        assert_eq!(RecordContext::new("", 1), refused);
+        assert_eq!(RecordContext::new(&"a".repeat(256), 1), refused);
+        assert!(RecordContext::new(&"a".repeat(255), 1).is_ok());
     }
 
     #[test]
@@ -263,7 +299,24 @@ mod tests {
         let (back, rest) = RecordContext::decode_prefix("ctx", &enc).unwrap();
         assert_eq!(back, ctx);
         assert_eq!(rest, [9]);
-        assert!(RecordContext::decode_prefix("ctx", &enc[..5]).is_err());
-        assert!(RecordContext::decode_prefix("ctx", &[]).is_err());
+    }
+
+    #[test]
+    fn a_cut_context_is_malformed() {
+        let enc = RecordContext::new("Hôpital", 42).unwrap().encode();
+        assert_eq!(
+            RecordContext::decode_prefix("ctx", &enc[..5]),
+            Err(Error::MalformedEncoding {
+                what: "ctx",
+                reason: "hospital name or time missing"
+            })
+        );
+        assert_eq!(
+            RecordContext::decode_prefix("ctx", &[]),
+            Err(Error::MalformedEncoding {
+                what: "ctx",
+                reason: "empty"
+            })
+        );
     }
 }

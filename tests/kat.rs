@@ -22,7 +22,7 @@ use std::path::PathBuf;
 
 use ehrchain::cert::Certificate;
 use ehrchain::mask::{MaskKey, MaskedRecord, RecordContext};
-use ehrchain::record::{Decryptor, Encryptor, Header, Layout};
+use ehrchain::record::{Decryptor, Encryptor, Header, Layout, RecordKey};
 use ehrchain::signature::{personal_message_hash, recover_personal_message, sign_personal_message};
 use ehrchain::{Address, Error, PublicKey, SecretKey, Signature, TypedData};
 use k256::elliptic_curve::sec1::ToEncodedPoint;
@@ -293,8 +293,8 @@ struct RecordCase {
 /// Encrypts with a fixed header, feeding the plaintext in `piece`-byte pieces
 /// (all at once for `usize::MAX`).
 fn encrypt_fixed(case: &RecordFixedCase, piece: usize) -> (Vec<u8>, [u8; 32]) {
-    let key = unhex(&case.key);
-    let layout = Layout::new(key.len(), case.segment_size).unwrap();
+    let key = RecordKey::from_bytes(&unhex(&case.key)).unwrap();
+    let layout = Layout::new(&key, case.segment_size).unwrap();
     let header =
         Header::from_parts(&layout, &unhex(&case.salt), unhex_n(&case.nonce_prefix)).unwrap();
     let mut enc = Encryptor::with_header(&key, &unhex(&case.aad), layout, header).unwrap();
@@ -316,7 +316,7 @@ fn decrypt_streaming(
     piece: usize,
     eh: [u8; 32],
 ) -> Result<Vec<u8>, Error> {
-    let mut dec = Decryptor::new(key, aad, segment_size)?;
+    let mut dec = Decryptor::new(&RecordKey::from_bytes(key)?, aad, segment_size)?;
     dec.expect_hash(eh);
     let mut out = Vec::new();
     for chunk in ciphertext.chunks(piece) {
@@ -351,8 +351,8 @@ fn record_encryption_matches_tink_format() {
             );
             assert_eq!(hex::encode(eh), case.eh, "{id}: eh");
         }
-        let key = unhex(&case.key);
-        let layout = Layout::new(key.len(), case.segment_size).unwrap();
+        let key = RecordKey::from_bytes(&unhex(&case.key)).unwrap();
+        let layout = Layout::new(&key, case.segment_size).unwrap();
         let plaintext = unhex(&case.plaintext);
         assert_eq!(
             layout.ciphertext_len(plaintext.len() as u64),
@@ -392,6 +392,7 @@ fn record_decryption_of_tink_ciphertexts() {
     let file: RecordsFile = load("records.json");
     for case in &file.from_tink {
         let (key, aad, ciphertext) = (unhex(&case.key), unhex(&case.aad), unhex(&case.ciphertext));
+        let record_key = RecordKey::from_bytes(&key).unwrap();
         let plaintext = unhex(&case.plaintext);
         let eh: [u8; 32] = unhex_n(&case.eh);
         let id = format!(
@@ -400,8 +401,9 @@ fn record_decryption_of_tink_ciphertexts() {
             case.segment_size,
             plaintext.len()
         );
-        let (plain, hash) = ehrchain::record::decrypt(&key, &aad, case.segment_size, &ciphertext)
-            .unwrap_or_else(|e| panic!("{id}: Tink ciphertext refused: {e:?}"));
+        let (plain, hash) =
+            ehrchain::record::decrypt(&record_key, &aad, case.segment_size, &ciphertext)
+                .unwrap_or_else(|e| panic!("{id}: Tink ciphertext refused: {e:?}"));
         assert_eq!(plain.as_slice(), plaintext.as_slice(), "{id}");
         assert_eq!(hash, eh, "{id}: eh");
         for piece in [1, 5, 64] {
@@ -412,13 +414,14 @@ fn record_decryption_of_tink_ciphertexts() {
 
         let wrong_aad = [aad.as_slice(), b"!"].concat();
         assert_eq!(
-            ehrchain::record::decrypt(&key, &wrong_aad, case.segment_size, &ciphertext).err(),
+            ehrchain::record::decrypt(&record_key, &wrong_aad, case.segment_size, &ciphertext)
+                .err(),
             Some(Error::WrongKeyOrAssociatedData),
             "{id}: wrong associated data"
         );
         assert!(
             ehrchain::record::decrypt(
-                &key,
+                &record_key,
                 &aad,
                 case.segment_size,
                 &ciphertext[..ciphertext.len() - 1]
@@ -482,7 +485,7 @@ fn masks_match_spec_computation() {
         assert_eq!(hex::encode(*k_t.tx_mask(&ctx)), case.y_tx, "Y_tx");
         assert_eq!(hex::encode(*k_t.key_mask(&ctx)), case.y_key, "Y_key");
         let tx_id: [u8; 32] = unhex_n(&case.tx_id);
-        let record_key = unhex(&case.record_key);
+        let record_key = RecordKey::from_bytes(&unhex(&case.record_key)).unwrap();
         let masked = k_t.mask(&ctx, &tx_id, &record_key).unwrap();
         assert_eq!(
             masked,
@@ -494,7 +497,7 @@ fn masks_match_spec_computation() {
         );
         let unmasked = k_t.unmask(&ctx, &masked.z, &masked.k).unwrap();
         assert_eq!(unmasked.tx_id, tx_id);
-        assert_eq!(unmasked.record_key.as_slice(), record_key.as_slice());
+        assert_eq!(unmasked.record_key, record_key);
     }
     at_least("masks.json masks", file.masks.len(), 5);
 }

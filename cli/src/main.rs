@@ -15,7 +15,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 use ehrchain::cert::{Certificate, CertificateBody};
-use ehrchain::record::{Decryptor, Encryptor, DEFAULT_SEGMENT_SIZE};
+use ehrchain::record::{Decryptor, Encryptor, RecordKey, DEFAULT_SEGMENT_SIZE};
 use ehrchain::{ecies, hex, Address, Error, PublicKey, SecretKey, Signature, TypedData};
 
 /// Size of the pieces read from the input when streaming records.
@@ -486,7 +486,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
     let io = &cli.io;
     match cli.command {
         Command::Encrypt(args) => {
-            let key = zeroize::Zeroizing::new(hex::decode("key", &secret_text(&args.key)?)?);
+            let key = RecordKey::from_bytes(&zeroize::Zeroizing::new(hex::decode(
+                "key",
+                &secret_text(&args.key)?,
+            )?))?;
             let aad = hex::decode("aad", &args.aad)?;
             let mut enc = Encryptor::new(&key, &aad, args.segment_size)?;
             let mut hash = [0u8; 32];
@@ -502,7 +505,10 @@ fn run(cli: Cli) -> Result<(), Failure> {
             stream: args,
             expect_hash,
         } => {
-            let key = zeroize::Zeroizing::new(hex::decode("key", &secret_text(&args.key)?)?);
+            let key = RecordKey::from_bytes(&zeroize::Zeroizing::new(hex::decode(
+                "key",
+                &secret_text(&args.key)?,
+            )?))?;
             let aad = hex::decode("aad", &args.aad)?;
             let mut dec = Decryptor::new(&key, &aad, args.segment_size)?;
             if let Some(eh) = expect_hash {

@@ -133,8 +133,13 @@ fn registry_end_to_end_with_every_refusal() {
     assert!(client.certificate_status(&reg, 7).unwrap().revoked);
 
     // Alg 4: a record is anchored; its eh is read back from tx_id alone.
-    let (ciphertext, eh) =
-        ehrchain::record::encrypt(&[3u8; 16], b"ad", 4096, &[1u8; 10_000]).unwrap();
+    let (ciphertext, eh) = ehrchain::record::encrypt(
+        &ehrchain::record::RecordKey::from_bytes(&[3u8; 16]).unwrap(),
+        b"ad",
+        4096,
+        &[1u8; 10_000],
+    )
+    .unwrap();
     assert_eq!(eh, ehrchain::hash::sha256(&ciphertext));
     let ty = registry::record_type("radiology").unwrap();
     let anchor = client

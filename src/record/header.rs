@@ -6,7 +6,7 @@
 
 use zeroize::Zeroizing;
 
-use super::{Layout, NONCE_PREFIX_LEN};
+use super::{Layout, RecordKey, NONCE_PREFIX_LEN};
 use crate::error::{Error, Result};
 use crate::hash::hkdf_sha256;
 
@@ -85,17 +85,18 @@ impl Header {
     /// Derives the segment key for `key` and `associated_data`.
     ///
     /// # Errors
-    /// [`Error::InvalidLength`] if `key` is not as long as the salt.
-    pub fn segment_keys(&self, key: &[u8], associated_data: &[u8]) -> Result<SegmentKeys> {
+    /// [`Error::InvalidLength`] if `key` is not as long as the salt (the
+    /// header was made for a key of the other size).
+    pub fn segment_keys(&self, key: &RecordKey, associated_data: &[u8]) -> Result<SegmentKeys> {
         if key.len() != self.salt.len() {
             return Err(Error::InvalidLength {
-                what: "record key",
-                expected: "16 or 32",
+                what: RecordKey::WHAT,
+                expected: "the header's salt length",
                 actual: key.len(),
             });
         }
         let mut derived = Zeroizing::new(vec![0u8; key.len()]);
-        hkdf_sha256(key, &self.salt, associated_data, &mut derived)?;
+        hkdf_sha256(key.as_bytes(), &self.salt, associated_data, &mut derived)?;
         Ok(SegmentKeys {
             key: derived,
             nonce_prefix: self.nonce_prefix,

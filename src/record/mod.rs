@@ -24,9 +24,11 @@
 //! bytes each segment takes, and [`stream`] only glues these to the AEAD.
 
 pub mod header;
+mod key;
 pub mod stream;
 
 pub use header::{Header, SegmentKeys};
+pub use key::RecordKey;
 pub use stream::{Decryptor, Encryptor};
 
 use zeroize::Zeroizing;
@@ -49,20 +51,13 @@ pub struct Layout {
 }
 
 impl Layout {
-    /// A layout for a 16- or 32-byte key and a ciphertext segment size in
+    /// The layout for `key`'s size and a ciphertext segment size in
     /// `header_len + 17 ..= MAX_SEGMENT_SIZE`.
     ///
     /// # Errors
-    /// [`Error::InvalidLength`] for another key size,
     /// [`Error::InvalidStreamParams`] for a segment size out of range.
-    pub fn new(key_len: usize, segment_size: u32) -> Result<Self> {
-        if key_len != 16 && key_len != 32 {
-            return Err(Error::InvalidLength {
-                what: "record key",
-                expected: "16 or 32",
-                actual: key_len,
-            });
-        }
+    pub fn new(key: &RecordKey, segment_size: u32) -> Result<Self> {
+        let key_len = key.len();
         let header_len = 1 + key_len + NONCE_PREFIX_LEN;
         if (segment_size as usize) <= header_len + TAG_LEN {
             return Err(Error::InvalidStreamParams {
@@ -130,8 +125,8 @@ impl Layout {
 ///
 /// # Errors
 /// [`Error::Rng`] if no randomness is available.
-pub fn generate_key() -> Result<Zeroizing<[u8; 16]>> {
-    crate::random::bytes::<16>()
+pub fn generate_key() -> Result<RecordKey> {
+    RecordKey::generate()
 }
 
 /// Encrypts a whole record in memory. For large records use [`Encryptor`].
@@ -140,7 +135,7 @@ pub fn generate_key() -> Result<Zeroizing<[u8; 16]>> {
 /// # Errors
 /// As [`Encryptor::new`].
 pub fn encrypt(
-    key: &[u8],
+    key: &RecordKey,
     associated_data: &[u8],
     segment_size: u32,
     plaintext: &[u8],
@@ -160,7 +155,7 @@ pub fn encrypt(
 /// # Errors
 /// As [`Decryptor::push`] and [`Decryptor::finish`].
 pub fn decrypt(
-    key: &[u8],
+    key: &RecordKey,
     associated_data: &[u8],
     segment_size: u32,
     ciphertext: &[u8],

@@ -3,7 +3,7 @@
 
 use sha2::{Digest, Sha256};
 
-use super::{Header, Layout, SegmentKeys};
+use super::{Header, Layout, RecordKey, SegmentKeys};
 use crate::aead::{Cipher, TAG_LEN};
 use crate::error::{Error, Result};
 
@@ -41,8 +41,8 @@ impl Encryptor {
     ///
     /// # Errors
     /// [`Error::InvalidLength`], [`Error::InvalidStreamParams`], [`Error::Rng`].
-    pub fn new(key: &[u8], associated_data: &[u8], segment_size: u32) -> Result<Self> {
-        let layout = Layout::new(key.len(), segment_size)?;
+    pub fn new(key: &RecordKey, associated_data: &[u8], segment_size: u32) -> Result<Self> {
+        let layout = Layout::new(key, segment_size)?;
         let header = Header::random(&layout)?;
         Self::with_header(key, associated_data, layout, header)
     }
@@ -53,7 +53,7 @@ impl Encryptor {
     /// # Errors
     /// [`Error::InvalidLength`] if the key does not match the layout.
     pub fn with_header(
-        key: &[u8],
+        key: &RecordKey,
         associated_data: &[u8],
         layout: Layout,
         header: Header,
@@ -138,7 +138,7 @@ impl Encryptor {
 /// [`Decryptor::expect_hash`] to have `finish` compare it.
 pub struct Decryptor {
     layout: Layout,
-    key: zeroize::Zeroizing<Vec<u8>>,
+    key: RecordKey,
     associated_data: Vec<u8>,
     header_buf: Vec<u8>,
     engine: Option<(Cipher, SegmentKeys)>,
@@ -164,11 +164,11 @@ impl Decryptor {
     ///
     /// # Errors
     /// [`Error::InvalidLength`], [`Error::InvalidStreamParams`].
-    pub fn new(key: &[u8], associated_data: &[u8], segment_size: u32) -> Result<Self> {
-        let layout = Layout::new(key.len(), segment_size)?;
+    pub fn new(key: &RecordKey, associated_data: &[u8], segment_size: u32) -> Result<Self> {
+        let layout = Layout::new(key, segment_size)?;
         Ok(Decryptor {
             layout,
-            key: zeroize::Zeroizing::new(key.to_vec()),
+            key: key.clone(),
             associated_data: associated_data.to_vec(),
             header_buf: Vec::with_capacity(layout.header_len()),
             engine: None,
@@ -340,10 +340,14 @@ mod tests {
         (0..len).map(|i| (i * 31 % 251) as u8).collect()
     }
 
+    fn key(byte: u8, len: usize) -> RecordKey {
+        RecordKey::from_bytes(&vec![byte; len]).unwrap()
+    }
+
     #[test]
     fn round_trips_at_boundaries_and_in_any_piece_size() {
-        let key = [5u8; 16];
-        let layout = Layout::new(16, SEG).unwrap();
+        let key = key(5, 16);
+        let layout = Layout::new(&key, SEG).unwrap();
         let first = layout.plaintext_segment_len(0);
         let rest = layout.plaintext_segment_len(1);
         for len in [
@@ -387,38 +391,62 @@ mod tests {
         }
     }
 
+    /// A 500-byte record under a 32-byte key in 64-byte segments, with the
+    /// offset of segment 1 and the full segment size.
+    fn damaged() -> (RecordKey, Vec<u8>, [u8; 32], usize, usize) {
+        let key = key(9, 32);
+        let layout = Layout::new(&key, SEG).unwrap();
+        let (ct, eh) = encrypt(&key, b"ad", SEG, &record(500)).unwrap();
+        let seg0 = layout.header_len() + layout.ciphertext_segment_len(0);
+        (key, ct, eh, seg0, SEG as usize)
+    }
+
+    fn dec(c: &[u8], k: &RecordKey, ad: &[u8]) -> Result<()> {
+        decrypt(k, ad, SEG, c).map(|_| ())
+    }
+
     #[test]
-    fn every_kind_of_damage_has_its_own_error() {
-        let key = [9u8; 32];
-        let layout = Layout::new(32, SEG).unwrap();
-        let pt = record(500);
-        let (ct, eh) = encrypt(&key, b"ad", SEG, &pt).unwrap();
-        let dec = |c: &[u8], k: &[u8], ad: &[u8]| decrypt(k, ad, SEG, c).map(|_| ());
+    fn a_wrong_key_is_refused_at_the_first_segment() {
+        let (_, ct, ..) = damaged();
         assert_eq!(
-            dec(&ct, &[8u8; 32], b"ad"),
+            dec(&ct, &key(8, 32), b"ad"),
             Err(Error::WrongKeyOrAssociatedData)
         );
+    }
+
+    #[test]
+    fn wrong_associated_data_is_refused_at_the_first_segment() {
+        let (key, ct, ..) = damaged();
         assert_eq!(
             dec(&ct, &key, b"other"),
             Err(Error::WrongKeyOrAssociatedData)
         );
-        let mut bad = ct.clone();
-        bad[0] = 24;
-        assert_eq!(dec(&bad, &key, b"ad"), Err(Error::InvalidHeader));
-        let seg0 = layout.header_len() + layout.ciphertext_segment_len(0);
-        let s = SEG as usize;
-        let mut bad = ct.clone();
-        bad[seg0 + s + 3] ^= 1;
+    }
+
+    #[test]
+    fn a_header_for_another_key_size_is_invalid() {
+        let (key, mut ct, ..) = damaged();
+        ct[0] = 24;
+        assert_eq!(dec(&ct, &key, b"ad"), Err(Error::InvalidHeader));
+    }
+
+    #[test]
+    fn a_flipped_bit_names_its_segment() {
+        let (key, mut ct, _, seg0, s) = damaged();
+        ct[seg0 + s + 3] ^= 1;
         assert_eq!(
-            dec(&bad, &key, b"ad"),
+            dec(&ct, &key, b"ad"),
             Err(Error::SegmentTampered { segment: 2 })
         );
-        // Swap segments 1 and 2.
+    }
+
+    #[test]
+    fn swapped_segments_are_out_of_order() {
+        let (key, ct, _, seg0, s) = damaged();
         let mut swapped = ct.clone();
         let (a, b) = (seg0..seg0 + s, seg0 + s..seg0 + 2 * s);
-        let seg1 = ct[a.clone()].to_vec();
         swapped.copy_within(b.clone(), a.start);
-        swapped[b].copy_from_slice(&seg1);
+        swapped[b].copy_from_slice(&ct[a]);
         assert_eq!(
             dec(&swapped, &key, b"ad"),
             Err(Error::SegmentOutOfOrder {
@@ -426,33 +454,64 @@ mod tests {
                 belongs_at: 2
             })
         );
-        // Cut at a segment boundary, and mid-segment.
+    }
+
+    #[test]
+    fn a_cut_at_a_segment_edge_is_truncation() {
+        let (key, ct, _, seg0, s) = damaged();
         assert_eq!(
             dec(&ct[..seg0 + s], &key, b"ad"),
             Err(Error::Truncated { segments: 2 })
         );
+    }
+
+    #[test]
+    fn a_cut_leaving_less_than_a_tag_is_truncation() {
+        let (key, ct, _, seg0, s) = damaged();
         assert_eq!(
             dec(&ct[..seg0 + s + 5], &key, b"ad"),
             Err(Error::Truncated { segments: 2 })
         );
-        // A cut that leaves a plausible partial segment cannot be told from tampering.
+    }
+
+    /// A cut that leaves a plausible partial segment cannot be told from tampering.
+    #[test]
+    fn a_cut_leaving_a_partial_segment_is_tampering() {
+        let (key, ct, _, seg0, s) = damaged();
         assert_eq!(
             dec(&ct[..seg0 + s + 20], &key, b"ad"),
             Err(Error::SegmentTampered { segment: 2 })
         );
+    }
+
+    #[test]
+    fn a_cut_inside_the_header_is_truncation() {
+        let (key, ct, ..) = damaged();
+        let header_len = Layout::new(&key, SEG).unwrap().header_len();
         assert_eq!(
             dec(&ct[..10], &key, b"ad"),
             Err(Error::Truncated { segments: 0 })
         );
         assert_eq!(
-            dec(&ct[..layout.header_len()], &key, b"ad"),
+            dec(&ct[..header_len], &key, b"ad"),
             Err(Error::Truncated { segments: 0 })
         );
-        // Data appended after the last segment.
-        let mut longer = ct.clone();
-        longer.extend_from_slice(&[0u8; 20]);
-        assert!(dec(&longer, &key, b"ad").is_err());
-        // Wrong expected hash.
+    }
+
+    #[test]
+    fn data_after_the_last_segment_is_tampering() {
+        let (key, mut ct, ..) = damaged();
+        let segments = Layout::new(&key, SEG).unwrap().segment_count(500);
+        ct.extend_from_slice(&[0u8; 20]);
+        assert!(matches!(
+            dec(&ct, &key, b"ad"),
+            Err(Error::SegmentTampered { segment }) if segment >= segments - 1
+        ));
+    }
+
+    #[test]
+    fn a_ciphertext_that_is_not_the_anchored_one_is_a_hash_mismatch() {
+        let (key, ct, eh, ..) = damaged();
         let mut d = Decryptor::new(&key, b"ad", SEG).unwrap();
         let mut bad_eh = eh;
         bad_eh[0] ^= 1;
@@ -460,25 +519,26 @@ mod tests {
         let mut out = Vec::new();
         d.push(&ct, &mut out).unwrap();
         assert_eq!(d.finish(&mut out), Err(Error::HashMismatch));
-        // Bad parameters.
-        assert!(matches!(
-            Encryptor::new(&key, b"", 40),
-            Err(Error::InvalidStreamParams { .. })
-        ));
-        assert!(matches!(
-            Encryptor::new(&[0u8; 20], b"", SEG),
-            Err(Error::InvalidLength { .. })
-        ));
+    }
+
+    #[test]
+    fn a_segment_size_below_header_and_tag_is_refused() {
+        assert_eq!(
+            Encryptor::new(&key(9, 32), b"", 40).map(|_| ()),
+            Err(Error::InvalidStreamParams {
+                reason: "segment size must exceed the header plus one tag"
+            })
+        );
     }
 
     #[test]
     fn failed_decryptor_refuses_more_input() {
-        let key = [1u8; 16];
+        let key = key(1, 16);
         let (mut ct, _) = encrypt(&key, b"", SEG, &record(300)).unwrap();
         ct[30] ^= 1;
         let mut d = Decryptor::new(&key, b"", SEG).unwrap();
         let mut out = Vec::new();
-        assert!(d.push(&ct, &mut out).is_err());
+        assert_eq!(d.push(&ct, &mut out), Err(Error::WrongKeyOrAssociatedData));
         assert!(out.is_empty());
         assert_eq!(d.push(&ct, &mut out), Err(Error::StreamFinished));
     }

@@ -6,6 +6,7 @@ use crate::account::PublicKey;
 use crate::cert::MAX_SAFE_INTEGER;
 use crate::error::Error;
 use crate::mask::RecordContext;
+use crate::record::RecordKey;
 use js_sys::Object;
 use js_sys::Reflect;
 use js_sys::Uint8Array;
@@ -158,4 +159,11 @@ pub(crate) fn hash32(what: &'static str, v: &JsValue) -> JsResult<[u8; 32]> {
 /// Reads the record context `(H1, T1)`.
 pub(crate) fn context(hospital: &str, time: u64) -> JsResult<RecordContext> {
     RecordContext::new(hospital, time).js()
+}
+
+/// Reads a record key `K_P` (a 16- or 32-byte `Uint8Array`); the copy of
+/// the bytes read from JS is zeroised.
+pub(crate) fn arg_record_key(what: &'static str, value: &JsValue) -> JsResult<RecordKey> {
+    let bytes = zeroize::Zeroizing::new(arg_bytes(what, value)?);
+    RecordKey::from_bytes(&bytes).js()
 }

@@ -19,11 +19,10 @@ pub fn seal_handoff(
     let hospital = &arg_str("hospital", &hospital)?;
     let time = arg_int("time", &time)?;
     let tx_id = &arg_bytes("txId", &txId)?;
-    let record_key = &zeroize::Zeroizing::new(arg_bytes("recordKey", &recordKey)?);
     let h = RecordHandoff {
         context: context(hospital, time)?,
         tx_id: crate::hex::fixed("tx_id", "32", tx_id).js()?,
-        record_key: zeroize::Zeroizing::new(record_key.to_vec()),
+        record_key: arg_record_key("recordKey", &recordKey)?,
     };
     h.seal(&public_key("patient public key", patient)?).js()
 }
@@ -40,6 +39,6 @@ pub fn open_handoff(
         ("hospital", h.context.hospital().into()),
         ("time", num(h.context.time())),
         ("txId", bytes(&h.tx_id)),
-        ("recordKey", bytes(&h.record_key)),
+        ("recordKey", bytes(h.record_key.as_bytes())),
     ]))
 }

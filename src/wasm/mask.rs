@@ -57,7 +57,7 @@ impl MaskKey {
         let hospital = &arg_str("hospital", &hospital)?;
         let time = arg_int("time", &time)?;
         let tx_id = &arg_bytes("txId", &txId)?;
-        let record_key = &zeroize::Zeroizing::new(arg_bytes("recordKey", &recordKey)?);
+        let record_key = &arg_record_key("recordKey", &recordKey)?;
         let tx: [u8; 32] = crate::hex::fixed("tx_id", "32", tx_id).js()?;
         let m = self
             .0
@@ -87,7 +87,7 @@ impl MaskKey {
         let u = self.0.unmask(&context(hospital, time)?, &z, k).js()?;
         Ok(object(&[
             ("txId", bytes(&u.tx_id)),
-            ("recordKey", bytes(&u.record_key)),
+            ("recordKey", bytes(u.record_key.as_bytes())),
         ]))
     }
 

@@ -155,7 +155,7 @@ impl RecordEncryptor {
         #[wasm_bindgen(unchecked_param_type = "Uint8Array")] associatedData: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "number")] segmentSize: JsValue,
     ) -> JsResult<RecordEncryptor> {
-        let key = zeroize::Zeroizing::new(arg_bytes("key", &key)?);
+        let key = arg_record_key("key", &key)?;
         let aad = arg_bytes("associatedData", &associatedData)?;
         let enc = Encryptor::new(&key, &aad, segment_size_arg(&segmentSize)?).map_err(js_error)?;
         Ok(RecordEncryptor(shared(enc)))
@@ -211,7 +211,7 @@ impl RecordDecryptor {
         #[wasm_bindgen(unchecked_optional_param_type = "number")] segmentSize: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "Uint8Array")] expectedHash: JsValue,
     ) -> JsResult<RecordDecryptor> {
-        let key = zeroize::Zeroizing::new(arg_bytes("key", &key)?);
+        let key = arg_record_key("key", &key)?;
         let aad = arg_bytes("associatedData", &associatedData)?;
         let mut dec =
             Decryptor::new(&key, &aad, segment_size_arg(&segmentSize)?).map_err(js_error)?;
@@ -263,5 +263,7 @@ pub fn record_associated_data(
 /// A fresh 16-byte record key `K_P`.
 #[wasm_bindgen(js_name = generateRecordKey)]
 pub fn generate_record_key() -> JsResult<Vec<u8>> {
-    crate::record::generate_key().map(|k| k.to_vec()).js()
+    crate::record::generate_key()
+        .map(|k| k.as_bytes().to_vec())
+        .js()
 }
