@@ -14,7 +14,7 @@ import http from "node:http";
 import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { chromium } from "playwright-core";
+import { launchChromium } from "../chain/chromium.mjs";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 const arg = (name, dflt) => {
@@ -52,11 +52,8 @@ function rendererRssMiB() {
   return max;
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-    "--disable-background-networking", "--disable-component-update", "--no-first-run",
-    "--disable-sync", "--enable-precise-memory-info", ...(gc ? ["--js-flags=--expose-gc"] : [])],
+const browser = await launchChromium({
+  extraArgs: ["--enable-precise-memory-info", ...(gc ? ["--js-flags=--expose-gc"] : [])],
 });
 let peakRss = 0;
 const rssTimer = setInterval(() => { peakRss = Math.max(peakRss, rendererRssMiB()); }, 100);

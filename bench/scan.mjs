@@ -24,6 +24,8 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { ethers } from 'ethers';
 import { startChain } from '../chain/testchain.mjs';
+import { CHAIN_ID, HARDHAT_KEYS, fees, nonceOf, getLogsPaged } from '../chain/rpc.mjs';
+import { launchChromium } from '../chain/chromium.mjs';
 
 const require = createRequire(import.meta.url);
 const ehr = require('../pkg/node/ehrchain.js');
@@ -40,8 +42,6 @@ const flag = (name) => argv.includes(`--${name}`);
 const EVENTS = Number(arg('events', 10_000)); // authorisations for other doctors
 const PAGE = Number(arg('page', 1000)); // blocks per eth_getLogs request
 const SENDERS = Math.min(19, Math.max(1, Number(arg('senders', 19)))); // Hardhat accounts 1..19
-const CHAIN_ID = 31337;
-const MNEMONIC = 'test test test test test test test test test test test junk';
 for (const [n, v] of [['events', EVENTS], ['page', PAGE]]) {
   if (!Number.isInteger(v) || v < 1) throw new Error(`--${n} must be a positive integer`);
 }
@@ -49,44 +49,12 @@ for (const [n, v] of [['events', EVENTS], ['page', PAGE]]) {
 const log = (...a) => console.error('[scan-bench]', ...a);
 const seconds = (t0) => (performance.now() - t0) / 1000;
 const round = (x, d = 3) => (x == null ? x : Number(x.toFixed(d)));
-const hex = (b) => Buffer.from(b).toString('hex');
-
-let rpcUrl;
-let rpcId = 0;
-// node:http without keep-alive: fetch's pooled sockets go stale while the
-// node idles (its keep-alive timeout is 5 s, preparing 10000 transactions
-// takes longer) and the next request then fails with "fetch failed".
-const agent = new http.Agent({ keepAlive: false });
-function post(body) {
-  const payload = Buffer.from(JSON.stringify(body));
-  return new Promise((resolve, reject) => {
-    const req = http.request(rpcUrl, {
-      method: 'POST', agent,
-      headers: { 'content-type': 'application/json', 'content-length': payload.length },
-    }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        try {
-          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')));
-        } catch (e) {
-          reject(new Error(`bad JSON-RPC answer (HTTP ${res.statusCode}): ${e.message}`));
-        }
-      });
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-async function rpc(method, params = []) {
-  const j = await post({ jsonrpc: '2.0', id: ++rpcId, method, params });
-  if (j.error) throw new Error(`${method}: ${j.error.message}`);
-  return j.result;
-}
+const hex = (b) => ethers.hexlify(b).slice(2); // no test helper: benchmarks import nothing from tests/
 
 const chain = await startChain();
-rpcUrl = chain.rpcUrl;
+// chain.rpc: node:http without keep-alive (chain/rpc.mjs), so that no pooled
+// socket goes stale while this process prepares thousands of transactions.
+const { rpcUrl, rpc } = chain;
 const summary = { events: 0 };
 let exitCode = 0;
 try {
@@ -104,17 +72,13 @@ try {
     k.free();
     return pk;
   });
-  const senders = Array.from({ length: SENDERS }, (_, i) =>
-    Key.fromBytes(ethers.getBytes(ethers.HDNodeWallet.fromPhrase(MNEMONIC, undefined, `m/44'/60'/0'/0/${i + 1}`).privateKey)));
+  const senders = Array.from({ length: SENDERS }, (_, i) => Key.fromBytes(ethers.getBytes(HARDHAT_KEYS[i + 1])));
   const accounts = (await rpc('eth_accounts')).map((a) => ethers.getAddress(a));
   senders.forEach((s, i) => {
     if (s.address !== accounts[i + 1]) throw new Error(`derived key ${i + 1} is not the node's account`);
   });
-  const nonces = await Promise.all(senders.map(async (s) => Number(BigInt(await rpc('eth_getTransactionCount', [s.address, 'pending'])))));
-  const block = await rpc('eth_getBlockByNumber', ['latest', false]);
-  const prio = BigInt(await rpc('eth_maxPriorityFeePerGas'));
-  // Automine with near-empty blocks: the base fee only falls from here.
-  const fee = { maxFeePerGas: (2n * BigInt(block.baseFeePerGas) + prio).toString(), maxPriorityFeePerGas: prio.toString() };
+  const nonces = await Promise.all(senders.map((s) => nonceOf(rpc, s.address)));
+  const fee = await fees(rpc);
 
   const total = EVENTS + 1;
   const targetIndex = crypto.randomInt(total);
@@ -143,10 +107,7 @@ try {
   // batch's requests concurrently and cannot queue a nonce gap when automining).
   t0 = performance.now();
   for (let b = 0; b < total; b += SENDERS) {
-    const batch = raws.slice(b, b + SENDERS).map((raw) => ({ jsonrpc: '2.0', id: ++rpcId, method: 'eth_sendRawTransaction', params: [raw] }));
-    const res = await post(batch);
-    const bad = res.find((r) => r.error);
-    if (bad) throw new Error(`eth_sendRawTransaction: ${bad.error.message}`);
+    await rpc.batch(raws.slice(b, b + SENDERS).map((raw) => ['eth_sendRawTransaction', [raw]]));
     if ((b / SENDERS) % 100 === 0) log(`posted ${Math.min(b + SENDERS, total)}/${total}`);
   }
   summary.postSeconds = round(seconds(t0));
@@ -161,13 +122,7 @@ try {
 
   // ---------------------------------------------------------------- (a) eth_getLogs
   t0 = performance.now();
-  const logs = [];
-  let requests = 0;
-  for (let from = d.block; from <= latest; from += PAGE) {
-    const to = Math.min(from + PAGE - 1, latest);
-    logs.push(...(await rpc('eth_getLogs', [{ address: d.registry, topics: [authorisedTopic()], fromBlock: '0x' + from.toString(16), toBlock: '0x' + to.toString(16) }])));
-    requests++;
-  }
+  const { logs, requests } = await getLogsPaged(rpc, { address: d.registry, topics: [authorisedTopic()] }, d.block, PAGE);
   summary.getLogsSeconds = round(seconds(t0));
   summary.getLogsRequests = requests;
   summary.pageBlocks = PAGE;
@@ -273,7 +228,6 @@ process.exitCode = exitCode;
  * page in headless Chromium, imports pkg/web there and times scanAuthorisations.
  */
 async function chromiumScan({ registry, secretHex, json }) {
-  const { chromium } = await import('playwright-core');
   const types = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
@@ -294,11 +248,7 @@ async function chromiumScan({ registry, secretHex, json }) {
     fs.createReadStream(file).pipe(res);
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
-    args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
-      '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync'],
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage();
     page.on('pageerror', (e) => log('page error:', e.message));

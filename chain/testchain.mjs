@@ -4,6 +4,7 @@
 //   import { startChain } from '../../chain/testchain.mjs';
 //   const chain = await startChain();          // or startChain({ port: 8600 })
 //   chain.rpcUrl                                 // 'http://127.0.0.1:<port>'
+//   await chain.rpc('eth_blockNumber')           // JSON-RPC client (chain/rpc.mjs)
 //   await chain.stop();
 //
 // Cleanup is layered: stop() kills the node's process group (SIGTERM, then
@@ -19,6 +20,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { jsonRpc } from './rpc.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const HARDHAT_BIN = path.join(ROOT, 'node_modules', '.bin', 'hardhat');
@@ -73,15 +75,7 @@ function freePort() {
 }
 
 async function chainIdAt(rpcUrl) {
-  const res = await fetch(rpcUrl, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_chainId', params: [] }),
-    signal: AbortSignal.timeout(2000),
-  });
-  const body = await res.json();
-  if (typeof body.result !== 'string') throw new Error('no result');
-  return Number(BigInt(body.result));
+  return Number(BigInt(await jsonRpc(rpcUrl, { timeoutMs: 2000 })('eth_chainId')));
 }
 
 function tail(file, lines = 30) {
@@ -159,7 +153,7 @@ async function spawnOnce(port, timeoutMs) {
  * @param {number} [opts.port] port to listen on (default: a free one)
  * @param {number} [opts.timeoutMs=60000] start-up timeout
  * @param {boolean} [opts.keepLog=false] keep the node's log after a clean stop
- * @returns {Promise<{rpcUrl: string, port: number, chainId: number, pid: number, logFile: string, stop: () => Promise<void>}>}
+ * @returns {Promise<{rpcUrl: string, rpc: ReturnType<typeof jsonRpc>, port: number, chainId: number, pid: number, logFile: string, stop: () => Promise<void>}>}
  */
 export async function startChain({ port, timeoutMs = 60_000, keepLog = false } = {}) {
   installHooks();
@@ -191,7 +185,8 @@ export async function startChain({ port, timeoutMs = 60_000, keepLog = false } =
       })();
       return stopping;
     };
-    return { rpcUrl: `http://127.0.0.1:${p}`, port: p, chainId, pid: child.pid, logFile, stop };
+    const rpcUrl = `http://127.0.0.1:${p}`;
+    return { rpcUrl, rpc: jsonRpc(rpcUrl), port: p, chainId, pid: child.pid, logFile, stop };
   }
   throw lastErr;
 }

@@ -10,11 +10,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { ethers } from 'ethers';
 import { encrypt, decrypt } from 'eciesjs';
 import { startChain } from '../../chain/testchain.mjs';
+import { CHAIN_ID, ROOT } from '../support/helpers.mjs';
 
 const require = createRequire(import.meta.url);
 const { compile } = require('../../chain/compile.js');
@@ -23,7 +23,6 @@ const { deploy } = require('../../chain/deploy.js');
 /** Every test gets a timeout, so that a stuck RPC fails the run instead of hanging it. */
 const test = (name, fn) => nodeTest(name, { timeout: 60_000 }, fn);
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const execFileP = promisify(execFile);
 
 const ZERO32 = ethers.ZeroHash;
@@ -172,8 +171,8 @@ before(async () => {
   chain = await startChain();
   // cacheTimeout -1: ethers otherwise answers a repeated request (e.g. the block
   // number) from a 250 ms cache, stale once automine has added a block.
-  provider = new ethers.JsonRpcProvider(chain.rpcUrl, 31337, {
-    staticNetwork: ethers.Network.from(31337),
+  provider = new ethers.JsonRpcProvider(chain.rpcUrl, CHAIN_ID, {
+    staticNetwork: ethers.Network.from(CHAIN_ID),
     pollingInterval: 50,
     cacheTimeout: -1,
   });
@@ -218,7 +217,7 @@ function printGasTable() {
 // Interface: the exact ABI the Rust crate encodes against
 // ---------------------------------------------------------------------------
 
-test('ABI: function, event and error signatures are the agreed ones', () => {
+test('ABI: the function signatures are the agreed ones', () => {
   const fns = iface.fragments.filter((f) => f.type === 'function').map((f) => f.format('sighash')).sort();
   assert.deepEqual(fns, [
     'MAX_C1_LENGTH()',
@@ -233,6 +232,9 @@ test('ABI: function, event and error signatures are the agreed ones', () => {
     'registerDoctor(uint64,address,bytes,uint64,uint64)',
     'revokeDoctor(uint64)',
   ]);
+});
+
+test('ABI: certificateStatus and recordStatus return the agreed named fields', () => {
   const fullFn = (n) => iface.getFunction(n).format('full');
   assert.equal(
     fullFn('certificateStatus'),
@@ -242,9 +244,14 @@ test('ABI: function, event and error signatures are the agreed ones', () => {
     fullFn('recordStatus'),
     'function recordStatus(bytes32 eh) view returns (bool anchored, address anchoredBy, uint64 anchoredAt, bytes32 recordType, uint64 recordTime, bool deleted, uint64 deletedAt)',
   );
+});
+
+test('ABI: the constructor takes the authority\'s address and is not payable', () => {
   assert.deepEqual(iface.deploy.inputs.map((i) => i.type), ['address']);
   assert.equal(iface.deploy.payable, false);
+});
 
+test('ABI: the event signatures are the agreed ones', () => {
   const events = iface.fragments.filter((f) => f.type === 'event').map((f) => f.format('full')).sort();
   assert.deepEqual(events, [
     'event Authorised(uint256 indexed seq, bytes r, bytes st, bytes c1)',
@@ -253,7 +260,9 @@ test('ABI: function, event and error signatures are the agreed ones', () => {
     'event RecordAnchored(bytes32 indexed eh, address indexed anchoredBy, bytes32 recordType, uint64 recordTime, uint64 anchoredAt)',
     'event RecordDeleted(bytes32 indexed eh, address indexed deletedBy, uint64 deletedAt)',
   ]);
+});
 
+test('ABI: the custom error signatures are the agreed ones', () => {
   const errors = iface.fragments.filter((f) => f.type === 'error').map((f) => f.format('sighash')).sort();
   assert.deepEqual(errors, [
     'AlreadyAnchored(bytes32)',
@@ -271,7 +280,9 @@ test('ABI: function, event and error signatures are the agreed ones', () => {
     'UnknownCertificate(uint64)',
     'ZeroAddress()',
   ]);
-  // No payable function, no fallback/receive: the registry never holds ether.
+});
+
+test('ABI: no payable function, no fallback or receive: the registry never holds ether', () => {
   assert.ok(iface.fragments.every((f) => f.type !== 'fallback' && f.type !== 'receive' && !f.payable));
 });
 
@@ -279,12 +290,21 @@ test('ABI: function, event and error signatures are the agreed ones', () => {
 // Deployment
 // ---------------------------------------------------------------------------
 
-test('deployment: authority, constants, empty state', async () => {
-  assert.equal(deployment.chainId, 31337);
+test('deployment: on the local chain, with the given authority', async () => {
+  assert.equal(deployment.chainId, CHAIN_ID);
   assert.equal(await registry.authority(), ethers.getAddress(accounts[1]));
+});
+
+test('deployment: no authorisation yet', async () => {
   assert.equal(await registry.authorisationCount(), 0n);
+});
+
+test('deployment: the C1 length bounds are 98 and 1024', async () => {
   assert.equal(await registry.MIN_C1_LENGTH(), BigInt(MIN_C1));
   assert.equal(await registry.MAX_C1_LENGTH(), BigInt(MAX_C1));
+});
+
+test('deployment: the runtime code is the compiled one, with the immutable authority filled in', async () => {
   // The runtime code is the compiled one, with the immutable authority filled in.
   const code = await provider.getCode(deployment.registry);
   assert.equal(code.length, artifact.deployedBytecode.length);
@@ -307,7 +327,7 @@ test('deploy.js CLI: --authority, one JSON line on stdout, deployment file', asy
   const d = JSON.parse(lines[0]);
   assert.deepEqual(Object.keys(d), ['registry', 'authority', 'chainId', 'block']);
   assert.equal(d.authority, ethers.getAddress(accounts[3])); // EIP-55 form
-  assert.equal(d.chainId, 31337);
+  assert.equal(d.chainId, CHAIN_ID);
   assert.ok(ethers.isAddress(d.registry) && d.registry === ethers.getAddress(d.registry));
   assert.deepEqual(JSON.parse(fs.readFileSync(out, 'utf8')), d);
   const other = new ethers.Contract(d.registry, artifact.abi, provider);
@@ -410,15 +430,27 @@ test('registerDoctor: the worked example of docs/PROTOCOL.md section 12 (serial 
   assert.equal(openTrans(randomKey(), t), null);
 });
 
-test('registerDoctor: refusals', async () => {
+test('registerDoctor: only the authority may register (NotAuthority for the deployer, a doctor, a stranger)', async () => {
   const A = randomKey().compressedPublicKey;
   const now = BigInt(await latestTimestamp());
   const ok = [10n, accounts[3], A, now, now + 1000n];
   // only the authority: not the deployer, not a doctor, not a stranger
   for (const s of [deployer, doctor, stranger]) await refused(s, 'registerDoctor', ok, 'NotAuthority');
-  // authority is checked first, even for otherwise bad input
+});
+
+test('registerDoctor: the authority is checked first, even for otherwise bad input (NotAuthority)', async () => {
   await refused(stranger, 'registerDoctor', [10n, ethers.ZeroAddress, '0x', 5n, 1n], 'NotAuthority');
+});
+
+test('registerDoctor: the zero address as doctor is refused (ZeroAddress)', async () => {
+  const A = randomKey().compressedPublicKey;
+  const now = BigInt(await latestTimestamp());
   await refused(authority, 'registerDoctor', [10n, ethers.ZeroAddress, A, now, now + 1000n], 'ZeroAddress');
+});
+
+test('registerDoctor: a protocol key that is not a compressed point is refused (InvalidProtocolKey)', async () => {
+  const A = randomKey().compressedPublicKey;
+  const now = BigInt(await latestTimestamp());
 
   const bad = [
     '0x',
@@ -435,10 +467,23 @@ test('registerDoctor: refusals', async () => {
   for (const key of bad) {
     await refused(authority, 'registerDoctor', [10n, accounts[3], key, now, now + 1000n], 'InvalidProtocolKey');
   }
+});
+
+test('registerDoctor: validUntil not after validFrom is refused (InvalidValidity)', async () => {
+  const A = randomKey().compressedPublicKey;
+  const now = BigInt(await latestTimestamp());
   await refused(authority, 'registerDoctor', [10n, accounts[3], A, now, now], 'InvalidValidity');
   await refused(authority, 'registerDoctor', [10n, accounts[3], A, now + 1n, now], 'InvalidValidity');
+});
+
+test('registerDoctor: an existing serial is refused, even for another doctor (CertificateExists)', async () => {
+  const A = randomKey().compressedPublicKey;
+  const now = BigInt(await latestTimestamp());
   // serial 1 exists (previous test): refused even for another doctor
   await refused(authority, 'registerDoctor', [1n, accounts[3], A, now, now + 1000n], 'CertificateExists', [1n]);
+});
+
+test('registerDoctor: the refusals stored nothing', async () => {
   // nothing was stored by the refusals
   assert.equal((await registry.certificateStatus(10n)).doctor, ethers.ZeroAddress);
 });
@@ -464,11 +509,20 @@ test('revokeDoctor: marks revoked at the block time, emits DoctorRevoked', async
   assert.deepEqual(Array.from(st), [before.doctor, before.validFrom, before.validUntil, true, BigInt(at)]);
 });
 
-test('revokeDoctor: refusals (non-authority, unknown serial, revoking twice)', async () => {
+test('revokeDoctor: only the authority may revoke (NotAuthority), checked before the serial', async () => {
   for (const s of [deployer, doctor, stranger]) await refused(s, 'revokeDoctor', [1n], 'NotAuthority');
   await refused(stranger, 'revokeDoctor', [999n], 'NotAuthority'); // authority first
+});
+
+test('revokeDoctor: an unknown serial is refused (UnknownCertificate)', async () => {
   await refused(authority, 'revokeDoctor', [999n], 'UnknownCertificate', [999n]);
+});
+
+test('revokeDoctor: revoking twice is refused (AlreadyRevoked)', async () => {
   await refused(authority, 'revokeDoctor', [2n], 'AlreadyRevoked', [2n]);
+});
+
+test('revokeDoctor: a revoked certificate\'s serial cannot be registered again (CertificateExists)', async () => {
   // the revoked certificate's serial cannot be registered again
   const now = BigInt(await latestTimestamp());
   await refused(authority, 'registerDoctor', [2n, accounts[3], randomKey().compressedPublicKey, now, now + 1n], 'CertificateExists', [2n]);
@@ -539,8 +593,11 @@ test('anchorRecord: stores the anchor and emits RecordAnchored', async () => {
   assert.equal((await registry.recordStatus(eh2)).anchoredBy, ethers.getAddress(accounts[4]));
 });
 
-test('anchorRecord: refusals (zero hash, double anchor)', async () => {
+test('anchorRecord: the zero hash is refused (InvalidHash)', async () => {
   await refused(doctor, 'anchorRecord', [ZERO32, recordType('x'), 1n], 'InvalidHash');
+});
+
+test('anchorRecord: a hash anchored once cannot be anchored again, by anyone (AlreadyAnchored); the first anchor stays', async () => {
   const eh = randomHash();
   await send(null, doctor, 'anchorRecord', [eh, recordType('lab'), 5n]);
   await refused(doctor, 'anchorRecord', [eh, recordType('lab'), 5n], 'AlreadyAnchored', [eh]);
@@ -592,11 +649,13 @@ test('markDeleted: by the authority, for a record anchored by someone else', asy
   assert.equal(st.anchoredBy, ethers.getAddress(accounts[3]));
 });
 
-test('markDeleted: refusals (not anchored, someone else\'s record, deleting twice)', async () => {
+test('markDeleted: a hash never anchored is refused, even to the authority (NotAnchored)', async () => {
   await refused(doctor, 'markDeleted', [ZERO32], 'NotAnchored', [ZERO32]);
   const unknown = randomHash();
   await refused(authority, 'markDeleted', [unknown], 'NotAnchored', [unknown]);
+});
 
+test('markDeleted: someone else\'s record (NotAnchorOwner), deleting twice (AlreadyDeleted), ownership checked first', async () => {
   const eh = randomHash();
   await send(null, doctor, 'anchorRecord', [eh, recordType('x'), 1n]);
   // another doctor, a stranger and the deployer may not delete it
@@ -667,7 +726,7 @@ test('authorise: from a fresh one-time account, as a locally signed EIP-1559 tra
   const t = makeTrans(doctorKey.compressedPublicKey, makePass());
   const data = iface.encodeFunctionData('authorise', [t.r, t.st, t.c1]);
   const signed = await oneTime.signTransaction(
-    await oneTime.populateTransaction({ to: deployment.registry, data, type: 2, chainId: 31337 }),
+    await oneTime.populateTransaction({ to: deployment.registry, data, type: 2, chainId: CHAIN_ID }),
   );
   const hash = await provider.send('eth_sendRawTransaction', [signed]);
   // Automine: the receipt exists as soon as eth_sendRawTransaction returns. (Not

@@ -22,13 +22,17 @@
 // they run and report, without failing the suite.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createRequire } from 'node:module';
 import crypto from 'node:crypto';
 import { ethers } from 'ethers';
 import { startChain } from '../../chain/testchain.mjs';
+import { createRequire } from 'node:module';
+import {
+  CHAIN_ID, HARDHAT_KEYS, hex, h0x, unhex, hexLen, sha256 as nodeSha256, concat, throwsCode, loadPackage,
+  receiptOf as pollReceipt, fees as nodeFees, nonceOf, blockTimestamp as timestampOf, getLogsPaged as pagedLogs,
+} from '../support/helpers.mjs';
 
 const require = createRequire(import.meta.url);
-const ehr = require('../../pkg/node/ehrchain.js');
+const ehr = loadPackage();
 const { deploy } = require('../../chain/deploy.js');
 const { compile } = require('../../chain/compile.js');
 const {
@@ -41,35 +45,6 @@ const {
 } = ehr;
 
 // ------------------------------------------------------------------ helpers
-
-const CHAIN_ID = 31337;
-/**
- * The Hardhat node's well-known test keys, accounts 0..2 of the mnemonic
- * "test test … junk" (BIP-44 m/44'/60'/0'/0/i); local use only. Derived rather
- * than written out, and checked against the node's accounts below.
- */
-const HARDHAT_KEYS = [0, 1, 2].map((i) =>
-  ethers.HDNodeWallet.fromPhrase('test test test test test test test test test test test junk', undefined, `m/44'/60'/0'/0/${i}`).privateKey);
-
-const hex = (b) => Buffer.from(b).toString('hex');
-const h0x = (b) => '0x' + hex(b);
-const bytes = (h) => ethers.getBytes(h);
-const qty = (n) => '0x' + BigInt(n).toString(16);
-const hexLen = (h) => (h.length - 2) / 2;
-const nodeSha256 = (b) => new Uint8Array(crypto.createHash('sha256').update(b).digest());
-const concat = (parts) => new Uint8Array(Buffer.concat(parts.map((p) => Buffer.from(p))));
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** Asserts `fn` throws an ehrchain error with `code` (or one of `code` if an array). */
-function throwsCode(fn, code, msg) {
-  assert.throws(fn, (err) => {
-    assert.ok(err instanceof Error, `not an Error: ${err}`);
-    assert.equal(err.name, 'EhrchainError', `name of ${err}`);
-    const codes = Array.isArray(code) ? code : [code];
-    assert.ok(codes.includes(err.code), `${msg ?? ''}: code ${err.code}, expected ${codes.join('|')} (message: ${err.message})`);
-    return true;
-  }, msg);
-}
 
 /** A fresh compressed secp256k1 public key (a stranger doctor's protocol key). */
 const randomProtocolKey = () => {
@@ -84,19 +59,9 @@ const randomProtocolKey = () => {
 /** Shared state, filled in by before(). */
 const S = {};
 
-async function rpc(method, params = []) {
-  return S.provider.send(method, params);
-}
-
-/** Polls the raw JSON-RPC receipt (no ethers waitForTransaction on an automining node). */
-async function receiptOf(hash) {
-  for (let i = 0; i < 200; i++) {
-    const r = await rpc('eth_getTransactionReceipt', [hash]);
-    if (r) return r;
-    await sleep(25);
-  }
-  throw new Error(`no receipt for ${hash}`);
-}
+/** JSON-RPC to the test chain (chain/rpc.mjs); rejects with the node's error `code` and `data`. */
+const rpc = (method, params = []) => S.chain.rpc(method, params);
+const receiptOf = (hash) => pollReceipt(S.chain.rpc, hash);
 
 /** The wallet path: eth_sendTransaction of the crate's {to, data} through an unlocked signer. */
 async function sendViaSigner(signer, req, extra = {}) {
@@ -104,17 +69,11 @@ async function sendViaSigner(signer, req, extra = {}) {
   return receiptOf(tx.hash);
 }
 
-/** Current EIP-1559 fees from the node, as decimal wei strings. */
-async function fees() {
-  const block = await rpc('eth_getBlockByNumber', ['latest', false]);
-  const prio = BigInt(await rpc('eth_maxPriorityFeePerGas'));
-  const base = BigInt(block.baseFeePerGas);
-  return { maxFeePerGas: (2n * base + prio).toString(), maxPriorityFeePerGas: prio.toString() };
-}
+const fees = () => nodeFees(S.chain.rpc);
 
 /** signTransaction + eth_sendRawTransaction; returns {signed, fields, receipt}. */
 async function signAndSend(key, fields) {
-  const nonce = Number(BigInt(await rpc('eth_getTransactionCount', [key.address, 'pending'])));
+  const nonce = await nonceOf(S.chain.rpc, key.address);
   const all = { chainId: CHAIN_ID, nonce, gas: 300_000, ...(await fees()), ...fields };
   const signed = signTransaction(key, all);
   const hash = await rpc('eth_sendRawTransaction', [signed.raw]);
@@ -122,10 +81,7 @@ async function signAndSend(key, fields) {
   return { signed, fields: all, receipt: await receiptOf(hash) };
 }
 
-async function blockTimestamp(blockNumberHex) {
-  const b = await rpc('eth_getBlockByNumber', [blockNumberHex, false]);
-  return Number(BigInt(b.timestamp));
-}
+const blockTimestamp = (blockNumberHex) => timestampOf(S.chain.rpc, blockNumberHex);
 
 async function recordStatus(registry, eh) {
   const call = recordStatusCall(registry, eh);
@@ -145,15 +101,7 @@ async function recordStatus(registry, eh) {
 }
 
 /** eth_getLogs from `from` to the latest block, `page` blocks per request. */
-async function getLogsPaged(filter, from, page) {
-  const latest = Number(BigInt(await rpc('eth_blockNumber')));
-  const out = [];
-  for (let b = from; b <= latest; b += page) {
-    const to = Math.min(b + page - 1, latest);
-    out.push(...(await rpc('eth_getLogs', [{ ...filter, fromBlock: qty(b), toBlock: qty(to) }])));
-  }
-  return out;
-}
+const getLogsPaged = async (filter, from, page) => (await pagedLogs(S.chain.rpc, filter, from, page)).logs;
 
 /**
  * Decodes raw JSON-RPC logs (all of `registry`) with the crate and with ethers
@@ -233,15 +181,27 @@ describe('calldata equals ethers Interface.encodeFunctionData', () => {
       assert.equal(req.to, S.registry);
       assert.equal(req.data, S.iface.encodeFunctionData('registerDoctor', [serial, doctor, A, from, until]));
     }
-    // Lower-case addresses are accepted (no checksum to check) and give the same calldata.
+  });
+
+  test('registerDoctor: lower-case addresses are accepted (no checksum to check) and give the same calldata', () => {
     const A = randomProtocolKey();
     const doctor = ethers.getAddress(h0x(crypto.randomBytes(20)));
     const lower = registerDoctorTx(S.registry.toLowerCase(), 1, doctor.toLowerCase(), A, 1, 2);
     assert.deepEqual(lower, registerDoctorTx(S.registry, 1, doctor, A, 1, 2));
-    // An uncompressed protocol key is not what the contract takes.
+  });
+
+  test('registerDoctor: a protocol key that is not a point (33 zero bytes): InvalidPublicKey', () => {
+    const doctor = ethers.getAddress(h0x(crypto.randomBytes(20)));
     throwsCode(() => registerDoctorTx(S.registry, 1, doctor, new Uint8Array(33), 1, 2), 'InvalidPublicKey', 'zero key');
-    throwsCode(() => registerDoctorTx(S.registry, 2 ** 53, doctor, A, 1, 2), 'OutOfRange', 'serial 2^53');
-    throwsCode(() => registerDoctorTx(S.registry, 1, '0x1234', A, 1, 2), 'InvalidAddress', 'short address');
+  });
+
+  test('registerDoctor: serial 2^53: OutOfRange', () => {
+    const doctor = ethers.getAddress(h0x(crypto.randomBytes(20)));
+    throwsCode(() => registerDoctorTx(S.registry, 2 ** 53, doctor, randomProtocolKey(), 1, 2), 'OutOfRange', 'serial 2^53');
+  });
+
+  test('registerDoctor: a short doctor address: InvalidAddress', () => {
+    throwsCode(() => registerDoctorTx(S.registry, 1, '0x1234', randomProtocolKey(), 1, 2), 'InvalidAddress', 'short address');
   });
 
   test('revokeDoctor', () => {
@@ -262,19 +222,41 @@ describe('calldata equals ethers Interface.encodeFunctionData', () => {
       assert.deepEqual(req, { to: S.registry, data: S.iface.encodeFunctionData('anchorRecord', [eh, tyBytes, t]) });
       if (ty.length < 32) assert.equal(tyBytes, ethers.encodeBytes32String(ty));
     }
+  });
+
+  test('anchorRecord: a record type of 33 bytes: OutOfRange', () => {
     throwsCode(() => anchorRecordTx(S.registry, crypto.randomBytes(32), 'z'.repeat(33), 1), 'OutOfRange', '33-byte type');
+  });
+
+  test('anchorRecord: an eh of 31 bytes: InvalidLength', () => {
     throwsCode(() => anchorRecordTx(S.registry, crypto.randomBytes(31), 'a', 1), 'InvalidLength', '31-byte eh');
   });
 
-  test('markDeleted and recordStatus', () => {
+  test('markDeleted', () => {
     for (let i = 0; i < N; i++) {
       const eh = crypto.randomBytes(32);
       assert.deepEqual(markDeletedTx(S.registry, eh), { to: S.registry, data: S.iface.encodeFunctionData('markDeleted', [eh]) });
+    }
+  });
+
+  test('recordStatus', () => {
+    for (let i = 0; i < N; i++) {
+      const eh = crypto.randomBytes(32);
       assert.deepEqual(recordStatusCall(S.registry, eh), { to: S.registry, data: S.iface.encodeFunctionData('recordStatus', [eh]) });
     }
   });
 
-  test('authorise, from MaskKey.authorise parts and from C1 of every length class', () => {
+  test('certificateStatus', () => {
+    for (const serial of [0, 1, 101, 2 ** 53 - 1]) {
+      assert.deepEqual(certificateStatusCall(S.registry, serial), { to: S.registry, data: S.iface.encodeFunctionData('certificateStatus', [serial]) });
+    }
+  });
+
+  test('authorisationCount', () => {
+    assert.deepEqual(authorisationCountCall(S.registry), { to: S.registry, data: S.iface.encodeFunctionData('authorisationCount', []) });
+  });
+
+  test('authorise, from MaskKey.authorise parts', () => {
     for (let i = 0; i < N; i++) {
       const mk = MaskKey.generate();
       const hospital = 'H'.repeat(1 + (i * 37) % 255);
@@ -283,11 +265,20 @@ describe('calldata equals ethers Interface.encodeFunctionData', () => {
       assert.deepEqual(req, { to: S.registry, data: S.iface.encodeFunctionData('authorise', [p.r, p.st, p.c1]) });
       mk.free();
     }
+  });
+
+  test('authorise, from C1 of every length class (98, 99, 157, 394, 1023, 1024 bytes)', () => {
     for (const len of [98, 99, 157, 394, 1023, 1024]) {
       const [r, st, c1] = [randomProtocolKey(), randomProtocolKey(), crypto.randomBytes(len)];
       assert.equal(authoriseTx(S.registry, r, st, c1).data, S.iface.encodeFunctionData('authorise', [r, st, c1]), `c1 ${len} B`);
     }
+  });
+
+  test('authorise: R of 32 bytes: InvalidLength', () => {
     throwsCode(() => authoriseTx(S.registry, new Uint8Array(32), randomProtocolKey(), crypto.randomBytes(157)), 'InvalidLength', 'R of 32 bytes');
+  });
+
+  test('authorise: C1 of 96 bytes: EciesTooShort', () => {
     throwsCode(() => authoriseTx(S.registry, randomProtocolKey(), randomProtocolKey(), crypto.randomBytes(96)), 'EciesTooShort', 'C1 of 96 bytes');
   });
 
@@ -299,82 +290,97 @@ describe('calldata equals ethers Interface.encodeFunctionData', () => {
 // ------------------------------------------------------------------ wallet path
 
 describe('wallet path (eth_sendTransaction) and log decoding', () => {
-  test('registerDoctor, revokeDoctor, anchorRecord, markDeleted, authorise', async () => {
-    const auth = S.authoritySigner;
-    const doctor = S.signers[5];
-    const gas = {};
-    const A = randomProtocolKey();
+  const gas = {};
+  const W = {}; // state shared by the steps below, in order
+  before(() => {
+    W.auth = S.authoritySigner;
+    W.doctor = S.signers[5];
+    W.A = randomProtocolKey();
+    W.statusCall = certificateStatusCall(S.registry, 101);
+  });
+  after(() => {
+    console.log('gas used via the wallet path:', JSON.stringify(Object.fromEntries(Object.entries(gas).map(([k, v]) => [k, Number(v)]))));
+  });
 
-    let rc = await sendViaSigner(auth, registerDoctorTx(S.registry, 101, doctor.address, A, 1_700_000_000, 1_800_000_000));
+  test('registerDoctor is mined; its DoctorRegistered log decodes as in ethers, with every field', async () => {
+    const rc = await sendViaSigner(W.auth, registerDoctorTx(S.registry, 101, W.doctor.address, W.A, 1_700_000_000, 1_800_000_000));
     assert.equal(rc.status, '0x1');
-    let [ev] = assertLogsAgree(S.registry, rc.logs);
+    const [ev] = assertLogsAgree(S.registry, rc.logs);
     assert.deepEqual(
       { event: ev.event, serial: ev.serial, doctor: ev.doctor, protocolKey: ev.protocolKey, validFrom: ev.validFrom, validUntil: ev.validUntil },
-      { event: 'DoctorRegistered', serial: 101, doctor: doctor.address, protocolKey: h0x(A), validFrom: 1_700_000_000, validUntil: 1_800_000_000 },
+      { event: 'DoctorRegistered', serial: 101, doctor: W.doctor.address, protocolKey: h0x(W.A), validFrom: 1_700_000_000, validUntil: 1_800_000_000 },
     );
     gas.registerDoctor = BigInt(rc.gasUsed);
-    // The certificate's on-chain status, read with the crate's calldata and
-    // decoder, agrees with ethers' decoding of the same answer.
-    const statusCall = certificateStatusCall(S.registry, 101);
-    assert.deepEqual(statusCall, { to: S.registry, data: S.iface.encodeFunctionData('certificateStatus', [101]) });
-    let raw = await rpc('eth_call', [statusCall, 'latest']);
-    let cs = decodeCertificateStatus(raw);
+  });
+
+  test('certificateStatus of the registered serial, read with the crate\'s calldata and decoder, agrees with ethers', async () => {
+    const raw = await rpc('eth_call', [W.statusCall, 'latest']);
+    const cs = decodeCertificateStatus(raw);
     const viaEthers = S.iface.decodeFunctionResult('certificateStatus', raw);
     assert.deepEqual(
       { registered: cs.registered, doctor: cs.doctor, validFrom: cs.validFrom, validUntil: cs.validUntil, revoked: cs.revoked },
       { registered: true, doctor: viaEthers[0], validFrom: Number(viaEthers[1]), validUntil: Number(viaEthers[2]), revoked: viaEthers[3] },
     );
     assert.equal(cs.revoked, false);
-    assert.equal(decodeCertificateStatus(await rpc('eth_call', [certificateStatusCall(S.registry, 999_999), 'latest'])).registered, false);
+  });
 
-    rc = await sendViaSigner(auth, revokeDoctorTx(S.registry, 101));
+  test('certificateStatus of an unknown serial reads as not registered', async () => {
+    assert.equal(decodeCertificateStatus(await rpc('eth_call', [certificateStatusCall(S.registry, 999_999), 'latest'])).registered, false);
+  });
+
+  test('revokeDoctor is mined; DoctorRevoked carries the block time, which certificateStatus reports', async () => {
+    const rc = await sendViaSigner(W.auth, revokeDoctorTx(S.registry, 101));
     assert.equal(rc.status, '0x1');
-    [ev] = assertLogsAgree(S.registry, rc.logs);
+    const [ev] = assertLogsAgree(S.registry, rc.logs);
     assert.equal(ev.event, 'DoctorRevoked');
     assert.equal(ev.serial, 101);
     assert.equal(ev.revokedAt, await blockTimestamp(rc.blockNumber));
-    raw = await rpc('eth_call', [statusCall, 'latest']);
-    cs = decodeCertificateStatus(raw);
+    const cs = decodeCertificateStatus(await rpc('eth_call', [W.statusCall, 'latest']));
     assert.equal(cs.revoked, true);
     assert.equal(cs.revokedAt, ev.revokedAt);
-    const countCall = authorisationCountCall(S.registry);
-    assert.deepEqual(countCall, { to: S.registry, data: S.iface.encodeFunctionData('authorisationCount', []) });
     gas.revokeDoctor = BigInt(rc.gasUsed);
+  });
 
-    const eh = crypto.randomBytes(32);
-    rc = await sendViaSigner(doctor, anchorRecordTx(S.registry, eh, 'lab result', 1_700_000_123));
+  test('anchorRecord is mined; RecordAnchored decodes with every field; anchoredEhFromReceipt returns eh', async () => {
+    W.eh = crypto.randomBytes(32);
+    const rc = await sendViaSigner(W.doctor, anchorRecordTx(S.registry, W.eh, 'lab result', 1_700_000_123));
     assert.equal(rc.status, '0x1');
-    [ev] = assertLogsAgree(S.registry, rc.logs);
+    const [ev] = assertLogsAgree(S.registry, rc.logs);
     assert.equal(ev.event, 'RecordAnchored');
-    assert.equal(ev.eh, h0x(eh));
-    assert.equal(ev.anchoredBy, doctor.address);
+    assert.equal(ev.eh, h0x(W.eh));
+    assert.equal(ev.anchoredBy, W.doctor.address);
     assert.equal(ev.recordType, ethers.encodeBytes32String('lab result'));
     assert.equal(ev.recordTime, 1_700_000_123);
     assert.equal(ev.anchoredAt, await blockTimestamp(rc.blockNumber));
-    assert.deepEqual(anchoredEhFromReceipt(S.registry, rc), new Uint8Array(eh));
+    assert.deepEqual(anchoredEhFromReceipt(S.registry, rc), new Uint8Array(W.eh));
     gas.anchorRecord = BigInt(rc.gasUsed);
+  });
 
-    rc = await sendViaSigner(doctor, markDeletedTx(S.registry, eh));
+  test('markDeleted is mined; RecordDeleted decodes with every field', async () => {
+    assert.ok(W.eh, 'needs the anchored record');
+    const rc = await sendViaSigner(W.doctor, markDeletedTx(S.registry, W.eh));
     assert.equal(rc.status, '0x1');
-    [ev] = assertLogsAgree(S.registry, rc.logs);
+    const [ev] = assertLogsAgree(S.registry, rc.logs);
     assert.equal(ev.event, 'RecordDeleted');
-    assert.equal(ev.eh, h0x(eh));
-    assert.equal(ev.deletedBy, doctor.address);
+    assert.equal(ev.eh, h0x(W.eh));
+    assert.equal(ev.deletedBy, W.doctor.address);
     assert.equal(ev.deletedAt, await blockTimestamp(rc.blockNumber));
     gas.markDeleted = BigInt(rc.gasUsed);
+  });
 
+  test('authorise is mined; Authorised decodes with R, ST, C1 and a numeric seq', async () => {
     const mk = MaskKey.generate();
     const p = mk.authorise(randomProtocolKey(), 'General Hospital', 1_700_000_123);
-    rc = await sendViaSigner(S.signers[6], authoriseTx(S.registry, p.r, p.st, p.c1));
+    const rc = await sendViaSigner(S.signers[6], authoriseTx(S.registry, p.r, p.st, p.c1));
     assert.equal(rc.status, '0x1');
-    [ev] = assertLogsAgree(S.registry, rc.logs);
+    const [ev] = assertLogsAgree(S.registry, rc.logs);
     assert.equal(ev.event, 'Authorised');
     assert.equal(ev.r, h0x(p.r));
     assert.equal(ev.st, h0x(p.st));
     assert.equal(ev.c1, h0x(p.c1));
     assert.equal(typeof ev.seq, 'number');
     gas.authorise = BigInt(rc.gasUsed);
-    console.log('gas used via the wallet path:', JSON.stringify(Object.fromEntries(Object.entries(gas).map(([k, v]) => [k, Number(v)]))));
+    mk.free();
   });
 });
 
@@ -384,7 +390,7 @@ describe('locally signed EIP-1559 transactions (signTransaction + eth_sendRawTra
   test('the well-known keys give the node\'s accounts', () => {
     assert.equal(HARDHAT_KEYS[0], '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80');
     HARDHAT_KEYS.forEach((k, i) => {
-      const key = Key.fromBytes(bytes(k));
+      const key = Key.fromBytes(unhex(k));
       assert.equal(key.address, ethers.computeAddress(k));
       assert.equal(key.address, S.accounts[i]);
       key.free();
@@ -418,7 +424,7 @@ describe('locally signed EIP-1559 transactions (signTransaction + eth_sendRawTra
   }
 
   test('a registry call (value 0) is accepted and mined with status 1', async () => {
-    const key = Key.fromBytes(bytes(HARDHAT_KEYS[2]));
+    const key = Key.fromBytes(unhex(HARDHAT_KEYS[2]));
     const eh = crypto.randomBytes(32);
     const req = anchorRecordTx(S.registry, eh, 'raw-signed', 1_700_000_999);
     const { signed, fields, receipt } = await signAndSend(key, { to: req.to, data: req.data, value: 0 });
@@ -432,7 +438,7 @@ describe('locally signed EIP-1559 transactions (signTransaction + eth_sendRawTra
   });
 
   test('a value transfer funds a one-time account, which then posts an authorisation', async () => {
-    const funder = Key.fromBytes(bytes(HARDHAT_KEYS[0]));
+    const funder = Key.fromBytes(unhex(HARDHAT_KEYS[0]));
     const oneTime = Key.generate();
     const value = '50000000000000000'; // 0.05 ETH
     const sent = await signAndSend(funder, { to: oneTime.address, value, gas: 21_000 });
@@ -454,7 +460,7 @@ describe('locally signed EIP-1559 transactions (signTransaction + eth_sendRawTra
   });
 
   test('a contract deployment (no `to`) creates the registry at the CREATE address', async () => {
-    const key = Key.fromBytes(bytes(HARDHAT_KEYS[1]));
+    const key = Key.fromBytes(unhex(HARDHAT_KEYS[1]));
     const data = S.artifact.bytecode.startsWith('0x') ? S.artifact.bytecode : '0x' + S.artifact.bytecode;
     const ctor = S.iface.encodeDeploy([S.accounts[1]]).slice(2);
     const { signed, fields, receipt } = await signAndSend(key, { data: data + ctor, gas: 2_000_000 });
@@ -466,9 +472,11 @@ describe('locally signed EIP-1559 transactions (signTransaction + eth_sendRawTra
     key.free();
   });
 
-  test('encoding edge cases parse in ethers; bad fields are typed errors', () => {
-    const key = Key.fromBytes(bytes(HARDHAT_KEYS[0]));
-    const base = { chainId: CHAIN_ID, nonce: 0, gas: 21_000, maxFeePerGas: '1000000000', maxPriorityFeePerGas: '1' };
+  const edgeBase = { chainId: CHAIN_ID, nonce: 0, gas: 21_000, maxFeePerGas: '1000000000', maxPriorityFeePerGas: '1' };
+
+  test('encoding edge cases (value 2^128-1, nonce 2^53-1, zero fees, one data byte) parse in ethers', () => {
+    const key = Key.fromBytes(unhex(HARDHAT_KEYS[0]));
+    const base = edgeBase;
     const maxU128 = (2n ** 128n - 1n).toString();
     for (const f of [
       { ...base, to: S.accounts[3], value: maxU128 },
@@ -486,14 +494,23 @@ describe('locally signed EIP-1559 transactions (signTransaction + eth_sendRawTra
       assert.equal(tx.to, f.to ?? null);
       assert.equal(tx.data, f.data ?? '0x');
     }
-    throwsCode(() => signTransaction(key, { ...base, maxFeePerGas: '0x10' }), 'InvalidArgument', 'hex wei');
-    throwsCode(() => signTransaction(key, { ...base, value: (2n ** 128n).toString() }), 'InvalidArgument', 'value 2^128');
-    throwsCode(() => signTransaction(key, { ...base, nonce: -1 }), 'InvalidArgument', 'negative nonce');
-    throwsCode(() => signTransaction(key, { ...base, chainId: undefined }), 'InvalidArgument', 'no chainId');
-    throwsCode(() => signTransaction(key, { ...base, to: '0x12' }), 'InvalidAddress', 'short to');
-    throwsCode(() => signTransaction(key, { ...base, data: '0xzz' }), 'InvalidHex', 'bad data');
     key.free();
   });
+
+  for (const [what, change, code] of [
+    ['wei in hex', { maxFeePerGas: '0x10' }, 'InvalidArgument'],
+    ['value 2^128', { value: (2n ** 128n).toString() }, 'InvalidArgument'],
+    ['a negative nonce', { nonce: -1 }, 'InvalidArgument'],
+    ['no chainId', { chainId: undefined }, 'InvalidArgument'],
+    ['a short `to`', { to: '0x12' }, 'InvalidAddress'],
+    ['data that is not hex', { data: '0xzz' }, 'InvalidHex'],
+  ]) {
+    test(`signTransaction with ${what}: ${code}`, () => {
+      const key = Key.fromBytes(unhex(HARDHAT_KEYS[0]));
+      throwsCode(() => signTransaction(key, { ...edgeBase, ...change }), code, what);
+      key.free();
+    });
+  }
 });
 
 // ------------------------------------------------------------------ Alg 4 & 5
@@ -502,62 +519,68 @@ describe('paper Alg 4 and Alg 5 on chain', () => {
   const H1 = 'St. Elsewhere General Hospital';
   const T1 = 1_700_001_234;
   const SEGMENT = 4096;
+  // The steps below run in order and share this state (a failed step fails the later ones).
+  const A = { server: new Map() }; // server: the record server, X -> {z, k, ciphertext}
+  after(() => {
+    for (const k of [A.keyA, A.keyB, A.keyC, A.patient, A.oneTime]) k?.free();
+  });
 
-  test('encrypt, anchor, mask, authorise among 50, scan, open, unmask, verify, decrypt, delete', async () => {
-    const server = new Map(); // the record server: X -> {z, k, ciphertext}
-
-    // Alg 3: the authority registers the doctors' protocol keys.
-    const [signerA, signerB, signerC] = [S.signers[1], S.signers[2], S.signers[7]];
-    const [keyA, keyB, keyC] = [Key.generate(), Key.generate(), Key.generate()];
-    for (const [i, [s, k]] of [[signerA, keyA], [signerB, keyB], [signerC, keyC]].entries()) {
+  test('Alg 3: the authority registers three doctors\' protocol keys', async () => {
+    [A.signerA, A.signerB, A.signerC] = [S.signers[1], S.signers[2], S.signers[7]];
+    [A.keyA, A.keyB, A.keyC] = [Key.generate(), Key.generate(), Key.generate()];
+    for (const [i, [s, k]] of [[A.signerA, A.keyA], [A.signerB, A.keyB], [A.signerC, A.keyC]].entries()) {
       const rc = await sendViaSigner(S.authoritySigner, registerDoctorTx(S.registry, 1000 + i, s.address, k.publicKey(), 1_600_000_000, 1_900_000_000));
       assert.equal(rc.status, '0x1');
     }
+  });
 
-    // Alg 4 steps 1-2: doctor A encrypts the record as a stream, hashing the ciphertext.
-    const plaintext = crypto.randomBytes(50_000 + 123);
-    const recordKey = generateRecordKey();
-    assert.equal(recordKey.length, 16);
-    const enc = new RecordEncryptor(recordKey, recordAssociatedData(H1, T1), SEGMENT);
+  test('Alg 4 steps 1-2: a 16-byte record key; the streamed ciphertext\'s eh is its SHA-256', () => {
+    A.plaintext = crypto.randomBytes(50_000 + 123);
+    A.recordKey = generateRecordKey();
+    assert.equal(A.recordKey.length, 16);
+    const enc = new RecordEncryptor(A.recordKey, recordAssociatedData(H1, T1), SEGMENT);
     const pieces = [];
-    for (let o = 0; o < plaintext.length; o += 7777) pieces.push(enc.push(plaintext.subarray(o, o + 7777)));
+    for (let o = 0; o < A.plaintext.length; o += 7777) pieces.push(enc.push(A.plaintext.subarray(o, o + 7777)));
     pieces.push(enc.finish());
-    const ciphertext = concat(pieces);
-    const eh = enc.hash;
-    assert.deepEqual(eh, nodeSha256(ciphertext));
+    A.ciphertext = concat(pieces);
+    A.eh = enc.hash;
+    assert.deepEqual(A.eh, nodeSha256(A.ciphertext));
+  });
 
-    // Alg 4 step 3: doctor A anchors R1 = {T1, Ty1, eh} from his wallet; tx_id = tx hash.
-    const anchorRc = await sendViaSigner(signerA, anchorRecordTx(S.registry, eh, 'discharge letter', T1));
-    assert.equal(anchorRc.status, '0x1');
-    assertLogsAgree(S.registry, anchorRc.logs);
-    const txId = bytes(anchorRc.transactionHash);
+  test('Alg 4 step 3: doctor A anchors R1 = {T1, Ty1, eh} from his wallet; tx_id is the transaction hash', async () => {
+    A.anchorRc = await sendViaSigner(A.signerA, anchorRecordTx(S.registry, A.eh, 'discharge letter', T1));
+    assert.equal(A.anchorRc.status, '0x1');
+    assertLogsAgree(S.registry, A.anchorRc.logs);
+    A.txId = unhex(A.anchorRc.transactionHash);
+  });
 
-    // Handoff of tx_id and K_P to the patient (docs/PROTOCOL.md §10).
-    const patient = Key.generate();
-    const handoff = openHandoff(patient, sealHandoff(patient.publicKey(), H1, T1, txId, recordKey));
-    assert.equal(handoff.hospital, H1);
-    assert.equal(handoff.time, T1);
-    assert.deepEqual(handoff.txId, txId);
-    assert.deepEqual(handoff.recordKey, recordKey);
+  test('handoff of tx_id and K_P to the patient (docs/PROTOCOL.md §10) opens to what was sealed', () => {
+    A.patient = Key.generate();
+    A.handoff = openHandoff(A.patient, sealHandoff(A.patient.publicKey(), H1, T1, A.txId, A.recordKey));
+    assert.equal(A.handoff.hospital, H1);
+    assert.equal(A.handoff.time, T1);
+    assert.deepEqual(A.handoff.txId, A.txId);
+    assert.deepEqual(A.handoff.recordKey, A.recordKey);
+  });
 
-    // Alg 4 steps 4-5: the patient masks; {X, Z, K} and the ciphertext go to the server.
-    const kt = MaskKey.generate();
-    const filed = kt.mask(H1, T1, handoff.txId, handoff.recordKey);
-    server.set(hex(filed.x), { z: filed.z, k: filed.k, ciphertext });
-    const filingBytes = filed.x.length + filed.z.length + filed.k.length;
+  test('Alg 4 steps 4-5: the patient masks; {X, Z, K} and the ciphertext go to the server', () => {
+    A.kt = MaskKey.generate();
+    A.filed = A.kt.mask(H1, T1, A.handoff.txId, A.handoff.recordKey);
+    A.server.set(hex(A.filed.x), { z: A.filed.z, k: A.filed.k, ciphertext: A.ciphertext });
+    A.filingBytes = A.filed.x.length + A.filed.z.length + A.filed.k.length;
+    assert.equal(A.server.size, 1);
+  });
 
-    // Alg 5 steps 1-5: the patient authorises doctor B among 50 authorisations for
-    // strangers (random protocol keys) and one for doctor C, from different accounts.
+  test('Alg 5 steps 1-5: the patient authorises doctor B among 50 for strangers and one for doctor C, from 17 accounts', async () => {
     const posters = S.signers.slice(3); // accounts 3..19
-    const total = 52;
+    A.total = 52;
     const posB = 17, posC = 40;
-    let bParts, bTxHash, cTxHash, bReq;
-    for (let i = 0; i < total; i++) {
+    for (let i = 0; i < A.total; i++) {
       let parts;
-      if (i === posB) parts = bParts = kt.authorise(keyB.publicKey(), H1, T1);
+      if (i === posB) parts = A.bParts = A.kt.authorise(A.keyB.publicKey(), H1, T1);
       else if (i === posC) {
         const other = MaskKey.generate();
-        parts = other.authorise(keyC.publicKey(), 'Another Hospital', T1 + 99);
+        parts = other.authorise(A.keyC.publicKey(), 'Another Hospital', T1 + 99);
       } else {
         const other = MaskKey.generate();
         parts = other.authorise(randomProtocolKey(), `Hospital ${i}`, T1 + i);
@@ -566,276 +589,367 @@ describe('paper Alg 4 and Alg 5 on chain', () => {
       const req = authoriseTx(S.registry, parts.r, parts.st, parts.c1);
       const rc = await sendViaSigner(posters[i % posters.length], req);
       assert.equal(rc.status, '0x1');
-      if (i === posB) [bTxHash, bReq] = [rc.transactionHash, req];
-      if (i === posC) cTxHash = rc.transactionHash;
+      if (i === posB) [A.bTxHash, A.bReq] = [rc.transactionHash, req];
+      if (i === posC) A.cTxHash = rc.transactionHash;
     }
+  });
 
-    // Alg 5 steps 6-8: doctor B scans the Authorised events, 10 blocks per eth_getLogs.
-    const topic = authorisedTopic();
-    const logs = await getLogsPaged({ address: S.registry, topics: [topic] }, S.deployBlock, 10);
-    const events = assertLogsAgree(S.registry, logs);
+  test('Alg 5 step 6: Authorised logs paged 10 blocks per eth_getLogs: all found, seq without gaps, decoded as in ethers', async () => {
+    A.logs = await getLogsPaged({ address: S.registry, topics: [authorisedTopic()] }, S.deployBlock, 10);
+    const events = assertLogsAgree(S.registry, A.logs);
     const count = S.iface.decodeFunctionResult('authorisationCount',
       await rpc('eth_call', [{ to: S.registry, data: S.iface.encodeFunctionData('authorisationCount') }, 'latest']))[0];
-    assert.ok(events.length >= total);
+    assert.ok(events.length >= A.total);
     assert.equal(BigInt(events.length), count, 'every authorisation is found');
     assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i), 'seq continues without gaps across pages');
+    A.events = events;
+  });
 
-    const scannerB = new Scanner(keyB);
-    const found = scanAuthorisations(scannerB, S.registry, logs);
+  test('Alg 5 steps 7-8: doctor B\'s scan finds exactly his authorisation', () => {
+    A.scannerB = new Scanner(A.keyB);
+    const found = scanAuthorisations(A.scannerB, S.registry, A.logs);
     assert.equal(found.length, 1, 'doctor B finds exactly his authorisation');
-    const [mine] = found;
-    assert.equal(mine.transactionHash, bTxHash);
-    assert.deepEqual([mine.r, mine.st, mine.c1], [bParts.r, bParts.st, bParts.c1]);
-    assert.equal(mine.seq, events.find((e) => e.transactionHash === bTxHash).seq);
+    [A.mine] = found;
+    assert.equal(A.mine.transactionHash, A.bTxHash);
+    assert.deepEqual([A.mine.r, A.mine.st, A.mine.c1], [A.bParts.r, A.bParts.st, A.bParts.c1]);
+    assert.equal(A.mine.seq, A.events.find((e) => e.transactionHash === A.bTxHash).seq);
+  });
 
-    const scannerC = new Scanner(keyC);
-    const foundC = scanAuthorisations(scannerC, S.registry, logs);
+  test('doctor C\'s scan finds his own one and none of B\'s; his key does not match B\'s tag', () => {
+    const scannerC = new Scanner(A.keyC);
+    const foundC = scanAuthorisations(scannerC, S.registry, A.logs);
     assert.equal(foundC.length, 1, 'doctor C finds his own one');
-    assert.equal(foundC[0].transactionHash, cTxHash);
-    assert.ok(!foundC.some((f) => f.transactionHash === bTxHash), 'C finds none of B\'s');
-    assert.equal(scannerC.matches(mine.r, mine.st), false);
-    throwsCode(() => scannerC.open(mine.r, mine.st, mine.c1), ['NotForThisKey', 'EciesDecryptFailed'], 'C opens B\'s pass');
+    assert.equal(foundC[0].transactionHash, A.cTxHash);
+    assert.ok(!foundC.some((f) => f.transactionHash === A.bTxHash), 'C finds none of B\'s');
+    assert.equal(scannerC.matches(A.mine.r, A.mine.st), false);
+    A.scannerC = scannerC;
+  });
+
+  test('doctor C opening B\'s authorisation: NotForThisKey', () => {
+    throwsCode(() => A.scannerC.open(A.mine.r, A.mine.st, A.mine.c1), 'NotForThisKey', 'C opens B\'s pass');
+  });
+
+  test('a stranger\'s scan finds nothing', () => {
     const stranger = new Scanner(Key.generate());
-    assert.equal(scanAuthorisations(stranger, S.registry, logs).length, 0);
-    // The scan skips the registry's other events when given an unfiltered log list.
+    assert.equal(scanAuthorisations(stranger, S.registry, A.logs).length, 0);
+  });
+
+  test('the scan skips the registry\'s other events when given an unfiltered log list', async () => {
     const allLogs = await getLogsPaged({ address: S.registry }, S.deployBlock, 10);
-    assert.ok(allLogs.length > logs.length);
-    assert.equal(scanAuthorisations(scannerB, S.registry, allLogs)[0].transactionHash, bTxHash);
+    assert.ok(allLogs.length > A.logs.length);
+    assert.equal(scanAuthorisations(A.scannerB, S.registry, allLogs)[0].transactionHash, A.bTxHash);
+  });
 
-    // Alg 5 steps 9-12 (request and server checks are tested elsewhere): B opens the
-    // pass, recomputes X and fetches {Z, K, CHR} filed under X.
-    const pass = scannerB.open(mine.r, mine.st, mine.c1);
-    assert.equal(pass.hospital, H1);
-    assert.equal(pass.time, T1);
-    const x = pass.maskKey.index(pass.hospital, pass.time);
-    assert.deepEqual(x, filed.x);
-    const stored = server.get(hex(x));
-    assert.ok(stored, 'the server has a filing under X');
+  test('Alg 5 steps 9-12: B opens the pass and recomputes X, under which the server has the filing', () => {
+    A.pass = A.scannerB.open(A.mine.r, A.mine.st, A.mine.c1);
+    assert.equal(A.pass.hospital, H1);
+    assert.equal(A.pass.time, T1);
+    const x = A.pass.maskKey.index(A.pass.hospital, A.pass.time);
+    assert.deepEqual(x, A.filed.x);
+    A.stored = A.server.get(hex(x));
+    assert.ok(A.stored, 'the server has a filing under X');
+  });
 
-    // Alg 5 step 13: unmask tx_id and K_P, read eh from the anchoring receipt.
-    const un = pass.maskKey.unmask(pass.hospital, pass.time, stored.z, stored.k);
-    assert.deepEqual(un.txId, txId);
-    assert.deepEqual(un.recordKey, recordKey);
-    const receipt = await rpc('eth_getTransactionReceipt', [h0x(un.txId)]);
-    const anchoredEh = anchoredEhFromReceipt(S.registry, receipt);
-    assert.deepEqual(anchoredEh, nodeSha256(stored.ciphertext));
+  test('Alg 5 step 13: unmask gives tx_id and K_P; the anchoring receipt gives eh = SHA-256 of the stored ciphertext', async () => {
+    A.un = A.pass.maskKey.unmask(A.pass.hospital, A.pass.time, A.stored.z, A.stored.k);
+    assert.deepEqual(A.un.txId, A.txId);
+    assert.deepEqual(A.un.recordKey, A.recordKey);
+    const receipt = await rpc('eth_getTransactionReceipt', [h0x(A.un.txId)]);
+    A.anchoredEh = anchoredEhFromReceipt(S.registry, receipt);
+    assert.deepEqual(A.anchoredEh, nodeSha256(A.stored.ciphertext));
+  });
 
-    let status = await recordStatus(S.registry, anchoredEh);
+  test('recordStatus of the anchored eh: anchored by A at the block time, its type and time, not deleted', async () => {
+    const status = await recordStatus(S.registry, A.anchoredEh);
     assert.equal(status.anchored, true);
-    assert.equal(status.anchoredBy, signerA.address);
-    assert.equal(status.anchoredAt, await blockTimestamp(anchorRc.blockNumber));
+    assert.equal(status.anchoredBy, A.signerA.address);
+    assert.equal(status.anchoredAt, await blockTimestamp(A.anchorRc.blockNumber));
     assert.equal(status.recordType, ethers.encodeBytes32String('discharge letter'));
     assert.equal(status.recordTime, T1);
     assert.equal(status.deleted, false);
     assert.equal(status.deletedAt, 0);
+  });
 
-    // Verify and decrypt as a stream, in pieces unrelated to the segment size.
-    const dec = new RecordDecryptor(un.recordKey, recordAssociatedData(pass.hospital, pass.time), SEGMENT, anchoredEh);
+  test('verify and decrypt as a stream, in pieces unrelated to the segment size', () => {
+    const dec = new RecordDecryptor(A.un.recordKey, recordAssociatedData(A.pass.hospital, A.pass.time), SEGMENT, A.anchoredEh);
     const out = [];
-    for (let o = 0; o < stored.ciphertext.length; o += 5000) out.push(dec.push(stored.ciphertext.subarray(o, o + 5000)));
+    for (let o = 0; o < A.stored.ciphertext.length; o += 5000) out.push(dec.push(A.stored.ciphertext.subarray(o, o + 5000)));
     out.push(dec.finish());
-    assert.deepEqual(concat(out), new Uint8Array(plaintext));
-    assert.deepEqual(dec.hash, eh);
-    // A ciphertext that is not the anchored one is refused.
-    const wrong = new RecordDecryptor(un.recordKey, recordAssociatedData(H1, T1), SEGMENT, crypto.randomBytes(32));
-    wrong.push(stored.ciphertext);
-    throwsCode(() => wrong.finish(), 'HashMismatch', 'unanchored hash');
+    assert.deepEqual(concat(out), new Uint8Array(A.plaintext));
+    assert.deepEqual(dec.hash, A.eh);
+  });
 
-    // Deletion: doctor A marks the record deleted; the status shows the tombstone.
-    const delRc = await sendViaSigner(signerA, markDeletedTx(S.registry, anchoredEh));
+  test('a ciphertext that is not the anchored one: HashMismatch', () => {
+    const wrong = new RecordDecryptor(A.un.recordKey, recordAssociatedData(H1, T1), SEGMENT, crypto.randomBytes(32));
+    wrong.push(A.stored.ciphertext);
+    throwsCode(() => wrong.finish(), 'HashMismatch', 'unanchored hash');
+  });
+
+  test('deletion: doctor A marks the record deleted; recordStatus shows the tombstone at the block time', async () => {
+    const delRc = await sendViaSigner(A.signerA, markDeletedTx(S.registry, A.anchoredEh));
     assert.equal(delRc.status, '0x1');
     assertLogsAgree(S.registry, delRc.logs);
-    status = await recordStatus(S.registry, anchoredEh);
+    const status = await recordStatus(S.registry, A.anchoredEh);
     assert.equal(status.anchored, true);
     assert.equal(status.deleted, true);
     assert.equal(status.deletedAt, await blockTimestamp(delRc.blockNumber));
-    // An unknown eh reads as all zero.
+  });
+
+  test('recordStatus of an unknown eh reads as all zero', async () => {
     const unknown = await recordStatus(S.registry, crypto.randomBytes(32));
     assert.equal(unknown.anchored, false);
     assert.equal(unknown.anchoredBy, ethers.ZeroAddress);
+  });
 
-    // Every registry log so far decodes the same in the crate and in ethers.
+  test('every registry log so far decodes the same in the crate and in ethers', async () => {
     assertLogsAgree(S.registry, await getLogsPaged({ address: S.registry }, S.deployBlock, 10));
+  });
 
-    // What the patient sends per authorisation (printed, not asserted).
-    const oneTime = Key.generate();
-    const signed = signTransaction(oneTime, {
-      chainId: CHAIN_ID, nonce: 0, gas: 100_000, ...(await fees()), to: bReq.to, data: bReq.data,
+  test('the bytes a patient sends per authorisation (printed, not asserted)', async () => {
+    A.oneTime = Key.generate();
+    const signed = signTransaction(A.oneTime, {
+      chainId: CHAIN_ID, nonce: 0, gas: 100_000, ...(await fees()), to: A.bReq.to, data: A.bReq.data,
     });
-    const bRc = await rpc('eth_getTransactionReceipt', [bTxHash]);
+    const bRc = await rpc('eth_getTransactionReceipt', [A.bTxHash]);
     const sizes = {
-      passBytes: mine.c1.length - 97,
-      c1Bytes: mine.c1.length,
-      authoriseCalldataBytes: hexLen(bReq.data),
+      passBytes: A.mine.c1.length - 97,
+      c1Bytes: A.mine.c1.length,
+      authoriseCalldataBytes: hexLen(A.bReq.data),
       rawSignedTxBytes: hexLen(signed.raw),
       authoriseGasUsed: Number(BigInt(bRc.gasUsed)),
-      filingXZKBytes: filingBytes,
-      perConsultationBytes: hexLen(signed.raw) + filingBytes,
+      filingXZKBytes: A.filingBytes,
+      perConsultationBytes: hexLen(signed.raw) + A.filingBytes,
       paperClaimBytes: 4096,
     };
     console.log('bytes a patient sends per authorisation (hospital name of %d bytes):', Buffer.byteLength(H1));
     for (const [k, v] of Object.entries(sizes)) console.log(`  ${k.padEnd(24)} ${v}`);
-    for (const k of [keyA, keyB, keyC, patient, oneTime]) k.free();
   });
 });
 
 // ------------------------------------------------------------------ bad input
 
 describe('bad input', () => {
-  test('a transaction that does not exist: null receipt -> TransactionNotFound', async () => {
+  test('a transaction that does not exist: the null receipt -> TransactionNotFound', async () => {
     const receipt = await rpc('eth_getTransactionReceipt', [h0x(crypto.randomBytes(32))]);
     assert.equal(receipt, null);
     throwsCode(() => anchoredEhFromReceipt(S.registry, receipt), 'TransactionNotFound');
+  });
+
+  test('an undefined receipt -> TransactionNotFound', () => {
     throwsCode(() => anchoredEhFromReceipt(S.registry, undefined), 'TransactionNotFound');
   });
 
-  test('a receipt without RecordAnchored -> EventNotFound', async () => {
+  test('the receipt of an authorise (no RecordAnchored) -> EventNotFound', async () => {
     const mk = MaskKey.generate();
     const p = mk.authorise(randomProtocolKey(), 'H', 1);
     const rc = await sendViaSigner(S.signers[8], authoriseTx(S.registry, p.r, p.st, p.c1));
     assert.equal(rc.status, '0x1');
     throwsCode(() => anchoredEhFromReceipt(S.registry, rc), 'EventNotFound', 'authorise receipt');
+  });
+
+  test('the receipt of a registerDoctor (no RecordAnchored) -> EventNotFound', async () => {
     const serial = 5000 + crypto.randomInt(1000);
     const rc2 = await sendViaSigner(S.authoritySigner, registerDoctorTx(S.registry, serial, S.accounts[9], randomProtocolKey(), 1, 2));
+    assert.equal(rc2.status, '0x1');
     throwsCode(() => anchoredEhFromReceipt(S.registry, rc2), 'EventNotFound', 'registerDoctor receipt');
-    // A plain value transfer: no logs at all.
+  });
+
+  test('the receipt of a plain value transfer (no logs at all) -> EventNotFound', async () => {
     const tx = await S.signers[8].sendTransaction({ to: S.accounts[9], value: 1n });
     const transfer = await receiptOf(tx.hash);
     assert.deepEqual(transfer.logs, []);
     throwsCode(() => anchoredEhFromReceipt(S.registry, transfer), 'EventNotFound', 'transfer receipt');
   });
 
-  test('a log of another registry -> WrongContract; skipForeign skips it', async () => {
-    const d2 = await deploy({ rpcUrl: S.chain.rpcUrl, out: false, artifact: S.artifact });
-    d2.provider.destroy();
-    assert.notEqual(d2.registry, S.registry);
-    const eh = crypto.randomBytes(32);
-    const rc = await sendViaSigner(S.signers[10], anchorRecordTx(d2.registry, eh, 'other', 5));
-    assert.equal(rc.status, '0x1');
-    assert.equal(ethers.getAddress(rc.logs[0].address), d2.registry);
-    assertLogsAgree(d2.registry, rc.logs);
-    throwsCode(() => decodeRegistryLogs(S.registry, rc.logs, false), 'WrongContract');
-    assert.deepEqual(decodeRegistryLogs(S.registry, rc.logs, true), []);
-    throwsCode(() => anchoredEhFromReceipt(S.registry, rc), 'EventNotFound', 'anchored on the other registry');
-    assert.deepEqual(anchoredEhFromReceipt(d2.registry, rc), new Uint8Array(eh));
+  describe('a log of another registry', () => {
+    const O = {};
+    before(async () => {
+      const d2 = await deploy({ rpcUrl: S.chain.rpcUrl, out: false, artifact: S.artifact });
+      d2.provider.destroy();
+      O.registry = d2.registry;
+      O.eh = crypto.randomBytes(32);
+      O.rc = await sendViaSigner(S.signers[10], anchorRecordTx(O.registry, O.eh, 'other', 5));
+    });
 
-    // An authorisation for doctor D on the other registry is not found scanning the first.
-    const keyD = Key.generate();
-    const p = MaskKey.generate().authorise(keyD.publicKey(), 'H', 1);
-    const rcD = await sendViaSigner(S.signers[10], authoriseTx(d2.registry, p.r, p.st, p.c1));
-    const scannerD = new Scanner(keyD);
-    assert.equal(scanAuthorisations(scannerD, S.registry, rcD.logs).length, 0);
-    assert.equal(scanAuthorisations(scannerD, d2.registry, rcD.logs).length, 1);
+    test('the second registry is another contract, and its anchor is mined there and decodes as in ethers', () => {
+      assert.notEqual(O.registry, S.registry);
+      assert.equal(O.rc.status, '0x1');
+      assert.equal(ethers.getAddress(O.rc.logs[0].address), O.registry);
+      assertLogsAgree(O.registry, O.rc.logs);
+    });
 
-    // eth_getLogs without an address filter: skipForeign keeps exactly the first registry's.
-    const from = S.deployBlock;
-    const mixed = await getLogsPaged({}, from, 50);
-    const ours = await getLogsPaged({ address: S.registry }, from, 50);
-    assert.ok(mixed.length > ours.length);
-    throwsCode(() => decodeRegistryLogs(S.registry, mixed, false), 'WrongContract');
-    assert.deepEqual(decodeRegistryLogs(S.registry, mixed, true), decodeRegistryLogs(S.registry, ours, false));
-    keyD.free();
+    test('decodeRegistryLogs of it for the first registry -> WrongContract', () => {
+      throwsCode(() => decodeRegistryLogs(S.registry, O.rc.logs, false), 'WrongContract');
+    });
+
+    test('decodeRegistryLogs with skipForeign skips it', () => {
+      assert.deepEqual(decodeRegistryLogs(S.registry, O.rc.logs, true), []);
+    });
+
+    test('anchoredEhFromReceipt for the first registry -> EventNotFound; for its own registry, eh', () => {
+      throwsCode(() => anchoredEhFromReceipt(S.registry, O.rc), 'EventNotFound', 'anchored on the other registry');
+      assert.deepEqual(anchoredEhFromReceipt(O.registry, O.rc), new Uint8Array(O.eh));
+    });
+
+    test('an authorisation on the other registry is found scanning it, not scanning the first', async () => {
+      const keyD = Key.generate();
+      const p = MaskKey.generate().authorise(keyD.publicKey(), 'H', 1);
+      const rcD = await sendViaSigner(S.signers[10], authoriseTx(O.registry, p.r, p.st, p.c1));
+      const scannerD = new Scanner(keyD);
+      assert.equal(scanAuthorisations(scannerD, S.registry, rcD.logs).length, 0);
+      assert.equal(scanAuthorisations(scannerD, O.registry, rcD.logs).length, 1);
+      keyD.free();
+    });
+
+    test('eth_getLogs without an address filter: WrongContract, and skipForeign keeps exactly the first registry\'s', async () => {
+      const from = S.deployBlock;
+      const mixed = await getLogsPaged({}, from, 50);
+      const ours = await getLogsPaged({ address: S.registry }, from, 50);
+      assert.ok(mixed.length > ours.length);
+      throwsCode(() => decodeRegistryLogs(S.registry, mixed, false), 'WrongContract');
+      assert.deepEqual(decodeRegistryLogs(S.registry, mixed, true), decodeRegistryLogs(S.registry, ours, false));
+    });
   });
 
-  test('malformed log objects -> typed errors (decodeRegistryLogs, scanAuthorisations)', async () => {
-    const [real] = await getLogsPaged({ address: S.registry, topics: [authorisedTopic()] }, S.deployBlock, 100_000);
-    assert.ok(real);
-    // A well-formed Authorised log addressed to a key we hold (ethers encodes the event).
-    const keyM = Key.generate();
-    const parts = MaskKey.generate().authorise(keyM.publicKey(), 'H', 1);
-    const good = { ...real, ...S.iface.encodeEventLog('Authorised', [12345, parts.r, parts.st, parts.c1]) };
-    const scanner = new Scanner(keyM);
-    assert.equal(decodeRegistryLogs(S.registry, [good], false)[0].seq, 12345);
-    assert.equal(scanAuthorisations(scanner, S.registry, [good]).length, 1);
-    const m = (f) => { const l = structuredClone(good); f(l); return l; };
+  describe('malformed log objects -> typed errors (decodeRegistryLogs, scanAuthorisations)', () => {
+    const M = {};
+    const m = (f) => { const l = structuredClone(M.good); f(l); return l; };
+    before(async () => {
+      const [real] = await getLogsPaged({ address: S.registry, topics: [authorisedTopic()] }, S.deployBlock, 100_000);
+      assert.ok(real);
+      // A well-formed Authorised log addressed to a key we hold (ethers encodes the event).
+      M.keyM = Key.generate();
+      M.parts = MaskKey.generate().authorise(M.keyM.publicKey(), 'H', 1);
+      M.good = { ...real, ...S.iface.encodeEventLog('Authorised', [12345, M.parts.r, M.parts.st, M.parts.c1]) };
+      M.scanner = new Scanner(M.keyM);
+      M.rc = await rpc('eth_getTransactionReceipt', [M.good.transactionHash]);
+    });
+    after(() => M.keyM?.free());
+
+    test('the well-formed log decodes and is found by the scan (control)', () => {
+      assert.equal(decodeRegistryLogs(S.registry, [M.good], false)[0].seq, 12345);
+      assert.equal(scanAuthorisations(M.scanner, S.registry, [M.good]).length, 1);
+    });
+
     // JSON-level damage: both functions refuse the whole list.
     const shape = [
-      ['null entry', null, 'MalformedEncoding'],
-      ['number entry', 5, 'MalformedEncoding'],
-      ['no topics', m((l) => delete l.topics), 'MalformedEncoding'],
-      ['topics a string', m((l) => { l.topics = 'x'; }), 'MalformedEncoding'],
-      ['topic a number', m((l) => { l.topics[1] = 7; }), 'MalformedEncoding'],
-      ['short topic', m((l) => { l.topics[1] = '0x07'; }), 'InvalidLength'],
-      ['non-hex topic', m((l) => { l.topics[1] = '0x' + 'zz'.repeat(32); }), 'InvalidHex'],
-      ['no address', m((l) => delete l.address), 'MalformedEncoding'],
-      ['short address', m((l) => { l.address = '0x1234'; }), 'InvalidAddress'],
-      ['bad checksum', m((l) => { l.address = '0x' + 'aB'.repeat(20); }), 'InvalidAddress'],
-      ['no data', m((l) => delete l.data), 'MalformedEncoding'],
-      ['odd data', m((l) => { l.data = '0x123'; }), 'InvalidHex'],
-      ['blockNumber a number', m((l) => { l.blockNumber = 2; }), 'MalformedEncoding'],
-      ['blockNumber decimal', m((l) => { l.blockNumber = '12'; }), 'MalformedEncoding'],
-      ['blockNumber > 64 bits', m((l) => { l.blockNumber = '0x1' + '0'.repeat(16); }), 'MalformedEncoding'],
-      ['short transactionHash', m((l) => { l.transactionHash = '0x12'; }), 'InvalidLength'],
-      ['logIndex a number', m((l) => { l.logIndex = 0; }), 'MalformedEncoding'],
+      ['null entry', () => null, 'MalformedEncoding'],
+      ['number entry', () => 5, 'MalformedEncoding'],
+      ['no topics', () => m((l) => delete l.topics), 'MalformedEncoding'],
+      ['topics a string', () => m((l) => { l.topics = 'x'; }), 'MalformedEncoding'],
+      ['topic a number', () => m((l) => { l.topics[1] = 7; }), 'MalformedEncoding'],
+      ['short topic', () => m((l) => { l.topics[1] = '0x07'; }), 'InvalidLength'],
+      ['non-hex topic', () => m((l) => { l.topics[1] = '0x' + 'zz'.repeat(32); }), 'InvalidHex'],
+      ['no address', () => m((l) => delete l.address), 'MalformedEncoding'],
+      ['short address', () => m((l) => { l.address = '0x1234'; }), 'InvalidAddress'],
+      ['bad checksum', () => m((l) => { l.address = '0x' + 'aB'.repeat(20); }), 'InvalidAddress'],
+      ['no data', () => m((l) => delete l.data), 'MalformedEncoding'],
+      ['odd data', () => m((l) => { l.data = '0x123'; }), 'InvalidHex'],
+      ['blockNumber a number', () => m((l) => { l.blockNumber = 2; }), 'MalformedEncoding'],
+      ['blockNumber decimal', () => m((l) => { l.blockNumber = '12'; }), 'MalformedEncoding'],
+      ['blockNumber > 64 bits', () => m((l) => { l.blockNumber = '0x1' + '0'.repeat(16); }), 'MalformedEncoding'],
+      ['short transactionHash', () => m((l) => { l.transactionHash = '0x12'; }), 'InvalidLength'],
+      ['logIndex a number', () => m((l) => { l.logIndex = 0; }), 'MalformedEncoding'],
     ];
-    for (const [what, log, code] of shape) {
-      throwsCode(() => decodeRegistryLogs(S.registry, [good, log], false), code, `decode: ${what}`);
-      throwsCode(() => decodeRegistryLogs(S.registry, [log], true), code, `decode skipForeign: ${what}`);
-      throwsCode(() => scanAuthorisations(scanner, S.registry, [good, log]), code, `scan: ${what}`);
+    for (const [what, make, code] of shape) {
+      test(`a log with ${what}: ${code} from decodeRegistryLogs (with or without skipForeign) and scanAuthorisations`, () => {
+        const log = make();
+        throwsCode(() => decodeRegistryLogs(S.registry, [M.good, log], false), code, `decode: ${what}`);
+        throwsCode(() => decodeRegistryLogs(S.registry, [log], true), code, `decode skipForeign: ${what}`);
+        throwsCode(() => scanAuthorisations(M.scanner, S.registry, [M.good, log]), code, `scan: ${what}`);
+      });
     }
+
     for (const notArray of [null, undefined, {}, 'logs', 5]) {
-      throwsCode(() => decodeRegistryLogs(S.registry, notArray, false), 'MalformedEncoding', `decode ${notArray}`);
-      throwsCode(() => scanAuthorisations(scanner, S.registry, notArray), 'MalformedEncoding', `scan ${notArray}`);
+      test(`a log list that is ${JSON.stringify(notArray) ?? 'undefined'}: MalformedEncoding`, () => {
+        throwsCode(() => decodeRegistryLogs(S.registry, notArray, false), 'MalformedEncoding', `decode ${notArray}`);
+        throwsCode(() => scanAuthorisations(M.scanner, S.registry, notArray), 'MalformedEncoding', `scan ${notArray}`);
+      });
     }
-    throwsCode(() => decodeRegistryLogs(S.registry, [good], 'yes'), 'InvalidArgument', 'skipForeign not a boolean');
-    throwsCode(() => decodeRegistryLogs('0x1234', [good], false), 'InvalidAddress', 'registry');
+
+    test('skipForeign that is not a boolean: InvalidArgument', () => {
+      throwsCode(() => decodeRegistryLogs(S.registry, [M.good], 'yes'), 'InvalidArgument', 'skipForeign not a boolean');
+    });
+
+    test('a short registry address: InvalidAddress', () => {
+      throwsCode(() => decodeRegistryLogs('0x1234', [M.good], false), 'InvalidAddress', 'registry');
+    });
+
     // Event-level damage: decodeRegistryLogs refuses, scanAuthorisations skips.
     const events = [
-      ['a topic fewer', m((l) => l.topics.pop()), 'AbiDecode'],
-      ['a topic more', m((l) => l.topics.push(l.topics[1])), 'AbiDecode'],
-      ['no topic 0', m((l) => { l.topics = []; }), 'EventNotFound'],
-      ['unknown topic 0', m((l) => { l.topics[0] = '0x' + '11'.repeat(32); }), 'EventNotFound'],
-      ['truncated data', m((l) => { l.data = l.data.slice(0, 130); }), 'AbiDecode'],
-      ['empty data', m((l) => { l.data = '0x'; }), 'AbiDecode'],
-      ['seq beyond 64 bits', m((l) => { l.topics[1] = '0x' + '00'.repeat(23) + '01' + '00'.repeat(8); }), 'AbiDecode'],
-      ['R of 32 bytes', { ...good, ...S.iface.encodeEventLog('Authorised', [1, parts.r.subarray(1), parts.st, parts.c1]) }, 'InvalidLength'],
-      ['C1 of 96 bytes', { ...good, ...S.iface.encodeEventLog('Authorised', [1, parts.r, parts.st, parts.c1.subarray(0, 96)]) }, 'EciesTooShort'],
+      ['a topic fewer', () => m((l) => l.topics.pop()), 'AbiDecode'],
+      ['a topic more', () => m((l) => l.topics.push(l.topics[1])), 'AbiDecode'],
+      ['no topic 0', () => m((l) => { l.topics = []; }), 'EventNotFound'],
+      ['unknown topic 0', () => m((l) => { l.topics[0] = '0x' + '11'.repeat(32); }), 'EventNotFound'],
+      ['truncated data', () => m((l) => { l.data = l.data.slice(0, 130); }), 'AbiDecode'],
+      ['empty data', () => m((l) => { l.data = '0x'; }), 'AbiDecode'],
+      ['seq beyond 64 bits', () => m((l) => { l.topics[1] = '0x' + '00'.repeat(23) + '01' + '00'.repeat(8); }), 'AbiDecode'],
+      ['R of 32 bytes', () => ({ ...M.good, ...S.iface.encodeEventLog('Authorised', [1, M.parts.r.subarray(1), M.parts.st, M.parts.c1]) }), 'InvalidLength'],
+      ['C1 of 96 bytes', () => ({ ...M.good, ...S.iface.encodeEventLog('Authorised', [1, M.parts.r, M.parts.st, M.parts.c1.subarray(0, 96)]) }), 'EciesTooShort'],
     ];
-    for (const [what, log, code] of events) {
-      throwsCode(() => decodeRegistryLogs(S.registry, [log], false), code, `decode: ${what}`);
-      const found = scanAuthorisations(scanner, S.registry, [log, good, log]);
-      assert.equal(found.length, 1, `scan skips: ${what}`);
-      assert.equal(found[0].seq, 12345);
+    for (const [what, make, code] of events) {
+      test(`an event with ${what}: decodeRegistryLogs refuses (${code}), scanAuthorisations skips it`, () => {
+        const log = make();
+        throwsCode(() => decodeRegistryLogs(S.registry, [log], false), code, `decode: ${what}`);
+        const found = scanAuthorisations(M.scanner, S.registry, [log, M.good, log]);
+        assert.equal(found.length, 1, `scan skips: ${what}`);
+        assert.equal(found[0].seq, 12345);
+      });
     }
-    keyM.free();
-    // Malformed receipts.
-    const rc = await rpc('eth_getTransactionReceipt', [good.transactionHash]);
-    const r = (f) => { const x = structuredClone(rc); f(x); return x; };
-    for (const [what, receipt, code] of [
-      ['no status', r((x) => delete x.status), 'MalformedEncoding'],
-      ['status a number', r((x) => { x.status = 1; }), 'MalformedEncoding'],
-      ['no logs', r((x) => delete x.logs), 'MalformedEncoding'],
-      ['logs null', r((x) => { x.logs = null; }), 'MalformedEncoding'],
-      ['a malformed log', r((x) => { x.logs = [{}]; }), 'MalformedEncoding'],
-      ['no transactionHash', r((x) => delete x.transactionHash), 'MalformedEncoding'],
-      ['a string', 'receipt', 'MalformedEncoding'],
-      ['an array', [], 'MalformedEncoding'],
-    ]) throwsCode(() => anchoredEhFromReceipt(S.registry, receipt), code, `receipt: ${what}`);
+
+    const r = (f) => { const x = structuredClone(M.rc); f(x); return x; };
+    for (const [what, make] of [
+      ['no status', () => r((x) => delete x.status)],
+      ['status a number', () => r((x) => { x.status = 1; })],
+      ['no logs', () => r((x) => delete x.logs)],
+      ['logs null', () => r((x) => { x.logs = null; })],
+      ['a malformed log', () => r((x) => { x.logs = [{}]; })],
+      ['no transactionHash', () => r((x) => delete x.transactionHash)],
+      ['a string', () => 'receipt'],
+      ['an array', () => []],
+    ]) {
+      test(`a receipt with ${what}: MalformedEncoding`, () => {
+        throwsCode(() => anchoredEhFromReceipt(S.registry, make()), 'MalformedEncoding', `receipt: ${what}`);
+      });
+    }
   });
 
-  test('a reverted transaction (double anchor, mined with status 0) -> Reverted', async () => {
-    const eh = crypto.randomBytes(32);
-    const req = anchorRecordTx(S.registry, eh, 'twice', 7);
-    const first = await sendViaSigner(S.signers[11], req);
-    assert.equal(first.status, '0x1');
-    // eth_call shows the revert reason: AlreadyAnchored(eh).
-    await assert.rejects(rpc('eth_call', [{ from: S.accounts[12], to: req.to, data: req.data }, 'latest']), (e) => {
-      const data = e?.info?.error?.data ?? e?.data ?? e?.error?.data;
-      const hexData = typeof data === 'string' ? data : data?.data;
-      assert.equal(hexData, S.iface.encodeErrorResult('AlreadyAnchored', [eh]));
-      return true;
+  describe('a reverted transaction (double anchor)', () => {
+    const R = {};
+    before(async () => {
+      R.eh = crypto.randomBytes(32);
+      R.req = anchorRecordTx(S.registry, R.eh, 'twice', 7);
+      R.first = await sendViaSigner(S.signers[11], R.req);
     });
-    // With a gas limit set no estimate fails first: the transaction is mined and reverts.
-    const second = await sendViaSigner(S.signers[12], req, { gasLimit: 200_000 });
-    assert.equal(second.status, '0x0');
-    assert.deepEqual(second.logs, []);
-    throwsCode(() => anchoredEhFromReceipt(S.registry, second), 'Reverted');
-    // Same through a locally signed transaction.
-    const key = Key.fromBytes(bytes(HARDHAT_KEYS[2]));
-    const { receipt } = await signAndSend(key, { to: req.to, data: req.data, gas: 200_000 });
-    assert.equal(receipt.status, '0x0');
-    throwsCode(() => anchoredEhFromReceipt(S.registry, receipt), 'Reverted');
-    key.free();
+
+    test('the first anchor is mined with status 1', () => {
+      assert.equal(R.first.status, '0x1');
+    });
+
+    test('eth_call of the second rejects with the revert reason AlreadyAnchored(eh)', async () => {
+      await assert.rejects(rpc('eth_call', [{ from: S.accounts[12], to: R.req.to, data: R.req.data }, 'latest']), (e) => {
+        assert.equal(e.name, 'JsonRpcError', String(e));
+        assert.equal(typeof e.code, 'number', `JSON-RPC error code of ${e.message}`);
+        const hexData = typeof e.data === 'string' ? e.data : e.data?.data;
+        assert.equal(hexData, S.iface.encodeErrorResult('AlreadyAnchored', [R.eh]));
+        return true;
+      });
+    });
+
+    test('with a gas limit set no estimate fails first: the transaction is mined with status 0 -> Reverted', async () => {
+      const second = await sendViaSigner(S.signers[12], R.req, { gasLimit: 200_000 });
+      assert.equal(second.status, '0x0');
+      assert.deepEqual(second.logs, []);
+      throwsCode(() => anchoredEhFromReceipt(S.registry, second), 'Reverted');
+    });
+
+    test('the same through a locally signed transaction -> Reverted', async () => {
+      const key = Key.fromBytes(unhex(HARDHAT_KEYS[2]));
+      const { receipt } = await signAndSend(key, { to: R.req.to, data: R.req.data, gas: 200_000 });
+      assert.equal(receipt.status, '0x0');
+      throwsCode(() => anchoredEhFromReceipt(S.registry, receipt), 'Reverted');
+      key.free();
+    });
   });
 });
 

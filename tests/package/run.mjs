@@ -13,16 +13,11 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
+import { launchChromium } from '../../chain/chromium.mjs';
+import { ROOT } from '../support/helpers.mjs';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PKG = path.join(ROOT, 'pkg');
 const requireRoot = createRequire(path.join(ROOT, 'package.json'));
-const CHROMIUM = '/usr/bin/chromium';
-const CHROMIUM_ARGS = [
-  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage',
-  '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync',
-];
 const DEADLINE_MS = 110_000;
 
 const started = Date.now();
@@ -192,7 +187,7 @@ async function main() {
     await collect(new Blob([ct.subarray(0, SEG * 10)]).stream().pipeThrough(new ehr.RecordDecryptor(key, ad, SEG).transform()));
     checks.truncationDetected = false;
   } catch (e) {
-    checks.truncationDetected = e.code === 'Truncated';
+    checks.truncationDetected = e.name === 'EhrchainError' && e.code === 'Truncated';
   }
 
   // Accounts and ECIES work in the browser too (crypto.getRandomValues).
@@ -393,8 +388,7 @@ function serve(dir) {
 async function browserRun(dist) {
   const port = await serve(dist);
   const url = `http://127.0.0.1:${port}/`;
-  const { chromium } = requireRoot('playwright-core');
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000 });
+  browser = await launchChromium({ timeoutMs: 30_000 });
   const page = await browser.newPage();
   const problems = [];
   page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });

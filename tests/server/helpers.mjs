@@ -1,36 +1,20 @@
-// Helpers for the record server's tests: the real `ehrchain-server` process
+// Helpers for the record server's tests (the generic ones, hex, keys, the
+// typed-error assertions, are tests/support/helpers.mjs): the real `ehrchain-server` process
 // on a loopback port, a throw-away Hardhat chain with the registry deployed by
 // the CLI, the CLI for records and chain calls, the npm package (pkg/node) for
 // certificates, masks and signed requests, and a small HTTP client on
 // node:http (so a test can cut a connection in the middle of a body).
 import { spawn, execFile } from 'node:child_process';
-import { createRequire } from 'node:module';
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { ROOT, h0x, sha256, loadPackage } from '../support/helpers.mjs';
 
-export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export { ROOT };
 export const CLI = process.env.EHRCHAIN_BIN ?? path.join(ROOT, 'target', 'release', 'ehrchain');
 export const SERVER = process.env.EHRCHAIN_SERVER_BIN ?? path.join(ROOT, 'target', 'release', 'ehrchain-server');
-const require = createRequire(import.meta.url);
-export const ehr = require(path.join(ROOT, 'pkg', 'node', 'ehrchain.js'));
-
-/** Hardhat's well-known, funded test keys (local use only). */
-export const HARDHAT_KEYS = [
-  '0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80',
-  '0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d',
-  '0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a',
-];
-
-export const hex = (b) => Buffer.from(b).toString('hex');
-export const h0x = (b) => '0x' + hex(b);
-export const unhex = (h) => new Uint8Array(Buffer.from(h.replace(/^0x/, ''), 'hex'));
-export const sha256 = (b) => crypto.createHash('sha256').update(b).digest();
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-export const nowSecs = () => Math.floor(Date.now() / 1000);
+export const ehr = loadPackage();
 
 /** Checks that the prebuilt binaries and package exist; says how to build them. */
 export function checkPrerequisites() {

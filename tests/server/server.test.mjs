@@ -16,8 +16,9 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startChain } from '../../chain/testchain.mjs';
+import { HARDHAT_KEYS, hex, h0x, unhex, sha256, sleep, nowSecs } from '../support/helpers.mjs';
 import {
-  ehr, HARDHAT_KEYS, hex, h0x, unhex, sha256, sleep, nowSecs, checkPrerequisites, cli, chainCli,
+  ehr, checkPrerequisites, cli, chainCli,
   deployRegistry, startServer, request, cutUpload, cutDownload, uploadRecord, tempDir, filesUnder,
   auditVerify, dumpDb,
 } from './helpers.mjs';
@@ -195,7 +196,7 @@ test('full flow: 64 MiB upload → index → access → download → verify → 
   fs.writeFileSync(dlFile, dl.body);
   const out = path.join(dir, 'out');
   await cli(['decrypt', '--key', hex(un.recordKey), '--aad', hex(aad), '--expect-hash', eh, '-i', dlFile, '-o', out]);
-  assert.ok(sha256(fs.readFileSync(out)).equals(sha256(fs.readFileSync(plain))), 'decrypts to the original record');
+  assert.deepEqual(sha256(fs.readFileSync(out)), sha256(fs.readFileSync(plain)), 'decrypts to the original record');
   S.full = { ...rec, ...filed, aad, download: res.json.download, token: res.json.download.split('token=')[1], ctFile };
   fs.rmSync(plain);
   fs.rmSync(out);
@@ -327,18 +328,22 @@ describe('every refusal has its own status and code', () => {
     assert.equal(r.status, 200, String(r.body));
   });
 
-  test('malformed JSON and oversize bodies', async () => {
-    refused(await access(S.base, '{'), 400, 'MalformedJson', 'truncated JSON');
-    refused(await access(S.base, '{"typedData": 1}'), 400, 'MalformedJson', 'wrong structure');
-    refused(await access(S.base, '\xff\xfe'), 400, 'MalformedJson', 'not UTF-8');
-    refused(await access(S.base, JSON.stringify({ pad: 'x'.repeat(70 * 1024) })), 413, 'PayloadTooLarge', 'over the JSON limit');
-    refused(await request('POST', `${S.base}/v1/uploads`, { body: Buffer.from('nope'), headers: { 'content-type': 'application/json' } }), 400, 'MalformedJson', 'upload JSON');
-    refused(await request('POST', `${S.base}/v1/uploads`, { body: { eh: '0x12', size: 10 } }), 400, 'InvalidLength', 'short eh');
-    refused(await request('POST', `${S.base}/v1/uploads`, { body: { eh: h0x(crypto.randomBytes(32)), size: 2 ** 40 } }), 413, 'RecordTooLarge', 'record over the limit');
-    refused(await request('POST', `${S.base}/v1/uploads`, { body: { eh: h0x(crypto.randomBytes(32)), size: 10, partSize: 1 } }), 400, 'InvalidPartSize', 'tiny part size');
-    refused(await request('GET', `${S.base}/v1/nothing`), 404, 'NotFound', 'unknown route');
-    refused(await request('PATCH', `${S.base}/v1/access`), 405, 'MethodNotAllowed', 'wrong method');
-  });
+  for (const [what, send, status, code] of [
+    ['truncated JSON', () => access(S.base, '{'), 400, 'MalformedJson'],
+    ['an access request of the wrong structure', () => access(S.base, '{"typedData": 1}'), 400, 'MalformedJson'],
+    ['a body that is not UTF-8', () => access(S.base, '\xff\xfe'), 400, 'MalformedJson'],
+    ['a JSON body over the limit', () => access(S.base, JSON.stringify({ pad: 'x'.repeat(70 * 1024) })), 413, 'PayloadTooLarge'],
+    ['an upload body that is not JSON', () => request('POST', `${S.base}/v1/uploads`, { body: Buffer.from('nope'), headers: { 'content-type': 'application/json' } }), 400, 'MalformedJson'],
+    ['an upload with a short eh', () => request('POST', `${S.base}/v1/uploads`, { body: { eh: '0x12', size: 10 } }), 400, 'InvalidLength'],
+    ['an upload of a record over the size limit', () => request('POST', `${S.base}/v1/uploads`, { body: { eh: h0x(crypto.randomBytes(32)), size: 2 ** 40 } }), 413, 'RecordTooLarge'],
+    ['an upload with a tiny part size', () => request('POST', `${S.base}/v1/uploads`, { body: { eh: h0x(crypto.randomBytes(32)), size: 10, partSize: 1 } }), 400, 'InvalidPartSize'],
+    ['an unknown route', () => request('GET', `${S.base}/v1/nothing`), 404, 'NotFound'],
+    ['the wrong method', () => request('PATCH', `${S.base}/v1/access`), 405, 'MethodNotAllowed'],
+  ]) {
+    test(`${what}: ${status} ${code}`, async () => {
+      refused(await send(), status, code, what);
+    });
+  }
 
   test('certificate: expired, not yet valid, revoked on chain, unknown on chain, mismatched', async () => {
     const expired = await makeDoctor({ validFrom: nowSecs() - 7200, validUntil: nowSecs() - 3600 });
@@ -369,25 +374,35 @@ describe('every refusal has its own status and code', () => {
     bad.signature = '0x' + '11'.repeat(65);
     const req = JSON.parse(signed(S.doctor, rec.x));
     req.certificate = bad;
-    const r = await access(S.base, JSON.stringify(req));
-    assert.ok(r.status === 400 || r.status === 403, `garbage signature: ${r.status}`);
-    assert.ok(['InvalidSignature', 'CertificateWrongAuthority'].includes(r.json.code), r.json.code);
+    refused(await access(S.base, JSON.stringify(req)), 400, 'InvalidSignature', 'garbage signature (v = 0x11)');
   });
 
-  test('request: signed by someone else, wrong hospital, expired, too far', async () => {
+  test('request signed by someone other than the certified doctor: 403 RequestWrongSigner', async () => {
     const td = ehr.accessRequestTypedData(HOSPITAL, rec.x, nowSecs(), 120);
     const other = ehr.Key.generate();
     const bySomeoneElse = ehr.assembleAccessRequest(td, other.signTypedData(td), S.doctor.certJson);
     refused(await access(S.base, bySomeoneElse), 403, 'RequestWrongSigner', 'signature by someone else');
+  });
+
+  test('request for another hospital: 403 RequestWrongHospital', async () => {
     refused(await access(S.base, signed(S.doctor, rec.x, { hospital: 'Other Hospital' })), 403, 'RequestWrongHospital', 'another hospital');
+  });
+
+  test('expired request: 403 RequestExpired', async () => {
     refused(await access(S.base, signed(S.doctor, rec.x, { now: nowSecs() - 1000, ttl: 60 })), 403, 'RequestExpired', 'expired request');
+  });
+
+  test('request whose expiry is too far ahead: 403 RequestExpiryTooFar', async () => {
     refused(await access(S.base, signed(S.doctor, rec.x, { ttl: 3600 })), 403, 'RequestExpiryTooFar', 'expiry too far');
   });
 
-  test('replayed request and unknown X', async () => {
+  test('the same request again: 409 Replay', async () => {
     const body = signed(S.doctor, rec.x);
     assert.equal((await access(S.base, body)).status, 200);
     refused(await access(S.base, body), 409, 'Replay', 'the same request again');
+  });
+
+  test('a request for an unknown X: 404 UnknownIndex', async () => {
     refused(await access(S.base, signed(S.doctor, crypto.randomBytes(32))), 404, 'UnknownIndex', 'unknown X');
   });
 
@@ -571,7 +586,11 @@ test('the server store plus the chain do not yield a record key (paper flaws 1 a
   assert.ok(!guess.equals(Buffer.from(recordKey)));
   await assert.rejects(
     cli(['decrypt', '--key', hex(guess), '--aad', hex(aad), '-i', ctFile, '-o', path.join(path.dirname(ctFile), 'guess')]),
-    /WrongKeyOrAssociatedData/, 'the flaw-2 key guess does not decrypt');
+    (e) => {
+      assert.equal(e.code, 1, 'the CLI exits 1');
+      assert.match(e.stderr, /^error\[WrongKeyOrAssociatedData\]/m, 'with the typed code');
+      return true;
+    }, 'the flaw-2 key guess does not decrypt');
 
   // No secret of the patient or doctor is anywhere in the server's files or logs.
   const yTx = Buffer.from(z.map((b, i) => b ^ txIdBytes[i]));
