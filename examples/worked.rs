@@ -70,7 +70,7 @@ fn main() {
     println!("X     {}", hx(&kt.index(&ctx)));
     println!("Y_tx  {}", hx(kt.tx_mask(&ctx).as_slice()));
     println!("Y_key {}", hx(kt.key_mask(&ctx).as_slice()));
-    let m = kt.mask(&ctx, &tx_id, &kp).unwrap();
+    let m = kt.mask(&ctx, &tx_id, &kp);
     println!("Z     {}\nK     {}", hx(&m.z), hx(&m.k));
 
     let nonce = [0x88u8; 16];

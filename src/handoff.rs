@@ -35,18 +35,16 @@ pub struct RecordHandoff {
 }
 
 impl RecordHandoff {
-    /// The plaintext encoding (before ECIES).
-    ///
-    /// # Errors
-    /// None today (the record key's type holds its length rule).
-    pub fn encode(&self) -> Result<Zeroizing<Vec<u8>>> {
+    /// The plaintext encoding (before ECIES). It cannot fail: the record
+    /// key's type holds its 16/32-byte rule.
+    pub fn encode(&self) -> Zeroizing<Vec<u8>> {
         let len = self.record_key.len();
         let mut out = Zeroizing::new(vec![HANDOFF_VERSION]);
         out.extend_from_slice(&self.context.encode());
         out.extend_from_slice(&self.tx_id);
         out.push(u8::try_from(len).unwrap_or(u8::MAX));
         out.extend_from_slice(self.record_key.as_bytes());
-        Ok(out)
+        out
     }
 
     /// Parses [`RecordHandoff::encode`].
@@ -85,9 +83,9 @@ impl RecordHandoff {
     /// Seals the handoff to the patient's public key.
     ///
     /// # Errors
-    /// As [`RecordHandoff::encode`] and [`ecies::seal`].
+    /// As [`ecies::seal`].
     pub fn seal(&self, patient: &PublicKey) -> Result<Vec<u8>> {
-        ecies::seal(patient, &self.encode()?)
+        ecies::seal(patient, &self.encode())
     }
 
     /// Opens a sealed handoff with the patient's secret key.
@@ -123,7 +121,7 @@ mod tests {
 
     #[test]
     fn a_cut_handoff_is_malformed() {
-        let enc = handoff().encode().unwrap();
+        let enc = handoff().encode();
         assert_eq!(
             RecordHandoff::decode(&enc[..enc.len() - 1]).map(|_| ()),
             Err(Error::MalformedEncoding {
@@ -135,7 +133,7 @@ mod tests {
 
     #[test]
     fn a_handoff_with_a_key_of_another_length_is_malformed() {
-        let mut enc = handoff().encode().unwrap().to_vec();
+        let mut enc = handoff().encode().to_vec();
         let at = enc.len() - 17;
         enc[at] = 20;
         enc.extend_from_slice(&[0; 4]);

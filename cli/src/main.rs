@@ -486,10 +486,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
     let io = &cli.io;
     match cli.command {
         Command::Encrypt(args) => {
-            let key = RecordKey::from_bytes(&zeroize::Zeroizing::new(hex::decode(
-                "key",
-                &secret_text(&args.key)?,
-            )?))?;
+            let key = record_key(&args.key)?;
             let aad = hex::decode("aad", &args.aad)?;
             let mut enc = Encryptor::new(&key, &aad, args.segment_size)?;
             let mut hash = [0u8; 32];
@@ -505,10 +502,7 @@ fn run(cli: Cli) -> Result<(), Failure> {
             stream: args,
             expect_hash,
         } => {
-            let key = RecordKey::from_bytes(&zeroize::Zeroizing::new(hex::decode(
-                "key",
-                &secret_text(&args.key)?,
-            )?))?;
+            let key = record_key(&args.key)?;
             let aad = hex::decode("aad", &args.aad)?;
             let mut dec = Decryptor::new(&key, &aad, args.segment_size)?;
             if let Some(eh) = expect_hash {
@@ -629,6 +623,12 @@ fn secret_text(arg: &str) -> Result<zeroize::Zeroizing<String>, Failure> {
         ));
     }
     Ok(zeroize::Zeroizing::new(arg.to_owned()))
+}
+
+/// Reads `--key`: a record key `K_P` in hex (or `env:`/`file:`), every copy zeroised.
+fn record_key(arg: &str) -> Result<RecordKey, Failure> {
+    let bytes = zeroize::Zeroizing::new(hex::decode("key", &secret_text(arg)?)?);
+    Ok(RecordKey::from_bytes(&bytes)?)
 }
 
 fn registry_arg(text: &str) -> Result<Address, Failure> {

@@ -63,9 +63,9 @@ impl RecordKey {
 }
 
 impl PartialEq for RecordKey {
-    /// Constant-time comparison.
+    /// Constant-time comparison (keys of different lengths are unequal).
     fn eq(&self, other: &Self) -> bool {
-        self.0.len() == other.0.len() && bool::from(self.0.ct_eq(&other.0))
+        bool::from(self.0.ct_eq(&other.0))
     }
 }
 

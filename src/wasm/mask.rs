@@ -59,10 +59,7 @@ impl MaskKey {
         let tx_id = &arg_bytes("txId", &txId)?;
         let record_key = &arg_record_key("recordKey", &recordKey)?;
         let tx: [u8; 32] = crate::hex::fixed("tx_id", "32", tx_id).js()?;
-        let m = self
-            .0
-            .mask(&context(hospital, time)?, &tx, record_key)
-            .js()?;
+        let m = self.0.mask(&context(hospital, time)?, &tx, record_key);
         Ok(object(&[
             ("x", bytes(&m.x)),
             ("z", bytes(&m.z)),
