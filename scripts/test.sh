@@ -22,7 +22,7 @@ for s in "${STAGES[@]}"; do
     lint)
       stage "lint: cargo fmt --check; clippy -D warnings (native and wasm32)"
       cargo fmt --all -- --check
-      cargo clippy --workspace --all-targets -- -D warnings
+      cargo clippy --workspace --all-targets --features ehrchain/kat -- -D warnings
       cargo clippy --target wasm32-unknown-unknown --lib --tests -- -D warnings
       ;;
     msrv)
@@ -31,11 +31,11 @@ for s in "${STAGES[@]}"; do
       tools=$(sed -n '/^\[workspace.package\]/,/^\[/s/^rust-version = "\(.*\)"/\1/p' Cargo.toml)
       CARGO_TARGET_DIR=target/msrv cargo +"$core" check -p ehrchain --lib
       CARGO_TARGET_DIR=target/msrv cargo +"$core" check -p ehrchain --lib --target wasm32-unknown-unknown
-      CARGO_TARGET_DIR=target/msrv cargo +"$tools" check --workspace --all-targets
+      CARGO_TARGET_DIR=target/msrv cargo +"$tools" check --workspace --all-targets --features ehrchain/kat
       ;;
     rust)
       stage "rust: cargo test (unit, known-answer vectors, Wycheproof, registry on a local chain, server in-process)"
-      cargo test --workspace --lib --bins --tests --examples
+      cargo test --workspace --lib --bins --tests --examples --features ehrchain/kat
       ;;
     wasm-node)
       stage "wasm-bindgen-test in Node.js"

@@ -15,7 +15,7 @@ use k256::ProjectivePoint;
 use zeroize::Zeroizing;
 
 use crate::account::{PublicKey, SecretKey};
-use crate::aead::{Cipher, TAG_LEN};
+use crate::aead::{Cipher, EciesNonce, TAG_LEN};
 use crate::error::{Error, Result};
 use crate::hash::hkdf_sha256;
 
@@ -44,15 +44,25 @@ fn derive_key(ephemeral: &[u8; 65], shared: &ProjectivePoint) -> Result<Zeroizin
 pub fn seal(recipient: &PublicKey, plaintext: &[u8]) -> Result<Vec<u8>> {
     let ephemeral = SecretKey::generate()?;
     let nonce = crate::random::bytes::<NONCE_LEN>()?;
-    seal_with(recipient, plaintext, &ephemeral, &nonce)
+    seal_inner(recipient, plaintext, &ephemeral, &nonce)
 }
 
-/// [`seal`] with a caller-chosen ephemeral key and nonce, for known-answer tests.
-/// Never reuse either: use [`seal`].
+/// [`seal`] with a caller-chosen ephemeral key and nonce, for known-answer
+/// tests only (feature `kat`): reusing either breaks confidentiality.
 ///
 /// # Errors
 /// Only if AES-GCM refuses the message length (over 64 GiB).
+#[cfg(any(test, feature = "kat"))]
 pub fn seal_with(
+    recipient: &PublicKey,
+    plaintext: &[u8],
+    ephemeral: &SecretKey,
+    nonce: &[u8; NONCE_LEN],
+) -> Result<Vec<u8>> {
+    seal_inner(recipient, plaintext, ephemeral, nonce)
+}
+
+fn seal_inner(
     recipient: &PublicKey,
     plaintext: &[u8],
     ephemeral: &SecretKey,
@@ -61,7 +71,7 @@ pub fn seal_with(
     let eph_pub = ephemeral.public_key().to_uncompressed();
     let shared = recipient.as_projective() * *ephemeral.scalar();
     let key = derive_key(&eph_pub, &shared)?;
-    let cipher = Cipher::new(key.as_slice(), NONCE_LEN)?;
+    let cipher = Cipher::<EciesNonce>::new(key.as_slice())?;
     let mut out = Vec::with_capacity(OVERHEAD + plaintext.len());
     out.extend_from_slice(&eph_pub);
     out.extend_from_slice(nonce);
@@ -83,8 +93,12 @@ pub fn open(secret: &SecretKey, ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>>
         return Err(Error::EciesTooShort);
     }
     let (eph, rest) = ciphertext.split_at(EPHEMERAL_LEN);
-    let (nonce, rest) = rest.split_at(NONCE_LEN);
-    let (tag, body) = rest.split_at(TAG_LEN);
+    let Some((nonce, rest)) = rest.split_first_chunk::<NONCE_LEN>() else {
+        return Err(Error::EciesTooShort);
+    };
+    let Some((tag, body)) = rest.split_first_chunk::<TAG_LEN>() else {
+        return Err(Error::EciesTooShort);
+    };
     if eph.first() != Some(&4) {
         return Err(Error::InvalidPublicKey {
             what: "ECIES ephemeral key",
@@ -95,7 +109,7 @@ pub fn open(secret: &SecretKey, ciphertext: &[u8]) -> Result<Zeroizing<Vec<u8>>>
     let mut eph_bytes = [0u8; 65];
     eph_bytes.copy_from_slice(eph);
     let key = derive_key(&eph_bytes, &shared)?;
-    let cipher = Cipher::new(key.as_slice(), NONCE_LEN)?;
+    let cipher = Cipher::<EciesNonce>::new(key.as_slice())?;
     let mut plain = Zeroizing::new(body.to_vec());
     cipher
         .open_in_place(nonce, &[], &mut plain, tag)

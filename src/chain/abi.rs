@@ -20,23 +20,6 @@ pub enum Token {
     Bytes(Vec<u8>),
 }
 
-/// Static types a decoder expects.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// `uint64`: the word must fit in 64 bits.
-    Uint64,
-    /// `uint256` read as u64: larger values are an error.
-    Uint256AsU64,
-    /// `address`.
-    Address,
-    /// `bytes32`.
-    Bytes32,
-    /// `bool`.
-    Bool,
-    /// `bytes`.
-    Bytes,
-}
-
 /// The 4-byte selector of a function or error signature such as `"revokeDoctor(uint64)"`.
 pub fn selector(signature: &str) -> [u8; 4] {
     let h = keccak256(signature.as_bytes());
@@ -88,21 +71,6 @@ pub fn call(signature: &str, tokens: &[Token]) -> Vec<u8> {
     out
 }
 
-/// A decoded value (booleans come back as [`Value::Bool`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Value {
-    /// An unsigned integer that fits in 64 bits.
-    Uint(u64),
-    /// An address.
-    Address(Address),
-    /// 32 bytes.
-    Bytes32([u8; 32]),
-    /// A boolean.
-    Bool(bool),
-    /// Dynamic bytes.
-    Bytes(Vec<u8>),
-}
-
 fn bad(reason: &'static str) -> Error {
     Error::AbiDecode { reason }
 }
@@ -115,7 +83,7 @@ fn word(data: &[u8], at: usize) -> Result<[u8; 32]> {
     Ok(w)
 }
 
-fn as_u64(w: &[u8; 32], reason: &'static str) -> Result<u64> {
+fn word_as_u64(w: &[u8; 32], reason: &'static str) -> Result<u64> {
     if w[..24].iter().any(|b| *b != 0) {
         return Err(bad(reason));
     }
@@ -124,56 +92,105 @@ fn as_u64(w: &[u8; 32], reason: &'static str) -> Result<u64> {
     Ok(u64::from_be_bytes(b))
 }
 
-fn as_usize(w: &[u8; 32], reason: &'static str) -> Result<usize> {
-    usize::try_from(as_u64(w, reason)?).map_err(|_| bad(reason))
+fn word_as_usize(w: &[u8; 32], reason: &'static str) -> Result<usize> {
+    usize::try_from(word_as_u64(w, reason)?).map_err(|_| bad(reason))
 }
 
-/// Decodes `data` as a tuple of `kinds`.
+/// Reads an ABI-encoded tuple (return data, event data, or one topic)
+/// field by field, in order, each read checking its type strictly:
+/// canonical zero padding, values in range, dynamic offsets in bounds.
 ///
-/// # Errors
-/// [`Error::AbiDecode`] for short data, out-of-range words, non-zero padding
-/// or out-of-bounds offsets.
-pub fn decode(kinds: &[Kind], data: &[u8]) -> Result<Vec<Value>> {
-    let mut out = Vec::with_capacity(kinds.len());
-    for (i, kind) in kinds.iter().enumerate() {
-        let w = word(data, 32 * i)?;
-        out.push(match kind {
-            Kind::Uint64 => Value::Uint(as_u64(&w, "uint64 out of range")?),
-            Kind::Uint256AsU64 => Value::Uint(as_u64(&w, "uint256 beyond 64 bits")?),
-            Kind::Address => {
-                if w[..12].iter().any(|b| *b != 0) {
-                    return Err(bad("address with non-zero padding"));
-                }
-                let mut a = [0u8; 20];
-                a.copy_from_slice(&w[12..]);
-                Value::Address(Address(a))
-            }
-            Kind::Bytes32 => Value::Bytes32(w),
-            Kind::Bool => match as_u64(&w, "bool out of range")? {
-                0 => Value::Bool(false),
-                1 => Value::Bool(true),
-                _ => return Err(bad("bool out of range")),
-            },
-            Kind::Bytes => {
-                let offset = as_usize(&w, "bytes offset out of range")?;
-                let len = as_usize(&word(data, offset)?, "bytes length out of range")?;
-                let start = offset.checked_add(32).ok_or(bad("offset overflow"))?;
-                let end = start.checked_add(len).ok_or(bad("length overflow"))?;
-                let bytes = data.get(start..end).ok_or(bad("bytes out of bounds"))?;
-                Value::Bytes(bytes.to_vec())
-            }
-        });
-    }
-    Ok(out)
+/// ```
+/// use ehrchain::chain::abi::{encode, Reader, Token};
+/// let data = encode(&[Token::Uint(7), Token::Bytes(vec![1, 2, 3])]);
+/// let mut r = Reader::new(&data);
+/// assert_eq!(r.uint64()?, 7);
+/// assert_eq!(r.bytes()?, vec![1, 2, 3]);
+/// # Ok::<(), ehrchain::Error>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct Reader<'a> {
+    data: &'a [u8],
+    /// Byte offset of the next head word.
+    next: usize,
 }
 
-impl Value {
-    /// The integer, if this is one.
-    pub fn as_u64(&self) -> Option<u64> {
-        match self {
-            Value::Uint(v) => Some(*v),
-            _ => None,
+impl<'a> Reader<'a> {
+    /// A reader at the first head word of `data`.
+    pub fn new(data: &'a [u8]) -> Self {
+        Reader { data, next: 0 }
+    }
+
+    fn head(&mut self) -> Result<[u8; 32]> {
+        let w = word(self.data, self.next)?;
+        self.next += 32;
+        Ok(w)
+    }
+
+    /// A `uint64` (or a `uintN` that must fit in 64 bits).
+    ///
+    /// # Errors
+    /// [`Error::AbiDecode`] for short data or a value beyond 64 bits.
+    pub fn uint64(&mut self) -> Result<u64> {
+        word_as_u64(&self.head()?, "uint64 out of range")
+    }
+
+    /// A `uint256` that must fit in 64 bits (sequence numbers).
+    ///
+    /// # Errors
+    /// [`Error::AbiDecode`] for short data or a value beyond 64 bits.
+    pub fn uint256_as_u64(&mut self) -> Result<u64> {
+        word_as_u64(&self.head()?, "uint256 beyond 64 bits")
+    }
+
+    /// An `address`.
+    ///
+    /// # Errors
+    /// [`Error::AbiDecode`] for short data or non-zero padding.
+    pub fn address(&mut self) -> Result<Address> {
+        let w = self.head()?;
+        if w[..12].iter().any(|b| *b != 0) {
+            return Err(bad("address with non-zero padding"));
         }
+        let mut a = [0u8; 20];
+        a.copy_from_slice(&w[12..]);
+        Ok(Address(a))
+    }
+
+    /// A `bytes32`.
+    ///
+    /// # Errors
+    /// [`Error::AbiDecode`] for short data.
+    pub fn bytes32(&mut self) -> Result<[u8; 32]> {
+        self.head()
+    }
+
+    /// A `bool` (the word must be 0 or 1).
+    ///
+    /// # Errors
+    /// [`Error::AbiDecode`] for short data or any other word.
+    pub fn bool(&mut self) -> Result<bool> {
+        match word_as_u64(&self.head()?, "bool out of range")? {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(bad("bool out of range")),
+        }
+    }
+
+    /// A dynamic `bytes`: the head word is its offset in the tuple.
+    ///
+    /// # Errors
+    /// [`Error::AbiDecode`] for an offset or length out of bounds.
+    pub fn bytes(&mut self) -> Result<Vec<u8>> {
+        let offset = word_as_usize(&self.head()?, "bytes offset out of range")?;
+        let len = word_as_usize(&word(self.data, offset)?, "bytes length out of range")?;
+        let start = offset.checked_add(32).ok_or(bad("offset overflow"))?;
+        let end = start.checked_add(len).ok_or(bad("length overflow"))?;
+        let bytes = self
+            .data
+            .get(start..end)
+            .ok_or(bad("bytes out of bounds"))?;
+        Ok(bytes.to_vec())
     }
 }
 
@@ -190,24 +207,77 @@ mod tests {
         );
     }
 
-    #[test]
-    fn dynamic_bytes_round_trip_with_padding() {
-        let tokens = [
+    fn tuple() -> Vec<u8> {
+        encode(&[
             Token::Uint(7),
             Token::Bytes(vec![1, 2, 3]),
             Token::Bytes(vec![9u8; 33]),
-        ];
-        let enc = encode(&tokens);
+        ])
+    }
+
+    fn bad(reason: &'static str) -> Result<Vec<u8>> {
+        Err(Error::AbiDecode { reason })
+    }
+
+    #[test]
+    fn dynamic_bytes_are_padded_to_words_and_read_back() {
+        let enc = tuple();
         assert_eq!(enc.len(), 32 * 3 + 64 + 96);
-        let dec = decode(&[Kind::Uint64, Kind::Bytes, Kind::Bytes], &enc).unwrap();
-        assert_eq!(dec[1], Value::Bytes(vec![1, 2, 3]));
-        assert_eq!(dec[2], Value::Bytes(vec![9u8; 33]));
-        let mut bad_offset = enc.clone();
-        bad_offset[63] = 0xff;
-        assert!(decode(&[Kind::Uint64, Kind::Bytes], &bad_offset).is_err());
-        assert!(decode(&[Kind::Uint64], &enc[..31]).is_err());
-        let mut big = enc;
-        big[0] = 1;
-        assert!(decode(&[Kind::Uint64], &big).is_err());
+        let mut r = Reader::new(&enc);
+        assert_eq!(r.uint64(), Ok(7));
+        assert_eq!(r.bytes(), Ok(vec![1, 2, 3]));
+        assert_eq!(r.bytes(), Ok(vec![9u8; 33]));
+    }
+
+    #[test]
+    fn an_offset_beyond_the_data_is_refused() {
+        let mut enc = tuple();
+        enc[63] = 0xff;
+        let mut r = Reader::new(&enc);
+        assert_eq!(r.uint64(), Ok(7));
+        assert_eq!(r.bytes(), bad("data too short"));
+    }
+
+    #[test]
+    fn short_data_is_refused() {
+        let enc = tuple();
+        assert_eq!(
+            Reader::new(&enc[..31]).uint64(),
+            Err(Error::AbiDecode {
+                reason: "data too short"
+            })
+        );
+    }
+
+    #[test]
+    fn a_uint64_beyond_64_bits_is_refused() {
+        let mut enc = tuple();
+        enc[0] = 1;
+        assert_eq!(
+            Reader::new(&enc).uint64(),
+            Err(Error::AbiDecode {
+                reason: "uint64 out of range"
+            })
+        );
+    }
+
+    #[test]
+    fn non_canonical_address_and_bool_words_are_refused() {
+        let mut w = [0u8; 32];
+        w[0] = 1;
+        assert_eq!(
+            Reader::new(&w).address(),
+            Err(Error::AbiDecode {
+                reason: "address with non-zero padding"
+            })
+        );
+        let mut two = [0u8; 32];
+        two[31] = 2;
+        assert_eq!(
+            Reader::new(&two).bool(),
+            Err(Error::AbiDecode {
+                reason: "bool out of range"
+            })
+        );
     }
 }

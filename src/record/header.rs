@@ -7,6 +7,7 @@
 use zeroize::Zeroizing;
 
 use super::{Layout, RecordKey, NONCE_PREFIX_LEN};
+use crate::aead::SegmentNonce;
 use crate::error::{Error, Result};
 use crate::hash::hkdf_sha256;
 
@@ -31,11 +32,13 @@ impl Header {
         })
     }
 
-    /// A header with the given salt and nonce prefix (known-answer tests;
-    /// reusing a header with the same key reuses nonces: never do it).
+    /// A header with the given salt and nonce prefix, for known-answer
+    /// tests only (feature `kat`): reusing a header with the same key reuses
+    /// nonces.
     ///
     /// # Errors
     /// [`Error::InvalidLength`] unless the salt is `layout.key_len()` bytes.
+    #[cfg(any(test, feature = "kat"))]
     pub fn from_parts(
         layout: &Layout,
         salt: &[u8],
@@ -124,7 +127,7 @@ impl SegmentKeys {
     }
 
     /// The 12-byte nonce of segment `index`: `prefix ‖ u32 BE index ‖ last`.
-    pub fn nonce(&self, index: u32, last: bool) -> [u8; 12] {
+    pub fn nonce(&self, index: u32, last: bool) -> SegmentNonce {
         let mut nonce = [0u8; 12];
         nonce[..NONCE_PREFIX_LEN].copy_from_slice(&self.nonce_prefix);
         nonce[NONCE_PREFIX_LEN..11].copy_from_slice(&index.to_be_bytes());

@@ -4,7 +4,7 @@
 use sha2::{Digest, Sha256};
 
 use super::{Header, Layout, RecordKey, SegmentKeys};
-use crate::aead::{Cipher, TAG_LEN};
+use crate::aead::{Cipher, SegmentNonce, TAG_LEN};
 use crate::error::{Error, Result};
 
 /// How far from its position a failing segment is searched for (reordering diagnosis).
@@ -18,7 +18,7 @@ const REORDER_WINDOW: u32 = 4;
 /// call, then whole segments); at most one segment of plaintext is held.
 pub struct Encryptor {
     layout: Layout,
-    cipher: Cipher,
+    cipher: Cipher<SegmentNonce>,
     keys: SegmentKeys,
     header: Option<Vec<u8>>,
     pending: zeroize::Zeroizing<Vec<u8>>,
@@ -44,22 +44,33 @@ impl Encryptor {
     pub fn new(key: &RecordKey, associated_data: &[u8], segment_size: u32) -> Result<Self> {
         let layout = Layout::new(key, segment_size)?;
         let header = Header::random(&layout)?;
-        Self::with_header(key, associated_data, layout, header)
+        Self::start(key, associated_data, layout, header)
     }
 
-    /// An encryptor with a caller-chosen header (known-answer tests only:
-    /// the same header twice under one key reuses nonces).
+    /// An encryptor with a caller-chosen header, for known-answer tests
+    /// only (feature `kat`): the same header twice under one key reuses
+    /// nonces.
     ///
     /// # Errors
     /// [`Error::InvalidLength`] if the key does not match the layout.
+    #[cfg(any(test, feature = "kat"))]
     pub fn with_header(
         key: &RecordKey,
         associated_data: &[u8],
         layout: Layout,
         header: Header,
     ) -> Result<Self> {
+        Self::start(key, associated_data, layout, header)
+    }
+
+    fn start(
+        key: &RecordKey,
+        associated_data: &[u8],
+        layout: Layout,
+        header: Header,
+    ) -> Result<Self> {
         let keys = header.segment_keys(key, associated_data)?;
-        let cipher = Cipher::new(keys.key(), 12)?;
+        let cipher = Cipher::new(keys.key())?;
         Ok(Encryptor {
             layout,
             cipher,
@@ -141,7 +152,7 @@ pub struct Decryptor {
     key: RecordKey,
     associated_data: Vec<u8>,
     header_buf: Vec<u8>,
-    engine: Option<(Cipher, SegmentKeys)>,
+    engine: Option<(Cipher<SegmentNonce>, SegmentKeys)>,
     pending: Vec<u8>,
     index: u32,
     hasher: Sha256,
@@ -220,7 +231,7 @@ impl Decryptor {
             }
             let header = Header::parse(&self.layout, &self.header_buf)?;
             let keys = header.segment_keys(&self.key, &self.associated_data)?;
-            let cipher = Cipher::new(keys.key(), 12)?;
+            let cipher = Cipher::new(keys.key())?;
             self.engine = Some((cipher, keys));
         }
         loop {
@@ -267,8 +278,11 @@ impl Decryptor {
         let Some((cipher, keys)) = &self.engine else {
             return Err(Error::InvalidHeader);
         };
-        let split = self.pending.len() - TAG_LEN;
-        let (body, tag) = self.pending.split_at_mut(split);
+        let Some((body, tag)) = self.pending.split_last_chunk_mut::<TAG_LEN>() else {
+            return Err(Error::Truncated {
+                segments: u64::from(self.index),
+            });
+        };
         if cipher
             .open_in_place(&keys.nonce(self.index, last), &[], body, tag)
             .is_ok()
@@ -285,9 +299,13 @@ impl Decryptor {
         let Some((cipher, keys)) = &self.engine else {
             return Error::InvalidHeader;
         };
-        let split = self.pending.len() - TAG_LEN;
-        let mut body = self.pending[..split].to_vec();
-        let tag = &self.pending[split..];
+        let Some((body, tag)) = self.pending.split_last_chunk::<TAG_LEN>() else {
+            return Error::Truncated {
+                segments: u64::from(self.index),
+            };
+        };
+        // A trial that opens leaves plaintext here: zeroised when dropped.
+        let mut body = zeroize::Zeroizing::new(body.to_vec());
         let mut opens = |index: u32, flag: bool| {
             cipher
                 .open_in_place(&keys.nonce(index, flag), &[], &mut body, tag)

@@ -1,0 +1,18 @@
+//! The `EhrRegistry` contract's interface, as the contract
+//! (`contracts/EhrRegistry.sol`) defines it: the calldata of every call
+//! ([`calls`]), the decoding of its views' answers ([`views`]), its events
+//! ([`events`]) and its custom errors ([`errors`]). The selectors and topics
+//! are listed in `docs/PROTOCOL.md §13`.
+
+pub mod calls;
+pub mod errors;
+pub mod events;
+pub mod views;
+
+pub use calls::{
+    anchor_record, authorisation_count, authorise, certificate_status, mark_deleted, record_status,
+    record_type, register_doctor, revoke_doctor,
+};
+pub use errors::{revert_reason, ERRORS};
+pub use events::{anchored_eh, anchored_eh_in_receipt, authorised_topic, Event, EventKind};
+pub use views::{CertificateStatus, RecordStatus};
