@@ -36,6 +36,7 @@ for s in "${STAGES[@]}"; do
     rust)
       stage "rust: cargo test (unit, known-answer vectors, Wycheproof, registry on a local chain, server in-process)"
       cargo test --workspace --lib --bins --tests --examples --features ehrchain/kat
+      cargo test -p ehrchain --doc
       ;;
     wasm-node)
       stage "wasm-bindgen-test in Node.js"

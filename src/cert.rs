@@ -24,6 +24,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::account::{Address, PublicKey, SecretKey};
+use crate::chain::registry::CertificateStatus;
 use crate::eip712::{Member, TypedData};
 use crate::error::{Error, Result};
 use crate::signature::Signature;
@@ -158,6 +159,17 @@ impl CertificateBody {
         })
     }
 
+    /// The body whose canonical typed data `typed_data` is.
+    fn from_typed_data(typed_data: &TypedData) -> Result<Self> {
+        let body = Self::from_message(&typed_data.message)?;
+        if body.typed_data() != *typed_data {
+            return Err(Error::CertificateMalformed {
+                reason: "typed data is not the canonical DoctorCertificate form",
+            });
+        }
+        Ok(body)
+    }
+
     fn from_message(message: &Value) -> Result<Self> {
         let bad = |reason| Error::CertificateMalformed { reason };
         let doctor = Address::parse(field_str(message, "doctor").ok_or(bad("doctor missing"))?)?;
@@ -231,6 +243,39 @@ impl Certificate {
         Ok(())
     }
 
+    /// [`Certificate::verify`] with the registry's word on the serial
+    /// instead of a revocation flag: offline checks first (so only genuine
+    /// certificates cost a chain read), then [`CertificateStatus::confirm`].
+    /// `status` must be the registry's answer for `self.body.serial`.
+    ///
+    /// # Errors
+    /// [`Error::CertificateWrongAuthority`], [`Error::CertificateNotYetValid`],
+    /// [`Error::CertificateExpired`], then [`Error::CertificateUnknown`],
+    /// [`Error::CertificateMismatch`], [`Error::CertificateRevoked`].
+    pub fn verify_registered(
+        &self,
+        authority: &Address,
+        at: u64,
+        status: &CertificateStatus,
+    ) -> Result<()> {
+        self.verify(authority, at, false)?;
+        status.confirm(&self.body)
+    }
+
+    /// Assembles a certificate from the typed data a wallet signed (as
+    /// [`CertificateBody::typed_data`] made it) and the wallet's signature,
+    /// e.g. MetaMask's `eth_signTypedData_v4` answer.
+    ///
+    /// # Errors
+    /// [`Error::CertificateMalformed`] unless the typed data is the
+    /// canonical form of a valid body; the body's range errors.
+    pub fn assemble(typed_data: &TypedData, signature: Signature) -> Result<Self> {
+        Ok(Certificate {
+            body: CertificateBody::from_typed_data(typed_data)?,
+            signature,
+        })
+    }
+
     /// The JSON value `{typedData, signature}`.
     pub fn to_value(&self) -> Value {
         json!({
@@ -251,12 +296,7 @@ impl Certificate {
     /// field's own error (address, public key, signature).
     pub fn from_value(value: Value) -> Result<Self> {
         let envelope: Envelope = serde_json::from_value(value)?;
-        let body = CertificateBody::from_message(&envelope.typed_data.message)?;
-        if body.typed_data() != envelope.typed_data {
-            return Err(Error::CertificateMalformed {
-                reason: "typed data is not the canonical DoctorCertificate form",
-            });
-        }
+        let body = CertificateBody::from_typed_data(&envelope.typed_data)?;
         let signature = Signature::from_hex(&envelope.signature)?;
         Ok(Certificate { body, signature })
     }
@@ -271,71 +311,119 @@ impl Certificate {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    pub(crate) fn issue(authority: &SecretKey, doctor: &SecretKey, serial: u64) -> Certificate {
-        CertificateBody {
+    /// An authority, a doctor and the doctor's certificate (serial 7),
+    /// valid from 1000 until 2000; shared by the request tests.
+    pub(crate) struct World {
+        pub(crate) authority: SecretKey,
+        pub(crate) doctor: SecretKey,
+        pub(crate) cert: Certificate,
+    }
+
+    pub(crate) fn world() -> World {
+        let authority = SecretKey::generate().unwrap();
+        let doctor = SecretKey::generate().unwrap();
+        let cert = CertificateBody {
             doctor: doctor.address(),
             protocol_key: SecretKey::generate().unwrap().public_key(),
             hospital: "General Hospital".into(),
             valid_from: 1000,
             valid_until: 2000,
-            serial,
+            serial: 7,
         }
-        .sign(authority)
-        .unwrap()
+        .sign(&authority)
+        .unwrap();
+        World {
+            authority,
+            doctor,
+            cert,
+        }
+    }
+
+    fn malformed(v: Value) -> Option<&'static str> {
+        match Certificate::from_value(v) {
+            Err(Error::CertificateMalformed { reason }) => Some(reason),
+            _ => None,
+        }
     }
 
     #[test]
-    fn issue_parse_verify() {
-        let m = SecretKey::generate().unwrap();
-        let d = SecretKey::generate().unwrap();
-        let cert = issue(&m, &d, 7);
-        let back = Certificate::from_json(&cert.to_json()).unwrap();
-        assert_eq!(back, cert);
-        assert_eq!(back.verify(&m.address(), 1000, false), Ok(()));
+    fn a_certificate_round_trips_through_json() {
+        let w = world();
+        assert_eq!(Certificate::from_json(&w.cert.to_json()), Ok(w.cert));
+    }
+
+    #[test]
+    fn a_certificate_is_valid_from_its_first_second() {
+        let w = world();
+        assert_eq!(w.cert.verify(&w.authority.address(), 1000, false), Ok(()));
         assert_eq!(
-            back.verify(&m.address(), 999, false),
+            w.cert.verify(&w.authority.address(), 999, false),
             Err(Error::CertificateNotYetValid)
         );
+    }
+
+    #[test]
+    fn a_certificate_expires_at_valid_until() {
+        let w = world();
         assert_eq!(
-            back.verify(&m.address(), 2000, false),
+            w.cert.verify(&w.authority.address(), 2000, false),
             Err(Error::CertificateExpired)
         );
+    }
+
+    #[test]
+    fn a_revoked_certificate_is_refused() {
+        let w = world();
         assert_eq!(
-            back.verify(&m.address(), 1500, true),
+            w.cert.verify(&w.authority.address(), 1500, true),
             Err(Error::CertificateRevoked)
         );
+    }
+
+    #[test]
+    fn a_certificate_of_another_issuer_is_refused() {
+        let w = world();
         assert_eq!(
-            back.verify(&d.address(), 1500, false),
+            w.cert.verify(&w.doctor.address(), 1500, false),
             Err(Error::CertificateWrongAuthority)
         );
     }
 
     #[test]
-    fn altered_or_non_canonical_certificates_are_refused() {
-        let m = SecretKey::generate().unwrap();
-        let d = SecretKey::generate().unwrap();
-        let mut v = issue(&m, &d, 7).to_value();
+    fn an_altered_field_breaks_the_authoritys_signature() {
+        let w = world();
+        let mut v = w.cert.to_value();
         v["typedData"]["message"]["serial"] = json!(8);
-        let forged = Certificate::from_value(v.clone()).unwrap();
+        let forged = Certificate::from_value(v).unwrap();
         assert_eq!(
-            forged.verify(&m.address(), 1500, false),
+            forged.verify(&w.authority.address(), 1500, false),
             Err(Error::CertificateWrongAuthority)
         );
+    }
+
+    #[test]
+    fn a_domain_other_than_the_protocols_is_refused() {
+        let mut v = world().cert.to_value();
         v["typedData"]["domain"]["chainId"] = json!(1);
-        assert!(matches!(
-            Certificate::from_value(v.clone()),
-            Err(Error::CertificateMalformed { .. })
-        ));
-        let mut v = issue(&m, &d, 7).to_value();
+        assert_eq!(
+            malformed(v),
+            Some("typed data is not the canonical DoctorCertificate form")
+        );
+    }
+
+    #[test]
+    fn a_number_written_as_a_string_is_refused() {
+        let mut v = world().cert.to_value();
         v["typedData"]["message"]["serial"] = json!("7");
-        assert!(matches!(
-            Certificate::from_value(v),
-            Err(Error::CertificateMalformed { .. })
-        ));
-        let mut v = issue(&m, &d, 7).to_value();
+        assert_eq!(malformed(v), Some("serial must be an integer"));
+    }
+
+    #[test]
+    fn an_unknown_envelope_field_is_refused() {
+        let mut v = world().cert.to_value();
         v["extra"] = json!(1);
         assert!(matches!(
             Certificate::from_value(v),
@@ -345,11 +433,50 @@ mod tests {
             Certificate::from_json("{"),
             Err(Error::MalformedJson { .. })
         ));
-        let body = issue(&m, &d, 7).body;
+    }
+
+    #[test]
+    fn an_empty_validity_period_is_not_signed() {
+        let w = world();
         let empty = CertificateBody {
-            valid_until: body.valid_from,
-            ..body
+            valid_until: w.cert.body.valid_from,
+            ..w.cert.body
         };
-        assert_eq!(empty.sign(&m).err(), Some(Error::InvalidValidity));
+        assert_eq!(empty.sign(&w.authority).err(), Some(Error::InvalidValidity));
+    }
+
+    #[test]
+    fn a_certificate_assembled_from_a_wallet_signature_is_the_issued_one() {
+        let w = world();
+        let typed = w.cert.body.typed_data();
+        let signature = typed.sign(&w.authority).unwrap();
+        assert_eq!(Certificate::assemble(&typed, signature), Ok(w.cert));
+    }
+
+    #[test]
+    fn a_registered_certificate_needs_the_registrys_confirmation() {
+        let w = world();
+        let status = CertificateStatus {
+            doctor: w.doctor.address(),
+            valid_from: 1000,
+            valid_until: 2000,
+            revoked: false,
+            revoked_at: 0,
+        };
+        let authority = w.authority.address();
+        assert_eq!(w.cert.verify_registered(&authority, 1500, &status), Ok(()));
+        let elsewhere = CertificateStatus {
+            doctor: authority,
+            ..status
+        };
+        assert_eq!(
+            w.cert.verify_registered(&authority, 1500, &elsewhere),
+            Err(Error::CertificateMismatch)
+        );
+        // Offline checks come first: an expired certificate costs no chain read.
+        assert_eq!(
+            w.cert.verify_registered(&authority, 2000, &elsewhere),
+            Err(Error::CertificateExpired)
+        );
     }
 }

@@ -128,6 +128,12 @@ pub enum Error {
     /// The authority has revoked the certificate.
     #[error("certificate has been revoked")]
     CertificateRevoked,
+    /// The certificate's serial is not registered in the registry.
+    #[error("certificate serial is not registered on chain")]
+    CertificateUnknown,
+    /// The registry names another doctor for the certificate's serial.
+    #[error("certificate does not match its on-chain registration")]
+    CertificateMismatch,
     /// A JavaScript argument of the wrong type (e.g. a string where a
     /// `Uint8Array` is expected). Never coerced.
     #[error("argument {what} must be {expected}")]

@@ -11,22 +11,31 @@
     )
 )]
 
+// Primitives: accounts, signatures, typed data, hashes, encodings, ciphers.
 pub mod account;
 pub mod aead;
-pub mod cert;
-pub mod chain;
 pub mod ecies;
 pub mod eip712;
-pub mod error;
-pub mod grant;
-pub mod handoff;
 pub mod hash;
 pub mod hex;
-pub mod mask;
 mod random;
+pub mod signature;
+
+// The protocol, in the paper's order.
+pub mod cert;
+pub mod grant;
+pub mod handoff;
+pub mod mask;
 pub mod record;
 pub mod request;
-pub mod signature;
+
+// The registry on Ethereum.
+pub mod chain;
+
+// Failures, one code each.
+pub mod error;
+
+// The JS bindings (wasm32 only).
 #[cfg(target_arch = "wasm32")]
 // Every export throws an `EhrchainError` with a `code` (see the module docs),
 // so per-function `# Errors` sections would only repeat it.
@@ -35,6 +44,11 @@ pub mod signature;
 pub mod wasm;
 
 pub use account::{Address, PublicKey, SecretKey};
+pub use cert::{Certificate, CertificateBody};
 pub use eip712::TypedData;
 pub use error::{Error, Result};
+pub use grant::{AccessPass, Authorisation, Scanner};
+pub use mask::{MaskKey, RecordContext};
+pub use record::{Decryptor, Encryptor, RecordKey};
+pub use request::{AccessRequest, SignedRequest};
 pub use signature::Signature;

@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 
 use crate::account::{Address, SecretKey};
 use crate::cert::{field_str, field_u64, typed_data, Certificate};
+use crate::chain::registry::CertificateStatus;
 use crate::eip712::{Member, TypedData};
 use crate::error::{Error, Result};
 use crate::signature::Signature;
@@ -88,6 +89,18 @@ impl AccessRequest {
         })
     }
 
+    /// The request whose canonical typed data `typed_data` is.
+    fn from_typed_data(typed_data: &TypedData) -> Result<Self> {
+        let request = Self::from_message(&typed_data.message)?;
+        if request.typed_data() != *typed_data {
+            return Err(Error::MalformedEncoding {
+                what: "access request",
+                reason: "typed data is not the canonical AccessRequest form",
+            });
+        }
+        Ok(request)
+    }
+
     fn from_message(message: &Value) -> Result<Self> {
         let bad = |reason| Error::MalformedEncoding {
             what: "access request",
@@ -142,23 +155,25 @@ struct Envelope {
 
 impl SignedRequest {
     /// The server's checks, in this order: the certificate (issued by
-    /// `authority`, valid at `now`, not `revoked`), the signer (the certified
-    /// doctor), the hospital (`hospital`), the expiry (after `now`, at most
-    /// `max_ttl` seconds ahead).
+    /// `authority`, valid at `now`, and, by `status`, the registry's answer
+    /// for its serial, registered to the same doctor and not revoked), the
+    /// signer (the certified doctor), the hospital (`hospital`), the expiry
+    /// (after `now`, at most `max_ttl` seconds ahead). Nonce freshness is
+    /// the verifier's own store's business.
     ///
     /// # Errors
-    /// The certificate's errors, then [`Error::RequestWrongSigner`],
-    /// [`Error::RequestWrongHospital`], [`Error::RequestExpired`],
-    /// [`Error::RequestExpiryTooFar`].
+    /// The errors of [`Certificate::verify_registered`], then
+    /// [`Error::RequestWrongSigner`], [`Error::RequestWrongHospital`],
+    /// [`Error::RequestExpired`], [`Error::RequestExpiryTooFar`].
     pub fn verify(
         &self,
         authority: &Address,
         hospital: &str,
         now: u64,
         max_ttl: u64,
-        revoked: bool,
+        status: &CertificateStatus,
     ) -> Result<VerifiedRequest> {
-        self.certificate.verify(authority, now, revoked)?;
+        self.certificate.verify_registered(authority, now, status)?;
         match self.request.typed_data().recover(&self.signature) {
             Ok(signer) if signer == self.certificate.body.doctor => {}
             _ => return Err(Error::RequestWrongSigner),
@@ -178,6 +193,25 @@ impl SignedRequest {
             w: self.request.w,
             nonce: self.request.nonce,
             expiry: self.request.expiry,
+        })
+    }
+
+    /// Assembles the request a doctor's wallet signed: the typed data (as
+    /// [`AccessRequest::typed_data`] made it), the wallet's signature and
+    /// the doctor's certificate.
+    ///
+    /// # Errors
+    /// [`Error::MalformedEncoding`] unless the typed data is the canonical
+    /// form of a valid request.
+    pub fn assemble(
+        typed_data: &TypedData,
+        signature: Signature,
+        certificate: Certificate,
+    ) -> Result<Self> {
+        Ok(SignedRequest {
+            request: AccessRequest::from_typed_data(typed_data)?,
+            signature,
+            certificate,
         })
     }
 
@@ -202,13 +236,7 @@ impl SignedRequest {
     /// certificate's parse errors.
     pub fn from_value(value: Value) -> Result<Self> {
         let envelope: Envelope = serde_json::from_value(value)?;
-        let request = AccessRequest::from_message(&envelope.typed_data.message)?;
-        if request.typed_data() != envelope.typed_data {
-            return Err(Error::MalformedEncoding {
-                what: "access request",
-                reason: "typed data is not the canonical AccessRequest form",
-            });
-        }
+        let request = AccessRequest::from_typed_data(&envelope.typed_data)?;
         Ok(SignedRequest {
             request,
             signature: Signature::from_hex(&envelope.signature)?,
@@ -228,49 +256,188 @@ impl SignedRequest {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cert::CertificateBody;
+    struct World {
+        authority: SecretKey,
+        doctor: SecretKey,
+        cert: Certificate,
+        request: AccessRequest,
+    }
+
+    fn world() -> World {
+        let crate::cert::tests::World {
+            authority,
+            doctor,
+            cert,
+        } = crate::cert::tests::world();
+        let request = AccessRequest::new("H1", [9u8; 32], 1500, 60).unwrap();
+        World {
+            authority,
+            doctor,
+            cert,
+            request,
+        }
+    }
+
+    /// The registry's answer for the certificate's serial.
+    fn on_chain(doctor: Address, revoked: bool) -> CertificateStatus {
+        CertificateStatus {
+            doctor,
+            valid_from: 1000,
+            valid_until: 2000,
+            revoked,
+            revoked_at: 0,
+        }
+    }
+
+    impl World {
+        fn signed(&self) -> SignedRequest {
+            self.request
+                .clone()
+                .sign(&self.doctor, self.cert.clone())
+                .unwrap()
+        }
+
+        fn verify(
+            &self,
+            signed: &SignedRequest,
+            hospital: &str,
+            now: u64,
+            max_ttl: u64,
+            status: &CertificateStatus,
+        ) -> Result<VerifiedRequest> {
+            signed.verify(&self.authority.address(), hospital, now, max_ttl, status)
+        }
+
+        /// The same request, signed by someone other than the certified doctor.
+        fn signed_by_stranger(&self) -> SignedRequest {
+            let stranger = SecretKey::generate().unwrap();
+            self.request
+                .clone()
+                .sign(&stranger, self.cert.clone())
+                .unwrap()
+        }
+
+        fn registered(&self) -> CertificateStatus {
+            on_chain(self.doctor.address(), false)
+        }
+    }
 
     #[test]
-    fn server_checks_in_order() {
-        let m = SecretKey::generate().unwrap();
-        let d = SecretKey::generate().unwrap();
-        let cert = CertificateBody {
-            doctor: d.address(),
-            protocol_key: SecretKey::generate().unwrap().public_key(),
-            hospital: "H2".into(),
-            valid_from: 1000,
-            valid_until: 5000,
-            serial: 1,
-        }
-        .sign(&m)
-        .unwrap();
-        let req = AccessRequest::new("H1", [9u8; 32], 1500, 60).unwrap();
-        let signed = req.clone().sign(&d, cert.clone()).unwrap();
-        let back = SignedRequest::from_json(&signed.to_json()).unwrap();
-        assert_eq!(back, signed);
-        let ok = back.verify(&m.address(), "H1", 1500, 600, false).unwrap();
-        assert_eq!(ok.w, [9u8; 32]);
-        assert_eq!(ok.doctor, d.address());
+    fn a_signed_request_round_trips_through_json() {
+        let w = world();
+        let signed = w.signed();
+        assert_eq!(SignedRequest::from_json(&signed.to_json()), Ok(signed));
+    }
+
+    #[test]
+    fn a_good_request_yields_the_doctor_w_and_nonce() {
+        let w = world();
+        let signed = w.signed();
+        let ok = w.verify(&signed, "H1", 1500, 600, &w.registered()).unwrap();
         assert_eq!(
-            back.verify(&m.address(), "H3", 1500, 600, false),
+            (ok.doctor, ok.serial, ok.w, ok.nonce),
+            (w.doctor.address(), 7, [9u8; 32], signed.request.nonce)
+        );
+    }
+
+    #[test]
+    fn a_request_assembled_from_a_wallet_signature_is_the_signed_one() {
+        let w = world();
+        let typed = w.request.typed_data();
+        let signature = typed.sign(&w.doctor).unwrap();
+        let assembled = SignedRequest::assemble(&typed, signature, w.cert.clone());
+        assert_eq!(assembled, Ok(w.signed()));
+    }
+
+    #[test]
+    fn non_canonical_typed_data_is_not_assembled() {
+        let w = world();
+        let mut typed = w.request.typed_data();
+        let signature = typed.sign(&w.doctor).unwrap();
+        typed.domain["chainId"] = json!(1);
+        assert_eq!(
+            SignedRequest::assemble(&typed, signature, w.cert.clone()),
+            Err(Error::MalformedEncoding {
+                what: "access request",
+                reason: "typed data is not the canonical AccessRequest form"
+            })
+        );
+    }
+
+    #[test]
+    fn a_request_for_another_hospital_is_refused() {
+        let w = world();
+        assert_eq!(
+            w.verify(&w.signed(), "H3", 1500, 600, &w.registered()),
             Err(Error::RequestWrongHospital)
         );
+    }
+
+    #[test]
+    fn an_expired_request_is_refused() {
+        let w = world();
         assert_eq!(
-            back.verify(&m.address(), "H1", 1560, 600, false),
+            w.verify(&w.signed(), "H1", 1560, 600, &w.registered()),
             Err(Error::RequestExpired)
         );
+    }
+
+    #[test]
+    fn an_expiry_beyond_the_servers_ttl_is_refused() {
+        let w = world();
         assert_eq!(
-            back.verify(&m.address(), "H1", 1500, 30, false),
+            w.verify(&w.signed(), "H1", 1500, 30, &w.registered()),
             Err(Error::RequestExpiryTooFar)
         );
+    }
+
+    #[test]
+    fn a_revoked_certificate_is_refused_before_the_signer() {
+        let w = world();
+        let by_other = w.signed_by_stranger();
         assert_eq!(
-            back.verify(&m.address(), "H1", 1500, 600, true),
+            w.verify(
+                &by_other,
+                "H1",
+                1500,
+                600,
+                &on_chain(w.doctor.address(), true)
+            ),
             Err(Error::CertificateRevoked)
         );
-        let other = SecretKey::generate().unwrap();
-        let by_other = req.sign(&other, cert).unwrap();
+    }
+
+    #[test]
+    fn a_certificate_the_registry_does_not_know_is_refused() {
+        let w = world();
         assert_eq!(
-            by_other.verify(&m.address(), "H1", 1500, 600, false),
+            w.verify(
+                &w.signed(),
+                "H1",
+                1500,
+                600,
+                &on_chain(Address([0; 20]), false)
+            ),
+            Err(Error::CertificateUnknown)
+        );
+    }
+
+    #[test]
+    fn a_certificate_registered_to_another_doctor_is_refused() {
+        let w = world();
+        let other = SecretKey::generate().unwrap().address();
+        assert_eq!(
+            w.verify(&w.signed(), "H1", 1500, 600, &on_chain(other, false)),
+            Err(Error::CertificateMismatch)
+        );
+    }
+
+    #[test]
+    fn a_request_not_signed_by_the_certified_doctor_is_refused() {
+        let w = world();
+        let by_other = w.signed_by_stranger();
+        assert_eq!(
+            w.verify(&by_other, "H1", 1500, 600, &w.registered()),
             Err(Error::RequestWrongSigner)
         );
     }

@@ -426,15 +426,34 @@ fn signed_request(c: &Certified) -> String {
     .unwrap()
 }
 
-fn verify_request(c: &Certified, hospital: &str, revoked: bool) -> Result<JsValue, JsValue> {
+/// The registry's `certificateStatus` answer (hex) for serial 7 registered
+/// to `doctor`, revoked or not.
+fn status_answer(doctor: &str, revoked: bool) -> String {
+    use ehrchain::chain::abi::{encode, Token};
+    let doctor = ehrchain::Address::parse(doctor).unwrap();
+    let answer = encode(&[
+        Token::Address(doctor),
+        Token::Uint(1000),
+        Token::Uint(5000),
+        Token::Uint(u64::from(revoked)),
+        Token::Uint(if revoked { 1200 } else { 0 }),
+    ]);
+    ehrchain::hex::encode_prefixed(&answer)
+}
+
+fn verify_request_with(c: &Certified, hospital: &str, status: &str) -> Result<JsValue, JsValue> {
     verify_access_request(
         s(&signed_request(c)),
         s(&c.authority.address()),
         s(hospital),
         n(1500.0),
         n(600.0),
-        JsValue::from_bool(revoked),
+        s(status),
     )
+}
+
+fn verify_request(c: &Certified, hospital: &str, revoked: bool) -> Result<JsValue, JsValue> {
+    verify_request_with(c, hospital, &status_answer(&c.doctor.address(), revoked))
 }
 
 #[wasm_bindgen_test]
@@ -463,6 +482,26 @@ fn a_request_under_a_revoked_certificate_is_refused() {
     assert_eq!(
         code(verify_request(&c, "H1", true).unwrap_err()),
         "CertificateRevoked"
+    );
+}
+
+#[wasm_bindgen_test]
+fn a_request_under_a_certificate_registered_to_another_doctor_is_refused() {
+    let c = certified();
+    let registered_to = status_answer(&c.authority.address(), false);
+    assert_eq!(
+        code(verify_request_with(&c, "H1", &registered_to).unwrap_err()),
+        "CertificateMismatch"
+    );
+}
+
+#[wasm_bindgen_test]
+fn a_request_under_an_unregistered_certificate_is_refused() {
+    let c = certified();
+    let unknown = ehrchain::hex::encode_prefixed(&[0u8; 5 * 32]);
+    assert_eq!(
+        code(verify_request_with(&c, "H1", &unknown).unwrap_err()),
+        "CertificateUnknown"
     );
 }
 
@@ -597,14 +636,7 @@ fn garbage_never_panics() {
         let _ = recover_message(b(&junk), b(&junk));
         let _ = hash_typed_data(s(&text));
         let _ = verify_certificate(s(&text), s("0x00"), n(f64::NAN), JsValue::FALSE);
-        let _ = verify_access_request(
-            s(&text),
-            s(&text),
-            s(&text),
-            n(-1.0),
-            n(1e300),
-            JsValue::FALSE,
-        );
+        let _ = verify_access_request(s(&text), s(&text), s(&text), n(-1.0), n(1e300), s(&text));
         let _ = scanner.open(b(&junk), b(&junk), b(&junk));
         let _ = scanner.matches(b(&junk), b(&junk));
         let _ = h1(b(&junk));

@@ -1,18 +1,23 @@
-//! The crate's chain support against a real local chain: a Hardhat 2 node
-//! started by the test (`node_modules/.bin/hardhat`, installed by
-//! scripts/setup.sh), the registry compiled by `node chain/compile.js` and
-//! deployed with a locally signed EIP-1559 transaction.
+//! The crate's chain support against a real local chain: one Hardhat 2
+//! node per test run (`node_modules/.bin/hardhat`, installed by
+//! scripts/setup.sh, with `chain/orphan-guard.cjs` so it dies with the test
+//! process), the registry compiled once by `node chain/compile.js`, and a
+//! fresh registry deployed by each test with a locally signed EIP-1559
+//! transaction. One test per property; they share the node and take turns
+//! (the accounts' nonces are the node's).
 #![cfg(not(target_arch = "wasm32"))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use ehrchain::chain::abi::{encode, Token};
 use ehrchain::chain::registry::{self, Event};
 use ehrchain::grant::{AccessPass, Authorisation, Scanner};
 use ehrchain::mask::{MaskKey, RecordContext};
+use ehrchain::record::RecordKey;
 use ehrchain::{Address, Error, SecretKey};
 use ehrchain_rpc::Client;
 
@@ -32,8 +37,12 @@ impl Drop for Node {
     }
 }
 
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
 fn start_chain() -> (Node, Client) {
-    let root = &Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let root = &root();
     let hardhat = root.join("node_modules/.bin/hardhat");
     assert!(
         hardhat.exists(),
@@ -45,6 +54,7 @@ fn start_chain() -> (Node, Client) {
         .local_addr()
         .unwrap()
         .port();
+    let guard = root.join("chain/orphan-guard.cjs");
     let child = Command::new(hardhat)
         .args([
             "node",
@@ -54,6 +64,8 @@ fn start_chain() -> (Node, Client) {
             &port.to_string(),
         ])
         .current_dir(root)
+        .env("EHRCHAIN_ORPHAN_GUARD", "1")
+        .env("NODE_OPTIONS", format!("--require {}", guard.display()))
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -72,8 +84,9 @@ fn start_chain() -> (Node, Client) {
     (node, client)
 }
 
-fn deploy(client: &Client, deployer: &SecretKey, authority: &Address) -> Address {
-    let root = &Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+/// The registry's creation code, compiled once.
+fn creation_code() -> Vec<u8> {
+    let root = &root();
     let status = Command::new("node")
         .arg("chain/compile.js")
         .current_dir(root)
@@ -85,14 +98,82 @@ fn deploy(client: &Client, deployer: &SecretKey, authority: &Address) -> Address
         &std::fs::read_to_string(root.join(".tmp/contracts/EhrRegistry.json")).unwrap(),
     )
     .unwrap();
-    let mut code =
-        ehrchain::hex::decode("bytecode", artifact["bytecode"].as_str().unwrap()).unwrap();
-    code.extend_from_slice(&encode(&[Token::Address(*authority)]));
-    client
-        .send(deployer, None, &code)
-        .unwrap()
-        .contract_address
-        .unwrap()
+    ehrchain::hex::decode("bytecode", artifact["bytecode"].as_str().unwrap()).unwrap()
+}
+
+/// The node, its client, its funded accounts and the compiled registry.
+struct Chain {
+    _node: Node,
+    client: Client,
+    code: Vec<u8>,
+    /// The authority (also the deployer).
+    authority: SecretKey,
+    /// A patient's account.
+    patient: SecretKey,
+    /// A stranger's account.
+    stranger: SecretKey,
+}
+
+impl Chain {
+    /// A fresh registry whose authority is [`Chain::authority`].
+    fn deploy(&self) -> Address {
+        let mut code = self.code.clone();
+        code.extend_from_slice(&encode(&[Token::Address(self.authority.address())]));
+        self.client
+            .send(&self.authority, None, &code)
+            .unwrap()
+            .contract_address
+            .unwrap()
+    }
+
+    fn send(
+        &self,
+        from: &SecretKey,
+        registry: &Address,
+        call: &[u8],
+    ) -> ehrchain::Result<ehrchain::chain::log::Receipt> {
+        self.client.send(from, Some(registry), call)
+    }
+
+    /// A record anchored by the patient in `registry`: its `eh` and transaction.
+    fn anchored_record(&self, registry: &Address) -> ([u8; 32], [u8; 32]) {
+        let (_, eh) =
+            ehrchain::record::encrypt(&RecordKey::generate().unwrap(), b"ad", 4096, &[1u8; 10_000])
+                .unwrap();
+        let anchor = self
+            .send(
+                &self.patient,
+                registry,
+                &registry::anchor_record(&eh, &radiology(), 1_700_000_000),
+            )
+            .unwrap();
+        (eh, anchor.transaction_hash)
+    }
+}
+
+/// The shared chain, one test at a time (a failed test does not poison it).
+fn chain() -> MutexGuard<'static, Chain> {
+    static CHAIN: OnceLock<Mutex<Chain>> = OnceLock::new();
+    CHAIN
+        .get_or_init(|| {
+            let (node, client) = start_chain();
+            let [authority, patient, stranger] =
+                ACCOUNT_KEYS.map(|k| SecretKey::from_hex(k).unwrap());
+            Mutex::new(Chain {
+                _node: node,
+                client,
+                code: creation_code(),
+                authority,
+                patient,
+                stranger,
+            })
+        })
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn radiology() -> [u8; 32] {
+    registry::record_type("radiology").unwrap()
 }
 
 fn pass(hospital: &str, time: u64) -> AccessPass {
@@ -102,142 +183,183 @@ fn pass(hospital: &str, time: u64) -> AccessPass {
     }
 }
 
+fn reverted(reason: &str) -> Error {
+    Error::Reverted {
+        reason: reason.into(),
+    }
+}
+
 #[test]
-fn registry_end_to_end_with_every_refusal() {
-    let (_node, client) = start_chain();
-    assert_eq!(client.chain_id().unwrap(), 31337);
-    let keys: Vec<SecretKey> = ACCOUNT_KEYS
-        .iter()
-        .map(|k| SecretKey::from_hex(k).unwrap())
-        .collect();
-    let (authority, patient, other) = (&keys[0], &keys[1], &keys[2]);
-    let reg = deploy(&client, authority, &authority.address());
-    let second = deploy(&client, authority, &authority.address());
+fn the_local_chain_is_hardhats() {
+    assert_eq!(chain().client.chain_id(), Ok(31337));
+}
 
-    // Certificates: the authority registers, nobody else may; status and revocation.
+#[test]
+fn only_the_authority_registers_a_doctor() {
+    let c = chain();
+    let reg = c.deploy();
+    let key = SecretKey::generate().unwrap().public_key();
+    let call = registry::register_doctor(7, &Address([0xbb; 20]), &key, 100, 200);
+    assert_eq!(
+        c.send(&c.stranger, &reg, &call).map(|_| ()),
+        Err(reverted("NotAuthority()"))
+    );
+    assert!(!c.client.certificate_status(&reg, 7).unwrap().registered());
+}
+
+#[test]
+fn a_registered_certificate_reads_back_with_its_doctor_and_validity() {
+    let c = chain();
+    let reg = c.deploy();
+    let key = SecretKey::generate().unwrap().public_key();
+    let call = registry::register_doctor(7, &Address([0xbb; 20]), &key, 100, 200);
+    c.send(&c.authority, &reg, &call).unwrap();
+    let s = c.client.certificate_status(&reg, 7).unwrap();
+    assert_eq!(
+        (s.doctor, s.valid_from, s.valid_until, s.revoked),
+        (Address([0xbb; 20]), 100, 200, false)
+    );
+    assert!(!c.client.certificate_status(&reg, 8).unwrap().registered());
+}
+
+#[test]
+fn a_revoked_certificate_reads_as_revoked() {
+    let c = chain();
+    let reg = c.deploy();
+    let key = SecretKey::generate().unwrap().public_key();
+    let call = registry::register_doctor(7, &Address([0xbb; 20]), &key, 100, 200);
+    c.send(&c.authority, &reg, &call).unwrap();
+    c.send(&c.authority, &reg, &registry::revoke_doctor(7))
+        .unwrap();
+    assert!(c.client.certificate_status(&reg, 7).unwrap().revoked);
+}
+
+#[test]
+fn an_anchored_record_is_found_from_its_transaction_alone() {
+    let c = chain();
+    let reg = c.deploy();
+    let (eh, tx_id) = c.anchored_record(&reg);
+    assert_eq!(c.client.anchored_eh(&reg, &tx_id), Ok(eh));
+    let status = c.client.record_status(&reg, &eh).unwrap();
+    assert_eq!(
+        (
+            status.anchored,
+            status.deleted,
+            status.anchored_by,
+            status.record_type
+        ),
+        (true, false, c.patient.address(), radiology())
+    );
+}
+
+#[test]
+fn a_record_is_anchored_once() {
+    let c = chain();
+    let reg = c.deploy();
+    let (eh, _) = c.anchored_record(&reg);
+    let again = registry::anchor_record(&eh, &radiology(), 1);
+    assert_eq!(
+        c.send(&c.patient, &reg, &again).map(|_| ()),
+        Err(reverted("AlreadyAnchored(bytes32)"))
+    );
+}
+
+#[test]
+fn only_the_anchorer_marks_a_record_deleted() {
+    let c = chain();
+    let reg = c.deploy();
+    let (eh, _) = c.anchored_record(&reg);
+    assert_eq!(
+        c.send(&c.stranger, &reg, &registry::mark_deleted(&eh))
+            .map(|_| ()),
+        Err(reverted("NotAnchorOwner(bytes32)"))
+    );
+    assert!(!c.client.record_status(&reg, &eh).unwrap().deleted);
+    c.send(&c.patient, &reg, &registry::mark_deleted(&eh))
+        .unwrap();
+    assert!(c.client.record_status(&reg, &eh).unwrap().deleted);
+}
+
+#[test]
+fn a_doctor_finds_exactly_the_grants_to_his_key_among_others() {
+    let c = chain();
+    let reg = c.deploy();
     let doctor_b = SecretKey::generate().unwrap();
-    let call = registry::register_doctor(7, &Address([0xbb; 20]), &doctor_b.public_key(), 100, 200);
-    assert_eq!(
-        client.send(other, Some(&reg), &call),
-        Err(Error::Reverted {
-            reason: "NotAuthority()".into()
-        })
-    );
-    client.send(authority, Some(&reg), &call).unwrap();
-    let s = client.certificate_status(&reg, 7).unwrap();
-    assert!(s.registered() && !s.revoked && s.valid_from == 100 && s.valid_until == 200);
-    assert!(!client.certificate_status(&reg, 8).unwrap().registered());
-    client
-        .send(authority, Some(&reg), &registry::revoke_doctor(7))
-        .unwrap();
-    assert!(client.certificate_status(&reg, 7).unwrap().revoked);
-
-    // Alg 4: a record is anchored; its eh is read back from tx_id alone.
-    let (ciphertext, eh) = ehrchain::record::encrypt(
-        &ehrchain::record::RecordKey::from_bytes(&[3u8; 16]).unwrap(),
-        b"ad",
-        4096,
-        &[1u8; 10_000],
-    )
-    .unwrap();
-    assert_eq!(eh, ehrchain::hash::sha256(&ciphertext));
-    let ty = registry::record_type("radiology").unwrap();
-    let anchor = client
-        .send(
-            patient,
-            Some(&reg),
-            &registry::anchor_record(&eh, &ty, 1_700_000_000),
-        )
-        .unwrap();
-    let tx_id = anchor.transaction_hash;
-    assert_eq!(client.anchored_eh(&reg, &tx_id).unwrap(), eh);
-    let status = client.record_status(&reg, &eh).unwrap();
-    assert!(status.anchored && !status.deleted);
-    assert_eq!(status.anchored_by, patient.address());
-    assert_eq!(
-        client.send(patient, Some(&reg), &registry::anchor_record(&eh, &ty, 1)),
-        Err(Error::Reverted {
-            reason: "AlreadyAnchored(bytes32)".into()
-        })
-    );
-    assert_eq!(
-        client.send(other, Some(&reg), &registry::mark_deleted(&eh)),
-        Err(Error::Reverted {
-            reason: "NotAnchorOwner(bytes32)".into()
-        })
-    );
-
-    // Alg 5: 20 grants to other doctors and one to B; B finds exactly his, C none of B's.
-    let doctor_c = SecretKey::generate().unwrap();
     let mine = pass("St Mary", 1_700_000_000);
+    let senders = [&c.authority, &c.patient, &c.stranger];
     let mut first_block = u64::MAX;
     for i in 0..21usize {
         let auth = if i == 13 {
             Authorisation::create(&doctor_b.public_key(), &mine).unwrap()
         } else {
-            Authorisation::create(
-                &SecretKey::generate().unwrap().public_key(),
-                &pass("H", i as u64),
-            )
-            .unwrap()
+            let someone = SecretKey::generate().unwrap().public_key();
+            Authorisation::create(&someone, &pass("H", i as u64)).unwrap()
         };
-        let r = client
-            .send(&keys[i % 3], Some(&reg), &registry::authorise(&auth))
+        let r = c
+            .send(senders[i % 3], &reg, &registry::authorise(&auth))
             .unwrap();
         first_block = first_block.min(r.block_number);
-        // The authorise receipt carries no anchoring event.
-        if i == 0 {
-            assert_eq!(
-                client.anchored_eh(&reg, &r.transaction_hash),
-                Err(Error::EventNotFound)
-            );
-        }
     }
-    let last = client.block_number().unwrap();
+    let last = c.client.block_number().unwrap();
     let scanner_b = Scanner::new(doctor_b);
-    let found = client.scan(&reg, &scanner_b, first_block, last, 4).unwrap();
-    assert_eq!(found.len(), 1);
-    assert_eq!(found[0].seq, 13);
+    // Pages of 4 blocks: the grant is found whatever page it falls in.
+    let found = c
+        .client
+        .scan(&reg, &scanner_b, first_block, last, 4)
+        .unwrap();
+    assert_eq!(found.iter().map(|f| f.seq).collect::<Vec<_>>(), [13]);
     let opened = scanner_b.open(&found[0].authorisation).unwrap();
     assert_eq!(
         opened.mask_key.index(&opened.context),
         mine.mask_key.index(&mine.context)
     );
-    assert!(client
-        .scan(&reg, &Scanner::new(doctor_c), 0, last, 1000)
-        .unwrap()
-        .is_empty());
-
-    // Deletion by the anchorer is visible.
-    client
-        .send(patient, Some(&reg), &registry::mark_deleted(&eh))
-        .unwrap();
-    assert!(client.record_status(&reg, &eh).unwrap().deleted);
-
-    // Bad input: an unknown transaction, a log of another contract.
+    let doctor_c = Scanner::new(SecretKey::generate().unwrap());
     assert_eq!(
-        client.anchored_eh(&reg, &[0x42; 32]),
-        Err(Error::TransactionNotFound)
+        c.client
+            .scan(&reg, &doctor_c, 0, last, 1000)
+            .map(|f| f.len()),
+        Ok(0)
     );
-    let foreign = client
-        .send(
-            patient,
-            Some(&second),
-            &registry::anchor_record(&[9u8; 32], &ty, 5),
-        )
+}
+
+#[test]
+fn an_authorise_receipt_names_no_record() {
+    let c = chain();
+    let reg = c.deploy();
+    let someone = SecretKey::generate().unwrap().public_key();
+    let auth = Authorisation::create(&someone, &pass("H", 1)).unwrap();
+    let r = c
+        .send(&c.patient, &reg, &registry::authorise(&auth))
         .unwrap();
     assert_eq!(
-        client.anchored_eh(&reg, &foreign.transaction_hash),
+        c.client.anchored_eh(&reg, &r.transaction_hash),
         Err(Error::EventNotFound)
     );
+}
+
+#[test]
+fn an_unknown_transaction_is_not_found() {
+    let c = chain();
+    let reg = c.deploy();
     assert_eq!(
-        Event::decode(&foreign.logs[0], &reg),
-        Err(Error::WrongContract)
+        c.client.anchored_eh(&reg, &[0x42; 32]),
+        Err(Error::TransactionNotFound)
     );
+}
+
+#[test]
+fn an_anchoring_in_another_registry_names_no_record_here() {
+    let c = chain();
+    let (reg, second) = (c.deploy(), c.deploy());
+    let (eh, tx_id) = c.anchored_record(&second);
     assert_eq!(
-        client
-            .anchored_eh(&second, &foreign.transaction_hash)
-            .unwrap(),
-        [9u8; 32]
+        c.client.anchored_eh(&reg, &tx_id),
+        Err(Error::EventNotFound)
+    );
+    assert_eq!(c.client.anchored_eh(&second, &tx_id), Ok(eh));
+    let receipt = c.client.receipt(&tx_id).unwrap();
+    assert_eq!(
+        Event::decode(&receipt.logs[0], &reg),
+        Err(Error::WrongContract)
     );
 }

@@ -2,9 +2,13 @@
 //! status and stable `code`, answered as `{"code": "...", "message": "..."}`.
 //!
 //! Protocol failures carry the core crate's [`ehrchain::Error`] and its
-//! [`code`](ehrchain::Error::code); the server adds its own codes. Messages
-//! never contain secrets, tokens or record bytes; internal details (I/O and
-//! database errors) are logged and answered with a generic message.
+//! [`code`](ehrchain::Error::code); the server adds its own codes. Each
+//! server variant's code (its name) and status come from one list (the
+//! `server_codes!` invocation below), which also yields [`ApiError::CODES`];
+//! `server/tests/error_codes.rs` holds that list against the "Refusals" table
+//! of `server/README.md`. Messages never contain secrets, tokens or record
+//! bytes; internal details (I/O and database errors) are logged and answered
+//! with a generic message.
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -129,12 +133,6 @@ pub enum ApiError {
     /// `(doctor, nonce)` was used before.
     #[error("this request was already used (nonce replay)")]
     Replay,
-    /// The certificate's serial is not registered in the registry.
-    #[error("certificate serial is not registered on chain")]
-    CertificateUnknown,
-    /// The registry names another doctor for the certificate's serial.
-    #[error("certificate does not match its on-chain registration")]
-    CertificateMismatch,
     /// The registry marks the record deleted; it is never served.
     #[error("record is marked deleted on chain")]
     RecordDeletedOnChain,
@@ -170,89 +168,78 @@ pub enum ApiError {
     Internal(String),
 }
 
+/// Declares, from one list of `Variant => STATUS` lines (one per server
+/// variant), [`ApiError::code`] (the variant's name), [`ApiError::status`]
+/// (the `StatusCode` constant named) and [`ApiError::CODES`]: one list, so a
+/// code cannot get a status in one place and be forgotten in another. Both
+/// matches are exhaustive, so a variant missing from the list (or listed but
+/// not declared) does not compile. `Protocol` is not listed: it forwards to
+/// the core crate's code and to [`protocol_status`].
+macro_rules! server_codes {
+    ( $( $variant:ident => $status:ident, )* ) => {
+        impl ApiError {
+            /// The server's own codes, in the list's order (`server/README.md`,
+            /// "Refusals"); protocol failures carry [`ehrchain::Error::CODES`].
+            pub const CODES: &'static [&'static str] = &[$(stringify!($variant)),*];
+
+            /// The HTTP status.
+            pub fn status(&self) -> StatusCode {
+                match self {
+                    ApiError::Protocol(e) => protocol_status(e),
+                    $( ApiError::$variant { .. } => StatusCode::$status, )*
+                }
+            }
+
+            /// The stable code: the variant's name, or the core crate's code
+            /// for [`ApiError::Protocol`].
+            pub fn code(&self) -> &'static str {
+                match self {
+                    ApiError::Protocol(e) => e.code(),
+                    $( ApiError::$variant { .. } => stringify!($variant), )*
+                }
+            }
+        }
+    };
+}
+
+// The one list: every server variant, its code (its name) and its status.
+server_codes! {
+    MalformedJson => BAD_REQUEST,
+    InvalidField => BAD_REQUEST,
+    PayloadTooLarge => PAYLOAD_TOO_LARGE,
+    NotFound => NOT_FOUND,
+    MethodNotAllowed => METHOD_NOT_ALLOWED,
+    RateLimited => TOO_MANY_REQUESTS,
+    RequestTimeout => REQUEST_TIMEOUT,
+    BodyIncomplete => BAD_REQUEST,
+    Unauthorized => UNAUTHORIZED,
+    UploadNotFound => NOT_FOUND,
+    UploadCompleted => CONFLICT,
+    UploadBusy => CONFLICT,
+    UploadIncomplete => CONFLICT,
+    InvalidPartNumber => BAD_REQUEST,
+    PartTooLarge => PAYLOAD_TOO_LARGE,
+    PartSizeMismatch => BAD_REQUEST,
+    RecordTooLarge => PAYLOAD_TOO_LARGE,
+    InvalidPartSize => BAD_REQUEST,
+    RecordExists => CONFLICT,
+    RecordNotFound => NOT_FOUND,
+    IndexExists => CONFLICT,
+    UnknownIndex => NOT_FOUND,
+    Replay => CONFLICT,
+    RecordDeletedOnChain => GONE,
+    RecordNotAnchored => CONFLICT,
+    NotDeletedOnChain => CONFLICT,
+    ChainNotConfigured => SERVICE_UNAVAILABLE,
+    AccessNotConfigured => SERVICE_UNAVAILABLE,
+    InvalidToken => FORBIDDEN,
+    TokenExpired => FORBIDDEN,
+    RangeNotSatisfiable => RANGE_NOT_SATISFIABLE,
+    StorageFull => INSUFFICIENT_STORAGE,
+    Internal => INTERNAL_SERVER_ERROR,
+}
+
 impl ApiError {
-    /// The HTTP status.
-    pub fn status(&self) -> StatusCode {
-        use ApiError as E;
-        match self {
-            E::Protocol(e) => protocol_status(e),
-            E::MalformedJson(_) | E::InvalidField { .. } | E::BodyIncomplete => {
-                StatusCode::BAD_REQUEST
-            }
-            E::InvalidPartNumber { .. } | E::InvalidPartSize { .. } => StatusCode::BAD_REQUEST,
-            E::PartSizeMismatch { .. } => StatusCode::BAD_REQUEST,
-            E::PayloadTooLarge { .. } | E::PartTooLarge { .. } | E::RecordTooLarge { .. } => {
-                StatusCode::PAYLOAD_TOO_LARGE
-            }
-            E::NotFound | E::UploadNotFound | E::RecordNotFound | E::UnknownIndex => {
-                StatusCode::NOT_FOUND
-            }
-            E::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            E::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            E::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
-            E::Unauthorized => StatusCode::UNAUTHORIZED,
-            E::UploadCompleted
-            | E::UploadBusy
-            | E::UploadIncomplete { .. }
-            | E::RecordExists
-            | E::IndexExists
-            | E::Replay
-            | E::RecordNotAnchored
-            | E::NotDeletedOnChain => StatusCode::CONFLICT,
-            E::CertificateUnknown | E::CertificateMismatch | E::InvalidToken | E::TokenExpired => {
-                StatusCode::FORBIDDEN
-            }
-            E::RecordDeletedOnChain => StatusCode::GONE,
-            E::ChainNotConfigured | E::AccessNotConfigured => StatusCode::SERVICE_UNAVAILABLE,
-            E::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
-            E::StorageFull => StatusCode::INSUFFICIENT_STORAGE,
-            E::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    /// The stable code.
-    pub fn code(&self) -> &'static str {
-        use ApiError as E;
-        match self {
-            E::Protocol(e) => e.code(),
-            E::MalformedJson(_) => "MalformedJson",
-            E::InvalidField { .. } => "InvalidField",
-            E::PayloadTooLarge { .. } => "PayloadTooLarge",
-            E::NotFound => "NotFound",
-            E::MethodNotAllowed => "MethodNotAllowed",
-            E::RateLimited => "RateLimited",
-            E::RequestTimeout => "RequestTimeout",
-            E::BodyIncomplete => "BodyIncomplete",
-            E::Unauthorized => "Unauthorized",
-            E::UploadNotFound => "UploadNotFound",
-            E::UploadCompleted => "UploadCompleted",
-            E::UploadBusy => "UploadBusy",
-            E::UploadIncomplete { .. } => "UploadIncomplete",
-            E::InvalidPartNumber { .. } => "InvalidPartNumber",
-            E::PartTooLarge { .. } => "PartTooLarge",
-            E::PartSizeMismatch { .. } => "PartSizeMismatch",
-            E::RecordTooLarge { .. } => "RecordTooLarge",
-            E::InvalidPartSize { .. } => "InvalidPartSize",
-            E::RecordExists => "RecordExists",
-            E::RecordNotFound => "RecordNotFound",
-            E::IndexExists => "IndexExists",
-            E::UnknownIndex => "UnknownIndex",
-            E::Replay => "Replay",
-            E::CertificateUnknown => "CertificateUnknown",
-            E::CertificateMismatch => "CertificateMismatch",
-            E::RecordDeletedOnChain => "RecordDeletedOnChain",
-            E::RecordNotAnchored => "RecordNotAnchored",
-            E::NotDeletedOnChain => "NotDeletedOnChain",
-            E::ChainNotConfigured => "ChainNotConfigured",
-            E::AccessNotConfigured => "AccessNotConfigured",
-            E::InvalidToken => "InvalidToken",
-            E::TokenExpired => "TokenExpired",
-            E::RangeNotSatisfiable { .. } => "RangeNotSatisfiable",
-            E::StorageFull => "StorageFull",
-            E::Internal(_) => "Internal",
-        }
-    }
-
     /// The answered message: the error's text, except for server-side
     /// failures, whose details stay in the log.
     fn public_message(&self) -> String {
@@ -274,6 +261,8 @@ fn protocol_status(e: &ehrchain::Error) -> StatusCode {
         | E::CertificateNotYetValid
         | E::CertificateExpired
         | E::CertificateRevoked
+        | E::CertificateUnknown
+        | E::CertificateMismatch
         | E::RequestWrongSigner
         | E::RequestWrongHospital
         | E::RequestExpired

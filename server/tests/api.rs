@@ -219,9 +219,14 @@ fn now() -> u64 {
     ehrchain_server::app::now()
 }
 
-#[tokio::test]
-async fn upload_index_access_and_ranged_download() {
-    let w = world();
+/// A record uploaded, anchored on chain and filed under `X`.
+struct Filed {
+    ct: Vec<u8>,
+    eh: [u8; 32],
+    x: [u8; 32],
+}
+
+async fn filed(w: &World) -> Filed {
     let ct: Vec<u8> = (0..1000u32).map(|i| (i * 7) as u8).collect();
     let eh = ehrchain::hash::sha256(&ct);
     let (s, done) = upload(&w.app, &ct, eh, 300).await;
@@ -236,106 +241,165 @@ async fn upload_index_access_and_ranged_download() {
     )
     .await;
     assert_eq!(s, StatusCode::CREATED);
+    Filed { ct, eh, x }
+}
 
-    let (d, cert) = doctor(&w, 9);
-    w.chain.register(9, d.address(), false);
+/// A doctor's signed request for `x`, as JSON.
+fn request(d: &SecretKey, cert: &ehrchain::cert::Certificate, x: [u8; 32]) -> Value {
     let body = AccessRequest::new(HOSPITAL, x, now(), 60)
         .unwrap()
-        .sign(&d, cert)
+        .sign(d, cert.clone())
         .unwrap()
         .to_json();
-    let (s, granted) = json_call(
-        &w.app,
-        "POST",
-        "/v1/access",
-        serde_json::from_str(&body).unwrap(),
-    )
-    .await;
+    serde_json::from_str(&body).unwrap()
+}
+
+/// A doctor with certificate `serial`, registered on chain as given.
+fn registered_doctor(
+    w: &World,
+    serial: u64,
+    registered_to: Option<Address>,
+    revoked: bool,
+) -> (SecretKey, ehrchain::cert::Certificate) {
+    let (d, cert) = doctor(w, serial);
+    w.chain
+        .register(serial, registered_to.unwrap_or(d.address()), revoked);
+    (d, cert)
+}
+
+async fn refusal(w: &World, body: Value) -> (StatusCode, Option<String>) {
+    let (s, r) = json_call(&w.app, "POST", "/v1/access", body).await;
+    (s, r["code"].as_str().map(str::to_owned))
+}
+
+fn code(status: StatusCode, code: &str) -> (StatusCode, Option<String>) {
+    (status, Some(code.to_owned()))
+}
+
+/// The download URL granted to a registered doctor for the filed record.
+async fn granted(w: &World, f: &Filed) -> Value {
+    let (d, cert) = registered_doctor(w, 9, None, false);
+    let (s, granted) = json_call(&w.app, "POST", "/v1/access", request(&d, &cert, f.x)).await;
     assert_eq!(s, StatusCode::OK, "{granted}");
-    assert_eq!(granted["z"], hx(&[6; 32]));
-    assert_eq!(granted["k"], hx(&[7; 16]));
-    assert_eq!(granted["size"], 1000);
-    let url = granted["download"].as_str().unwrap();
-    let (s, whole) = call(&w.app, "GET", url, Vec::new(), None).await;
-    assert_eq!((s, whole.as_slice()), (StatusCode::OK, ct.as_slice()));
-    let (s, part) = call(&w.app, "GET", url, Vec::new(), Some("bytes=990-")).await;
+    granted
+}
+
+#[tokio::test]
+async fn a_registered_doctor_gets_the_masked_record_for_its_index() {
+    let w = world();
+    let f = filed(&w).await;
+    let g = granted(&w, &f).await;
+    assert_eq!(
+        (&g["z"], &g["k"], &g["eh"], &g["size"]),
+        (
+            &json!(hx(&[6; 32])),
+            &json!(hx(&[7; 16])),
+            &json!(hx(&f.eh)),
+            &json!(1000)
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_granted_download_serves_the_whole_record() {
+    let w = world();
+    let f = filed(&w).await;
+    let url = granted(&w, &f).await["download"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (s, whole) = call(&w.app, "GET", &url, Vec::new(), None).await;
+    assert_eq!((s, whole.as_slice()), (StatusCode::OK, f.ct.as_slice()));
+}
+
+#[tokio::test]
+async fn a_granted_download_serves_a_byte_range() {
+    let w = world();
+    let f = filed(&w).await;
+    let url = granted(&w, &f).await["download"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (s, part) = call(&w.app, "GET", &url, Vec::new(), Some("bytes=990-")).await;
     assert_eq!(
         (s, part.as_slice()),
-        (StatusCode::PARTIAL_CONTENT, &ct[990..])
-    );
-    let (s, again) = json_call(
-        &w.app,
-        "POST",
-        "/v1/access",
-        serde_json::from_str(&body).unwrap(),
-    )
-    .await;
-    assert_eq!(
-        (s, again["code"].as_str()),
-        (StatusCode::CONFLICT, Some("Replay"))
+        (StatusCode::PARTIAL_CONTENT, &f.ct[990..])
     );
 }
 
 #[tokio::test]
-async fn certificates_are_checked_on_chain() {
+async fn a_replayed_request_is_refused() {
     let w = world();
-    let ct = b"ciphertext".to_vec();
-    let eh = ehrchain::hash::sha256(&ct);
-    upload(&w.app, &ct, eh, 8).await;
-    w.chain.anchor(eh, false);
-    let x = [1u8; 32];
-    json_call(
-        &w.app,
-        "POST",
-        "/v1/index",
-        json!({ "x": hx(&x), "z": hx(&[2; 32]), "k": hx(&[3; 16]), "eh": hx(&eh) }),
-    )
-    .await;
-    let ask = |d: &SecretKey, cert: &ehrchain::cert::Certificate| {
-        let body = AccessRequest::new(HOSPITAL, x, now(), 60)
-            .unwrap()
-            .sign(d, cert.clone())
-            .unwrap()
-            .to_json();
-        serde_json::from_str::<Value>(&body).unwrap()
-    };
-    let (d, cert) = doctor(&w, 1);
-    let (s, r) = json_call(&w.app, "POST", "/v1/access", ask(&d, &cert)).await;
+    let f = filed(&w).await;
+    let (d, cert) = registered_doctor(&w, 9, None, false);
+    let body = request(&d, &cert, f.x);
+    let (s, _) = json_call(&w.app, "POST", "/v1/access", body.clone()).await;
+    assert_eq!(s, StatusCode::OK);
     assert_eq!(
-        (s, r["code"].as_str()),
-        (StatusCode::FORBIDDEN, Some("CertificateUnknown"))
-    );
-    w.chain.register(1, d.address(), true);
-    let (s, r) = json_call(&w.app, "POST", "/v1/access", ask(&d, &cert)).await;
-    assert_eq!(
-        (s, r["code"].as_str()),
-        (StatusCode::FORBIDDEN, Some("CertificateRevoked"))
-    );
-    let (d2, cert2) = doctor(&w, 2);
-    w.chain.register(2, Address([9; 20]), false);
-    let (s, r) = json_call(&w.app, "POST", "/v1/access", ask(&d2, &cert2)).await;
-    assert_eq!(
-        (s, r["code"].as_str()),
-        (StatusCode::FORBIDDEN, Some("CertificateMismatch"))
-    );
-    w.chain.anchor(eh, true);
-    let (d3, cert3) = doctor(&w, 3);
-    w.chain.register(3, d3.address(), false);
-    let (s, r) = json_call(&w.app, "POST", "/v1/access", ask(&d3, &cert3)).await;
-    assert_eq!(
-        (s, r["code"].as_str()),
-        (StatusCode::GONE, Some("RecordDeletedOnChain"))
+        refusal(&w, body).await,
+        code(StatusCode::CONFLICT, "Replay")
     );
 }
 
 #[tokio::test]
-async fn a_hash_mismatch_leaves_nothing_visible() {
+async fn a_certificate_the_registry_does_not_know_is_refused() {
+    let w = world();
+    let f = filed(&w).await;
+    let (d, cert) = doctor(&w, 1);
+    assert_eq!(
+        refusal(&w, request(&d, &cert, f.x)).await,
+        code(StatusCode::FORBIDDEN, "CertificateUnknown")
+    );
+}
+
+#[tokio::test]
+async fn a_revoked_certificate_is_refused() {
+    let w = world();
+    let f = filed(&w).await;
+    let (d, cert) = registered_doctor(&w, 1, None, true);
+    assert_eq!(
+        refusal(&w, request(&d, &cert, f.x)).await,
+        code(StatusCode::FORBIDDEN, "CertificateRevoked")
+    );
+}
+
+#[tokio::test]
+async fn a_certificate_registered_to_another_doctor_is_refused() {
+    let w = world();
+    let f = filed(&w).await;
+    let (d, cert) = registered_doctor(&w, 2, Some(Address([9; 20])), false);
+    assert_eq!(
+        refusal(&w, request(&d, &cert, f.x)).await,
+        code(StatusCode::FORBIDDEN, "CertificateMismatch")
+    );
+}
+
+#[tokio::test]
+async fn a_record_deleted_on_chain_is_not_served() {
+    let w = world();
+    let f = filed(&w).await;
+    w.chain.anchor(f.eh, true);
+    let (d, cert) = registered_doctor(&w, 3, None, false);
+    assert_eq!(
+        refusal(&w, request(&d, &cert, f.x)).await,
+        code(StatusCode::GONE, "RecordDeletedOnChain")
+    );
+}
+
+#[tokio::test]
+async fn an_upload_whose_bytes_do_not_hash_to_its_eh_is_refused() {
     let w = world();
     let (s, r) = upload(&w.app, b"some bytes", [0; 32], 4).await;
     assert_eq!(
         (s, r["code"].as_str()),
         (StatusCode::UNPROCESSABLE_ENTITY, Some("HashMismatch"))
     );
+}
+
+#[tokio::test]
+async fn a_refused_upload_leaves_no_record_to_file() {
+    let w = world();
+    upload(&w.app, b"some bytes", [0; 32], 4).await;
     let (s, r) = json_call(
         &w.app,
         "POST",

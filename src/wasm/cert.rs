@@ -7,6 +7,8 @@ use super::conversion::*;
 use crate::account::Address;
 use crate::cert::Certificate;
 use crate::cert::CertificateBody;
+use crate::eip712::TypedData;
+use crate::signature::Signature;
 
 /// The certificate fields as JS passes them, checked (types, point, ranges).
 fn cert_body(
@@ -92,13 +94,11 @@ pub fn assemble_certificate(
     #[wasm_bindgen(unchecked_param_type = "string")] typedDataJson: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Uint8Array")] signature: JsValue,
 ) -> JsResult<String> {
-    let typed_data_json = &arg_str("typedDataJson", &typedDataJson)?;
-    let signature = &arg_bytes("signature", &signature)?;
-    let value = serde_json::json!({
-        "typedData": serde_json::from_str::<serde_json::Value>(typed_data_json).map_err(|e| js_error(e.into()))?,
-        "signature": crate::hex::encode_prefixed(signature),
-    });
-    Ok(Certificate::from_value(value).js()?.to_json())
+    let typed_data = TypedData::from_json(&arg_str("typedDataJson", &typedDataJson)?).js()?;
+    let signature = Signature::from_bytes(&arg_bytes("signature", &signature)?).js()?;
+    Ok(Certificate::assemble(&typed_data, signature)
+        .js()?
+        .to_json())
 }
 
 /// Verifies certificate JSON at time `at` against the authority's address;

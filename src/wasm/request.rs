@@ -6,8 +6,11 @@ use super::account::Key;
 use super::conversion::*;
 use crate::account::Address;
 use crate::cert::Certificate;
+use crate::chain::registry::CertificateStatus;
+use crate::eip712::TypedData;
 use crate::request::AccessRequest;
 use crate::request::SignedRequest;
+use crate::signature::Signature;
 
 /// A fresh access request (random nonce) from the arguments as JS passes them.
 fn access_request(
@@ -43,17 +46,13 @@ pub fn assemble_access_request(
     #[wasm_bindgen(unchecked_param_type = "Uint8Array")] signature: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string")] certificateJson: JsValue,
 ) -> JsResult<String> {
-    let typed_data_json = &arg_str("typedDataJson", &typedDataJson)?;
-    let signature = &arg_bytes("signature", &signature)?;
-    let certificate_json = &arg_str("certificateJson", &certificateJson)?;
-    let parse =
-        |t: &str| serde_json::from_str::<serde_json::Value>(t).map_err(|e| js_error(e.into()));
-    let value = serde_json::json!({
-        "typedData": parse(typed_data_json)?,
-        "signature": crate::hex::encode_prefixed(signature),
-        "certificate": parse(certificate_json)?,
-    });
-    Ok(SignedRequest::from_value(value).js()?.to_json())
+    let typed_data = TypedData::from_json(&arg_str("typedDataJson", &typedDataJson)?).js()?;
+    let signature = Signature::from_bytes(&arg_bytes("signature", &signature)?).js()?;
+    let certificate =
+        Certificate::from_json(&arg_str("certificateJson", &certificateJson)?).js()?;
+    Ok(SignedRequest::assemble(&typed_data, signature, certificate)
+        .js()?
+        .to_json())
 }
 
 /// Builds and signs an access request with a key handle in one step.
@@ -71,7 +70,11 @@ pub fn sign_access_request(
     Ok(req.sign(&doctor.0, cert).js()?.to_json())
 }
 
-/// The server's checks of an access request (everything but nonce freshness).
+/// The server's checks of an access request (everything but nonce
+/// freshness), with `certificateStatus` the `eth_call` answer of
+/// `certificateStatusCall(registry, serial)` for the request's certificate
+/// serial: the certificate must be registered to the same doctor and not
+/// revoked.
 #[wasm_bindgen(js_name = verifyAccessRequest, unchecked_return_type = "VerifiedRequest")]
 pub fn verify_access_request(
     #[wasm_bindgen(unchecked_param_type = "string")] requestJson: JsValue,
@@ -79,14 +82,19 @@ pub fn verify_access_request(
     #[wasm_bindgen(unchecked_param_type = "string")] hospital: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] now: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] maxTtl: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "boolean")] revoked: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] certificateStatus: JsValue,
 ) -> JsResult<JsValue> {
     let request_json = &arg_str("requestJson", &requestJson)?;
     let authority = &arg_str("authority", &authority)?;
     let hospital = &arg_str("hospital", &hospital)?;
     let now = arg_int("now", &now)?;
     let max_ttl = arg_int("maxTtl", &maxTtl)?;
-    let revoked = arg_bool("revoked", &revoked)?;
+    let status = crate::hex::decode(
+        "eth_call result",
+        &arg_str("certificateStatus", &certificateStatus)?,
+    )
+    .and_then(|data| CertificateStatus::decode(&data))
+    .js()?;
     let req = SignedRequest::from_json(request_json).js()?;
     let v = req
         .verify(
@@ -94,7 +102,7 @@ pub fn verify_access_request(
             hospital,
             now,
             max_ttl,
-            revoked,
+            &status,
         )
         .js()?;
     Ok(object(&[

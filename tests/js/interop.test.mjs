@@ -655,8 +655,13 @@ describe('certificates and access requests against ethers', () => {
       sig = await doctor.signTypedData(domain, types, message);
       request = assembleAccessRequest(td, unhex(sig), certJson);
     });
-    const check = (req, code, at = NOW, hospital = 'Hospital H1', maxTtl = 600, revoked = false) =>
-      throwsCode(() => verifyAccessRequest(req, authority.address, hospital, at, maxTtl, revoked), code);
+    // The registry's certificateStatus answer, ABI-encoded by ethers.
+    const statusAnswer = (registeredTo, revoked = false) => ethers.AbiCoder.defaultAbiCoder().encode(
+      ['address', 'uint64', 'uint64', 'bool', 'uint64'], [registeredTo, FROM, UNTIL, revoked, revoked ? NOW : 0]);
+    // By default the registry confirms the request's own certificate.
+    const certifiedDoctor = (req) => JSON.parse(req).certificate.typedData.message.doctor;
+    const check = (req, code, at = NOW, hospital = 'Hospital H1', maxTtl = 600, status = statusAnswer(certifiedDoctor(req))) =>
+      throwsCode(() => verifyAccessRequest(req, authority.address, hospital, at, maxTtl, status), code);
 
     test('accessRequestTypedData: an AccessRequest for w with expiry now + ttl, hashed as in ethers', () => {
       assert.equal(primaryType, 'AccessRequest');
@@ -666,7 +671,7 @@ describe('certificates and access requests against ethers', () => {
     });
 
     test('passes verifyAccessRequest, which returns doctor, serial, w, nonce and expiry', () => {
-      const v = verifyAccessRequest(request, authority.address, 'Hospital H1', NOW, 600, false);
+      const v = verifyAccessRequest(request, authority.address, 'Hospital H1', NOW, 600, statusAnswer(doctor.address));
       assert.equal(v.doctor, doctor.address);
       assert.equal(v.serial, 9);
       assert.deepEqual(v.w, w);
@@ -731,7 +736,15 @@ describe('certificates and access requests against ethers', () => {
     });
 
     test('a revoked certificate: CertificateRevoked', () => {
-      check(request, 'CertificateRevoked', NOW, 'Hospital H1', 600, true);
+      check(request, 'CertificateRevoked', NOW, 'Hospital H1', 600, statusAnswer(doctor.address, true));
+    });
+
+    test('a certificate serial the registry does not know: CertificateUnknown', () => {
+      check(request, 'CertificateUnknown', NOW, 'Hospital H1', 600, statusAnswer(ethers.ZeroAddress));
+    });
+
+    test('a certificate serial the registry gives another doctor: CertificateMismatch', () => {
+      check(request, 'CertificateMismatch', NOW, 'Hospital H1', 600, statusAnswer(other.address));
     });
 
     test('before the certificate\'s validFrom: CertificateNotYetValid', () => {
@@ -1057,11 +1070,30 @@ describe('bad input from JS', () => {
     });
 
     for (const flag of ['true', 'yes', { revoked: true }, undefined, null, 1]) {
-      test(`revoked = ${JSON.stringify(flag) ?? 'undefined'}: InvalidArgument (verifyCertificate, verifyAccessRequest)`, () => {
+      test(`revoked = ${JSON.stringify(flag) ?? 'undefined'}: InvalidArgument (verifyCertificate)`, () => {
         throwsCode(() => verifyCertificate(cert, key.address, 5, flag), 'InvalidArgument', `revoked = ${JSON.stringify(flag)}`);
-        throwsCode(() => verifyAccessRequest(req, key.address, 'H', 5, 600, flag), 'InvalidArgument', `revoked = ${JSON.stringify(flag)}`);
       });
     }
+  });
+
+  describe('verifyAccessRequest takes the registry\'s answer, never a flag', () => {
+    const cert = issueCertificate(key, key.address, pub, 'H', 1, 100, 1);
+    const req = signAccessRequest(key, cert, 'H', new Uint8Array(32), 5, 60);
+
+    for (const status of [false, true, { revoked: false }, undefined, null, 0]) {
+      test(`certificateStatus = ${JSON.stringify(status) ?? 'undefined'}: InvalidArgument`, () => {
+        throwsCode(() => verifyAccessRequest(req, key.address, 'H', 5, 600, status), 'InvalidArgument');
+      });
+    }
+
+    test('text that is not hex: InvalidHex', () => {
+      throwsCode(() => verifyAccessRequest(req, key.address, 'H', 5, 600, 'false'), 'InvalidHex');
+    });
+
+    test('an empty or short eth_call answer: AbiDecode', () => {
+      throwsCode(() => verifyAccessRequest(req, key.address, 'H', 5, 600, '0x'), 'AbiDecode');
+      throwsCode(() => verifyAccessRequest(req, key.address, 'H', 5, 600, '0x' + '00'.repeat(159)), 'AbiDecode');
+    });
   });
 
   describe('damaged record ciphertexts (push/finish)', () => {

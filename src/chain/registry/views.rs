@@ -4,8 +4,9 @@
 use serde_json::Value as Json;
 
 use crate::account::Address;
+use crate::cert::CertificateBody;
 use crate::chain::abi::Reader;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// `certificateStatus(serial)`'s answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -41,6 +42,28 @@ impl CertificateStatus {
     /// Whether the serial is registered at all.
     pub fn registered(&self) -> bool {
         self.doctor.0 != [0; 20]
+    }
+
+    /// The on-chain half of a certificate check (Alg 3 with revocation):
+    /// this status, read for `certificate`'s serial, shows the serial
+    /// registered, to the same doctor, and not revoked. A certificate the
+    /// authority signed but never registered, or registered under another
+    /// doctor, is refused: the registry is the authority's last word.
+    ///
+    /// # Errors
+    /// [`Error::CertificateUnknown`], [`Error::CertificateMismatch`],
+    /// [`Error::CertificateRevoked`], checked in that order.
+    pub fn confirm(&self, certificate: &CertificateBody) -> Result<()> {
+        if !self.registered() {
+            return Err(Error::CertificateUnknown);
+        }
+        if self.doctor != certificate.doctor {
+            return Err(Error::CertificateMismatch);
+        }
+        if self.revoked {
+            return Err(Error::CertificateRevoked);
+        }
+        Ok(())
     }
 
     /// The status as JSON, the shape the CLI prints and JS receives:
@@ -108,7 +131,60 @@ impl RecordStatus {
 mod tests {
     use super::*;
     use crate::chain::abi::{encode, Token};
-    use crate::Error;
+    use crate::SecretKey;
+
+    fn body(doctor: Address) -> CertificateBody {
+        CertificateBody {
+            doctor,
+            protocol_key: SecretKey::from_bytes(&[3; 32]).unwrap().public_key(),
+            hospital: "H".into(),
+            valid_from: 1,
+            valid_until: 2,
+            serial: 7,
+        }
+    }
+
+    fn registered(doctor: Address, revoked: bool) -> CertificateStatus {
+        CertificateStatus {
+            doctor,
+            valid_from: 1,
+            valid_until: 2,
+            revoked,
+            revoked_at: 0,
+        }
+    }
+
+    #[test]
+    fn a_registered_unrevoked_serial_of_the_same_doctor_is_confirmed() {
+        let doctor = Address([5; 20]);
+        assert_eq!(registered(doctor, false).confirm(&body(doctor)), Ok(()));
+    }
+
+    #[test]
+    fn an_unregistered_serial_is_unknown() {
+        let doctor = Address([5; 20]);
+        assert_eq!(
+            registered(Address([0; 20]), false).confirm(&body(doctor)),
+            Err(Error::CertificateUnknown)
+        );
+    }
+
+    #[test]
+    fn a_serial_registered_to_another_doctor_is_a_mismatch() {
+        assert_eq!(
+            registered(Address([6; 20]), false).confirm(&body(Address([5; 20]))),
+            Err(Error::CertificateMismatch)
+        );
+    }
+
+    #[test]
+    fn a_revoked_serial_is_revoked() {
+        let doctor = Address([5; 20]);
+        assert_eq!(
+            registered(doctor, true).confirm(&body(doctor)),
+            Err(Error::CertificateRevoked)
+        );
+    }
 
     fn certificate_answer() -> Vec<u8> {
         encode(&[
