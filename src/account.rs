@@ -267,7 +267,7 @@ mod tests {
         for text in EIP55 {
             let a = Address::parse(text).unwrap();
             assert_eq!(a.to_checksum(), text);
-            assert!(Address::parse(&text.to_lowercase()).is_ok());
+            assert_eq!(Address::parse(&text.to_lowercase()), Ok(a));
         }
     }
 
@@ -280,8 +280,18 @@ mod tests {
                 reason: "EIP-55 checksum mismatch"
             })
         );
-        assert!(Address::parse("0x1234").is_err());
-        assert!(Address::parse("5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed").is_err());
+        assert_eq!(
+            Address::parse("0x1234"),
+            Err(Error::InvalidAddress {
+                reason: "must be 40 hex digits"
+            })
+        );
+        assert_eq!(
+            Address::parse("5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"),
+            Err(Error::InvalidAddress {
+                reason: "missing 0x prefix"
+            })
+        );
     }
 
     // Secret 1 is G: its address is well known.

@@ -479,20 +479,46 @@ mod tests {
             data.signing_hash(),
             Err(Error::InvalidTypedData { .. })
         ));
-        assert!(encode_atomic("uint8", &Value::from(256)).is_err());
-        assert!(encode_atomic("uint8", &Value::from(255)).is_ok());
-        assert!(encode_atomic("int8", &Value::from(-128)).is_ok());
-        assert!(encode_atomic("int8", &Value::from(128)).is_err());
-        assert!(encode_atomic(
-            "uint256",
-            &Value::from(
-                "115792089237316195423570985008687907853269984665640564039457584007913129639936"
-            )
-        )
-        .is_err());
-        assert!(encode_atomic("bytes3", &Value::from("0x0102")).is_err());
-        assert!(encode_atomic("uint7", &Value::from(1)).is_err());
-        assert!(TypedData::from_json("{").is_err());
+        let invalid = |reason: &str| {
+            Err(Error::InvalidTypedData {
+                reason: reason.into(),
+            })
+        };
+        assert_eq!(
+            encode_atomic("uint8", &Value::from(256)),
+            invalid("value out of range for uint8")
+        );
+        let mut max = [0u8; 32];
+        max[31] = 255;
+        assert_eq!(encode_atomic("uint8", &Value::from(255)), Ok(max));
+        let mut min = [0xffu8; 32];
+        min[31] = 0x80;
+        assert_eq!(encode_atomic("int8", &Value::from(-128)), Ok(min));
+        assert_eq!(
+            encode_atomic("int8", &Value::from(128)),
+            invalid("value out of range for int8")
+        );
+        assert_eq!(
+            encode_atomic(
+                "uint256",
+                &Value::from(
+                    "115792089237316195423570985008687907853269984665640564039457584007913129639936"
+                )
+            ),
+            invalid("value out of range for uint256")
+        );
+        assert_eq!(
+            encode_atomic("bytes3", &Value::from("0x0102")),
+            invalid("value of bytes3 must be 3 bytes")
+        );
+        assert_eq!(
+            encode_atomic("uint7", &Value::from(1)),
+            invalid("unsupported type uint7")
+        );
+        assert!(matches!(
+            TypedData::from_json("{"),
+            Err(Error::MalformedJson { .. })
+        ));
     }
 
     #[test]
@@ -515,9 +541,16 @@ mod tests {
             "primaryType":"Group","domain":{"name":"x"},
             "message":{"ids":[1,2],"tags":["a","b","c"]}}"#;
         let data = TypedData::from_json(json).unwrap();
-        assert!(data.signing_hash().is_ok());
+        let mut again = data.clone();
+        again.message["tags"] = serde_json::json!(["a", "b"]);
+        assert_ne!(data.signing_hash().unwrap(), again.signing_hash().unwrap());
         let mut wrong = data.clone();
         wrong.message["ids"] = serde_json::json!([1, 2, 3]);
-        assert!(wrong.signing_hash().is_err());
+        assert_eq!(
+            wrong.signing_hash(),
+            Err(Error::InvalidTypedData {
+                reason: "uint8[2] needs 2 elements".into()
+            })
+        );
     }
 }

@@ -236,7 +236,10 @@ mod tests {
         assert_ne!(again.st, auth.st);
         assert_ne!(again.c1[..65], auth.c1[..65]);
         // The registry's shape rules hold for parsed authorisations too.
-        assert!(Authorisation::from_parts(&auth.r, &auth.st, &auth.c1).is_ok());
+        assert_eq!(
+            Authorisation::from_parts(&auth.r, &auth.st, &auth.c1).as_ref(),
+            Ok(&auth)
+        );
         let mut bad_r = auth.r;
         bad_r[0] = 4;
         assert_eq!(
@@ -247,23 +250,55 @@ mod tests {
             Authorisation::from_parts(&auth.r, &auth.st, &auth.c1[..97]),
             Err(Error::EciesTooShort)
         );
-        assert!(Authorisation::from_parts(&auth.r, &auth.st, &[0u8; 1025]).is_err());
+        assert_eq!(
+            Authorisation::from_parts(&auth.r, &auth.st, &[0u8; 1025]),
+            Err(Error::InvalidLength {
+                what: "C1",
+                expected: "at most 1024",
+                actual: 1025
+            })
+        );
         // Garbage R never matches.
         let mut bad = auth.clone();
         bad.r[0] = 9;
         assert!(!sb.matches(&bad));
     }
 
+    fn bad_pass(reason: &'static str) -> Option<Error> {
+        Some(Error::MalformedEncoding {
+            what: "access pass",
+            reason,
+        })
+    }
+
     #[test]
-    fn pass_encoding_is_strict() {
+    fn a_pass_round_trips_at_its_exact_length() {
         let p = pass();
         let enc = p.encode();
         assert_eq!(enc.len(), 1 + 1 + 16 + 8 + 32);
-        assert!(AccessPass::decode(&enc).is_ok());
-        assert!(AccessPass::decode(&enc[..enc.len() - 1]).is_err());
-        let mut v2 = enc.to_vec();
+        let back = AccessPass::decode(&enc).unwrap();
+        assert_eq!(back.context, p.context);
+        assert_eq!(*back.mask_key.to_bytes(), *p.mask_key.to_bytes());
+    }
+
+    #[test]
+    fn a_short_pass_is_refused() {
+        let enc = pass().encode();
+        assert_eq!(
+            AccessPass::decode(&enc[..enc.len() - 1]).err(),
+            bad_pass("k_t must be exactly 32 bytes")
+        );
+    }
+
+    #[test]
+    fn a_pass_of_another_version_is_refused() {
+        let mut v2 = pass().encode().to_vec();
         v2[0] = 2;
-        assert!(AccessPass::decode(&v2).is_err());
-        assert!(AccessPass::decode(&[]).is_err());
+        assert_eq!(AccessPass::decode(&v2).err(), bad_pass("unknown version"));
+    }
+
+    #[test]
+    fn an_empty_pass_is_refused() {
+        assert_eq!(AccessPass::decode(&[]).err(), bad_pass("empty"));
     }
 }
