@@ -426,7 +426,7 @@ describe('every refusal has its own status and code', () => {
     refused(await access(S.base, signed(S.doctor, doomed.x)), 404, 'UnknownIndex', 'its index went with it');
   });
 
-  test('upload: hash mismatch, oversize and short parts, unknown upload', async () => {
+  test('an upload whose parts do not hash to its eh: HashMismatch, nothing visible, nothing to file', async () => {
     const r = smallRecord(150_000);
     const claimed = h0x(crypto.randomBytes(32));
     const up = await uploadRecord(S.base, r.ct, { partSize: 64 << 10, eh: claimed });
@@ -436,20 +436,45 @@ describe('every refusal has its own status and code', () => {
     assert.deepEqual(fs.readdirSync(path.join(S.dataDir, 'blobs', 'tmp')), []);
     refused(await request('POST', `${S.base}/v1/index`, { body: { x: h0x(crypto.randomBytes(32)), z: h0x(crypto.randomBytes(32)), k: h0x(crypto.randomBytes(16)), eh: claimed } }),
       404, 'RecordNotFound', 'index of a record that never completed');
-    assert.equal((await request('DELETE', `${S.base}/v1/uploads/${up.uploadId}`)).status, 204);
-    refused(await request('GET', `${S.base}/v1/uploads/${up.uploadId}`), 404, 'UploadNotFound', 'aborted upload');
+  });
 
+  test('an aborted upload is gone: UploadNotFound', async () => {
     const c = await request('POST', `${S.base}/v1/uploads`, { body: { eh: h0x(crypto.randomBytes(32)), size: 100_000, partSize: 64 << 10 } });
-    const url = (n) => `${S.base}/v1/uploads/${c.json.uploadId}/parts/${n}`;
-    refused(await request('PUT', url(0), { body: crypto.randomBytes((64 << 10) + 1) }), 413, 'PartTooLarge', 'announced oversize part');
-    refused(await request('PUT', url(0), { body: crypto.randomBytes((64 << 10) + 1), chunked: true }), 413, 'PartTooLarge', 'streamed oversize part');
-    refused(await request('PUT', url(1), { body: crypto.randomBytes(64 << 10) }), 413, 'PartTooLarge', 'oversize last part');
-    refused(await request('PUT', url(0), { body: crypto.randomBytes(1000) }), 400, 'PartSizeMismatch', 'short part');
-    refused(await request('PUT', url(0), { body: crypto.randomBytes(1000), chunked: true }), 400, 'PartSizeMismatch', 'streamed short part');
-    refused(await request('PUT', url(2), { body: crypto.randomBytes(10) }), 400, 'InvalidPartNumber', 'part out of range');
+    assert.equal((await request('DELETE', `${S.base}/v1/uploads/${c.json.uploadId}`)).status, 204);
+    refused(await request('GET', `${S.base}/v1/uploads/${c.json.uploadId}`), 404, 'UploadNotFound', 'aborted upload');
     refused(await request('PUT', `${S.base}/v1/uploads/${'0'.repeat(32)}/parts/0`, { body: 'x' }), 404, 'UploadNotFound', 'unknown upload');
-    const st2 = await request('GET', `${S.base}/v1/uploads/${c.json.uploadId}`);
-    assert.deepEqual(st2.json.received, [], 'refused parts are not held');
+  });
+
+  describe('parts of the wrong size or number are refused and not held', () => {
+    let url, id;
+    before(async () => {
+      const c = await request('POST', `${S.base}/v1/uploads`, { body: { eh: h0x(crypto.randomBytes(32)), size: 100_000, partSize: 64 << 10 } });
+      id = c.json.uploadId;
+      url = (n) => `${S.base}/v1/uploads/${id}/parts/${n}`;
+    });
+
+    test('a part larger than the part size, announced or streamed: PartTooLarge', async () => {
+      refused(await request('PUT', url(0), { body: crypto.randomBytes((64 << 10) + 1) }), 413, 'PartTooLarge', 'announced oversize part');
+      refused(await request('PUT', url(0), { body: crypto.randomBytes((64 << 10) + 1), chunked: true }), 413, 'PartTooLarge', 'streamed oversize part');
+    });
+
+    test('a last part larger than what remains: PartTooLarge', async () => {
+      refused(await request('PUT', url(1), { body: crypto.randomBytes(64 << 10) }), 413, 'PartTooLarge', 'oversize last part');
+    });
+
+    test('a short part, announced or streamed: PartSizeMismatch', async () => {
+      refused(await request('PUT', url(0), { body: crypto.randomBytes(1000) }), 400, 'PartSizeMismatch', 'short part');
+      refused(await request('PUT', url(0), { body: crypto.randomBytes(1000), chunked: true }), 400, 'PartSizeMismatch', 'streamed short part');
+    });
+
+    test('a part number beyond the upload: InvalidPartNumber', async () => {
+      refused(await request('PUT', url(2), { body: crypto.randomBytes(10) }), 400, 'InvalidPartNumber', 'part out of range');
+    });
+
+    test('none of the refused parts is held', async () => {
+      const st = await request('GET', `${S.base}/v1/uploads/${id}`);
+      assert.deepEqual(st.json.received, []);
+    });
   });
 
   test('download: bad, missing, foreign token', async () => {
