@@ -250,6 +250,14 @@ pub enum Error {
     /// The record is larger than the format allows (2^32 segments).
     #[error("record too large for the stream format")]
     StreamTooLong,
+    /// A buffer could not be allocated (in the browser: the page's memory is
+    /// exhausted). Nothing was changed; retry with a smaller segment size or
+    /// after freeing memory.
+    #[error("not enough memory for the {what}")]
+    OutOfMemory {
+        /// Which buffer.
+        what: &'static str,
+    },
     /// The ciphertext's SHA-256 differs from the anchored hash `eh`.
     #[error("ciphertext hash does not match its anchor")]
     HashMismatch,

@@ -40,6 +40,9 @@ pub struct Shared {
     pub limiter: RateLimiter,
     /// Uploads whose completion is running.
     pub completing: Mutex<HashSet<UploadId>>,
+    /// Where the sweep's walk over stored records for on-chain tombstones
+    /// resumes (`None`: from the first).
+    pub tombstone_cursor: Mutex<Option<[u8; 32]>>,
 }
 
 /// Cheaply clonable handle on [`Shared`].
@@ -71,6 +74,7 @@ impl AppState {
             audit,
             limiter,
             completing: Mutex::new(HashSet::new()),
+            tombstone_cursor: Mutex::new(None),
         }))
     }
 

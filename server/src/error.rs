@@ -136,6 +136,10 @@ pub enum ApiError {
     /// The registry marks the record deleted; it is never served.
     #[error("record is marked deleted on chain")]
     RecordDeletedOnChain,
+    /// This server deleted the record (retention, its on-chain tombstone, or
+    /// `DELETE`); it is never stored again.
+    #[error("this record was deleted here and is never stored again")]
+    RecordRetired,
     /// The record's `eh` is not anchored in the registry.
     #[error("record is not anchored on chain")]
     RecordNotAnchored,
@@ -223,6 +227,7 @@ server_codes! {
     RecordTooLarge => PAYLOAD_TOO_LARGE,
     InvalidPartSize => BAD_REQUEST,
     RecordExists => CONFLICT,
+    RecordRetired => GONE,
     RecordNotFound => NOT_FOUND,
     IndexExists => CONFLICT,
     UnknownIndex => NOT_FOUND,
@@ -276,7 +281,7 @@ fn protocol_status(e: &ehrchain::Error) -> StatusCode {
         | E::WrongContract
         | E::EventNotFound
         | E::TransactionNotFound => StatusCode::BAD_GATEWAY,
-        E::Rng => StatusCode::INTERNAL_SERVER_ERROR,
+        E::Rng | E::OutOfMemory { .. } => StatusCode::INTERNAL_SERVER_ERROR,
         _ => StatusCode::BAD_REQUEST,
     }
 }

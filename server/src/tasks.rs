@@ -19,6 +19,8 @@ pub struct Sweep {
     pub uploads_expired: u64,
     /// Records deleted for retention.
     pub records_retired: u64,
+    /// Records deleted because the registry marks them deleted.
+    pub records_tombstoned: u64,
     /// Part directories without an open upload removed.
     pub orphan_uploads: u64,
 }
@@ -49,25 +51,11 @@ pub fn sweep(s: &Shared, t: u64) -> Result<Sweep, ApiError> {
     if let Some(retention) = s.settings.retention {
         let before = t.saturating_sub(retention.as_secs());
         for eh in s.meta.records_created_before(before, BATCH)? {
-            // Row first: a crash in between leaves an unreferenced file
-            // (removed at start-up), never a row without its ciphertext.
-            s.meta.delete_record(&eh)?;
-            s.blobs.delete_record(&eh)?;
-            s.audit
-                .append(
-                    &AuditEvent {
-                        event: "retention",
-                        decision: "deleted",
-                        code: "Ok",
-                        eh: Some(eh),
-                        ..AuditEvent::default()
-                    },
-                    t,
-                )
-                .map_err(|e| ApiError::Internal(format!("audit log: {e}")))?;
+            retire(s, &eh, "retention", t)?;
             report.records_retired += 1;
         }
     }
+    report.records_tombstoned = apply_tombstones(s, t)?;
     // Directories first, rows second: an upload's row is written before its
     // first part, so a directory listed here whose row is not open afterwards
     // is truly abandoned (the other order could delete a brand-new upload).
@@ -80,6 +68,59 @@ pub fn sweep(s: &Shared, t: u64) -> Result<Sweep, ApiError> {
         }
     }
     Ok(report)
+}
+
+/// Removes a stored record for good: row first (a crash in between leaves
+/// an unreferenced file, removed at start-up, never a row without its
+/// ciphertext), then the ciphertext, then the audit entry.
+fn retire(s: &Shared, eh: &[u8; 32], reason: &'static str, t: u64) -> Result<(), ApiError> {
+    s.meta.retire_record(eh, reason, t)?;
+    s.blobs.delete_record(eh)?;
+    s.audit
+        .append(
+            &AuditEvent {
+                event: reason,
+                decision: "deleted",
+                code: "Ok",
+                eh: Some(*eh),
+                ..AuditEvent::default()
+            },
+            t,
+        )
+        .map_err(|e| ApiError::Internal(format!("audit log: {e}")))
+}
+
+/// Reads the on-chain status of the next [`BATCH`] stored records (a walk
+/// over all of them in `eh` order, resumed where the previous sweep
+/// stopped) and deletes those the registry marks deleted, so a tombstone is
+/// applied without anyone calling `DELETE`. An unreachable chain ends the
+/// pass; the next sweep resumes from the same place.
+fn apply_tombstones(s: &Shared, t: u64) -> Result<u64, ApiError> {
+    let Some(chain) = &s.chain else {
+        return Ok(0);
+    };
+    let mut cursor = s.tombstone_cursor.lock().unwrap_or_else(|p| p.into_inner());
+    let batch = s.meta.records_after(cursor.as_ref(), BATCH)?;
+    let mut deleted = 0;
+    for eh in &batch {
+        match chain.record_status(eh) {
+            Ok(status) if status.deleted => {
+                retire(s, eh, "tombstone", t)?;
+                deleted += 1;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "tombstone check stopped: chain unreadable");
+                return Ok(deleted);
+            }
+        }
+        *cursor = Some(*eh);
+    }
+    if batch.len() < BATCH as usize {
+        // The walk reached the end: start over next time.
+        *cursor = None;
+    }
+    Ok(deleted)
 }
 
 /// Runs [`sweep`] every `sweep_interval` until the task is dropped.
@@ -95,6 +136,7 @@ pub async fn run(state: AppState) {
                     expired_rows = r.expired_rows,
                     uploads_expired = r.uploads_expired,
                     records_retired = r.records_retired,
+                    records_tombstoned = r.records_tombstoned,
                     orphan_uploads = r.orphan_uploads,
                     audit_head,
                     audit_entries,

@@ -104,14 +104,20 @@ impl FakeChain {
 struct World {
     _dir: tempfile::TempDir,
     app: Router,
+    state: AppState,
     chain: Arc<FakeChain>,
     authority: SecretKey,
 }
 
 fn world() -> World {
+    world_with(|_| {})
+}
+
+fn world_with(configure: impl FnOnce(&mut Settings)) -> World {
     let dir = tempfile::tempdir().unwrap();
     let authority = SecretKey::generate().unwrap();
     let mut settings = Settings::for_tests(dir.path().to_path_buf()).unwrap();
+    configure(&mut settings);
     settings.authority = Some(authority.address());
     settings.hospital = Some(HOSPITAL.to_owned());
     settings.min_part_size = 4;
@@ -128,7 +134,8 @@ fn world() -> World {
     );
     World {
         _dir: dir,
-        app: app(state),
+        app: app(state.clone()),
+        state,
         chain,
         authority,
     }
@@ -410,5 +417,54 @@ async fn a_refused_upload_leaves_no_record_to_file() {
     assert_eq!(
         (s, r["code"].as_str()),
         (StatusCode::NOT_FOUND, Some("RecordNotFound"))
+    );
+}
+
+/// `POST /v1/uploads` for `eh`: the status and code of the answer.
+async fn create_upload(w: &World, eh: &[u8; 32]) -> (StatusCode, Option<String>) {
+    let body = json!({ "eh": hx(eh), "size": 1000, "partSize": 300 });
+    let (s, r) = json_call(&w.app, "POST", "/v1/uploads", body).await;
+    (s, r["code"].as_str().map(str::to_owned))
+}
+
+fn sweep(w: &World, t: u64) -> ehrchain_server::tasks::Sweep {
+    ehrchain_server::tasks::sweep(&w.state, t).unwrap()
+}
+
+#[tokio::test]
+async fn the_sweep_deletes_a_record_tombstoned_on_chain_without_a_delete_call() {
+    let w = world();
+    let f = filed(&w).await;
+    w.chain.anchor(f.eh, true);
+    assert_eq!(sweep(&w, now()).records_tombstoned, 1);
+    assert_eq!(w.state.meta.record(&f.eh).unwrap(), None);
+    assert!(
+        w.state.blobs.open_record(&f.eh).is_err(),
+        "ciphertext removed"
+    );
+    let (d, cert) = registered_doctor(&w, 3, None, false);
+    assert_eq!(
+        refusal(&w, request(&d, &cert, f.x)).await,
+        code(StatusCode::NOT_FOUND, "UnknownIndex")
+    );
+}
+
+#[tokio::test]
+async fn the_sweep_keeps_records_the_registry_does_not_mark_deleted() {
+    let w = world();
+    let f = filed(&w).await;
+    assert_eq!(sweep(&w, now()).records_tombstoned, 0);
+    assert!(w.state.meta.record(&f.eh).unwrap().is_some());
+}
+
+#[tokio::test]
+async fn a_record_deleted_for_retention_cannot_be_uploaded_again() {
+    let w = world_with(|s| s.retention = Some(std::time::Duration::from_secs(60)));
+    let f = filed(&w).await;
+    assert_eq!(sweep(&w, now() + 61).records_retired, 1);
+    // No tombstone on chain: only the server's memory of the deletion refuses it.
+    assert_eq!(
+        create_upload(&w, &f.eh).await,
+        code(StatusCode::GONE, "RecordRetired")
     );
 }

@@ -63,6 +63,7 @@ fn server_errors() -> Vec<ApiError> {
         E::UnknownIndex,
         E::Replay,
         E::RecordDeletedOnChain,
+        E::RecordRetired,
         E::RecordNotAnchored,
         E::NotDeletedOnChain,
         E::ChainNotConfigured,
@@ -141,6 +142,7 @@ fn core_errors() -> Vec<CoreError> {
         E::HashMismatch,
         E::OutOfRange { what: "x" },
         E::Rng,
+        E::OutOfMemory { what: "x" },
     ]
 }
 

@@ -29,6 +29,8 @@ pub mod stream;
 
 pub use header::{Header, SegmentKeys};
 pub use key::RecordKey;
+#[cfg(target_arch = "wasm32")]
+pub(crate) use stream::buffer;
 pub use stream::{Decryptor, Encryptor};
 
 use zeroize::Zeroizing;

@@ -7,6 +7,17 @@ use super::{Header, Layout, RecordKey, SegmentKeys};
 use crate::aead::{Cipher, SegmentNonce, TAG_LEN};
 use crate::error::{Error, Result};
 
+/// A buffer of `capacity` bytes, allocated fallibly: the segment size is the
+/// caller's number, and a failed allocation must be an error, not a trap.
+pub(crate) fn buffer(capacity: usize) -> Result<Vec<u8>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(capacity)
+        .map_err(|_| Error::OutOfMemory {
+            what: "record segment buffer",
+        })?;
+    Ok(v)
+}
+
 /// How far from its position a failing segment is searched for (reordering diagnosis).
 const REORDER_WINDOW: u32 = 4;
 
@@ -40,7 +51,8 @@ impl Encryptor {
     /// ciphertext `segment_size`, with a fresh random header.
     ///
     /// # Errors
-    /// [`Error::InvalidLength`], [`Error::InvalidStreamParams`], [`Error::Rng`].
+    /// [`Error::InvalidLength`], [`Error::InvalidStreamParams`], [`Error::Rng`],
+    /// [`Error::OutOfMemory`].
     pub fn new(key: &RecordKey, associated_data: &[u8], segment_size: u32) -> Result<Self> {
         let layout = Layout::new(key, segment_size)?;
         let header = Header::random(&layout)?;
@@ -76,7 +88,7 @@ impl Encryptor {
             cipher,
             keys,
             header: Some(header.encode()),
-            pending: zeroize::Zeroizing::new(Vec::with_capacity(layout.plaintext_segment_len(0))),
+            pending: zeroize::Zeroizing::new(buffer(layout.plaintext_segment_len(0))?),
             index: 0,
             hasher: Sha256::new(),
         })
@@ -85,6 +97,19 @@ impl Encryptor {
     /// The stream's layout.
     pub fn layout(&self) -> &Layout {
         &self.layout
+    }
+
+    /// An upper bound on the bytes that pushing `input` more bytes (or
+    /// finishing, with `input = 0`) appends to `out`: a caller that reserves
+    /// this much never has its buffer reallocated (and so never leaves a
+    /// stale copy behind).
+    pub fn max_output(&self, input: usize) -> usize {
+        let plain = self.pending.len().saturating_add(input);
+        let segments = plain / self.layout.plaintext_segment_len(0).max(1) + 1;
+        self.layout
+            .header_len()
+            .saturating_add(plain)
+            .saturating_add(TAG_LEN.saturating_mul(segments))
     }
 
     fn emit_header(&mut self, out: &mut Vec<u8>) {
@@ -153,7 +178,7 @@ pub struct Decryptor {
     associated_data: Vec<u8>,
     header_buf: Vec<u8>,
     engine: Option<(Cipher<SegmentNonce>, SegmentKeys)>,
-    pending: Vec<u8>,
+    pending: zeroize::Zeroizing<Vec<u8>>,
     index: u32,
     hasher: Sha256,
     expected: Option<[u8; 32]>,
@@ -174,7 +199,7 @@ impl Decryptor {
     /// the record was written with.
     ///
     /// # Errors
-    /// [`Error::InvalidLength`], [`Error::InvalidStreamParams`].
+    /// [`Error::InvalidLength`], [`Error::InvalidStreamParams`], [`Error::OutOfMemory`].
     pub fn new(key: &RecordKey, associated_data: &[u8], segment_size: u32) -> Result<Self> {
         let layout = Layout::new(key, segment_size)?;
         Ok(Decryptor {
@@ -183,7 +208,7 @@ impl Decryptor {
             associated_data: associated_data.to_vec(),
             header_buf: Vec::with_capacity(layout.header_len()),
             engine: None,
-            pending: Vec::with_capacity(layout.ciphertext_segment_len(0)),
+            pending: zeroize::Zeroizing::new(buffer(layout.ciphertext_segment_len(0))?),
             index: 0,
             hasher: Sha256::new(),
             expected: None,
@@ -200,6 +225,13 @@ impl Decryptor {
     /// The stream's layout.
     pub fn layout(&self) -> &Layout {
         &self.layout
+    }
+
+    /// An upper bound on the plaintext bytes that pushing `input` more
+    /// bytes of ciphertext (or finishing, with `input = 0`) appends to
+    /// `out`: plaintext is never longer than the ciphertext held.
+    pub fn max_output(&self, input: usize) -> usize {
+        self.pending.len().saturating_add(input)
     }
 
     /// Decrypts the next piece of ciphertext, appending the plaintext of every
@@ -288,7 +320,8 @@ impl Decryptor {
             .is_ok()
         {
             out.extend_from_slice(body);
-            self.pending.clear();
+            // The segment was decrypted in place: wipe it, not just forget it.
+            zeroize::Zeroize::zeroize(&mut *self.pending);
             return Ok(());
         }
         Err(self.diagnose(last))
@@ -356,6 +389,46 @@ mod tests {
 
     fn record(len: usize) -> Vec<u8> {
         (0..len).map(|i| (i * 31 % 251) as u8).collect()
+    }
+
+    #[test]
+    fn a_buffer_too_large_to_allocate_is_an_error_not_a_trap() {
+        assert_eq!(
+            buffer(usize::MAX).err(),
+            Some(Error::OutOfMemory {
+                what: "record segment buffer"
+            })
+        );
+    }
+
+    #[test]
+    fn pushes_and_finishes_stay_within_max_output() {
+        let key = key(5, 16);
+        let mut enc = Encryptor::new(&key, b"ad", SEG).unwrap();
+        let mut ct = Vec::new();
+        for piece in [0usize, 1, 7, 300, 1000, 5] {
+            let bound = enc.max_output(piece);
+            let before = ct.len();
+            enc.push(&vec![3u8; piece], &mut ct).unwrap();
+            assert!(ct.len() - before <= bound, "push of {piece}");
+        }
+        let bound = enc.max_output(0);
+        let before = ct.len();
+        enc.finish(&mut ct).unwrap();
+        assert!(ct.len() - before <= bound, "encryptor finish");
+        let mut dec = Decryptor::new(&key, b"ad", SEG).unwrap();
+        let mut pt = Vec::new();
+        for piece in ct.chunks(333) {
+            let bound = dec.max_output(piece.len());
+            let before = pt.len();
+            dec.push(piece, &mut pt).unwrap();
+            assert!(pt.len() - before <= bound);
+        }
+        let bound = dec.max_output(0);
+        let before = pt.len();
+        dec.finish(&mut pt).unwrap();
+        assert!(pt.len() - before <= bound, "decryptor finish");
+        assert_eq!(pt, vec![3u8; 1313]);
     }
 
     fn key(byte: u8, len: usize) -> RecordKey {

@@ -11,13 +11,15 @@ use web_sys::{TransformStream, TransformStreamDefaultController};
 
 use super::conversion::*;
 use crate::error::Error;
-use crate::record::{Decryptor, Encryptor, DEFAULT_SEGMENT_SIZE};
+use crate::record::{buffer, Decryptor, Encryptor, DEFAULT_SEGMENT_SIZE};
+use zeroize::Zeroizing;
 
 /// One of the two core stream engines, behind a shared cell so that a
 /// `TransformStream` and the owning object can both reach it.
 trait Engine: 'static {
     fn push(&mut self, data: &[u8], out: &mut Vec<u8>) -> crate::Result<()>;
     fn finish(self, out: &mut Vec<u8>) -> crate::Result<[u8; 32]>;
+    fn max_output(&self, input: usize) -> usize;
 }
 
 impl Engine for Encryptor {
@@ -26,6 +28,9 @@ impl Engine for Encryptor {
     }
     fn finish(self, out: &mut Vec<u8>) -> crate::Result<[u8; 32]> {
         Encryptor::finish(self, out)
+    }
+    fn max_output(&self, input: usize) -> usize {
+        Encryptor::max_output(self, input)
     }
 }
 
@@ -36,6 +41,18 @@ impl Engine for Decryptor {
     fn finish(self, out: &mut Vec<u8>) -> crate::Result<[u8; 32]> {
         Decryptor::finish(self, out)
     }
+    fn max_output(&self, input: usize) -> usize {
+        Decryptor::max_output(self, input)
+    }
+}
+
+/// An output buffer for one call, reserved once (never reallocated, so no
+/// stale copy of plaintext is left behind) and zeroised when dropped, after
+/// its bytes were copied into the returned `Uint8Array`.
+fn output<E: Engine>(engine: &E, input: usize) -> JsResult<Zeroizing<Vec<u8>>> {
+    Ok(Zeroizing::new(
+        buffer(engine.max_output(input)).map_err(js_error)?,
+    ))
 }
 
 struct State<E> {
@@ -53,15 +70,15 @@ fn shared<E>(engine: E) -> Shared<E> {
     }))
 }
 
-fn push<E: Engine>(state: &Shared<E>, data: &[u8]) -> JsResult<Vec<u8>> {
+fn push<E: Engine>(state: &Shared<E>, data: &[u8]) -> JsResult<Uint8Array> {
     let mut st = state.borrow_mut();
     let engine = st
         .engine
         .as_mut()
         .ok_or_else(|| js_error(Error::StreamFinished))?;
-    let mut out = Vec::with_capacity(data.len() + 64);
+    let mut out = output(engine, data.len())?;
     match engine.push(data, &mut out) {
-        Ok(()) => Ok(out),
+        Ok(()) => Ok(Uint8Array::from(out.as_slice())),
         Err(e) => {
             st.engine = None;
             Err(js_error(e))
@@ -69,16 +86,16 @@ fn push<E: Engine>(state: &Shared<E>, data: &[u8]) -> JsResult<Vec<u8>> {
     }
 }
 
-fn finish<E: Engine>(state: &Shared<E>) -> JsResult<Vec<u8>> {
+fn finish<E: Engine>(state: &Shared<E>) -> JsResult<Uint8Array> {
     let mut st = state.borrow_mut();
     let engine = st
         .engine
         .take()
         .ok_or_else(|| js_error(Error::StreamFinished))?;
-    let mut out = Vec::new();
+    let mut out = output(&engine, 0)?;
     let hash = engine.finish(&mut out).map_err(js_error)?;
     st.hash = Some(hash);
-    Ok(out)
+    Ok(Uint8Array::from(out.as_slice()))
 }
 
 fn hash<E>(state: &Shared<E>) -> Option<Vec<u8>> {
@@ -108,9 +125,10 @@ fn transform_stream<E: Engine>(state: &Shared<E>) -> JsResult<TransformStream> {
                         reason: "stream chunks must be Uint8Array",
                     })
                 })?;
-                let out = push(&state, &chunk.to_vec())?;
-                if !out.is_empty() {
-                    controller.enqueue_with_chunk(&Uint8Array::from(out.as_slice()))?;
+                // The chunk may be plaintext: its copy in wasm memory is wiped.
+                let out = push(&state, &Zeroizing::new(chunk.to_vec()))?;
+                if out.length() > 0 {
+                    controller.enqueue_with_chunk(&out)?;
                 }
                 Ok(())
             },
@@ -121,8 +139,8 @@ fn transform_stream<E: Engine>(state: &Shared<E>) -> JsResult<TransformStream> {
         Closure::<dyn FnMut(TransformStreamDefaultController) -> JsResult<()>>::new(
             move |controller: TransformStreamDefaultController| {
                 let out = finish(&state)?;
-                if !out.is_empty() {
-                    controller.enqueue_with_chunk(&Uint8Array::from(out.as_slice()))?;
+                if out.length() > 0 {
+                    controller.enqueue_with_chunk(&out)?;
                 }
                 Ok(())
             },
@@ -165,13 +183,16 @@ impl RecordEncryptor {
     pub fn push(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Uint8Array")] plaintext: JsValue,
-    ) -> JsResult<Vec<u8>> {
-        push(&self.0, &arg_bytes("plaintext", &plaintext)?)
+    ) -> JsResult<Uint8Array> {
+        push(
+            &self.0,
+            &Zeroizing::new(arg_bytes("plaintext", &plaintext)?),
+        )
     }
 
     /// Encrypts the last segment; returns the remaining ciphertext. Afterwards
     /// [`RecordEncryptor::hash`] holds `eh`.
-    pub fn finish(&self) -> JsResult<Vec<u8>> {
+    pub fn finish(&self) -> JsResult<Uint8Array> {
         finish(&self.0)
     }
 
@@ -226,12 +247,12 @@ impl RecordDecryptor {
     pub fn push(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Uint8Array")] ciphertext: JsValue,
-    ) -> JsResult<Vec<u8>> {
+    ) -> JsResult<Uint8Array> {
         push(&self.0, &arg_bytes("ciphertext", &ciphertext)?)
     }
 
     /// Checks the last segment (and the hash if expected); returns the remaining plaintext.
-    pub fn finish(&self) -> JsResult<Vec<u8>> {
+    pub fn finish(&self) -> JsResult<Uint8Array> {
         finish(&self.0)
     }
 

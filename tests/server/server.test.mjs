@@ -553,6 +553,25 @@ test('retention: records past the retention period are deleted with their index'
     refused(await access(srv.url, signed(S.doctor, rec.x)), 404, 'UnknownIndex', 'index deleted with it');
     const audit = fs.readFileSync(path.join(dataDir, 'audit.log'), 'utf8');
     assert.match(audit, /"event":"retention","decision":"deleted"/);
+    // No tombstone on chain, yet the record cannot come back.
+    refused(await request('POST', `${srv.url}/v1/uploads`, { body: { eh: rec.eh, size: rec.ct.length } }), 410, 'RecordRetired', 'upload of a retired record');
+  } finally {
+    await srv.stop();
+  }
+});
+
+test('a tombstone on chain is applied by the sweep: the ciphertext goes without any DELETE call', async () => {
+  const dataDir = newDir('ehr-tomb-');
+  const srv = await startServer(serverEnv(dataDir, { EHR_SWEEP_INTERVAL_SECS: '1' }));
+  try {
+    const rec = await publish(srv.url, 10_000);
+    const file = path.join(dataDir, 'blobs', 'records', rec.eh.slice(2, 4), rec.eh.slice(2));
+    assert.ok(fs.existsSync(file));
+    await S.c.markDeleted(rec.eh, ANCHOR_KEY);
+    for (let i = 0; i < 100 && fs.existsSync(file); i++) await sleep(100);
+    assert.ok(!fs.existsSync(file), 'ciphertext deleted by the sweep');
+    const audit = fs.readFileSync(path.join(dataDir, 'audit.log'), 'utf8');
+    assert.match(audit, /"event":"tombstone","decision":"deleted"/);
   } finally {
     await srv.stop();
   }

@@ -123,7 +123,7 @@ pub async fn delete(
             if !chain.record_status(&eh)?.deleted {
                 return Err(ApiError::NotDeletedOnChain);
             }
-            let removed = s.meta.delete_record(&eh)?;
+            let removed = s.meta.retire_record(&eh, "delete", now())?;
             s.blobs.delete_record(&eh)?;
             Ok(removed)
         })

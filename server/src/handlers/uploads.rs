@@ -76,6 +76,9 @@ fn describe(state: &AppState, u: &Upload) -> Value {
 
 /// Refuses a record the chain marks deleted (when a chain is configured).
 fn refuse_if_deleted(s: &Shared, eh: &[u8; 32]) -> Result<(), ApiError> {
+    if s.meta.is_retired(eh)? {
+        return Err(ApiError::RecordRetired);
+    }
     if let Some(chain) = &s.chain {
         if chain.record_status(eh)?.deleted {
             return Err(ApiError::RecordDeletedOnChain);

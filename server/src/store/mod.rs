@@ -314,13 +314,29 @@ pub trait MetaStore: Send + Sync + fmt::Debug + 'static {
     /// Database failures.
     fn records_created_before(&self, before: u64, limit: u32) -> Result<Vec<Eh>, StoreError>;
 
-    /// Removes a record's row, its index entries and its download tokens;
-    /// returns whether a row existed. Called before the ciphertext is removed,
-    /// so a crash in between leaves an unreferenced file, never a dangling row.
+    /// Records after `after` in `eh` order (from the first if `None`), at
+    /// most `limit`: the sweep's walk over every stored record.
     ///
     /// # Errors
     /// Database failures.
-    fn delete_record(&self, eh: &Eh) -> Result<bool, StoreError>;
+    fn records_after(&self, after: Option<&Eh>, limit: u32) -> Result<Vec<Eh>, StoreError>;
+
+    /// Removes a record's row, its index entries and its download tokens,
+    /// and remembers `eh` as retired (`reason`: `"retention"`, `"tombstone"`,
+    /// `"delete"`) in the same transaction, so that it is never stored
+    /// again; returns whether a row existed. Called before the ciphertext is
+    /// removed, so a crash in between leaves an unreferenced file, never a
+    /// dangling row.
+    ///
+    /// # Errors
+    /// Database failures.
+    fn retire_record(&self, eh: &Eh, reason: &'static str, at: u64) -> Result<bool, StoreError>;
+
+    /// Whether `eh` was retired here: such a record is never stored again.
+    ///
+    /// # Errors
+    /// Database failures.
+    fn is_retired(&self, eh: &Eh) -> Result<bool, StoreError>;
 
     /// Files `{X, Z, K, eh}`.
     ///

@@ -53,6 +53,11 @@ CREATE TABLE IF NOT EXISTS download_tokens (
     expiry INTEGER NOT NULL
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS download_tokens_eh ON download_tokens(eh);
+CREATE TABLE IF NOT EXISTS retired (
+    eh     BLOB PRIMARY KEY,
+    reason TEXT NOT NULL,
+    at     INTEGER NOT NULL
+) WITHOUT ROWID;
 ";
 
 /// SQLite-backed metadata. One connection behind a mutex: every statement is
@@ -245,13 +250,46 @@ impl MetaStore for SqliteMetaStore {
         )
     }
 
-    fn delete_record(&self, eh: &Eh) -> Result<bool, StoreError> {
+    fn records_after(&self, after: Option<&Eh>, limit: u32) -> Result<Vec<Eh>, StoreError> {
+        match after {
+            Some(after) => self.ids(
+                "SELECT eh FROM records WHERE eh > ?1 ORDER BY eh LIMIT ?2",
+                params![&after[..], limit],
+                array,
+            ),
+            None => self.ids(
+                "SELECT eh FROM records ORDER BY eh LIMIT ?1",
+                params![limit],
+                array,
+            ),
+        }
+    }
+
+    fn retire_record(&self, eh: &Eh, reason: &'static str, at: u64) -> Result<bool, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(db)?;
         // Index entries and tokens go by ON DELETE CASCADE, in the same transaction.
-        let n = self
-            .conn()
+        let n = tx
             .execute("DELETE FROM records WHERE eh = ?1", [&eh[..]])
             .map_err(db)?;
+        tx.execute(
+            "INSERT OR IGNORE INTO retired (eh, reason, at) VALUES (?1, ?2, ?3)",
+            params![&eh[..], reason, int(at)],
+        )
+        .map_err(db)?;
+        tx.commit().map_err(db)?;
         Ok(n > 0)
+    }
+
+    fn is_retired(&self, eh: &Eh) -> Result<bool, StoreError> {
+        let found: Option<i64> = self
+            .conn()
+            .query_row("SELECT 1 FROM retired WHERE eh = ?1", [&eh[..]], |r| {
+                r.get(0)
+            })
+            .optional()
+            .map_err(db)?;
+        Ok(found.is_some())
     }
 
     fn insert_index(&self, e: &IndexEntry, now: u64) -> Result<IndexInsert, StoreError> {
@@ -410,7 +448,15 @@ mod tests {
         m.insert_token(&[5; 32], &[4; 32], 100).unwrap();
         assert_eq!(m.token(&[5; 32]).unwrap(), Some(([4; 32], 100)));
         assert_eq!(m.records_created_before(7, 10).unwrap(), vec![[4; 32]]);
-        assert!(m.delete_record(&[4; 32]).unwrap());
+        assert_eq!(m.records_after(None, 10).unwrap(), vec![[4; 32]]);
+        assert_eq!(
+            m.records_after(Some(&[4; 32]), 10).unwrap(),
+            Vec::<[u8; 32]>::new()
+        );
+        assert!(!m.is_retired(&[4; 32]).unwrap());
+        assert!(m.retire_record(&[4; 32], "retention", 20).unwrap());
+        assert!(m.is_retired(&[4; 32]).unwrap());
+        assert!(!m.retire_record(&[4; 32], "tombstone", 21).unwrap());
         assert_eq!(m.index(&[1; 32]).unwrap(), None);
         assert_eq!(m.token(&[5; 32]).unwrap(), None);
     }
