@@ -43,7 +43,14 @@ pub struct Shared {
     /// Where the sweep's walk over stored records for on-chain tombstones
     /// resumes (`None`: from the first).
     pub tombstone_cursor: Mutex<Option<[u8; 32]>>,
+    /// The chain's health as `/healthz` last read it, and when: read at
+    /// most every [`HEALTH_CHAIN_TTL`], so health probes (anyone's) cost no
+    /// chain call each.
+    pub health_chain: Mutex<Option<(Instant, &'static str)>>,
 }
+
+/// How long `/healthz` reuses its last reading of the chain.
+pub const HEALTH_CHAIN_TTL: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Cheaply clonable handle on [`Shared`].
 #[derive(Debug, Clone)]
@@ -75,6 +82,7 @@ impl AppState {
             limiter,
             completing: Mutex::new(HashSet::new()),
             tombstone_cursor: Mutex::new(None),
+            health_chain: Mutex::new(None),
         }))
     }
 
@@ -197,13 +205,16 @@ fn client_ip(state: &Shared, req: &Request) -> IpAddr {
     if !state.settings.trust_forwarded_for {
         return peer;
     }
+    // Only the last entry is the trusted proxy's; anything before it is
+    // what the client wrote. If the last one does not parse, the proxy
+    // itself is the client: never fall back to an earlier, client-written one.
     req.headers()
         .get_all("x-forwarded-for")
         .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .filter_map(|s| s.trim().parse::<IpAddr>().ok())
         .next_back()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.rsplit(',').next())
+        .and_then(|s| s.trim().parse::<IpAddr>().ok())
         .unwrap_or(peer)
 }
 

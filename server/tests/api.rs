@@ -33,10 +33,14 @@ const HOSPITAL: &str = "H1";
 struct FakeChain {
     certs: Mutex<HashMap<u64, CertificateStatus>>,
     records: Mutex<HashMap<[u8; 32], RecordStatus>>,
+    /// How many record reads the server made.
+    record_reads: std::sync::atomic::AtomicU64,
 }
 
 impl ChainView for FakeChain {
     fn record_status(&self, eh: &[u8; 32]) -> ehrchain::Result<RecordStatus> {
+        self.record_reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(self
             .records
             .lock()
@@ -467,4 +471,50 @@ async fn a_record_deleted_for_retention_cannot_be_uploaded_again() {
         create_upload(&w, &f.eh).await,
         code(StatusCode::GONE, "RecordRetired")
     );
+}
+
+#[tokio::test]
+async fn health_probes_read_the_chain_at_most_once_per_interval() {
+    let w = world();
+    for _ in 0..20 {
+        let (s, body) = call(&w.app, "GET", "/healthz", Vec::new(), None).await;
+        assert_eq!(s, StatusCode::OK);
+        assert_eq!(
+            serde_json::from_slice::<Value>(&body).unwrap()["chain"],
+            "ok"
+        );
+    }
+    let reads = w
+        .chain
+        .record_reads
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(reads, 1);
+}
+
+/// The `client` the audit trail recorded for an access request sent with
+/// `X-Forwarded-For: forwarded`, behind a trusted proxy.
+async fn audited_client(forwarded: &str) -> String {
+    let w = world_with(|s| s.trust_forwarded_for = true);
+    let req = Request::builder()
+        .method("POST")
+        .uri("/v1/access")
+        .header("x-forwarded-for", forwarded)
+        .body(Body::from("{"))
+        .unwrap();
+    let response = w.app.clone().oneshot(req).await.unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let audit = std::fs::read_to_string(w._dir.path().join("audit.log")).unwrap();
+    let last: Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    last["client"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn the_proxys_entry_names_the_client() {
+    assert_eq!(audited_client("6.6.6.6, 10.0.0.7").await, "10.0.0.7");
+}
+
+#[tokio::test]
+async fn an_unreadable_proxy_entry_never_falls_back_to_what_the_client_wrote() {
+    // The client wrote 6.6.6.6; the proxy's own entry is not an address.
+    assert_eq!(audited_client("6.6.6.6, unknown").await, "127.0.0.1");
 }
