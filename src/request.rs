@@ -134,6 +134,40 @@ pub struct VerifiedRequest {
     pub expiry: u64,
 }
 
+/// A request that passed every offline check
+/// ([`SignedRequest::verify_offline`]) and still needs the registry's
+/// answer for its certificate's serial.
+#[derive(Debug)]
+#[must_use = "a request is verified only once the registry confirms its certificate"]
+pub struct Unconfirmed<'a> {
+    signed: &'a SignedRequest,
+}
+
+impl Unconfirmed<'_> {
+    /// The certificate serial whose `certificateStatus` to read.
+    pub fn serial(&self) -> u64 {
+        self.signed.certificate.body.serial
+    }
+
+    /// Completes the verification with the registry's answer for
+    /// [`Unconfirmed::serial`] ([`CertificateStatus::confirm`]).
+    ///
+    /// # Errors
+    /// [`Error::CertificateUnknown`], [`Error::CertificateMismatch`],
+    /// [`Error::CertificateRevoked`].
+    pub fn confirm(self, status: &CertificateStatus) -> Result<VerifiedRequest> {
+        let signed = self.signed;
+        status.confirm(&signed.certificate.body)?;
+        Ok(VerifiedRequest {
+            doctor: signed.certificate.body.doctor,
+            serial: signed.certificate.body.serial,
+            w: signed.request.w,
+            nonce: signed.request.nonce,
+            expiry: signed.request.expiry,
+        })
+    }
+}
+
 /// A request with its signature and the doctor's certificate, as sent to the server.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedRequest {
@@ -154,17 +188,13 @@ struct Envelope {
 }
 
 impl SignedRequest {
-    /// The server's checks, in this order: the certificate (issued by
-    /// `authority`, valid at `now`, and, by `status`, the registry's answer
-    /// for its serial, registered to the same doctor and not revoked), the
-    /// signer (the certified doctor), the hospital (`hospital`), the expiry
-    /// (after `now`, at most `max_ttl` seconds ahead). Nonce freshness is
-    /// the verifier's own store's business.
+    /// The server's checks: first every offline one
+    /// ([`SignedRequest::verify_offline`]), then the registry's answer
+    /// `status` for the certificate's serial ([`Unconfirmed::confirm`]).
+    /// Nonce freshness is the verifier's own store's business.
     ///
     /// # Errors
-    /// The errors of [`Certificate::verify_registered`], then
-    /// [`Error::RequestWrongSigner`], [`Error::RequestWrongHospital`],
-    /// [`Error::RequestExpired`], [`Error::RequestExpiryTooFar`].
+    /// As [`SignedRequest::verify_offline`], then as [`Unconfirmed::confirm`].
     pub fn verify(
         &self,
         authority: &Address,
@@ -173,7 +203,30 @@ impl SignedRequest {
         max_ttl: u64,
         status: &CertificateStatus,
     ) -> Result<VerifiedRequest> {
-        self.certificate.verify_registered(authority, now, status)?;
+        self.verify_offline(authority, hospital, now, max_ttl)?
+            .confirm(status)
+    }
+
+    /// Every check that needs no chain, in this order: the certificate
+    /// (issued by `authority`, valid at `now`), the signer (the certified
+    /// doctor), the hospital (`hospital`), the expiry (after `now`, at most
+    /// `max_ttl` seconds ahead). A request that fails any of them costs its
+    /// verifier no chain read; one that passes still needs the registry's
+    /// word on its certificate before it is a [`VerifiedRequest`].
+    ///
+    /// # Errors
+    /// [`Error::CertificateWrongAuthority`], [`Error::CertificateNotYetValid`],
+    /// [`Error::CertificateExpired`], [`Error::RequestWrongSigner`],
+    /// [`Error::RequestWrongHospital`], [`Error::RequestExpired`],
+    /// [`Error::RequestExpiryTooFar`].
+    pub fn verify_offline(
+        &self,
+        authority: &Address,
+        hospital: &str,
+        now: u64,
+        max_ttl: u64,
+    ) -> Result<Unconfirmed<'_>> {
+        self.certificate.verify(authority, now, false)?;
         match self.request.typed_data().recover(&self.signature) {
             Ok(signer) if signer == self.certificate.body.doctor => {}
             _ => return Err(Error::RequestWrongSigner),
@@ -187,13 +240,7 @@ impl SignedRequest {
         if self.request.expiry - now > max_ttl {
             return Err(Error::RequestExpiryTooFar);
         }
-        Ok(VerifiedRequest {
-            doctor: self.certificate.body.doctor,
-            serial: self.certificate.body.serial,
-            w: self.request.w,
-            nonce: self.request.nonce,
-            expiry: self.request.expiry,
-        })
+        Ok(Unconfirmed { signed: self })
     }
 
     /// Assembles the request a doctor's wallet signed: the typed data (as
@@ -392,12 +439,22 @@ mod tests {
     }
 
     #[test]
-    fn a_revoked_certificate_is_refused_before_the_signer() {
+    fn a_wrong_signer_is_refused_before_the_registry_is_consulted() {
         let w = world();
         let by_other = w.signed_by_stranger();
+        let offline = by_other
+            .verify_offline(&w.authority.address(), "H1", 1500, 600)
+            .map(|u| u.serial());
+        assert_eq!(offline, Err(Error::RequestWrongSigner));
+    }
+
+    #[test]
+    fn a_revoked_certificate_is_refused() {
+        let w = world();
+        let signed = w.signed();
         assert_eq!(
             w.verify(
-                &by_other,
+                &signed,
                 "H1",
                 1500,
                 600,

@@ -35,6 +35,8 @@ struct FakeChain {
     records: Mutex<HashMap<[u8; 32], RecordStatus>>,
     /// How many record reads the server made.
     record_reads: std::sync::atomic::AtomicU64,
+    /// How many certificate reads the server made.
+    certificate_reads: std::sync::atomic::AtomicU64,
 }
 
 impl ChainView for FakeChain {
@@ -59,6 +61,8 @@ impl ChainView for FakeChain {
     }
 
     fn certificate_status(&self, serial: u64) -> ehrchain::Result<CertificateStatus> {
+        self.certificate_reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         Ok(self
             .certs
             .lock()
@@ -517,4 +521,23 @@ async fn the_proxys_entry_names_the_client() {
 async fn an_unreadable_proxy_entry_never_falls_back_to_what_the_client_wrote() {
     // The client wrote 6.6.6.6; the proxy's own entry is not an address.
     assert_eq!(audited_client("6.6.6.6, unknown").await, "127.0.0.1");
+}
+
+#[tokio::test]
+async fn a_request_signed_by_a_stranger_costs_no_chain_read() {
+    let w = world();
+    let f = filed(&w).await;
+    let (_, cert) = registered_doctor(&w, 4, None, false);
+    // A genuine certificate (certificates travel with every request) under
+    // someone else's signature.
+    let stranger = SecretKey::generate().unwrap();
+    assert_eq!(
+        refusal(&w, request(&stranger, &cert, f.x)).await,
+        code(StatusCode::FORBIDDEN, "RequestWrongSigner")
+    );
+    let reads = w
+        .chain
+        .certificate_reads
+        .load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(reads, 0);
 }

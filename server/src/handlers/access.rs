@@ -4,18 +4,18 @@
 //!
 //! Checks, in this order, each refusal with its own code:
 //! 1. the JSON parses in canonical form (`MalformedJson`, `CertificateMalformed`, …);
-//! 2. the certificate offline: the authority's signature, the validity period
-//!    (`CertificateWrongAuthority`, `CertificateNotYetValid`, `CertificateExpired`);
-//!    done first so that only genuine certificates cost a chain read;
+//! 2. every offline check ([`SignedRequest::verify_offline`]): the
+//!    certificate's authority and validity period (`CertificateWrongAuthority`,
+//!    `CertificateNotYetValid`, `CertificateExpired`), the signer, hospital,
+//!    expiry and TTL (`RequestWrongSigner`, `RequestWrongHospital`,
+//!    `RequestExpired`, `RequestExpiryTooFar`); done first so that only
+//!    genuine, correctly signed requests cost a chain read;
 //! 3. the certificate on chain by serial: registered (`CertificateUnknown`),
 //!    for the same doctor (`CertificateMismatch`), not revoked (`CertificateRevoked`);
-//! 4. [`SignedRequest::verify`] with that revocation status: signer, hospital,
-//!    expiry, TTL (`RequestWrongSigner`, `RequestWrongHospital`, `RequestExpired`,
-//!    `RequestExpiryTooFar`);
-//! 5. the nonce, unused by this doctor until the request's expiry (`Replay`);
+//! 4. the nonce, unused by this doctor until the request's expiry (`Replay`);
 //!    a request that got this far consumes its nonce whatever follows;
-//! 6. `X` is filed (`UnknownIndex`);
-//! 7. the record is anchored and not marked deleted on chain
+//! 5. `X` is filed (`UnknownIndex`);
+//! 6. the record is anchored and not marked deleted on chain
 //!    (`RecordNotAnchored`, `RecordDeletedOnChain`).
 //!
 //! Every decision is appended to the audit trail before it is answered.
@@ -72,13 +72,14 @@ async fn decide(state: &AppState, body: Body, event: &mut AuditEvent) -> Result<
     event.x = Some(signed.request.w);
 
     let t = now();
-    // Offline first, so that only genuine certificates cost a chain read.
-    signed.certificate.verify(&authority, t, false)?;
+    // Every offline check first: only a genuine, correctly signed request
+    // for this hospital costs a chain read.
+    let unconfirmed = signed.verify_offline(&authority, &hospital, t, settings.max_request_ttl)?;
     let reader = chain.clone();
     let status = state
         .blocking(move |_| Ok(reader.certificate_status(serial)?))
         .await?;
-    let verified = signed.verify(&authority, &hospital, t, settings.max_request_ttl, &status)?;
+    let verified = unconfirmed.confirm(&status)?;
 
     let nonce_key: [u8; 32] = Sha256::new()
         .chain_update(NONCE_KEY_LABEL)
