@@ -1,16 +1,21 @@
-//! Hand-off of `tx_id` and `K_P` from the doctor's client to the patient's
-//! (the step PROTOCOL.md leaves to the project, between Alg 4 steps 3 and 4).
+//! Hand-off of `tx_id`, `K_P` and the filing secret from the doctor's
+//! client to the patient's (the step PROTOCOL.md leaves to the project,
+//! between Alg 4 steps 3 and 4).
 //!
-//! After encrypting and anchoring a record, the doctor's client seals to the
-//! patient's public key (the patient's account key):
+//! Before uploading a record, the doctor's client draws a random 32-byte
+//! filing secret `F` and gives the hospital server only its commitment
+//! `SHA-256("ehrchain/v1/filing" ‖ F)`; the server files `{X, Z, K}` for
+//! that record only from whoever shows `F`. After encrypting and anchoring,
+//! the doctor's client seals to the patient's public key:
 //!
 //! ```text
-//! handoff = ECIES(P, 0x01 ‖ u8 len(H1) ‖ H1 ‖ T1 (u64 BE) ‖ tx_id (32) ‖ u8 len(K_P) ‖ K_P)
+//! handoff = ECIES(P, 0x02 ‖ u8 len(H1) ‖ H1 ‖ T1 (u64 BE) ‖ tx_id (32) ‖ u8 len(K_P) ‖ K_P ‖ F (32))
 //! ```
 //!
-//! and delivers it out of band (the portal: by the hospital's server as an
-//! opaque blob, or directly). Only the patient can open it; she then masks
-//! `tx_id` and `K_P` with her `k_t` and files `{X, Z, K}` with the server.
+//! and delivers it out of band. Only the patient can open it; she then masks
+//! `tx_id` and `K_P` with her `k_t` and files `{X, Z, K}` with the server,
+//! showing `F`. Nobody else can file an index entry for the record, so a
+//! stranger who read its `eh` on chain cannot point a doctor at it.
 
 use zeroize::Zeroizing;
 
@@ -20,8 +25,56 @@ use crate::error::{Error, Result};
 use crate::mask::RecordContext;
 use crate::record::RecordKey;
 
-/// Version byte of the handoff plaintext.
-pub const HANDOFF_VERSION: u8 = 0x01;
+/// Version byte of the handoff plaintext (2: with the filing secret).
+pub const HANDOFF_VERSION: u8 = 0x02;
+
+/// Domain label of a filing secret's commitment.
+pub const FILING_LABEL: &[u8] = b"ehrchain/v1/filing";
+
+/// The record's filing secret `F`: whoever shows it may file index entries
+/// for the record. Zeroised on drop; `Debug` never prints it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct FilingSecret(Zeroizing<[u8; 32]>);
+
+impl core::fmt::Debug for FilingSecret {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("FilingSecret(..)")
+    }
+}
+
+impl FilingSecret {
+    /// A fresh random secret.
+    ///
+    /// # Errors
+    /// [`Error::Rng`] if no randomness is available.
+    pub fn generate() -> Result<Self> {
+        Ok(FilingSecret(crate::random::bytes::<32>()?))
+    }
+
+    /// Imports 32 bytes.
+    ///
+    /// # Errors
+    /// [`Error::InvalidLength`] unless exactly 32 bytes.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
+        let secret: [u8; 32] = crate::hex::fixed("filing secret", "32", bytes)?;
+        Ok(FilingSecret(Zeroizing::new(secret)))
+    }
+
+    /// The 32 secret bytes.
+    pub fn as_bytes(&self) -> &[u8; 32] {
+        &self.0
+    }
+
+    /// `SHA-256("ehrchain/v1/filing" ‖ F)`: what the server keeps.
+    pub fn commitment(&self) -> [u8; 32] {
+        crate::hash::sha256(&[FILING_LABEL, self.0.as_slice()].concat())
+    }
+
+    /// Whether this secret opens `commitment` (constant time).
+    pub fn opens(&self, commitment: &[u8; 32]) -> bool {
+        subtle::ConstantTimeEq::ct_eq(&self.commitment()[..], &commitment[..]).into()
+    }
+}
 
 /// What the doctor's client tells the patient's about a new record.
 #[derive(Debug)]
@@ -32,6 +85,8 @@ pub struct RecordHandoff {
     pub tx_id: [u8; 32],
     /// The record key `K_P` (its `Debug` never prints it).
     pub record_key: RecordKey,
+    /// The filing secret `F` whose commitment the record was uploaded with.
+    pub filing: FilingSecret,
 }
 
 impl RecordHandoff {
@@ -44,6 +99,7 @@ impl RecordHandoff {
         out.extend_from_slice(&self.tx_id);
         out.push(u8::try_from(len).unwrap_or(u8::MAX));
         out.extend_from_slice(self.record_key.as_bytes());
+        out.extend_from_slice(self.filing.as_bytes());
         out
     }
 
@@ -64,11 +120,12 @@ impl RecordHandoff {
             return Err(bad("tx_id or key length missing"));
         }
         let (tx, rest) = rest.split_at(32);
-        let (len, key) = rest.split_at(1);
+        let (len, rest) = rest.split_at(1);
         let expected = usize::from(len.first().copied().unwrap_or(0));
-        if key.len() != expected {
+        if rest.len() != expected + 32 {
             return Err(bad("record key length byte does not match"));
         }
+        let (key, filing) = rest.split_at(expected);
         let record_key =
             RecordKey::from_bytes(key).map_err(|_| bad("record key must be 16 or 32 bytes"))?;
         let mut tx_id = [0u8; 32];
@@ -77,6 +134,7 @@ impl RecordHandoff {
             context,
             tx_id,
             record_key,
+            filing: FilingSecret::from_bytes(filing)?,
         })
     }
 
@@ -106,6 +164,7 @@ mod tests {
             context: RecordContext::new("Clinic", 5).unwrap(),
             tx_id: [3u8; 32],
             record_key: RecordKey::from_bytes(&[4u8; 16]).unwrap(),
+            filing: FilingSecret::from_bytes(&[5u8; 32]).unwrap(),
         }
     }
 
@@ -117,6 +176,50 @@ mod tests {
         assert_eq!(back.context, h.context);
         assert_eq!(back.tx_id, h.tx_id);
         assert_eq!(back.record_key, h.record_key);
+        assert_eq!(back.filing, h.filing);
+    }
+
+    #[test]
+    fn the_encoding_is_byte_for_byte_the_documented_one() {
+        // 0x02 ‖ u8 len(H1) ‖ H1 ‖ T1 (u64 BE) ‖ tx_id ‖ u8 len(K_P) ‖ K_P ‖ F (§10).
+        let mut expected = vec![0x02, 6];
+        expected.extend_from_slice(b"Clinic");
+        expected.extend_from_slice(&5u64.to_be_bytes());
+        expected.extend_from_slice(&[3u8; 32]);
+        expected.push(16);
+        expected.extend_from_slice(&[4u8; 16]);
+        expected.extend_from_slice(&[5u8; 32]);
+        assert_eq!(handoff().encode().as_slice(), expected.as_slice());
+    }
+
+    #[test]
+    fn a_version_1_handoff_is_refused() {
+        let mut enc = handoff().encode().to_vec();
+        enc[0] = 1;
+        assert_eq!(
+            RecordHandoff::decode(&enc).map(|_| ()),
+            Err(Error::MalformedEncoding {
+                what: "record handoff",
+                reason: "unknown version"
+            })
+        );
+    }
+
+    #[test]
+    fn a_filing_secret_opens_only_its_own_commitment() {
+        let f = FilingSecret::from_bytes(&[5u8; 32]).unwrap();
+        let other = FilingSecret::generate().unwrap();
+        assert!(f.opens(&f.commitment()));
+        assert!(!other.opens(&f.commitment()));
+        // The commitment is domain-separated, not the bare hash of F.
+        assert_ne!(f.commitment(), crate::hash::sha256(&[5u8; 32]));
+    }
+
+    #[test]
+    fn debug_of_a_filing_secret_never_prints_it() {
+        let text = format!("{:?}", handoff());
+        assert!(text.contains("FilingSecret(..)"));
+        assert!(!text.contains("[5, 5"));
     }
 
     #[test]
@@ -134,7 +237,7 @@ mod tests {
     #[test]
     fn a_handoff_with_a_key_of_another_length_is_malformed() {
         let mut enc = handoff().encode().to_vec();
-        let at = enc.len() - 17;
+        let at = enc.len() - 32 - 17;
         enc[at] = 20;
         enc.extend_from_slice(&[0; 4]);
         assert_eq!(

@@ -515,11 +515,13 @@ fn a_handoff_opens_only_for_the_patient() {
         n(1200.0),
         b(&[0x42u8; 32]),
         b(&kp),
+        b(&[0x17u8; 32]),
     )
     .unwrap();
     let h = open_handoff(&patient, b(&sealed)).unwrap();
     assert_eq!(field(&h, "txId"), [0x42u8; 32]);
     assert_eq!(field(&h, "recordKey"), kp);
+    assert_eq!(field(&h, "filingSecret"), [0x17u8; 32]);
     assert_eq!(
         code(open_handoff(&Key::generate().unwrap(), b(&sealed)).unwrap_err()),
         "EciesDecryptFailed"

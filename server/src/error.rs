@@ -136,6 +136,11 @@ pub enum ApiError {
     /// The registry marks the record deleted; it is never served.
     #[error("record is marked deleted on chain")]
     RecordDeletedOnChain,
+    /// The filing secret shown does not open the record's filing
+    /// commitment: only the holder of the secret the record was uploaded
+    /// with (the patient, from the sealed handoff) may file it.
+    #[error("this filing secret does not open the record's filing commitment")]
+    FilingNotAuthorised,
     /// This server deleted the record (retention, its on-chain tombstone, or
     /// `DELETE`); it is never stored again.
     #[error("this record was deleted here and is never stored again")]
@@ -228,6 +233,7 @@ server_codes! {
     InvalidPartSize => BAD_REQUEST,
     RecordExists => CONFLICT,
     RecordRetired => GONE,
+    FilingNotAuthorised => FORBIDDEN,
     RecordNotFound => NOT_FOUND,
     IndexExists => CONFLICT,
     UnknownIndex => NOT_FOUND,
@@ -291,6 +297,7 @@ impl From<StoreError> for ApiError {
         match e {
             StoreError::HashMismatch => ApiError::Protocol(ehrchain::Error::HashMismatch),
             StoreError::NotFound => ApiError::RecordNotFound,
+            StoreError::FilingConflict => ApiError::RecordExists,
             ref full if full.is_storage_full() => ApiError::StorageFull,
             other => ApiError::Internal(other.to_string()),
         }

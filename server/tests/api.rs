@@ -17,6 +17,7 @@ use axum::http::{Request, StatusCode};
 use axum::Router;
 use ehrchain::cert::CertificateBody;
 use ehrchain::chain::registry::{CertificateStatus, RecordStatus};
+use ehrchain::handoff::FilingSecret;
 use ehrchain::request::AccessRequest;
 use ehrchain::{Address, SecretKey};
 use ehrchain_server::audit::AuditLog;
@@ -184,13 +185,18 @@ fn hx(b: &[u8]) -> String {
     ehrchain::hex::encode_prefixed(b)
 }
 
+/// The filing secret the tests' doctor uploads every record with.
+fn filing() -> FilingSecret {
+    FilingSecret::from_bytes(&[0x46; 32]).unwrap()
+}
+
 /// Uploads `ct` in parts of `part` bytes; returns (eh, complete's status and body).
 async fn upload(app: &Router, ct: &[u8], claimed: [u8; 32], part: usize) -> (StatusCode, Value) {
     let (s, created) = json_call(
         app,
         "POST",
         "/v1/uploads",
-        json!({ "eh": hx(&claimed), "size": ct.len(), "partSize": part }),
+        json!({ "eh": hx(&claimed), "size": ct.len(), "partSize": part, "filing": hx(&filing().commitment()) }),
     )
     .await;
     assert_eq!(s, StatusCode::CREATED, "{created}");
@@ -252,7 +258,7 @@ async fn filed(w: &World) -> Filed {
         &w.app,
         "POST",
         "/v1/index",
-        json!({ "x": hx(&x), "z": hx(&[6; 32]), "k": hx(&[7; 16]), "eh": hx(&eh) }),
+        json!({ "x": hx(&x), "z": hx(&[6; 32]), "k": hx(&[7; 16]), "eh": hx(&eh), "filingSecret": hx(filing().as_bytes()) }),
     )
     .await;
     assert_eq!(s, StatusCode::CREATED);
@@ -419,7 +425,7 @@ async fn a_refused_upload_leaves_no_record_to_file() {
         &w.app,
         "POST",
         "/v1/index",
-        json!({ "x": hx(&[1; 32]), "z": hx(&[2; 32]), "k": hx(&[3; 16]), "eh": hx(&[0; 32]) }),
+        json!({ "x": hx(&[1; 32]), "z": hx(&[2; 32]), "k": hx(&[3; 16]), "eh": hx(&[0; 32]), "filingSecret": hx(filing().as_bytes()) }),
     )
     .await;
     assert_eq!(
@@ -430,7 +436,7 @@ async fn a_refused_upload_leaves_no_record_to_file() {
 
 /// `POST /v1/uploads` for `eh`: the status and code of the answer.
 async fn create_upload(w: &World, eh: &[u8; 32]) -> (StatusCode, Option<String>) {
-    let body = json!({ "eh": hx(eh), "size": 1000, "partSize": 300 });
+    let body = json!({ "eh": hx(eh), "size": 1000, "partSize": 300, "filing": hx(&filing().commitment()) });
     let (s, r) = json_call(&w.app, "POST", "/v1/uploads", body).await;
     (s, r["code"].as_str().map(str::to_owned))
 }
@@ -540,4 +546,69 @@ async fn a_request_signed_by_a_stranger_costs_no_chain_read() {
         .certificate_reads
         .load(std::sync::atomic::Ordering::Relaxed);
     assert_eq!(reads, 0);
+}
+
+/// `POST /v1/index` for the filed record's `eh` under a new `X`, showing `secret`.
+async fn file_again(w: &World, f: &Filed, secret: &[u8]) -> (StatusCode, Option<String>) {
+    let body = json!({ "x": hx(&[8; 32]), "z": hx(&[9; 32]), "k": hx(&[1; 16]), "eh": hx(&f.eh), "filingSecret": hx(secret) });
+    let (s, r) = json_call(&w.app, "POST", "/v1/index", body).await;
+    (s, r["code"].as_str().map(str::to_owned))
+}
+
+#[tokio::test]
+async fn a_stranger_who_read_eh_on_chain_cannot_file_it() {
+    // The index hijack: a filing {x, z, k, eh: victim} from someone who does
+    // not hold the record's filing secret.
+    let w = world();
+    let f = filed(&w).await;
+    let guess = FilingSecret::generate().unwrap();
+    assert_eq!(
+        file_again(&w, &f, guess.as_bytes()).await,
+        code(StatusCode::FORBIDDEN, "FilingNotAuthorised")
+    );
+    assert_eq!(
+        refusal(&w, {
+            let (d, cert) = registered_doctor(&w, 5, None, false);
+            request(&d, &cert, [8; 32])
+        })
+        .await,
+        code(StatusCode::NOT_FOUND, "UnknownIndex")
+    );
+}
+
+#[tokio::test]
+async fn the_holder_of_the_filing_secret_files_again() {
+    let w = world();
+    let f = filed(&w).await;
+    let (s, _) = file_again(&w, &f, filing().as_bytes()).await;
+    assert_eq!(s, StatusCode::CREATED);
+}
+
+#[tokio::test]
+async fn an_upload_of_the_same_bytes_cannot_take_the_filing_over() {
+    let w = world();
+    let f = filed(&w).await;
+    // Someone uploads the identical ciphertext under their own commitment.
+    let theirs = FilingSecret::generate().unwrap();
+    let body = json!({ "eh": hx(&f.eh), "size": f.ct.len(), "partSize": 300, "filing": hx(&theirs.commitment()) });
+    let (s, r) = json_call(&w.app, "POST", "/v1/uploads", body).await;
+    assert_eq!(
+        (s, r["code"].as_str()),
+        (StatusCode::CONFLICT, Some("RecordExists"))
+    );
+    assert_eq!(
+        file_again(&w, &f, theirs.as_bytes()).await,
+        code(StatusCode::FORBIDDEN, "FilingNotAuthorised")
+    );
+}
+
+#[tokio::test]
+async fn an_upload_without_a_filing_commitment_is_refused() {
+    let w = world();
+    let body = json!({ "eh": hx(&[3; 32]), "size": 1000, "partSize": 300 });
+    let (s, r) = json_call(&w.app, "POST", "/v1/uploads", body).await;
+    assert_eq!(
+        (s, r["code"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("MalformedJson"))
+    );
 }

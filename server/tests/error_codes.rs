@@ -64,6 +64,7 @@ fn server_errors() -> Vec<ApiError> {
         E::Replay,
         E::RecordDeletedOnChain,
         E::RecordRetired,
+        E::FilingNotAuthorised,
         E::RecordNotAnchored,
         E::NotDeletedOnChain,
         E::ChainNotConfigured,

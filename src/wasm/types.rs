@@ -16,7 +16,7 @@ export interface AuthorisationParts { r: Uint8Array; st: Uint8Array; c1: Uint8Ar
 /** An opened access pass: the record context and `k_t`. */
 export interface OpenedPass { hospital: string; time: number; maskKey: MaskKey }
 /** An opened doctor-to-patient handoff. */
-export interface Handoff { hospital: string; time: number; txId: Uint8Array; recordKey: Uint8Array }
+export interface Handoff { hospital: string; time: number; txId: Uint8Array; recordKey: Uint8Array; filingSecret: Uint8Array }
 /** The facts a certificate binds. */
 export interface CertificateFields {
   doctor: string; protocolKey: Uint8Array; hospital: string;

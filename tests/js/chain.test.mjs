@@ -37,7 +37,7 @@ const { deploy } = require('../../chain/deploy.js');
 const { compile } = require('../../chain/compile.js');
 const {
   Key, MaskKey, Scanner, RecordEncryptor, RecordDecryptor,
-  generateRecordKey, recordAssociatedData, sealHandoff, openHandoff,
+  generateRecordKey, recordAssociatedData, sealHandoff, openHandoff, generateFilingSecret, filingCommitment,
   registerDoctorTx, revokeDoctorTx, anchorRecordTx, markDeletedTx, authoriseTx,
   recordStatusCall, decodeRecordStatus, signTransaction, decodeRegistryLogs,
   anchoredEhFromReceipt, scanAuthorisations, authorisedTopic,
@@ -554,13 +554,21 @@ describe('paper Alg 4 and Alg 5 on chain', () => {
     A.txId = unhex(A.anchorRc.transactionHash);
   });
 
-  test('handoff of tx_id and K_P to the patient (docs/PROTOCOL.md §10) opens to what was sealed', () => {
+  test('handoff of tx_id, K_P and the filing secret to the patient (docs/PROTOCOL.md §10) opens to what was sealed', () => {
     A.patient = Key.generate();
-    A.handoff = openHandoff(A.patient, sealHandoff(A.patient.publicKey(), H1, T1, A.txId, A.recordKey));
+    A.filingSecret = generateFilingSecret();
+    A.handoff = openHandoff(A.patient, sealHandoff(A.patient.publicKey(), H1, T1, A.txId, A.recordKey, A.filingSecret));
     assert.equal(A.handoff.hospital, H1);
     assert.equal(A.handoff.time, T1);
     assert.deepEqual(A.handoff.txId, A.txId);
     assert.deepEqual(A.handoff.recordKey, A.recordKey);
+    assert.deepEqual(A.handoff.filingSecret, A.filingSecret);
+  });
+
+  test('the filing commitment is SHA-256("ehrchain/v1/filing" ‖ F), as node:crypto computes it', () => {
+    const expected = crypto.createHash('sha256').update(Buffer.from('ehrchain/v1/filing')).update(A.filingSecret).digest();
+    assert.deepEqual(Buffer.from(filingCommitment(A.filingSecret)), expected);
+    throwsCode(() => filingCommitment(new Uint8Array(31)), 'InvalidLength');
   });
 
   test('Alg 4 steps 4-5: the patient masks; {X, Z, K} and the ciphertext go to the server', () => {

@@ -962,7 +962,7 @@ describe('bad input from JS', () => {
       throwsCode(() => certificateTypedData(key.address, pub, 'H', 1, 2, t), 'OutOfRange', `serial ${t}`);
       throwsCode(() => accessRequestTypedData('H', new Uint8Array(32), t, 60), 'OutOfRange', `now ${t}`);
       throwsCode(() => accessRequestTypedData('H', new Uint8Array(32), 1, t), 'OutOfRange', `ttl ${t}`);
-      throwsCode(() => ehr.sealHandoff(pub, 'H', t, new Uint8Array(32), new Uint8Array(16)), 'OutOfRange');
+      throwsCode(() => ehr.sealHandoff(pub, 'H', t, new Uint8Array(32), new Uint8Array(16), new Uint8Array(32)), 'OutOfRange');
       mk.free();
     });
   }

@@ -16,6 +16,11 @@ export const CLI = process.env.EHRCHAIN_BIN ?? path.join(ROOT, 'target', 'releas
 export const SERVER = process.env.EHRCHAIN_SERVER_BIN ?? path.join(ROOT, 'target', 'release', 'ehrchain-server');
 export const ehr = loadPackage();
 
+/** The filing secret every test upload is made with, and its commitment
+ * SHA-256("ehrchain/v1/filing" ‖ F), computed here with node:crypto. */
+export const FILING_SECRET = h0x(Buffer.alloc(32, 0x46));
+export const FILING = h0x(sha256(Buffer.concat([Buffer.from('ehrchain/v1/filing'), Buffer.alloc(32, 0x46)])));
+
 /** Checks that the prebuilt binaries and package exist; says how to build them. */
 export function checkPrerequisites() {
   const missing = [];
@@ -225,7 +230,7 @@ export function cutDownload(url, keepBytes) {
 /** Creates an upload, PUTs every part (`parallel` at a time, in scrambled order), completes. */
 export async function uploadRecord(base, ct, { partSize = 8 << 20, parallel = 2, eh } = {}) {
   const claimed = eh ?? h0x(sha256(ct));
-  const created = await request('POST', `${base}/v1/uploads`, { body: { eh: claimed, size: ct.length, partSize } });
+  const created = await request('POST', `${base}/v1/uploads`, { body: { eh: claimed, size: ct.length, partSize, filing: FILING } });
   if (created.status !== 201) throw new Error(`create upload: ${created.status} ${created.body}`);
   const { uploadId, parts } = created.json;
   const order = [...Array(parts).keys()].reverse();

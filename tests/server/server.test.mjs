@@ -20,7 +20,7 @@ import { HARDHAT_KEYS, hex, h0x, unhex, sha256, sleep, nowSecs } from '../suppor
 import {
   ehr, checkPrerequisites, cli, chainCli,
   deployRegistry, startServer, request, cutUpload, cutDownload, uploadRecord, tempDir, filesUnder,
-  auditVerify, dumpDb,
+  auditVerify, dumpDb, FILING, FILING_SECRET,
 } from './helpers.mjs';
 
 const HOSPITAL = "St Mary's Hospital";
@@ -78,7 +78,7 @@ async function anchorAndFile(base, rec, { anchor = true } = {}) {
   const txId = anchor ? (await S.c.anchor(rec.eh, rec.time, ANCHOR_KEY)).txId : h0x(crypto.randomBytes(32));
   const maskKey = ehr.MaskKey.generate();
   const m = maskKey.mask(HOSPITAL, rec.time, unhex(txId), rec.recordKey);
-  const filed = await request('POST', `${base}/v1/index`, { body: { x: h0x(m.x), z: h0x(m.z), k: h0x(m.k), eh: rec.eh } });
+  const filed = await request('POST', `${base}/v1/index`, { body: { filingSecret: FILING_SECRET, x: h0x(m.x), z: h0x(m.z), k: h0x(m.k), eh: rec.eh } });
   assert.equal(filed.status, 201, `index: ${filed.body}`);
   return { txId, maskKey, x: m.x, z: m.z, k: m.k };
 }
@@ -164,7 +164,7 @@ test('full flow: 64 MiB upload → index → access → download → verify → 
   // …then anchors R1 = {T1, Ty1, eh}; the patient files {X, Z, K}.
   const rec = { recordKey, time, ct, eh };
   const filed = await anchorAndFile(S.base, rec);
-  const again = await request('POST', `${S.base}/v1/index`, { body: { x: h0x(filed.x), z: h0x(filed.z), k: h0x(filed.k), eh } });
+  const again = await request('POST', `${S.base}/v1/index`, { body: { filingSecret: FILING_SECRET, x: h0x(filed.x), z: h0x(filed.z), k: h0x(filed.k), eh } });
   assert.equal(again.status, 200, 'filing the identical entry again is an idempotent retry');
 
   // Patient grants the doctor (Trans = (R, ST, C1)); the doctor finds and opens it.
@@ -232,7 +232,7 @@ test('a download cut mid-way resumes with Range (206, Content-Range)', async () 
 test('an upload whose connection is cut mid-part resumes: only acknowledged parts are held', async () => {
   const rec = smallRecord(3 * MiB - 1000);
   const partSize = MiB;
-  const created = await request('POST', `${S.base}/v1/uploads`, { body: { eh: rec.eh, size: rec.ct.length, partSize } });
+  const created = await request('POST', `${S.base}/v1/uploads`, { body: { filing: FILING, eh: rec.eh, size: rec.ct.length, partSize } });
   assert.equal(created.status, 201);
   const { uploadId, parts } = created.json;
   assert.equal(parts, 3);
@@ -257,7 +257,7 @@ test('an upload whose connection is cut mid-part resumes: only acknowledged part
   const again = await request('POST', `${S.base}/v1/uploads/${uploadId}/complete`);
   assert.equal(again.status, 200, 'complete is idempotent');
   refused(await put(0), 409, 'UploadCompleted', 'a part after completion');
-  refused(await request('POST', `${S.base}/v1/uploads`, { body: { eh: rec.eh, size: rec.ct.length } }), 409, 'RecordExists', 'a second upload of a stored record');
+  refused(await request('POST', `${S.base}/v1/uploads`, { body: { filing: FILING, eh: rec.eh, size: rec.ct.length } }), 409, 'RecordExists', 'a second upload of a stored record');
 });
 
 test('SIGKILL mid-upload and mid-completion, then restart: acknowledged parts kept, nothing half-written served', async () => {
@@ -266,13 +266,13 @@ test('SIGKILL mid-upload and mid-completion, then restart: acknowledged parts ke
   const partSize = MiB;
   // Upload A: parts 0 and 1 acknowledged, part 2 in flight when the server dies.
   const a = smallRecord(4 * MiB - 500);
-  const ca = await request('POST', `${srv.url}/v1/uploads`, { body: { eh: a.eh, size: a.ct.length, partSize } });
+  const ca = await request('POST', `${srv.url}/v1/uploads`, { body: { filing: FILING, eh: a.eh, size: a.ct.length, partSize } });
   const ida = ca.json.uploadId;
   const partA = (n) => a.ct.subarray(n * partSize, Math.min(a.ct.length, (n + 1) * partSize));
   for (const n of [0, 1]) assert.equal((await request('PUT', `${srv.url}/v1/uploads/${ida}/parts/${n}`, { body: partA(n) })).status, 200);
   // Upload B: every part held; the server is killed while it assembles.
   const b = smallRecord(48 * MiB);
-  const cb = await request('POST', `${srv.url}/v1/uploads`, { body: { eh: b.eh, size: b.ct.length, partSize: 8 * MiB } });
+  const cb = await request('POST', `${srv.url}/v1/uploads`, { body: { filing: FILING, eh: b.eh, size: b.ct.length, partSize: 8 * MiB } });
   const idb = cb.json.uploadId;
   for (let n = 0; n < cb.json.parts; n++) {
     const r = await request('PUT', `${srv.url}/v1/uploads/${idb}/parts/${n}`, { body: b.ct.subarray(n * 8 * MiB, (n + 1) * 8 * MiB) });
@@ -296,7 +296,7 @@ test('SIGKILL mid-upload and mid-completion, then restart: acknowledged parts ke
     assert.deepEqual(sa.json.missing, [2, 3]);
     const recordFile = (eh) => path.join(dataDir, 'blobs', 'records', eh.slice(2, 4), eh.slice(2));
     assert.ok(!fs.existsSync(recordFile(a.eh)), 'no record file for an unfinished upload');
-    refused(await request('POST', `${srv.url}/v1/index`, { body: { x: h0x(crypto.randomBytes(32)), z: h0x(crypto.randomBytes(32)), k: h0x(crypto.randomBytes(16)), eh: a.eh } }),
+    refused(await request('POST', `${srv.url}/v1/index`, { body: { filingSecret: FILING_SECRET, x: h0x(crypto.randomBytes(32)), z: h0x(crypto.randomBytes(32)), k: h0x(crypto.randomBytes(16)), eh: a.eh } }),
       404, 'RecordNotFound', 'an unfinished record cannot be indexed');
     // B: either committed whole, or still open with every part, and completes now.
     const sb = await request('GET', `${srv.url}/v1/uploads/${idb}`);
@@ -334,9 +334,9 @@ describe('every refusal has its own status and code', () => {
     ['a body that is not UTF-8', () => access(S.base, '\xff\xfe'), 400, 'MalformedJson'],
     ['a JSON body over the limit', () => access(S.base, JSON.stringify({ pad: 'x'.repeat(70 * 1024) })), 413, 'PayloadTooLarge'],
     ['an upload body that is not JSON', () => request('POST', `${S.base}/v1/uploads`, { body: Buffer.from('nope'), headers: { 'content-type': 'application/json' } }), 400, 'MalformedJson'],
-    ['an upload with a short eh', () => request('POST', `${S.base}/v1/uploads`, { body: { eh: '0x12', size: 10 } }), 400, 'InvalidLength'],
-    ['an upload of a record over the size limit', () => request('POST', `${S.base}/v1/uploads`, { body: { eh: h0x(crypto.randomBytes(32)), size: 2 ** 40 } }), 413, 'RecordTooLarge'],
-    ['an upload with a tiny part size', () => request('POST', `${S.base}/v1/uploads`, { body: { eh: h0x(crypto.randomBytes(32)), size: 10, partSize: 1 } }), 400, 'InvalidPartSize'],
+    ['an upload with a short eh', () => request('POST', `${S.base}/v1/uploads`, { body: { filing: FILING, eh: '0x12', size: 10 } }), 400, 'InvalidLength'],
+    ['an upload of a record over the size limit', () => request('POST', `${S.base}/v1/uploads`, { body: { filing: FILING, eh: h0x(crypto.randomBytes(32)), size: 2 ** 40 } }), 413, 'RecordTooLarge'],
+    ['an upload with a tiny part size', () => request('POST', `${S.base}/v1/uploads`, { body: { filing: FILING, eh: h0x(crypto.randomBytes(32)), size: 10, partSize: 1 } }), 400, 'InvalidPartSize'],
     ['an unknown route', () => request('GET', `${S.base}/v1/nothing`), 404, 'NotFound'],
     ['the wrong method', () => request('PATCH', `${S.base}/v1/access`), 405, 'MethodNotAllowed'],
   ]) {
@@ -417,7 +417,7 @@ describe('every refusal has its own status and code', () => {
     await S.c.markDeleted(doomed.eh, ANCHOR_KEY);
     refused(await access(S.base, signed(S.doctor, doomed.x)), 410, 'RecordDeletedOnChain', 'access after the tombstone');
     refused(await request('GET', S.base + granted.json.download), 410, 'RecordDeletedOnChain', 'download with an earlier token');
-    refused(await request('POST', `${S.base}/v1/uploads`, { body: { eh: doomed.eh, size: 10 } }), 410, 'RecordDeletedOnChain', 'upload of a deleted record');
+    refused(await request('POST', `${S.base}/v1/uploads`, { body: { filing: FILING, eh: doomed.eh, size: 10 } }), 410, 'RecordDeletedOnChain', 'upload of a deleted record');
     const del = await request('DELETE', `${S.base}/v1/records/${doomed.eh}`);
     assert.equal(del.status, 200);
     assert.deepEqual(del.json, { eh: doomed.eh, removed: true });
@@ -434,12 +434,19 @@ describe('every refusal has its own status and code', () => {
     const st = await request('GET', `${S.base}/v1/uploads/${up.uploadId}`);
     assert.equal(st.json.state, 'open', 'nothing became visible');
     assert.deepEqual(fs.readdirSync(path.join(S.dataDir, 'blobs', 'tmp')), []);
-    refused(await request('POST', `${S.base}/v1/index`, { body: { x: h0x(crypto.randomBytes(32)), z: h0x(crypto.randomBytes(32)), k: h0x(crypto.randomBytes(16)), eh: claimed } }),
+    refused(await request('POST', `${S.base}/v1/index`, { body: { filingSecret: FILING_SECRET, x: h0x(crypto.randomBytes(32)), z: h0x(crypto.randomBytes(32)), k: h0x(crypto.randomBytes(16)), eh: claimed } }),
       404, 'RecordNotFound', 'index of a record that never completed');
   });
 
+  test('a stranger who read eh from the chain cannot file it: FilingNotAuthorised', async () => {
+    const victim = await publish(S.base, 10_000);
+    const hijack = { x: h0x(crypto.randomBytes(32)), z: h0x(crypto.randomBytes(32)), k: h0x(crypto.randomBytes(16)), eh: victim.eh, filingSecret: h0x(crypto.randomBytes(32)) };
+    refused(await request('POST', `${S.base}/v1/index`, { body: hijack }), 403, 'FilingNotAuthorised', 'a filing without the record\'s filing secret');
+    refused(await access(S.base, signed(S.doctor, unhex(hijack.x))), 404, 'UnknownIndex', 'no doctor is pointed at the victim\'s record');
+  });
+
   test('an aborted upload is gone: UploadNotFound', async () => {
-    const c = await request('POST', `${S.base}/v1/uploads`, { body: { eh: h0x(crypto.randomBytes(32)), size: 100_000, partSize: 64 << 10 } });
+    const c = await request('POST', `${S.base}/v1/uploads`, { body: { filing: FILING, eh: h0x(crypto.randomBytes(32)), size: 100_000, partSize: 64 << 10 } });
     assert.equal((await request('DELETE', `${S.base}/v1/uploads/${c.json.uploadId}`)).status, 204);
     refused(await request('GET', `${S.base}/v1/uploads/${c.json.uploadId}`), 404, 'UploadNotFound', 'aborted upload');
     refused(await request('PUT', `${S.base}/v1/uploads/${'0'.repeat(32)}/parts/0`, { body: 'x' }), 404, 'UploadNotFound', 'unknown upload');
@@ -448,7 +455,7 @@ describe('every refusal has its own status and code', () => {
   describe('parts of the wrong size or number are refused and not held', () => {
     let url, id;
     before(async () => {
-      const c = await request('POST', `${S.base}/v1/uploads`, { body: { eh: h0x(crypto.randomBytes(32)), size: 100_000, partSize: 64 << 10 } });
+      const c = await request('POST', `${S.base}/v1/uploads`, { body: { filing: FILING, eh: h0x(crypto.randomBytes(32)), size: 100_000, partSize: 64 << 10 } });
       id = c.json.uploadId;
       url = (n) => `${S.base}/v1/uploads/${id}/parts/${n}`;
     });
@@ -518,7 +525,7 @@ test('CORS allows only the configured portal origins', async () => {
 test('graceful shutdown on SIGTERM finishes the in-flight request', async () => {
   const srv = await startServer(serverEnv(newDir('ehr-term-')));
   const r = smallRecord(200_000);
-  const c = await request('POST', `${srv.url}/v1/uploads`, { body: { eh: r.eh, size: r.ct.length, partSize: 256 << 10 } });
+  const c = await request('POST', `${srv.url}/v1/uploads`, { body: { filing: FILING, eh: r.eh, size: r.ct.length, partSize: 256 << 10 } });
   const http = await import('node:http');
   const u = new URL(`${srv.url}/v1/uploads/${c.json.uploadId}/parts/0`);
   const answered = new Promise((resolve, reject) => {
@@ -554,7 +561,7 @@ test('retention: records past the retention period are deleted with their index'
     const audit = fs.readFileSync(path.join(dataDir, 'audit.log'), 'utf8');
     assert.match(audit, /"event":"retention","decision":"deleted"/);
     // No tombstone on chain, yet the record cannot come back.
-    refused(await request('POST', `${srv.url}/v1/uploads`, { body: { eh: rec.eh, size: rec.ct.length } }), 410, 'RecordRetired', 'upload of a retired record');
+    refused(await request('POST', `${srv.url}/v1/uploads`, { body: { filing: FILING, eh: rec.eh, size: rec.ct.length } }), 410, 'RecordRetired', 'upload of a retired record');
   } finally {
     await srv.stop();
   }

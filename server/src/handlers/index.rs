@@ -1,4 +1,4 @@
-//! `POST /v1/index {x, z, k, eh}`: the patient files the masked values of a
+//! `POST /v1/index {x, z, k, eh, filingSecret}`: the patient files the masked values of a
 //! record under `X` (`docs/PROTOCOL.md §4`). The server stores exactly these
 //! four values; it never sees `k_t`, `Y_tx`, `Y_key`, `K_P` or `tx_id`.
 
@@ -13,19 +13,24 @@ use super::{hex32, hx, json_body};
 use crate::app::{now, AppState};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{IndexEntry, IndexInsert};
+use ehrchain::handoff::FilingSecret;
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
 struct FileIndex {
     x: String,
     z: String,
     k: String,
     eh: String,
+    /// The record's filing secret `F`, hex (from the sealed handoff).
+    filing_secret: String,
 }
 
 /// Files an entry: 201 when new, 200 when the identical entry was already
 /// filed (a retry); `IndexExists` (409) if `X` is filed with other values,
 /// `RecordNotFound` (404) unless `eh` is a completed record,
+/// `FilingNotAuthorised` (403) unless `filingSecret` opens the commitment
+/// the record was uploaded with,
 /// `RecordDeletedOnChain` (410) if the registry marks it deleted.
 pub async fn file(
     State(state): State<AppState>,
@@ -47,9 +52,16 @@ pub async fn file(
         k,
         eh: hex32("eh", &req.eh)?,
     };
+    let secret =
+        FilingSecret::from_bytes(&ehrchain::hex::decode("filingSecret", &req.filing_secret)?)?;
     let (x, eh) = (entry.x, entry.eh);
     let outcome = state
         .blocking(move |s| {
+            let record = s.meta.record(&entry.eh)?.ok_or(ApiError::RecordNotFound)?;
+            match &record.filing {
+                Some(commitment) if secret.opens(commitment) => {}
+                _ => return Err(ApiError::FilingNotAuthorised),
+            }
             if let Some(chain) = &s.chain {
                 if chain.record_status(&entry.eh)?.deleted {
                     return Err(ApiError::RecordDeletedOnChain);

@@ -36,6 +36,9 @@ struct CreateUpload {
     eh: String,
     size: u64,
     part_size: Option<u64>,
+    /// `SHA-256("ehrchain/v1/filing" ‖ F)`, hex: only the holder of `F`
+    /// will be able to file index entries for the record.
+    filing: String,
 }
 
 /// Byte-wise comparison whose time does not depend on where the inputs differ.
@@ -96,6 +99,7 @@ pub async fn create(
     authorise(&state, &headers)?;
     let req: CreateUpload = json_body(&state, body).await?;
     let eh = hex32("eh", &req.eh)?;
+    let filing = hex32("filing", &req.filing)?;
     let s = &state.settings;
     if req.size == 0 {
         return Err(ApiError::InvalidField {
@@ -124,6 +128,7 @@ pub async fn create(
         size: req.size,
         part_size,
         created_at: now(),
+        filing,
         done: false,
     };
     let row = upload.clone();
@@ -312,6 +317,7 @@ fn finish(s: &Shared, upload: &Upload) -> Result<(), ApiError> {
             eh: upload.eh,
             size: upload.size,
             created_at: now(),
+            filing: Some(upload.filing),
         },
     )?;
     if let Err(e) = s.blobs.delete_upload(&upload.id) {

@@ -80,6 +80,10 @@ pub struct Upload {
     pub part_size: u64,
     /// Unix time of creation (uploads expire).
     pub created_at: u64,
+    /// The commitment to the record's filing secret
+    /// (`ehrchain::handoff::FilingSecret::commitment`), which the record
+    /// inherits: only the holder of the secret can file it.
+    pub filing: [u8; 32],
     /// Whether the record was assembled (the upload is then kept only so that
     /// a repeated `complete` is answered the same way).
     pub done: bool,
@@ -110,6 +114,9 @@ pub struct Record {
     pub size: u64,
     /// Unix time it became visible (retention counts from here).
     pub created_at: u64,
+    /// The commitment to its filing secret; `None` for a record stored by
+    /// a server before filing secrets (it cannot be filed any more).
+    pub filing: Option<[u8; 32]>,
 }
 
 /// One filed index entry: exactly what the patient sends (`docs/PROTOCOL.md §4`).
@@ -142,6 +149,9 @@ pub enum IndexInsert {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
+    /// The record is already stored under another filing commitment.
+    #[error("the record is already stored with another filing commitment")]
+    FilingConflict,
     /// The assembled ciphertext does not hash to the claimed `eh`.
     #[error("ciphertext hash does not match the claimed eh")]
     HashMismatch,

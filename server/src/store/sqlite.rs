@@ -17,7 +17,7 @@ use super::{
 };
 
 /// Schema version stored in `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 1;
+const SCHEMA_VERSION: i64 = 2;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS uploads (
@@ -26,12 +26,14 @@ CREATE TABLE IF NOT EXISTS uploads (
     size       INTEGER NOT NULL,
     part_size  INTEGER NOT NULL,
     created_at INTEGER NOT NULL,
-    done       INTEGER NOT NULL DEFAULT 0
+    done       INTEGER NOT NULL DEFAULT 0,
+    filing     BLOB
 );
 CREATE TABLE IF NOT EXISTS records (
     eh         BLOB PRIMARY KEY,
     size       INTEGER NOT NULL,
-    created_at INTEGER NOT NULL
+    created_at INTEGER NOT NULL,
+    filing     BLOB
 );
 CREATE INDEX IF NOT EXISTS records_created ON records(created_at);
 CREATE TABLE IF NOT EXISTS record_index (
@@ -115,6 +117,14 @@ impl SqliteMetaStore {
                 "database schema {version} is newer than this server's {SCHEMA_VERSION}"
             )));
         }
+        if version == 1 {
+            // Schema 1 had no filing commitments: its uploads and records
+            // keep NULL (such a record can no longer be filed).
+            conn.execute_batch(
+                "ALTER TABLE uploads ADD COLUMN filing BLOB; ALTER TABLE records ADD COLUMN filing BLOB;",
+            )
+            .map_err(db)?;
+        }
         conn.execute_batch(SCHEMA).map_err(db)?;
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(db)?;
@@ -137,6 +147,11 @@ impl SqliteMetaStore {
             part_size: uint(row.get(3)?),
             created_at: uint(row.get(4)?),
             done: row.get::<_, i64>(5)? != 0,
+            filing: row
+                .get::<_, Option<Vec<u8>>>(6)?
+                .map(array)
+                .transpose()?
+                .unwrap_or([0; 32]),
         })
     }
 
@@ -165,7 +180,7 @@ impl MetaStore for SqliteMetaStore {
     fn create_upload(&self, u: &Upload) -> Result<(), StoreError> {
         self.conn()
             .prepare_cached(
-                "INSERT INTO uploads (id, eh, size, part_size, created_at, done) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO uploads (id, eh, size, part_size, created_at, done, filing) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )
             .and_then(|mut s| {
                 s.execute(params![
@@ -174,7 +189,8 @@ impl MetaStore for SqliteMetaStore {
                     int(u.size),
                     int(u.part_size),
                     int(u.created_at),
-                    u.done
+                    u.done,
+                    &u.filing[..]
                 ])
             })
             .map_err(db)?;
@@ -184,7 +200,7 @@ impl MetaStore for SqliteMetaStore {
     fn upload(&self, id: &UploadId) -> Result<Option<Upload>, StoreError> {
         self.conn()
             .prepare_cached(
-                "SELECT id, eh, size, part_size, created_at, done FROM uploads WHERE id = ?1",
+                "SELECT id, eh, size, part_size, created_at, done, filing FROM uploads WHERE id = ?1",
             )
             .and_then(|mut s| s.query_row([&id.0[..]], Self::upload_row).optional())
             .map_err(db)
@@ -193,11 +209,29 @@ impl MetaStore for SqliteMetaStore {
     fn finish_upload(&self, id: &UploadId, record: &Record) -> Result<(), StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction().map_err(db)?;
+        let filing = record.filing.map(|f| f.to_vec());
         tx.execute(
-            "INSERT OR IGNORE INTO records (eh, size, created_at) VALUES (?1, ?2, ?3)",
-            params![&record.eh[..], int(record.size), int(record.created_at)],
+            "INSERT OR IGNORE INTO records (eh, size, created_at, filing) VALUES (?1, ?2, ?3, ?4)",
+            params![
+                &record.eh[..],
+                int(record.size),
+                int(record.created_at),
+                filing
+            ],
         )
         .map_err(db)?;
+        // Identical bytes completed by another upload keep the first
+        // commitment; another one must not take the record over.
+        let stored: Option<Vec<u8>> = tx
+            .query_row(
+                "SELECT filing FROM records WHERE eh = ?1",
+                [&record.eh[..]],
+                |r| r.get(0),
+            )
+            .map_err(db)?;
+        if stored != filing {
+            return Err(StoreError::FilingConflict);
+        }
         tx.execute("UPDATE uploads SET done = 1 WHERE id = ?1", [&id.0[..]])
             .map_err(db)?;
         tx.commit().map_err(db)
@@ -224,13 +258,14 @@ impl MetaStore for SqliteMetaStore {
 
     fn record(&self, eh: &Eh) -> Result<Option<Record>, StoreError> {
         self.conn()
-            .prepare_cached("SELECT eh, size, created_at FROM records WHERE eh = ?1")
+            .prepare_cached("SELECT eh, size, created_at, filing FROM records WHERE eh = ?1")
             .and_then(|mut s| {
                 s.query_row([&eh[..]], |r| {
                     Ok(Record {
                         eh: array(r.get(0)?)?,
                         size: uint(r.get(1)?),
                         created_at: uint(r.get(2)?),
+                        filing: r.get::<_, Option<Vec<u8>>>(3)?.map(array).transpose()?,
                     })
                 })
                 .optional()
@@ -422,6 +457,7 @@ mod tests {
             size: 10,
             part_size: 4,
             created_at: 5,
+            filing: [8; 32],
             done: false,
         };
         m.create_upload(&up).unwrap();
@@ -432,9 +468,22 @@ mod tests {
                 eh: [4; 32],
                 size: 10,
                 created_at: 6,
+                filing: Some([8; 32]),
             },
         )
         .unwrap();
+        assert_eq!(m.record(&[4; 32]).unwrap().unwrap().filing, Some([8; 32]));
+        let takeover = Record {
+            eh: [4; 32],
+            size: 10,
+            created_at: 7,
+            filing: Some([9; 32]),
+        };
+        assert!(matches!(
+            m.finish_upload(&up.id, &takeover),
+            Err(StoreError::FilingConflict)
+        ));
+        assert_eq!(m.record(&[4; 32]).unwrap().unwrap().filing, Some([8; 32]));
         assert!(m.open_uploads().unwrap().is_empty());
         assert!(m.upload(&up.id).unwrap().unwrap().done);
         assert_eq!(m.insert_index(&e, 10).unwrap(), IndexInsert::Created);
