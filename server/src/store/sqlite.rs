@@ -442,6 +442,30 @@ mod tests {
     }
 
     #[test]
+    fn a_schema_1_database_is_migrated_and_its_records_cannot_be_filed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("meta.sqlite");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE uploads (id BLOB PRIMARY KEY, eh BLOB NOT NULL, size INTEGER NOT NULL,
+                     part_size INTEGER NOT NULL, created_at INTEGER NOT NULL, done INTEGER NOT NULL DEFAULT 0);
+                 CREATE TABLE records (eh BLOB PRIMARY KEY, size INTEGER NOT NULL, created_at INTEGER NOT NULL);
+                 PRAGMA user_version = 1;",
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO records (eh, size, created_at) VALUES (?1, 10, 5)",
+                [&[4u8; 32][..]],
+            )
+            .unwrap();
+        }
+        let m = SqliteMetaStore::open(&path).unwrap();
+        let old = m.record(&[4; 32]).unwrap().unwrap();
+        assert_eq!((old.size, old.filing), (10, None));
+    }
+
+    #[test]
     fn index_needs_a_record_and_x_is_unique() {
         let (_d, m) = open();
         let e = IndexEntry {
