@@ -66,7 +66,7 @@ mkdir -p "$DATA_DIR"
 echo "[dev] starting the record server on http://127.0.0.1:$SERVER_PORT (log: .tmp/dev/server.log)" >&2
 setsid env EHR_LISTEN="127.0.0.1:$SERVER_PORT" EHR_DATA_DIR="$DATA_DIR" EHR_RPC_URL="$RPC" \
   EHR_REGISTRY="$REGISTRY" EHR_AUTHORITY="$AUTHORITY" EHR_HOSPITAL="$HOSPITAL" \
-  EHR_ALLOWED_ORIGINS="http://127.0.0.1:8080,http://localhost:8080" \
+  EHR_ALLOWED_ORIGINS="http://127.0.0.1:8080,http://localhost:8080" EHR_OPEN_UPLOADS=true \
   target/release/ehrchain-server >.tmp/dev/server.log 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 60); do

@@ -120,9 +120,14 @@ pub struct ServeArgs {
     /// On SIGTERM/SIGINT, how long in-flight requests may take to finish, seconds.
     #[arg(long, env = "EHR_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
-    /// Bearer token required on /v1/uploads (unset: uploads are open; see README).
+    /// Bearer token required on /v1/uploads (the hospital's staff tools).
     #[arg(long, env = "EHR_UPLOAD_TOKEN", hide_env_values = true)]
     pub upload_token: Option<String>,
+    /// Accept uploads from anyone who reaches the server, without a token.
+    /// Off by default: without a token and without this flag, the server
+    /// refuses every upload (`Unauthorized`).
+    #[arg(long, env = "EHR_OPEN_UPLOADS", default_value_t = false)]
+    pub open_uploads: bool,
     /// Log filter (tracing EnvFilter syntax).
     #[arg(long, env = "EHR_LOG", default_value = "info")]
     pub log: String,
@@ -195,6 +200,8 @@ pub struct Settings {
     pub shutdown_grace: Duration,
     /// Upload bearer token.
     pub upload_token: Option<String>,
+    /// Whether uploads need no credential at all.
+    pub open_uploads: bool,
 }
 
 /// A configuration mistake, reported at start-up.
@@ -263,6 +270,9 @@ impl ServeArgs {
         if self.upload_token.as_deref() == Some("") {
             return bad("EHR_UPLOAD_TOKEN must not be empty");
         }
+        if self.open_uploads && self.upload_token.is_some() {
+            return bad("EHR_OPEN_UPLOADS and EHR_UPLOAD_TOKEN exclude each other: choose one");
+        }
         Ok(Settings {
             listen: self.listen,
             data_dir,
@@ -290,12 +300,14 @@ impl ServeArgs {
             max_request_ttl: self.max_request_ttl,
             shutdown_grace: secs(self.shutdown_grace_secs),
             upload_token: self.upload_token.clone(),
+            open_uploads: self.open_uploads,
         })
     }
 }
 
 impl Settings {
-    /// Defaults for tests: everything at its default, no rate limit, data in `data_dir`.
+    /// Defaults for tests: everything at its default but open uploads and
+    /// no rate limit, data in `data_dir`.
     ///
     /// # Errors
     /// Never with the built-in defaults.
@@ -305,6 +317,36 @@ impl Settings {
             .serve;
         args.data_dir = Some(data_dir);
         args.rate_limit_per_sec = 0.0;
+        args.open_uploads = true;
         args.settings()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(
+        clippy::unwrap_used,
+        clippy::unwrap_in_result,
+        clippy::expect_used,
+        clippy::panic
+    )]
+    use super::*;
+
+    fn settings(extra: &[&str]) -> Result<Settings, ConfigError> {
+        let mut argv = vec!["ehrchain-server", "--data-dir", "x"];
+        argv.extend_from_slice(extra);
+        Cli::try_parse_from(argv).unwrap().serve.settings()
+    }
+
+    #[test]
+    fn uploads_are_closed_by_default() {
+        let s = settings(&[]).unwrap();
+        assert_eq!((s.upload_token, s.open_uploads), (None, false));
+    }
+
+    #[test]
+    fn open_uploads_and_a_token_exclude_each_other() {
+        let e = settings(&["--open-uploads", "--upload-token", "t"]).unwrap_err();
+        assert!(e.0.contains("exclude each other"), "{}", e.0);
     }
 }

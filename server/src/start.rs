@@ -98,8 +98,14 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
     if s.authority.is_none() || s.hospital.is_none() {
         tracing::warn!("EHR_AUTHORITY or EHR_HOSPITAL missing: access requests are refused");
     }
-    if s.upload_token.is_none() {
-        tracing::warn!("EHR_UPLOAD_TOKEN unset: anyone who reaches the server may upload");
+    match (&s.upload_token, s.open_uploads) {
+        (Some(_), _) => {}
+        (None, true) => {
+            tracing::warn!("EHR_OPEN_UPLOADS: anyone who reaches the server may upload")
+        }
+        (None, false) => tracing::warn!(
+            "uploads are closed: set EHR_UPLOAD_TOKEN (staff tools) or EHR_OPEN_UPLOADS=true"
+        ),
     }
     let listener = tokio::net::TcpListener::bind(listen).await?;
     tracing::info!(

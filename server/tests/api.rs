@@ -288,6 +288,19 @@ fn registered_doctor(
     (d, cert)
 }
 
+/// The answer to a request for `x` by a doctor with certificate `serial`,
+/// registered on chain as given.
+async fn ask(
+    w: &World,
+    serial: u64,
+    registered_to: Option<Address>,
+    revoked: bool,
+    x: [u8; 32],
+) -> (StatusCode, Option<String>) {
+    let (d, cert) = registered_doctor(w, serial, registered_to, revoked);
+    refusal(w, request(&d, &cert, x)).await
+}
+
 async fn refusal(w: &World, body: Value) -> (StatusCode, Option<String>) {
     let (s, r) = json_call(&w.app, "POST", "/v1/access", body).await;
     (s, r["code"].as_str().map(str::to_owned))
@@ -377,9 +390,8 @@ async fn a_certificate_the_registry_does_not_know_is_refused() {
 async fn a_revoked_certificate_is_refused() {
     let w = world();
     let f = filed(&w).await;
-    let (d, cert) = registered_doctor(&w, 1, None, true);
     assert_eq!(
-        refusal(&w, request(&d, &cert, f.x)).await,
+        ask(&w, 1, None, true, f.x).await,
         code(StatusCode::FORBIDDEN, "CertificateRevoked")
     );
 }
@@ -388,9 +400,8 @@ async fn a_revoked_certificate_is_refused() {
 async fn a_certificate_registered_to_another_doctor_is_refused() {
     let w = world();
     let f = filed(&w).await;
-    let (d, cert) = registered_doctor(&w, 2, Some(Address([9; 20])), false);
     assert_eq!(
-        refusal(&w, request(&d, &cert, f.x)).await,
+        ask(&w, 2, Some(Address([9; 20])), false, f.x).await,
         code(StatusCode::FORBIDDEN, "CertificateMismatch")
     );
 }
@@ -400,9 +411,8 @@ async fn a_record_deleted_on_chain_is_not_served() {
     let w = world();
     let f = filed(&w).await;
     w.chain.anchor(f.eh, true);
-    let (d, cert) = registered_doctor(&w, 3, None, false);
     assert_eq!(
-        refusal(&w, request(&d, &cert, f.x)).await,
+        ask(&w, 3, None, false, f.x).await,
         code(StatusCode::GONE, "RecordDeletedOnChain")
     );
 }
@@ -456,9 +466,8 @@ async fn the_sweep_deletes_a_record_tombstoned_on_chain_without_a_delete_call() 
         w.state.blobs.open_record(&f.eh).is_err(),
         "ciphertext removed"
     );
-    let (d, cert) = registered_doctor(&w, 3, None, false);
     assert_eq!(
-        refusal(&w, request(&d, &cert, f.x)).await,
+        ask(&w, 3, None, false, f.x).await,
         code(StatusCode::NOT_FOUND, "UnknownIndex")
     );
 }
@@ -567,11 +576,7 @@ async fn a_stranger_who_read_eh_on_chain_cannot_file_it() {
         code(StatusCode::FORBIDDEN, "FilingNotAuthorised")
     );
     assert_eq!(
-        refusal(&w, {
-            let (d, cert) = registered_doctor(&w, 5, None, false);
-            request(&d, &cert, [8; 32])
-        })
-        .await,
+        ask(&w, 5, None, false, [8; 32]).await,
         code(StatusCode::NOT_FOUND, "UnknownIndex")
     );
 }
@@ -610,5 +615,38 @@ async fn an_upload_without_a_filing_commitment_is_refused() {
     assert_eq!(
         (s, r["code"].as_str()),
         (StatusCode::BAD_REQUEST, Some("MalformedJson"))
+    );
+}
+
+#[tokio::test]
+async fn a_server_without_token_or_open_uploads_refuses_every_upload() {
+    let w = world_with(|s| s.open_uploads = false);
+    assert_eq!(
+        create_upload(&w, &[3; 32]).await,
+        code(StatusCode::UNAUTHORIZED, "Unauthorized")
+    );
+}
+
+#[tokio::test]
+async fn a_stranger_cannot_learn_which_records_are_stored() {
+    // Stored here, the record would answer RecordExists to anyone who asks.
+    let w = world();
+    let f = filed(&w).await;
+    let mut closed = w.state.settings.clone();
+    closed.open_uploads = false;
+    closed.upload_token = Some("staff".into());
+    let state = ehrchain_server::AppState::new(
+        closed,
+        w.state.meta.clone(),
+        w.state.blobs.clone(),
+        w.state.chain.clone(),
+        w.state.audit.clone(),
+    );
+    let app = app(state);
+    let body = json!({ "eh": hx(&f.eh), "size": 1000, "partSize": 300, "filing": hx(&filing().commitment()) });
+    let (s, r) = json_call(&app, "POST", "/v1/uploads", body).await;
+    assert_eq!(
+        (s, r["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("Unauthorized"))
     );
 }

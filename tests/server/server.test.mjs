@@ -43,6 +43,7 @@ function serverEnv(dataDir, extra = {}) {
     EHR_RATE_LIMIT_PER_SEC: '0',
     EHR_MIN_PART_SIZE: String(64 << 10),
     EHR_ALLOWED_ORIGINS: 'https://portal.example',
+    EHR_OPEN_UPLOADS: 'true',
     ...extra,
   };
 }
@@ -562,6 +563,15 @@ test('retention: records past the retention period are deleted with their index'
     assert.match(audit, /"event":"retention","decision":"deleted"/);
     // No tombstone on chain, yet the record cannot come back.
     refused(await request('POST', `${srv.url}/v1/uploads`, { body: { filing: FILING, eh: rec.eh, size: rec.ct.length } }), 410, 'RecordRetired', 'upload of a retired record');
+  } finally {
+    await srv.stop();
+  }
+});
+
+test('by default (no token, no EHR_OPEN_UPLOADS) a server refuses every upload: Unauthorized', async () => {
+  const srv = await startServer(serverEnv(newDir('ehr-closed-'), { EHR_OPEN_UPLOADS: 'false' }));
+  try {
+    refused(await request('POST', `${srv.url}/v1/uploads`, { body: { filing: FILING, eh: h0x(crypto.randomBytes(32)), size: 10 } }), 401, 'Unauthorized', 'anonymous upload');
   } finally {
     await srv.stop();
   }

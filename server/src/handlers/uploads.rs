@@ -46,9 +46,16 @@ fn same_secret(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// Uploads need the staff token, unless the server was started with
+/// `EHR_OPEN_UPLOADS`; a server with neither accepts none (the default: a
+/// stranger can neither fill the disk nor ask which records are stored).
 fn authorise(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(expected) = &state.settings.upload_token else {
-        return Ok(());
+        return if state.settings.open_uploads {
+            Ok(())
+        } else {
+            Err(ApiError::Unauthorized)
+        };
     };
     let given = headers
         .get(header::AUTHORIZATION)
