@@ -282,7 +282,10 @@ mod tests {
         });
         assert_eq!(RecordContext::new("", 1), refused);
         assert_eq!(RecordContext::new(&"a".repeat(256), 1), refused);
-        assert!(RecordContext::new(&"a".repeat(255), 1).is_ok());
+        assert_eq!(
+            RecordContext::new(&"a".repeat(255), 1).map(|c| c.hospital().len()),
+            Ok(255)
+        );
     }
 
     #[test]

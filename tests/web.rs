@@ -656,3 +656,38 @@ fn garbage_never_panics() {
     }
     assert_eq!(key.address().len(), 42);
 }
+
+/// The named failure-mode vectors (tests/vectors/failures.json, the same
+/// file the native and npm runs use) through the wasm `RecordDecryptor`, in
+/// pieces of 7 bytes: each case answers its exact `code` (or "ok").
+#[wasm_bindgen_test]
+fn every_failure_mode_has_its_expected_code_in_wasm() {
+    let file: serde_json::Value =
+        serde_json::from_str(include_str!("vectors/failures.json")).unwrap();
+    let bytes = |v: &serde_json::Value, name: &'static str| {
+        v[name]
+            .as_str()
+            .map(|t| ehrchain::hex::decode(name, t).unwrap())
+    };
+    let cases = file["cases"].as_array().unwrap();
+    assert!(cases.len() >= 14);
+    for case in cases {
+        let key = bytes(case, "key").or(bytes(&file, "key")).unwrap();
+        let ad = bytes(case, "associatedData")
+            .or(bytes(&file, "associatedData"))
+            .unwrap();
+        let expected_hash = bytes(case, "expectedHash").map_or(JsValue::UNDEFINED, |h| b(&h));
+        let segment = file["segmentSize"].as_f64().unwrap();
+        let dec = RecordDecryptor::new(b(&key), b(&ad), n(segment), expected_hash).unwrap();
+        let ct = bytes(case, "ciphertext").unwrap();
+        let outcome = ct
+            .chunks(7)
+            .try_for_each(|piece| dec.push(b(piece)).map(|_| ()))
+            .and_then(|()| dec.finish().map(|_| ()));
+        let got = match outcome {
+            Ok(()) => "ok".to_owned(),
+            Err(e) => code(e),
+        };
+        assert_eq!(got, case["expect"].as_str().unwrap(), "{}", case["name"]);
+    }
+}

@@ -463,7 +463,10 @@ async fn the_sweep_deletes_a_record_tombstoned_on_chain_without_a_delete_call() 
     assert_eq!(sweep(&w, now()).records_tombstoned, 1);
     assert_eq!(w.state.meta.record(&f.eh).unwrap(), None);
     assert!(
-        w.state.blobs.open_record(&f.eh).is_err(),
+        matches!(
+            w.state.blobs.open_record(&f.eh),
+            Err(ehrchain_server::store::StoreError::NotFound)
+        ),
         "ciphertext removed"
     );
     assert_eq!(

@@ -1,0 +1,65 @@
+// The named failure-mode vectors (tests/vectors/failures.json, shared with
+// the native and wasm-bindgen runs) through the npm package, both as
+// push/finish and as a WHATWG TransformStream: each case answers its exact
+// `code` (or "ok").
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { ROOT, unhex, loadPackage } from '../support/helpers.mjs';
+
+const ehr = loadPackage();
+const file = JSON.parse(fs.readFileSync(path.join(ROOT, 'tests', 'vectors', 'failures.json'), 'utf8'));
+const bytes = (v, name) => (v[name] === undefined ? undefined : unhex(v[name]));
+
+function decryptor(c) {
+  return new ehr.RecordDecryptor(bytes(c, 'key') ?? unhex(file.key), bytes(c, 'associatedData') ?? unhex(file.associatedData),
+    file.segmentSize, bytes(c, 'expectedHash'));
+}
+
+function outcome(run) {
+  try {
+    run();
+    return 'ok';
+  } catch (e) {
+    assert.equal(e.name, 'EhrchainError', `a typed error, not ${e}`);
+    return e.code;
+  }
+}
+
+test('the vectors cover at least 14 failure modes', () => {
+  assert.ok(file.cases.length >= 14);
+});
+
+for (const c of file.cases) {
+  test(`push/finish, ${c.name}: ${c.expect}`, () => {
+    const ct = unhex(c.ciphertext);
+    const dec = decryptor(c);
+    const got = outcome(() => {
+      const out = [];
+      for (let i = 0; i < ct.length; i += 7) out.push(dec.push(ct.subarray(i, i + 7)));
+      out.push(dec.finish());
+      if (c.expect === 'ok') assert.deepEqual(Buffer.concat(out), Buffer.from(unhex(file.plaintext)));
+    });
+    assert.equal(got, c.expect);
+  });
+
+  test(`TransformStream, ${c.name}: ${c.expect}`, async () => {
+    const ct = unhex(c.ciphertext);
+    const source = new ReadableStream({
+      start(controller) {
+        for (let i = 0; i < ct.length; i += 7) controller.enqueue(ct.slice(i, i + 7));
+        controller.close();
+      },
+    });
+    let got = 'ok';
+    try {
+      const reader = source.pipeThrough(decryptor(c).transform()).getReader();
+      for (;;) if ((await reader.read()).done) break;
+    } catch (e) {
+      assert.equal(e.name, 'EhrchainError', `a typed error, not ${e}`);
+      got = e.code;
+    }
+    assert.equal(got, c.expect);
+  });
+}
