@@ -517,17 +517,57 @@ async fn health_probes_read_the_chain_at_most_once_per_interval() {
 /// `X-Forwarded-For: forwarded`, behind a trusted proxy.
 async fn audited_client(forwarded: &str) -> String {
     let w = world_with(|s| s.trust_forwarded_for = true);
+    // A genuine request for an X nobody filed: refused, and audited.
+    let (d, cert) = registered_doctor(&w, 6, None, false);
     let req = Request::builder()
         .method("POST")
         .uri("/v1/access")
         .header("x-forwarded-for", forwarded)
-        .body(Body::from("{"))
+        .body(Body::from(request(&d, &cert, [2; 32]).to_string()))
         .unwrap();
     let response = w.app.clone().oneshot(req).await.unwrap();
-    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
-    let audit = std::fs::read_to_string(w._dir.path().join("audit.log")).unwrap();
-    let last: Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let last = audit_lines(&w).pop().unwrap();
     last["client"].as_str().unwrap().to_owned()
+}
+
+fn audit_lines(w: &World) -> Vec<Value> {
+    let audit = std::fs::read_to_string(w._dir.path().join("audit.log")).unwrap();
+    audit
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_malformed_or_forged_request_costs_no_audit_entry() {
+    let w = world();
+    let f = filed(&w).await;
+    let before = audit_lines(&w).len();
+    let (s, _) = call(&w.app, "POST", "/v1/access", b"{".to_vec(), None).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    let (_, cert) = registered_doctor(&w, 7, None, false);
+    let stranger = SecretKey::generate().unwrap();
+    assert_eq!(
+        refusal(&w, request(&stranger, &cert, f.x)).await,
+        code(StatusCode::FORBIDDEN, "RequestWrongSigner")
+    );
+    assert_eq!(audit_lines(&w).len(), before);
+}
+
+#[tokio::test]
+async fn a_refused_request_with_a_good_signature_is_audited() {
+    let w = world();
+    let f = filed(&w).await;
+    assert_eq!(
+        ask(&w, 8, None, true, f.x).await,
+        code(StatusCode::FORBIDDEN, "CertificateRevoked")
+    );
+    let last = audit_lines(&w).pop().unwrap();
+    assert_eq!(
+        (last["decision"].as_str(), last["code"].as_str()),
+        (Some("refused"), Some("CertificateRevoked"))
+    );
 }
 
 #[tokio::test]

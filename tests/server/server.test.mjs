@@ -597,10 +597,14 @@ test('a tombstone on chain is applied by the sweep: the ciphertext goes without 
 test('audit trail: every decision, hash-chained; audit-verify finds the first bad entry', async () => {
   const file = path.join(S.dataDir, 'audit.log');
   const lines = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-  assert.ok(lines.length >= 20, `${lines.length} entries`);
+  assert.ok(lines.length >= 10, `${lines.length} entries`);
   const codes = new Set(lines.map((e) => e.code));
-  for (const c of ['Ok', 'Replay', 'CertificateRevoked', 'CertificateWrongAuthority', 'RequestWrongSigner', 'UnknownIndex', 'RecordDeletedOnChain', 'MalformedJson']) {
+  for (const c of ['Ok', 'Replay', 'CertificateRevoked', 'UnknownIndex', 'RecordDeletedOnChain']) {
     assert.ok(codes.has(c), `audit has a ${c} entry`);
+  }
+  // Refused before the signature checked out: in the request log only (no fsync for junk).
+  for (const c of ['CertificateWrongAuthority', 'RequestWrongSigner', 'MalformedJson']) {
+    assert.ok(!codes.has(c), `audit has no ${c} entry`);
   }
   const grant = lines.find((e) => e.decision === 'granted');
   assert.equal(grant.doctor, S.doctor.account.address);

@@ -18,7 +18,10 @@
 //! 6. the record is anchored and not marked deleted on chain
 //!    (`RecordNotAnchored`, `RecordDeletedOnChain`).
 //!
-//! Every decision is appended to the audit trail before it is answered.
+//! Every decision on a request that passed step 2 is appended to the audit
+//! trail before it is answered; earlier refusals (malformed, forged,
+//! expired, for another hospital) are in the request log only, so that
+//! strangers' junk costs no fsync.
 
 use axum::body::Body;
 use axum::extract::State;
@@ -47,34 +50,47 @@ pub async fn access(
         client: Some(ip),
         ..AuditEvent::default()
     };
-    let result = decide(&state, body, &mut event).await;
+    let mut signed = false;
+    let result = decide(&state, body, &mut event, &mut signed).await;
     (event.decision, event.code) = match &result {
         Ok(_) => ("granted", "Ok"),
         Err(e) => ("refused", e.code()),
     };
-    // No decision is answered unless it is on record.
-    state.audit(event).await?;
+    // No decision is answered unless it is on record. Requests refused
+    // before their signature checked out (malformed, forged, expired) are
+    // only in the request log: a stranger's junk costs no fsync.
+    if signed {
+        state.audit(event).await?;
+    }
     result.map(Json)
 }
 
-async fn decide(state: &AppState, body: Body, event: &mut AuditEvent) -> Result<Value, ApiError> {
+/// Decides one request; sets `signed` once it passed every offline check
+/// (from then on, the decision is audited).
+async fn decide(
+    state: &AppState,
+    body: Body,
+    event: &mut AuditEvent,
+    signed: &mut bool,
+) -> Result<Value, ApiError> {
     let settings = &state.settings;
     let (Some(authority), Some(hospital)) = (settings.authority, settings.hospital.clone()) else {
         return Err(ApiError::AccessNotConfigured);
     };
     let chain = state.chain()?;
     let text = read_json_bytes(state, body).await?;
-    let signed = SignedRequest::from_json(&text)?;
-    let doctor = signed.certificate.body.doctor;
-    let serial = signed.certificate.body.serial;
+    let request = SignedRequest::from_json(&text)?;
+    let doctor = request.certificate.body.doctor;
+    let serial = request.certificate.body.serial;
     event.doctor = Some(doctor.to_checksum());
     event.serial = Some(serial);
-    event.x = Some(signed.request.w);
+    event.x = Some(request.request.w);
 
     let t = now();
     // Every offline check first: only a genuine, correctly signed request
     // for this hospital costs a chain read.
-    let unconfirmed = signed.verify_offline(&authority, &hospital, t, settings.max_request_ttl)?;
+    let unconfirmed = request.verify_offline(&authority, &hospital, t, settings.max_request_ttl)?;
+    *signed = true;
     let reader = chain.clone();
     let status = state
         .blocking(move |_| Ok(reader.certificate_status(serial)?))
