@@ -20,10 +20,11 @@ for s in "${STAGES[@]}"; do
   SECONDS=0
   case "$s" in
     lint)
-      stage "lint: cargo fmt --check; clippy -D warnings (native and wasm32)"
+      stage "lint: cargo fmt --check; clippy -D warnings (native and wasm32); rustdoc -D warnings"
       cargo fmt --all -- --check
       cargo clippy --workspace --all-targets --features ehrchain/kat -- -D warnings
       cargo clippy --target wasm32-unknown-unknown --lib --tests -- -D warnings
+      RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p ehrchain -p ehrchain-rpc -p ehrchain-server --features ehrchain/kat
       ;;
     msrv)
       stage "msrv: the declared rust-version builds (core 1.85 native and wasm32; workspace 1.88)"

@@ -27,7 +27,7 @@ impl CertificateStatus {
     /// Decodes `eth_call` return data: `(address, uint64, uint64, bool, uint64)`.
     ///
     /// # Errors
-    /// [`Error::AbiDecode`](crate::Error::AbiDecode).
+    /// [`Error::AbiDecode`].
     pub fn decode(data: &[u8]) -> Result<Self> {
         let mut r = Reader::new(data);
         Ok(CertificateStatus {
@@ -101,7 +101,7 @@ impl RecordStatus {
     /// `(bool, address, uint64, bytes32, uint64, bool, uint64)`.
     ///
     /// # Errors
-    /// [`Error::AbiDecode`](crate::Error::AbiDecode).
+    /// [`Error::AbiDecode`].
     pub fn decode(data: &[u8]) -> Result<Self> {
         let mut r = Reader::new(data);
         Ok(RecordStatus {
