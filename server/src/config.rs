@@ -114,6 +114,10 @@ pub struct ServeArgs {
     /// Most simultaneous connections (further ones are closed at once).
     #[arg(long, env = "EHR_MAX_CONNECTIONS", default_value_t = 1024)]
     pub max_connections: usize,
+    /// Most simultaneous connections from one peer address (0: no per-address
+    /// cap; behind a proxy, every connection comes from the proxy).
+    #[arg(long, env = "EHR_MAX_CONNECTIONS_PER_IP", default_value_t = 64)]
+    pub max_connections_per_ip: usize,
     /// Largest `expiry - now` of an access request, seconds (docs/PROTOCOL.md §9).
     #[arg(long, env = "EHR_MAX_REQUEST_TTL", default_value_t = ehrchain::request::DEFAULT_MAX_TTL)]
     pub max_request_ttl: u64,
@@ -194,6 +198,8 @@ pub struct Settings {
     pub header_timeout: Duration,
     /// Connection cap.
     pub max_connections: usize,
+    /// Per-peer connection cap (0: none).
+    pub max_connections_per_ip: usize,
     /// Access request TTL bound.
     pub max_request_ttl: u64,
     /// Shutdown grace.
@@ -297,6 +303,7 @@ impl ServeArgs {
             body_idle_timeout: secs(self.body_idle_timeout_secs),
             header_timeout: secs(self.header_timeout_secs),
             max_connections: self.max_connections,
+            max_connections_per_ip: self.max_connections_per_ip,
             max_request_ttl: self.max_request_ttl,
             shutdown_grace: secs(self.shutdown_grace_secs),
             upload_token: self.upload_token.clone(),

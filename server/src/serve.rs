@@ -1,10 +1,12 @@
-//! The HTTP/1.1 server loop: a connection cap, a deadline for request
+//! The HTTP/1.1 server loop: a connection cap in total and per peer
+//! address, a deadline for request
 //! headers (slow-loris), keep-alive, and graceful shutdown that lets
 //! in-flight requests finish for a grace period.
 
+use std::collections::HashMap;
 use std::future::Future;
-use std::net::SocketAddr;
-use std::sync::Arc;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::body::Body;
@@ -24,10 +26,51 @@ use tower::ServiceExt;
 pub struct ServeLimits {
     /// Most simultaneous connections.
     pub max_connections: usize,
+    /// Most simultaneous connections from one peer address (0: no cap).
+    pub max_connections_per_ip: usize,
     /// Deadline for a request's headers.
     pub header_timeout: Duration,
     /// How long in-flight requests may run after the shutdown signal.
     pub shutdown_grace: Duration,
+}
+
+/// Open connections per peer address.
+#[derive(Debug, Default)]
+struct PerPeer(Mutex<HashMap<IpAddr, usize>>);
+
+/// One connection counted against its peer; uncounted when dropped.
+#[derive(Debug)]
+struct PeerSlot {
+    peers: Arc<PerPeer>,
+    ip: IpAddr,
+}
+
+impl PerPeer {
+    /// A slot for `ip` unless it already holds `max` connections.
+    fn acquire(self: &Arc<Self>, ip: IpAddr, max: usize) -> Option<PeerSlot> {
+        let mut open = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        let n = open.entry(ip).or_insert(0);
+        if *n >= max {
+            return None;
+        }
+        *n += 1;
+        Some(PeerSlot {
+            peers: Arc::clone(self),
+            ip,
+        })
+    }
+}
+
+impl Drop for PeerSlot {
+    fn drop(&mut self) {
+        let mut open = self.peers.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = open.get_mut(&self.ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                open.remove(&self.ip);
+            }
+        }
+    }
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves, then stops
@@ -44,6 +87,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let graceful = GracefulShutdown::new();
     let slots = Arc::new(Semaphore::new(limits.max_connections));
+    let peers = Arc::new(PerPeer::default());
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -57,6 +101,18 @@ pub async fn serve(
                 }
             },
             () = &mut shutdown => break,
+        };
+        let peer_slot = if limits.max_connections_per_ip > 0 {
+            match peers.acquire(peer.ip(), limits.max_connections_per_ip) {
+                Some(s) => Some(s),
+                None => {
+                    tracing::warn!(client = %peer.ip(), "connection refused: at the per-address limit");
+                    drop(stream);
+                    continue;
+                }
+            }
+        } else {
+            None
         };
         let Ok(slot) = slots.clone().try_acquire_owned() else {
             tracing::warn!(client = %peer.ip(), "connection refused: at the connection limit");
@@ -82,6 +138,7 @@ pub async fn serve(
                 tracing::debug!(error = %e, "connection ended with an error");
             }
             drop(slot);
+            drop(peer_slot);
         });
     }
     drop(listener);

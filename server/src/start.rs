@@ -69,6 +69,7 @@ pub fn open_state(settings: Settings) -> Result<(AppState, Recovery), StartError
 pub async fn run(settings: Settings) -> Result<(), StartError> {
     let limits = ServeLimits {
         max_connections: settings.max_connections,
+        max_connections_per_ip: settings.max_connections_per_ip,
         header_timeout: settings.header_timeout,
         shutdown_grace: settings.shutdown_grace,
     };
