@@ -17,6 +17,7 @@
 //! showing `F`. Nobody else can file an index entry for the record, so a
 //! stranger who read its `eh` on chain cannot point a doctor at it.
 
+use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
 use crate::account::{PublicKey, SecretKey};
@@ -67,7 +68,12 @@ impl FilingSecret {
 
     /// `SHA-256("ehrchain/v1/filing" ‖ F)`: what the server keeps.
     pub fn commitment(&self) -> [u8; 32] {
-        crate::hash::sha256(&[FILING_LABEL, self.0.as_slice()].concat())
+        // Hashed in two updates: no unzeroised copy of F is made.
+        Sha256::new()
+            .chain_update(FILING_LABEL)
+            .chain_update(self.0.as_slice())
+            .finalize()
+            .into()
     }
 
     /// Whether this secret opens `commitment` (constant time).

@@ -151,6 +151,11 @@ pub(crate) fn json_arg(what: &'static str, value: &JsValue) -> JsResult<serde_js
     })
 }
 
+/// Reads the hex string an `eth_call` answered (view return data).
+pub(crate) fn eth_call_result(what: &'static str, value: &JsValue) -> JsResult<Vec<u8>> {
+    crate::hex::decode("eth_call result", &arg_str(what, value)?).js()
+}
+
 /// Reads a 32-byte `Uint8Array` (a hash).
 pub(crate) fn hash32(what: &'static str, v: &JsValue) -> JsResult<[u8; 32]> {
     crate::hex::fixed(what, "32", &arg_bytes(what, v)?).js()

@@ -112,7 +112,7 @@ pub fn record_status_call(
 pub fn decode_record_status(
     #[wasm_bindgen(unchecked_param_type = "string")] data: JsValue,
 ) -> JsResult<JsValue> {
-    let bytes = crate::hex::decode("eth_call result", &arg_str("data", &data)?).js()?;
+    let bytes = eth_call_result("data", &data)?;
     Ok(json_to_js(
         &registry::RecordStatus::decode(&bytes).js()?.to_json(),
     ))
@@ -137,7 +137,7 @@ pub fn certificate_status_call(
 pub fn decode_certificate_status(
     #[wasm_bindgen(unchecked_param_type = "string")] data: JsValue,
 ) -> JsResult<JsValue> {
-    let bytes = crate::hex::decode("eth_call result", &arg_str("data", &data)?).js()?;
+    let bytes = eth_call_result("data", &data)?;
     Ok(json_to_js(
         &registry::CertificateStatus::decode(&bytes).js()?.to_json(),
     ))

@@ -89,12 +89,9 @@ pub fn verify_access_request(
     let hospital = &arg_str("hospital", &hospital)?;
     let now = arg_int("now", &now)?;
     let max_ttl = arg_int("maxTtl", &maxTtl)?;
-    let status = crate::hex::decode(
-        "eth_call result",
-        &arg_str("certificateStatus", &certificateStatus)?,
-    )
-    .and_then(|data| CertificateStatus::decode(&data))
-    .js()?;
+    let status =
+        CertificateStatus::decode(&eth_call_result("certificateStatus", &certificateStatus)?)
+            .js()?;
     let req = SignedRequest::from_json(request_json).js()?;
     let v = req
         .verify(
