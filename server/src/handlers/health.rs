@@ -1,11 +1,11 @@
 //! `GET /healthz`: liveness and readiness in one answer.
 
+use std::time::Instant;
+
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
-
-use std::time::Instant;
 
 use crate::app::{AppState, HEALTH_CHAIN_TTL};
 

@@ -62,11 +62,7 @@ pub async fn file(
                 Some(commitment) if secret.opens(commitment) => {}
                 _ => return Err(ApiError::FilingNotAuthorised),
             }
-            if let Some(chain) = &s.chain {
-                if chain.record_status(&entry.eh)?.deleted {
-                    return Err(ApiError::RecordDeletedOnChain);
-                }
-            }
+            super::refuse_if_deleted(s, &entry.eh)?;
             Ok(s.meta.insert_index(&entry, now())?)
         })
         .await?;

@@ -58,3 +58,18 @@ pub(crate) fn hex32(field: &'static str, text: &str) -> Result<[u8; 32], ApiErro
 pub(crate) fn hx(bytes: &[u8]) -> String {
     ehrchain::hex::encode_prefixed(bytes)
 }
+
+/// Refuses a record this server deleted (`RecordRetired`) or the chain
+/// marks deleted (`RecordDeletedOnChain`, when a chain is configured): such
+/// a record is never stored or filed again.
+pub(crate) fn refuse_if_deleted(s: &crate::app::Shared, eh: &[u8; 32]) -> Result<(), ApiError> {
+    if s.meta.is_retired(eh)? {
+        return Err(ApiError::RecordRetired);
+    }
+    if let Some(chain) = &s.chain {
+        if chain.record_status(eh)?.deleted {
+            return Err(ApiError::RecordDeletedOnChain);
+        }
+    }
+    Ok(())
+}

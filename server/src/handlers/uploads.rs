@@ -84,19 +84,6 @@ fn describe(state: &AppState, u: &Upload) -> Value {
     })
 }
 
-/// Refuses a record the chain marks deleted (when a chain is configured).
-fn refuse_if_deleted(s: &Shared, eh: &[u8; 32]) -> Result<(), ApiError> {
-    if s.meta.is_retired(eh)? {
-        return Err(ApiError::RecordRetired);
-    }
-    if let Some(chain) = &s.chain {
-        if chain.record_status(eh)?.deleted {
-            return Err(ApiError::RecordDeletedOnChain);
-        }
-    }
-    Ok(())
-}
-
 /// `POST /v1/uploads`.
 pub async fn create(
     State(state): State<AppState>,
@@ -141,7 +128,7 @@ pub async fn create(
     let row = upload.clone();
     state
         .blocking(move |s| {
-            refuse_if_deleted(s, &row.eh)?;
+            super::refuse_if_deleted(s, &row.eh)?;
             if s.meta.record(&row.eh)?.is_some() {
                 return Err(ApiError::RecordExists);
             }
@@ -313,7 +300,7 @@ fn finish(s: &Shared, upload: &Upload) -> Result<(), ApiError> {
             first: *first,
         });
     }
-    refuse_if_deleted(s, &upload.eh)?;
+    super::refuse_if_deleted(s, &upload.eh)?;
     // Always assembled and checked, even if another upload already completed
     // the same eh: identical bytes by hash then replace it atomically.
     s.blobs
