@@ -10,7 +10,8 @@
 #![allow(missing_docs)]
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use ehrchain::grant::{AccessPass, Authorisation, Scanner};
+use ehrchain::anchor::{AnchorOpening, RecordType};
+use ehrchain::grant::{Authorisation, GrantTerms, Scanner};
 use ehrchain::mask::{MaskKey, RecordContext};
 use ehrchain::record::{Decryptor, Encryptor, RecordKey, DEFAULT_SEGMENT_SIZE};
 use ehrchain::SecretKey;
@@ -59,11 +60,16 @@ fn record(c: &mut Criterion) {
 fn scan(c: &mut Criterion) {
     let doctor = SecretKey::generate().unwrap();
     let other = SecretKey::generate().unwrap();
-    let pass = AccessPass {
+    let pass = GrantTerms {
+        doctor: other.public_key(),
         context: RecordContext::new("General Hospital", 1_700_000_000).unwrap(),
         mask_key: MaskKey::generate().unwrap(),
-    };
-    let auth = Authorisation::create(&other.public_key(), &pass).unwrap();
+        eh: [1; 32],
+        opening: AnchorOpening::generate(RecordType::new("lab").unwrap()).unwrap(),
+    }
+    .sign(&SecretKey::generate().unwrap())
+    .unwrap();
+    let auth = Authorisation::create(&pass).unwrap();
     let scanner = Scanner::new(doctor);
     c.bench_function("scan/tag_test_per_event", |b| {
         b.iter(|| scanner.matches(std::hint::black_box(&auth)))

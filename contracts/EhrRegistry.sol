@@ -5,15 +5,26 @@ pragma solidity ^0.8.24;
 /// @author ehrchain
 /// @notice One contract carries the three public facts of the protocol:
 ///         (1) the health authority's doctor certificates and their revocations,
-///         (2) record anchors `R1 = {T1, Ty1, eh}` and their deletion tombstones,
+///         (2) record anchors `R1 = {T1, commitment, eh}`, made by certified doctors,
+///             and their deletion tombstones,
 ///         (3) authorisation transactions `Trans = (R, ST, C1)` (Alg 5).
 /// @dev Design rules:
 ///      - every refusal is a custom error, every state change emits an event;
 ///      - no function loops over caller-controlled or growing data;
+///      - only the doctor of a registered, unrevoked certificate within its
+///        validity at the block's time may anchor a record, naming that
+///        certificate's serial, so that whoever sees an `eh` first (the
+///        hospital server during the upload, a watcher of pending
+///        transactions) cannot squat it; a later revocation does not undo the
+///        anchor, nor the anchoring doctor's right to mark it deleted;
+///      - an anchor stores an opaque commitment to the record type, its
+///        doctor and its patient (computed off chain), never the type in clear;
 ///      - an authorisation names nobody: it stores nothing but a counter, its
 ///        payload lives only in the `Authorised` event, and no indexed topic
 ///        other than the sequence number exists, so a doctor finds his
 ///        authorisations by paging all `Authorised` logs by block range;
+///      - every `C1` has the same length (`C1_LENGTH`): the pass inside is
+///        padded to 512 bytes, so the size of a grant tells nothing about it;
 ///      - to keep authorisations of one patient unlinkable, they should be sent
 ///        from a fresh one-time account or through a relayer (docs/PROTOCOL.md §5);
 ///        the contract therefore accepts them from any sender;
@@ -28,15 +39,11 @@ contract EhrRegistry {
     /// @notice Length in bytes of a compressed secp256k1 point (prefix 0x02/0x03 and x).
     uint256 private constant COMPRESSED_POINT_LENGTH = 33;
 
-    /// @notice Smallest accepted `C1` in bytes: an eciesjs/eciespy ciphertext (default
-    ///         configuration) of a one-byte message: 65-byte uncompressed ephemeral
-    ///         key, 16-byte nonce, 16-byte tag and at least one byte of ciphertext.
-    uint256 public constant MIN_C1_LENGTH = 65 + 16 + 16 + 1;
-
-    /// @notice Largest accepted `C1` in bytes. Bounds the size (and so the cost to
-    ///         every scanning doctor) of an `Authorised` event; leaves 926 bytes for
-    ///         the ECIES plaintext `A_pass`.
-    uint256 public constant MAX_C1_LENGTH = 1024;
+    /// @notice The only accepted length of `C1` in bytes: an eciesjs/eciespy ciphertext
+    ///         (default configuration: 65-byte uncompressed ephemeral key, 16-byte
+    ///         nonce, 16-byte tag) of an access pass `A_pass` padded to 512 bytes,
+    ///         97 + 512 = 609. One size for every grant: its length reveals nothing.
+    uint256 public constant C1_LENGTH = 609;
 
     // ------------------------------------------------------------------
     // Types
@@ -60,20 +67,23 @@ contract EhrRegistry {
     }
 
     /// @notice Stored state of one record anchor.
-    /// @dev Three slots; a deletion writes only the first one. `anchoredBy` is
-    ///      never the zero address for an anchored record, so it doubles as the
-    ///      "anchored" flag.
-    /// @param anchoredBy The account that anchored the record.
+    /// @dev Three slots: (0) `anchoredBy`, `deletedAt`, `deleted`; (1) `commitment`;
+    ///      (2) `serial`, `recordTime`, `anchoredAt`. A deletion writes only slot 0;
+    ///      a zero commitment leaves slot 1 unwritten. `anchoredBy` is never the
+    ///      zero address for an anchored record, so it doubles as the "anchored" flag.
+    /// @param anchoredBy The certified doctor's account that anchored the record.
     /// @param deletedAt Block timestamp of the deletion mark, 0 if not deleted.
     /// @param deleted True once the record is marked deleted.
-    /// @param recordType The record's type `Ty1`.
+    /// @param commitment The commitment to the record's type, doctor and patient (opaque).
+    /// @param serial Serial of the certificate the anchoring doctor named.
     /// @param recordTime The record's time `T1` (Unix seconds).
     /// @param anchoredAt Block timestamp of the anchoring.
     struct Anchor {
         address anchoredBy;
         uint64 deletedAt;
         bool deleted;
-        bytes32 recordType;
+        bytes32 commitment;
+        uint64 serial;
         uint64 recordTime;
         uint64 anchoredAt;
     }
@@ -129,6 +139,12 @@ contract EhrRegistry {
     /// @notice The record hash is zero.
     error InvalidHash();
 
+    /// @notice The caller is not the doctor of certificate `serial`, or that certificate
+    ///         is unknown, revoked, or not valid at the block's time
+    ///         (`validFrom <= block.timestamp < validUntil`).
+    /// @param serial The serial number the caller named.
+    error NotCertifiedDoctor(uint64 serial);
+
     /// @notice A record with this hash is already anchored.
     /// @param eh The record's ciphertext hash.
     error AlreadyAnchored(bytes32 eh);
@@ -148,7 +164,7 @@ contract EhrRegistry {
     /// @notice `R` or `ST` is not a 33-byte compressed point starting with 0x02 or 0x03.
     error InvalidPoint();
 
-    /// @notice `C1` is shorter than `MIN_C1_LENGTH` (98) or longer than `MAX_C1_LENGTH` (1024) bytes.
+    /// @notice `C1` is not exactly `C1_LENGTH` (609) bytes long.
     /// @param length The length of the refused `C1`.
     error InvalidCiphertext(uint256 length);
 
@@ -171,14 +187,20 @@ contract EhrRegistry {
     /// @param revokedAt Block timestamp of the revocation.
     event DoctorRevoked(uint64 indexed serial, uint64 revokedAt);
 
-    /// @notice A record `R1 = {T1, Ty1, eh}` was anchored.
+    /// @notice A record `R1 = {T1, commitment, eh}` was anchored by a certified doctor.
     /// @param eh SHA-256 of the record's ciphertext.
-    /// @param anchoredBy The account that sent the anchoring transaction.
-    /// @param recordType The record's type `Ty1`.
+    /// @param anchoredBy The certified doctor's account that sent the anchoring transaction.
+    /// @param serial Serial of the certificate under which the record was anchored.
+    /// @param commitment The commitment to the record's type, doctor and patient (opaque).
     /// @param recordTime The record's time `T1` (Unix seconds).
     /// @param anchoredAt Block timestamp of the anchoring.
     event RecordAnchored(
-        bytes32 indexed eh, address indexed anchoredBy, bytes32 recordType, uint64 recordTime, uint64 anchoredAt
+        bytes32 indexed eh,
+        address indexed anchoredBy,
+        uint64 serial,
+        bytes32 commitment,
+        uint64 recordTime,
+        uint64 anchoredAt
     );
 
     /// @notice A record was marked deleted (the on-chain tombstone).
@@ -255,9 +277,10 @@ contract EhrRegistry {
     /// @notice State of a doctor certificate; all zero (doctor = address(0)) for an
     ///         unknown serial, which is how a caller tells "unknown" apart: a
     ///         registered certificate never has the zero address as its doctor.
-    /// @dev The contract does not judge validity: the off-chain verifier checks, at
+    /// @dev This view does not judge validity: the off-chain verifier checks, at
     ///      its own time `t`, `validFrom <= t < validUntil` and `!revoked`
-    ///      (docs/PROTOCOL.md section 8).
+    ///      (docs/PROTOCOL.md section 8). `anchorRecord` applies the same rule
+    ///      at the block's time.
     /// @param serial The certificate's serial number.
     /// @return doctor The doctor's account, address(0) if the serial is unknown.
     /// @return validFrom Start of validity (Unix seconds).
@@ -277,27 +300,41 @@ contract EhrRegistry {
     // Record anchors
     // ------------------------------------------------------------------
 
-    /// @notice Anchors a record `R1 = {T1, Ty1, eh}`. Anyone may anchor (typically the doctor).
-    /// @dev The transaction's hash is the protocol's `tx_id`; a reader recovers `eh`
-    ///      from the `RecordAnchored` event in its receipt.
+    /// @notice Anchors a record `R1 = {T1, commitment, eh}`. Only a certified doctor may
+    ///         anchor: the caller must be the doctor of certificate `serial`, which must be
+    ///         registered, not revoked, and valid at the block's time.
+    /// @dev Checks, in order: `eh` not zero (`InvalidHash`), the certificate
+    ///      (`NotCertifiedDoctor`; an unknown serial has doctor 0, and the authority
+    ///      as such holds no certificate), `eh` not yet anchored (`AlreadyAnchored`). The transaction's hash
+    ///      is the protocol's `tx_id`; a reader recovers `eh` from the `RecordAnchored`
+    ///      event in its receipt.
     /// @param eh SHA-256 of the record's ciphertext; not zero, anchored at most once.
-    /// @param recordType The record's type `Ty1`.
+    /// @param commitment `SHA-256("ehrchain/v1/anchor" ‖ salt ‖ doctor ‖ patient ‖ u8 len(Ty1) ‖ Ty1)`,
+    ///        computed off chain; stored opaque (any value, zero included).
     /// @param recordTime The record's time `T1` (Unix seconds).
-    function anchorRecord(bytes32 eh, bytes32 recordType, uint64 recordTime) external {
+    /// @param serial Serial of the caller's own certificate.
+    function anchorRecord(bytes32 eh, bytes32 commitment, uint64 recordTime, uint64 serial) external {
         if (eh == bytes32(0)) revert InvalidHash();
+        uint64 nowTs = uint64(block.timestamp);
+        Certificate storage cert = _certificates[serial];
+        if (cert.doctor != msg.sender || cert.revoked || nowTs < cert.validFrom || nowTs >= cert.validUntil) {
+            revert NotCertifiedDoctor(serial);
+        }
         Anchor storage anchor = _anchors[eh];
         if (anchor.anchoredBy != address(0)) revert AlreadyAnchored(eh);
-        uint64 nowTs = uint64(block.timestamp);
         anchor.anchoredBy = msg.sender;
-        anchor.recordType = recordType;
+        anchor.commitment = commitment;
+        anchor.serial = serial;
         anchor.recordTime = recordTime;
         anchor.anchoredAt = nowTs;
-        emit RecordAnchored(eh, msg.sender, recordType, recordTime, nowTs);
+        emit RecordAnchored(eh, msg.sender, serial, commitment, recordTime, nowTs);
     }
 
     /// @notice Marks an anchored record deleted: the on-chain tombstone that replaces
     ///         the paper's impossible "delete the hash from the blockchain".
-    /// @dev Only the anchoring account or the authority. The anchor itself stays readable.
+    /// @dev Only the anchoring account or the authority. The anchoring doctor keeps
+    ///      this right after his certificate expires or is revoked: it concerns his
+    ///      own earlier records. The anchor itself stays readable.
     /// @param eh SHA-256 of the record's ciphertext.
     function markDeleted(bytes32 eh) external {
         Anchor storage anchor = _anchors[eh];
@@ -314,9 +351,10 @@ contract EhrRegistry {
     /// @notice State of a record anchor; all zero (anchored = false) for an unknown hash.
     /// @param eh SHA-256 of the record's ciphertext.
     /// @return anchored True if the record is anchored (it stays true after deletion).
-    /// @return anchoredBy The account that anchored it.
+    /// @return anchoredBy The certified doctor's account that anchored it.
+    /// @return serial Serial of the certificate under which it was anchored.
     /// @return anchoredAt Block timestamp of the anchoring.
-    /// @return recordType The record's type `Ty1`.
+    /// @return commitment The commitment to the record's type, doctor and patient.
     /// @return recordTime The record's time `T1` (Unix seconds).
     /// @return deleted True if the record is marked deleted.
     /// @return deletedAt Block timestamp of the deletion mark, 0 if not deleted.
@@ -326,8 +364,9 @@ contract EhrRegistry {
         returns (
             bool anchored,
             address anchoredBy,
+            uint64 serial,
             uint64 anchoredAt,
-            bytes32 recordType,
+            bytes32 commitment,
             uint64 recordTime,
             bool deleted,
             uint64 deletedAt
@@ -337,8 +376,9 @@ contract EhrRegistry {
         return (
             anchor.anchoredBy != address(0),
             anchor.anchoredBy,
+            anchor.serial,
             anchor.anchoredAt,
-            anchor.recordType,
+            anchor.commitment,
             anchor.recordTime,
             anchor.deleted,
             anchor.deletedAt
@@ -354,10 +394,10 @@ contract EhrRegistry {
     /// @dev Only a counter is stored; the payload is in the `Authorised` event.
     /// @param r The one-time point `R = r·G`, 33-byte compressed.
     /// @param st The tag `ST = h1(r·A_j)·G`, 33-byte compressed.
-    /// @param c1 ECIES ciphertext of the pass, `MIN_C1_LENGTH` (98) to `MAX_C1_LENGTH` (1024) bytes.
+    /// @param c1 ECIES ciphertext of the padded pass, exactly `C1_LENGTH` (609) bytes.
     function authorise(bytes calldata r, bytes calldata st, bytes calldata c1) external {
         if (!_isCompressedPoint(r) || !_isCompressedPoint(st)) revert InvalidPoint();
-        if (c1.length < MIN_C1_LENGTH || c1.length > MAX_C1_LENGTH) revert InvalidCiphertext(c1.length);
+        if (c1.length != C1_LENGTH) revert InvalidCiphertext(c1.length);
         uint256 seq = _authorisationCount;
         unchecked {
             _authorisationCount = seq + 1;

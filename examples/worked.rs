@@ -2,7 +2,10 @@
 //! (`cargo run --example worked`). Deterministic: fixed keys, salts, nonces.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use ehrchain::anchor::{AnchorOpening, RecordType};
 use ehrchain::cert::CertificateBody;
+use ehrchain::grant::GrantTerms;
+use ehrchain::handoff::{FilingSecret, RecordHandoff};
 use ehrchain::hex::encode_prefixed as hx;
 use ehrchain::mask::{MaskKey, RecordContext};
 use ehrchain::record::{Encryptor, Header, Layout, RecordKey};
@@ -88,4 +91,48 @@ fn main() {
         .unwrap();
     let eh = enc.finish(&mut out).unwrap();
     println!("\nrecord (K_P, AAD above, segment size 64, salt 0xaa.., prefix 0xbb..) of the 43-byte pangram:\n{}\neh {}", hx(&out), hx(&eh));
+
+    // The anchor (§4.1): salt 0xcc..cc, type "radiology", by the doctor, for the patient.
+    let opening = AnchorOpening {
+        salt: [0xcc; 32],
+        record_type: RecordType::new("radiology").unwrap(),
+    };
+    println!(
+        "\nanchor commitment (salt 0xcc..cc, Ty1 \"radiology\", doctor and patient above) {}",
+        hx(&opening.commitment(&doctor.address(), &patient.address()))
+    );
+
+    // The handoff plaintext (§10), F = 0xdd..dd.
+    let handoff = RecordHandoff {
+        context: ctx.clone(),
+        tx_id,
+        record_key: kp,
+        filing: FilingSecret::from_bytes(&[0xdd; 32]).unwrap(),
+        eh,
+        opening: opening.clone(),
+    };
+    println!("handoff plaintext {}", hx(&handoff.encode()));
+
+    // The grant (§5): the patient grants the record to the doctor's protocol key.
+    let terms = GrantTerms {
+        doctor: protocol.public_key(),
+        context: ctx,
+        mask_key: kt,
+        eh,
+        opening,
+    };
+    println!(
+        "\nGrant signing hash {}",
+        hx(&terms.typed_data().signing_hash().unwrap())
+    );
+    let pass = terms.sign(&patient).unwrap();
+    println!("patient's signature {}", hx(&pass.signature.to_bytes()));
+    let bytes = pass.encode();
+    let used = bytes.iter().rposition(|b| *b != 0).map_or(0, |i| i + 1);
+    println!(
+        "A_pass ({} bytes, then zeros to {}) {}",
+        used,
+        bytes.len(),
+        hx(&bytes[..used])
+    );
 }

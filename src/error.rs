@@ -210,6 +210,25 @@ pub enum Error {
     /// A stealth tag did not match this doctor's key: the authorisation is for someone else.
     #[error("authorisation is not addressed to this key")]
     NotForThisKey,
+    /// An authorisation opened for this doctor is not what the record's
+    /// patient granted: its signature does not recover the patient the
+    /// record's anchor commits to, or it names another record or time.
+    #[error("authorisation is forged: it was not signed by the record's patient for this doctor")]
+    GrantForged,
+    /// The record's hash is not anchored in the registry.
+    #[error("record is not anchored on chain")]
+    RecordNotAnchored,
+    /// The registry marks the record deleted (its tombstone).
+    #[error("record is marked deleted on chain")]
+    RecordDeleted,
+    /// The account that anchored the record was not a doctor certified, on
+    /// chain, at the time of anchoring.
+    #[error("record was not anchored by a certified doctor")]
+    AnchorNotCertified,
+    /// The record's anchor does not commit to this patient, doctor and
+    /// record type: the handoff does not belong to this anchor.
+    #[error("record anchor was not made for this patient by this doctor")]
+    AnchorMismatch,
     /// Stream parameters out of range (segment size, key size, offsets).
     #[error("invalid stream parameters: {reason}")]
     InvalidStreamParams {

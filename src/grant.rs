@@ -1,82 +1,259 @@
-//! Authorisation of a doctor by the patient (the paper's Alg 5 steps 1–8).
+//! Authorisation of a doctor by the patient (the paper's Alg 5 steps 1–8),
+//! signed by the patient and padded to one size.
 //!
-//! The patient, holding `k_t` for a record with context `(H1, T1)`, grants
-//! access to the doctor whose protocol key is `A`:
+//! The patient, holding `k_t` for a record with context `(H1, T1)`, anchored
+//! as `eh` with the opening `(salt, Ty1)` of its anchor commitment
+//! ([`crate::anchor`]), grants access to the doctor whose protocol key is `A`:
 //!
 //! ```text
+//! σ      = EIP-712 signature by the patient's account over
+//!          Grant(bytes protocolKey = A, bytes32 eh, string hospital = H1, uint64 recordTime = T1, bytes32 x = X)
+//! A_pass = 0x02 ‖ u8 len(H1) ‖ H1 ‖ T1 (u64 BE) ‖ k_t (32) ‖ eh (32) ‖ salt (32) ‖ u8 len(Ty1) ‖ Ty1 ‖ σ (65)
+//!          ‖ zero bytes up to 512 bytes
 //! r      random scalar            R  = r·G          (33 bytes, compressed)
 //! ST     = h1(r·A)·G              (33 bytes, compressed; the stealth tag)
-//! A_pass = 0x01 ‖ u8 len(H1) ‖ H1 ‖ T1 (u64 BE) ‖ k_t (32)
-//! C1     = ECIES(A, A_pass)       (eciesjs format, 97 + len(A_pass) bytes)
+//! C1     = ECIES(A, A_pass)       (eciesjs format, always 97 + 512 = 609 bytes)
 //! Trans  = (R, ST, C1)            posted to the registry's `authorise`
 //! ```
 //!
 //! The doctor tests each posted `Trans` with `h1(a·R)·G == ST` (one variable-
-//! and one fixed-base scalar multiplication), and opens `C1` only on a match.
-//! Nothing in `Trans` names the doctor, and two grants to the same doctor share
-//! no field. The *sender* of the transaction is visible on chain, though: a
-//! patient who posts every grant from one account links them (the paper's
-//! flaw 6); post from a fresh one-time account or through a relayer instead.
+//! and one fixed-base scalar multiplication) and opens `C1` only on a match
+//! ([`Scanner::open`]): the signature recovers the patient's address. He then
+//! reads the anchor of `eh` and keeps the grant only if the anchor was made by
+//! a certified doctor and its commitment opens for that patient with the
+//! pass's salt and type ([`OpenedGrant::confirm`]); anything else is
+//! [`Error::GrantForged`]. A stranger can post a `Trans` to anyone's public
+//! protocol key, but cannot sign for the patient a certified doctor anchored
+//! the record for, and a doctor who forwards a pass to a colleague forwards a
+//! signature over his own key, not the colleague's.
+//!
+//! Nothing in `Trans` names the doctor or the patient, every `C1` has the same
+//! length whatever the hospital's name, and two grants to the same doctor
+//! share no field. The *sender* of the transaction is visible on chain,
+//! though: a patient who posts every grant from one account links them (the
+//! paper's flaw 6); post from a fresh one-time account or through a relayer.
 
 use k256::elliptic_curve::ops::MulByGenerator;
 use k256::elliptic_curve::sec1::ToEncodedPoint;
 use k256::{NonZeroScalar, ProjectivePoint};
+use serde_json::json;
 use zeroize::Zeroizing;
 
-use crate::account::{PublicKey, SecretKey};
+use crate::account::{Address, PublicKey, SecretKey};
+use crate::anchor::{AnchorOpening, CertifiedAnchor};
 use crate::ecies;
+use crate::eip712::{Member, TypedData};
 use crate::error::{Error, Result};
 use crate::hash::h1;
 use crate::mask::{MaskKey, RecordContext};
+use crate::signature::Signature;
 
-/// Smallest `C1` the registry accepts: ECIES of a one-byte message.
-pub const MIN_C1_LEN: usize = ecies::OVERHEAD + 1;
-/// Largest `C1` the registry accepts (bounds what every scanning doctor downloads).
-pub const MAX_C1_LEN: usize = 1024;
+/// Version byte of the access pass encoding (2: signed by the patient, padded).
+pub const PASS_VERSION: u8 = 0x02;
 
-/// Version byte of the access pass encoding.
-pub const PASS_VERSION: u8 = 0x01;
+/// Length of every encoded access pass: the longest one (a 255-byte hospital
+/// name and a 32-byte record type: 459 bytes) padded with zeros.
+pub const PASS_LEN: usize = 512;
 
-/// `A_pass = (H1, T1, k_t)`: everything a doctor needs to find and unmask a record.
+/// Length of every `C1` the registry accepts: ECIES of a padded pass.
+pub const C1_LEN: usize = ecies::OVERHEAD + PASS_LEN;
+
+/// What the patient grants: everything of the pass but her signature.
 #[derive(Debug, Clone)]
-pub struct AccessPass {
+pub struct GrantTerms {
+    /// The protocol key `A` of the doctor granted (not encoded in the pass:
+    /// it is the key the pass is sealed to).
+    pub doctor: PublicKey,
     /// The record's context `(H1, T1)`.
     pub context: RecordContext,
     /// The patient's per-record secret `k_t`.
     pub mask_key: MaskKey,
+    /// The record's ciphertext hash, as anchored.
+    pub eh: [u8; 32],
+    /// The opening of the record's anchor commitment.
+    pub opening: AnchorOpening,
+}
+
+impl GrantTerms {
+    /// The EIP-712 typed data the patient signs (`eth_signTypedData_v4`):
+    /// `Grant(bytes protocolKey, bytes32 eh, string hospital, uint64 recordTime, bytes32 x)`.
+    pub fn typed_data(&self) -> TypedData {
+        crate::cert::typed_data(
+            "Grant",
+            vec![
+                Member::new("protocolKey", "bytes"),
+                Member::new("eh", "bytes32"),
+                Member::new("hospital", "string"),
+                Member::new("recordTime", "uint64"),
+                Member::new("x", "bytes32"),
+            ],
+            json!({
+                "protocolKey": crate::hex::encode_prefixed(&self.doctor.to_compressed()),
+                "eh": crate::hex::encode_prefixed(&self.eh),
+                "hospital": self.context.hospital(),
+                "recordTime": self.context.time(),
+                "x": crate::hex::encode_prefixed(&self.mask_key.index(&self.context)),
+            }),
+        )
+    }
+
+    /// Signs the terms with the patient's account key.
+    ///
+    /// # Errors
+    /// As [`TypedData::sign`].
+    pub fn sign(self, patient: &SecretKey) -> Result<AccessPass> {
+        let signature = self.typed_data().sign(patient)?;
+        Ok(AccessPass {
+            terms: self,
+            signature,
+        })
+    }
+
+    /// Attaches a signature made elsewhere (a wallet's
+    /// `eth_signTypedData_v4` over [`GrantTerms::typed_data`]), checking
+    /// that it is `patient`'s.
+    ///
+    /// # Errors
+    /// [`Error::WrongSigner`] if it recovers another account; signature errors.
+    pub fn with_signature(self, signature: Signature, patient: &Address) -> Result<AccessPass> {
+        if self.typed_data().recover(&signature)? != *patient {
+            return Err(Error::WrongSigner);
+        }
+        Ok(AccessPass {
+            terms: self,
+            signature,
+        })
+    }
+}
+
+/// `A_pass`: the signed terms, as sealed in `C1`.
+#[derive(Debug, Clone)]
+pub struct AccessPass {
+    /// What is granted.
+    pub terms: GrantTerms,
+    /// The patient's EIP-712 signature over [`GrantTerms::typed_data`].
+    pub signature: Signature,
 }
 
 impl AccessPass {
-    /// `0x01 ‖ u8 len(H1) ‖ H1 ‖ T1 (u64 BE) ‖ k_t (32)`.
+    /// The fixed-size encoding ([`PASS_LEN`] bytes, zero padded).
     pub fn encode(&self) -> Zeroizing<Vec<u8>> {
-        let mut out = Zeroizing::new(vec![PASS_VERSION]);
-        out.extend_from_slice(&self.context.encode());
-        out.extend_from_slice(self.mask_key.to_bytes().as_slice());
+        let t = &self.terms;
+        let mut out = Zeroizing::new(Vec::with_capacity(PASS_LEN));
+        out.push(PASS_VERSION);
+        out.extend_from_slice(&t.context.encode());
+        out.extend_from_slice(t.mask_key.to_bytes().as_slice());
+        out.extend_from_slice(&t.eh);
+        out.extend_from_slice(&t.opening.encode());
+        out.extend_from_slice(&self.signature.to_bytes());
+        out.resize(PASS_LEN, 0);
         out
     }
 
-    /// Parses [`AccessPass::encode`].
+    /// Parses [`AccessPass::encode`] for the doctor key `doctor` it was sealed to.
     ///
     /// # Errors
-    /// [`Error::MalformedEncoding`] for a wrong version, length or UTF-8.
-    pub fn decode(bytes: &[u8]) -> Result<Self> {
+    /// [`Error::MalformedEncoding`] for a wrong length, version, field or
+    /// non-zero padding; [`Error::GrantForged`] for bytes that are no
+    /// low-s signature.
+    pub fn decode(bytes: &[u8], doctor: PublicKey) -> Result<Self> {
         let what = "access pass";
         let bad = |reason| Error::MalformedEncoding { what, reason };
-        match bytes.split_first() {
-            Some((&PASS_VERSION, rest)) => {
-                let (context, rest) = RecordContext::decode_prefix(what, rest)?;
-                if rest.len() != 32 {
-                    return Err(bad("k_t must be exactly 32 bytes"));
-                }
-                Ok(AccessPass {
-                    context,
-                    mask_key: MaskKey::from_bytes(rest)?,
-                })
-            }
-            Some(_) => Err(bad("unknown version")),
-            None => Err(bad("empty")),
+        if bytes.len() != PASS_LEN {
+            return Err(bad("must be exactly 512 bytes"));
         }
+        let rest = match bytes.split_first() {
+            Some((&PASS_VERSION, rest)) => rest,
+            _ => return Err(bad("unknown version")),
+        };
+        let (context, rest) = RecordContext::decode_prefix(what, rest)?;
+        if rest.len() < 64 {
+            return Err(bad("k_t or eh truncated"));
+        }
+        let (k_t, rest) = rest.split_at(32);
+        let (eh, rest) = rest.split_at(32);
+        let (opening, rest) = AnchorOpening::decode_prefix(what, rest)?;
+        if rest.len() < 65 {
+            return Err(bad("signature truncated"));
+        }
+        let (sig, padding) = rest.split_at(65);
+        if padding.iter().any(|b| *b != 0) {
+            return Err(bad("padding is not zero"));
+        }
+        let signature = Signature::from_bytes(sig).map_err(|_| Error::GrantForged)?;
+        let mut hash = [0u8; 32];
+        hash.copy_from_slice(eh);
+        Ok(AccessPass {
+            terms: GrantTerms {
+                doctor,
+                context,
+                mask_key: MaskKey::from_bytes(k_t)?,
+                eh: hash,
+                opening,
+            },
+            signature,
+        })
     }
+
+    /// The account that signed the pass.
+    ///
+    /// # Errors
+    /// [`Error::GrantForged`] if the signature recovers no account.
+    pub fn signer(&self) -> Result<Address> {
+        self.terms
+            .typed_data()
+            .recover(&self.signature)
+            .map_err(|_| Error::GrantForged)
+    }
+}
+
+/// A pass opened by its doctor, its signer known, its anchor not yet read.
+#[derive(Debug)]
+#[must_use = "a grant is genuine only once its anchor confirms it"]
+pub struct OpenedGrant {
+    /// The pass.
+    pub pass: AccessPass,
+    /// The account that signed it (the patient, if the anchor agrees).
+    pub patient: Address,
+}
+
+impl OpenedGrant {
+    /// The record hash whose `recordStatus` (and then the anchoring serial's
+    /// `certificateStatus`) to read.
+    pub fn eh(&self) -> [u8; 32] {
+        self.pass.terms.eh
+    }
+
+    /// Completes the check with the record's anchor, confirmed by
+    /// [`CertifiedAnchor::confirm`]: the anchor is this pass's `eh` and
+    /// `T1`, and its commitment opens for the signer with the pass's salt
+    /// and type.
+    ///
+    /// # Errors
+    /// [`Error::GrantForged`].
+    pub fn confirm(self, anchor: &CertifiedAnchor) -> Result<Grant> {
+        let t = &self.pass.terms;
+        if !anchor.binds(&t.eh, t.context.time(), &t.opening, &self.patient) {
+            return Err(Error::GrantForged);
+        }
+        Ok(Grant {
+            pass: self.pass,
+            patient: self.patient,
+            anchor: anchor.clone(),
+        })
+    }
+}
+
+/// A genuine grant: signed by the patient a certified doctor anchored the
+/// record for.
+#[derive(Debug)]
+pub struct Grant {
+    /// The pass.
+    pub pass: AccessPass,
+    /// The patient's account.
+    pub patient: Address,
+    /// The record's anchor.
+    pub anchor: CertifiedAnchor,
 }
 
 /// `Trans = (R, ST, C1)`, as posted to and read from the registry.
@@ -97,11 +274,12 @@ fn compressed(point: &ProjectivePoint) -> [u8; 33] {
 }
 
 impl Authorisation {
-    /// The patient's side: grants `pass` to the doctor with protocol key `doctor`.
+    /// The patient's side: seals `pass` to the doctor it grants.
     ///
     /// # Errors
     /// [`Error::Rng`] if no randomness is available.
-    pub fn create(doctor: &PublicKey, pass: &AccessPass) -> Result<Self> {
+    pub fn create(pass: &AccessPass) -> Result<Self> {
+        let doctor = &pass.terms.doctor;
         let r = SecretKey::generate()?;
         let shared = doctor.as_projective() * *r.scalar();
         let tag = ProjectivePoint::mul_by_generator(&h1(&shared)?);
@@ -116,17 +294,13 @@ impl Authorisation {
     ///
     /// # Errors
     /// As the registry refuses them: [`Error::InvalidLength`] unless `r` and
-    /// `st` are 33 bytes; [`Error::InvalidPublicKey`] unless they start with
-    /// `02`/`03`; [`Error::EciesTooShort`] / [`Error::InvalidLength`] unless
-    /// `c1` is [`MIN_C1_LEN`]..=[`MAX_C1_LEN`] bytes.
+    /// `st` are 33 bytes and `c1` is [`C1_LEN`] (609) bytes;
+    /// [`Error::InvalidPublicKey`] unless `r` and `st` start with `02`/`03`.
     pub fn from_parts(r: &[u8], st: &[u8], c1: &[u8]) -> Result<Self> {
-        if c1.len() < MIN_C1_LEN {
-            return Err(Error::EciesTooShort);
-        }
-        if c1.len() > MAX_C1_LEN {
+        if c1.len() != C1_LEN {
             return Err(Error::InvalidLength {
                 what: "C1",
-                expected: "at most 1024",
+                expected: "609",
                 actual: c1.len(),
             });
         }
@@ -180,88 +354,195 @@ impl Scanner {
         compressed(&ProjectivePoint::mul_by_generator(&k)).as_slice() == st
     }
 
-    /// Opens an authorisation addressed to this key.
+    /// Opens an authorisation addressed to this key and recovers its signer.
+    /// The grant is genuine only after [`OpenedGrant::confirm`].
     ///
     /// # Errors
     /// [`Error::NotForThisKey`] if the tag does not match; ECIES errors if `C1`
-    /// does not decrypt; [`Error::MalformedEncoding`] for a bad pass.
-    pub fn open(&self, auth: &Authorisation) -> Result<AccessPass> {
+    /// does not decrypt; [`Error::MalformedEncoding`] for a bad pass;
+    /// [`Error::GrantForged`] for a signature that recovers no account.
+    pub fn open(&self, auth: &Authorisation) -> Result<OpenedGrant> {
         if !self.matches(auth) {
             return Err(Error::NotForThisKey);
         }
-        let plain = ecies::open(&self.secret, &auth.c1)?;
-        AccessPass::decode(&plain)
+        let plain = Zeroizing::new(ecies::open(&self.secret, &auth.c1)?);
+        let pass = AccessPass::decode(&plain, self.public_key())?;
+        let patient = pass.signer()?;
+        Ok(OpenedGrant { pass, patient })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::anchor::RecordType;
+    use crate::chain::registry::{CertificateStatus, RecordStatus};
 
-    trait CloneForTest {
-        fn clone_for_test(&self) -> SecretKey;
-    }
-    impl CloneForTest for SecretKey {
-        fn clone_for_test(&self) -> SecretKey {
-            SecretKey::from_bytes(self.to_bytes().as_slice()).unwrap()
-        }
+    const DOCTOR: Address = Address([5; 20]);
+
+    struct World {
+        patient: SecretKey,
+        doctor_b: SecretKey,
+        pass: AccessPass,
+        anchor: CertifiedAnchor,
     }
 
-    fn pass() -> AccessPass {
-        AccessPass {
+    fn world() -> World {
+        let patient = SecretKey::generate().unwrap();
+        let doctor_b = SecretKey::generate().unwrap();
+        let opening = AnchorOpening::generate(RecordType::new("lab").unwrap()).unwrap();
+        let terms = GrantTerms {
+            doctor: doctor_b.public_key(),
             context: RecordContext::new("General Hospital", 1_700_000_000).unwrap(),
             mask_key: MaskKey::generate().unwrap(),
+            eh: [3; 32],
+            opening: opening.clone(),
+        };
+        let record = RecordStatus {
+            anchored: true,
+            anchored_by: DOCTOR,
+            serial: 7,
+            anchored_at: 150,
+            commitment: opening.commitment(&DOCTOR, &patient.public_key().address()),
+            record_time: 1_700_000_000,
+            deleted: false,
+            deleted_at: 0,
+        };
+        let cert = CertificateStatus {
+            doctor: DOCTOR,
+            valid_from: 100,
+            valid_until: 200,
+            revoked: false,
+            revoked_at: 0,
+        };
+        World {
+            pass: terms.sign(&patient).unwrap(),
+            anchor: CertifiedAnchor::confirm(&[3; 32], &record, &cert).unwrap(),
+            patient,
+            doctor_b,
         }
+    }
+
+    fn scanner(key: &SecretKey) -> Scanner {
+        Scanner::new(SecretKey::from_bytes(key.to_bytes().as_slice()).unwrap())
     }
 
     #[test]
-    fn doctor_finds_and_opens_only_his_grants() {
-        let b = SecretKey::generate().unwrap();
+    fn the_granted_doctor_finds_opens_and_confirms_the_grant() {
+        let w = world();
+        let auth = Authorisation::create(&w.pass).unwrap();
+        let s = scanner(&w.doctor_b);
+        assert!(s.matches(&auth));
+        let opened = s.open(&auth).unwrap();
+        assert_eq!(opened.patient, w.patient.public_key().address());
+        let grant = opened.confirm(&w.anchor).unwrap();
+        assert_eq!(grant.pass.terms.context, w.pass.terms.context);
+        assert_eq!(
+            *grant.pass.terms.mask_key.to_bytes(),
+            *w.pass.terms.mask_key.to_bytes()
+        );
+        assert_eq!(grant.anchor.doctor, DOCTOR);
+    }
+
+    #[test]
+    fn another_doctor_neither_matches_nor_opens() {
+        let w = world();
+        let auth = Authorisation::create(&w.pass).unwrap();
+        let c = scanner(&SecretKey::generate().unwrap());
+        assert!(!c.matches(&auth));
+        assert_eq!(c.open(&auth).err(), Some(Error::NotForThisKey));
+    }
+
+    #[test]
+    fn two_grants_to_one_doctor_share_no_field_and_have_one_length() {
+        let w = world();
+        let (a, b) = (
+            Authorisation::create(&w.pass).unwrap(),
+            Authorisation::create(&w.pass).unwrap(),
+        );
+        assert_ne!(a.r, b.r);
+        assert_ne!(a.st, b.st);
+        assert_ne!(a.c1[..65], b.c1[..65]);
+        assert_eq!((a.c1.len(), b.c1.len()), (C1_LEN, C1_LEN));
+    }
+
+    #[test]
+    fn a_pass_is_padded_to_one_size_whatever_the_hospital_name() {
+        let w = world();
+        let mut long = w.pass.terms.clone();
+        long.context = RecordContext::new(&"H".repeat(255), 1).unwrap();
+        long.opening.record_type = RecordType::new(&"t".repeat(32)).unwrap();
+        let long = long.sign(&w.patient).unwrap();
+        assert_eq!(w.pass.encode().len(), PASS_LEN);
+        assert_eq!(long.encode().len(), PASS_LEN);
+        let back = AccessPass::decode(&long.encode(), w.doctor_b.public_key()).unwrap();
+        assert_eq!(back.terms.context, long.terms.context);
+        assert_eq!(back.signer().unwrap(), w.patient.public_key().address());
+    }
+
+    #[test]
+    fn a_grant_signed_by_a_stranger_is_forged() {
+        let w = world();
+        let forged = w
+            .pass
+            .terms
+            .clone()
+            .sign(&SecretKey::generate().unwrap())
+            .unwrap();
+        let opened = scanner(&w.doctor_b)
+            .open(&Authorisation::create(&forged).unwrap())
+            .unwrap();
+        assert_eq!(opened.confirm(&w.anchor).err(), Some(Error::GrantForged));
+    }
+
+    #[test]
+    fn a_pass_forwarded_to_another_doctor_is_forged() {
+        // Doctor B re-seals the patient's pass to doctor C: the signature
+        // covers B's key, so C recovers another account and refuses it.
+        let w = world();
         let c = SecretKey::generate().unwrap();
-        let p = pass();
-        let auth = Authorisation::create(&b.public_key(), &p).unwrap();
-        let (sb, sc) = (
-            Scanner::new(b.clone_for_test()),
-            Scanner::new(c.clone_for_test()),
-        );
-        assert!(sb.matches(&auth));
-        assert!(!sc.matches(&auth));
-        let opened = sb.open(&auth).unwrap();
-        assert_eq!(opened.context, p.context);
-        assert_eq!(*opened.mask_key.to_bytes(), *p.mask_key.to_bytes());
-        assert_eq!(sc.open(&auth).err(), Some(Error::NotForThisKey));
-        // Two grants to the same doctor share no field.
-        let again = Authorisation::create(&b.public_key(), &p).unwrap();
-        assert_ne!(again.r, auth.r);
-        assert_ne!(again.st, auth.st);
-        assert_ne!(again.c1[..65], auth.c1[..65]);
-        // The registry's shape rules hold for parsed authorisations too.
+        let mut forwarded = w.pass.clone();
+        forwarded.terms.doctor = c.public_key();
+        let opened = scanner(&c)
+            .open(&Authorisation::create(&forwarded).unwrap())
+            .unwrap();
+        assert_ne!(opened.patient, w.patient.public_key().address());
+        assert_eq!(opened.confirm(&w.anchor).err(), Some(Error::GrantForged));
+    }
+
+    #[test]
+    fn a_grant_pointing_at_another_anchor_or_time_is_forged() {
+        let w = world();
+        let opened = || {
+            scanner(&w.doctor_b)
+                .open(&Authorisation::create(&w.pass).unwrap())
+                .unwrap()
+        };
+        let mut other = w.anchor.clone();
+        other.eh = [4; 32];
+        assert_eq!(opened().confirm(&other).err(), Some(Error::GrantForged));
+        let mut other = w.anchor.clone();
+        other.record_time += 1;
+        assert_eq!(opened().confirm(&other).err(), Some(Error::GrantForged));
+        let mut other = w.anchor.clone();
+        other.doctor = Address([6; 20]);
+        assert_eq!(opened().confirm(&other).err(), Some(Error::GrantForged));
+    }
+
+    #[test]
+    fn a_wallet_signature_is_attached_only_for_its_patient() {
+        let w = world();
+        let sig = w.pass.terms.typed_data().sign(&w.patient).unwrap();
+        let me = w.patient.public_key().address();
+        assert!(w.pass.terms.clone().with_signature(sig, &me).is_ok());
         assert_eq!(
-            Authorisation::from_parts(&auth.r, &auth.st, &auth.c1).as_ref(),
-            Ok(&auth)
+            w.pass
+                .terms
+                .clone()
+                .with_signature(sig, &Address([1; 20]))
+                .err(),
+            Some(Error::WrongSigner)
         );
-        let mut bad_r = auth.r;
-        bad_r[0] = 4;
-        assert_eq!(
-            Authorisation::from_parts(&bad_r, &auth.st, &auth.c1),
-            Err(Error::InvalidPublicKey { what: "R" })
-        );
-        assert_eq!(
-            Authorisation::from_parts(&auth.r, &auth.st, &auth.c1[..97]),
-            Err(Error::EciesTooShort)
-        );
-        assert_eq!(
-            Authorisation::from_parts(&auth.r, &auth.st, &[0u8; 1025]),
-            Err(Error::InvalidLength {
-                what: "C1",
-                expected: "at most 1024",
-                actual: 1025
-            })
-        );
-        // Garbage R never matches.
-        let mut bad = auth.clone();
-        bad.r[0] = 9;
-        assert!(!sb.matches(&bad));
     }
 
     fn bad_pass(reason: &'static str) -> Option<Error> {
@@ -272,33 +553,68 @@ mod tests {
     }
 
     #[test]
-    fn a_pass_round_trips_at_its_exact_length() {
-        let p = pass();
-        let enc = p.encode();
-        assert_eq!(enc.len(), 1 + 1 + 16 + 8 + 32);
-        let back = AccessPass::decode(&enc).unwrap();
-        assert_eq!(back.context, p.context);
-        assert_eq!(*back.mask_key.to_bytes(), *p.mask_key.to_bytes());
+    fn a_pass_of_another_length_is_refused() {
+        let w = world();
+        let enc = w.pass.encode();
+        let key = w.doctor_b.public_key();
+        assert_eq!(
+            AccessPass::decode(&enc[..PASS_LEN - 1], key).err(),
+            bad_pass("must be exactly 512 bytes")
+        );
+        assert_eq!(
+            AccessPass::decode(&[], key).err(),
+            bad_pass("must be exactly 512 bytes")
+        );
     }
 
     #[test]
-    fn a_short_pass_is_refused() {
-        let enc = pass().encode();
+    fn a_pass_with_non_zero_padding_is_refused() {
+        let w = world();
+        let mut enc = w.pass.encode().to_vec();
+        enc[PASS_LEN - 1] = 1;
         assert_eq!(
-            AccessPass::decode(&enc[..enc.len() - 1]).err(),
-            bad_pass("k_t must be exactly 32 bytes")
+            AccessPass::decode(&enc, w.doctor_b.public_key()).err(),
+            bad_pass("padding is not zero")
         );
     }
 
     #[test]
     fn a_pass_of_another_version_is_refused() {
-        let mut v2 = pass().encode().to_vec();
-        v2[0] = 2;
-        assert_eq!(AccessPass::decode(&v2).err(), bad_pass("unknown version"));
+        let w = world();
+        let mut enc = w.pass.encode().to_vec();
+        enc[0] = 1;
+        assert_eq!(
+            AccessPass::decode(&enc, w.doctor_b.public_key()).err(),
+            bad_pass("unknown version")
+        );
     }
 
     #[test]
-    fn an_empty_pass_is_refused() {
-        assert_eq!(AccessPass::decode(&[]).err(), bad_pass("empty"));
+    fn trans_parts_follow_the_registry_shape_rules() {
+        let w = world();
+        let auth = Authorisation::create(&w.pass).unwrap();
+        assert_eq!(
+            Authorisation::from_parts(&auth.r, &auth.st, &auth.c1).as_ref(),
+            Ok(&auth)
+        );
+        let mut bad_r = auth.r;
+        bad_r[0] = 4;
+        assert_eq!(
+            Authorisation::from_parts(&bad_r, &auth.st, &auth.c1),
+            Err(Error::InvalidPublicKey { what: "R" })
+        );
+        for len in [C1_LEN - 1, C1_LEN + 1, 98, 1024] {
+            assert_eq!(
+                Authorisation::from_parts(&auth.r, &auth.st, &vec![0u8; len]),
+                Err(Error::InvalidLength {
+                    what: "C1",
+                    expected: "609",
+                    actual: len
+                })
+            );
+        }
+        let mut bad = auth.clone();
+        bad.r[0] = 9;
+        assert!(!scanner(&w.doctor_b).matches(&bad));
     }
 }

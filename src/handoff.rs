@@ -9,8 +9,14 @@
 //! the doctor's client seals to the patient's public key:
 //!
 //! ```text
-//! handoff = ECIES(P, 0x02 ‖ u8 len(H1) ‖ H1 ‖ T1 (u64 BE) ‖ tx_id (32) ‖ u8 len(K_P) ‖ K_P ‖ F (32))
+//! handoff = ECIES(P, 0x03 ‖ u8 len(H1) ‖ H1 ‖ T1 (u64 BE) ‖ tx_id (32) ‖ u8 len(K_P) ‖ K_P ‖ F (32)
+//!                      ‖ eh (32) ‖ salt (32) ‖ u8 len(Ty1) ‖ Ty1)
 //! ```
+//!
+//! `salt` and `Ty1` open the anchor's commitment (`crate::anchor`): the
+//! patient checks that the anchor of `eh` was made for her by a certified
+//! doctor ([`RecordHandoff::check_anchor`]) before filing, and passes the
+//! opening on in every grant.
 //!
 //! and delivers it out of band. Only the patient can open it; she then masks
 //! `tx_id` and `K_P` with her `k_t` and files `{X, Z, K}` with the server,
@@ -20,14 +26,16 @@
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::account::{PublicKey, SecretKey};
+use crate::account::{Address, PublicKey, SecretKey};
+use crate::anchor::{AnchorOpening, CertifiedAnchor};
 use crate::ecies;
 use crate::error::{Error, Result};
 use crate::mask::RecordContext;
 use crate::record::RecordKey;
 
-/// Version byte of the handoff plaintext (2: with the filing secret).
-pub const HANDOFF_VERSION: u8 = 0x02;
+/// Version byte of the handoff plaintext (3: with the filing secret, `eh`
+/// and the anchor opening).
+pub const HANDOFF_VERSION: u8 = 0x03;
 
 /// Domain label of a filing secret's commitment.
 pub const FILING_LABEL: &[u8] = b"ehrchain/v1/filing";
@@ -93,6 +101,10 @@ pub struct RecordHandoff {
     pub record_key: RecordKey,
     /// The filing secret `F` whose commitment the record was uploaded with.
     pub filing: FilingSecret,
+    /// The record's ciphertext hash, as anchored.
+    pub eh: [u8; 32],
+    /// The opening of the anchor's commitment (salt and record type).
+    pub opening: AnchorOpening,
 }
 
 impl RecordHandoff {
@@ -106,6 +118,8 @@ impl RecordHandoff {
         out.push(u8::try_from(len).unwrap_or(u8::MAX));
         out.extend_from_slice(self.record_key.as_bytes());
         out.extend_from_slice(self.filing.as_bytes());
+        out.extend_from_slice(&self.eh);
+        out.extend_from_slice(&self.opening.encode());
         out
     }
 
@@ -127,21 +141,47 @@ impl RecordHandoff {
         }
         let (tx, rest) = rest.split_at(32);
         let (len, rest) = rest.split_at(1);
-        let expected = usize::from(len.first().copied().unwrap_or(0));
-        if rest.len() != expected + 32 {
-            return Err(bad("record key length byte does not match"));
+        let key_len = usize::from(len.first().copied().unwrap_or(0));
+        if key_len != 16 && key_len != 32 {
+            return Err(bad("record key must be 16 or 32 bytes"));
         }
-        let (key, filing) = rest.split_at(expected);
+        if rest.len() < key_len + 64 {
+            return Err(bad("record key, filing secret or eh truncated"));
+        }
+        let (key, rest) = rest.split_at(key_len);
+        let (filing, rest) = rest.split_at(32);
+        let (eh, rest) = rest.split_at(32);
+        let (opening, rest) = AnchorOpening::decode_prefix(what, rest)?;
+        if !rest.is_empty() {
+            return Err(bad("trailing bytes"));
+        }
         let record_key =
             RecordKey::from_bytes(key).map_err(|_| bad("record key must be 16 or 32 bytes"))?;
         let mut tx_id = [0u8; 32];
         tx_id.copy_from_slice(tx);
+        let mut hash = [0u8; 32];
+        hash.copy_from_slice(eh);
         Ok(RecordHandoff {
             context,
             tx_id,
             record_key,
             filing: FilingSecret::from_bytes(filing)?,
+            eh: hash,
+            opening,
         })
+    }
+
+    /// The patient's check of the record's anchor, confirmed by
+    /// [`CertifiedAnchor::confirm`] for this handoff's `eh`: it was made for
+    /// `patient`, with this handoff's record type and time.
+    ///
+    /// # Errors
+    /// [`Error::AnchorMismatch`].
+    pub fn check_anchor(&self, anchor: &CertifiedAnchor, patient: &Address) -> Result<()> {
+        if !anchor.binds(&self.eh, self.context.time(), &self.opening, patient) {
+            return Err(Error::AnchorMismatch);
+        }
+        Ok(())
     }
 
     /// Seals the handoff to the patient's public key.
@@ -165,12 +205,19 @@ impl RecordHandoff {
 mod tests {
     use super::*;
 
+    use crate::anchor::RecordType;
+
     fn handoff() -> RecordHandoff {
         RecordHandoff {
             context: RecordContext::new("Clinic", 5).unwrap(),
             tx_id: [3u8; 32],
             record_key: RecordKey::from_bytes(&[4u8; 16]).unwrap(),
             filing: FilingSecret::from_bytes(&[5u8; 32]).unwrap(),
+            eh: [6u8; 32],
+            opening: AnchorOpening {
+                salt: [7u8; 32],
+                record_type: RecordType::new("lab").unwrap(),
+            },
         }
     }
 
@@ -183,25 +230,30 @@ mod tests {
         assert_eq!(back.tx_id, h.tx_id);
         assert_eq!(back.record_key, h.record_key);
         assert_eq!(back.filing, h.filing);
+        assert_eq!((back.eh, back.opening), (h.eh, h.opening));
     }
 
     #[test]
     fn the_encoding_is_byte_for_byte_the_documented_one() {
-        // 0x02 ‖ u8 len(H1) ‖ H1 ‖ T1 (u64 BE) ‖ tx_id ‖ u8 len(K_P) ‖ K_P ‖ F (§10).
-        let mut expected = vec![0x02, 6];
+        // 0x03 ‖ u8 len(H1) ‖ H1 ‖ T1 (u64 BE) ‖ tx_id ‖ u8 len(K_P) ‖ K_P ‖ F
+        // ‖ eh ‖ salt ‖ u8 len(Ty1) ‖ Ty1 (§10).
+        let mut expected = vec![0x03, 6];
         expected.extend_from_slice(b"Clinic");
         expected.extend_from_slice(&5u64.to_be_bytes());
         expected.extend_from_slice(&[3u8; 32]);
         expected.push(16);
         expected.extend_from_slice(&[4u8; 16]);
         expected.extend_from_slice(&[5u8; 32]);
+        expected.extend_from_slice(&[6u8; 32]);
+        expected.extend_from_slice(&[7u8; 32]);
+        expected.extend_from_slice(b"\x03lab");
         assert_eq!(handoff().encode().as_slice(), expected.as_slice());
     }
 
     #[test]
-    fn a_version_1_handoff_is_refused() {
+    fn a_version_2_handoff_is_refused() {
         let mut enc = handoff().encode().to_vec();
-        enc[0] = 1;
+        enc[0] = 2;
         assert_eq!(
             RecordHandoff::decode(&enc).map(|_| ()),
             Err(Error::MalformedEncoding {
@@ -235,7 +287,16 @@ mod tests {
             RecordHandoff::decode(&enc[..enc.len() - 1]).map(|_| ()),
             Err(Error::MalformedEncoding {
                 what: "record handoff",
-                reason: "record key length byte does not match"
+                reason: "record type truncated"
+            })
+        );
+        let mut longer = handoff().encode().to_vec();
+        longer.push(0);
+        assert_eq!(
+            RecordHandoff::decode(&longer).map(|_| ()),
+            Err(Error::MalformedEncoding {
+                what: "record handoff",
+                reason: "trailing bytes"
             })
         );
     }
@@ -243,7 +304,7 @@ mod tests {
     #[test]
     fn a_handoff_with_a_key_of_another_length_is_malformed() {
         let mut enc = handoff().encode().to_vec();
-        let at = enc.len() - 32 - 17;
+        let at = 1 + 7 + 8 + 32;
         enc[at] = 20;
         enc.extend_from_slice(&[0; 4]);
         assert_eq!(

@@ -22,6 +22,7 @@ mod random;
 pub mod signature;
 
 // The protocol, in the paper's order.
+pub mod anchor;
 pub mod cert;
 pub mod grant;
 pub mod handoff;
@@ -44,10 +45,11 @@ pub mod error;
 pub mod wasm;
 
 pub use account::{Address, PublicKey, SecretKey};
+pub use anchor::{AnchorOpening, CertifiedAnchor, RecordType};
 pub use cert::{Certificate, CertificateBody};
 pub use eip712::TypedData;
 pub use error::{Error, Result};
-pub use grant::{AccessPass, Authorisation, Scanner};
+pub use grant::{AccessPass, Authorisation, Grant, OpenedGrant, Scanner};
 pub use mask::{MaskKey, RecordContext};
 pub use record::{Decryptor, Encryptor, RecordKey};
 pub use request::{AccessRequest, SignedRequest};

@@ -20,7 +20,9 @@
 
 use std::path::PathBuf;
 
+use ehrchain::anchor::{AnchorOpening, RecordType};
 use ehrchain::cert::Certificate;
+use ehrchain::grant::GrantTerms;
 use ehrchain::mask::{MaskKey, MaskedRecord, RecordContext};
 use ehrchain::record::{Decryptor, Encryptor, Header, Layout, RecordKey};
 use ehrchain::signature::{personal_message_hash, recover_personal_message, sign_personal_message};
@@ -140,15 +142,25 @@ struct Eip712Case {
     signer_address: String,
     hash: String,
     signature: String,
+    /// For `Grant` cases: what the crate builds the typed data from.
+    grant_inputs: Option<GrantInputs>,
+}
+
+#[derive(Deserialize)]
+struct GrantInputs {
+    protocol_secret: String,
+    mask_key: String,
+    eh: String,
 }
 
 /// EIP-712 digests and signatures equal eth-account's for the EIP's own Mail
-/// example and for DoctorCertificates; the certificates also parse as the
-/// crate's canonical certificate and verify against their authority.
+/// example, for DoctorCertificates and for Grants; the certificates also
+/// parse as the crate's canonical certificate and verify against their
+/// authority, and the crate builds exactly eth-account's Grant typed data.
 #[test]
 fn eip712_matches_eth_account() {
     let file: Eip712File = load("eip712.json");
-    let mut certificates = 0;
+    let (mut certificates, mut grants) = (0, 0);
     for case in &file.cases {
         let name = &case.name;
         let data = TypedData::from_json(&case.typed_data.to_string()).unwrap();
@@ -187,9 +199,38 @@ fn eip712_matches_eth_account() {
             );
             certificates += 1;
         }
+
+        if let Some(inputs) = &case.grant_inputs {
+            let m = &case.typed_data["message"];
+            let terms = GrantTerms {
+                doctor: SecretKey::from_hex(&inputs.protocol_secret)
+                    .unwrap()
+                    .public_key(),
+                context: RecordContext::new(
+                    m["hospital"].as_str().unwrap(),
+                    m["recordTime"].as_u64().unwrap(),
+                )
+                .unwrap(),
+                mask_key: MaskKey::from_bytes(&unhex(&inputs.mask_key)).unwrap(),
+                eh: unhex_n(&inputs.eh),
+                opening: AnchorOpening {
+                    salt: [0; 32],
+                    record_type: RecordType::new("").unwrap(),
+                },
+            };
+            assert_eq!(terms.typed_data(), data, "{name}: the crate's Grant form");
+            let pass = terms.sign(&key).unwrap();
+            assert_eq!(
+                hex::encode(pass.signature.to_bytes()),
+                case.signature,
+                "{name}: pass signature"
+            );
+            grants += 1;
+        }
     }
-    at_least("eip712.json cases", file.cases.len(), 7);
+    at_least("eip712.json cases", file.cases.len(), 10);
     at_least("eip712.json DoctorCertificates", certificates, 5);
+    at_least("eip712.json Grants", grants, 3);
 }
 
 // ---------------------------------------------------------------------------

@@ -4,8 +4,9 @@
 #![cfg(not(target_arch = "wasm32"))]
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+use ehrchain::anchor::{AnchorOpening, RecordType};
 use ehrchain::chain::abi::{encode, Reader, Token};
-use ehrchain::grant::{AccessPass, Authorisation, Scanner};
+use ehrchain::grant::{AccessPass, Authorisation, GrantTerms, Scanner, C1_LEN, PASS_LEN};
 use ehrchain::handoff::{FilingSecret, RecordHandoff};
 use ehrchain::mask::{MaskKey, RecordContext};
 use ehrchain::record::{decrypt, encrypt, RecordKey};
@@ -19,6 +20,14 @@ fn hospital() -> impl Strategy<Value = String> {
 
 fn secret() -> impl Strategy<Value = SecretKey> {
     any::<[u8; 32]>().prop_filter_map("a valid scalar", |b| SecretKey::from_bytes(&b).ok())
+}
+
+/// An anchor opening: any salt, a printable-ASCII type of 0 to 32 bytes.
+fn opening() -> impl Strategy<Value = AnchorOpening> {
+    (any::<[u8; 32]>(), "[ -~]{0,32}").prop_map(|(salt, ty)| AnchorOpening {
+        salt,
+        record_type: RecordType::new(&ty).unwrap(),
+    })
 }
 
 fn record_key() -> impl Strategy<Value = RecordKey> {
@@ -67,38 +76,63 @@ proptest! {
     }
 
     #[test]
-    fn access_passes_round_trip(h in hospital(), t in any::<u64>(), k in any::<[u8; 32]>()) {
-        let pass = AccessPass {
+    fn access_passes_round_trip_at_one_length(
+        h in hospital(), t in any::<u64>(), k in any::<[u8; 32]>(), eh in any::<[u8; 32]>(),
+        opening in opening(), doctor in secret(), patient in secret(),
+    ) {
+        let pass = GrantTerms {
+            doctor: doctor.public_key(),
             context: RecordContext::new(&h, t).unwrap(),
             mask_key: MaskKey::from_bytes(&k).unwrap(),
-        };
-        let back = AccessPass::decode(&pass.encode()).unwrap();
-        prop_assert_eq!(back.context, pass.context);
-        prop_assert_eq!(*back.mask_key.to_bytes(), k);
+            eh,
+            opening: opening.clone(),
+        }
+        .sign(&patient)
+        .unwrap();
+        let enc = pass.encode();
+        prop_assert_eq!(enc.len(), PASS_LEN);
+        let back = AccessPass::decode(&enc, doctor.public_key()).unwrap();
+        prop_assert_eq!(&back.terms.context, &pass.terms.context);
+        prop_assert_eq!(*back.terms.mask_key.to_bytes(), k);
+        prop_assert_eq!((back.terms.eh, &back.terms.opening), (eh, &opening));
+        prop_assert_eq!(back.signer().unwrap(), patient.address());
     }
 
     #[test]
-    fn authorisations_open_for_their_doctor_only(doctor in secret(), h in hospital(), t in any::<u64>()) {
-        let pass = AccessPass { context: RecordContext::new(&h, t).unwrap(), mask_key: MaskKey::generate().unwrap() };
-        let auth = Authorisation::create(&doctor.public_key(), &pass).unwrap();
+    fn authorisations_open_for_their_doctor_only(doctor in secret(), patient in secret(), h in hospital(), t in any::<u64>(), opening in opening()) {
+        let pass = GrantTerms {
+            doctor: doctor.public_key(),
+            context: RecordContext::new(&h, t).unwrap(),
+            mask_key: MaskKey::generate().unwrap(),
+            eh: [1; 32],
+            opening,
+        }
+        .sign(&patient)
+        .unwrap();
+        let auth = Authorisation::create(&pass).unwrap();
+        prop_assert_eq!(auth.c1.len(), C1_LEN);
         let parsed = Authorisation::from_parts(&auth.r, &auth.st, &auth.c1).unwrap();
         let opened = Scanner::new(doctor).open(&parsed).unwrap();
-        prop_assert_eq!(opened.context, pass.context);
+        prop_assert_eq!(&opened.pass.terms.context, &pass.terms.context);
+        prop_assert_eq!(opened.patient, patient.address());
     }
 
     #[test]
-    fn handoffs_round_trip(h in hospital(), t in any::<u64>(), tx in any::<[u8; 32]>(), key in record_key(), f in any::<[u8; 32]>()) {
+    fn handoffs_round_trip(h in hospital(), t in any::<u64>(), tx in any::<[u8; 32]>(), key in record_key(), f in any::<[u8; 32]>(), eh in any::<[u8; 32]>(), opening in opening()) {
         let handoff = RecordHandoff {
             context: RecordContext::new(&h, t).unwrap(),
             tx_id: tx,
             record_key: key,
             filing: FilingSecret::from_bytes(&f).unwrap(),
+            eh,
+            opening,
         };
         let back = RecordHandoff::decode(&handoff.encode()).unwrap();
         prop_assert_eq!(back.context, handoff.context);
         prop_assert_eq!(back.tx_id, tx);
         prop_assert_eq!(back.record_key, handoff.record_key);
         prop_assert_eq!(back.filing, handoff.filing);
+        prop_assert_eq!((back.eh, back.opening), (eh, handoff.opening));
     }
 
     #[test]
@@ -141,7 +175,7 @@ proptest! {
     /// Arbitrary bytes never panic a decoder: each answers Ok or a typed error.
     #[test]
     fn decoders_refuse_garbage_without_panicking(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
-        let _ = AccessPass::decode(&bytes);
+        let _ = AccessPass::decode(&bytes, SecretKey::from_bytes(&[3; 32]).unwrap().public_key());
         let _ = RecordHandoff::decode(&bytes);
         let _ = RecordContext::decode_prefix("ctx", &bytes);
         let _ = Signature::from_bytes(&bytes);

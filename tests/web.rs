@@ -350,14 +350,58 @@ fn a_fractional_time_is_out_of_range() {
     );
 }
 
+/// What a grant or handoff names: the record `(H1, 1200)` anchored as
+/// `[3; 32]` with salt `[7; 32]` and type "lab".
+fn grant_record() -> JsValue {
+    let o = js_sys::Object::new();
+    for (k, v) in [
+        ("hospital", s("H1")),
+        ("time", n(1200.0)),
+        ("eh", b(&[3; 32])),
+        ("anchorSalt", b(&[7; 32])),
+        ("recordType", s("lab")),
+    ] {
+        Reflect::set(&o, &k.into(), &v).unwrap();
+    }
+    o.into()
+}
+
+/// A grant of [`grant_record`] to `c`'s protocol key, signed by `patient`.
+fn grant(c: &Certified, patient: &Key) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+    let trans = MaskKey::generate()
+        .unwrap()
+        .authorise(b(&c.protocol.public_key(None)), grant_record(), patient)
+        .unwrap();
+    (field(&trans, "r"), field(&trans, "st"), field(&trans, "c1"))
+}
+
+/// The registry's answers for [`grant_record`]'s anchor, made by
+/// `c.doctor` (serial 7) for `patient`: `(recordStatus, certificateStatus)`.
+fn anchor_answers(c: &Certified, patient: &str) -> (JsValue, JsValue) {
+    use ehrchain::chain::abi::{encode, Token};
+    let commitment =
+        anchor_commitment(b(&[7; 32]), s(&c.doctor.address()), s(patient), s("lab")).unwrap();
+    let record = encode(&[
+        Token::Uint(1),
+        Token::Address(ehrchain::Address::parse(&c.doctor.address()).unwrap()),
+        Token::Uint(7),
+        Token::Uint(1500),
+        Token::Bytes32(commitment.try_into().unwrap()),
+        Token::Uint(1200),
+        Token::Uint(0),
+        Token::Uint(0),
+    ]);
+    (
+        s(&ehrchain::hex::encode_prefixed(&record)),
+        s(&status_answer(&c.doctor.address(), false)),
+    )
+}
+
 #[wasm_bindgen_test]
 fn only_the_addressed_doctor_matches_and_opens_a_grant() {
     let c = certified();
-    let kt = MaskKey::generate().unwrap();
-    let trans = kt
-        .authorise(b(&c.protocol.public_key(None)), s("H1"), n(1200.0))
-        .unwrap();
-    let (r, st, c1) = (field(&trans, "r"), field(&trans, "st"), field(&trans, "c1"));
+    let (r, st, c1) = grant(&c, &Key::generate().unwrap());
+    assert_eq!(c1.len(), 609);
     let scanner = Scanner::new(&c.protocol).unwrap();
     let other = Scanner::new(&Key::generate().unwrap()).unwrap();
     assert!(scanner.matches(b(&r), b(&st)).unwrap());
@@ -374,6 +418,57 @@ fn only_the_addressed_doctor_matches_and_opens_a_grant() {
     );
 }
 
+#[wasm_bindgen_test]
+fn a_grant_signed_by_the_anchors_patient_is_confirmed() {
+    let c = certified();
+    let patient = Key::generate().unwrap();
+    let (r, st, c1) = grant(&c, &patient);
+    let opened = Scanner::new(&c.protocol)
+        .unwrap()
+        .open(b(&r), b(&st), b(&c1))
+        .unwrap();
+    let (record, cert) = anchor_answers(&c, &patient.address());
+    let anchor = confirm_grant(opened, record, cert).unwrap();
+    assert_eq!(
+        Reflect::get(&anchor, &"doctor".into()).unwrap().as_string(),
+        Some(c.doctor.address())
+    );
+}
+
+#[wasm_bindgen_test]
+fn a_grant_signed_by_a_stranger_is_forged() {
+    let c = certified();
+    let patient = Key::generate().unwrap();
+    let (r, st, c1) = grant(&c, &Key::generate().unwrap());
+    let opened = Scanner::new(&c.protocol)
+        .unwrap()
+        .open(b(&r), b(&st), b(&c1))
+        .unwrap();
+    let (record, cert) = anchor_answers(&c, &patient.address());
+    assert_eq!(
+        code(confirm_grant(opened, record, cert).unwrap_err()),
+        "GrantForged"
+    );
+}
+
+#[wasm_bindgen_test]
+fn a_grant_for_a_record_anchored_by_an_uncertified_account_is_refused() {
+    let c = certified();
+    let patient = Key::generate().unwrap();
+    let (r, st, c1) = grant(&c, &patient);
+    let opened = Scanner::new(&c.protocol)
+        .unwrap()
+        .open(b(&r), b(&st), b(&c1))
+        .unwrap();
+    let (record, _) = anchor_answers(&c, &patient.address());
+    // The serial is registered to another account than the anchoring one.
+    let cert = s(&status_answer(&Key::generate().unwrap().address(), false));
+    assert_eq!(
+        code(confirm_grant(opened, record, cert).unwrap_err()),
+        "AnchorNotCertified"
+    );
+}
+
 /// The pass a doctor opens carries `k_t`: from it he recomputes `X` and
 /// unmasks `K_P` exactly as the patient masked them.
 #[wasm_bindgen_test]
@@ -385,7 +480,11 @@ fn an_opened_pass_recomputes_the_index_and_unmasks_the_record_key() {
         .mask(s("H1"), n(1200.0), b(&[0x42u8; 32]), b(&kp))
         .unwrap();
     let trans = kt
-        .authorise(b(&c.protocol.public_key(None)), s("H1"), n(1200.0))
+        .authorise(
+            b(&c.protocol.public_key(None)),
+            grant_record(),
+            &Key::generate().unwrap(),
+        )
         .unwrap();
     let pass = Scanner::new(&c.protocol)
         .unwrap()
@@ -505,26 +604,55 @@ fn a_request_under_an_unregistered_certificate_is_refused() {
     );
 }
 
+/// A handoff of [`grant_record`] with `tx_id = [0x42; 32]`, `K_P = kp`, `F = [0x17; 32]`.
+fn handoff_of(kp: &[u8]) -> JsValue {
+    let h = grant_record();
+    for (k, v) in [
+        ("txId", b(&[0x42u8; 32])),
+        ("recordKey", b(kp)),
+        ("filingSecret", b(&[0x17u8; 32])),
+    ] {
+        Reflect::set(&h, &k.into(), &v).unwrap();
+    }
+    h
+}
+
 #[wasm_bindgen_test]
 fn a_handoff_opens_only_for_the_patient() {
     let patient = Key::generate().unwrap();
     let kp = generate_record_key().unwrap();
-    let sealed = seal_handoff(
-        b(&patient.public_key(None)),
-        s("H1"),
-        n(1200.0),
-        b(&[0x42u8; 32]),
-        b(&kp),
-        b(&[0x17u8; 32]),
-    )
-    .unwrap();
+    let sealed = seal_handoff(b(&patient.public_key(None)), handoff_of(&kp)).unwrap();
     let h = open_handoff(&patient, b(&sealed)).unwrap();
     assert_eq!(field(&h, "txId"), [0x42u8; 32]);
     assert_eq!(field(&h, "recordKey"), kp);
     assert_eq!(field(&h, "filingSecret"), [0x17u8; 32]);
+    assert_eq!(field(&h, "eh"), [3u8; 32]);
+    assert_eq!(field(&h, "anchorSalt"), [7u8; 32]);
     assert_eq!(
         code(open_handoff(&Key::generate().unwrap(), b(&sealed)).unwrap_err()),
         "EciesDecryptFailed"
+    );
+}
+
+#[wasm_bindgen_test]
+fn a_handoff_checks_its_anchor_for_its_patient_only() {
+    let c = certified();
+    let patient = Key::generate().unwrap();
+    let kp = generate_record_key().unwrap();
+    let sealed = seal_handoff(b(&patient.public_key(None)), handoff_of(&kp)).unwrap();
+    let h = open_handoff(&patient, b(&sealed)).unwrap();
+    let (record, cert) = anchor_answers(&c, &patient.address());
+    assert!(check_handoff_anchor(
+        h.clone(),
+        s(&patient.address()),
+        record.clone(),
+        cert.clone()
+    )
+    .is_ok());
+    let stranger = Key::generate().unwrap().address();
+    assert_eq!(
+        code(check_handoff_anchor(h, s(&stranger), record, cert).unwrap_err()),
+        "AnchorMismatch"
     );
 }
 

@@ -157,20 +157,30 @@ pub(crate) enum ChainCommand {
         #[arg(long, value_name = "N")]
         serial: u64,
     },
-    /// Anchor a record R1 = {T1, Ty1, eh}; prints {txId, eh, block, gasUsed}.
+    /// Anchor a record R1 = {T1, commitment, eh} as the certified doctor of
+    /// --serial; prints {txId, eh, serial, commitment, anchorSalt, block, gasUsed}.
     Anchor {
-        /// The registry and the sending account.
+        /// The registry and the sending account (the certified doctor's).
         #[command(flatten)]
         sender: Sender,
         /// SHA-256 of the ciphertext, hex.
         #[arg(long, value_name = "HEX")]
         eh: String,
-        /// Record type Ty1 (ASCII, at most 32 bytes).
+        /// Record type Ty1 (printable ASCII, at most 32 bytes), hidden in the commitment.
         #[arg(long = "type", value_name = "TEXT", default_value = "")]
         record_type: String,
         /// Record time T1, Unix seconds.
         #[arg(long, value_name = "UNIX")]
         time: u64,
+        /// Serial of the sender's certificate.
+        #[arg(long, value_name = "N")]
+        serial: u64,
+        /// The patient's account address, bound in the commitment.
+        #[arg(long, value_name = "ADDRESS")]
+        patient: String,
+        /// The commitment's 32-byte salt, hex (default: fresh random; seal it in the handoff).
+        #[arg(long, value_name = "HEX")]
+        salt: Option<String>,
     },
     /// Mark a record deleted (its anchorer or the authority).
     Delete {
@@ -181,9 +191,10 @@ pub(crate) enum ChainCommand {
         #[arg(long, value_name = "HEX")]
         eh: String,
     },
-    /// Grant a record to a doctor: post Trans = (R, ST, C1); prints {txId, seq, bytes}.
+    /// Grant a record to a doctor: sign the pass as the patient and post
+    /// Trans = (R, ST, C1) from the sending account; prints {txId, seq, calldataBytes}.
     Authorise {
-        /// The registry and the sending account.
+        /// The registry and the sending account (a one-time account or relayer keeps grants unlinked).
         #[command(flatten)]
         sender: Sender,
         /// The doctor's protocol public key A, hex.
@@ -198,8 +209,22 @@ pub(crate) enum ChainCommand {
         /// The patient's per-record secret k_t, hex (32 bytes).
         #[arg(long, value_name = "HEX")]
         mask_key: String,
+        /// SHA-256 of the record's ciphertext, as anchored.
+        #[arg(long, value_name = "HEX")]
+        eh: String,
+        /// The anchor commitment's salt (from the handoff), hex.
+        #[arg(long, value_name = "HEX")]
+        salt: String,
+        /// Record type Ty1 (from the handoff).
+        #[arg(long = "type", value_name = "TEXT", default_value = "")]
+        record_type: String,
+        /// The patient's account secret key, hex: signs the pass.
+        #[arg(long, value_name = "HEX")]
+        patient_secret: String,
     },
-    /// Print, one JSON line each, the authorisations addressed to a protocol key.
+    /// Print, one JSON line each, the authorisations addressed to a protocol
+    /// key, each checked against its record's anchor (a refused one carries
+    /// `refused: <code>` instead of the record's fields).
     Scan {
         /// Registry address.
         #[arg(long, value_name = "ADDRESS")]

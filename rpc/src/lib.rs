@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value as Json};
 
 use ehrchain::account::{Address, SecretKey};
+use ehrchain::anchor::CertifiedAnchor;
 use ehrchain::chain::log::{quantity, Log, Receipt};
 use ehrchain::chain::registry::{self, CertificateStatus, RecordStatus};
 use ehrchain::chain::scan;
@@ -260,6 +261,22 @@ impl Client {
     /// As [`Client::eth_call`] and [`CertificateStatus::decode`].
     pub fn certificate_status(&self, registry: &Address, serial: u64) -> Result<CertificateStatus> {
         CertificateStatus::decode(&self.eth_call(registry, &registry::certificate_status(serial))?)
+    }
+
+    /// The anchor of `eh`, checked by the anchoring rule
+    /// ([`CertifiedAnchor::confirm`]): `recordStatus(eh)`, then
+    /// `certificateStatus` of the anchor's serial.
+    ///
+    /// # Errors
+    /// As [`Client::eth_call`]; [`Error::RecordNotAnchored`],
+    /// [`Error::RecordDeleted`], [`Error::AnchorNotCertified`].
+    pub fn certified_anchor(&self, registry: &Address, eh: &[u8; 32]) -> Result<CertifiedAnchor> {
+        let record = self.record_status(registry, eh)?;
+        if !record.anchored {
+            return Err(Error::RecordNotAnchored);
+        }
+        let certificate = self.certificate_status(registry, record.serial)?;
+        CertifiedAnchor::confirm(eh, &record, &certificate)
     }
 
     /// `eh` anchored by transaction `tx_id` (Alg 5 step 13).

@@ -13,20 +13,25 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
+use ehrchain::anchor::{AnchorOpening, RecordType};
 use ehrchain::chain::abi::{encode, Token};
 use ehrchain::chain::registry::{self, Event};
-use ehrchain::grant::{AccessPass, Authorisation, Scanner};
+use ehrchain::grant::{AccessPass, Authorisation, GrantTerms, Scanner};
 use ehrchain::mask::{MaskKey, RecordContext};
 use ehrchain::record::RecordKey;
 use ehrchain::{Address, Error, SecretKey};
 use ehrchain_rpc::Client;
 
 /// Hardhat's well-known test accounts (mnemonic "test … junk"): funded on the local node only.
-const ACCOUNT_KEYS: [&str; 3] = [
+const ACCOUNT_KEYS: [&str; 4] = [
     "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
     "59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
     "5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a",
+    "7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6",
 ];
+
+/// The serial under which [`Chain::deploy`] certifies [`Chain::doctor`].
+const SERIAL: u64 = 1;
 
 struct Node(Child);
 
@@ -112,18 +117,27 @@ struct Chain {
     patient: SecretKey,
     /// A stranger's account.
     stranger: SecretKey,
+    /// A doctor's account, certified as [`SERIAL`] in every deployed registry.
+    doctor: SecretKey,
 }
 
 impl Chain {
-    /// A fresh registry whose authority is [`Chain::authority`].
+    /// A fresh registry whose authority is [`Chain::authority`], with
+    /// [`Chain::doctor`] certified as [`SERIAL`].
     fn deploy(&self) -> Address {
         let mut code = self.code.clone();
         code.extend_from_slice(&encode(&[Token::Address(self.authority.address())]));
-        self.client
+        let reg = self
+            .client
             .send(&self.authority, None, &code)
             .unwrap()
             .contract_address
-            .unwrap()
+            .unwrap();
+        let key = SecretKey::generate().unwrap().public_key();
+        let call =
+            registry::register_doctor(SERIAL, &self.doctor.address(), &key, 1, 4_000_000_000);
+        self.send(&self.authority, &reg, &call).unwrap();
+        reg
     }
 
     fn send(
@@ -135,19 +149,28 @@ impl Chain {
         self.client.send(from, Some(registry), call)
     }
 
-    /// A record anchored by the patient in `registry`: its `eh` and transaction.
+    /// A record anchored by the doctor for the patient in `registry`: its
+    /// `eh` and transaction.
     fn anchored_record(&self, registry: &Address) -> ([u8; 32], [u8; 32]) {
+        let (eh, tx, _) = self.anchored_with_opening(registry);
+        (eh, tx)
+    }
+
+    /// [`Chain::anchored_record`], with the commitment's opening.
+    fn anchored_with_opening(&self, registry: &Address) -> ([u8; 32], [u8; 32], AnchorOpening) {
         let (_, eh) =
             ehrchain::record::encrypt(&RecordKey::generate().unwrap(), b"ad", 4096, &[1u8; 10_000])
                 .unwrap();
+        let opening = radiology();
+        let commitment = opening.commitment(&self.doctor.address(), &self.patient.address());
         let anchor = self
             .send(
-                &self.patient,
+                &self.doctor,
                 registry,
-                &registry::anchor_record(&eh, &radiology(), 1_700_000_000),
+                &registry::anchor_record(&eh, &commitment, 1_700_000_000, SERIAL),
             )
             .unwrap();
-        (eh, anchor.transaction_hash)
+        (eh, anchor.transaction_hash, opening)
     }
 }
 
@@ -157,7 +180,7 @@ fn chain() -> MutexGuard<'static, Chain> {
     CHAIN
         .get_or_init(|| {
             let (node, client) = start_chain();
-            let [authority, patient, stranger] =
+            let [authority, patient, stranger, doctor] =
                 ACCOUNT_KEYS.map(|k| SecretKey::from_hex(k).unwrap());
             Mutex::new(Chain {
                 _node: node,
@@ -166,21 +189,40 @@ fn chain() -> MutexGuard<'static, Chain> {
                 authority,
                 patient,
                 stranger,
+                doctor,
             })
         })
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
-fn radiology() -> [u8; 32] {
-    registry::record_type("radiology").unwrap()
+fn radiology() -> AnchorOpening {
+    AnchorOpening::generate(RecordType::new("radiology").unwrap()).unwrap()
 }
 
-fn pass(hospital: &str, time: u64) -> AccessPass {
-    AccessPass {
+/// A pass for `doctor`, signed by `patient`, for the record `eh` opened by `opening`.
+fn pass_for(
+    doctor: &ehrchain::PublicKey,
+    patient: &SecretKey,
+    (hospital, time): (&str, u64),
+    eh: [u8; 32],
+    opening: AnchorOpening,
+) -> AccessPass {
+    GrantTerms {
+        doctor: *doctor,
         context: RecordContext::new(hospital, time).unwrap(),
         mask_key: MaskKey::generate().unwrap(),
+        eh,
+        opening,
     }
+    .sign(patient)
+    .unwrap()
+}
+
+/// A pass to `doctor` for a record that was never anchored.
+fn pass(doctor: &ehrchain::PublicKey, hospital: &str, time: u64) -> AccessPass {
+    let patient = SecretKey::generate().unwrap();
+    pass_for(doctor, &patient, (hospital, time), [9; 32], radiology())
 }
 
 fn reverted(reason: &str) -> Error {
@@ -246,9 +288,53 @@ fn an_anchored_record_is_found_from_its_transaction_alone() {
             status.anchored,
             status.deleted,
             status.anchored_by,
-            status.record_type
+            status.serial
         ),
-        (true, false, c.patient.address(), radiology())
+        (true, false, c.doctor.address(), SERIAL)
+    );
+}
+
+#[test]
+fn an_anchor_commits_to_its_patient_without_showing_the_type() {
+    let c = chain();
+    let reg = c.deploy();
+    let (eh, _, opening) = c.anchored_with_opening(&reg);
+    let anchor = c.client.certified_anchor(&reg, &eh).unwrap();
+    assert!(anchor.binds(&eh, 1_700_000_000, &opening, &c.patient.address()));
+    assert!(!anchor.binds(&eh, 1_700_000_000, &opening, &c.stranger.address()));
+}
+
+#[test]
+fn a_stranger_cannot_squat_a_record_hash() {
+    // The attack: whoever sees `eh` first (the hospital server during the
+    // upload, a watcher of pending transactions) anchors it and owns its
+    // tombstone. The registry refuses an anchor from anyone but a certified
+    // doctor, under his own serial.
+    let c = chain();
+    let reg = c.deploy();
+    let call = registry::anchor_record(&[7; 32], &[0; 32], 1, SERIAL);
+    for who in [&c.stranger, &c.patient, &c.authority] {
+        assert_eq!(
+            c.send(who, &reg, &call).map(|_| ()),
+            Err(reverted("NotCertifiedDoctor(uint64)"))
+        );
+    }
+    assert_eq!(
+        c.client.certified_anchor(&reg, &[7; 32]),
+        Err(Error::RecordNotAnchored)
+    );
+}
+
+#[test]
+fn a_revoked_doctor_cannot_anchor() {
+    let c = chain();
+    let reg = c.deploy();
+    c.send(&c.authority, &reg, &registry::revoke_doctor(SERIAL))
+        .unwrap();
+    let call = registry::anchor_record(&[7; 32], &[0; 32], 1, SERIAL);
+    assert_eq!(
+        c.send(&c.doctor, &reg, &call).map(|_| ()),
+        Err(reverted("NotCertifiedDoctor(uint64)"))
     );
 }
 
@@ -257,9 +343,9 @@ fn a_record_is_anchored_once() {
     let c = chain();
     let reg = c.deploy();
     let (eh, _) = c.anchored_record(&reg);
-    let again = registry::anchor_record(&eh, &radiology(), 1);
+    let again = registry::anchor_record(&eh, &[0; 32], 1, SERIAL);
     assert_eq!(
-        c.send(&c.patient, &reg, &again).map(|_| ()),
+        c.send(&c.doctor, &reg, &again).map(|_| ()),
         Err(reverted("AlreadyAnchored(bytes32)"))
     );
 }
@@ -275,9 +361,13 @@ fn only_the_anchorer_marks_a_record_deleted() {
         Err(reverted("NotAnchorOwner(bytes32)"))
     );
     assert!(!c.client.record_status(&reg, &eh).unwrap().deleted);
-    c.send(&c.patient, &reg, &registry::mark_deleted(&eh))
+    c.send(&c.doctor, &reg, &registry::mark_deleted(&eh))
         .unwrap();
     assert!(c.client.record_status(&reg, &eh).unwrap().deleted);
+    assert_eq!(
+        c.client.certified_anchor(&reg, &eh),
+        Err(Error::RecordDeleted)
+    );
 }
 
 #[test]
@@ -285,15 +375,22 @@ fn a_doctor_finds_exactly_the_grants_to_his_key_among_others() {
     let c = chain();
     let reg = c.deploy();
     let doctor_b = SecretKey::generate().unwrap();
-    let mine = pass("St Mary", 1_700_000_000);
+    let (eh, _, opening) = c.anchored_with_opening(&reg);
+    let mine = pass_for(
+        &doctor_b.public_key(),
+        &c.patient,
+        ("St Mary", 1_700_000_000),
+        eh,
+        opening,
+    );
     let senders = [&c.authority, &c.patient, &c.stranger];
     let mut first_block = u64::MAX;
     for i in 0..21usize {
         let auth = if i == 13 {
-            Authorisation::create(&doctor_b.public_key(), &mine).unwrap()
+            Authorisation::create(&mine).unwrap()
         } else {
             let someone = SecretKey::generate().unwrap().public_key();
-            Authorisation::create(&someone, &pass("H", i as u64)).unwrap()
+            Authorisation::create(&pass(&someone, "H", i as u64)).unwrap()
         };
         let r = c
             .send(senders[i % 3], &reg, &registry::authorise(&auth))
@@ -309,9 +406,13 @@ fn a_doctor_finds_exactly_the_grants_to_his_key_among_others() {
         .unwrap();
     assert_eq!(found.iter().map(|f| f.seq).collect::<Vec<_>>(), [13]);
     let opened = scanner_b.open(&found[0].authorisation).unwrap();
+    let anchor = c.client.certified_anchor(&reg, &opened.eh()).unwrap();
+    let grant = opened.confirm(&anchor).unwrap();
+    assert_eq!(grant.patient, c.patient.address());
+    let (got, want) = (&grant.pass.terms, &mine.terms);
     assert_eq!(
-        opened.mask_key.index(&opened.context),
-        mine.mask_key.index(&mine.context)
+        got.mask_key.index(&got.context),
+        want.mask_key.index(&want.context)
     );
     let doctor_c = Scanner::new(SecretKey::generate().unwrap());
     assert_eq!(
@@ -327,7 +428,7 @@ fn an_authorise_receipt_names_no_record() {
     let c = chain();
     let reg = c.deploy();
     let someone = SecretKey::generate().unwrap().public_key();
-    let auth = Authorisation::create(&someone, &pass("H", 1)).unwrap();
+    let auth = Authorisation::create(&pass(&someone, "H", 1)).unwrap();
     let r = c
         .send(&c.patient, &reg, &registry::authorise(&auth))
         .unwrap();
@@ -362,4 +463,35 @@ fn an_anchoring_in_another_registry_names_no_record_here() {
         Event::decode(&receipt.logs[0], &reg),
         Err(Error::WrongContract)
     );
+}
+
+#[test]
+fn a_grant_forged_by_a_stranger_for_a_real_record_is_refused() {
+    // The attack: a stranger posts a Trans to a doctor's public protocol key
+    // pointing at a record anchored for someone else. He can seal and post
+    // anything, but cannot sign as the patient the anchor commits to.
+    let c = chain();
+    let reg = c.deploy();
+    let doctor_b = SecretKey::generate().unwrap();
+    let (eh, _, opening) = c.anchored_with_opening(&reg);
+    let forged = pass_for(
+        &doctor_b.public_key(),
+        &c.stranger,
+        ("St Mary", 1_700_000_000),
+        eh,
+        opening,
+    );
+    c.send(
+        &c.stranger,
+        &reg,
+        &registry::authorise(&Authorisation::create(&forged).unwrap()),
+    )
+    .unwrap();
+    let scanner_b = Scanner::new(doctor_b);
+    let last = c.client.block_number().unwrap();
+    let found = c.client.scan(&reg, &scanner_b, 0, last, 1000).unwrap();
+    assert_eq!(found.len(), 1);
+    let opened = scanner_b.open(&found[0].authorisation).unwrap();
+    let anchor = c.client.certified_anchor(&reg, &opened.eh()).unwrap();
+    assert_eq!(opened.confirm(&anchor).err(), Some(Error::GrantForged));
 }

@@ -4,8 +4,11 @@
 //! Behind a trait so that tests can stand in a fake chain; the real one is
 //! the core crate's blocking JSON-RPC client, called on tokio's blocking pool.
 //! Every read goes to the chain: revocations and deletion marks take effect
-//! for the next request, with no cache to go stale.
+//! for the next request, with no cache to go stale. A record is served and
+//! filed only if a doctor certified at the time anchored it
+//! ([`ChainView::certified_anchor`]).
 
+use ehrchain::anchor::CertifiedAnchor;
 use ehrchain::chain::registry::{CertificateStatus, RecordStatus};
 use ehrchain::Address;
 use ehrchain_rpc::Client;
@@ -23,6 +26,25 @@ pub trait ChainView: Send + Sync + std::fmt::Debug + 'static {
     /// # Errors
     /// The core crate's RPC and ABI errors.
     fn certificate_status(&self, serial: u64) -> ehrchain::Result<CertificateStatus>;
+
+    /// The anchor of `eh` under the anchoring rule
+    /// ([`CertifiedAnchor::confirm`]): `recordStatus(eh)`, then
+    /// `certificateStatus` of the anchor's serial.
+    ///
+    /// # Errors
+    /// The reads' errors; `RecordNotAnchored`, `RecordDeleted`,
+    /// `AnchorNotCertified`.
+    fn certified_anchor(&self, eh: &[u8; 32]) -> ehrchain::Result<CertifiedAnchor> {
+        let record = self.record_status(eh)?;
+        if !record.anchored {
+            return Err(ehrchain::Error::RecordNotAnchored);
+        }
+        if record.deleted {
+            return Err(ehrchain::Error::RecordDeleted);
+        }
+        let certificate = self.certificate_status(record.serial)?;
+        CertifiedAnchor::confirm(eh, &record, &certificate)
+    }
 }
 
 /// The registry at `registry`, read through JSON-RPC.

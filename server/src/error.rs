@@ -278,7 +278,12 @@ fn protocol_status(e: &ehrchain::Error) -> StatusCode {
         | E::RequestWrongHospital
         | E::RequestExpired
         | E::RequestExpiryTooFar
-        | E::WrongSigner => StatusCode::FORBIDDEN,
+        | E::WrongSigner
+        | E::AnchorNotCertified
+        | E::AnchorMismatch
+        | E::GrantForged => StatusCode::FORBIDDEN,
+        E::RecordNotAnchored => StatusCode::CONFLICT,
+        E::RecordDeleted => StatusCode::GONE,
         E::HashMismatch => StatusCode::UNPROCESSABLE_ENTITY,
         E::RpcUnreachable { .. } => StatusCode::SERVICE_UNAVAILABLE,
         E::Rpc { .. }

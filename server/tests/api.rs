@@ -53,8 +53,9 @@ impl ChainView for FakeChain {
             .unwrap_or(RecordStatus {
                 anchored: false,
                 anchored_by: Address([0; 20]),
+                serial: 0,
                 anchored_at: 0,
-                record_type: [0; 32],
+                commitment: [0; 32],
                 record_time: 0,
                 deleted: false,
                 deleted_at: 0,
@@ -80,15 +81,28 @@ impl ChainView for FakeChain {
     }
 }
 
+/// The serial of the certificate under which [`FakeChain::anchor`] anchors.
+const ANCHOR_SERIAL: u64 = 900;
+/// The certified doctor who anchors.
+const ANCHORING_DOCTOR: Address = Address([1; 20]);
+
 impl FakeChain {
+    /// Anchors `eh` as a certified doctor would (registering his certificate).
     fn anchor(&self, eh: [u8; 32], deleted: bool) {
+        self.register(ANCHOR_SERIAL, ANCHORING_DOCTOR, false);
+        self.anchor_by(eh, deleted, ANCHORING_DOCTOR, ANCHOR_SERIAL);
+    }
+
+    /// Anchors `eh` as `by`, under `serial`, whatever the registry says of it.
+    fn anchor_by(&self, eh: [u8; 32], deleted: bool, by: Address, serial: u64) {
         self.records.lock().unwrap().insert(
             eh,
             RecordStatus {
                 anchored: true,
-                anchored_by: Address([1; 20]),
+                anchored_by: by,
+                serial,
                 anchored_at: 1,
-                record_type: [0; 32],
+                commitment: [0; 32],
                 record_time: 1,
                 deleted,
                 deleted_at: 0,
@@ -589,15 +603,17 @@ async fn a_request_signed_by_a_stranger_costs_no_chain_read() {
     // A genuine certificate (certificates travel with every request) under
     // someone else's signature.
     let stranger = SecretKey::generate().unwrap();
+    let reads = || {
+        w.chain
+            .certificate_reads
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    let before = reads();
     assert_eq!(
         refusal(&w, request(&stranger, &cert, f.x)).await,
         code(StatusCode::FORBIDDEN, "RequestWrongSigner")
     );
-    let reads = w
-        .chain
-        .certificate_reads
-        .load(std::sync::atomic::Ordering::Relaxed);
-    assert_eq!(reads, 0);
+    assert_eq!(reads() - before, 0);
 }
 
 /// `POST /v1/index` for the filed record's `eh` under a new `X`, showing `secret`.
@@ -691,5 +707,61 @@ async fn a_stranger_cannot_learn_which_records_are_stored() {
     assert_eq!(
         (s, r["code"].as_str()),
         (StatusCode::UNAUTHORIZED, Some("Unauthorized"))
+    );
+}
+
+/// Uploads a record, anchors it on the fake chain with `anchor`, and files it.
+async fn file_anchored_by(
+    w: &World,
+    anchor: impl FnOnce(&FakeChain, [u8; 32]),
+) -> (StatusCode, Option<String>) {
+    let ct: Vec<u8> = (0..1000u32).map(|i| (i * 11) as u8).collect();
+    let eh = ehrchain::hash::sha256(&ct);
+    let (s, done) = upload(&w.app, &ct, eh, 300).await;
+    assert_eq!(s, StatusCode::OK, "{done}");
+    anchor(&w.chain, eh);
+    let body = json!({ "x": hx(&[5; 32]), "z": hx(&[6; 32]), "k": hx(&[7; 16]), "eh": hx(&eh), "filingSecret": hx(filing().as_bytes()) });
+    let (s, r) = json_call(&w.app, "POST", "/v1/index", body).await;
+    (s, r["code"].as_str().map(str::to_owned))
+}
+
+#[tokio::test]
+async fn a_record_anchored_by_an_uncertified_account_is_not_filed() {
+    // The squatter's anchor (were the registry to accept it): the account
+    // that anchored holds no certificate under the anchor's serial.
+    let w = world();
+    assert_eq!(
+        file_anchored_by(&w, |c, eh| c.anchor_by(eh, false, Address([0xee; 20]), 77)).await,
+        code(StatusCode::FORBIDDEN, "AnchorNotCertified")
+    );
+}
+
+#[tokio::test]
+async fn a_record_anchored_under_another_doctors_serial_is_not_filed() {
+    let w = world();
+    w.chain.register(78, Address([0xdd; 20]), false);
+    assert_eq!(
+        file_anchored_by(&w, |c, eh| c.anchor_by(eh, false, Address([0xee; 20]), 78)).await,
+        code(StatusCode::FORBIDDEN, "AnchorNotCertified")
+    );
+}
+
+#[tokio::test]
+async fn an_unanchored_record_is_not_filed() {
+    let w = world();
+    assert_eq!(
+        file_anchored_by(&w, |_, _| {}).await,
+        code(StatusCode::CONFLICT, "RecordNotAnchored")
+    );
+}
+
+#[tokio::test]
+async fn a_record_whose_anchor_is_not_certified_is_not_served() {
+    let w = world();
+    let f = filed(&w).await;
+    w.chain.anchor_by(f.eh, false, Address([0xee; 20]), 77);
+    assert_eq!(
+        ask(&w, 6, None, false, f.x).await,
+        code(StatusCode::FORBIDDEN, "AnchorNotCertified")
     );
 }

@@ -38,9 +38,10 @@ pub fn authorisations_for(scanner: &Scanner, registry: &Address, logs: &[Log]) -
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::anchor::{AnchorOpening, RecordType};
     use crate::chain::abi::{self, Token};
     use crate::chain::registry::authorised_topic;
-    use crate::grant::AccessPass;
+    use crate::grant::GrantTerms;
     use crate::mask::{MaskKey, RecordContext};
     use crate::SecretKey;
 
@@ -62,11 +63,16 @@ mod tests {
     }
 
     fn grant_to(doctor: &SecretKey) -> Authorisation {
-        let pass = AccessPass {
+        let pass = GrantTerms {
+            doctor: doctor.public_key(),
             context: RecordContext::new("H1", 1).unwrap(),
             mask_key: MaskKey::generate().unwrap(),
-        };
-        Authorisation::create(&doctor.public_key(), &pass).unwrap()
+            eh: [1; 32],
+            opening: AnchorOpening::generate(RecordType::new("").unwrap()).unwrap(),
+        }
+        .sign(&SecretKey::generate().unwrap())
+        .unwrap();
+        Authorisation::create(&pass).unwrap()
     }
 
     #[test]

@@ -172,3 +172,35 @@ pub(crate) fn arg_record_key(what: &'static str, value: &JsValue) -> JsResult<Re
     let bytes = zeroize::Zeroizing::new(arg_bytes(what, value)?);
     RecordKey::from_bytes(&bytes).js()
 }
+
+/// Reads property `name` of an options object (`undefined` if absent).
+///
+/// # Errors
+/// `InvalidArgument` naming `what` unless `value` is a non-null object.
+pub(crate) fn field(what: &'static str, value: &JsValue, name: &str) -> JsResult<JsValue> {
+    if !value.is_object() {
+        return Err(wrong_type(what, "an object"));
+    }
+    Reflect::get(value, &JsValue::from_str(name)).map_err(|_| wrong_type(what, "an object"))
+}
+
+/// Reads an address string (`0x` and 40 hex digits, EIP-55 if mixed case).
+pub(crate) fn arg_address(
+    what: &'static str,
+    value: &JsValue,
+) -> JsResult<crate::account::Address> {
+    crate::account::Address::parse(&arg_str(what, value)?).js()
+}
+
+/// Reads the anchor opening `{anchorSalt, recordType}` of `value`.
+pub(crate) fn arg_opening(
+    what: &'static str,
+    value: &JsValue,
+) -> JsResult<crate::anchor::AnchorOpening> {
+    let salt = hash32("anchorSalt", &field(what, value, "anchorSalt")?)?;
+    let ty = arg_str("recordType", &field(what, value, "recordType")?)?;
+    Ok(crate::anchor::AnchorOpening {
+        salt,
+        record_type: crate::anchor::RecordType::new(&ty).js()?,
+    })
+}

@@ -1,4 +1,5 @@
-//! The doctor's side of an authorisation (Alg 5): testing stealth tags and opening passes.
+//! The doctor's side of an authorisation (Alg 5): testing stealth tags,
+//! opening passes and confirming them against the record's anchor.
 
 use wasm_bindgen::prelude::*;
 
@@ -34,8 +35,9 @@ impl Scanner {
         Ok(self.0.matches_parts(r, st))
     }
 
-    /// Opens an authorisation addressed to this key.
-    #[wasm_bindgen(unchecked_return_type = "OpenedPass")]
+    /// Opens an authorisation addressed to this key and recovers its
+    /// signer. The grant is genuine only once `confirmGrant` accepts it.
+    #[wasm_bindgen(unchecked_return_type = "OpenedGrant")]
     pub fn open(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Uint8Array")] r: JsValue,
@@ -46,11 +48,41 @@ impl Scanner {
         let st = &arg_bytes("st", &st)?;
         let c1 = &arg_bytes("c1", &c1)?;
         let auth = Authorisation::from_parts(r, st, c1).js()?;
-        let pass = self.0.open(&auth).js()?;
+        let opened = self.0.open(&auth).js()?;
+        let t = opened.pass.terms;
         Ok(object(&[
-            ("hospital", pass.context.hospital().into()),
-            ("time", num(pass.context.time())),
-            ("maskKey", MaskKey(pass.mask_key).into()),
+            ("hospital", t.context.hospital().into()),
+            ("time", num(t.context.time())),
+            ("eh", bytes(&t.eh)),
+            ("patient", opened.patient.to_checksum().into()),
+            ("anchorSalt", bytes(&t.opening.salt)),
+            ("recordType", t.opening.record_type.as_str().into()),
+            ("maskKey", MaskKey(t.mask_key).into()),
         ]))
     }
+}
+
+/// The doctor's check of an opened grant against its record's anchor:
+/// anchored by a doctor certified at the time, not tombstoned, and
+/// committing to the grant's signer, type and time. `recordStatus` and
+/// `certificateStatus` are the `eth_call` answers as for `confirmAnchor`.
+/// Throws `GrantForged` for a grant the record's patient did not sign for
+/// this doctor (and `RecordNotAnchored`, `RecordDeleted`,
+/// `AnchorNotCertified`); returns the anchor.
+#[wasm_bindgen(js_name = confirmGrant, unchecked_return_type = "CertifiedAnchor")]
+pub fn confirm_grant(
+    #[wasm_bindgen(unchecked_param_type = "OpenedGrant")] grant: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] recordStatus: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] certificateStatus: JsValue,
+) -> JsResult<JsValue> {
+    let f = |name| field("grant", &grant, name);
+    let eh = f("eh")?;
+    let anchor = super::anchor::certified(&eh, &recordStatus, &certificateStatus)?;
+    let opening = arg_opening("grant", &grant)?;
+    let time = arg_int("time", &f("time")?)?;
+    let patient = arg_address("patient", &f("patient")?)?;
+    if !anchor.binds(&hash32("eh", &eh)?, time, &opening, &patient) {
+        return Err(js_error(crate::Error::GrantForged));
+    }
+    Ok(super::anchor::anchor_js(&anchor))
 }

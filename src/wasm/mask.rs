@@ -2,10 +2,12 @@
 
 use wasm_bindgen::prelude::*;
 
+use super::account::Key;
 use super::conversion::*;
-use crate::grant::AccessPass;
-use crate::grant::Authorisation;
+use crate::anchor::{AnchorOpening, RecordType};
+use crate::grant::{AccessPass, Authorisation, GrantTerms};
 use crate::mask::MaskKey as CoreMaskKey;
+use crate::signature::Signature;
 
 /// The patient's per-record secret `k_t`, held in wasm memory.
 #[wasm_bindgen]
@@ -88,28 +90,91 @@ impl MaskKey {
         ]))
     }
 
-    /// Grants the record `(hospital, time)` to the doctor with protocol key
-    /// `doctor_key`: returns `Trans = {r, st, c1}` for the registry.
+    /// The EIP-712 typed data (JSON text for `eth_signTypedData_v4`) the
+    /// patient signs to grant `record` (a `Handoff`, or any
+    /// `{hospital, time, eh}`) to the doctor with protocol key `doctorKey`;
+    /// pass the signature to `authoriseSigned`.
+    #[wasm_bindgen(js_name = grantTypedData)]
+    pub fn grant_typed_data(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] doctorKey: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "GrantRecord")] record: JsValue,
+    ) -> JsResult<String> {
+        Ok(self
+            .terms(&doctorKey, &record, false)?
+            .typed_data()
+            .to_json())
+    }
+
+    /// Grants `record` (a `Handoff`, or any `{hospital, time, eh,
+    /// anchorSalt, recordType}`) to the doctor with protocol key
+    /// `doctorKey`, signing the pass with the patient's account key handle:
+    /// returns `Trans = {r, st, c1}` for `authoriseTx`.
     #[wasm_bindgen(unchecked_return_type = "AuthorisationParts")]
     pub fn authorise(
         &self,
         #[wasm_bindgen(unchecked_param_type = "Uint8Array")] doctorKey: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "string")] hospital: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "number")] time: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "GrantRecord")] record: JsValue,
+        patient: &Key,
     ) -> JsResult<JsValue> {
-        let doctor_key = &arg_bytes("doctorKey", &doctorKey)?;
-        let hospital = &arg_str("hospital", &hospital)?;
-        let time = arg_int("time", &time)?;
-        let pass = AccessPass {
-            context: context(hospital, time)?,
-            mask_key: self.0.clone(),
-        };
-        let a =
-            Authorisation::create(&public_key("doctor protocol key", doctor_key)?, &pass).js()?;
-        Ok(object(&[
-            ("r", bytes(&a.r)),
-            ("st", bytes(&a.st)),
-            ("c1", bytes(&a.c1)),
-        ]))
+        let pass = self
+            .terms(&doctorKey, &record, true)?
+            .sign(&patient.0)
+            .js()?;
+        parts(&pass)
     }
+
+    /// As `authorise`, with the patient's wallet signature over
+    /// `grantTypedData(doctorKey, record)`; throws `WrongSigner` unless it
+    /// is `patient`'s (her address).
+    #[wasm_bindgen(js_name = authoriseSigned, unchecked_return_type = "AuthorisationParts")]
+    pub fn authorise_signed(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] doctorKey: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "GrantRecord")] record: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] signature: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "string")] patient: JsValue,
+    ) -> JsResult<JsValue> {
+        let signature = Signature::from_hex(&arg_str("signature", &signature)?).js()?;
+        let patient = arg_address("patient", &patient)?;
+        let pass = self
+            .terms(&doctorKey, &record, true)?
+            .with_signature(signature, &patient)
+            .js()?;
+        parts(&pass)
+    }
+}
+
+impl MaskKey {
+    /// The grant terms of `record` for `doctor_key`. The opening is
+    /// required for a pass, not for the typed data (which does not cover it).
+    fn terms(&self, doctor_key: &JsValue, record: &JsValue, pass: bool) -> JsResult<GrantTerms> {
+        let doctor_key = &arg_bytes("doctorKey", doctor_key)?;
+        let f = |name| field("record", record, name);
+        let opening = if !pass && f("anchorSalt")?.is_undefined() {
+            AnchorOpening::generate(RecordType::new("").js()?).js()?
+        } else {
+            arg_opening("record", record)?
+        };
+        Ok(GrantTerms {
+            doctor: public_key("doctor protocol key", doctor_key)?,
+            context: context(
+                &arg_str("hospital", &f("hospital")?)?,
+                arg_int("time", &f("time")?)?,
+            )?,
+            mask_key: self.0.clone(),
+            eh: hash32("eh", &f("eh")?)?,
+            opening,
+        })
+    }
+}
+
+/// `Trans = {r, st, c1}` of a signed pass.
+fn parts(pass: &AccessPass) -> JsResult<JsValue> {
+    let a = Authorisation::create(pass).js()?;
+    Ok(object(&[
+        ("r", bytes(&a.r)),
+        ("st", bytes(&a.st)),
+        ("c1", bytes(&a.c1)),
+    ]))
 }

@@ -12,6 +12,7 @@
 //! turns JS values into core types and core errors into JS errors.
 
 mod account;
+mod anchor;
 mod cert;
 mod conversion;
 mod ecies;
@@ -30,6 +31,7 @@ mod types;
 pub use types::error_codes;
 
 pub use account::*;
+pub use anchor::*;
 pub use cert::*;
 pub use ecies::*;
 pub use events::*;

@@ -52,20 +52,23 @@ pub fn revoke_doctor_tx(
     )
 }
 
-/// `{to, data}` for `anchorRecord(eh, recordType, recordTime)` (Alg 4 step 3).
-/// `recordType` is ASCII text of at most 32 bytes.
+/// `{to, data}` for `anchorRecord(eh, commitment, recordTime, serial)`
+/// (Alg 4 step 3), sent from the wallet of the doctor whose certificate is
+/// `serial` (the registry refuses anyone else: `NotCertifiedDoctor`).
+/// `commitment` is `anchorCommitment(…)`.
 #[wasm_bindgen(js_name = anchorRecordTx, unchecked_return_type = "TxRequest")]
 pub fn anchor_record_tx(
     #[wasm_bindgen(unchecked_param_type = "string")] registry: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Uint8Array")] eh: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "string")] recordType: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] commitment: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] recordTime: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] serial: JsValue,
 ) -> JsResult<JsValue> {
-    let ty = registry::record_type(&arg_str("recordType", &recordType)?).js()?;
     let data = registry::anchor_record(
         &hash32("eh", &eh)?,
-        &ty,
+        &hash32("commitment", &commitment)?,
         arg_int("recordTime", &recordTime)?,
+        arg_int("serial", &serial)?,
     );
     tx_request(&registry, data)
 }

@@ -13,10 +13,24 @@ export interface MaskedRecord { x: Uint8Array; z: Uint8Array; k: Uint8Array }
 export interface Unmasked { txId: Uint8Array; recordKey: Uint8Array }
 /** `Trans = (R, ST, C1)`. */
 export interface AuthorisationParts { r: Uint8Array; st: Uint8Array; c1: Uint8Array }
-/** An opened access pass: the record context and `k_t`. */
-export interface OpenedPass { hospital: string; time: number; maskKey: MaskKey }
+/** What a grant names: the record's context and hash, and the opening of
+ *  its anchor commitment (a `Handoff` is one). */
+export interface GrantRecord {
+  hospital: string; time: number; eh: Uint8Array; anchorSalt?: Uint8Array; recordType?: string;
+}
+/** An opened access pass: the record, its anchor opening, `k_t`, and the
+ *  account that signed it (the patient, once `confirmGrant` accepts it). */
+export interface OpenedGrant {
+  hospital: string; time: number; eh: Uint8Array; patient: string;
+  anchorSalt: Uint8Array; recordType: string; maskKey: MaskKey;
+}
 /** An opened doctor-to-patient handoff. */
-export interface Handoff { hospital: string; time: number; txId: Uint8Array; recordKey: Uint8Array; filingSecret: Uint8Array }
+export interface Handoff {
+  hospital: string; time: number; txId: Uint8Array; recordKey: Uint8Array; filingSecret: Uint8Array;
+  eh: Uint8Array; anchorSalt: Uint8Array; recordType: string;
+}
+/** A record anchor that passed the anchoring rule (docs/PROTOCOL.md §4.1). */
+export interface CertifiedAnchor { eh: Uint8Array; doctor: string; serial: Uint64; recordTime: Uint64; anchoredAt: Uint64 }
 /** The facts a certificate binds. */
 export interface CertificateFields {
   doctor: string; protocolKey: Uint8Array; hospital: string;
@@ -32,9 +46,9 @@ export interface TxFields {
 }
 /** A locally signed transaction. */
 export interface SignedTx { raw: string; hash: string; from: string }
-/** `recordStatus(eh)` decoded. `recordType` is the 32-byte `Ty1` as hex. */
+/** `recordStatus(eh)` decoded. `commitment` is the anchor commitment as hex. */
 export interface RecordStatus {
-  anchored: boolean; anchoredBy: string; anchoredAt: Uint64; recordType: string;
+  anchored: boolean; anchoredBy: string; serial: Uint64; anchoredAt: Uint64; commitment: string;
   recordTime: Uint64; deleted: boolean; deletedAt: Uint64;
 }
 /** `certificateStatus(serial)` decoded; `registered` is false for an unknown serial. */
@@ -48,7 +62,7 @@ export interface LogPosition { transactionHash?: string; blockNumber?: Uint64 }
 export type RegistryEvent = LogPosition & (
   | { event: "DoctorRegistered"; serial: Uint64; doctor: string; protocolKey: string; validFrom: Uint64; validUntil: Uint64 }
   | { event: "DoctorRevoked"; serial: Uint64; revokedAt: Uint64 }
-  | { event: "RecordAnchored"; eh: string; anchoredBy: string; recordType: string; recordTime: Uint64; anchoredAt: Uint64 }
+  | { event: "RecordAnchored"; eh: string; anchoredBy: string; serial: Uint64; commitment: string; recordTime: Uint64; anchoredAt: Uint64 }
   | { event: "RecordDeleted"; eh: string; deletedBy: string; deletedAt: Uint64 }
   | { event: "Authorised"; seq: Uint64; r: string; st: string; c1: string }
 );

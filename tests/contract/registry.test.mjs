@@ -1,6 +1,7 @@
 // EhrRegistry on a fresh local Hardhat node: every function, every refusal,
-// every event's fields, paging of authorisations by block range, and a table of
-// the gas each call uses (printed, not asserted).
+// every event's fields, who may anchor (certified doctors only, within their
+// validity), paging of authorisations by block range, and a table of the gas
+// each call uses (printed, not asserted).
 //
 //   node --test tests/contract/
 import { test as nodeTest, before, after } from 'node:test';
@@ -26,8 +27,12 @@ const test = (name, fn) => nodeTest(name, { timeout: 60_000 }, fn);
 const execFileP = promisify(execFile);
 
 const ZERO32 = ethers.ZeroHash;
-const MIN_C1 = 65 + 16 + 16 + 1;
-const MAX_C1 = 1024;
+/** Every access pass is padded to this many bytes before ECIES. */
+const PASS_LEN = 512;
+/** ECIES overhead (eciesjs default): 65-byte ephemeral key, 16-byte nonce, 16-byte tag. */
+const ECIES_OVERHEAD = 65 + 16 + 16;
+/** The only C1 length the registry accepts: 97 + 512 = 609. */
+const C1_LEN = ECIES_OVERHEAD + PASS_LEN;
 /** Order of the secp256k1 group. */
 const CURVE_N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n;
 
@@ -43,6 +48,8 @@ let registry; // ethers.Contract (read-only)
 let deployment; // { registry, authority, chainId, block }
 let accounts; // addresses of the node's unlocked accounts
 let deployer, authority, doctor, doctor2, stranger; // JsonRpcSigners
+let hospital; // JsonRpcSigner: the hospital server, which sees every eh before it is anchored
+let doctors = []; // JsonRpcSigners of accounts[10..14], for certificates made by single tests
 const relayers = []; // JsonRpcSigners that post authorisations
 
 /** gas table rows: label -> { gas: bigint[], note } */
@@ -116,7 +123,22 @@ async function setNextTimestamp(ts) {
 
 const randomHash = () => ethers.hexlify(ethers.randomBytes(32));
 const randomKey = () => new ethers.SigningKey(ethers.hexlify(ethers.randomBytes(32)));
-const recordType = (s) => ethers.encodeBytes32String(s);
+
+/**
+ * The anchor commitment, computed off chain (src/anchor.rs):
+ * SHA-256("ehrchain/v1/anchor" ‖ salt (32) ‖ doctor (20) ‖ patient (20) ‖ u8 len(Ty1) ‖ Ty1).
+ * The contract stores it opaque; the tests use it to anchor realistic values.
+ */
+function commitment(doctorAddr, patientAddr, ty1, salt = ethers.randomBytes(32)) {
+  const ty = ethers.toUtf8Bytes(ty1);
+  return ethers.sha256(
+    ethers.concat([ethers.toUtf8Bytes('ehrchain/v1/anchor'), salt, doctorAddr, patientAddr, Uint8Array.of(ty.length), ty]),
+  );
+}
+/** A patient's account (the commitment's `patient`; never seen by the contract). */
+const patientAddr = ethers.Wallet.createRandom().address;
+/** The certificate serial of `doctor` (accounts[2]) used for anchoring. */
+const SERIAL = 1n;
 
 // ---------------------------------------------------------------------------
 // Authorisation helpers (Alg 5), after docs/PROTOCOL.md sections 3 to 5. The
@@ -137,9 +159,29 @@ function recordCtx(hospital, t1) {
   return ethers.concat([Uint8Array.of(h.length), h, ethers.getBytes(ethers.toBeHex(t1, 8))]);
 }
 
-/** A_pass = 0x01 ‖ ctx ‖ k_t (section 5). */
-function makePass(hospital = "St Mary's Hospital", t1 = 1_770_000_000n) {
-  return ethers.concat(['0x01', recordCtx(hospital, t1), ethers.randomBytes(32)]);
+/**
+ * A_pass = 0x02 ‖ ctx ‖ k_t (32) ‖ eh (32) ‖ salt (32) ‖ u8 len(Ty1) ‖ Ty1 ‖ σ (65),
+ * zero padded to 512 bytes (src/grant.rs). σ is random here: the contract never
+ * sees inside C1, it checks only its length.
+ */
+function makePass(hospital = "St Mary's Hospital", t1 = 1_770_000_000n, ty1 = 'radiology/ct') {
+  const ty = ethers.toUtf8Bytes(ty1);
+  const body = ethers.getBytes(
+    ethers.concat([
+      '0x02',
+      recordCtx(hospital, t1),
+      ethers.randomBytes(32), // k_t
+      ethers.randomBytes(32), // eh
+      ethers.randomBytes(32), // salt
+      Uint8Array.of(ty.length),
+      ty,
+      ethers.randomBytes(65), // σ
+    ]),
+  );
+  if (body.length > PASS_LEN) throw new Error('pass too long');
+  const padded = new Uint8Array(PASS_LEN);
+  padded.set(body);
+  return ethers.hexlify(padded);
 }
 
 /** Builds Trans = (R, ST, C1) for the doctor with protocol key `A` (compressed hex). */
@@ -159,7 +201,8 @@ function openTrans(a, { r, st, c1 }) {
   const mine = new ethers.SigningKey(h1(a.computeSharedSecret(r))).compressedPublicKey;
   if (mine.toLowerCase() !== st.toLowerCase()) return null;
   const pass = ethers.hexlify(decrypt(ethers.getBytes(a.privateKey), ethers.getBytes(c1)));
-  if (ethers.dataSlice(pass, 0, 1) !== '0x01') throw new Error('MalformedEncoding: pass version');
+  if (ethers.dataLength(pass) !== PASS_LEN) throw new Error('MalformedEncoding: pass length');
+  if (ethers.dataSlice(pass, 0, 1) !== '0x02') throw new Error('MalformedEncoding: pass version');
   return pass;
 }
 
@@ -177,9 +220,11 @@ before(async () => {
     cacheTimeout: -1,
   });
   accounts = await provider.send('eth_accounts', []);
-  assert.ok(accounts.length >= 10);
+  assert.ok(accounts.length >= 15);
   [deployer, authority, doctor, doctor2, stranger] = await Promise.all(accounts.slice(0, 5).map((a) => provider.getSigner(a)));
   for (const a of accounts.slice(5, 9)) relayers.push(await provider.getSigner(a));
+  hospital = await provider.getSigner(accounts[9]);
+  doctors = await Promise.all(accounts.slice(10, 15).map((a) => provider.getSigner(a)));
 
   const d = await deploy({ rpcUrl: chain.rpcUrl, authority: accounts[1], artifact, out: false, deployerKey: '' });
   d.provider.destroy();
@@ -220,9 +265,8 @@ function printGasTable() {
 test('ABI: the function signatures are the agreed ones', () => {
   const fns = iface.fragments.filter((f) => f.type === 'function').map((f) => f.format('sighash')).sort();
   assert.deepEqual(fns, [
-    'MAX_C1_LENGTH()',
-    'MIN_C1_LENGTH()',
-    'anchorRecord(bytes32,bytes32,uint64)',
+    'C1_LENGTH()',
+    'anchorRecord(bytes32,bytes32,uint64,uint64)',
     'authorisationCount()',
     'authorise(bytes,bytes,bytes)',
     'authority()',
@@ -242,7 +286,11 @@ test('ABI: certificateStatus and recordStatus return the agreed named fields', (
   );
   assert.equal(
     fullFn('recordStatus'),
-    'function recordStatus(bytes32 eh) view returns (bool anchored, address anchoredBy, uint64 anchoredAt, bytes32 recordType, uint64 recordTime, bool deleted, uint64 deletedAt)',
+    'function recordStatus(bytes32 eh) view returns (bool anchored, address anchoredBy, uint64 serial, uint64 anchoredAt, bytes32 commitment, uint64 recordTime, bool deleted, uint64 deletedAt)',
+  );
+  assert.equal(
+    fullFn('anchorRecord'),
+    'function anchorRecord(bytes32 eh, bytes32 commitment, uint64 recordTime, uint64 serial)',
   );
 });
 
@@ -257,7 +305,7 @@ test('ABI: the event signatures are the agreed ones', () => {
     'event Authorised(uint256 indexed seq, bytes r, bytes st, bytes c1)',
     'event DoctorRegistered(uint64 indexed serial, address indexed doctor, bytes protocolKey, uint64 validFrom, uint64 validUntil)',
     'event DoctorRevoked(uint64 indexed serial, uint64 revokedAt)',
-    'event RecordAnchored(bytes32 indexed eh, address indexed anchoredBy, bytes32 recordType, uint64 recordTime, uint64 anchoredAt)',
+    'event RecordAnchored(bytes32 indexed eh, address indexed anchoredBy, uint64 serial, bytes32 commitment, uint64 recordTime, uint64 anchoredAt)',
     'event RecordDeleted(bytes32 indexed eh, address indexed deletedBy, uint64 deletedAt)',
   ]);
 });
@@ -277,9 +325,23 @@ test('ABI: the custom error signatures are the agreed ones', () => {
     'NotAnchorOwner(bytes32)',
     'NotAnchored(bytes32)',
     'NotAuthority()',
+    'NotCertifiedDoctor(uint64)',
     'UnknownCertificate(uint64)',
     'ZeroAddress()',
   ]);
+});
+
+test('ABI: the anchoring interface has the selectors and topic documented in chain/README.md', () => {
+  assert.equal(iface.getFunction('anchorRecord').selector, '0x20abf477');
+  assert.equal(ethers.id('anchorRecord(bytes32,bytes32,uint64,uint64)').slice(0, 10), '0x20abf477');
+  assert.equal(iface.getFunction('recordStatus').selector, '0x7188c863'); // inputs unchanged, outputs not
+  assert.equal(iface.getFunction('C1_LENGTH').selector, '0x582d6484');
+  assert.equal(iface.getError('NotCertifiedDoctor').selector, '0x0eef7d9b');
+  assert.equal(
+    iface.getEvent('RecordAnchored').topicHash,
+    ethers.id('RecordAnchored(bytes32,address,uint64,bytes32,uint64,uint64)'),
+  );
+  assert.equal(iface.getEvent('RecordAnchored').topicHash, '0x50a1dc578d11f7f67d3777a1dc3a868e9a21d7e11d037a7f9abee5f68aa1a429');
 });
 
 test('ABI: no payable function, no fallback or receive: the registry never holds ether', () => {
@@ -299,9 +361,9 @@ test('deployment: no authorisation yet', async () => {
   assert.equal(await registry.authorisationCount(), 0n);
 });
 
-test('deployment: the C1 length bounds are 98 and 1024', async () => {
-  assert.equal(await registry.MIN_C1_LENGTH(), BigInt(MIN_C1));
-  assert.equal(await registry.MAX_C1_LENGTH(), BigInt(MAX_C1));
+test('deployment: the only C1 length is 609 = 97 + 512', async () => {
+  assert.equal(await registry.C1_LENGTH(), 609n);
+  assert.equal(C1_LEN, 609);
 });
 
 test('deployment: the runtime code is the compiled one, with the immutable authority filled in', async () => {
@@ -554,24 +616,44 @@ test('a refused transaction that is mined anyway reverts on chain (status 0, no 
 // ---------------------------------------------------------------------------
 // Record anchors and deletion marks
 // ---------------------------------------------------------------------------
+// Certificates at this point: serials 1 and 2^64-1 of `doctor` (accounts[2],
+// valid now), serial 42 (the worked example), serial 2 of `doctor2` (revoked).
+// The tests below register their own certificates from serial 101 on, for
+// `doctor2` and for `doctors` (accounts[10..14]).
 
-test('anchorRecord: stores the anchor and emits RecordAnchored', async () => {
+/** Registers certificate `serial` for `signer`'s account, valid [validFrom, validUntil). */
+async function certify(serial, signer, validFrom, validUntil) {
+  const addr = await signer.getAddress();
+  await send(null, authority, 'registerDoctor', [serial, addr, randomKey().compressedPublicKey, BigInt(validFrom), BigInt(validUntil)]);
+  return addr;
+}
+
+/** A year in seconds. */
+const YEAR = 365 * 86400;
+
+test('anchorRecord: a certified doctor anchors; RecordAnchored and recordStatus carry serial and commitment', async () => {
   const eh = randomHash();
-  const ty = recordType('radiology/ct');
+  const c = commitment(accounts[2], patientAddr, 'radiology/ct');
   const t1 = 1_700_000_000n;
   const at = (await latestTimestamp()) + 10;
   await setNextTimestamp(at);
-  const receipt = await send('anchorRecord', doctor, 'anchorRecord', [eh, ty, t1]);
+  const receipt = await send('anchorRecord', doctor, 'anchorRecord', [eh, c, t1, SERIAL], 'three slots written');
   const { log, parsed } = onlyEvent(receipt, 'RecordAnchored');
   assert.deepEqual(parsed.args.toObject(), {
     eh,
     anchoredBy: ethers.getAddress(accounts[2]),
-    recordType: ty,
+    serial: SERIAL,
+    commitment: c,
     recordTime: t1,
     anchoredAt: BigInt(at),
   });
-  assert.equal(log.topics[1], eh);
-  assert.equal(log.topics[2], ethers.zeroPadValue(accounts[2], 32));
+  assert.deepEqual(log.topics, [
+    ethers.id('RecordAnchored(bytes32,address,uint64,bytes32,uint64,uint64)'),
+    eh,
+    ethers.zeroPadValue(accounts[2], 32),
+  ]);
+  // the record type is not in clear anywhere in the log
+  assert.ok(!log.data.includes(ethers.hexlify(ethers.toUtf8Bytes('radiology/ct')).slice(2)));
   // tx_id = the transaction hash; eh can be read back from its receipt
   const byTxId = await provider.getTransactionReceipt(receipt.hash);
   assert.equal(eventsOf(byTxId)[0].parsed.args.eh, eh);
@@ -580,47 +662,200 @@ test('anchorRecord: stores the anchor and emits RecordAnchored', async () => {
   assert.deepEqual(st.toObject(), {
     anchored: true,
     anchoredBy: ethers.getAddress(accounts[2]),
+    serial: SERIAL,
     anchoredAt: BigInt(at),
-    recordType: ty,
+    commitment: c,
     recordTime: t1,
     deleted: false,
     deletedAt: 0n,
   });
+  // the positional order of the outputs is the agreed one
+  assert.deepEqual(Array.from(st), [true, ethers.getAddress(accounts[2]), SERIAL, BigInt(at), c, t1, false, 0n]);
 
-  // anyone may anchor; zero type and time are allowed
+  // under his other certificate (serial 2^64-1); a zero commitment and time are stored as given
+  const maxU64 = 2n ** 64n - 1n;
   const eh2 = randomHash();
-  await send('anchorRecord (zero type and time)', stranger, 'anchorRecord', [eh2, ZERO32, 0n], 'one slot fewer written');
-  assert.equal((await registry.recordStatus(eh2)).anchoredBy, ethers.getAddress(accounts[4]));
+  const r2 = await send('anchorRecord (zero commitment)', doctor, 'anchorRecord', [eh2, ZERO32, 0n, maxU64], 'one slot fewer written');
+  assert.equal(onlyEvent(r2, 'RecordAnchored').parsed.args.serial, maxU64);
+  const st2 = await registry.recordStatus(eh2);
+  assert.equal(st2.serial, maxU64);
+  assert.equal(st2.commitment, ZERO32);
+  assert.equal(st2.recordTime, 0n);
+  assert.equal(st2.anchoredBy, ethers.getAddress(accounts[2]));
 });
 
-test('anchorRecord: the zero hash is refused (InvalidHash)', async () => {
-  await refused(doctor, 'anchorRecord', [ZERO32, recordType('x'), 1n], 'InvalidHash');
+test('anchorRecord: the zero hash is refused (InvalidHash), checked before the certificate', async () => {
+  await refused(doctor, 'anchorRecord', [ZERO32, randomHash(), 1n, SERIAL], 'InvalidHash');
+  await refused(stranger, 'anchorRecord', [ZERO32, randomHash(), 1n, 999n], 'InvalidHash');
 });
 
-test('anchorRecord: a hash anchored once cannot be anchored again, by anyone (AlreadyAnchored); the first anchor stays', async () => {
+test('anchorRecord: a stranger without a certificate cannot anchor (NotCertifiedDoctor)', async () => {
   const eh = randomHash();
-  await send(null, doctor, 'anchorRecord', [eh, recordType('lab'), 5n]);
-  await refused(doctor, 'anchorRecord', [eh, recordType('lab'), 5n], 'AlreadyAnchored', [eh]);
-  await refused(stranger, 'anchorRecord', [eh, recordType('other'), 6n], 'AlreadyAnchored', [eh]);
-  await refused(authority, 'anchorRecord', [eh, recordType('other'), 6n], 'AlreadyAnchored', [eh]);
+  const c = commitment(accounts[4], patientAddr, 'lab');
+  for (const serial of [0n, SERIAL, 2n ** 64n - 1n]) {
+    await refused(stranger, 'anchorRecord', [eh, c, 1n, serial], 'NotCertifiedDoctor', [serial]);
+  }
+  assert.equal((await registry.recordStatus(eh)).anchored, false);
+});
+
+test('anchorRecord: whoever watches a pending anchor (the hospital server, a mempool watcher) cannot squat its eh (NotCertifiedDoctor)', async () => {
+  const eh = randomHash();
+  const c = commitment(accounts[2], patientAddr, 'radiology/mri');
+  // The hospital server knows eh from the upload, before any anchor: it cannot take it.
+  await refused(hospital, 'anchorRecord', [eh, c, 9n, SERIAL], 'NotCertifiedDoctor', [SERIAL]);
+
+  // The doctor's anchor waits in the mempool; the watcher copies its arguments and
+  // sends them first, with a higher tip. The squat is mined first and reverts.
+  const tip = ethers.parseUnits('1', 'gwei');
+  const fee = ethers.parseUnits('100', 'gwei');
+  let txD, txH;
+  await provider.send('evm_setAutomine', [false]);
+  try {
+    txD = await registry.connect(doctor).anchorRecord(eh, c, 9n, SERIAL, { gasLimit: 200_000n, maxPriorityFeePerGas: tip, maxFeePerGas: fee });
+    const pending = await provider.send('eth_getTransactionByHash', [txD.hash]);
+    assert.equal(pending.blockNumber, null);
+    const seen = iface.parseTransaction({ data: pending.input });
+    assert.equal(seen.name, 'anchorRecord');
+    const copied = Array.from(seen.args);
+    assert.deepEqual(copied, [eh, c, 9n, SERIAL]);
+    await refused(hospital, 'anchorRecord', copied, 'NotCertifiedDoctor', [SERIAL]);
+    txH = await registry.connect(hospital).anchorRecord(...copied, { gasLimit: 200_000n, maxPriorityFeePerGas: tip * 10n, maxFeePerGas: fee });
+    await provider.send('evm_mine', []);
+  } finally {
+    await provider.send('evm_setAutomine', [true]);
+  }
+  const rH = await provider.getTransactionReceipt(txH.hash);
+  const rD = await provider.getTransactionReceipt(txD.hash);
+  assert.equal(rH.blockNumber, rD.blockNumber);
+  assert.ok(rH.index < rD.index, 'the squat was mined first');
+  assert.equal(rH.status, 0);
+  assert.equal(rH.logs.length, 0);
+  assert.equal(rD.status, 1);
+  await rejectsWith(
+    registry.connect(hospital).anchorRecord.staticCall(...[eh, c, 9n, SERIAL], { blockTag: rH.blockNumber - 1 }),
+    'NotCertifiedDoctor',
+    [SERIAL],
+  );
   const st = await registry.recordStatus(eh);
-  assert.equal(st.recordType, recordType('lab'));
+  assert.equal(st.anchoredBy, ethers.getAddress(accounts[2]));
+  assert.equal(st.serial, SERIAL);
+});
+
+test('anchorRecord: a doctor cannot anchor under another doctor\'s certificate (NotCertifiedDoctor)', async () => {
+  const now = await latestTimestamp();
+  await certify(101n, doctor2, now, now + YEAR); // doctor2's own, valid certificate
+  const eh = randomHash();
+  const c = commitment(accounts[3], patientAddr, 'lab');
+  await refused(doctor2, 'anchorRecord', [eh, c, 1n, SERIAL], 'NotCertifiedDoctor', [SERIAL]);
+  await refused(doctor, 'anchorRecord', [eh, c, 1n, 101n], 'NotCertifiedDoctor', [101n]);
+  assert.equal((await registry.recordStatus(eh)).anchored, false);
+  // under his own serial he can
+  await send(null, doctor2, 'anchorRecord', [eh, c, 1n, 101n]);
+  assert.equal((await registry.recordStatus(eh)).serial, 101n);
+});
+
+test('anchorRecord: a revoked doctor cannot anchor (NotCertifiedDoctor)', async () => {
+  const now = await latestTimestamp();
+  const d = doctors[0];
+  const addr = await certify(102n, d, now, now + YEAR);
+  await send(null, d, 'anchorRecord', [randomHash(), commitment(addr, patientAddr, 'x'), 1n, 102n]);
+  await send(null, authority, 'revokeDoctor', [102n]);
+  const eh = randomHash();
+  await refused(d, 'anchorRecord', [eh, commitment(addr, patientAddr, 'x'), 2n, 102n], 'NotCertifiedDoctor', [102n]);
+  assert.equal((await registry.recordStatus(eh)).anchored, false);
+  // also doctor2's revoked serial 2 (registered and revoked above)
+  await refused(doctor2, 'anchorRecord', [eh, ZERO32, 2n, 2n], 'NotCertifiedDoctor', [2n]);
+});
+
+test('anchorRecord: before validFrom a doctor cannot anchor (NotCertifiedDoctor); from validFrom on he can', async () => {
+  const d = doctors[1];
+  const now = await latestTimestamp();
+  // a certificate that starts far in the future
+  const addr = await certify(103n, d, now + 10 * YEAR, now + 11 * YEAR);
+  const eh = randomHash();
+  const c = commitment(addr, patientAddr, 'x');
+  await refused(d, 'anchorRecord', [eh, c, 1n, 103n], 'NotCertifiedDoctor', [103n]);
+  // a certificate that starts soon: refused up to validFrom - 1 (eth_call sees the
+  // latest block's time, eth_estimateGas the next block's)
+  const validFrom = now + 1000;
+  await certify(104n, d, validFrom, validFrom + 1000);
+  await provider.send('evm_mine', [validFrom - 2]);
+  await refused(d, 'anchorRecord', [eh, c, 1n, 104n], 'NotCertifiedDoctor', [104n]);
+  // in the block at validFrom exactly, accepted
+  await setNextTimestamp(validFrom);
+  const receipt = await send(null, d, 'anchorRecord', [eh, c, 1n, 104n]);
+  assert.equal((await provider.getBlock(receipt.blockNumber)).timestamp, validFrom);
+  assert.equal((await registry.recordStatus(eh)).anchoredAt, BigInt(validFrom));
+});
+
+test('anchorRecord: at or after validUntil a doctor cannot anchor (NotCertifiedDoctor); just before he can', async () => {
+  const d = doctors[2];
+  const now = await latestTimestamp();
+  // a certificate whose period is over
+  const addr = await certify(105n, d, 1n, now - 1);
+  const c = commitment(addr, patientAddr, 'x');
+  await refused(d, 'anchorRecord', [randomHash(), c, 1n, 105n], 'NotCertifiedDoctor', [105n]);
+  // a certificate that ends soon: accepted in the block at validUntil - 1 ...
+  const validUntil = now + 1000;
+  await certify(106n, d, now, validUntil);
+  await setNextTimestamp(validUntil - 1);
+  const eh1 = randomHash();
+  await send(null, d, 'anchorRecord', [eh1, c, 1n, 106n]);
+  assert.equal((await registry.recordStatus(eh1)).anchoredAt, BigInt(validUntil - 1));
+  // ... refused from the block at validUntil on
+  await provider.send('evm_mine', [validUntil]);
+  const eh2 = randomHash();
+  await refused(d, 'anchorRecord', [eh2, c, 1n, 106n], 'NotCertifiedDoctor', [106n]);
+  assert.equal((await registry.recordStatus(eh2)).anchored, false);
+});
+
+test('anchorRecord: the authority cannot anchor (NotCertifiedDoctor)', async () => {
+  const eh = randomHash();
+  for (const serial of [SERIAL, 0n, 777n]) {
+    await refused(authority, 'anchorRecord', [eh, randomHash(), 1n, serial], 'NotCertifiedDoctor', [serial]);
+  }
+  assert.equal((await registry.recordStatus(eh)).anchored, false);
+});
+
+test('anchorRecord: an unknown serial is refused, even to a certified doctor (NotCertifiedDoctor)', async () => {
+  assert.equal((await registry.certificateStatus(424242n)).doctor, ethers.ZeroAddress);
+  const eh = randomHash();
+  await refused(doctor, 'anchorRecord', [eh, randomHash(), 1n, 424242n], 'NotCertifiedDoctor', [424242n]);
+  await refused(doctor, 'anchorRecord', [eh, randomHash(), 1n, 0n], 'NotCertifiedDoctor', [0n]);
+});
+
+test('anchorRecord: a hash anchored once cannot be anchored again (AlreadyAnchored), checked after the certificate; the first anchor stays', async () => {
+  const eh = randomHash();
+  const c = commitment(accounts[2], patientAddr, 'lab');
+  await send(null, doctor, 'anchorRecord', [eh, c, 5n, SERIAL]);
+  await refused(doctor, 'anchorRecord', [eh, c, 5n, SERIAL], 'AlreadyAnchored', [eh]);
+  await refused(doctor, 'anchorRecord', [eh, randomHash(), 6n, 2n ** 64n - 1n], 'AlreadyAnchored', [eh]);
+  await refused(doctor2, 'anchorRecord', [eh, randomHash(), 6n, 101n], 'AlreadyAnchored', [eh]);
+  // the certificate is checked first: the uncertified learn nothing more
+  await refused(stranger, 'anchorRecord', [eh, c, 5n, SERIAL], 'NotCertifiedDoctor', [SERIAL]);
+  await refused(authority, 'anchorRecord', [eh, c, 5n, SERIAL], 'NotCertifiedDoctor', [SERIAL]);
+  // the zero hash before everything
+  await refused(stranger, 'anchorRecord', [ZERO32, c, 5n, SERIAL], 'InvalidHash');
+  const st = await registry.recordStatus(eh);
+  assert.equal(st.commitment, c);
   assert.equal(st.recordTime, 5n);
+  assert.equal(st.serial, SERIAL);
 });
 
 test('recordStatus: unknown hash is all zero', async () => {
   const st = await registry.recordStatus(randomHash());
-  assert.deepEqual(Array.from(st), [false, ethers.ZeroAddress, 0n, ZERO32, 0n, false, 0n]);
+  assert.deepEqual(Array.from(st), [false, ethers.ZeroAddress, 0n, 0n, ZERO32, 0n, false, 0n]);
   assert.equal((await registry.recordStatus(ZERO32)).anchored, false);
 });
 
 test('markDeleted: by the anchoring account, tombstone keeps the anchor readable', async () => {
   const eh = randomHash();
-  const r1 = await send(null, doctor, 'anchorRecord', [eh, recordType('note'), 77n]);
+  const c = commitment(accounts[2], patientAddr, 'note');
+  const r1 = await send(null, doctor, 'anchorRecord', [eh, c, 77n, SERIAL]);
   const anchoredAt = BigInt((await provider.getBlock(r1.blockNumber)).timestamp);
   const at = (await latestTimestamp()) + 86400;
   await setNextTimestamp(at);
-  const receipt = await send('markDeleted (by anchorer)', doctor, 'markDeleted', [eh]);
+  const receipt = await send('markDeleted (by anchorer)', doctor, 'markDeleted', [eh], 'one slot rewritten');
   const { log, parsed } = onlyEvent(receipt, 'RecordDeleted');
   assert.deepEqual(parsed.args.toObject(), { eh, deletedBy: ethers.getAddress(accounts[2]), deletedAt: BigInt(at) });
   assert.equal(log.topics[1], eh);
@@ -628,25 +863,49 @@ test('markDeleted: by the anchoring account, tombstone keeps the anchor readable
   assert.deepEqual(Array.from(await registry.recordStatus(eh)), [
     true,
     ethers.getAddress(accounts[2]),
+    SERIAL,
     anchoredAt,
-    recordType('note'),
+    c,
     77n,
     true,
     BigInt(at),
   ]);
   // a deleted hash stays taken: it cannot be anchored again
-  await refused(stranger, 'anchorRecord', [eh, recordType('note'), 78n], 'AlreadyAnchored', [eh]);
+  await refused(doctor, 'anchorRecord', [eh, c, 78n, SERIAL], 'AlreadyAnchored', [eh]);
 });
 
 test('markDeleted: by the authority, for a record anchored by someone else', async () => {
   const eh = randomHash();
-  await send(null, doctor2, 'anchorRecord', [eh, recordType('scan'), 1n]);
+  await send(null, doctor2, 'anchorRecord', [eh, commitment(accounts[3], patientAddr, 'scan'), 1n, 101n]);
   const receipt = await send('markDeleted (by authority)', authority, 'markDeleted', [eh]);
   const { parsed } = onlyEvent(receipt, 'RecordDeleted');
   assert.equal(parsed.args.deletedBy, ethers.getAddress(accounts[1]));
   const st = await registry.recordStatus(eh);
   assert.equal(st.deleted, true);
   assert.equal(st.anchoredBy, ethers.getAddress(accounts[3]));
+  assert.equal(st.serial, 101n);
+});
+
+test('markDeleted: a doctor revoked after anchoring may still mark his own record deleted; a stranger still may not (NotAnchorOwner)', async () => {
+  const d = doctors[3];
+  const now = await latestTimestamp();
+  const addr = await certify(107n, d, now, now + YEAR);
+  const eh = randomHash();
+  const c = commitment(addr, patientAddr, 'note');
+  await send(null, d, 'anchorRecord', [eh, c, 3n, 107n]);
+  await send(null, authority, 'revokeDoctor', [107n]);
+  assert.equal((await registry.certificateStatus(107n)).revoked, true);
+  // no new anchors ...
+  await refused(d, 'anchorRecord', [randomHash(), c, 4n, 107n], 'NotCertifiedDoctor', [107n]);
+  // ... and still nobody else's right to delete his records
+  for (const s of [stranger, hospital, doctor]) await refused(s, 'markDeleted', [eh], 'NotAnchorOwner', [eh]);
+  // but his own earlier record he may still tombstone
+  const receipt = await send('markDeleted (by revoked anchorer)', d, 'markDeleted', [eh]);
+  assert.equal(onlyEvent(receipt, 'RecordDeleted').parsed.args.deletedBy, addr);
+  const st = await registry.recordStatus(eh);
+  assert.equal(st.deleted, true);
+  assert.equal(st.anchoredBy, addr);
+  assert.equal(st.serial, 107n);
 });
 
 test('markDeleted: a hash never anchored is refused, even to the authority (NotAnchored)', async () => {
@@ -657,9 +916,9 @@ test('markDeleted: a hash never anchored is refused, even to the authority (NotA
 
 test('markDeleted: someone else\'s record (NotAnchorOwner), deleting twice (AlreadyDeleted), ownership checked first', async () => {
   const eh = randomHash();
-  await send(null, doctor, 'anchorRecord', [eh, recordType('x'), 1n]);
-  // another doctor, a stranger and the deployer may not delete it
-  for (const s of [doctor2, stranger, deployer]) await refused(s, 'markDeleted', [eh], 'NotAnchorOwner', [eh]);
+  await send(null, doctor, 'anchorRecord', [eh, commitment(accounts[2], patientAddr, 'x'), 1n, SERIAL]);
+  // another doctor, a stranger, the hospital and the deployer may not delete it
+  for (const s of [doctor2, stranger, hospital, deployer]) await refused(s, 'markDeleted', [eh], 'NotAnchorOwner', [eh]);
   await send(null, doctor, 'markDeleted', [eh]);
   await refused(doctor, 'markDeleted', [eh], 'AlreadyDeleted', [eh]);
   await refused(authority, 'markDeleted', [eh], 'AlreadyDeleted', [eh]);
@@ -671,12 +930,12 @@ test('markDeleted: someone else\'s record (NotAnchorOwner), deleting twice (Alre
 // Authorisations
 // ---------------------------------------------------------------------------
 
-test('authorise: emits Authorised with seq 0, 1, …; names nobody; counts', async () => {
+test('authorise: emits Authorised with seq 0, 1, …; names nobody; counts; every C1 is 609 bytes', async () => {
   const count0 = await registry.authorisationCount();
   assert.equal(count0, 0n);
   const t = makeTrans(doctorKey.compressedPublicKey, makePass());
-  assert.equal(ethers.dataLength(t.c1), 65 + 16 + 16 + 60);
-  const receipt = await send('authorise (first, C1 157 B)', relayers[0], 'authorise', [t.r, t.st, t.c1], 'counter 0 → 1');
+  assert.equal(ethers.dataLength(t.c1), C1_LEN);
+  const receipt = await send(`authorise (first, C1 ${C1_LEN} B)`, relayers[0], 'authorise', [t.r, t.st, t.c1], 'counter 0 → 1');
   const { log, parsed } = onlyEvent(receipt, 'Authorised');
   assert.deepEqual(parsed.args.toObject(), { seq: 0n, r: t.r, st: t.st, c1: t.c1 });
   // the only topics: the event signature and seq; no address anywhere in the log
@@ -684,39 +943,67 @@ test('authorise: emits Authorised with seq 0, 1, …; names nobody; counts', asy
   for (const a of accounts) assert.ok(!log.data.toLowerCase().includes(a.slice(2).toLowerCase()));
   assert.equal(await registry.authorisationCount(), 1n);
 
-  // sizes at the bounds, and the same doctor again: nothing shared between two Trans
+  // the same doctor again: nothing shared between two Trans
   const t2 = makeTrans(doctorKey.compressedPublicKey, makePass());
   for (const f of ['r', 'st', 'c1']) assert.notEqual(t2[f], t[f]);
-  const r2 = await send('authorise (C1 157 B)', relayers[1], 'authorise', [t2.r, t2.st, t2.c1], 'usual: pass of 60 B');
+  const r2 = await send(`authorise (C1 ${C1_LEN} B)`, relayers[1], 'authorise', [t2.r, t2.st, t2.c1], 'the usual case');
   assert.equal(onlyEvent(r2, 'Authorised').parsed.args.seq, 1n);
-  const shortest = ethers.hexlify(encrypt(ethers.getBytes(doctorKey.compressedPublicKey), new Uint8Array([7])));
-  assert.equal(ethers.dataLength(shortest), MIN_C1);
-  await send(`authorise (C1 ${MIN_C1} B = min)`, relayers[2], 'authorise', [t.r, t.st, shortest]);
-  // the longest version-1 pass: a 255-byte hospital name, 1 + 1 + 255 + 8 + 32 = 297 bytes
-  const t3 = makeTrans(doctorKey.compressedPublicKey, makePass('H'.repeat(255)));
-  assert.equal(ethers.dataLength(t3.c1), 97 + 297);
-  await send('authorise (C1 394 B)', relayers[1], 'authorise', [t3.r, t3.st, t3.c1], 'longest v1 pass, 297 B');
-  const longest = ethers.hexlify(ethers.randomBytes(MAX_C1));
-  await send(`authorise (C1 ${MAX_C1} B = max)`, relayers[3], 'authorise', [t.r, t.st, longest]);
+  // any 609 bytes are accepted: the contract cannot look inside C1 (seq 2, not a pass)
+  const random609 = ethers.hexlify(ethers.randomBytes(C1_LEN));
+  await send(`authorise (C1 ${C1_LEN} B, random bytes)`, relayers[2], 'authorise', [t.r, t.st, random609]);
+  // the longest pass (255-byte hospital name, 32-byte type: 459 bytes) has the same C1 size
+  const t3 = makeTrans(doctorKey.compressedPublicKey, makePass('H'.repeat(255), 1n, 'T'.repeat(32)));
+  assert.equal(ethers.dataLength(t3.c1), C1_LEN);
+  await send(`authorise (C1 ${C1_LEN} B)`, relayers[1], 'authorise', [t3.r, t3.st, t3.c1]);
+  // an ECIES ciphertext of 512 zero bytes: opens, but is no pass (seq 4)
+  const zeros = ethers.hexlify(encrypt(ethers.getBytes(doctorKey.compressedPublicKey), new Uint8Array(PASS_LEN)));
+  assert.equal(ethers.dataLength(zeros), C1_LEN);
+  await send(`authorise (C1 ${C1_LEN} B)`, relayers[3], 'authorise', [t.r, t.st, zeros]);
   assert.equal(await registry.authorisationCount(), 5n);
 });
 
-test('authorise: refusals (bad points, C1 too short or too long)', async () => {
+test('authorise: bad points are refused (InvalidPoint), checked before C1', async () => {
   const good = makeTrans(doctorKey.compressedPublicKey, makePass());
   const badPoints = ['0x', good.r.slice(0, -2), good.r + '00', '0x04' + good.r.slice(4), '0x00' + good.r.slice(4), randomKey().publicKey];
   for (const p of badPoints) {
     await refused(stranger, 'authorise', [p, good.st, good.c1], 'InvalidPoint');
     await refused(stranger, 'authorise', [good.r, p, good.c1], 'InvalidPoint');
   }
-  const emptyPass = ethers.hexlify(encrypt(ethers.getBytes(doctorKey.compressedPublicKey), new Uint8Array(0)));
-  assert.equal(ethers.dataLength(emptyPass), MIN_C1 - 1);
-  for (const c1 of ['0x', ethers.hexlify(ethers.randomBytes(65)), emptyPass]) {
-    await refused(stranger, 'authorise', [good.r, good.st, c1], 'InvalidCiphertext', [BigInt(ethers.dataLength(c1))]);
-  }
-  const tooLong = ethers.hexlify(ethers.randomBytes(MAX_C1 + 1));
-  await refused(stranger, 'authorise', [good.r, good.st, tooLong], 'InvalidCiphertext', [BigInt(MAX_C1 + 1)]);
   // points are checked before C1
   await refused(stranger, 'authorise', ['0x', good.st, '0x'], 'InvalidPoint');
+  assert.equal(await registry.authorisationCount(), 5n); // unchanged by refusals
+});
+
+test('authorise: C1 of 608 or 610 bytes is refused (InvalidCiphertext(608), InvalidCiphertext(610))', async () => {
+  const good = makeTrans(doctorKey.compressedPublicKey, makePass());
+  const A = ethers.getBytes(doctorKey.compressedPublicKey);
+  // real ciphertexts of a pass one byte short or one byte long, and random bytes
+  const c608 = ethers.hexlify(encrypt(A, new Uint8Array(PASS_LEN - 1)));
+  const c610 = ethers.hexlify(encrypt(A, new Uint8Array(PASS_LEN + 1)));
+  assert.equal(ethers.dataLength(c608), 608);
+  assert.equal(ethers.dataLength(c610), 610);
+  for (const c1 of [c608, ethers.dataSlice(good.c1, 0, 608), ethers.hexlify(ethers.randomBytes(608))]) {
+    await refused(stranger, 'authorise', [good.r, good.st, c1], 'InvalidCiphertext', [608n]);
+  }
+  for (const c1 of [c610, ethers.concat([good.c1, '0x00']), ethers.hexlify(ethers.randomBytes(610))]) {
+    await refused(stranger, 'authorise', [good.r, good.st, c1], 'InvalidCiphertext', [610n]);
+  }
+  assert.equal(await registry.authorisationCount(), 5n); // unchanged by refusals
+});
+
+test('authorise: the old bounds 98 and 1024 and the old unpadded sizes are refused (InvalidCiphertext)', async () => {
+  const good = makeTrans(doctorKey.compressedPublicKey, makePass());
+  const A = ethers.getBytes(doctorKey.compressedPublicKey);
+  const old98 = ethers.hexlify(encrypt(A, new Uint8Array([7]))); // the old minimum
+  assert.equal(ethers.dataLength(old98), 98);
+  const old1024 = ethers.hexlify(ethers.randomBytes(1024)); // the old maximum
+  // an unpadded version-1 pass of 60 bytes (the old usual C1 of 157 bytes), and others
+  const old157 = ethers.hexlify(encrypt(A, ethers.getBytes(ethers.concat(['0x01', recordCtx("St Mary's Hospital", 1n), ethers.randomBytes(32)]))));
+  assert.equal(ethers.dataLength(old157), 157);
+  const empty = ethers.hexlify(encrypt(A, new Uint8Array(0)));
+  for (const c1 of [old98, old1024, old157, empty, '0x', ethers.hexlify(ethers.randomBytes(65)), ethers.hexlify(ethers.randomBytes(2 * C1_LEN))]) {
+    await refused(stranger, 'authorise', [good.r, good.st, c1], 'InvalidCiphertext', [BigInt(ethers.dataLength(c1))]);
+  }
   assert.equal(await registry.authorisationCount(), 5n); // unchanged by refusals
 });
 
@@ -749,10 +1036,10 @@ test('50 authorisations, found by paging eth_getLogs by block range; the doctor 
     const A = forDoctor ? doctorKey.compressedPublicKey : otherKeys[i % 5].compressedPublicKey;
     const pass = makePass();
     const t = makeTrans(A, pass);
-    const receipt = await send(i === 0 ? null : 'authorise (C1 157 B)', relayers[i % relayers.length], 'authorise', [t.r, t.st, t.c1]);
+    const receipt = await send(i === 0 ? null : `authorise (C1 ${C1_LEN} B)`, relayers[i % relayers.length], 'authorise', [t.r, t.st, t.c1]);
     sent.push({ ...t, pass, forDoctor, seq: startSeq + BigInt(i), block: receipt.blockNumber });
     // interleave other events of the same contract: the topic filter must skip them
-    if (i % 7 === 0) await send('anchorRecord', doctor, 'anchorRecord', [randomHash(), recordType('noise'), BigInt(i)]);
+    if (i % 7 === 0) await send('anchorRecord', doctor, 'anchorRecord', [randomHash(), randomHash(), BigInt(i), SERIAL]);
   }
   const lastBlock = await provider.getBlockNumber();
   assert.equal(await registry.authorisationCount(), startSeq + 50n);
@@ -825,7 +1112,7 @@ test('50 authorisations, found by paging eth_getLogs by block range; the doctor 
     if (pass !== null) mine.push({ seq: ev.seq, pass });
   }
   // Earlier tests posted to this doctor seq 0, 1, 3 (passes) and 5 (one-time
-  // sender), and 2 and 4 (C1 of the minimum and maximum size, not passes).
+  // sender), and 2 and 4 (609 random bytes, and ECIES of 512 zero bytes: not passes).
   assert.deepEqual(unreadable, [2n, 4n]);
   assert.deepEqual(mine.filter((m) => m.seq < startSeq).map((m) => m.seq), [0n, 1n, 3n, 5n]);
   const expected = sent.filter((s) => s.forDoctor);

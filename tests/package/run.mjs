@@ -269,7 +269,8 @@ async function nodeScripts(proj) {
 // (types resolved through the package's `exports` → `types`) and reject a
 // wrong argument type, so the declarations are real, not `any`.
 const TS_GOOD = `import { Key, RecordEncryptor, RecordDecryptor, MaskKey, Scanner, generateRecordKey,
-  recordAssociatedData, anchorRecordTx, errorCodes, type TxRequest, type MaskedRecord,
+  recordAssociatedData, anchorRecordTx, anchorCommitment, generateAnchorSalt, errorCodes,
+  type TxRequest, type MaskedRecord, type GrantRecord, type OpenedGrant,
   type ErrorCode, type EhrchainError } from "ehrchain";
 const key: Uint8Array = generateRecordKey();
 const enc = new RecordEncryptor(key, recordAssociatedData("St Mary", 1700000000));
@@ -279,9 +280,14 @@ const doctor: Key = Key.generate();
 const scanner = new Scanner(doctor);
 const kt = MaskKey.generate();
 const masked: MaskedRecord = kt.mask("St Mary", 1700000000, new Uint8Array(32), key);
-const trans = kt.authorise(doctor.publicKey(), "St Mary", 1700000000);
+const patient: Key = Key.generate();
+const record: GrantRecord = { hospital: "St Mary", time: 1700000000, eh: new Uint8Array(32), anchorSalt: generateAnchorSalt(), recordType: "lab" };
+const trans = kt.authorise(doctor.publicKey(), record, patient);
 const mine: boolean = scanner.matches(trans.r, trans.st);
-const tx: TxRequest = anchorRecordTx("0x5FbDB2315678afecb367f032d93F642f64180aa3", new Uint8Array(32), "lab", 1);
+const opened: OpenedGrant = scanner.open(trans.r, trans.st, trans.c1);
+const patientAddress: string = opened.patient;
+const commitment: Uint8Array = anchorCommitment(record.anchorSalt!, doctor.address, patient.address, "lab");
+const tx: TxRequest = anchorRecordTx("0x5FbDB2315678afecb367f032d93F642f64180aa3", new Uint8Array(32), commitment, 1, 7);
 // A caller branches on the typed error code.
 function advice(e: EhrchainError): string {
   switch (e.code) {
@@ -291,7 +297,7 @@ function advice(e: EhrchainError): string {
   }
 }
 const codes: ErrorCode[] = errorCodes();
-export { ts, dec, masked, mine, tx, advice, codes };
+export { ts, dec, masked, mine, tx, advice, codes, patientAddress };
 `;
 const TS_BAD_CODE = `import type { EhrchainError } from "ehrchain";
 export function f(e: EhrchainError) { switch (e.code) { case "NoSuchCode": return 1; default: return 0; } }

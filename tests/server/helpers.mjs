@@ -53,7 +53,10 @@ export function chainCli(rpcUrl, registry) {
   return {
     register: (certJson, secret) => json(['register', '--registry', registry, '--secret', secret], { input: certJson }),
     revoke: (serial, secret) => json(['revoke', '--registry', registry, '--secret', secret, '--serial', String(serial)]),
-    anchor: (eh, time, secret) => json(['anchor', '--registry', registry, '--secret', secret, '--eh', eh, '--time', String(time), '--type', 'scan']),
+    /** Anchors as the certified doctor `secret` (certificate `serial`) for
+     * `patient`; resolves {txId, eh, serial, commitment, anchorSalt, ...}. */
+    anchor: (eh, time, secret, serial, patient) => json(['anchor', '--registry', registry, '--secret', secret, '--eh', eh,
+      '--time', String(time), '--type', 'scan', '--serial', String(serial), '--patient', patient]),
     markDeleted: (eh, secret) => json(['delete', '--registry', registry, '--secret', secret, '--eh', eh]),
     status: (eh) => json(['status', '--registry', registry, '--eh', eh]),
     ehOf: async (txId) => (await cli([...base, 'eh', '--registry', registry, '--tx', txId])).stdout.trim(),

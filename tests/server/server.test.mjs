@@ -16,7 +16,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startChain } from '../../chain/testchain.mjs';
-import { HARDHAT_KEYS, hex, h0x, unhex, sha256, sleep, nowSecs } from '../support/helpers.mjs';
+import { HARDHAT_KEYS, hex, h0x, unhex, sha256, sleep, nowSecs, jsonRpc } from '../support/helpers.mjs';
 import {
   ehr, checkPrerequisites, cli, chainCli,
   deployRegistry, startServer, request, cutUpload, cutDownload, uploadRecord, tempDir, filesUnder,
@@ -25,7 +25,9 @@ import {
 
 const HOSPITAL = "St Mary's Hospital";
 const DOCTOR_HOSPITAL = 'General Hospital'; // where the doctor practises: need not be the server's
-const [AUTHORITY_KEY, ANCHOR_KEY] = HARDHAT_KEYS;
+// ANCHOR_KEY is the account of the certified doctor who makes and anchors
+// the records (only a certified doctor may anchor); STRANGER_KEY holds no certificate.
+const [AUTHORITY_KEY, ANCHOR_KEY, STRANGER_KEY] = HARDHAT_KEYS;
 const MiB = 1 << 20;
 
 /** Shared state, filled in by before(). */
@@ -74,14 +76,25 @@ function smallRecord(bytes, time = nowSecs()) {
   return { recordKey, time, ct, eh };
 }
 
-/** Anchors `rec` and files its masks as the patient would: returns {txId, maskKey, x, z, k}. */
+/** Anchors `rec` as the certified doctor, for the patient, and files its
+ * masks as the patient would: returns {txId, anchorSalt, maskKey, x, z, k}.
+ * Unanchored (`anchor: false`), the filing is refused: returns the answer. */
 async function anchorAndFile(base, rec, { anchor = true } = {}) {
-  const txId = anchor ? (await S.c.anchor(rec.eh, rec.time, ANCHOR_KEY)).txId : h0x(crypto.randomBytes(32));
+  const a = anchor ? await S.c.anchor(rec.eh, rec.time, ANCHOR_KEY, S.anchorer.serial, S.patient.address) : { txId: h0x(crypto.randomBytes(32)) };
   const maskKey = ehr.MaskKey.generate();
-  const m = maskKey.mask(HOSPITAL, rec.time, unhex(txId), rec.recordKey);
+  const m = maskKey.mask(HOSPITAL, rec.time, unhex(a.txId), rec.recordKey);
   const filed = await request('POST', `${base}/v1/index`, { body: { filingSecret: FILING_SECRET, x: h0x(m.x), z: h0x(m.z), k: h0x(m.k), eh: rec.eh } });
+  if (!anchor) return { refusal: filed };
   assert.equal(filed.status, 201, `index: ${filed.body}`);
-  return { txId, maskKey, x: m.x, z: m.z, k: m.k };
+  return { txId: a.txId, anchorSalt: unhex(a.anchorSalt), maskKey, x: m.x, z: m.z, k: m.k };
+}
+
+/** The registry's answers (eth_call hex) for the anchor of `eh`: {record, certificate}. */
+async function anchorAnswers(eh) {
+  const call = async (req) => S.rpc('eth_call', [req, 'latest']);
+  const record = await call(ehr.recordStatusCall(S.registry, unhex(eh)));
+  const serial = ehr.decodeRecordStatus(record).serial;
+  return { record, certificate: await call(ehr.certificateStatusCall(S.registry, Number(serial))) };
 }
 
 /** A fully published small record on `base`. */
@@ -116,7 +129,10 @@ before(async () => {
   S.registry = d.registry;
   S.authority = d.authority;
   S.c = chainCli(S.chain.rpcUrl, S.registry);
+  S.rpc = jsonRpc(S.chain.rpcUrl);
   S.authorityKey = ehr.Key.fromBytes(unhex(AUTHORITY_KEY));
+  S.anchorer = await makeDoctor({ account: ehr.Key.fromBytes(unhex(ANCHOR_KEY)) });
+  S.patient = ehr.Key.generate();
   S.dataDir = newDir('ehr-server-');
   S.server = await startServer(serverEnv(S.dataDir));
   S.base = S.server.url;
@@ -162,17 +178,23 @@ test('full flow: 64 MiB upload → index → access → download → verify → 
   assert.deepEqual(up.complete.json, { uploadId: up.uploadId, eh, size: ct.length, state: 'complete' });
   const st = await request('GET', `${S.base}/v1/uploads/${up.uploadId}`);
   assert.equal(st.json.state, 'complete');
-  // …then anchors R1 = {T1, Ty1, eh}; the patient files {X, Z, K}.
+  // …then anchors R1 = {T1, commitment, eh}; the patient files {X, Z, K}.
   const rec = { recordKey, time, ct, eh };
   const filed = await anchorAndFile(S.base, rec);
   const again = await request('POST', `${S.base}/v1/index`, { body: { filingSecret: FILING_SECRET, x: h0x(filed.x), z: h0x(filed.z), k: h0x(filed.k), eh } });
   assert.equal(again.status, 200, 'filing the identical entry again is an idempotent retry');
 
-  // Patient grants the doctor (Trans = (R, ST, C1)); the doctor finds and opens it.
-  const grant = filed.maskKey.authorise(S.doctor.protocol.publicKey(), HOSPITAL, time);
+  // Patient grants the doctor (Trans = (R, ST, C1)), signing the pass; the
+  // doctor finds and opens it, and checks it against the record's anchor.
+  const record = { hospital: HOSPITAL, time, eh: unhex(eh), anchorSalt: filed.anchorSalt, recordType: 'scan' };
+  const grant = filed.maskKey.authorise(S.doctor.protocol.publicKey(), record, S.patient);
   const scanner = new ehr.Scanner(S.doctor.protocol);
   assert.ok(scanner.matches(grant.r, grant.st));
   const pass = scanner.open(grant.r, grant.st, grant.c1);
+  const answers = await anchorAnswers(eh);
+  const anchor = ehr.confirmGrant(pass, answers.record, answers.certificate);
+  assert.equal(pass.patient, S.patient.address, 'the pass names the patient who signed it');
+  assert.equal(anchor.doctor, S.anchorer.account.address, 'anchored by the certified doctor');
   const w = pass.maskKey.index(pass.hospital, pass.time);
   assert.equal(hex(w), hex(filed.x));
 
@@ -409,7 +431,7 @@ describe('every refusal has its own status and code', () => {
 
   test('record not anchored, deleted on chain; deletion applied by DELETE', async () => {
     const loose = await publish(S.base, 100_000, { anchor: false });
-    refused(await access(S.base, signed(S.doctor, loose.x)), 409, 'RecordNotAnchored', 'never anchored');
+    refused(loose.refusal, 409, 'RecordNotAnchored', 'a record never anchored is not filed');
 
     const doomed = await publish(S.base);
     const granted = await access(S.base, signed(S.doctor, doomed.x));
@@ -437,6 +459,20 @@ describe('every refusal has its own status and code', () => {
     assert.deepEqual(fs.readdirSync(path.join(S.dataDir, 'blobs', 'tmp')), []);
     refused(await request('POST', `${S.base}/v1/index`, { body: { filingSecret: FILING_SECRET, x: h0x(crypto.randomBytes(32)), z: h0x(crypto.randomBytes(32)), k: h0x(crypto.randomBytes(16)), eh: claimed } }),
       404, 'RecordNotFound', 'index of a record that never completed');
+  });
+
+  test('a stranger who sees eh first cannot anchor it: the CLI reports NotCertifiedDoctor', async () => {
+    const r = smallRecord(10_000);
+    const up = await uploadRecord(S.base, r.ct, { partSize: 64 << 10 });
+    assert.equal(up.complete.status, 200);
+    // The squat: anchor the uploaded eh from an account with no certificate,
+    // under the real doctor's serial.
+    await assert.rejects(S.c.anchor(r.eh, r.time, STRANGER_KEY, S.anchorer.serial, S.patient.address),
+      (e) => /Reverted/.test(e.stderr) && /NotCertifiedDoctor/.test(e.stderr));
+    const rec = await anchorAndFile(S.base, r);
+    const status = await S.c.status(r.eh);
+    assert.equal(status.anchoredBy, S.anchorer.account.address, 'the doctor\'s own anchor went through');
+    assert.ok(rec.txId);
   });
 
   test('a stranger who read eh from the chain cannot file it: FilingNotAuthorised', async () => {

@@ -176,6 +176,35 @@ def certificate(doctor: bytes, protocol: bytes, hospital: str, valid_from: int, 
     }
 
 
+GRANT_MEMBERS = [
+    {"name": "protocolKey", "type": "bytes"},
+    {"name": "eh", "type": "bytes32"},
+    {"name": "hospital", "type": "string"},
+    {"name": "recordTime", "type": "uint64"},
+    {"name": "x", "type": "bytes32"},
+]
+
+
+def grant(protocol: bytes, k_t: bytes, eh: bytes, hospital: str, time: int) -> dict:
+    """Grant typed data (docs/PROTOCOL.md §5): x = HMAC-SHA-256(k_t, ctx || "ehrchain/v1/X")."""
+    x = hmac.new(k_t, context(hospital, time) + b"ehrchain/v1/X", hashlib.sha256).digest()
+    return {
+        "types": {
+            "EIP712Domain": [{"name": "name", "type": "string"}, {"name": "version", "type": "string"}],
+            "Grant": GRANT_MEMBERS,
+        },
+        "primaryType": "Grant",
+        "domain": {"name": "ehrchain", "version": "1"},
+        "message": {
+            "protocolKey": "0x" + coincurve.PrivateKey(protocol).public_key.format(compressed=True).hex(),
+            "eh": "0x" + eh.hex(),
+            "hospital": hospital,
+            "recordTime": time,
+            "x": "0x" + x.hex(),
+        },
+    }
+
+
 # ---------------------------------------------------------------------------
 # accounts.json and eip712.json (eth-account)
 # ---------------------------------------------------------------------------
@@ -239,9 +268,23 @@ def gen_eip712() -> dict:
     for name, authority, doctor, protocol, hospital, vf, vu, serial in certs:
         data = certificate(SECRETS[doctor], SECRETS[protocol], hospital, vf, vu, serial)
         cases.append(sign_typed(name, data, SECRETS[authority]))
+    grants = [
+        ("grant, typical", 6, 7, "St Mary's Hospital", 1_770_000_000),
+        ("grant, longest hospital and time", 8, 9, "H" * 255, MAX_SAFE_INTEGER),
+        ("grant, non-ASCII hospital", 9, 10, "Hôpital Lariboisière", 0),
+    ]
+    for i, (name, patient, protocol, hospital, time) in enumerate(grants):
+        inputs = {
+            "protocol_secret": hx(SECRETS[protocol]),
+            "mask_key": hx(sha256(b"ehrchain/kat/grant/k_t/%d" % i)),
+            "eh": hx(sha256(b"ehrchain/kat/grant/eh/%d" % i)),
+        }
+        case = sign_typed(name, grant(SECRETS[protocol], bytes.fromhex(inputs["mask_key"]), bytes.fromhex(inputs["eh"]), hospital, time), SECRETS[patient])
+        case["grant_inputs"] = inputs
+        cases.append(case)
     return {
         "source": f"eth-account {version('eth-account')} encode_typed_data(full_message=...) + sign_message "
-        "(eth_signTypedData_v4); DoctorCertificate in the crate's canonical form (src/cert.rs)",
+        "(eth_signTypedData_v4); DoctorCertificate and Grant in the crate's canonical form (src/cert.rs, src/grant.rs)",
         "generator": GENERATOR,
         "cases": cases,
     }

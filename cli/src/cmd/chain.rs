@@ -2,7 +2,9 @@
 
 use std::fs;
 
+use ehrchain::anchor::{AnchorOpening, RecordType};
 use ehrchain::cert::Certificate;
+use ehrchain::grant::GrantTerms;
 use ehrchain::{hex, Address, Error, PublicKey, SecretKey};
 
 use crate::args::{ChainArgs, ChainCommand, IoArgs, Sender};
@@ -97,11 +99,27 @@ pub(crate) fn chain(io: &IoArgs, args: ChainArgs) -> Result<(), Failure> {
             eh,
             record_type,
             time,
+            serial,
+            patient,
+            salt,
         } => {
             let eh = hex::decode_array("eh", "32", &eh)?;
-            let data = registry::anchor_record(&eh, &registry::record_type(&record_type)?, time);
+            let record_type = RecordType::new(&record_type)?;
+            let opening = match salt {
+                Some(salt) => AnchorOpening {
+                    salt: hex::decode_array("salt", "32", &salt)?,
+                    record_type,
+                },
+                None => AnchorOpening::generate(record_type)?,
+            };
+            let doctor = SecretKey::from_hex(&secret_text(&sender.secret)?)?.address();
+            let commitment = opening.commitment(&doctor, &Address::parse(&patient)?);
+            let data = registry::anchor_record(&eh, &commitment, time, serial);
             let mut j = receipt_json(&sender.send(&client, &data)?);
             j["eh"] = serde_json::json!(hex::encode_prefixed(&eh));
+            j["serial"] = serde_json::json!(serial);
+            j["commitment"] = serde_json::json!(hex::encode_prefixed(&commitment));
+            j["anchorSalt"] = serde_json::json!(hex::encode_prefixed(&opening.salt));
             j
         }
         ChainCommand::Delete { sender, eh } => {
@@ -114,17 +132,25 @@ pub(crate) fn chain(io: &IoArgs, args: ChainArgs) -> Result<(), Failure> {
             hospital,
             time,
             mask_key,
+            eh,
+            salt,
+            record_type,
+            patient_secret,
         } => {
-            let pass = ehrchain::grant::AccessPass {
+            let terms = GrantTerms {
+                doctor: PublicKey::from_hex("doctor key", &doctor_key)?,
                 context: ehrchain::mask::RecordContext::new(&hospital, time)?,
                 mask_key: ehrchain::mask::MaskKey::from_bytes(&zeroize::Zeroizing::new(
                     hex::decode("mask key", &secret_text(&mask_key)?)?,
                 ))?,
+                eh: hex::decode_array("eh", "32", &eh)?,
+                opening: AnchorOpening {
+                    salt: hex::decode_array("salt", "32", &salt)?,
+                    record_type: RecordType::new(&record_type)?,
+                },
             };
-            let auth = ehrchain::grant::Authorisation::create(
-                &PublicKey::from_hex("doctor key", &doctor_key)?,
-                &pass,
-            )?;
+            let patient = SecretKey::from_hex(&secret_text(&patient_secret)?)?;
+            let auth = ehrchain::grant::Authorisation::create(&terms.sign(&patient)?)?;
             let data = registry::authorise(&auth);
             let registry_address = sender.registry()?;
             let r = sender.send(&client, &data)?;
@@ -159,18 +185,36 @@ pub(crate) fn chain(io: &IoArgs, args: ChainArgs) -> Result<(), Failure> {
             let found = client.scan(&registry_address, &scanner, from_block, to, page)?;
             let mut lines = String::new();
             for f in found {
-                let pass = scanner.open(&f.authorisation)?;
                 let mut j = serde_json::json!({
                     "seq": f.seq,
                     "txHash": f.transaction_hash.map(|h| hex::encode_prefixed(&h)),
-                    "hospital": pass.context.hospital(),
-                    "time": pass.context.time(),
-                    "x": hex::encode_prefixed(&pass.mask_key.index(&pass.context)),
                 });
-                if reveal_mask_key {
-                    j["maskKey"] = serde_json::json!(hex::encode_prefixed(
-                        pass.mask_key.to_bytes().as_slice()
-                    ));
+                let checked = scanner.open(&f.authorisation).and_then(|opened| {
+                    let anchor = client.certified_anchor(&registry_address, &opened.eh())?;
+                    opened.confirm(&anchor)
+                });
+                match checked {
+                    Ok(grant) => {
+                        let t = &grant.pass.terms;
+                        j["hospital"] = serde_json::json!(t.context.hospital());
+                        j["time"] = serde_json::json!(t.context.time());
+                        j["x"] =
+                            serde_json::json!(hex::encode_prefixed(&t.mask_key.index(&t.context)));
+                        j["eh"] = serde_json::json!(hex::encode_prefixed(&t.eh));
+                        j["recordType"] = serde_json::json!(t.opening.record_type.as_str());
+                        j["patient"] = serde_json::json!(grant.patient.to_checksum());
+                        j["anchoredBy"] = serde_json::json!(grant.anchor.doctor.to_checksum());
+                        j["serial"] = serde_json::json!(grant.anchor.serial);
+                        if reveal_mask_key {
+                            j["maskKey"] = serde_json::json!(hex::encode_prefixed(
+                                t.mask_key.to_bytes().as_slice()
+                            ));
+                        }
+                    }
+                    Err(e @ (Error::RpcUnreachable { .. } | Error::Rpc { .. })) => {
+                        return Err(e.into())
+                    }
+                    Err(e) => j["refused"] = serde_json::json!(e.code()),
                 }
                 lines.push_str(&j.to_string());
                 lines.push('\n');

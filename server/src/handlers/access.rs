@@ -15,8 +15,9 @@
 //! 4. the nonce, unused by this doctor until the request's expiry (`Replay`);
 //!    a request that got this far consumes its nonce whatever follows;
 //! 5. `X` is filed (`UnknownIndex`);
-//! 6. the record is anchored and not marked deleted on chain
-//!    (`RecordNotAnchored`, `RecordDeletedOnChain`).
+//! 6. the record is anchored, not marked deleted, and was anchored by a
+//!    doctor certified at the time (`RecordNotAnchored`,
+//!    `RecordDeletedOnChain`, `AnchorNotCertified`).
 //!
 //! Every decision on a request that passed step 2 is appended to the audit
 //! trail before it is answered; earlier refusals (malformed, forged,
@@ -117,13 +118,7 @@ async fn decide(
     let eh = entry.eh;
     let (record, token) = state
         .blocking(move |s| {
-            let on_chain = chain.record_status(&eh)?;
-            if on_chain.deleted {
-                return Err(ApiError::RecordDeletedOnChain);
-            }
-            if !on_chain.anchored {
-                return Err(ApiError::RecordNotAnchored);
-            }
+            super::certified_anchor(chain.as_ref(), &eh)?;
             let record = s.meta.record(&eh)?.ok_or(ApiError::RecordNotFound)?;
             let mut token = [0u8; 32];
             getrandom::getrandom(&mut token)

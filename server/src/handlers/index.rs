@@ -31,7 +31,10 @@ struct FileIndex {
 /// `RecordNotFound` (404) unless `eh` is a completed record,
 /// `FilingNotAuthorised` (403) unless `filingSecret` opens the commitment
 /// the record was uploaded with,
-/// `RecordDeletedOnChain` (410) if the registry marks it deleted.
+/// `RecordDeletedOnChain` (410) if the registry marks it deleted; with a
+/// chain configured, `RecordNotAnchored` (409) unless it is anchored and
+/// `AnchorNotCertified` (403) unless a doctor certified at the time
+/// anchored it.
 pub async fn file(
     State(state): State<AppState>,
     body: Body,
@@ -63,6 +66,9 @@ pub async fn file(
                 _ => return Err(ApiError::FilingNotAuthorised),
             }
             super::refuse_if_deleted(s, &entry.eh)?;
+            if let Some(chain) = &s.chain {
+                super::certified_anchor(chain.as_ref(), &entry.eh)?;
+            }
             Ok(s.meta.insert_index(&entry, now())?)
         })
         .await?;

@@ -59,6 +59,20 @@ pub(crate) fn hx(bytes: &[u8]) -> String {
     ehrchain::hex::encode_prefixed(bytes)
 }
 
+/// The anchor of `eh` if a certified doctor made it and it is not
+/// tombstoned: `RecordNotAnchored` (409), `RecordDeletedOnChain` (410),
+/// `AnchorNotCertified` (403) otherwise.
+pub(crate) fn certified_anchor(
+    chain: &dyn crate::chain::ChainView,
+    eh: &[u8; 32],
+) -> Result<ehrchain::anchor::CertifiedAnchor, ApiError> {
+    chain.certified_anchor(eh).map_err(|e| match e {
+        ehrchain::Error::RecordNotAnchored => ApiError::RecordNotAnchored,
+        ehrchain::Error::RecordDeleted => ApiError::RecordDeletedOnChain,
+        other => ApiError::Protocol(other),
+    })
+}
+
 /// Refuses a record this server deleted (`RecordRetired`) or the chain
 /// marks deleted (`RecordDeletedOnChain`, when a chain is configured): such
 /// a record is never stored or filed again.

@@ -4,7 +4,6 @@
 
 use crate::account::{Address, PublicKey};
 use crate::chain::abi::{self, Token};
-use crate::error::{Error, Result};
 use crate::grant::Authorisation;
 
 /// `registerDoctor(uint64,address,bytes,uint64,uint64)`.
@@ -13,8 +12,8 @@ pub const REGISTER_DOCTOR: &str = "registerDoctor(uint64,address,bytes,uint64,ui
 pub const REVOKE_DOCTOR: &str = "revokeDoctor(uint64)";
 /// `certificateStatus(uint64)`.
 pub const CERTIFICATE_STATUS: &str = "certificateStatus(uint64)";
-/// `anchorRecord(bytes32,bytes32,uint64)`.
-pub const ANCHOR_RECORD: &str = "anchorRecord(bytes32,bytes32,uint64)";
+/// `anchorRecord(bytes32,bytes32,uint64,uint64)`.
+pub const ANCHOR_RECORD: &str = "anchorRecord(bytes32,bytes32,uint64,uint64)";
 /// `markDeleted(bytes32)`.
 pub const MARK_DELETED: &str = "markDeleted(bytes32)";
 /// `recordStatus(bytes32)`.
@@ -55,29 +54,23 @@ pub fn certificate_status(serial: u64) -> Vec<u8> {
     abi::call(CERTIFICATE_STATUS, &[Token::Uint(serial)])
 }
 
-/// The ASCII record type `Ty1`, right-padded with zeros to 32 bytes.
-///
-/// # Errors
-/// [`Error::OutOfRange`] beyond 32 bytes.
-pub fn record_type(text: &str) -> Result<[u8; 32]> {
-    if text.len() > 32 {
-        return Err(Error::OutOfRange {
-            what: "record type (at most 32 bytes)",
-        });
-    }
-    let mut out = [0u8; 32];
-    out[..text.len()].copy_from_slice(text.as_bytes());
-    Ok(out)
-}
-
-/// Calldata of `anchorRecord(eh, recordType, recordTime)`: Alg 4 step 3.
-pub fn anchor_record(eh: &[u8; 32], record_type: &[u8; 32], record_time: u64) -> Vec<u8> {
+/// Calldata of `anchorRecord(eh, commitment, recordTime, serial)`: Alg 4
+/// step 3. The registry accepts it only from the doctor of certificate
+/// `serial`, registered, unrevoked and valid at that block
+/// (`NotCertifiedDoctor`).
+pub fn anchor_record(
+    eh: &[u8; 32],
+    commitment: &[u8; 32],
+    record_time: u64,
+    serial: u64,
+) -> Vec<u8> {
     abi::call(
         ANCHOR_RECORD,
         &[
             Token::Bytes32(*eh),
-            Token::Bytes32(*record_type),
+            Token::Bytes32(*commitment),
             Token::Uint(record_time),
+            Token::Uint(serial),
         ],
     )
 }
@@ -124,7 +117,7 @@ mod tests {
 
     #[test]
     fn anchor_record_has_the_compiled_selector() {
-        assert_eq!(encode(&abi::selector(ANCHOR_RECORD)), "97d2d271");
+        assert_eq!(encode(&abi::selector(ANCHOR_RECORD)), "20abf477");
     }
 
     #[test]
@@ -135,17 +128,5 @@ mod tests {
     #[test]
     fn record_status_has_the_compiled_selector() {
         assert_eq!(encode(&abi::selector(RECORD_STATUS)), "7188c863");
-    }
-
-    #[test]
-    fn a_record_type_beyond_32_bytes_is_refused() -> Result<()> {
-        assert_eq!(
-            record_type(&"x".repeat(33)),
-            Err(Error::OutOfRange {
-                what: "record type (at most 32 bytes)"
-            })
-        );
-        assert_eq!(record_type("lab")?[..4], *b"lab\0");
-        Ok(())
     }
 }

@@ -5,7 +5,7 @@ use crate::chain::abi;
 
 /// Every custom error of `contracts/EhrRegistry.sol`, as canonical
 /// signatures (a test holds this list against the Solidity source).
-pub const ERRORS: [&str; 14] = [
+pub const ERRORS: [&str; 15] = [
     "NotAuthority()",
     "ZeroAddress()",
     "InvalidProtocolKey()",
@@ -14,6 +14,7 @@ pub const ERRORS: [&str; 14] = [
     "UnknownCertificate(uint64)",
     "AlreadyRevoked(uint64)",
     "InvalidHash()",
+    "NotCertifiedDoctor(uint64)",
     "AlreadyAnchored(bytes32)",
     "NotAnchored(bytes32)",
     "NotAnchorOwner(bytes32)",

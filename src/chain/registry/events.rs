@@ -54,7 +54,7 @@ pub const EVENTS: [EventSpec; 5] = [
     },
     EventSpec {
         kind: EventKind::RecordAnchored,
-        signature: "RecordAnchored(bytes32,address,bytes32,uint64,uint64)",
+        signature: "RecordAnchored(bytes32,address,uint64,bytes32,uint64,uint64)",
         indexed: 2,
     },
     EventSpec {
@@ -125,14 +125,16 @@ pub enum Event {
         /// Block timestamp.
         revoked_at: u64,
     },
-    /// `RecordAnchored(eh, anchoredBy, recordType, recordTime, anchoredAt)`.
+    /// `RecordAnchored(eh, anchoredBy, serial, commitment, recordTime, anchoredAt)`.
     RecordAnchored {
         /// SHA-256 of the ciphertext.
         eh: [u8; 32],
-        /// Anchoring account.
+        /// Anchoring account (a certified doctor).
         anchored_by: Address,
-        /// `Ty1`.
-        record_type: [u8; 32],
+        /// Serial of the certificate it anchored under.
+        serial: u64,
+        /// The anchor commitment (`crate::anchor`).
+        commitment: [u8; 32],
         /// `T1`.
         record_time: u64,
         /// Block timestamp.
@@ -203,7 +205,8 @@ impl Event {
             EventKind::RecordAnchored => Event::RecordAnchored {
                 eh: next_topic()?.bytes32()?,
                 anchored_by: next_topic()?.address()?,
-                record_type: data.bytes32()?,
+                serial: data.uint64()?,
+                commitment: data.bytes32()?,
                 record_time: data.uint64()?,
                 anchored_at: data.uint64()?,
             },
@@ -254,12 +257,13 @@ impl Event {
             Event::RecordAnchored {
                 eh,
                 anchored_by,
-                record_type,
+                serial,
+                commitment,
                 record_time,
                 anchored_at,
             } => serde_json::json!({
                 "event": "RecordAnchored", "eh": hx(eh), "anchoredBy": anchored_by.to_checksum(),
-                "recordType": hx(record_type), "recordTime": record_time, "anchoredAt": anchored_at,
+                "serial": serial, "commitment": hx(commitment), "recordTime": record_time, "anchoredAt": anchored_at,
             }),
             Event::RecordDeleted {
                 eh,
@@ -319,7 +323,12 @@ mod tests {
         Log {
             address: REGISTRY,
             topics: vec![EventKind::RecordAnchored.topic(), [9; 32], by],
-            data: encode(&[Token::Bytes32([1; 32]), Token::Uint(42), Token::Uint(43)]),
+            data: encode(&[
+                Token::Uint(3),
+                Token::Bytes32([1; 32]),
+                Token::Uint(42),
+                Token::Uint(43),
+            ]),
             transaction_hash: None,
             block_number: None,
             log_index: None,
@@ -363,7 +372,8 @@ mod tests {
             Ok(Event::RecordAnchored {
                 eh: [9; 32],
                 anchored_by: Address(by),
-                record_type: [1; 32],
+                serial: 3,
+                commitment: [1; 32],
                 record_time: 42,
                 anchored_at: 43,
             })

@@ -11,7 +11,7 @@ pub mod views;
 
 pub use calls::{
     anchor_record, authorisation_count, authorise, certificate_status, mark_deleted, record_status,
-    record_type, register_doctor, revoke_doctor,
+    register_doctor, revoke_doctor,
 };
 pub use errors::{revert_reason, ERRORS};
 pub use events::{anchored_eh, anchored_eh_in_receipt, authorised_topic, Event, EventKind};

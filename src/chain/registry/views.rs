@@ -82,12 +82,14 @@ impl CertificateStatus {
 pub struct RecordStatus {
     /// Whether `eh` was ever anchored.
     pub anchored: bool,
-    /// The anchoring account.
+    /// The anchoring account (a doctor certified when anchoring).
     pub anchored_by: Address,
+    /// Serial of the certificate the record was anchored under.
+    pub serial: u64,
     /// Block timestamp of the anchoring.
     pub anchored_at: u64,
-    /// The record type `Ty1`.
-    pub record_type: [u8; 32],
+    /// The anchor commitment to salt, doctor, patient and type (`crate::anchor`).
+    pub commitment: [u8; 32],
     /// The record time `T1`.
     pub record_time: u64,
     /// Whether it was marked deleted.
@@ -98,7 +100,7 @@ pub struct RecordStatus {
 
 impl RecordStatus {
     /// Decodes `eth_call` return data:
-    /// `(bool, address, uint64, bytes32, uint64, bool, uint64)`.
+    /// `(bool, address, uint64, uint64, bytes32, uint64, bool, uint64)`.
     ///
     /// # Errors
     /// [`Error::AbiDecode`].
@@ -107,8 +109,9 @@ impl RecordStatus {
         Ok(RecordStatus {
             anchored: r.bool()?,
             anchored_by: r.address()?,
+            serial: r.uint64()?,
             anchored_at: r.uint64()?,
-            record_type: r.bytes32()?,
+            commitment: r.bytes32()?,
             record_time: r.uint64()?,
             deleted: r.bool()?,
             deleted_at: r.uint64()?,
@@ -116,12 +119,13 @@ impl RecordStatus {
     }
 
     /// The status as JSON, the shape the CLI prints and JS receives:
-    /// `{anchored, anchoredBy, anchoredAt, recordType (hex), recordTime,
-    /// deleted, deletedAt}`.
+    /// `{anchored, anchoredBy, serial, anchoredAt, commitment (hex),
+    /// recordTime, deleted, deletedAt}`.
     pub fn to_json(&self) -> Json {
         serde_json::json!({
             "anchored": self.anchored, "anchoredBy": self.anchored_by.to_checksum(),
-            "anchoredAt": self.anchored_at, "recordType": crate::hex::encode_prefixed(&self.record_type),
+            "serial": self.serial,
+            "anchoredAt": self.anchored_at, "commitment": crate::hex::encode_prefixed(&self.commitment),
             "recordTime": self.record_time, "deleted": self.deleted, "deletedAt": self.deleted_at,
         })
     }
@@ -233,6 +237,7 @@ mod tests {
         let data = encode(&[
             Token::Uint(1),
             Token::Address(Address([6; 20])),
+            Token::Uint(3),
             Token::Uint(100),
             Token::Bytes32([7; 32]),
             Token::Uint(99),
@@ -243,8 +248,8 @@ mod tests {
         assert_eq!(
             status
                 .as_ref()
-                .map(|s| (s.anchored, s.anchored_by, s.record_type, s.deleted)),
-            Ok((true, Address([6; 20]), [7; 32], false))
+                .map(|s| (s.anchored, s.anchored_by, s.serial, s.commitment, s.deleted)),
+            Ok((true, Address([6; 20]), 3, [7; 32], false))
         );
     }
 }
