@@ -134,6 +134,10 @@ pub enum Error {
     /// The registry names another doctor for the certificate's serial.
     #[error("certificate does not match its on-chain registration")]
     CertificateMismatch,
+    /// The certificate names another hospital than the server's own (an
+    /// upload must come from a doctor who practises at this hospital).
+    #[error("certificate is for another hospital")]
+    CertificateWrongHospital,
     /// A JavaScript argument of the wrong type (e.g. a string where a
     /// `Uint8Array` is expected). Never coerced.
     #[error("argument {what} must be {expected}")]

@@ -290,6 +290,30 @@ impl Authorisation {
         })
     }
 
+    /// `Trans` for `doctor` around any pass bytes, with caller-chosen `r`
+    /// and ECIES randomness: for known-answer and failure vectors only
+    /// (feature `kat`; reusing `r`, the ephemeral key or the nonce links
+    /// grants and breaks ECIES).
+    ///
+    /// # Errors
+    /// As [`ecies::seal_with`]; [`Error::OutOfRange`] if `h1` is zero.
+    #[cfg(any(test, feature = "kat"))]
+    pub fn seal_with(
+        doctor: &PublicKey,
+        pass: &[u8],
+        r: &SecretKey,
+        ephemeral: &SecretKey,
+        nonce: &[u8; 16],
+    ) -> Result<Self> {
+        let shared = doctor.as_projective() * *r.scalar();
+        let tag = ProjectivePoint::mul_by_generator(&h1(&shared)?);
+        Ok(Authorisation {
+            r: r.public_key().to_compressed(),
+            st: compressed(&tag),
+            c1: ecies::seal_with(doctor, pass, ephemeral, nonce)?,
+        })
+    }
+
     /// Parses the three fields as read from an `Authorised` event.
     ///
     /// # Errors

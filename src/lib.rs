@@ -29,6 +29,8 @@ pub mod handoff;
 pub mod mask;
 pub mod record;
 pub mod request;
+pub mod signed;
+pub mod upload;
 
 // The registry on Ethereum.
 pub mod chain;
@@ -54,3 +56,5 @@ pub use mask::{MaskKey, RecordContext};
 pub use record::{Decryptor, Encryptor, RecordKey};
 pub use request::{AccessRequest, SignedRequest};
 pub use signature::Signature;
+pub use signed::{Signable, Signed};
+pub use upload::{SignedUpload, UploadRequest};

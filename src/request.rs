@@ -12,15 +12,22 @@
 //! which needs its own store: it must remember each `(doctor, nonce)` until
 //! `expiry` and refuse a second use.
 
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
-use crate::account::{Address, SecretKey};
+use crate::account::SecretKey;
 use crate::cert::{field_str, field_u64, typed_data, Certificate};
-use crate::chain::registry::CertificateStatus;
 use crate::eip712::{Member, TypedData};
 use crate::error::{Error, Result};
-use crate::signature::Signature;
+use crate::signed::{Signable, Signed, Verified};
+
+/// An access request with its signature and the doctor's certificate, as
+/// sent to the server.
+pub type SignedRequest = Signed<AccessRequest>;
+
+/// What the server learns from a request that passed
+/// [`Signed::verify`]: the doctor, his serial and the request (`w`,
+/// `nonce`, `expiry`).
+pub type VerifiedRequest = Verified<AccessRequest>;
 
 /// Default bound on `expiry - now` a server accepts: 10 minutes.
 pub const DEFAULT_MAX_TTL: u64 = 600;
@@ -81,24 +88,29 @@ impl AccessRequest {
     /// # Errors
     /// As [`TypedData::sign`].
     pub fn sign(self, doctor: &SecretKey, certificate: Certificate) -> Result<SignedRequest> {
-        let signature = self.typed_data().sign(doctor)?;
-        Ok(SignedRequest {
-            request: self,
-            signature,
-            certificate,
-        })
+        Signed::sign(self, doctor, certificate)
+    }
+}
+
+impl Signable for AccessRequest {
+    const WHAT: &'static str = "access request";
+    const NOT_CANONICAL: &'static str = "typed data is not the canonical AccessRequest form";
+    const CERTIFIED_HERE: bool = false;
+
+    fn typed_data(&self) -> TypedData {
+        AccessRequest::typed_data(self)
     }
 
-    /// The request whose canonical typed data `typed_data` is.
-    fn from_typed_data(typed_data: &TypedData) -> Result<Self> {
-        let request = Self::from_message(&typed_data.message)?;
-        if request.typed_data() != *typed_data {
-            return Err(Error::MalformedEncoding {
-                what: "access request",
-                reason: "typed data is not the canonical AccessRequest form",
-            });
-        }
-        Ok(request)
+    fn hospital(&self) -> &str {
+        &self.hospital
+    }
+
+    fn expiry(&self) -> u64 {
+        self.expiry
+    }
+
+    fn nonce(&self) -> [u8; 32] {
+        self.nonce
     }
 
     fn from_message(message: &Value) -> Result<Self> {
@@ -119,190 +131,12 @@ impl AccessRequest {
     }
 }
 
-/// What the server learns from a request that passed [`SignedRequest::verify`].
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifiedRequest {
-    /// The certified doctor.
-    pub doctor: Address,
-    /// His certificate's serial.
-    pub serial: u64,
-    /// The requested index `W`.
-    pub w: [u8; 32],
-    /// The nonce to record until `expiry`.
-    pub nonce: [u8; 32],
-    /// When the request (and its nonce record) expires.
-    pub expiry: u64,
-}
-
-/// A request that passed every offline check
-/// ([`SignedRequest::verify_offline`]) and still needs the registry's
-/// answer for its certificate's serial.
-#[derive(Debug)]
-#[must_use = "a request is verified only once the registry confirms its certificate"]
-pub struct Unconfirmed<'a> {
-    signed: &'a SignedRequest,
-}
-
-impl Unconfirmed<'_> {
-    /// The certificate serial whose `certificateStatus` to read.
-    pub fn serial(&self) -> u64 {
-        self.signed.certificate.body.serial
-    }
-
-    /// Completes the verification with the registry's answer for
-    /// [`Unconfirmed::serial`] ([`CertificateStatus::confirm`]).
-    ///
-    /// # Errors
-    /// [`Error::CertificateUnknown`], [`Error::CertificateMismatch`],
-    /// [`Error::CertificateRevoked`].
-    pub fn confirm(self, status: &CertificateStatus) -> Result<VerifiedRequest> {
-        let signed = self.signed;
-        status.confirm(&signed.certificate.body)?;
-        Ok(VerifiedRequest {
-            doctor: signed.certificate.body.doctor,
-            serial: signed.certificate.body.serial,
-            w: signed.request.w,
-            nonce: signed.request.nonce,
-            expiry: signed.request.expiry,
-        })
-    }
-}
-
-/// A request with its signature and the doctor's certificate, as sent to the server.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SignedRequest {
-    /// The request.
-    pub request: AccessRequest,
-    /// The doctor's EIP-712 signature over it.
-    pub signature: Signature,
-    /// The doctor's certificate.
-    pub certificate: Certificate,
-}
-
-#[derive(Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-struct Envelope {
-    typed_data: TypedData,
-    signature: String,
-    certificate: Value,
-}
-
-impl SignedRequest {
-    /// The server's checks: first every offline one
-    /// ([`SignedRequest::verify_offline`]), then the registry's answer
-    /// `status` for the certificate's serial ([`Unconfirmed::confirm`]).
-    /// Nonce freshness is the verifier's own store's business.
-    ///
-    /// # Errors
-    /// As [`SignedRequest::verify_offline`], then as [`Unconfirmed::confirm`].
-    pub fn verify(
-        &self,
-        authority: &Address,
-        hospital: &str,
-        now: u64,
-        max_ttl: u64,
-        status: &CertificateStatus,
-    ) -> Result<VerifiedRequest> {
-        self.verify_offline(authority, hospital, now, max_ttl)?
-            .confirm(status)
-    }
-
-    /// Every check that needs no chain, in this order: the certificate
-    /// (issued by `authority`, valid at `now`), the signer (the certified
-    /// doctor), the hospital (`hospital`), the expiry (after `now`, at most
-    /// `max_ttl` seconds ahead). A request that fails any of them costs its
-    /// verifier no chain read; one that passes still needs the registry's
-    /// word on its certificate before it is a [`VerifiedRequest`].
-    ///
-    /// # Errors
-    /// [`Error::CertificateWrongAuthority`], [`Error::CertificateNotYetValid`],
-    /// [`Error::CertificateExpired`], [`Error::RequestWrongSigner`],
-    /// [`Error::RequestWrongHospital`], [`Error::RequestExpired`],
-    /// [`Error::RequestExpiryTooFar`].
-    pub fn verify_offline(
-        &self,
-        authority: &Address,
-        hospital: &str,
-        now: u64,
-        max_ttl: u64,
-    ) -> Result<Unconfirmed<'_>> {
-        self.certificate.verify(authority, now, false)?;
-        match self.request.typed_data().recover(&self.signature) {
-            Ok(signer) if signer == self.certificate.body.doctor => {}
-            _ => return Err(Error::RequestWrongSigner),
-        }
-        if self.request.hospital != hospital {
-            return Err(Error::RequestWrongHospital);
-        }
-        if self.request.expiry <= now {
-            return Err(Error::RequestExpired);
-        }
-        if self.request.expiry - now > max_ttl {
-            return Err(Error::RequestExpiryTooFar);
-        }
-        Ok(Unconfirmed { signed: self })
-    }
-
-    /// Assembles the request a doctor's wallet signed: the typed data (as
-    /// [`AccessRequest::typed_data`] made it), the wallet's signature and
-    /// the doctor's certificate.
-    ///
-    /// # Errors
-    /// [`Error::MalformedEncoding`] unless the typed data is the canonical
-    /// form of a valid request.
-    pub fn assemble(
-        typed_data: &TypedData,
-        signature: Signature,
-        certificate: Certificate,
-    ) -> Result<Self> {
-        Ok(SignedRequest {
-            request: AccessRequest::from_typed_data(typed_data)?,
-            signature,
-            certificate,
-        })
-    }
-
-    /// JSON value `{typedData, signature, certificate}`.
-    pub fn to_value(&self) -> Value {
-        json!({
-            "typedData": self.request.typed_data(),
-            "signature": crate::hex::encode_prefixed(&self.signature.to_bytes()),
-            "certificate": self.certificate.to_value(),
-        })
-    }
-
-    /// JSON text of [`SignedRequest::to_value`].
-    pub fn to_json(&self) -> String {
-        self.to_value().to_string()
-    }
-
-    /// Parses the JSON value (canonical form only).
-    ///
-    /// # Errors
-    /// [`Error::MalformedJson`], [`Error::MalformedEncoding`], or the
-    /// certificate's parse errors.
-    pub fn from_value(value: Value) -> Result<Self> {
-        let envelope: Envelope = serde_json::from_value(value)?;
-        let request = AccessRequest::from_typed_data(&envelope.typed_data)?;
-        Ok(SignedRequest {
-            request,
-            signature: Signature::from_hex(&envelope.signature)?,
-            certificate: Certificate::from_value(envelope.certificate)?,
-        })
-    }
-
-    /// Parses the JSON text.
-    ///
-    /// # Errors
-    /// As [`SignedRequest::from_value`].
-    pub fn from_json(text: &str) -> Result<Self> {
-        Self::from_value(serde_json::from_str(text)?)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::account::Address;
+    use crate::chain::registry::CertificateStatus;
+
     struct World {
         authority: SecretKey,
         doctor: SecretKey,
@@ -382,7 +216,7 @@ mod tests {
         let signed = w.signed();
         let ok = w.verify(&signed, "H1", 1500, 600, &w.registered()).unwrap();
         assert_eq!(
-            (ok.doctor, ok.serial, ok.w, ok.nonce),
+            (ok.doctor, ok.serial, ok.request.w, ok.request.nonce),
             (w.doctor.address(), 7, [9u8; 32], signed.request.nonce)
         );
     }

@@ -819,3 +819,45 @@ fn every_failure_mode_has_its_expected_code_in_wasm() {
         assert_eq!(got, case["expect"].as_str().unwrap(), "{}", case["name"]);
     }
 }
+
+/// The named grant failure-mode vectors (tests/vectors/grant_failures.json,
+/// the same file the native and package runs use) through `Scanner.open`
+/// and `confirmGrant`: each case answers its exact code.
+#[wasm_bindgen_test]
+fn every_grant_failure_mode_has_its_expected_code_in_wasm() {
+    let file: serde_json::Value =
+        serde_json::from_str(include_str!("vectors/grant_failures.json")).unwrap();
+    let hex = |v: &serde_json::Value, name: &str| {
+        ehrchain::hex::decode("vector", v[name].as_str().unwrap()).unwrap()
+    };
+    let protocol = Key::from_bytes(b(&hex(&file, "protocolSecret"))).unwrap();
+    let scanner = Scanner::new(&protocol).unwrap();
+    let cases = file["cases"].as_array().unwrap();
+    assert!(cases.len() >= 15);
+    for case in cases {
+        let outcome = scanner
+            .open(b(&hex(case, "r")), b(&hex(case, "st")), b(&hex(case, "c1")))
+            .and_then(|opened| {
+                confirm_grant(
+                    opened.clone(),
+                    s(case["recordStatus"].as_str().unwrap()),
+                    s(case["certificateStatus"].as_str().unwrap()),
+                )
+                .map(|_| opened)
+            });
+        let got = match outcome {
+            Ok(opened) => {
+                assert_eq!(
+                    Reflect::get(&opened, &"patient".into())
+                        .unwrap()
+                        .as_string()
+                        .as_deref(),
+                    file["patient"].as_str()
+                );
+                "ok".to_owned()
+            }
+            Err(e) => code(e),
+        };
+        assert_eq!(got, case["expect"].as_str().unwrap(), "{}", case["name"]);
+    }
+}

@@ -101,6 +101,13 @@ impl AppState {
             .map_err(|e| ApiError::Internal(format!("blocking task failed: {e}")))?
     }
 
+    /// Whether certified doctors may create uploads with a signed request:
+    /// the server knows its authority and hospital and reads the chain.
+    pub fn signed_uploads(&self) -> bool {
+        let s = &self.settings;
+        s.authority.is_some() && s.hospital.is_some() && self.chain.is_some()
+    }
+
     /// The chain, or [`ApiError::ChainNotConfigured`].
     ///
     /// # Errors

@@ -132,6 +132,21 @@ pub struct ServeArgs {
     /// refuses every upload (`Unauthorized`).
     #[arg(long, env = "EHR_OPEN_UPLOADS", default_value_t = false)]
     pub open_uploads: bool,
+    /// Most open (not completed) uploads of one client: a doctor (signed
+    /// uploads) or an address (open uploads); the staff token is bounded
+    /// only in total. 0: no bound.
+    #[arg(long, env = "EHR_MAX_OPEN_UPLOADS_PER_CLIENT", default_value_t = 8)]
+    pub max_open_uploads_per_client: u64,
+    /// Most bytes one client's open uploads may reserve (their announced
+    /// sizes). 0: no bound.
+    #[arg(long, env = "EHR_MAX_RESERVED_BYTES_PER_CLIENT", default_value_t = 4 << 30)]
+    pub max_reserved_bytes_per_client: u64,
+    /// Most open uploads on the server. 0: no bound.
+    #[arg(long, env = "EHR_MAX_OPEN_UPLOADS", default_value_t = 256)]
+    pub max_open_uploads: u64,
+    /// Most bytes all open uploads may reserve. 0: no bound.
+    #[arg(long, env = "EHR_MAX_RESERVED_BYTES", default_value_t = 64 << 30)]
+    pub max_reserved_bytes: u64,
     /// Log filter (tracing EnvFilter syntax).
     #[arg(long, env = "EHR_LOG", default_value = "info")]
     pub log: String,
@@ -208,6 +223,8 @@ pub struct Settings {
     pub upload_token: Option<String>,
     /// Whether uploads need no credential at all.
     pub open_uploads: bool,
+    /// Bounds on open uploads, per client and in total.
+    pub upload_bounds: crate::store::UploadBounds,
 }
 
 /// A configuration mistake, reported at start-up.
@@ -308,6 +325,12 @@ impl ServeArgs {
             shutdown_grace: secs(self.shutdown_grace_secs),
             upload_token: self.upload_token.clone(),
             open_uploads: self.open_uploads,
+            upload_bounds: crate::store::UploadBounds {
+                per_owner_uploads: self.max_open_uploads_per_client,
+                per_owner_bytes: self.max_reserved_bytes_per_client,
+                total_uploads: self.max_open_uploads,
+                total_bytes: self.max_reserved_bytes,
+            },
         })
     }
 }

@@ -172,6 +172,14 @@ pub enum ApiError {
     /// The storage is full.
     #[error("storage full")]
     StorageFull,
+    /// The client already holds as many open uploads (or reserved bytes) as
+    /// it may: complete or abort one first.
+    #[error("too many open uploads for this client; complete or abort one first")]
+    UploadQuotaExceeded,
+    /// The server already holds as many open uploads (or reserved bytes) as
+    /// it may: retry later.
+    #[error("the server holds too many open uploads; retry later")]
+    UploadCapacityExceeded,
     /// Anything else: details are logged, not answered.
     #[error("internal error")]
     Internal(String),
@@ -247,6 +255,8 @@ server_codes! {
     TokenExpired => FORBIDDEN,
     RangeNotSatisfiable => RANGE_NOT_SATISFIABLE,
     StorageFull => INSUFFICIENT_STORAGE,
+    UploadQuotaExceeded => TOO_MANY_REQUESTS,
+    UploadCapacityExceeded => SERVICE_UNAVAILABLE,
     Internal => INTERNAL_SERVER_ERROR,
 }
 
@@ -278,6 +288,7 @@ fn protocol_status(e: &ehrchain::Error) -> StatusCode {
         | E::RequestWrongHospital
         | E::RequestExpired
         | E::RequestExpiryTooFar
+        | E::CertificateWrongHospital
         | E::WrongSigner
         | E::AnchorNotCertified
         | E::AnchorMismatch

@@ -765,3 +765,259 @@ async fn a_record_whose_anchor_is_not_certified_is_not_served() {
         code(StatusCode::FORBIDDEN, "AnchorNotCertified")
     );
 }
+
+// ------------------------------------------------------------------ signed uploads and bounds
+
+/// A doctor certified for `hospital` (serial `serial`, registered on chain).
+fn doctor_at(w: &World, serial: u64, hospital: &str) -> (SecretKey, ehrchain::cert::Certificate) {
+    let d = SecretKey::generate().unwrap();
+    let cert = CertificateBody {
+        doctor: d.address(),
+        protocol_key: SecretKey::generate().unwrap().public_key(),
+        hospital: hospital.into(),
+        valid_from: 1,
+        valid_until: 1 << 40,
+        serial,
+    }
+    .sign(&w.authority)
+    .unwrap();
+    w.chain.register(serial, d.address(), false);
+    (d, cert)
+}
+
+/// The body of a signed `POST /v1/uploads` for `ct` by `d`, signing `signed_eh`.
+fn signed_upload_body(
+    d: &SecretKey,
+    cert: &ehrchain::cert::Certificate,
+    ct: &[u8],
+    signed_eh: [u8; 32],
+) -> Value {
+    let eh = ehrchain::hash::sha256(ct);
+    let auth = ehrchain::upload::UploadRequest::new(
+        HOSPITAL,
+        signed_eh,
+        ct.len() as u64,
+        filing().commitment(),
+        now(),
+        60,
+    )
+    .unwrap()
+    .sign(d, cert.clone())
+    .unwrap();
+    json!({
+        "eh": hx(&eh), "size": ct.len(), "partSize": 300, "filing": hx(&filing().commitment()),
+        "authorization": auth.to_value(),
+    })
+}
+
+/// A world that takes no anonymous uploads (and no staff token).
+fn closed_world() -> World {
+    world_with(|s| s.open_uploads = false)
+}
+
+fn record_bytes(seed: u32) -> Vec<u8> {
+    (0..1000u32).map(|i| (i * 13 + seed) as u8).collect()
+}
+
+#[tokio::test]
+async fn a_doctor_of_this_hospital_uploads_with_a_signed_request_on_a_closed_server() {
+    let w = closed_world();
+    let (d, cert) = doctor_at(&w, 40, HOSPITAL);
+    let ct = record_bytes(1);
+    let body = signed_upload_body(&d, &cert, &ct, ehrchain::hash::sha256(&ct));
+    let (s, created) = json_call(&w.app, "POST", "/v1/uploads", body).await;
+    assert_eq!(s, StatusCode::CREATED, "{created}");
+    // The upload id is the capability for its parts and completion.
+    let id = created["uploadId"].as_str().unwrap().to_owned();
+    for (n, chunk) in ct.chunks(300).enumerate() {
+        let (s, _) = call(
+            &w.app,
+            "PUT",
+            &format!("/v1/uploads/{id}/parts/{n}"),
+            chunk.to_vec(),
+            None,
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK);
+    }
+    let (s, done) = json_call(
+        &w.app,
+        "POST",
+        &format!("/v1/uploads/{id}/complete"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(
+        (s, done["state"].as_str()),
+        (StatusCode::OK, Some("complete"))
+    );
+}
+
+async fn signed_refusal(w: &World, body: Value) -> (StatusCode, Option<String>) {
+    let (s, r) = json_call(&w.app, "POST", "/v1/uploads", body).await;
+    (s, r["code"].as_str().map(str::to_owned))
+}
+
+#[tokio::test]
+async fn a_signed_upload_by_a_doctor_certified_elsewhere_is_refused() {
+    let w = closed_world();
+    let (d, cert) = doctor_at(&w, 41, "Another Hospital");
+    let ct = record_bytes(2);
+    assert_eq!(
+        signed_refusal(
+            &w,
+            signed_upload_body(&d, &cert, &ct, ehrchain::hash::sha256(&ct))
+        )
+        .await,
+        code(StatusCode::FORBIDDEN, "CertificateWrongHospital")
+    );
+}
+
+#[tokio::test]
+async fn a_signed_upload_for_other_bytes_is_refused() {
+    let w = closed_world();
+    let (d, cert) = doctor_at(&w, 42, HOSPITAL);
+    let ct = record_bytes(3);
+    assert_eq!(
+        signed_refusal(&w, signed_upload_body(&d, &cert, &ct, [9; 32])).await,
+        code(StatusCode::BAD_REQUEST, "InvalidField")
+    );
+}
+
+#[tokio::test]
+async fn a_replayed_signed_upload_is_refused() {
+    let w = closed_world();
+    let (d, cert) = doctor_at(&w, 43, HOSPITAL);
+    let ct = record_bytes(4);
+    let body = signed_upload_body(&d, &cert, &ct, ehrchain::hash::sha256(&ct));
+    let (s, _) = json_call(&w.app, "POST", "/v1/uploads", body.clone()).await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(
+        signed_refusal(&w, body).await,
+        code(StatusCode::CONFLICT, "Replay")
+    );
+}
+
+#[tokio::test]
+async fn a_signed_upload_under_a_revoked_certificate_is_refused() {
+    let w = closed_world();
+    let (d, cert) = doctor_at(&w, 44, HOSPITAL);
+    w.chain.register(44, d.address(), true);
+    let ct = record_bytes(5);
+    assert_eq!(
+        signed_refusal(
+            &w,
+            signed_upload_body(&d, &cert, &ct, ehrchain::hash::sha256(&ct))
+        )
+        .await,
+        code(StatusCode::FORBIDDEN, "CertificateRevoked")
+    );
+}
+
+#[tokio::test]
+async fn a_signed_upload_by_a_stranger_is_refused_without_a_chain_read() {
+    let w = closed_world();
+    let (_, cert) = doctor_at(&w, 45, HOSPITAL);
+    let stranger = SecretKey::generate().unwrap();
+    let ct = record_bytes(6);
+    let reads = || {
+        w.chain
+            .certificate_reads
+            .load(std::sync::atomic::Ordering::Relaxed)
+    };
+    let before = reads();
+    assert_eq!(
+        signed_refusal(
+            &w,
+            signed_upload_body(&stranger, &cert, &ct, ehrchain::hash::sha256(&ct))
+        )
+        .await,
+        code(StatusCode::FORBIDDEN, "RequestWrongSigner")
+    );
+    assert_eq!(reads(), before);
+}
+
+#[tokio::test]
+async fn the_parts_of_a_staff_upload_need_the_staff_token() {
+    let w = world_with(|s| {
+        s.open_uploads = false;
+        s.upload_token = Some("staff-secret".into());
+    });
+    let req = Request::builder()
+        .method("POST")
+        .uri("/v1/uploads")
+        .header("authorization", "Bearer staff-secret")
+        .body(Body::from(
+            json!({ "eh": hx(&[3; 32]), "size": 1000, "partSize": 300, "filing": hx(&filing().commitment()) }).to_string(),
+        ))
+        .unwrap();
+    let response = w.app.clone().oneshot(req).await.unwrap();
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let created: Value = serde_json::from_slice(
+        &axum::body::to_bytes(response.into_body(), usize::MAX)
+            .await
+            .unwrap(),
+    )
+    .unwrap();
+    let id = created["uploadId"].as_str().unwrap();
+    let (s, r) = call(
+        &w.app,
+        "PUT",
+        &format!("/v1/uploads/{id}/parts/0"),
+        vec![0; 300],
+        None,
+    )
+    .await;
+    let r: Value = serde_json::from_slice(&r).unwrap();
+    assert_eq!(
+        (s, r["code"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("Unauthorized"))
+    );
+}
+
+#[tokio::test]
+async fn one_client_holds_at_most_its_share_of_open_uploads() {
+    let w = world_with(|s| {
+        s.upload_bounds.per_owner_uploads = 2;
+    });
+    assert_eq!(create_upload(&w, &[1; 32]).await.0, StatusCode::CREATED);
+    assert_eq!(create_upload(&w, &[2; 32]).await.0, StatusCode::CREATED);
+    assert_eq!(
+        create_upload(&w, &[3; 32]).await,
+        code(StatusCode::TOO_MANY_REQUESTS, "UploadQuotaExceeded")
+    );
+}
+
+#[tokio::test]
+async fn one_client_reserves_at_most_its_share_of_bytes() {
+    let w = world_with(|s| {
+        s.upload_bounds.per_owner_bytes = 1500;
+    });
+    assert_eq!(create_upload(&w, &[1; 32]).await.0, StatusCode::CREATED);
+    assert_eq!(
+        create_upload(&w, &[2; 32]).await,
+        code(StatusCode::TOO_MANY_REQUESTS, "UploadQuotaExceeded")
+    );
+}
+
+#[tokio::test]
+async fn the_server_holds_at_most_its_total_of_open_uploads() {
+    let w = world_with(|s| {
+        s.upload_bounds.total_uploads = 1;
+    });
+    // A doctor's signed upload and an anonymous one share the total.
+    let (d, cert) = doctor_at(&w, 46, HOSPITAL);
+    let ct = record_bytes(7);
+    let (s, _) = json_call(
+        &w.app,
+        "POST",
+        "/v1/uploads",
+        signed_upload_body(&d, &cert, &ct, ehrchain::hash::sha256(&ct)),
+    )
+    .await;
+    assert_eq!(s, StatusCode::CREATED);
+    assert_eq!(
+        create_upload(&w, &[2; 32]).await,
+        code(StatusCode::SERVICE_UNAVAILABLE, "UploadCapacityExceeded")
+    );
+}

@@ -73,6 +73,8 @@ fn server_errors() -> Vec<ApiError> {
         E::TokenExpired,
         E::RangeNotSatisfiable { len: 1 },
         E::StorageFull,
+        E::UploadQuotaExceeded,
+        E::UploadCapacityExceeded,
         E::Internal("x".into()),
     ]
 }
@@ -103,6 +105,7 @@ fn core_errors() -> Vec<CoreError> {
         E::CertificateRevoked,
         E::CertificateUnknown,
         E::CertificateMismatch,
+        E::CertificateWrongHospital,
         E::InvalidArgument {
             what: "x",
             expected: "y",

@@ -27,6 +27,7 @@ mod request;
 mod signature;
 mod transaction;
 mod types;
+mod upload;
 
 pub use types::error_codes;
 
@@ -44,3 +45,4 @@ pub use registry::*;
 pub use request::*;
 pub use signature::*;
 pub use transaction::*;
+pub use upload::*;

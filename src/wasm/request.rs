@@ -105,8 +105,8 @@ pub fn verify_access_request(
     Ok(object(&[
         ("doctor", v.doctor.to_checksum().into()),
         ("serial", num(v.serial)),
-        ("w", bytes(&v.w)),
-        ("nonce", bytes(&v.nonce)),
-        ("expiry", num(v.expiry)),
+        ("w", bytes(&v.request.w)),
+        ("nonce", bytes(&v.request.nonce)),
+        ("expiry", num(v.request.expiry)),
     ]))
 }

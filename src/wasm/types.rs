@@ -70,6 +70,11 @@ export type RegistryEvent = LogPosition & (
 export interface FoundAuthorisation {
   seq: Uint64; r: Uint8Array; st: Uint8Array; c1: Uint8Array; transactionHash: string | null;
 }
+/** A new upload as a signed upload request names it: `filing` is
+ *  `filingCommitment(F)`; `now` and `ttl` are Unix seconds. */
+export interface UploadFields {
+  hospital: string; eh: Uint8Array; size: number; filing: Uint8Array; now: number; ttl: number;
+}
 /** What a server learns from a verified access request. */
 export interface VerifiedRequest { doctor: string; serial: number; w: Uint8Array; nonce: Uint8Array; expiry: number }
 "#;

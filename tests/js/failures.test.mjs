@@ -63,3 +63,25 @@ for (const c of file.cases) {
     assert.equal(got, c.expect);
   });
 }
+
+// The grant failure-mode vectors (tests/vectors/grant_failures.json): the
+// doctor's client opens each Trans and confirms it against the registry's
+// answers for the record's anchor; each case answers its exact `code`.
+const grants = JSON.parse(fs.readFileSync(path.join(ROOT, 'tests', 'vectors', 'grant_failures.json'), 'utf8'));
+
+test('the grant vectors cover at least 15 failure modes', () => {
+  assert.ok(grants.cases.length >= 15);
+});
+
+for (const c of grants.cases) {
+  test(`grant, ${c.name}: ${c.expect}`, () => {
+    const protocol = ehr.Key.fromBytes(unhex(grants.protocolSecret));
+    const scanner = new ehr.Scanner(protocol);
+    const got = outcome(() => {
+      const opened = scanner.open(unhex(c.r), unhex(c.st), unhex(c.c1));
+      ehr.confirmGrant(opened, c.recordStatus, c.certificateStatus);
+      assert.equal(opened.patient, grants.patient);
+    });
+    assert.equal(got, c.expect);
+  });
+}

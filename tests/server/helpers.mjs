@@ -231,9 +231,11 @@ export function cutDownload(url, keepBytes) {
 }
 
 /** Creates an upload, PUTs every part (`parallel` at a time, in scrambled order), completes. */
-export async function uploadRecord(base, ct, { partSize = 8 << 20, parallel = 2, eh } = {}) {
+export async function uploadRecord(base, ct, { partSize = 8 << 20, parallel = 2, eh, authorization } = {}) {
   const claimed = eh ?? h0x(sha256(ct));
-  const created = await request('POST', `${base}/v1/uploads`, { body: { eh: claimed, size: ct.length, partSize, filing: FILING } });
+  const body = { eh: claimed, size: ct.length, partSize, filing: FILING };
+  if (authorization !== undefined) body.authorization = JSON.parse(authorization);
+  const created = await request('POST', `${base}/v1/uploads`, { body });
   if (created.status !== 201) throw new Error(`create upload: ${created.status} ${created.body}`);
   const { uploadId, parts } = created.json;
   const order = [...Array(parts).keys()].reverse();

@@ -57,11 +57,11 @@ function newDir(prefix) {
 }
 
 /** A doctor: account key, protocol key, certificate (registered on chain unless told). */
-async function makeDoctor({ validFrom = nowSecs() - 3600, validUntil = nowSecs() + 86400, issuer, register = true, serial, account } = {}) {
+async function makeDoctor({ validFrom = nowSecs() - 3600, validUntil = nowSecs() + 86400, issuer, register = true, serial, account, hospital = DOCTOR_HOSPITAL } = {}) {
   const acct = account ?? ehr.Key.generate();
   const protocol = ehr.Key.generate();
   const s = serial ?? S.serials++;
-  const certJson = ehr.issueCertificate(issuer ?? S.authorityKey, acct.address, protocol.publicKey(), DOCTOR_HOSPITAL, validFrom, validUntil, s);
+  const certJson = ehr.issueCertificate(issuer ?? S.authorityKey, acct.address, protocol.publicKey(), hospital, validFrom, validUntil, s);
   if (register) await S.c.register(certJson, AUTHORITY_KEY);
   return { account: acct, protocol, certJson, serial: s };
 }
@@ -459,6 +459,29 @@ describe('every refusal has its own status and code', () => {
     assert.deepEqual(fs.readdirSync(path.join(S.dataDir, 'blobs', 'tmp')), []);
     refused(await request('POST', `${S.base}/v1/index`, { body: { filingSecret: FILING_SECRET, x: h0x(crypto.randomBytes(32)), z: h0x(crypto.randomBytes(32)), k: h0x(crypto.randomBytes(16)), eh: claimed } }),
       404, 'RecordNotFound', 'index of a record that never completed');
+  });
+
+  test('a closed server: anonymous uploads refused, a certified doctor of this hospital uploads with a signed request', async () => {
+    const dir = newDir('ehr-closed-');
+    const srv = await startServer(serverEnv(dir, { EHR_OPEN_UPLOADS: 'false' }));
+    try {
+      const r = smallRecord(150_000);
+      refused(await request('POST', `${srv.url}/v1/uploads`, { body: { filing: FILING, eh: r.eh, size: r.ct.length } }), 401, 'Unauthorized', 'anonymous upload');
+      const here = await makeDoctor({ hospital: HOSPITAL });
+      const fields = { hospital: HOSPITAL, eh: unhex(r.eh), size: r.ct.length, filing: unhex(FILING), now: nowSecs(), ttl: 120 };
+      const authorization = ehr.signUploadRequest(here.account, here.certJson, fields);
+      const up = await uploadRecord(srv.url, r.ct, { partSize: 64 << 10, authorization });
+      assert.equal(up.complete.status, 200, `complete: ${up.complete.body}`);
+      // The same signed request again: its nonce is spent.
+      const again = await request('POST', `${srv.url}/v1/uploads`, { body: { filing: FILING, eh: r.eh, size: r.ct.length, authorization: JSON.parse(authorization) } });
+      refused(again, 409, 'Replay', 'replayed upload request');
+      // A doctor certified at another hospital may read records here, but not upload.
+      const elsewhere = ehr.signUploadRequest(S.doctor.account, S.doctor.certJson, fields);
+      refused(await request('POST', `${srv.url}/v1/uploads`, { body: { filing: FILING, eh: r.eh, size: r.ct.length, authorization: JSON.parse(elsewhere) } }),
+        403, 'CertificateWrongHospital', 'doctor of another hospital');
+    } finally {
+      await srv.stop();
+    }
   });
 
   test('a stranger who sees eh first cannot anchor it: the CLI reports NotCertifiedDoctor', async () => {

@@ -101,10 +101,10 @@ async fn decide(
     let nonce_key: [u8; 32] = Sha256::new()
         .chain_update(NONCE_KEY_LABEL)
         .chain_update(verified.doctor.0)
-        .chain_update(verified.nonce)
+        .chain_update(verified.request.nonce)
         .finalize()
         .into();
-    let (w, expiry) = (verified.w, verified.expiry);
+    let (w, expiry) = (verified.request.w, verified.request.expiry);
     let entry = state
         .blocking(move |s| {
             if !s.meta.consume_nonce(&nonce_key, expiry)? {

@@ -1,7 +1,7 @@
 //! Resumable uploads of record ciphertext in numbered parts over plain HTTP/1.1.
 //!
 //! ```text
-//! POST   /v1/uploads                {eh, size, partSize?} -> 201 {uploadId, eh, size, partSize, parts, expiresAt}
+//! POST   /v1/uploads                {eh, size, partSize?, filing, authorization?} -> 201 {uploadId, eh, size, partSize, parts, expiresAt}
 //! PUT    /v1/uploads/{id}/parts/{n} raw bytes, exactly partSize (the last part: the rest)   -> 200
 //! GET    /v1/uploads/{id}           -> {uploadId, eh, size, partSize, parts, received, missing, state}
 //! POST   /v1/uploads/{id}/complete  -> 200 {eh, size, state: "complete"}
@@ -15,6 +15,7 @@
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
+use axum::Extension;
 use axum::Json;
 use bytes::Bytes;
 use serde::Deserialize;
@@ -22,10 +23,13 @@ use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
 use super::{hex32, hx, json_body};
-use crate::app::{now, AppState, Shared};
+use ehrchain::upload::SignedUpload;
+use sha2::Digest;
+
+use crate::app::{now, AppState, ClientIp, Shared};
 use crate::body::{drain, next_chunk, DRAIN_DEADLINE};
 use crate::error::{ApiError, ApiResult};
-use crate::store::{Record, StoreError, Upload, UploadId};
+use crate::store::{Admission, Record, StoreError, Upload, UploadId, STAFF_OWNER};
 
 /// Body chunks queued between the socket and the part file.
 const PART_QUEUE: usize = 8;
@@ -39,34 +43,97 @@ struct CreateUpload {
     /// `SHA-256("ehrchain/v1/filing" ‖ F)`, hex: only the holder of `F`
     /// will be able to file index entries for the record.
     filing: String,
+    /// A certified doctor's signed upload request (`SignedUpload` JSON) for
+    /// exactly this `eh`, `size` and `filing`.
+    authorization: Option<Value>,
 }
 
-/// Byte-wise comparison whose time does not depend on where the inputs differ.
-fn same_secret(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
+/// Prefix of the owner of a doctor's signed upload.
+const DOCTOR_OWNER: &str = "doctor:";
 
-/// Uploads need the staff token, unless the server was started with
-/// `EHR_OPEN_UPLOADS`; a server with neither accepts none (the default: a
-/// stranger can neither fill the disk nor ask which records are stored).
-fn authorise(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
-    let Some(expected) = &state.settings.upload_token else {
-        return if state.settings.open_uploads {
-            Ok(())
-        } else {
-            Err(ApiError::Unauthorized)
-        };
+/// Domain label of the stored nonce key of a signed upload request.
+const UPLOAD_NONCE_LABEL: &[u8] = b"ehrchain-server/v1/upload-nonce";
+
+/// Whether the request carries the staff token: `Ok(true)` it does,
+/// `Ok(false)` it carries none, `Unauthorized` a wrong one (or one on a
+/// server that has no token).
+fn staff(state: &AppState, headers: &HeaderMap) -> Result<bool, ApiError> {
+    let Some(given) = headers.get(header::AUTHORIZATION) else {
+        return Ok(false);
     };
-    let given = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
+    let given = given
+        .to_str()
+        .ok()
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or("");
-    if same_secret(given.as_bytes(), expected.as_bytes()) {
-        Ok(())
-    } else {
-        Err(ApiError::Unauthorized)
+    match &state.settings.upload_token {
+        Some(expected)
+            if subtle::ConstantTimeEq::ct_eq(given.as_bytes(), expected.as_bytes()).into() =>
+        {
+            Ok(true)
+        }
+        _ => Err(ApiError::Unauthorized),
     }
+}
+
+/// Whether this request may act on `upload` (its parts, status,
+/// completion, abort): with the staff token always; a doctor's signed
+/// upload by its id alone (a 128-bit capability answered only to him); an
+/// open upload while the server takes open uploads.
+fn may_use(state: &AppState, headers: &HeaderMap, upload: &Upload) -> Result<(), ApiError> {
+    if staff(state, headers)? || upload.owner.starts_with(DOCTOR_OWNER) {
+        return Ok(());
+    }
+    if state.settings.open_uploads && upload.owner != STAFF_OWNER {
+        return Ok(());
+    }
+    Err(ApiError::Unauthorized)
+}
+
+/// Checks a doctor's signed upload request for `(eh, size, filing)`:
+/// every offline check of the request (certificate of the authority, for
+/// this hospital, valid now; signer; hospital; expiry and TTL), then the
+/// certificate on chain, then its nonce. Returns the doctor.
+async fn signed_uploader(
+    state: &AppState,
+    authorization: Value,
+    (eh, size, filing): ([u8; 32], u64, [u8; 32]),
+) -> Result<ehrchain::Address, ApiError> {
+    let settings = &state.settings;
+    let (Some(authority), Some(hospital)) = (settings.authority, settings.hospital.as_deref())
+    else {
+        return Err(ApiError::AccessNotConfigured);
+    };
+    let chain = state.chain()?;
+    let signed = SignedUpload::from_value(authorization)?;
+    let unconfirmed =
+        signed.verify_offline(&authority, hospital, now(), settings.max_request_ttl)?;
+    let r = &signed.request;
+    if (r.eh, r.size, r.filing) != (eh, size, filing) {
+        return Err(ApiError::InvalidField {
+            field: "authorization",
+            reason: "does not sign this upload's eh, size and filing",
+        });
+    }
+    let serial = unconfirmed.serial();
+    let status = state
+        .blocking(move |_| Ok(chain.certificate_status(serial)?))
+        .await?;
+    let verified = unconfirmed.confirm(&status)?;
+    let key: [u8; 32] = sha2::Sha256::new()
+        .chain_update(UPLOAD_NONCE_LABEL)
+        .chain_update(verified.doctor.0)
+        .chain_update(verified.request.nonce)
+        .finalize()
+        .into();
+    let expiry = verified.request.expiry;
+    if !state
+        .blocking(move |s| Ok(s.meta.consume_nonce(&key, expiry)?))
+        .await?
+    {
+        return Err(ApiError::Replay);
+    }
+    Ok(verified.doctor)
 }
 
 fn upload_id(text: &str) -> Result<UploadId, ApiError> {
@@ -84,16 +151,32 @@ fn describe(state: &AppState, u: &Upload) -> Value {
     })
 }
 
-/// `POST /v1/uploads`.
+/// `POST /v1/uploads`: by the staff token (`Authorization: Bearer`), a
+/// certified doctor's signed request (`authorization`), or anyone on a
+/// server started with open uploads; within the open-upload bounds of its
+/// client and of the server.
 pub async fn create(
     State(state): State<AppState>,
+    Extension(ClientIp(ip)): Extension<ClientIp>,
     headers: HeaderMap,
     body: Body,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
-    authorise(&state, &headers)?;
+    let by_staff = staff(&state, &headers)?;
+    if !by_staff && !state.settings.open_uploads && !state.signed_uploads() {
+        return Err(ApiError::Unauthorized);
+    }
     let req: CreateUpload = json_body(&state, body).await?;
     let eh = hex32("eh", &req.eh)?;
     let filing = hex32("filing", &req.filing)?;
+    let owner = match (by_staff, req.authorization) {
+        (true, _) => STAFF_OWNER.to_owned(),
+        (false, Some(auth)) => {
+            let doctor = signed_uploader(&state, auth, (eh, req.size, filing)).await?;
+            format!("{DOCTOR_OWNER}{}", doctor.to_checksum())
+        }
+        (false, None) if state.settings.open_uploads => format!("ip:{ip}"),
+        (false, None) => return Err(ApiError::Unauthorized),
+    };
     let s = &state.settings;
     if req.size == 0 {
         return Err(ApiError::InvalidField {
@@ -124,16 +207,21 @@ pub async fn create(
         created_at: now(),
         filing,
         done: false,
+        owner,
     };
     let row = upload.clone();
+    let bounds = state.settings.upload_bounds;
     state
         .blocking(move |s| {
             super::refuse_if_deleted(s, &row.eh)?;
             if s.meta.record(&row.eh)?.is_some() {
                 return Err(ApiError::RecordExists);
             }
-            s.meta.create_upload(&row)?;
-            Ok(())
+            match s.meta.create_upload(&row, &bounds)? {
+                Admission::Admitted => Ok(()),
+                Admission::OwnerFull => Err(ApiError::UploadQuotaExceeded),
+                Admission::ServerFull => Err(ApiError::UploadCapacityExceeded),
+            }
         })
         .await?;
     tracing::info!(upload = %upload.id.to_hex(), size = upload.size, parts = upload.parts(), "upload created");
@@ -152,9 +240,9 @@ pub async fn status(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    authorise(&state, &headers)?;
     let id = upload_id(&id)?;
     let upload = load(&state, id).await?;
+    may_use(&state, &headers, &upload)?;
     let received = if upload.done {
         (0..upload.parts()).collect()
     } else {
@@ -199,9 +287,9 @@ async fn receive_part(
     n: &str,
     body: &mut Body,
 ) -> ApiResult<Json<Value>> {
-    authorise(state, headers)?;
     let id = upload_id(id)?;
     let upload = load(state, id).await?;
+    may_use(state, headers, &upload)?;
     let parts = upload.parts();
     let n: u64 = n
         .parse()
@@ -327,9 +415,9 @@ pub async fn complete(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult<Json<Value>> {
-    authorise(&state, &headers)?;
     let id = upload_id(&id)?;
     let upload = load(&state, id).await?;
+    may_use(&state, &headers, &upload)?;
     let done = json!({ "uploadId": id.to_hex(), "eh": hx(&upload.eh), "size": upload.size, "state": "complete" });
     if upload.done {
         return Ok(Json(done));
@@ -365,9 +453,9 @@ pub async fn abort(
     headers: HeaderMap,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    authorise(&state, &headers)?;
     let id = upload_id(&id)?;
     let upload = load(&state, id).await?;
+    may_use(&state, &headers, &upload)?;
     if state
         .completing
         .lock()

@@ -87,6 +87,38 @@ pub struct Upload {
     /// Whether the record was assembled (the upload is then kept only so that
     /// a repeated `complete` is answered the same way).
     pub done: bool,
+    /// Who created it, for the per-client bounds: `staff` (the upload
+    /// token), `doctor:0x…` (a signed upload request) or `ip:…` (an open
+    /// upload).
+    pub owner: String,
+}
+
+/// The owner of uploads made with the staff token: bounded only in total.
+pub const STAFF_OWNER: &str = "staff";
+
+/// Bounds on open (not completed) uploads, per owner and in total; 0 is no
+/// bound. An open upload reserves its whole announced size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UploadBounds {
+    /// Open uploads per owner (not for [`STAFF_OWNER`]).
+    pub per_owner_uploads: u64,
+    /// Reserved bytes per owner (not for [`STAFF_OWNER`]).
+    pub per_owner_bytes: u64,
+    /// Open uploads on the server.
+    pub total_uploads: u64,
+    /// Reserved bytes on the server.
+    pub total_bytes: u64,
+}
+
+/// Whether a new upload fits its bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Admission {
+    /// Filed.
+    Admitted,
+    /// Its owner already holds as many open uploads or reserved bytes as allowed.
+    OwnerFull,
+    /// The server already holds as many open uploads or reserved bytes as allowed.
+    ServerFull,
 }
 
 impl Upload {
@@ -269,11 +301,17 @@ pub trait BlobStore: Send + Sync + fmt::Debug + 'static {
 
 /// Metadata storage. Every method is one transaction.
 pub trait MetaStore: Send + Sync + fmt::Debug + 'static {
-    /// Files a new upload.
+    /// Files a new upload if it fits `bounds`, counting the open uploads
+    /// and their reserved bytes in the same transaction (so concurrent
+    /// creations cannot overshoot).
     ///
     /// # Errors
     /// Database failures.
-    fn create_upload(&self, upload: &Upload) -> Result<(), StoreError>;
+    fn create_upload(
+        &self,
+        upload: &Upload,
+        bounds: &UploadBounds,
+    ) -> Result<Admission, StoreError>;
 
     /// An upload by id.
     ///

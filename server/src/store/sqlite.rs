@@ -13,11 +13,12 @@ use std::time::Duration;
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::{
-    Eh, IndexEntry, IndexInsert, IndexKey, MetaStore, Record, StoreError, Upload, UploadId,
+    Admission, Eh, IndexEntry, IndexInsert, IndexKey, MetaStore, Record, StoreError, Upload,
+    UploadBounds, UploadId, STAFF_OWNER,
 };
 
 /// Schema version stored in `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 2;
+const SCHEMA_VERSION: i64 = 3;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS uploads (
@@ -27,8 +28,10 @@ CREATE TABLE IF NOT EXISTS uploads (
     part_size  INTEGER NOT NULL,
     created_at INTEGER NOT NULL,
     done       INTEGER NOT NULL DEFAULT 0,
-    filing     BLOB
+    filing     BLOB,
+    owner      TEXT NOT NULL DEFAULT ''
 );
+CREATE INDEX IF NOT EXISTS uploads_open_owner ON uploads(done, owner);
 CREATE TABLE IF NOT EXISTS records (
     eh         BLOB PRIMARY KEY,
     size       INTEGER NOT NULL,
@@ -125,6 +128,12 @@ impl SqliteMetaStore {
             )
             .map_err(db)?;
         }
+        if (1..=2).contains(&version) {
+            // Schemas 1 and 2 had no upload owners: open uploads of then
+            // count towards the server's total only.
+            conn.execute_batch("ALTER TABLE uploads ADD COLUMN owner TEXT NOT NULL DEFAULT '';")
+                .map_err(db)?;
+        }
         conn.execute_batch(SCHEMA).map_err(db)?;
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(db)?;
@@ -152,6 +161,7 @@ impl SqliteMetaStore {
                 .map(array)
                 .transpose()?
                 .unwrap_or([0; 32]),
+            owner: row.get(7)?,
         })
     }
 
@@ -177,30 +187,63 @@ fn upload_id(v: Vec<u8>) -> rusqlite::Result<UploadId> {
 }
 
 impl MetaStore for SqliteMetaStore {
-    fn create_upload(&self, u: &Upload) -> Result<(), StoreError> {
-        self.conn()
-            .prepare_cached(
-                "INSERT INTO uploads (id, eh, size, part_size, created_at, done, filing) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )
-            .and_then(|mut s| {
-                s.execute(params![
-                    &u.id.0[..],
-                    &u.eh[..],
-                    int(u.size),
-                    int(u.part_size),
-                    int(u.created_at),
-                    u.done,
-                    &u.filing[..]
-                ])
-            })
+    fn create_upload(&self, u: &Upload, bounds: &UploadBounds) -> Result<Admission, StoreError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction().map_err(db)?;
+        let usage = |owner: Option<&str>| -> Result<(u64, u64), StoreError> {
+            let (count, bytes): (i64, i64) = match owner {
+                Some(o) => tx.query_row(
+                    "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM uploads WHERE done = 0 AND owner = ?1",
+                    [o],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                ),
+                None => tx.query_row(
+                    "SELECT COUNT(*), COALESCE(SUM(size), 0) FROM uploads WHERE done = 0",
+                    [],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                ),
+            }
             .map_err(db)?;
-        Ok(())
+            Ok((uint(count), uint(bytes)))
+        };
+        let over = |(count, bytes): (u64, u64), max_count: u64, max_bytes: u64| {
+            (max_count > 0 && count >= max_count)
+                || (max_bytes > 0 && bytes.saturating_add(u.size) > max_bytes)
+        };
+        if over(usage(None)?, bounds.total_uploads, bounds.total_bytes) {
+            return Ok(Admission::ServerFull);
+        }
+        if u.owner != STAFF_OWNER
+            && over(
+                usage(Some(&u.owner))?,
+                bounds.per_owner_uploads,
+                bounds.per_owner_bytes,
+            )
+        {
+            return Ok(Admission::OwnerFull);
+        }
+        tx.execute(
+            "INSERT INTO uploads (id, eh, size, part_size, created_at, done, filing, owner) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![
+                &u.id.0[..],
+                &u.eh[..],
+                int(u.size),
+                int(u.part_size),
+                int(u.created_at),
+                u.done,
+                &u.filing[..],
+                &u.owner
+            ],
+        )
+        .map_err(db)?;
+        tx.commit().map_err(db)?;
+        Ok(Admission::Admitted)
     }
 
     fn upload(&self, id: &UploadId) -> Result<Option<Upload>, StoreError> {
         self.conn()
             .prepare_cached(
-                "SELECT id, eh, size, part_size, created_at, done, filing FROM uploads WHERE id = ?1",
+                "SELECT id, eh, size, part_size, created_at, done, filing, owner FROM uploads WHERE id = ?1",
             )
             .and_then(|mut s| s.query_row([&id.0[..]], Self::upload_row).optional())
             .map_err(db)
@@ -465,6 +508,87 @@ mod tests {
         assert_eq!((old.size, old.filing), (10, None));
     }
 
+    const NO_BOUNDS: UploadBounds = UploadBounds {
+        per_owner_uploads: 0,
+        per_owner_bytes: 0,
+        total_uploads: 0,
+        total_bytes: 0,
+    };
+
+    fn upload_of(owner: &str, id: u8, size: u64) -> Upload {
+        Upload {
+            id: UploadId([id; 16]),
+            eh: [id; 32],
+            size,
+            part_size: 4,
+            created_at: 5,
+            filing: [8; 32],
+            done: false,
+            owner: owner.into(),
+        }
+    }
+
+    #[test]
+    fn an_owner_gets_at_most_its_open_uploads_and_bytes() {
+        let (_d, m) = open();
+        let b = UploadBounds {
+            per_owner_uploads: 2,
+            per_owner_bytes: 100,
+            ..NO_BOUNDS
+        };
+        let create = |u: &Upload| m.create_upload(u, &b).unwrap();
+        assert_eq!(create(&upload_of("ip:a", 1, 10)), Admission::Admitted);
+        assert_eq!(create(&upload_of("ip:a", 2, 10)), Admission::Admitted);
+        assert_eq!(
+            create(&upload_of("ip:a", 3, 10)),
+            Admission::OwnerFull,
+            "third upload"
+        );
+        assert_eq!(create(&upload_of("ip:b", 4, 91)), Admission::Admitted);
+        assert_eq!(
+            create(&upload_of("ip:c", 5, 101)),
+            Admission::OwnerFull,
+            "bytes"
+        );
+        // The staff token is bounded only in total.
+        for id in 6..10 {
+            assert_eq!(
+                create(&upload_of(STAFF_OWNER, id, 100)),
+                Admission::Admitted
+            );
+        }
+        // A completed upload no longer counts.
+        m.delete_upload(&UploadId([1; 16])).unwrap();
+        assert_eq!(create(&upload_of("ip:a", 3, 10)), Admission::Admitted);
+    }
+
+    #[test]
+    fn the_server_holds_at_most_its_total_open_uploads_and_bytes() {
+        let (_d, m) = open();
+        let b = UploadBounds {
+            total_uploads: 2,
+            total_bytes: 50,
+            ..NO_BOUNDS
+        };
+        let create = |u: &Upload| m.create_upload(u, &b).unwrap();
+        assert_eq!(create(&upload_of("ip:a", 1, 20)), Admission::Admitted);
+        assert_eq!(
+            create(&upload_of(STAFF_OWNER, 2, 31)),
+            Admission::ServerFull,
+            "bytes"
+        );
+        assert_eq!(create(&upload_of(STAFF_OWNER, 2, 30)), Admission::Admitted);
+        assert_eq!(
+            create(&upload_of("ip:b", 3, 1)),
+            Admission::ServerFull,
+            "count"
+        );
+        assert!(
+            m.upload(&UploadId([3; 16])).unwrap().is_none(),
+            "nothing filed"
+        );
+    }
+
     #[test]
     fn index_needs_a_record_and_x_is_unique() {
         let (_d, m) = open();
@@ -483,8 +607,12 @@ mod tests {
             created_at: 5,
             filing: [8; 32],
             done: false,
+            owner: "ip:127.0.0.1".into(),
         };
-        m.create_upload(&up).unwrap();
+        assert_eq!(
+            m.create_upload(&up, &NO_BOUNDS).unwrap(),
+            Admission::Admitted
+        );
         assert_eq!(m.open_uploads().unwrap(), vec![up.id]);
         m.finish_upload(
             &up.id,
