@@ -861,3 +861,30 @@ fn every_grant_failure_mode_has_its_expected_code_in_wasm() {
         assert_eq!(got, case["expect"].as_str().unwrap(), "{}", case["name"]);
     }
 }
+
+/// The named access-request failure-mode vectors
+/// (tests/vectors/request_failures.json) through `verifyAccessRequest`.
+#[wasm_bindgen_test]
+fn every_request_failure_mode_has_its_expected_code_in_wasm() {
+    let file: serde_json::Value =
+        serde_json::from_str(include_str!("vectors/request_failures.json")).unwrap();
+    let text = |v: &serde_json::Value, name: &str| s(v[name].as_str().unwrap());
+    let number = |name: &str| n(file[name].as_f64().unwrap());
+    let cases = file["cases"].as_array().unwrap();
+    assert!(cases.len() >= 17);
+    for case in cases {
+        let outcome = verify_access_request(
+            text(case, "request"),
+            text(&file, "authority"),
+            text(&file, "hospital"),
+            number("now"),
+            number("maxTtl"),
+            text(case, "certificateStatus"),
+        );
+        let got = match outcome {
+            Ok(_) => "ok".to_owned(),
+            Err(e) => code(e),
+        };
+        assert_eq!(got, case["expect"].as_str().unwrap(), "{}", case["name"]);
+    }
+}

@@ -85,3 +85,19 @@ for (const c of grants.cases) {
     assert.equal(got, c.expect);
   });
 }
+
+// The access-request failure-mode vectors (tests/vectors/request_failures.json)
+// through verifyAccessRequest, as a server built on the package verifies.
+const requests = JSON.parse(fs.readFileSync(path.join(ROOT, 'tests', 'vectors', 'request_failures.json'), 'utf8'));
+
+test('the request vectors cover at least 17 failure modes', () => {
+  assert.ok(requests.cases.length >= 17);
+});
+
+for (const c of requests.cases) {
+  test(`request, ${c.name}: ${c.expect}`, () => {
+    const got = outcome(() =>
+      ehr.verifyAccessRequest(c.request, requests.authority, requests.hospital, requests.now, requests.maxTtl, c.certificateStatus));
+    assert.equal(got, c.expect);
+  });
+}
