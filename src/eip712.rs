@@ -32,8 +32,10 @@ const DOMAIN_FIELDS: [(&str, &str); 5] = [
 /// Nesting limit for struct/array values, so hostile input cannot exhaust the stack.
 const MAX_DEPTH: usize = 32;
 
-/// One member of a struct type: `{ "name": …, "type": … }`.
+/// One member of a struct type: `{ "name": …, "type": … }` (nothing else:
+/// an unknown key would give signed typed data a second JSON form).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Member {
     /// Field name.
     pub name: String,
@@ -517,6 +519,23 @@ mod tests {
         );
         assert!(matches!(
             TypedData::from_json("{"),
+            Err(Error::MalformedJson { .. })
+        ));
+    }
+
+    /// Regression (fuzz target `certificate`, issue #10): a member with a key
+    /// other than `name` and `type` was accepted and ignored, so a signed
+    /// certificate or request had more than one JSON form.
+    #[test]
+    fn a_member_with_an_unknown_key_is_refused() {
+        let json = EIP712_MAIL.replacen(
+            r#"{"name":"name","type":"string"}"#,
+            r#"{"name":"name","type":"string","sig.":"01"}"#,
+            1,
+        );
+        assert_ne!(json, EIP712_MAIL);
+        assert!(matches!(
+            TypedData::from_json(&json),
             Err(Error::MalformedJson { .. })
         ));
     }

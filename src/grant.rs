@@ -58,6 +58,34 @@ pub const PASS_LEN: usize = 512;
 /// Length of every `C1` the registry accepts: ECIES of a padded pass.
 pub const C1_LEN: usize = ecies::OVERHEAD + PASS_LEN;
 
+/// The EIP-712 typed data of a grant of the record `(context, eh)` with
+/// index `x` to the doctor's protocol key `doctor`:
+/// `Grant(bytes protocolKey, bytes32 eh, string hospital, uint64 recordTime, bytes32 x)`.
+pub fn grant_typed_data(
+    doctor: &PublicKey,
+    eh: &[u8; 32],
+    context: &RecordContext,
+    x: &[u8; 32],
+) -> TypedData {
+    crate::cert::typed_data(
+        "Grant",
+        vec![
+            Member::new("protocolKey", "bytes"),
+            Member::new("eh", "bytes32"),
+            Member::new("hospital", "string"),
+            Member::new("recordTime", "uint64"),
+            Member::new("x", "bytes32"),
+        ],
+        json!({
+            "protocolKey": crate::hex::encode_prefixed(&doctor.to_compressed()),
+            "eh": crate::hex::encode_prefixed(eh),
+            "hospital": context.hospital(),
+            "recordTime": context.time(),
+            "x": crate::hex::encode_prefixed(x),
+        }),
+    )
+}
+
 /// What the patient grants: everything of the pass but her signature.
 #[derive(Debug, Clone)]
 pub struct GrantTerms {
@@ -78,22 +106,11 @@ impl GrantTerms {
     /// The EIP-712 typed data the patient signs (`eth_signTypedData_v4`):
     /// `Grant(bytes protocolKey, bytes32 eh, string hospital, uint64 recordTime, bytes32 x)`.
     pub fn typed_data(&self) -> TypedData {
-        crate::cert::typed_data(
-            "Grant",
-            vec![
-                Member::new("protocolKey", "bytes"),
-                Member::new("eh", "bytes32"),
-                Member::new("hospital", "string"),
-                Member::new("recordTime", "uint64"),
-                Member::new("x", "bytes32"),
-            ],
-            json!({
-                "protocolKey": crate::hex::encode_prefixed(&self.doctor.to_compressed()),
-                "eh": crate::hex::encode_prefixed(&self.eh),
-                "hospital": self.context.hospital(),
-                "recordTime": self.context.time(),
-                "x": crate::hex::encode_prefixed(&self.mask_key.index(&self.context)),
-            }),
+        grant_typed_data(
+            &self.doctor,
+            &self.eh,
+            &self.context,
+            &self.mask_key.index(&self.context),
         )
     }
 

@@ -204,3 +204,17 @@ pub(crate) fn arg_opening(
         record_type: crate::anchor::RecordType::new(&ty).js()?,
     })
 }
+
+/// Reads a `uint64` from the chain as JS holds it: a safe-integer `number`,
+/// or a `bigint` up to 2^64-1 (what the decoders return beyond 2^53-1).
+pub(crate) fn arg_u64(what: &'static str, value: &JsValue) -> JsResult<u64> {
+    if value.is_bigint() {
+        let text = js_sys::BigInt::from(value.clone())
+            .to_string(10)
+            .map_err(|_| wrong_type(what, "a number or bigint"))?;
+        return String::from(text)
+            .parse::<u64>()
+            .map_err(|_| js_error(Error::OutOfRange { what }));
+    }
+    arg_int(what, value)
+}

@@ -7,8 +7,8 @@ use super::account::Key;
 use super::conversion::*;
 use super::mask::MaskKey;
 use crate::account::SecretKey;
-use crate::grant::Authorisation;
 use crate::grant::Scanner as CoreScanner;
+use crate::grant::{grant_typed_data, Authorisation};
 
 /// The doctor's scanner of authorisations, holding his protocol secret `a`.
 #[wasm_bindgen]
@@ -49,8 +49,12 @@ impl Scanner {
         let c1 = &arg_bytes("c1", &c1)?;
         let auth = Authorisation::from_parts(r, st, c1).js()?;
         let opened = self.0.open(&auth).js()?;
+        let signature = opened.pass.signature.to_bytes();
         let t = opened.pass.terms;
         Ok(object(&[
+            ("protocolKey", bytes(&t.doctor.to_compressed())),
+            ("x", bytes(&t.mask_key.index(&t.context))),
+            ("signature", bytes(&signature)),
             ("hospital", t.context.hospital().into()),
             ("time", num(t.context.time())),
             ("eh", bytes(&t.eh)),
@@ -64,7 +68,11 @@ impl Scanner {
 
 /// The doctor's check of an opened grant against its record's anchor:
 /// anchored by a doctor certified at the time, not tombstoned, and
-/// committing to the grant's signer, type and time. `recordStatus` and
+/// committing to the grant's signer, type and time. The signer is recovered
+/// again here from the grant's signed fields (`protocolKey`, `eh`,
+/// `hospital`, `time`, `x`, `signature`), so an object edited or rebuilt
+/// after `Scanner.open` cannot name another patient: any change is
+/// `GrantForged`. Check that `protocolKey` is your own. `recordStatus` and
 /// `certificateStatus` are the `eth_call` answers as for `confirmAnchor`.
 /// Throws `GrantForged` for a grant the record's patient did not sign for
 /// this doctor (and `RecordNotAnchored`, `RecordDeleted`,
@@ -80,8 +88,22 @@ pub fn confirm_grant(
     let anchor = super::anchor::certified(&eh, &recordStatus, &certificateStatus)?;
     let opening = arg_opening("grant", &grant)?;
     let time = arg_int("time", &f("time")?)?;
-    let patient = arg_address("patient", &f("patient")?)?;
-    if !anchor.binds(&hash32("eh", &eh)?, time, &opening, &patient) {
+    let eh = hash32("eh", &eh)?;
+    let context = context(&arg_str("hospital", &f("hospital")?)?, time)?;
+    let doctor = public_key(
+        "protocolKey",
+        &arg_bytes("protocolKey", &f("protocolKey")?)?,
+    )?;
+    let x = hash32("x", &f("x")?)?;
+    let signature =
+        crate::signature::Signature::from_bytes(&arg_bytes("signature", &f("signature")?)?)
+            .map_err(|_| js_error(crate::Error::GrantForged))?;
+    let signer = grant_typed_data(&doctor, &eh, &context, &x)
+        .recover(&signature)
+        .map_err(|_| js_error(crate::Error::GrantForged))?;
+    let named = f("patient")?;
+    let named_other = !named.is_undefined() && arg_address("patient", &named)? != signer;
+    if named_other || !anchor.binds(&eh, time, &opening, &signer) {
         return Err(js_error(crate::Error::GrantForged));
     }
     Ok(super::anchor::anchor_js(&anchor))

@@ -126,11 +126,11 @@ pub fn decode_record_status(
 #[wasm_bindgen(js_name = certificateStatusCall, unchecked_return_type = "TxRequest")]
 pub fn certificate_status_call(
     #[wasm_bindgen(unchecked_param_type = "string")] registry: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "number")] serial: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number | bigint")] serial: JsValue,
 ) -> JsResult<JsValue> {
     tx_request(
         &registry,
-        registry::certificate_status(arg_int("serial", &serial)?),
+        registry::certificate_status(arg_u64("serial", &serial)?),
     )
 }
 

@@ -23,6 +23,8 @@ export interface GrantRecord {
 export interface OpenedGrant {
   hospital: string; time: number; eh: Uint8Array; patient: string;
   anchorSalt: Uint8Array; recordType: string; maskKey: MaskKey;
+  /** What the patient signed (`confirmGrant` recovers her from these again). */
+  protocolKey: Uint8Array; x: Uint8Array; signature: Uint8Array;
 }
 /** An opened doctor-to-patient handoff. */
 export interface Handoff {

@@ -10,10 +10,20 @@
 //   (decodeRegistryLogs) and by ethers (Interface.parseLog), field by field;
 // - locally signed EIP-1559 transactions (signTransaction) accepted by the node
 //   and parsed by ethers' Transaction.from (calls, a value transfer, a deployment);
-// - the paper's Alg 4 and 5 end to end on chain (encrypt, anchor, mask,
-//   authorise among 50 decoys, scan with paged eth_getLogs, open, unmask,
-//   read eh from the anchoring receipt, verify and decrypt; record status and
-//   deletion mark through eth_call);
+// - the paper's Alg 4 and 5 end to end on chain, protocol version 3
+//   (docs/PROTOCOL.md §4.1, §5, §10, §13): the authority certifies the doctors;
+//   only a certified doctor anchors (NotCertifiedDoctor for anyone else), with
+//   the commitment SHA-256("ehrchain/v1/anchor" ‖ salt ‖ doctor ‖ patient ‖ Ty1);
+//   the patient opens the handoff and checks the anchor (AnchorMismatch for
+//   another address); she grants doctor B with a signed pass among 50 decoys;
+//   B scans with paged eth_getLogs, opens, confirms the grant against the
+//   anchor, unmasks, reads eh from the anchoring receipt, verifies and
+//   decrypts; a stranger's or a re-sealed grant is GrantForged; every C1 is
+//   609 bytes (the registry refuses 608/610); after the tombstone the grant is
+//   RecordDeleted; record status and deletion mark through eth_call;
+// - the wallet path of a grant: an ethers Wallet signs grantTypedData
+//   (eth_signTypedData_v4), authoriseSigned accepts it, and the grant is found
+//   and confirmed on chain;
 // - bad input: unknown transaction, receipt without the event, a log of another
 //   registry, malformed log and receipt objects, a reverted transaction;
 // - the bytes a patient sends per authorisation (printed, not asserted).
@@ -38,10 +48,11 @@ const { compile } = require('../../chain/compile.js');
 const {
   Key, MaskKey, Scanner, RecordEncryptor, RecordDecryptor,
   generateRecordKey, recordAssociatedData, sealHandoff, openHandoff, generateFilingSecret, filingCommitment,
+  generateAnchorSalt, anchorCommitment, checkHandoffAnchor, confirmAnchor, confirmGrant,
   registerDoctorTx, revokeDoctorTx, anchorRecordTx, markDeletedTx, authoriseTx,
   recordStatusCall, decodeRecordStatus, signTransaction, decodeRegistryLogs,
   anchoredEhFromReceipt, scanAuthorisations, authorisedTopic,
-  certificateStatusCall, decodeCertificateStatus, authorisationCountCall,
+  certificateStatusCall, decodeCertificateStatus, authorisationCountCall, recoverTypedData, eciesOpen,
 } = ehr;
 
 // ------------------------------------------------------------------ helpers
@@ -53,6 +64,33 @@ const randomProtocolKey = () => {
   k.free();
   return pk;
 };
+
+/** SHA-256("ehrchain/v1/anchor" ‖ salt ‖ doctor ‖ patient ‖ u8 len(Ty1) ‖ Ty1), by node:crypto (§4.1). */
+const nodeCommitment = (salt, doctor, patient, ty) => nodeSha256(concat([
+  Buffer.from('ehrchain/v1/anchor'), salt, unhex(doctor), unhex(patient), Uint8Array.of(Buffer.byteLength(ty)), Buffer.from(ty),
+]));
+
+/** A grant record `{hospital, time, eh, anchorSalt, recordType}` of a random (unanchored) record. */
+const randomRecord = (hospital = 'Decoy Hospital', time = 1_700_000_000) => ({
+  hospital, time, eh: new Uint8Array(crypto.randomBytes(32)), anchorSalt: generateAnchorSalt(), recordType: 'decoy',
+});
+
+/** A well-formed `Trans = {r, st, c1}` to `doctorKey` for `record`, signed by a throw-away patient. */
+function decoyParts(doctorKey = randomProtocolKey(), record = randomRecord()) {
+  const mk = MaskKey.generate();
+  const signer = Key.generate();
+  const parts = mk.authorise(doctorKey, record, signer);
+  mk.free();
+  signer.free();
+  return parts;
+}
+
+/** Splits typed-data JSON into ethers' arguments (ethers refuses EIP712Domain in `types`). */
+function forEthers(json) {
+  const td = JSON.parse(json);
+  const { EIP712Domain, ...types } = td.types;
+  return { domain: td.domain, types, message: td.message };
+}
 
 // ------------------------------------------------------------------ the chain
 
@@ -92,12 +130,48 @@ async function recordStatus(registry, eh) {
   const e = S.iface.decodeFunctionResult('recordStatus', out);
   assert.equal(status.anchored, e.anchored);
   assert.equal(status.anchoredBy, e.anchoredBy);
+  assert.equal(BigInt(status.serial), e.serial);
   assert.equal(BigInt(status.anchoredAt), e.anchoredAt);
-  assert.equal(status.recordType, e.recordType);
+  assert.equal(status.commitment, e.commitment);
   assert.equal(BigInt(status.recordTime), e.recordTime);
   assert.equal(status.deleted, e.deleted);
   assert.equal(BigInt(status.deletedAt), e.deletedAt);
   return status;
+}
+
+/**
+ * The registry's two answers the anchoring rule reads (§4.1): `recordStatus(eh)`
+ * and `certificateStatus(<its serial>)`, as eth_call hex.
+ */
+async function anchorAnswers(eh) {
+  const rs = await rpc('eth_call', [recordStatusCall(S.registry, eh), 'latest']);
+  const cs = await rpc('eth_call', [certificateStatusCall(S.registry, decodeRecordStatus(rs).serial), 'latest']);
+  return [rs, cs];
+}
+
+/**
+ * eth_call of `req` from `from` rejects with the registry's custom error
+ * `name(args)`, ABI-encoded in the JSON-RPC error's data (as ethers encodes it).
+ */
+async function assertRevertsWith(from, req, name, args) {
+  await assert.rejects(rpc('eth_call', [{ from, to: req.to, data: req.data }, 'latest']), (e) => {
+    assert.equal(e.name, 'JsonRpcError', String(e));
+    assert.equal(typeof e.code, 'number', `JSON-RPC error code of ${e.message}`);
+    const hexData = typeof e.data === 'string' ? e.data : e.data?.data;
+    assert.equal(hexData, S.iface.encodeErrorResult(name, args), `${name}(${args}) from ${from}`);
+    assert.equal(S.iface.parseError(hexData).name, name);
+    return true;
+  });
+}
+
+/** Certificate serials handed out by certify(). */
+let nextSerial = 20_000;
+/** The authority registers `address` as a doctor (fresh serial, valid now); returns the serial. */
+async function certify(address, protocolKey = randomProtocolKey()) {
+  const serial = nextSerial++;
+  const rc = await sendViaSigner(S.authoritySigner, registerDoctorTx(S.registry, serial, address, protocolKey, 1_600_000_000, 4_000_000_000));
+  assert.equal(rc.status, '0x1');
+  return serial;
 }
 
 /** eth_getLogs from `from` to the latest block, `page` blocks per request. */
@@ -211,25 +285,47 @@ describe('calldata equals ethers Interface.encodeFunctionData', () => {
     }
   });
 
-  test('anchorRecord (record type as bytes32 text)', () => {
-    const types = ['', 'a', 'radiology', 'x'.repeat(31), 'y'.repeat(32), 'MRI scan 2024/03'];
+  test('anchorRecord(eh, commitment, recordTime, serial)', () => {
     for (let i = 0; i < N; i++) {
       const eh = crypto.randomBytes(32);
-      const ty = types[i % types.length];
+      const commitment = crypto.randomBytes(32);
       const t = times()[i % 5];
-      const req = anchorRecordTx(S.registry, eh, ty, t);
-      const tyBytes = ethers.zeroPadBytes(ethers.toUtf8Bytes(ty), 32);
-      assert.deepEqual(req, { to: S.registry, data: S.iface.encodeFunctionData('anchorRecord', [eh, tyBytes, t]) });
-      if (ty.length < 32) assert.equal(tyBytes, ethers.encodeBytes32String(ty));
+      const serial = times()[(i + 1) % 5];
+      const req = anchorRecordTx(S.registry, eh, commitment, t, serial);
+      assert.deepEqual(req, { to: S.registry, data: S.iface.encodeFunctionData('anchorRecord', [eh, commitment, t, serial]) });
     }
   });
 
-  test('anchorRecord: a record type of 33 bytes: OutOfRange', () => {
-    throwsCode(() => anchorRecordTx(S.registry, crypto.randomBytes(32), 'z'.repeat(33), 1), 'OutOfRange', '33-byte type');
+  test('anchorCommitment is SHA-256("ehrchain/v1/anchor" ‖ salt ‖ doctor ‖ patient ‖ u8 len ‖ Ty1), as node:crypto computes it', () => {
+    for (const ty of ['', 'a', 'radiology', 'x'.repeat(31), 'y'.repeat(32), 'MRI scan 2024/03', ' ~']) {
+      const salt = generateAnchorSalt();
+      assert.equal(salt.length, 32);
+      const doctor = ethers.getAddress(h0x(crypto.randomBytes(20)));
+      const patient = ethers.getAddress(h0x(crypto.randomBytes(20)));
+      const c = anchorCommitment(salt, doctor, patient, ty);
+      assert.deepEqual(c, nodeCommitment(salt, doctor, patient, ty), `type ${JSON.stringify(ty)}`);
+      assert.deepEqual(anchorCommitment(salt, doctor.toLowerCase(), patient.toLowerCase(), ty), c, 'lower-case addresses');
+      assert.notDeepEqual(anchorCommitment(salt, patient, doctor, ty), c, 'doctor and patient are not interchangeable');
+    }
+    assert.notDeepEqual(generateAnchorSalt(), generateAnchorSalt(), 'a fresh salt each time');
   });
 
-  test('anchorRecord: an eh of 31 bytes: InvalidLength', () => {
-    throwsCode(() => anchorRecordTx(S.registry, crypto.randomBytes(31), 'a', 1), 'InvalidLength', '31-byte eh');
+  test('anchorCommitment: a record type of 33 bytes or not printable ASCII: OutOfRange; a salt of 31 bytes: InvalidLength', () => {
+    const [salt, a] = [generateAnchorSalt(), S.accounts[1]];
+    throwsCode(() => anchorCommitment(salt, a, a, 'z'.repeat(33)), 'OutOfRange', '33-byte type');
+    throwsCode(() => anchorCommitment(salt, a, a, 'Röntgen'), 'OutOfRange', 'non-ASCII type');
+    throwsCode(() => anchorCommitment(salt, a, a, 'line\n'), 'OutOfRange', 'control character');
+    throwsCode(() => anchorCommitment(salt.subarray(1), a, a, 'x'), 'InvalidLength', '31-byte salt');
+    throwsCode(() => anchorCommitment(salt, '0x1234', a, 'x'), 'InvalidAddress', 'short doctor address');
+  });
+
+  test('anchorRecord: an eh or a commitment of 31 bytes: InvalidLength', () => {
+    throwsCode(() => anchorRecordTx(S.registry, crypto.randomBytes(31), crypto.randomBytes(32), 1, 1), 'InvalidLength', '31-byte eh');
+    throwsCode(() => anchorRecordTx(S.registry, crypto.randomBytes(32), crypto.randomBytes(31), 1, 1), 'InvalidLength', '31-byte commitment');
+  });
+
+  test('anchorRecord: serial 2^53: OutOfRange', () => {
+    throwsCode(() => anchorRecordTx(S.registry, crypto.randomBytes(32), crypto.randomBytes(32), 1, 2 ** 53), 'OutOfRange', 'serial 2^53');
   });
 
   test('markDeleted', () => {
@@ -256,31 +352,30 @@ describe('calldata equals ethers Interface.encodeFunctionData', () => {
     assert.deepEqual(authorisationCountCall(S.registry), { to: S.registry, data: S.iface.encodeFunctionData('authorisationCount', []) });
   });
 
-  test('authorise, from MaskKey.authorise parts', () => {
+  test('authorise, from MaskKey.authorise parts (hospital names of 1..255 bytes): C1 is always 609 bytes', () => {
     for (let i = 0; i < N; i++) {
-      const mk = MaskKey.generate();
       const hospital = 'H'.repeat(1 + (i * 37) % 255);
-      const p = mk.authorise(randomProtocolKey(), hospital, 1_700_000_000 + i);
+      const p = decoyParts(randomProtocolKey(), randomRecord(hospital, 1_700_000_000 + i));
+      assert.equal(p.c1.length, 609, `hospital of ${hospital.length} bytes`);
       const req = authoriseTx(S.registry, p.r, p.st, p.c1);
       assert.deepEqual(req, { to: S.registry, data: S.iface.encodeFunctionData('authorise', [p.r, p.st, p.c1]) });
-      mk.free();
     }
   });
 
-  test('authorise, from C1 of every length class (98, 99, 157, 394, 1023, 1024 bytes)', () => {
-    for (const len of [98, 99, 157, 394, 1023, 1024]) {
-      const [r, st, c1] = [randomProtocolKey(), randomProtocolKey(), crypto.randomBytes(len)];
-      assert.equal(authoriseTx(S.registry, r, st, c1).data, S.iface.encodeFunctionData('authorise', [r, st, c1]), `c1 ${len} B`);
-    }
+  test('authorise, from 609 random bytes of C1', () => {
+    const [r, st, c1] = [randomProtocolKey(), randomProtocolKey(), crypto.randomBytes(609)];
+    assert.equal(authoriseTx(S.registry, r, st, c1).data, S.iface.encodeFunctionData('authorise', [r, st, c1]));
   });
 
   test('authorise: R of 32 bytes: InvalidLength', () => {
-    throwsCode(() => authoriseTx(S.registry, new Uint8Array(32), randomProtocolKey(), crypto.randomBytes(157)), 'InvalidLength', 'R of 32 bytes');
+    throwsCode(() => authoriseTx(S.registry, new Uint8Array(32), randomProtocolKey(), crypto.randomBytes(609)), 'InvalidLength', 'R of 32 bytes');
   });
 
-  test('authorise: C1 of 96 bytes: EciesTooShort', () => {
-    throwsCode(() => authoriseTx(S.registry, randomProtocolKey(), randomProtocolKey(), crypto.randomBytes(96)), 'EciesTooShort', 'C1 of 96 bytes');
-  });
+  for (const len of [0, 96, 98, 157, 608, 610, 1024]) {
+    test(`authorise: C1 of ${len} bytes (not 609): InvalidLength`, () => {
+      throwsCode(() => authoriseTx(S.registry, randomProtocolKey(), randomProtocolKey(), crypto.randomBytes(len)), 'InvalidLength', `C1 of ${len} bytes`);
+    });
+  }
 
   test('authorisedTopic() is the ABI topic of Authorised', () => {
     assert.equal(authorisedTopic(), S.iface.getEvent('Authorised').topicHash);
@@ -303,12 +398,12 @@ describe('wallet path (eth_sendTransaction) and log decoding', () => {
   });
 
   test('registerDoctor is mined; its DoctorRegistered log decodes as in ethers, with every field', async () => {
-    const rc = await sendViaSigner(W.auth, registerDoctorTx(S.registry, 101, W.doctor.address, W.A, 1_700_000_000, 1_800_000_000));
+    const rc = await sendViaSigner(W.auth, registerDoctorTx(S.registry, 101, W.doctor.address, W.A, 1_700_000_000, 4_000_000_000));
     assert.equal(rc.status, '0x1');
     const [ev] = assertLogsAgree(S.registry, rc.logs);
     assert.deepEqual(
       { event: ev.event, serial: ev.serial, doctor: ev.doctor, protocolKey: ev.protocolKey, validFrom: ev.validFrom, validUntil: ev.validUntil },
-      { event: 'DoctorRegistered', serial: 101, doctor: W.doctor.address, protocolKey: h0x(W.A), validFrom: 1_700_000_000, validUntil: 1_800_000_000 },
+      { event: 'DoctorRegistered', serial: 101, doctor: W.doctor.address, protocolKey: h0x(W.A), validFrom: 1_700_000_000, validUntil: 4_000_000_000 },
     );
     gas.registerDoctor = BigInt(rc.gasUsed);
   });
@@ -328,6 +423,26 @@ describe('wallet path (eth_sendTransaction) and log decoding', () => {
     assert.equal(decodeCertificateStatus(await rpc('eth_call', [certificateStatusCall(S.registry, 999_999), 'latest'])).registered, false);
   });
 
+  test('anchorRecord by the certified doctor is mined; RecordAnchored decodes with every field (serial, commitment); anchoredEhFromReceipt returns eh', async () => {
+    W.eh = crypto.randomBytes(32);
+    W.patient = S.accounts[19];
+    W.commitment = anchorCommitment(generateAnchorSalt(), W.doctor.address, W.patient, 'lab result');
+    const rc = await sendViaSigner(W.doctor, anchorRecordTx(S.registry, W.eh, W.commitment, 1_700_000_123, 101));
+    assert.equal(rc.status, '0x1');
+    const [ev] = assertLogsAgree(S.registry, rc.logs);
+    assert.equal(ev.event, 'RecordAnchored');
+    assert.equal(ev.eh, h0x(W.eh));
+    assert.equal(ev.anchoredBy, W.doctor.address);
+    assert.equal(ev.serial, 101);
+    assert.equal(ev.commitment, h0x(W.commitment));
+    assert.equal(ev.recordType, undefined, 'the record type is not published');
+    assert.equal(ev.recordTime, 1_700_000_123);
+    assert.equal(ev.anchoredAt, await blockTimestamp(rc.blockNumber));
+    W.anchoredAt = ev.anchoredAt;
+    assert.deepEqual(anchoredEhFromReceipt(S.registry, rc), new Uint8Array(W.eh));
+    gas.anchorRecord = BigInt(rc.gasUsed);
+  });
+
   test('revokeDoctor is mined; DoctorRevoked carries the block time, which certificateStatus reports', async () => {
     const rc = await sendViaSigner(W.auth, revokeDoctorTx(S.registry, 101));
     assert.equal(rc.status, '0x1');
@@ -341,22 +456,17 @@ describe('wallet path (eth_sendTransaction) and log decoding', () => {
     gas.revokeDoctor = BigInt(rc.gasUsed);
   });
 
-  test('anchorRecord is mined; RecordAnchored decodes with every field; anchoredEhFromReceipt returns eh', async () => {
-    W.eh = crypto.randomBytes(32);
-    const rc = await sendViaSigner(W.doctor, anchorRecordTx(S.registry, W.eh, 'lab result', 1_700_000_123));
-    assert.equal(rc.status, '0x1');
-    const [ev] = assertLogsAgree(S.registry, rc.logs);
-    assert.equal(ev.event, 'RecordAnchored');
-    assert.equal(ev.eh, h0x(W.eh));
-    assert.equal(ev.anchoredBy, W.doctor.address);
-    assert.equal(ev.recordType, ethers.encodeBytes32String('lab result'));
-    assert.equal(ev.recordTime, 1_700_000_123);
-    assert.equal(ev.anchoredAt, await blockTimestamp(rc.blockNumber));
-    assert.deepEqual(anchoredEhFromReceipt(S.registry, rc), new Uint8Array(W.eh));
-    gas.anchorRecord = BigInt(rc.gasUsed);
+  test('the revocation after the anchoring does not undo it: confirmAnchor still accepts the record', async () => {
+    const anchor = confirmAnchor(W.eh, ...(await anchorAnswers(W.eh)));
+    assert.deepEqual(anchor, { eh: new Uint8Array(W.eh), doctor: W.doctor.address, serial: 101, recordTime: 1_700_000_123, anchoredAt: W.anchoredAt });
   });
 
-  test('markDeleted is mined; RecordDeleted decodes with every field', async () => {
+  test('the revoked doctor can no longer anchor: NotCertifiedDoctor(101)', async () => {
+    const req = anchorRecordTx(S.registry, crypto.randomBytes(32), W.commitment, 1_700_000_124, 101);
+    await assertRevertsWith(W.doctor.address, req, 'NotCertifiedDoctor', [101]);
+  });
+
+  test('markDeleted by the (since revoked) anchoring doctor is mined; RecordDeleted decodes with every field', async () => {
     assert.ok(W.eh, 'needs the anchored record');
     const rc = await sendViaSigner(W.doctor, markDeletedTx(S.registry, W.eh));
     assert.equal(rc.status, '0x1');
@@ -368,9 +478,8 @@ describe('wallet path (eth_sendTransaction) and log decoding', () => {
     gas.markDeleted = BigInt(rc.gasUsed);
   });
 
-  test('authorise is mined; Authorised decodes with R, ST, C1 and a numeric seq', async () => {
-    const mk = MaskKey.generate();
-    const p = mk.authorise(randomProtocolKey(), 'General Hospital', 1_700_000_123);
+  test('authorise is mined; Authorised decodes with R, ST, C1 (609 bytes) and a numeric seq', async () => {
+    const p = decoyParts(randomProtocolKey(), randomRecord('General Hospital', 1_700_000_123));
     const rc = await sendViaSigner(S.signers[6], authoriseTx(S.registry, p.r, p.st, p.c1));
     assert.equal(rc.status, '0x1');
     const [ev] = assertLogsAgree(S.registry, rc.logs);
@@ -378,9 +487,9 @@ describe('wallet path (eth_sendTransaction) and log decoding', () => {
     assert.equal(ev.r, h0x(p.r));
     assert.equal(ev.st, h0x(p.st));
     assert.equal(ev.c1, h0x(p.c1));
+    assert.equal(hexLen(ev.c1), 609);
     assert.equal(typeof ev.seq, 'number');
     gas.authorise = BigInt(rc.gasUsed);
-    mk.free();
   });
 });
 
@@ -423,16 +532,20 @@ describe('locally signed EIP-1559 transactions (signTransaction + eth_sendRawTra
     assert.equal(signed.raw, theirs, 'same raw transaction as ethers.Wallet.signTransaction');
   }
 
-  test('a registry call (value 0) is accepted and mined with status 1', async () => {
+  test('a registry call (value 0, an anchor by a certified doctor) is accepted and mined with status 1', async () => {
     const key = Key.fromBytes(unhex(HARDHAT_KEYS[2]));
+    const serial = await certify(key.address);
     const eh = crypto.randomBytes(32);
-    const req = anchorRecordTx(S.registry, eh, 'raw-signed', 1_700_000_999);
+    const commitment = anchorCommitment(generateAnchorSalt(), key.address, S.accounts[19], 'raw-signed');
+    const req = anchorRecordTx(S.registry, eh, commitment, 1_700_000_999, serial);
     const { signed, fields, receipt } = await signAndSend(key, { to: req.to, data: req.data, value: 0 });
     assert.equal(receipt.status, '0x1');
     assert.equal(ethers.getAddress(receipt.from), key.address);
     await checkWithEthers(HARDHAT_KEYS[2], signed, fields);
     const [ev] = assertLogsAgree(S.registry, receipt.logs);
     assert.equal(ev.anchoredBy, key.address);
+    assert.equal(ev.serial, serial);
+    assert.equal(ev.commitment, h0x(commitment));
     assert.deepEqual(anchoredEhFromReceipt(S.registry, receipt), new Uint8Array(eh));
     key.free();
   });
@@ -446,8 +559,7 @@ describe('locally signed EIP-1559 transactions (signTransaction + eth_sendRawTra
     await checkWithEthers(HARDHAT_KEYS[0], sent.signed, sent.fields);
     assert.equal(BigInt(await rpc('eth_getBalance', [oneTime.address, 'latest'])), BigInt(value));
 
-    const mk = MaskKey.generate();
-    const p = mk.authorise(randomProtocolKey(), 'Clinic', 1_700_000_000);
+    const p = decoyParts(randomProtocolKey(), randomRecord('Clinic', 1_700_000_000));
     const req = authoriseTx(S.registry, p.r, p.st, p.c1);
     const { signed, receipt } = await signAndSend(oneTime, { to: req.to, data: req.data, gas: 100_000 });
     assert.equal(receipt.status, '0x1');
@@ -518,19 +630,39 @@ describe('locally signed EIP-1559 transactions (signTransaction + eth_sendRawTra
 describe('paper Alg 4 and Alg 5 on chain', () => {
   const H1 = 'St. Elsewhere General Hospital';
   const T1 = 1_700_001_234;
+  const TY1 = 'discharge letter';
   const SEGMENT = 4096;
+  const [SERIAL_A, SERIAL_B, SERIAL_C] = [1000, 1001, 1002];
   // The steps below run in order and share this state (a failed step fails the later ones).
   const A = { server: new Map() }; // server: the record server, X -> {z, k, ciphertext}
+  const gas = {};
   after(() => {
-    for (const k of [A.keyA, A.keyB, A.keyC, A.patient, A.oneTime]) k?.free();
+    for (const k of [A.keyA, A.keyB, A.keyC, A.patient, A.oneTime, A.stranger]) k?.free();
   });
+
+  /** Posts `parts` from `signer`; returns the receipt (status 1 asserted). */
+  async function post(signer, parts) {
+    const rc = await sendViaSigner(signer, authoriseTx(S.registry, parts.r, parts.st, parts.c1));
+    assert.equal(rc.status, '0x1');
+    return rc;
+  }
+
+  /** The pass `scanner` finds in the Authorised log of receipt `rc`, opened. */
+  function openFrom(scanner, rc) {
+    const found = scanAuthorisations(scanner, S.registry, rc.logs);
+    assert.equal(found.length, 1, 'the scan finds the posted authorisation');
+    assert.equal(found[0].transactionHash, rc.transactionHash);
+    return scanner.open(found[0].r, found[0].st, found[0].c1);
+  }
 
   test('Alg 3: the authority registers three doctors\' protocol keys', async () => {
     [A.signerA, A.signerB, A.signerC] = [S.signers[1], S.signers[2], S.signers[7]];
     [A.keyA, A.keyB, A.keyC] = [Key.generate(), Key.generate(), Key.generate()];
-    for (const [i, [s, k]] of [[A.signerA, A.keyA], [A.signerB, A.keyB], [A.signerC, A.keyC]].entries()) {
-      const rc = await sendViaSigner(S.authoritySigner, registerDoctorTx(S.registry, 1000 + i, s.address, k.publicKey(), 1_600_000_000, 1_900_000_000));
+    for (const [serial, s, k] of [[SERIAL_A, A.signerA, A.keyA], [SERIAL_B, A.signerB, A.keyB], [SERIAL_C, A.signerC, A.keyC]]) {
+      const rc = await sendViaSigner(S.authoritySigner, registerDoctorTx(S.registry, serial, s.address, k.publicKey(), 1_600_000_000, 4_000_000_000));
       assert.equal(rc.status, '0x1');
+      const cs = decodeCertificateStatus(await rpc('eth_call', [certificateStatusCall(S.registry, serial), 'latest']));
+      assert.equal(cs.doctor, s.address);
     }
   });
 
@@ -547,22 +679,67 @@ describe('paper Alg 4 and Alg 5 on chain', () => {
     assert.deepEqual(A.eh, nodeSha256(A.ciphertext));
   });
 
-  test('Alg 4 step 3: doctor A anchors R1 = {T1, Ty1, eh} from his wallet; tx_id is the transaction hash', async () => {
-    A.anchorRc = await sendViaSigner(A.signerA, anchorRecordTx(S.registry, A.eh, 'discharge letter', T1));
-    assert.equal(A.anchorRc.status, '0x1');
-    assertLogsAgree(S.registry, A.anchorRc.logs);
-    A.txId = unhex(A.anchorRc.transactionHash);
+  test('Alg 4 step 3: the anchor commitment to (salt, doctor A, the patient, Ty1) is SHA-256 as node:crypto computes it', () => {
+    A.patient = Key.generate();
+    A.salt = generateAnchorSalt();
+    A.commitment = anchorCommitment(A.salt, A.signerA.address, A.patient.address, TY1);
+    assert.deepEqual(A.commitment, nodeCommitment(A.salt, A.signerA.address, A.patient.address, TY1));
+    A.anchorReq = anchorRecordTx(S.registry, A.eh, A.commitment, T1, SERIAL_A);
+    assert.equal(A.anchorReq.data, S.iface.encodeFunctionData('anchorRecord', [A.eh, A.commitment, T1, SERIAL_A]));
   });
 
-  test('handoff of tx_id, K_P and the filing secret to the patient (docs/PROTOCOL.md §10) opens to what was sealed', () => {
-    A.patient = Key.generate();
+  test('Alg 4 step 3: a stranger, the patient, the authority, or doctor B naming A\'s serial cannot anchor: NotCertifiedDoctor', async () => {
+    // The stranger, the patient (an account without funds: eth_call needs none), the authority, doctor B.
+    for (const from of [S.accounts[15], A.patient.address, S.accounts[0], A.signerB.address]) {
+      await assertRevertsWith(from, A.anchorReq, 'NotCertifiedDoctor', [SERIAL_A]);
+    }
+    // A serial nobody holds, and the authority naming it.
+    const unknown = anchorRecordTx(S.registry, A.eh, A.commitment, T1, 424_242);
+    await assertRevertsWith(S.accounts[15], unknown, 'NotCertifiedDoctor', [424_242]);
+    await assertRevertsWith(S.accounts[0], unknown, 'NotCertifiedDoctor', [424_242]);
+    // Mined from the stranger (a gas limit skips the estimate): status 0 -> Reverted, and eh stays free.
+    const rc = await sendViaSigner(S.signers[15], A.anchorReq, { gasLimit: 200_000 });
+    assert.equal(rc.status, '0x0');
+    throwsCode(() => anchoredEhFromReceipt(S.registry, rc), 'Reverted', 'the stranger\'s anchor');
+    assert.equal((await recordStatus(S.registry, A.eh)).anchored, false);
+  });
+
+  test('Alg 4 step 3: doctor A anchors R1 = {T1, commitment, eh} under his certificate from his wallet; tx_id is the transaction hash', async () => {
+    A.anchorRc = await sendViaSigner(A.signerA, A.anchorReq);
+    assert.equal(A.anchorRc.status, '0x1');
+    const [ev] = assertLogsAgree(S.registry, A.anchorRc.logs);
+    assert.deepEqual(
+      { event: ev.event, eh: ev.eh, anchoredBy: ev.anchoredBy, serial: ev.serial, commitment: ev.commitment, recordTime: ev.recordTime },
+      { event: 'RecordAnchored', eh: h0x(A.eh), anchoredBy: A.signerA.address, serial: SERIAL_A, commitment: h0x(A.commitment), recordTime: T1 },
+    );
+    A.anchoredAt = ev.anchoredAt;
+    A.txId = unhex(A.anchorRc.transactionHash);
+    gas.anchorRecord = Number(BigInt(A.anchorRc.gasUsed));
+  });
+
+  test('handoff (version 3) of tx_id, K_P, the filing secret, eh and the anchor opening to the patient (docs/PROTOCOL.md §10) opens to what was sealed', () => {
     A.filingSecret = generateFilingSecret();
-    A.handoff = openHandoff(A.patient, sealHandoff(A.patient.publicKey(), H1, T1, A.txId, A.recordKey, A.filingSecret));
-    assert.equal(A.handoff.hospital, H1);
-    assert.equal(A.handoff.time, T1);
-    assert.deepEqual(A.handoff.txId, A.txId);
-    assert.deepEqual(A.handoff.recordKey, A.recordKey);
-    assert.deepEqual(A.handoff.filingSecret, A.filingSecret);
+    A.sealed = sealHandoff(A.patient.publicKey(), {
+      hospital: H1, time: T1, txId: A.txId, recordKey: A.recordKey, filingSecret: A.filingSecret, eh: A.eh, anchorSalt: A.salt, recordType: TY1,
+    });
+    A.handoff = openHandoff(A.patient, A.sealed);
+    assert.deepEqual(A.handoff, {
+      hospital: H1, time: T1, txId: A.txId, recordKey: A.recordKey, filingSecret: A.filingSecret, eh: A.eh, anchorSalt: A.salt, recordType: TY1,
+    });
+    throwsCode(() => openHandoff(A.keyA, A.sealed), 'EciesDecryptFailed', 'another key opens the handoff');
+  });
+
+  test('the patient checks the handoff\'s anchor: checkHandoffAnchor passes for her address, AnchorMismatch for another address, type or time', async () => {
+    const answers = await anchorAnswers(A.handoff.eh);
+    const expected = { eh: A.eh, doctor: A.signerA.address, serial: SERIAL_A, recordTime: T1, anchoredAt: A.anchoredAt };
+    assert.deepEqual(checkHandoffAnchor(A.handoff, A.patient.address, ...answers), expected);
+    assert.deepEqual(checkHandoffAnchor(A.handoff, A.patient.address.toLowerCase(), ...answers), expected);
+    assert.deepEqual(confirmAnchor(A.handoff.eh, ...answers), expected);
+    throwsCode(() => checkHandoffAnchor(A.handoff, S.accounts[15], ...answers), 'AnchorMismatch', 'another patient address');
+    throwsCode(() => checkHandoffAnchor(A.handoff, A.signerA.address, ...answers), 'AnchorMismatch', 'the doctor\'s address');
+    throwsCode(() => checkHandoffAnchor({ ...A.handoff, recordType: 'lab result' }, A.patient.address, ...answers), 'AnchorMismatch', 'another type');
+    throwsCode(() => checkHandoffAnchor({ ...A.handoff, time: T1 + 1 }, A.patient.address, ...answers), 'AnchorMismatch', 'another time');
+    throwsCode(() => checkHandoffAnchor({ ...A.handoff, anchorSalt: generateAnchorSalt() }, A.patient.address, ...answers), 'AnchorMismatch', 'another salt');
   });
 
   test('the filing commitment is SHA-256("ehrchain/v1/filing" ‖ F), as node:crypto computes it', () => {
@@ -579,21 +756,16 @@ describe('paper Alg 4 and Alg 5 on chain', () => {
     assert.equal(A.server.size, 1);
   });
 
-  test('Alg 5 steps 1-5: the patient authorises doctor B among 50 for strangers and one for doctor C, from 17 accounts', async () => {
+  test('Alg 5 steps 1-5: the patient grants doctor B (signed with her key) among 50 for strangers and one for doctor C, from 17 accounts', async () => {
     const posters = S.signers.slice(3); // accounts 3..19
     A.total = 52;
     const posB = 17, posC = 40;
     for (let i = 0; i < A.total; i++) {
       let parts;
-      if (i === posB) parts = A.bParts = A.kt.authorise(A.keyB.publicKey(), H1, T1);
-      else if (i === posC) {
-        const other = MaskKey.generate();
-        parts = other.authorise(A.keyC.publicKey(), 'Another Hospital', T1 + 99);
-      } else {
-        const other = MaskKey.generate();
-        parts = other.authorise(randomProtocolKey(), `Hospital ${i}`, T1 + i);
-        other.free();
-      }
+      if (i === posB) parts = A.bParts = A.kt.authorise(A.keyB.publicKey(), A.handoff, A.patient);
+      else if (i === posC) parts = decoyParts(A.keyC.publicKey(), randomRecord('Another Hospital', T1 + 99)); // another patient's, unanchored record
+      else parts = decoyParts(randomProtocolKey(), randomRecord(`Hospital ${i}`, T1 + i));
+      assert.equal(parts.c1.length, 609);
       const req = authoriseTx(S.registry, parts.r, parts.st, parts.c1);
       const rc = await sendViaSigner(posters[i % posters.length], req);
       assert.equal(rc.status, '0x1');
@@ -610,6 +782,7 @@ describe('paper Alg 4 and Alg 5 on chain', () => {
     assert.ok(events.length >= A.total);
     assert.equal(BigInt(events.length), count, 'every authorisation is found');
     assert.deepEqual(events.map((e) => e.seq), events.map((_, i) => i), 'seq continues without gaps across pages');
+    assert.ok(events.every((e) => hexLen(e.c1) === 609), 'every C1 on chain is 609 bytes');
     A.events = events;
   });
 
@@ -631,6 +804,7 @@ describe('paper Alg 4 and Alg 5 on chain', () => {
     assert.ok(!foundC.some((f) => f.transactionHash === A.bTxHash), 'C finds none of B\'s');
     assert.equal(scannerC.matches(A.mine.r, A.mine.st), false);
     A.scannerC = scannerC;
+    A.foundC = foundC[0];
   });
 
   test('doctor C opening B\'s authorisation: NotForThisKey', () => {
@@ -648,31 +822,60 @@ describe('paper Alg 4 and Alg 5 on chain', () => {
     assert.equal(scanAuthorisations(A.scannerB, S.registry, allLogs)[0].transactionHash, A.bTxHash);
   });
 
-  test('Alg 5 steps 9-12: B opens the pass and recomputes X, under which the server has the filing', () => {
+  test('Alg 5 steps 9-12: B opens the pass (record, opening, signer = the patient) and recomputes X, under which the server has the filing', () => {
     A.pass = A.scannerB.open(A.mine.r, A.mine.st, A.mine.c1);
     assert.equal(A.pass.hospital, H1);
     assert.equal(A.pass.time, T1);
+    assert.deepEqual(A.pass.eh, A.eh);
+    assert.equal(A.pass.patient, A.patient.address);
+    assert.deepEqual(A.pass.anchorSalt, A.salt);
+    assert.equal(A.pass.recordType, TY1);
     const x = A.pass.maskKey.index(A.pass.hospital, A.pass.time);
     assert.deepEqual(x, A.filed.x);
     A.stored = A.server.get(hex(x));
     assert.ok(A.stored, 'the server has a filing under X');
   });
 
-  test('Alg 5 step 13: unmask gives tx_id and K_P; the anchoring receipt gives eh = SHA-256 of the stored ciphertext', async () => {
+  test('confirmGrant accepts B\'s grant: the patient is her address, the anchor doctor A\'s under his serial', async () => {
+    A.answersNow = await anchorAnswers(A.pass.eh);
+    A.anchor = confirmGrant(A.pass, ...A.answersNow);
+    assert.deepEqual(A.anchor, { eh: A.eh, doctor: A.signerA.address, serial: SERIAL_A, recordTime: T1, anchoredAt: A.anchoredAt });
+    assert.equal(A.pass.patient, A.patient.address);
+  });
+
+  test('C\'s grant (another patient\'s, for a record nobody anchored) opens, but confirmGrant refuses it: RecordNotAnchored', async () => {
+    const passC = A.scannerC.open(A.foundC.r, A.foundC.st, A.foundC.c1);
+    const answers = await anchorAnswers(passC.eh);
+    throwsCode(() => confirmGrant(passC, ...answers), 'RecordNotAnchored', 'C\'s grant');
+  });
+
+  test('confirmGrant with the certificateStatus of another serial (B\'s) than the anchor names: AnchorNotCertified', async () => {
+    const [rs] = await anchorAnswers(A.eh);
+    const csB = await rpc('eth_call', [certificateStatusCall(S.registry, SERIAL_B), 'latest']);
+    throwsCode(() => confirmGrant(A.pass, rs, csB), 'AnchorNotCertified', 'another serial\'s certificate');
+    throwsCode(() => confirmAnchor(A.eh, rs, csB), 'AnchorNotCertified', 'confirmAnchor, another serial\'s certificate');
+    const csUnknown = await rpc('eth_call', [certificateStatusCall(S.registry, 424_242), 'latest']);
+    throwsCode(() => confirmGrant(A.pass, rs, csUnknown), 'AnchorNotCertified', 'an unknown serial\'s certificate');
+  });
+
+  test('Alg 5 step 13: unmask gives tx_id and K_P; the anchoring receipt gives eh = SHA-256 of the stored ciphertext = the pass\'s eh', async () => {
     A.un = A.pass.maskKey.unmask(A.pass.hospital, A.pass.time, A.stored.z, A.stored.k);
     assert.deepEqual(A.un.txId, A.txId);
     assert.deepEqual(A.un.recordKey, A.recordKey);
     const receipt = await rpc('eth_getTransactionReceipt', [h0x(A.un.txId)]);
     A.anchoredEh = anchoredEhFromReceipt(S.registry, receipt);
     assert.deepEqual(A.anchoredEh, nodeSha256(A.stored.ciphertext));
+    assert.deepEqual(A.anchoredEh, A.pass.eh);
   });
 
-  test('recordStatus of the anchored eh: anchored by A at the block time, its type and time, not deleted', async () => {
+  test('recordStatus of the anchored eh: anchored by A under his serial at the block time, its commitment and time, not deleted', async () => {
     const status = await recordStatus(S.registry, A.anchoredEh);
     assert.equal(status.anchored, true);
     assert.equal(status.anchoredBy, A.signerA.address);
+    assert.equal(status.serial, SERIAL_A);
     assert.equal(status.anchoredAt, await blockTimestamp(A.anchorRc.blockNumber));
-    assert.equal(status.recordType, ethers.encodeBytes32String('discharge letter'));
+    assert.equal(status.commitment, h0x(A.commitment));
+    assert.equal(status.recordType, undefined, 'the record type is not published');
     assert.equal(status.recordTime, T1);
     assert.equal(status.deleted, false);
     assert.equal(status.deletedAt, 0);
@@ -693,6 +896,113 @@ describe('paper Alg 4 and Alg 5 on chain', () => {
     throwsCode(() => wrong.finish(), 'HashMismatch', 'unanchored hash');
   });
 
+  test('the library\'s grant signature is EIP-712 as ethers verifies it: σ inside B\'s pass recovers, in ethers, the patient B\'s open names', () => {
+    // A_pass = 0x02 ‖ u8 len(H1) ‖ H1 ‖ u64 T1 ‖ k_t ‖ eh ‖ salt ‖ u8 len(Ty1) ‖ Ty1 ‖ σ ‖ zeros (512 bytes, §5).
+    const pass = eciesOpen(A.keyB, A.mine.c1);
+    assert.equal(pass.length, 512);
+    assert.equal(pass[0], 2, 'pass version 2');
+    const h = pass[1];
+    let o = 2 + h + 8 + 32;
+    assert.deepEqual(pass.subarray(o, o + 32), A.eh);
+    o += 32 + 32;
+    o += 1 + pass[o];
+    const sigma = pass.subarray(o, o + 65);
+    assert.ok(pass.subarray(o + 65).every((b) => b === 0), 'zero padding');
+    const { domain, types, message } = forEthers(A.kt.grantTypedData(A.keyB.publicKey(), A.handoff));
+    const viaEthers = ethers.verifyTypedData(domain, types, message, h0x(sigma));
+    assert.equal(viaEthers, A.patient.address);
+    assert.equal(viaEthers, ethers.computeAddress(h0x(A.patient.exportSecret())));
+    assert.equal(A.pass.patient, viaEthers, 'B\'s open names the signer ethers recovers');
+  });
+
+  test('a grant signed by a stranger for the same record (real eh and opening) is posted, found by B, and refused: GrantForged', async () => {
+    A.stranger = Key.generate();
+    const mk = MaskKey.generate();
+    const forged = mk.authorise(A.keyB.publicKey(), A.handoff, A.stranger);
+    const rc = await post(S.signers[16], forged);
+    const opened = openFrom(A.scannerB, rc);
+    assert.equal(opened.patient, A.stranger.address);
+    assert.deepEqual(opened.eh, A.eh);
+    throwsCode(() => confirmGrant(opened, ...A.answersNow), 'GrantForged', 'a stranger\'s grant');
+    // B's scan of every log now finds the patient's grant and the forged one.
+    const all = scanAuthorisations(A.scannerB, S.registry, await getLogsPaged({ address: S.registry, topics: [authorisedTopic()] }, S.deployBlock, 10));
+    assert.deepEqual(all.map((f) => f.transactionHash), [A.bTxHash, rc.transactionHash]);
+    mk.free();
+  });
+
+  test('a grant the patient signed for the record with another time is refused: GrantForged', async () => {
+    const parts = A.kt.authorise(A.keyB.publicKey(), { ...A.handoff, time: T1 + 1 }, A.patient);
+    const opened = A.scannerB.open(parts.r, parts.st, parts.c1);
+    assert.equal(opened.patient, A.patient.address);
+    throwsCode(() => confirmGrant(opened, ...A.answersNow), 'GrantForged', 'another time');
+  });
+
+  test('doctor B re-sealing the pass to doctor C: authoriseSigned refuses the patient\'s signature over B\'s key (WrongSigner); sealed anyway, C finds it and confirmGrant refuses it (GrantForged)', async () => {
+    // The patient's signature over Grant(B's key, ...), as B holds it inside his pass.
+    const sigOverB = A.patient.signTypedData(A.pass.maskKey.grantTypedData(A.keyB.publicKey(), A.handoff));
+    throwsCode(() => A.pass.maskKey.authoriseSigned(A.keyC.publicKey(), A.handoff, h0x(sigOverB), A.patient.address), 'WrongSigner', 're-seal naming the patient');
+    // Under C's key the signature recovers someone else; B seals it naming that account.
+    const nobody = recoverTypedData(A.pass.maskKey.grantTypedData(A.keyC.publicKey(), A.handoff), sigOverB);
+    assert.notEqual(nobody, A.patient.address);
+    const resealed = A.pass.maskKey.authoriseSigned(A.keyC.publicKey(), A.handoff, h0x(sigOverB), nobody);
+    const rc = await post(A.signerB, resealed);
+    const opened = openFrom(A.scannerC, rc);
+    assert.notEqual(opened.patient, A.patient.address);
+    throwsCode(() => confirmGrant(opened, ...A.answersNow), 'GrantForged', 'a re-sealed grant');
+  });
+
+  test('the wallet path: an ethers Wallet signs grantTypedData (eth_signTypedData_v4), authoriseSigned accepts it, B finds and confirms the grant', async () => {
+    const wallet = ethers.Wallet.createRandom();
+    // Doctor A anchors a second record for the wallet's account.
+    const rec = { hospital: H1, time: T1 + 5, eh: new Uint8Array(crypto.randomBytes(32)), anchorSalt: generateAnchorSalt(), recordType: 'prescription' };
+    const commitment = anchorCommitment(rec.anchorSalt, A.signerA.address, wallet.address, rec.recordType);
+    assert.equal((await sendViaSigner(A.signerA, anchorRecordTx(S.registry, rec.eh, commitment, rec.time, SERIAL_A))).status, '0x1');
+    const answers = await anchorAnswers(rec.eh);
+    assert.equal(checkHandoffAnchor(rec, wallet.address, ...answers).doctor, A.signerA.address);
+
+    const kt = MaskKey.generate();
+    const json = kt.grantTypedData(A.keyB.publicKey(), rec);
+    const { domain, types, message } = forEthers(json);
+    assert.deepEqual(domain, { name: 'ehrchain', version: '1' });
+    assert.deepEqual(types.Grant.map((f) => `${f.type} ${f.name}`), ['bytes protocolKey', 'bytes32 eh', 'string hospital', 'uint64 recordTime', 'bytes32 x']);
+    assert.deepEqual(
+      { protocolKey: message.protocolKey, eh: message.eh, hospital: message.hospital, recordTime: Number(message.recordTime), x: message.x },
+      { protocolKey: h0x(A.keyB.publicKey()), eh: h0x(rec.eh), hospital: H1, recordTime: T1 + 5, x: h0x(kt.index(H1, T1 + 5)) },
+    );
+    const sig = await wallet.signTypedData(domain, types, message);
+    assert.equal(ethers.verifyTypedData(domain, types, message, sig), wallet.address);
+    assert.equal(recoverTypedData(json, unhex(sig)), wallet.address);
+    throwsCode(() => kt.authoriseSigned(A.keyB.publicKey(), rec, sig, S.accounts[15]), 'WrongSigner', 'another patient address');
+    const parts = kt.authoriseSigned(A.keyB.publicKey(), rec, sig, wallet.address);
+    assert.equal(parts.c1.length, 609);
+    const rc = await post(S.signers[17], parts);
+    const opened = openFrom(A.scannerB, rc);
+    assert.equal(opened.patient, wallet.address);
+    assert.deepEqual(confirmGrant(opened, ...answers), checkHandoffAnchor(rec, wallet.address, ...answers));
+    assert.equal(confirmGrant(opened, ...answers).doctor, A.signerA.address);
+    kt.free();
+  });
+
+  test('every C1 is 609 bytes whatever the hospital name (1 or 255 bytes) and type (0 or 32); the registry takes them and refuses 608 and 610: InvalidCiphertext(len)', async () => {
+    const sizes = [];
+    for (const [hospital, recordType] of [['H', ''], ['H'.repeat(255), 'T'.repeat(32)], ['H', 'T'.repeat(32)], ['H'.repeat(255), '']]) {
+      const parts = A.kt.authorise(A.keyB.publicKey(), { ...A.handoff, hospital, recordType }, A.patient);
+      sizes.push(parts.c1.length);
+      const opened = A.scannerB.open(parts.r, parts.st, parts.c1);
+      assert.deepEqual([opened.hospital, opened.recordType], [hospital, recordType]);
+      A.longest = parts;
+    }
+    assert.deepEqual(sizes, [609, 609, 609, 609]);
+    const rc = await post(S.signers[18], A.longest);
+    assert.equal(assertLogsAgree(S.registry, rc.logs)[0].c1, h0x(A.longest.c1));
+    const { r, st, c1 } = A.longest;
+    for (const bad of [c1.subarray(0, 608), concat([c1, Uint8Array.of(0)]), new Uint8Array(0), crypto.randomBytes(1024)]) {
+      const req = { to: S.registry, data: S.iface.encodeFunctionData('authorise', [r, st, bad]) };
+      await assertRevertsWith(S.accounts[18], req, 'InvalidCiphertext', [bad.length]);
+      throwsCode(() => authoriseTx(S.registry, r, st, bad), 'InvalidLength', `the crate refuses C1 of ${bad.length}`);
+    }
+  });
+
   test('deletion: doctor A marks the record deleted; recordStatus shows the tombstone at the block time', async () => {
     const delRc = await sendViaSigner(A.signerA, markDeletedTx(S.registry, A.anchoredEh));
     assert.equal(delRc.status, '0x1');
@@ -701,35 +1011,53 @@ describe('paper Alg 4 and Alg 5 on chain', () => {
     assert.equal(status.anchored, true);
     assert.equal(status.deleted, true);
     assert.equal(status.deletedAt, await blockTimestamp(delRc.blockNumber));
+    gas.markDeleted = Number(BigInt(delRc.gasUsed));
   });
 
-  test('recordStatus of an unknown eh reads as all zero', async () => {
-    const unknown = await recordStatus(S.registry, crypto.randomBytes(32));
+  test('after the tombstone B\'s grant is refused: confirmGrant, checkHandoffAnchor and confirmAnchor throw RecordDeleted', async () => {
+    const answers = await anchorAnswers(A.eh);
+    throwsCode(() => confirmGrant(A.pass, ...answers), 'RecordDeleted', 'confirmGrant');
+    throwsCode(() => checkHandoffAnchor(A.handoff, A.patient.address, ...answers), 'RecordDeleted', 'checkHandoffAnchor');
+    throwsCode(() => confirmAnchor(A.eh, ...answers), 'RecordDeleted', 'confirmAnchor');
+    // The record is gone for the forged grants too: deletion is checked before the signer.
+    throwsCode(() => confirmGrant({ ...A.pass, patient: S.accounts[15] }, ...answers), 'RecordDeleted', 'deleted before forged');
+  });
+
+  test('recordStatus of an unknown eh reads as all zero; confirmAnchor of it: RecordNotAnchored', async () => {
+    const eh = crypto.randomBytes(32);
+    const unknown = await recordStatus(S.registry, eh);
     assert.equal(unknown.anchored, false);
     assert.equal(unknown.anchoredBy, ethers.ZeroAddress);
+    assert.equal(unknown.serial, 0);
+    assert.equal(unknown.commitment, ethers.ZeroHash);
+    const answers = await anchorAnswers(eh);
+    throwsCode(() => confirmAnchor(eh, ...answers), 'RecordNotAnchored');
   });
 
   test('every registry log so far decodes the same in the crate and in ethers', async () => {
     assertLogsAgree(S.registry, await getLogsPaged({ address: S.registry }, S.deployBlock, 10));
   });
 
-  test('the bytes a patient sends per authorisation (printed, not asserted)', async () => {
+  test('the bytes a patient sends per authorisation, and the doctor\'s gas (printed, not asserted)', async () => {
     A.oneTime = Key.generate();
     const signed = signTransaction(A.oneTime, {
       chainId: CHAIN_ID, nonce: 0, gas: 100_000, ...(await fees()), to: A.bReq.to, data: A.bReq.data,
     });
     const bRc = await rpc('eth_getTransactionReceipt', [A.bTxHash]);
     const sizes = {
-      passBytes: A.mine.c1.length - 97,
+      passBytesPadded: A.mine.c1.length - 97,
       c1Bytes: A.mine.c1.length,
       authoriseCalldataBytes: hexLen(A.bReq.data),
       rawSignedTxBytes: hexLen(signed.raw),
       authoriseGasUsed: Number(BigInt(bRc.gasUsed)),
       filingXZKBytes: A.filingBytes,
       perConsultationBytes: hexLen(signed.raw) + A.filingBytes,
+      handoffBytes: A.sealed.length,
+      anchorRecordGasUsed: gas.anchorRecord,
+      markDeletedGasUsed: gas.markDeleted,
       paperClaimBytes: 4096,
     };
-    console.log('bytes a patient sends per authorisation (hospital name of %d bytes):', Buffer.byteLength(H1));
+    console.log('bytes a patient sends per authorisation (hospital name of %d bytes; every C1 is 609 bytes):', Buffer.byteLength(H1));
     for (const [k, v] of Object.entries(sizes)) console.log(`  ${k.padEnd(24)} ${v}`);
   });
 });
@@ -748,8 +1076,7 @@ describe('bad input', () => {
   });
 
   test('the receipt of an authorise (no RecordAnchored) -> EventNotFound', async () => {
-    const mk = MaskKey.generate();
-    const p = mk.authorise(randomProtocolKey(), 'H', 1);
+    const p = decoyParts();
     const rc = await sendViaSigner(S.signers[8], authoriseTx(S.registry, p.r, p.st, p.c1));
     assert.equal(rc.status, '0x1');
     throwsCode(() => anchoredEhFromReceipt(S.registry, rc), 'EventNotFound', 'authorise receipt');
@@ -776,7 +1103,11 @@ describe('bad input', () => {
       d2.provider.destroy();
       O.registry = d2.registry;
       O.eh = crypto.randomBytes(32);
-      O.rc = await sendViaSigner(S.signers[10], anchorRecordTx(O.registry, O.eh, 'other', 5));
+      // Its own authority (the same deployer account) certifies account 10 there.
+      const reg = await sendViaSigner(S.authoritySigner, registerDoctorTx(O.registry, 7, S.accounts[10], randomProtocolKey(), 1, 4_000_000_000));
+      assert.equal(reg.status, '0x1');
+      const commitment = anchorCommitment(generateAnchorSalt(), S.accounts[10], S.accounts[19], 'other');
+      O.rc = await sendViaSigner(S.signers[10], anchorRecordTx(O.registry, O.eh, commitment, 5, 7));
     });
 
     test('the second registry is another contract, and its anchor is mined there and decodes as in ethers', () => {
@@ -801,7 +1132,7 @@ describe('bad input', () => {
 
     test('an authorisation on the other registry is found scanning it, not scanning the first', async () => {
       const keyD = Key.generate();
-      const p = MaskKey.generate().authorise(keyD.publicKey(), 'H', 1);
+      const p = decoyParts(keyD.publicKey());
       const rcD = await sendViaSigner(S.signers[10], authoriseTx(O.registry, p.r, p.st, p.c1));
       const scannerD = new Scanner(keyD);
       assert.equal(scanAuthorisations(scannerD, S.registry, rcD.logs).length, 0);
@@ -827,7 +1158,7 @@ describe('bad input', () => {
       assert.ok(real);
       // A well-formed Authorised log addressed to a key we hold (ethers encodes the event).
       M.keyM = Key.generate();
-      M.parts = MaskKey.generate().authorise(M.keyM.publicKey(), 'H', 1);
+      M.parts = decoyParts(M.keyM.publicKey());
       M.good = { ...real, ...S.iface.encodeEventLog('Authorised', [12345, M.parts.r, M.parts.st, M.parts.c1]) };
       M.scanner = new Scanner(M.keyM);
       M.rc = await rpc('eth_getTransactionReceipt', [M.good.transactionHash]);
@@ -893,7 +1224,9 @@ describe('bad input', () => {
       ['empty data', () => m((l) => { l.data = '0x'; }), 'AbiDecode'],
       ['seq beyond 64 bits', () => m((l) => { l.topics[1] = '0x' + '00'.repeat(23) + '01' + '00'.repeat(8); }), 'AbiDecode'],
       ['R of 32 bytes', () => ({ ...M.good, ...S.iface.encodeEventLog('Authorised', [1, M.parts.r.subarray(1), M.parts.st, M.parts.c1]) }), 'InvalidLength'],
-      ['C1 of 96 bytes', () => ({ ...M.good, ...S.iface.encodeEventLog('Authorised', [1, M.parts.r, M.parts.st, M.parts.c1.subarray(0, 96)]) }), 'EciesTooShort'],
+      ['C1 of 96 bytes', () => ({ ...M.good, ...S.iface.encodeEventLog('Authorised', [1, M.parts.r, M.parts.st, M.parts.c1.subarray(0, 96)]) }), 'InvalidLength'],
+      ['C1 of 608 bytes', () => ({ ...M.good, ...S.iface.encodeEventLog('Authorised', [1, M.parts.r, M.parts.st, M.parts.c1.subarray(0, 608)]) }), 'InvalidLength'],
+      ['C1 of 610 bytes', () => ({ ...M.good, ...S.iface.encodeEventLog('Authorised', [1, M.parts.r, M.parts.st, concat([M.parts.c1, Uint8Array.of(0)])]) }), 'InvalidLength'],
     ];
     for (const [what, make, code] of events) {
       test(`an event with ${what}: decodeRegistryLogs refuses (${code}), scanAuthorisations skips it`, () => {
@@ -926,7 +1259,8 @@ describe('bad input', () => {
     const R = {};
     before(async () => {
       R.eh = crypto.randomBytes(32);
-      R.req = anchorRecordTx(S.registry, R.eh, 'twice', 7);
+      R.serial = await certify(S.accounts[11]);
+      R.req = anchorRecordTx(S.registry, R.eh, anchorCommitment(generateAnchorSalt(), S.accounts[11], S.accounts[19], 'twice'), 7, R.serial);
       R.first = await sendViaSigner(S.signers[11], R.req);
     });
 
@@ -934,14 +1268,12 @@ describe('bad input', () => {
       assert.equal(R.first.status, '0x1');
     });
 
-    test('eth_call of the second rejects with the revert reason AlreadyAnchored(eh)', async () => {
-      await assert.rejects(rpc('eth_call', [{ from: S.accounts[12], to: R.req.to, data: R.req.data }, 'latest']), (e) => {
-        assert.equal(e.name, 'JsonRpcError', String(e));
-        assert.equal(typeof e.code, 'number', `JSON-RPC error code of ${e.message}`);
-        const hexData = typeof e.data === 'string' ? e.data : e.data?.data;
-        assert.equal(hexData, S.iface.encodeErrorResult('AlreadyAnchored', [R.eh]));
-        return true;
-      });
+    test('eth_call of the second by the same doctor rejects with the revert reason AlreadyAnchored(eh)', async () => {
+      await assertRevertsWith(S.accounts[11], R.req, 'AlreadyAnchored', [R.eh]);
+    });
+
+    test('eth_call of the second by another account: NotCertifiedDoctor(serial) (the certificate is checked first)', async () => {
+      await assertRevertsWith(S.accounts[12], R.req, 'NotCertifiedDoctor', [R.serial]);
     });
 
     test('with a gas limit set no estimate fails first: the transaction is mined with status 0 -> Reverted', async () => {
@@ -971,7 +1303,8 @@ describe('64-bit values written by other clients (number up to 2^53-1, bigint be
 
   test('decodeRegistryLogs returns an event (or a typed error), never null, for uint64 above 2^53', async () => {
     const eh = crypto.randomBytes(32);
-    const data = S.iface.encodeFunctionData('anchorRecord', [eh, ethers.encodeBytes32String('far future'), BIG]);
+    const serial13 = await certify(S.accounts[13]);
+    const data = S.iface.encodeFunctionData('anchorRecord', [eh, crypto.randomBytes(32), BIG, serial13]);
     const rc = await receiptOf((await S.signers[13].sendTransaction({ to: S.registry, data })).hash);
     assert.equal(rc.status, '0x1');
     const serial = 9000 + crypto.randomInt(1000);
@@ -989,9 +1322,12 @@ describe('64-bit values written by other clients (number up to 2^53-1, bigint be
     }
   });
 
-  test('decodeRecordStatus reports a uint64 recordTime above 2^53 exactly (or refuses it)', async () => {
+  test('decodeRecordStatus reports a uint64 recordTime and serial above 2^53 exactly (or refuses it); confirmAnchor accepts the anchor', async () => {
     const eh = crypto.randomBytes(32);
-    const data = S.iface.encodeFunctionData('anchorRecord', [eh, ethers.encodeBytes32String('x'), BIG]);
+    // The authority (through ethers) certifies account 14 under serial 2^64-1, which then anchors under it.
+    const reg = S.iface.encodeFunctionData('registerDoctor', [BIG, S.accounts[14], randomProtocolKey(), 1, 4_000_000_000]);
+    assert.equal((await receiptOf((await S.authoritySigner.sendTransaction({ to: S.registry, data: reg })).hash)).status, '0x1');
+    const data = S.iface.encodeFunctionData('anchorRecord', [eh, crypto.randomBytes(32), BIG, BIG]);
     const rc = await receiptOf((await S.signers[14].sendTransaction({ to: S.registry, data })).hash);
     assert.equal(rc.status, '0x1');
     const call = recordStatusCall(S.registry, eh);
@@ -999,5 +1335,15 @@ describe('64-bit values written by other clients (number up to 2^53-1, bigint be
     const status = decodeRecordStatus(out);
     assert.equal(typeof status.recordTime, 'bigint');
     assert.equal(status.recordTime, BIG, `recordTime ${status.recordTime}`);
+    assert.equal(status.serial, BIG, `serial ${status.serial}`);
+    // certificateStatusCall takes the bigint serial the decoder returned, as ethers encodes it;
+    // the anchoring rule then holds with exact values.
+    const csCall = certificateStatusCall(S.registry, status.serial);
+    assert.equal(csCall.data, S.iface.encodeFunctionData('certificateStatus', [BIG]));
+    const cs = await rpc('eth_call', [csCall, 'latest']);
+    const anchor = confirmAnchor(eh, out, cs);
+    assert.equal(anchor.serial, BIG);
+    assert.equal(anchor.recordTime, BIG);
+    assert.equal(anchor.doctor, S.accounts[14]);
   });
 });

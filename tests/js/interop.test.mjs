@@ -1,6 +1,10 @@
 // Interoperability of the npm package (pkg/, Node.js build) with independent
 // JavaScript implementations: ethers.js 6 (accounts, EIP-191, EIP-712) and
-// eciesjs 0.5 (ECIES), in both directions; streaming records through WHATWG
+// eciesjs 0.5 (ECIES), in both directions; protocol version 3 grants (the
+// EIP-712 Grant signed by an ethers wallet or by the library, passes opened
+// with eciesjs or built outside the library, every C1 609 bytes), anchor
+// commitments, the anchoring rule on registry answers encoded by ethers, and
+// version-3 handoffs; streaming records through WHATWG
 // TransformStreams; and how the wasm boundary copes with bad input from JS.
 //
 //   node --test tests/js/
@@ -24,6 +28,15 @@ const {
   addressOf, compressPublicKey, checksumAddress, recordAssociatedData, generateRecordKey,
   sha256, keccak256,
 } = ehr;
+
+/** A grant record `{hospital, time, eh, anchorSalt, recordType}` (a Handoff has these fields). */
+const grantRecord = (over = {}) => ({
+  hospital: 'H', time: 1, eh: new Uint8Array(32).fill(7), anchorSalt: ehr.generateAnchorSalt(), recordType: 'lab', ...over,
+});
+/** A handoff's fields (docs/PROTOCOL.md §10). */
+const handoffFields = (over = {}) => ({
+  ...grantRecord(), txId: new Uint8Array(32), recordKey: new Uint8Array(16), filingSecret: new Uint8Array(32).fill(1), ...over,
+});
 
 // ------------------------------------------------------------------ helpers
 
@@ -765,6 +778,228 @@ describe('certificates and access requests against ethers', () => {
   });
 });
 
+// ------------------------------------ grants, anchors, handoffs (protocol v3)
+
+/** ctx = u8 len(H1) ‖ H1 ‖ u64 BE T1 (docs/PROTOCOL.md §4), by Buffer. */
+function ctxBytes(hospital, time) {
+  const h = Buffer.from(hospital, 'utf8');
+  const t = Buffer.alloc(8);
+  t.writeBigUInt64BE(BigInt(time));
+  return Buffer.concat([Buffer.of(h.length), h, t]);
+}
+/** X = HMAC-SHA-256(k_t, ctx ‖ "ehrchain/v1/X"), by node:crypto. */
+const nodeX = (kt, hospital, time) =>
+  new Uint8Array(crypto.createHmac('sha256', kt).update(ctxBytes(hospital, time)).update('ehrchain/v1/X').digest());
+/** SHA-256("ehrchain/v1/anchor" ‖ salt ‖ doctor ‖ patient ‖ u8 len(Ty1) ‖ Ty1), by node:crypto. */
+const nodeCommitment = (salt, doctor, patient, ty) => nodeSha256(Buffer.concat([
+  Buffer.from('ehrchain/v1/anchor'), salt, unhex(doctor), unhex(patient), Buffer.of(ty.length), Buffer.from(ty),
+]));
+/** The fields of a 512-byte access pass (§5): 0x02 ‖ ctx ‖ k_t ‖ eh ‖ salt ‖ u8 len(Ty1) ‖ Ty1 ‖ σ ‖ zeros. */
+function parsePass(pass) {
+  assert.equal(pass.length, 512, 'A_pass is 512 bytes');
+  assert.equal(pass[0], 2, 'pass version 2');
+  let o = 1;
+  const take = (n) => { const b = pass.subarray(o, o + n); o += n; return b; };
+  const hospital = Buffer.from(take(take(1)[0])).toString('utf8');
+  const time = Number(Buffer.from(take(8)).readBigUInt64BE());
+  const [kt, eh, salt] = [take(32), take(32), take(32)];
+  const recordType = Buffer.from(take(take(1)[0])).toString('latin1');
+  const sigma = take(65);
+  assert.ok(pass.subarray(o).every((b) => b === 0), 'zero padding');
+  return { hospital, time, kt, eh, salt, recordType, sigma };
+}
+/** The registry's `recordStatus` answer, ABI-encoded by ethers. */
+const recordStatusHex = (s) => ethers.AbiCoder.defaultAbiCoder().encode(
+  ['bool', 'address', 'uint64', 'uint64', 'bytes32', 'uint64', 'bool', 'uint64'],
+  [s.anchored ?? true, s.anchoredBy, s.serial, s.anchoredAt, h0x(s.commitment), s.recordTime, s.deleted ?? false, s.deletedAt ?? 0],
+);
+/** The registry's `certificateStatus` answer, ABI-encoded by ethers. */
+const certificateStatusHex = (c) => ethers.AbiCoder.defaultAbiCoder().encode(
+  ['address', 'uint64', 'uint64', 'bool', 'uint64'],
+  [c.doctor, c.validFrom ?? 1_600_000_000, c.validUntil ?? 1_900_000_000, c.revoked ?? false, c.revokedAt ?? 0],
+);
+
+describe('grants, anchors and handoffs (protocol version 3) against ethers, eciesjs and node:crypto', () => {
+  const doctorA = ethers.Wallet.createRandom(); // the anchoring doctor's account
+  const keyB = Key.generate(); // doctor B's protocol key
+  const patient = Key.generate(); // the patient's account key
+  const kt = MaskKey.generate();
+  const T1 = 1_700_000_500;
+  const record = {
+    hospital: 'Krankenhaus Süd – Ambulanz', time: T1, eh: new Uint8Array(crypto.randomBytes(32)),
+    anchorSalt: ehr.generateAnchorSalt(), recordType: 'X-ray (chest)',
+  };
+  const commitment = ehr.anchorCommitment(record.anchorSalt, doctorA.address, patient.address, record.recordType);
+  const anchorAt = 1_700_000_600;
+  const rs = (over = {}) => recordStatusHex({ anchoredBy: doctorA.address, serial: 42, anchoredAt: anchorAt, commitment, recordTime: T1, ...over });
+  const cs = (over = {}) => certificateStatusHex({ doctor: doctorA.address, ...over });
+  const expectedAnchor = { eh: record.eh, doctor: doctorA.address, serial: 42, recordTime: T1, anchoredAt: anchorAt };
+  after(() => { keyB.free(); patient.free(); kt.free(); });
+
+  test('anchorCommitment and generateAnchorSalt: SHA-256 of §4.1 as node:crypto computes it', () => {
+    assert.deepEqual(commitment, nodeCommitment(record.anchorSalt, doctorA.address, patient.address, record.recordType));
+    for (const ty of ['', 'a', 'T'.repeat(32)]) {
+      const salt = ehr.generateAnchorSalt();
+      assert.equal(salt.length, 32);
+      assert.deepEqual(ehr.anchorCommitment(salt, doctorA.address, patient.address, ty), nodeCommitment(salt, doctorA.address, patient.address, ty));
+    }
+  });
+
+  test('grantTypedData is the EIP-712 Grant of §5 (domain {name, version}); hashTypedData equals ethers.TypedDataEncoder.hash; x is X by node:crypto', () => {
+    const r = prng(712);
+    for (let i = 0; i < 20; i++) {
+      const rec = { ...record, hospital: i === 0 ? 'H' : i === 1 ? 'h'.repeat(255) : `Hôpital ${'é'.repeat(r.int(100))}`, time: r.int(2 ** 31), eh: r.bytes(32) };
+      const doctorKey = i % 2 ? keyB.publicKey() : Key.generate().publicKey();
+      const json = kt.grantTypedData(doctorKey, rec);
+      const td = JSON.parse(json);
+      assert.equal(td.primaryType, 'Grant');
+      assert.deepEqual(td.types.EIP712Domain, [{ name: 'name', type: 'string' }, { name: 'version', type: 'string' }]);
+      assert.deepEqual(td.types.Grant, [
+        { name: 'protocolKey', type: 'bytes' }, { name: 'eh', type: 'bytes32' }, { name: 'hospital', type: 'string' },
+        { name: 'recordTime', type: 'uint64' }, { name: 'x', type: 'bytes32' },
+      ]);
+      const { domain, types, message } = forEthers(json);
+      assert.deepEqual(domain, { name: 'ehrchain', version: '1' });
+      assert.deepEqual(
+        { ...message, recordTime: Number(message.recordTime) },
+        { protocolKey: h0x(doctorKey), eh: h0x(rec.eh), hospital: rec.hospital, recordTime: rec.time, x: h0x(nodeX(kt.exportSecret(), rec.hospital, rec.time)) },
+      );
+      assert.deepEqual(message.x, h0x(kt.index(rec.hospital, rec.time)));
+      assert.equal(h0x(hashTypedData(json)), ethers.TypedDataEncoder.hash(domain, types, message));
+    }
+    // The typed data does not cover the anchor opening: it may be left out.
+    const { eh, hospital, time } = record;
+    assert.equal(kt.grantTypedData(keyB.publicKey(), { eh, hospital, time }), kt.grantTypedData(keyB.publicKey(), record));
+  });
+
+  test('an ethers Wallet\'s signTypedData of grantTypedData: authoriseSigned accepts it, B\'s open names the wallet, confirmGrant accepts it', async () => {
+    const wallet = ethers.Wallet.createRandom();
+    const rec = { ...record, eh: new Uint8Array(crypto.randomBytes(32)) };
+    const { domain, types, message } = forEthers(kt.grantTypedData(keyB.publicKey(), rec));
+    const sig = await wallet.signTypedData(domain, types, message);
+    assert.equal(ethers.verifyTypedData(domain, types, message, sig), wallet.address);
+    assert.equal(recoverTypedData(kt.grantTypedData(keyB.publicKey(), rec), unhex(sig)), wallet.address);
+    const parts = kt.authoriseSigned(keyB.publicKey(), rec, sig, wallet.address);
+    assert.equal(parts.c1.length, 609);
+    const opened = new ehr.Scanner(keyB).open(parts.r, parts.st, parts.c1);
+    assert.equal(opened.patient, wallet.address);
+    assert.deepEqual(parsePass(eciesOpen(keyB, parts.c1)).sigma, unhex(sig), 'the wallet\'s signature is the pass\'s σ');
+    const c = ehr.anchorCommitment(rec.anchorSalt, doctorA.address, wallet.address, rec.recordType);
+    const anchor = ehr.confirmGrant(opened, rs({ commitment: c }), cs());
+    assert.deepEqual(anchor, { ...expectedAnchor, eh: rec.eh });
+    // The same signature for another patient address, or over another doctor's key: WrongSigner.
+    throwsCode(() => kt.authoriseSigned(keyB.publicKey(), rec, sig, patient.address), 'WrongSigner', 'another address');
+    throwsCode(() => kt.authoriseSigned(Key.generate().publicKey(), rec, sig, wallet.address), 'WrongSigner', 'another doctor');
+    throwsCode(() => kt.authoriseSigned(keyB.publicKey(), { ...rec, time: T1 + 1 }, sig, wallet.address), 'WrongSigner', 'another time');
+    throwsCode(() => kt.authoriseSigned(keyB.publicKey(), rec, sig.slice(0, -2), wallet.address), 'InvalidLength', '64-byte signature');
+    throwsCode(() => kt.authoriseSigned(keyB.publicKey(), rec, 'zz', wallet.address), 'InvalidHex', 'not hex');
+  });
+
+  test('MaskKey.authorise (the library\'s own signature): σ in the pass, opened with eciesjs, verifies in ethers as the patient B\'s open names', () => {
+    const parts = kt.authorise(keyB.publicKey(), record, patient);
+    const pass = parsePass(new Uint8Array(ecies.decrypt(keyB.exportSecret(), parts.c1)));
+    assert.deepEqual(
+      { hospital: pass.hospital, time: pass.time, kt: pass.kt, eh: pass.eh, salt: pass.salt, recordType: pass.recordType },
+      { hospital: record.hospital, time: T1, kt: kt.exportSecret(), eh: record.eh, salt: record.anchorSalt, recordType: record.recordType },
+    );
+    const { domain, types, message } = forEthers(kt.grantTypedData(keyB.publicKey(), record));
+    const viaEthers = ethers.verifyTypedData(domain, types, message, h0x(pass.sigma));
+    assert.equal(viaEthers, ethers.computeAddress(h0x(patient.exportSecret())));
+    assert.deepEqual(pass.sigma, patient.signTypedData(kt.grantTypedData(keyB.publicKey(), record)), 'RFC 6979: the same σ as signTypedData');
+    const opened = new ehr.Scanner(keyB).open(parts.r, parts.st, parts.c1);
+    assert.equal(opened.patient, viaEthers);
+    assert.deepEqual(ehr.confirmGrant(opened, rs(), cs()), expectedAnchor);
+  });
+
+  test('a grant built outside the library (ethers ECDH and signature, eciesjs, node:crypto) is found and opened by the Scanner', async () => {
+    const wallet = ethers.Wallet.createRandom();
+    const ktBytes = crypto.randomBytes(32);
+    const { domain, types, message } = forEthers(MaskKey.fromBytes(ktBytes).grantTypedData(keyB.publicKey(), record));
+    const sigma = unhex(await wallet.signTypedData(domain, types, message));
+    const ty = Buffer.from(record.recordType);
+    const body = Buffer.concat([Buffer.of(2), ctxBytes(record.hospital, T1), ktBytes, record.eh, record.anchorSalt, Buffer.of(ty.length), ty, sigma]);
+    const pass = Buffer.concat([body, Buffer.alloc(512 - body.length)]);
+    const r = new ethers.SigningKey(ethers.Wallet.createRandom().privateKey);
+    const R = unhex(r.compressedPublicKey);
+    const ST = unhex(ethers.SigningKey.computePublicKey(h0x(ehr.h1(unhex(r.computeSharedSecret(h0x(keyB.publicKey()))))), true));
+    const c1 = new Uint8Array(ecies.encrypt(hex(keyB.publicKey()), pass));
+    assert.equal(c1.length, 609);
+    const scanner = new ehr.Scanner(keyB);
+    assert.equal(scanner.matches(R, ST), true);
+    const opened = scanner.open(R, ST, c1);
+    assert.equal(opened.patient, wallet.address);
+    assert.deepEqual(opened.maskKey.exportSecret(), new Uint8Array(ktBytes));
+    assert.deepEqual([opened.hospital, opened.time, opened.recordType], [record.hospital, T1, record.recordType]);
+    // A one-byte-shorter pass (C1 of 608 bytes) is refused before decryption.
+    throwsCode(() => scanner.open(R, ST, new Uint8Array(ecies.encrypt(hex(keyB.publicKey()), pass.subarray(0, 511)))), 'InvalidLength', '608-byte C1');
+  });
+
+  test('every C1 is 609 bytes (the pass 512) for hospital names of 1 and 255 bytes and record types of 0 and 32 bytes', () => {
+    for (const hospital of ['H', 'h'.repeat(255), 'é'.repeat(127)]) {
+      for (const recordType of ['', 'T'.repeat(32)]) {
+        const parts = kt.authorise(keyB.publicKey(), { ...record, hospital, recordType }, patient);
+        assert.equal(parts.c1.length, 609, `hospital of ${Buffer.byteLength(hospital)} bytes, type of ${recordType.length}`);
+        const pass = parsePass(eciesOpen(keyB, parts.c1));
+        assert.deepEqual([pass.hospital, pass.recordType], [hospital, recordType]);
+      }
+    }
+  });
+
+  test('confirmGrant and checkHandoffAnchor on registry answers encoded by ethers: each rule of §4.1 with its exact code', () => {
+    const parts = kt.authorise(keyB.publicKey(), record, patient);
+    const opened = new ehr.Scanner(keyB).open(parts.r, parts.st, parts.c1);
+    const stranger = Key.generate();
+    const forged = new ehr.Scanner(keyB).open(...Object.values(MaskKey.generate().authorise(keyB.publicKey(), record, stranger)));
+    const handoff = { ...record, txId: new Uint8Array(32), recordKey: new Uint8Array(16), filingSecret: new Uint8Array(32) };
+    assert.deepEqual(ehr.confirmGrant(opened, rs(), cs()), expectedAnchor);
+    assert.deepEqual(ehr.checkHandoffAnchor(handoff, patient.address, rs(), cs()), expectedAnchor);
+    // Revoked after the anchoring (or in its block): still certified.
+    assert.deepEqual(ehr.confirmGrant(opened, rs(), cs({ revoked: true, revokedAt: anchorAt })), expectedAnchor);
+    const cases = [
+      ['not anchored', rs({ anchored: false }), cs(), 'RecordNotAnchored', 'RecordNotAnchored'],
+      ['deleted', rs({ deleted: true, deletedAt: anchorAt + 1 }), cs(), 'RecordDeleted', 'RecordDeleted'],
+      ['another doctor\'s certificate', rs(), cs({ doctor: ethers.Wallet.createRandom().address }), 'AnchorNotCertified', 'AnchorNotCertified'],
+      ['an unknown serial', rs(), cs({ doctor: ethers.ZeroAddress, validFrom: 0, validUntil: 0 }), 'AnchorNotCertified', 'AnchorNotCertified'],
+      ['anchored before validFrom', rs(), cs({ validFrom: anchorAt + 1 }), 'AnchorNotCertified', 'AnchorNotCertified'],
+      ['anchored at validUntil', rs(), cs({ validUntil: anchorAt }), 'AnchorNotCertified', 'AnchorNotCertified'],
+      ['revoked before the anchoring', rs(), cs({ revoked: true, revokedAt: anchorAt - 1 }), 'AnchorNotCertified', 'AnchorNotCertified'],
+      ['another time', rs({ recordTime: T1 + 1 }), cs(), 'GrantForged', 'AnchorMismatch'],
+      ['a commitment to another patient', rs({ commitment: ehr.anchorCommitment(record.anchorSalt, doctorA.address, stranger.address, record.recordType) }), cs(), 'GrantForged', 'AnchorMismatch'],
+      ['a commitment to another type', rs({ commitment: ehr.anchorCommitment(record.anchorSalt, doctorA.address, patient.address, 'lab') }), cs(), 'GrantForged', 'AnchorMismatch'],
+    ];
+    for (const [what, r, c, grantCode, handoffCode] of cases) {
+      throwsCode(() => ehr.confirmGrant(opened, r, c), grantCode, `confirmGrant: ${what}`);
+      throwsCode(() => ehr.checkHandoffAnchor(handoff, patient.address, r, c), handoffCode, `checkHandoffAnchor: ${what}`);
+    }
+    // A stranger's signature over the real record, with a genuine anchor: GrantForged.
+    assert.equal(forged.patient, stranger.address);
+    throwsCode(() => ehr.confirmGrant(forged, rs(), cs()), 'GrantForged', 'a stranger\'s grant');
+    throwsCode(() => ehr.checkHandoffAnchor(handoff, stranger.address, rs(), cs()), 'AnchorMismatch', 'the handoff checked for the stranger');
+    throwsCode(() => ehr.confirmAnchor(record.eh, '0x', cs()), 'AbiDecode', 'empty recordStatus answer');
+    stranger.free();
+  });
+
+  test('a version-3 handoff opened with eciesjs has the §10 layout; one sealed by eciesjs in that layout opens with openHandoff', () => {
+    const h = {
+      hospital: record.hospital, time: T1, txId: new Uint8Array(crypto.randomBytes(32)), recordKey: generateRecordKey(),
+      filingSecret: ehr.generateFilingSecret(), eh: record.eh, anchorSalt: record.anchorSalt, recordType: record.recordType,
+    };
+    const layout = (x) => Buffer.concat([
+      Buffer.of(3), ctxBytes(x.hospital, x.time), x.txId, Buffer.of(x.recordKey.length), x.recordKey, x.filingSecret, x.eh, x.anchorSalt,
+      Buffer.of(x.recordType.length), Buffer.from(x.recordType),
+    ]);
+    const sealed = ehr.sealHandoff(patient.publicKey(), h);
+    assert.deepEqual(Buffer.from(ecies.decrypt(patient.exportSecret(), sealed)), layout(h));
+    const h32 = { ...h, recordKey: new Uint8Array(crypto.randomBytes(32)), recordType: '' };
+    assert.deepEqual(ehr.openHandoff(patient, ecies.encrypt(hex(patient.publicKey()), layout(h32))), h32);
+    const v2 = layout(h);
+    v2[0] = 2;
+    throwsCode(() => ehr.openHandoff(patient, ecies.encrypt(hex(patient.publicKey()), v2)), 'MalformedEncoding', 'version 2');
+    throwsCode(() => ehr.openHandoff(patient, ecies.encrypt(hex(patient.publicKey()), Buffer.concat([layout(h), Buffer.of(0)]))), 'MalformedEncoding', 'trailing byte');
+    throwsCode(() => ehr.sealHandoff(patient.publicKey(), { ...h, anchorSalt: undefined }), 'InvalidArgument', 'no anchor salt');
+  });
+});
+
 // -------------------------------------------------------------------- ECIES
 
 describe('ECIES against eciesjs 0.5 (default configuration)', () => {
@@ -944,7 +1179,9 @@ describe('bad input from JS', () => {
       throwsCode(() => compressPublicKey(p), 'InvalidPublicKey', name);
       throwsCode(() => eciesSeal(p, Uint8Array.of(1, 2, 3)), 'InvalidPublicKey', name);
       throwsCode(() => ehr.h1(p), 'InvalidPublicKey', name);
-      throwsCode(() => MaskKey.generate().authorise(p, 'H', 1), 'InvalidPublicKey', name);
+      throwsCode(() => MaskKey.generate().authorise(p, grantRecord(), key), 'InvalidPublicKey', name);
+      throwsCode(() => MaskKey.generate().grantTypedData(p, grantRecord()), 'InvalidPublicKey', name);
+      throwsCode(() => ehr.sealHandoff(p, handoffFields()), 'InvalidPublicKey', name);
       throwsCode(() => issueCertificate(key, key.address, p, 'H', 1, 2, 3), 'InvalidPublicKey', name);
       assert.throws(() => ethers.computeAddress(h0x(p)), NOBLE_BAD_POINT, name);
       assertAlive();
@@ -956,13 +1193,14 @@ describe('bad input from JS', () => {
       const mk = MaskKey.generate();
       throwsCode(() => recordAssociatedData('H', t), 'OutOfRange', `time ${t}`);
       throwsCode(() => mk.index('H', t), 'OutOfRange', `index time ${t}`);
-      throwsCode(() => mk.authorise(pub, 'H', t), 'OutOfRange');
+      throwsCode(() => mk.authorise(pub, grantRecord({ time: t }), key), 'OutOfRange');
+      throwsCode(() => mk.grantTypedData(pub, grantRecord({ time: t })), 'OutOfRange');
       throwsCode(() => certificateTypedData(key.address, pub, 'H', t, 2 ** 40, 1), 'OutOfRange', `validFrom ${t}`);
       throwsCode(() => certificateTypedData(key.address, pub, 'H', 1, t, 1), 'OutOfRange', `validUntil ${t}`);
       throwsCode(() => certificateTypedData(key.address, pub, 'H', 1, 2, t), 'OutOfRange', `serial ${t}`);
       throwsCode(() => accessRequestTypedData('H', new Uint8Array(32), t, 60), 'OutOfRange', `now ${t}`);
       throwsCode(() => accessRequestTypedData('H', new Uint8Array(32), 1, t), 'OutOfRange', `ttl ${t}`);
-      throwsCode(() => ehr.sealHandoff(pub, 'H', t, new Uint8Array(32), new Uint8Array(16), new Uint8Array(32)), 'OutOfRange');
+      throwsCode(() => ehr.sealHandoff(pub, handoffFields({ time: t })), 'OutOfRange');
       mk.free();
     });
   }
