@@ -224,7 +224,7 @@ pub async fn create(
             }
         })
         .await?;
-    tracing::info!(upload = %upload.id.to_hex(), size = upload.size, parts = upload.parts(), "upload created");
+    tracing::info!(upload = %upload.id.log_label(), size = upload.size, parts = upload.parts(), "upload created");
     Ok((StatusCode::CREATED, Json(describe(&state, &upload))))
 }
 
@@ -443,7 +443,7 @@ pub async fn complete(
     });
     job.await
         .map_err(|e| ApiError::Internal(format!("completion task failed: {e}")))??;
-    tracing::info!(upload = %id.to_hex(), "upload completed");
+    tracing::info!(upload = %id.log_label(), "upload completed");
     Ok(Json(done))
 }
 

@@ -61,6 +61,16 @@ impl UploadId {
     }
 }
 
+impl UploadId {
+    /// What the logs name an upload by: 8 hex digits of SHA-256 of the id.
+    /// The id itself is the capability for a doctor's signed upload, so it
+    /// is never written to a log.
+    pub fn log_label(&self) -> String {
+        use sha2::Digest;
+        hex::encode(&sha2::Sha256::digest(self.0)[..4])
+    }
+}
+
 impl fmt::Debug for UploadId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "UploadId({})", self.to_hex())
