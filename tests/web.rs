@@ -888,3 +888,47 @@ fn every_request_failure_mode_has_its_expected_code_in_wasm() {
         assert_eq!(got, case["expect"].as_str().unwrap(), "{}", case["name"]);
     }
 }
+
+/// An opened grant edited after `Scanner.open` (its `patient` swapped for
+/// the anchor's real patient, as an app merging objects could) is refused:
+/// `confirmGrant` recovers the signer again from the signed fields.
+#[wasm_bindgen_test]
+fn an_opened_grant_edited_to_name_the_real_patient_is_forged() {
+    let c = certified();
+    let patient = Key::generate().unwrap();
+    let (r, st, c1) = grant(&c, &Key::generate().unwrap());
+    let opened = Scanner::new(&c.protocol)
+        .unwrap()
+        .open(b(&r), b(&st), b(&c1))
+        .unwrap();
+    Reflect::set(&opened, &"patient".into(), &s(&patient.address())).unwrap();
+    let (record, cert) = anchor_answers(&c, &patient.address());
+    assert_eq!(
+        code(confirm_grant(opened.clone(), record.clone(), cert.clone()).unwrap_err()),
+        "GrantForged"
+    );
+    Reflect::delete_property(opened.unchecked_ref::<js_sys::Object>(), &"patient".into()).unwrap();
+    assert_eq!(
+        code(confirm_grant(opened, record, cert).unwrap_err()),
+        "GrantForged"
+    );
+}
+
+/// A serial the decoders return as a `bigint` (beyond 2^53-1) is accepted
+/// by `certificateStatusCall`; a negative one is out of range.
+#[wasm_bindgen_test]
+fn a_bigint_serial_reads_its_certificate_status() {
+    let registry = s("0x5FbDB2315678afecb367f032d93F642f64180aa3");
+    let big: JsValue = js_sys::BigInt::from(u64::MAX).into();
+    let call = certificate_status_call(registry.clone(), big).unwrap();
+    let data = Reflect::get(&call, &"data".into())
+        .unwrap()
+        .as_string()
+        .unwrap();
+    assert!(data.ends_with(&"f".repeat(16)), "{data}");
+    let negative: JsValue = js_sys::BigInt::from(-1i64).into();
+    assert_eq!(
+        code(certificate_status_call(registry, negative).unwrap_err()),
+        "OutOfRange"
+    );
+}
