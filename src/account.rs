@@ -202,16 +202,15 @@ impl Address {
         out
     }
 
-    /// Parses address text: `0x` + 40 hex digits. All-lowercase or
-    /// all-uppercase text is accepted as is; mixed case MUST carry a valid
-    /// EIP-55 checksum.
+    /// Parses address text: 40 hex digits, with or without a `0x`/`0X`
+    /// prefix (the hex rule of `docs/PROTOCOL.md §1`). All-lowercase or
+    /// all-uppercase digits are accepted as is; mixed-case digits MUST carry
+    /// a valid EIP-55 checksum.
     ///
     /// # Errors
     /// [`Error::InvalidAddress`] for a bad length, bad hex or a wrong checksum.
     pub fn parse(text: &str) -> Result<Self> {
-        let digits = text.strip_prefix("0x").ok_or(Error::InvalidAddress {
-            reason: "missing 0x prefix",
-        })?;
+        let digits = crate::hex::digits(text);
         if digits.len() != 40 {
             return Err(Error::InvalidAddress {
                 reason: "must be 40 hex digits",
@@ -287,10 +286,35 @@ mod tests {
             })
         );
         assert_eq!(
-            Address::parse("5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed"),
+            Address::parse("5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD"),
             Err(Error::InvalidAddress {
-                reason: "missing 0x prefix"
+                reason: "EIP-55 checksum mismatch"
             })
+        );
+    }
+
+    #[test]
+    fn an_address_follows_the_hex_rule_of_every_other_input() {
+        let expected = Address::parse(EIP55[0]).unwrap();
+        let digits = &EIP55[0][2..];
+        for text in [
+            digits.to_owned(),
+            format!("0X{digits}"),
+            digits.to_lowercase(),
+            format!("0X{}", digits.to_uppercase()),
+            digits.to_uppercase(),
+        ] {
+            assert_eq!(Address::parse(&text), Ok(expected), "{text}");
+        }
+        assert_eq!(
+            Address::parse(&format!("0x0x{digits}")),
+            Err(Error::InvalidAddress {
+                reason: "must be 40 hex digits"
+            })
+        );
+        assert_eq!(
+            Address::parse(&format!("x{}", &digits[1..])),
+            Err(Error::InvalidAddress { reason: "not hex" })
         );
     }
 

@@ -360,7 +360,7 @@ fn parse_integer(kind: &str, value: &Value) -> Result<(bool, [u8; 32])> {
     };
     let overflow = || invalid(format!("value out of range for {kind}"));
     let mut out = [0u8; 32];
-    if let Some(hex_digits) = digits.strip_prefix("0x") {
+    if let Some(hex_digits) = crate::hex::prefixed_digits(digits) {
         if hex_digits.is_empty() || hex_digits.len() > 64 {
             return Err(overflow());
         }

@@ -3,16 +3,26 @@
 
 use crate::error::{Error, Result};
 
-/// Decodes hex text with an optional `0x` prefix.
+/// The digits of hex text: `text` without its `0x` or `0X` prefix, if it
+/// has one (`docs/PROTOCOL.md §1`). Every reader of hex bytes in the crate
+/// strips the prefix here, so all accept the same texts.
+pub fn digits(text: &str) -> &str {
+    prefixed_digits(text).unwrap_or(text)
+}
+
+/// The digits after a required `0x` or `0X` prefix, or `None` without one.
+/// For hex *integers* (JSON-RPC quantities, EIP-712 integer strings), where
+/// the prefix is what tells hex from decimal; bytes take [`digits`].
+pub fn prefixed_digits(text: &str) -> Option<&str> {
+    text.strip_prefix("0x").or_else(|| text.strip_prefix("0X"))
+}
+
+/// Decodes hex text with an optional `0x`/`0X` prefix, digits in either case.
 ///
 /// # Errors
 /// [`Error::InvalidHex`] naming `what` if the text is not valid hex.
 pub fn decode(what: &'static str, text: &str) -> Result<Vec<u8>> {
-    let digits = text
-        .strip_prefix("0x")
-        .or_else(|| text.strip_prefix("0X"))
-        .unwrap_or(text);
-    ::hex::decode(digits).map_err(|_| Error::InvalidHex { what })
+    ::hex::decode(digits(text)).map_err(|_| Error::InvalidHex { what })
 }
 
 /// Decodes hex text of exactly `N` bytes.
@@ -63,6 +73,15 @@ mod tests {
         assert_eq!(decode("x", "0xABcd").ok(), Some(vec![0xab, 0xcd]));
         assert_eq!(decode("x", "abcd").ok(), Some(vec![0xab, 0xcd]));
         assert_eq!(decode("x", "").ok(), Some(vec![]));
+    }
+
+    #[test]
+    fn an_upper_case_prefix_is_a_prefix() {
+        assert_eq!(digits("0XAB"), "AB");
+        assert_eq!(digits("0xab"), "ab");
+        assert_eq!(digits("ab"), "ab");
+        assert_eq!(prefixed_digits("ab"), None);
+        assert_eq!(prefixed_digits("0X1f"), Some("1f"));
     }
 
     #[test]

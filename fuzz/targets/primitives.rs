@@ -41,10 +41,7 @@ fn check_hex(text: &str) {
     let Ok(bytes) = hex::decode("fuzz", text) else {
         return;
     };
-    let digits = text
-        .strip_prefix("0x")
-        .or_else(|| text.strip_prefix("0X"))
-        .unwrap_or(text);
+    let digits = hex::digits(text);
     assert_eq!(hex::encode(&bytes), digits.to_ascii_lowercase());
     assert_eq!(
         hex::decode("fuzz", &hex::encode_prefixed(&bytes)),
@@ -58,7 +55,7 @@ fn check_address(text: &str) {
     };
     let checksum = address.to_checksum();
     assert_eq!(Address::parse(&checksum), Ok(address));
-    let digits = &text[2..];
+    let digits = hex::digits(text);
     assert!(
         digits == &checksum[2..]
             || digits == digits.to_ascii_lowercase()

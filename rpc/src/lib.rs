@@ -34,7 +34,7 @@ fn unreachable(reason: impl Into<String>) -> Error {
 
 fn quantity_u128(value: &Json) -> Result<u128> {
     let text = value.as_str().unwrap_or_default();
-    let digits = text.strip_prefix("0x").unwrap_or_default();
+    let digits = ehrchain::hex::prefixed_digits(text).unwrap_or_default();
     if digits.is_empty() || digits.len() > 32 {
         return Err(Error::MalformedEncoding {
             what: "JSON-RPC result",

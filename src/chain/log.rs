@@ -36,7 +36,8 @@ fn bad(reason: &'static str) -> Error {
 /// [`Error::MalformedEncoding`] if not a hex quantity that fits in 64 bits.
 pub fn quantity(value: &Json) -> Result<u64> {
     let text = value.as_str().ok_or(bad("quantity is not a string"))?;
-    let digits = text.strip_prefix("0x").ok_or(bad("quantity without 0x"))?;
+    // The prefix is required: it is what tells a hex quantity from decimal.
+    let digits = crate::hex::prefixed_digits(text).ok_or(bad("quantity without 0x"))?;
     if digits.is_empty() || digits.len() > 16 {
         return Err(bad("quantity out of range"));
     }
