@@ -28,6 +28,7 @@ use crate::chain::registry::CertificateStatus;
 use crate::eip712::{Member, TypedData};
 use crate::error::{Error, Result};
 use crate::signature::Signature;
+use crate::time::{unix_seconds, Validity};
 
 /// EIP-712 domain name shared by certificates and access requests.
 pub const DOMAIN_NAME: &str = "ehrchain";
@@ -101,16 +102,16 @@ pub struct CertificateBody {
 }
 
 impl CertificateBody {
-    /// Checks the ranges: non-empty validity, integers ≤ [`MAX_SAFE_INTEGER`],
-    /// hospital 1–255 bytes.
+    /// Checks the ranges: a non-empty validity period in Unix seconds (the
+    /// [`Validity`] check `registerDoctor`'s calldata shares), a serial ≤
+    /// [`MAX_SAFE_INTEGER`], hospital 1–255 bytes.
     ///
     /// # Errors
-    /// [`Error::InvalidValidity`] or [`Error::OutOfRange`].
+    /// [`Error::TimeInMilliseconds`], [`Error::InvalidValidity`] or
+    /// [`Error::OutOfRange`].
     pub fn check(&self) -> Result<()> {
-        if self.valid_from >= self.valid_until {
-            return Err(Error::InvalidValidity);
-        }
-        if self.valid_until > MAX_SAFE_INTEGER || self.serial > MAX_SAFE_INTEGER {
+        Validity::new(self.valid_from, self.valid_until)?;
+        if self.serial > MAX_SAFE_INTEGER {
             return Err(Error::OutOfRange {
                 what: "certificate integer (max 2^53-1)",
             });
@@ -224,21 +225,36 @@ impl Certificate {
     /// `valid_from ≤ at < valid_until`, and not `revoked` (read from the registry).
     ///
     /// # Errors
+    /// [`Error::TimeInMilliseconds`] for an `at` in milliseconds, then
     /// [`Error::CertificateWrongAuthority`], [`Error::CertificateNotYetValid`],
     /// [`Error::CertificateExpired`] or [`Error::CertificateRevoked`], checked in that order.
     pub fn verify(&self, authority: &Address, at: u64, revoked: bool) -> Result<()> {
+        let at = unix_seconds("at", at)?;
         match self.issuer() {
             Ok(issuer) if issuer == *authority => {}
             _ => return Err(Error::CertificateWrongAuthority),
         }
+        self.check_valid_at(at)?;
+        if revoked {
+            return Err(Error::CertificateRevoked);
+        }
+        Ok(())
+    }
+
+    /// Whether Unix time `at` lies in the certificate's validity period
+    /// (`valid_from ≤ at < valid_until`): the verifier's check, and the
+    /// signer's before he signs a request with it.
+    ///
+    /// # Errors
+    /// [`Error::TimeInMilliseconds`], [`Error::CertificateNotYetValid`] or
+    /// [`Error::CertificateExpired`].
+    pub fn check_valid_at(&self, at: u64) -> Result<()> {
+        let at = unix_seconds("at", at)?;
         if at < self.body.valid_from {
             return Err(Error::CertificateNotYetValid);
         }
         if at >= self.body.valid_until {
             return Err(Error::CertificateExpired);
-        }
-        if revoked {
-            return Err(Error::CertificateRevoked);
         }
         Ok(())
     }
@@ -443,6 +459,38 @@ pub(crate) mod tests {
             ..w.cert.body
         };
         assert_eq!(empty.sign(&w.authority).err(), Some(Error::InvalidValidity));
+    }
+
+    #[test]
+    fn a_validity_in_milliseconds_is_not_signed() {
+        let w = world();
+        let ms = CertificateBody {
+            valid_until: 1_800_000_000_000,
+            ..w.cert.body.clone()
+        };
+        assert_eq!(
+            ms.sign(&w.authority).err(),
+            Some(Error::TimeInMilliseconds { what: "validUntil" })
+        );
+        let ms = CertificateBody {
+            valid_from: 1_700_000_000_000,
+            valid_until: 1_800_000_000,
+            ..w.cert.body
+        };
+        assert_eq!(
+            ms.sign(&w.authority).err(),
+            Some(Error::TimeInMilliseconds { what: "validFrom" })
+        );
+    }
+
+    #[test]
+    fn a_verification_time_in_milliseconds_is_refused() {
+        let w = world();
+        assert_eq!(
+            w.cert
+                .verify(&w.authority.address(), 1_700_000_000_000, false),
+            Err(Error::TimeInMilliseconds { what: "at" })
+        );
     }
 
     #[test]

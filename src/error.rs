@@ -185,6 +185,14 @@ pub enum Error {
     /// A validity period whose start is not before its end.
     #[error("validity period is empty (valid-from must be before valid-until)")]
     InvalidValidity,
+    /// A time given in milliseconds where the protocol takes Unix seconds:
+    /// any value of at least [`crate::time::MAX_UNIX_SECONDS`] (10¹¹, the
+    /// year 5138), such as JavaScript's `Date.now()`.
+    #[error("{what} looks like milliseconds (Date.now()); times are Unix seconds")]
+    TimeInMilliseconds {
+        /// Which time.
+        what: &'static str,
+    },
     /// An access request is addressed to another hospital.
     #[error("access request is for another hospital")]
     RequestWrongHospital,
@@ -293,6 +301,23 @@ pub enum Error {
     /// The platform's random number generator failed.
     #[error("random number generator unavailable")]
     Rng,
+    /// A JS object whose wasm memory was released (`free()`, or a consuming
+    /// call such as `finish`) was used again. Raised by the TypeScript
+    /// facade; listed here so every code has one home.
+    #[error("this {what} was freed; it can no longer be used")]
+    ObjectFreed {
+        /// Which object (its class name).
+        what: &'static str,
+    },
+    /// `new` was called on a JS class that only factories make. Raised by
+    /// the TypeScript facade; listed here so every code has one home.
+    #[error("{what} has no public constructor: use {hint}")]
+    NotConstructible {
+        /// Which class.
+        what: &'static str,
+        /// The factory to call instead (e.g. `"Key.generate()"`).
+        hint: &'static str,
+    },
 }
 }
 

@@ -20,6 +20,7 @@ pub mod hash;
 pub mod hex;
 mod random;
 pub mod signature;
+pub mod time;
 
 // The protocol, in the paper's order.
 pub mod anchor;

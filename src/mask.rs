@@ -37,16 +37,20 @@ pub struct RecordContext {
 }
 
 impl RecordContext {
-    /// A context for a hospital name (1 to 255 bytes of UTF-8) and a Unix time.
+    /// A context for a hospital name (1 to 255 bytes of UTF-8) and a time
+    /// in Unix seconds.
     ///
     /// # Errors
-    /// [`Error::OutOfRange`] for an empty or over-long hospital name.
+    /// [`Error::OutOfRange`] for an empty or over-long hospital name;
+    /// [`Error::TimeInMilliseconds`] for a time in milliseconds
+    /// ([`crate::time::unix_seconds`]).
     pub fn new(hospital: &str, time: u64) -> Result<Self> {
         if hospital.is_empty() || hospital.len() > 255 {
             return Err(Error::OutOfRange {
                 what: "hospital name length (1..=255 bytes)",
             });
         }
+        let time = crate::time::unix_seconds("record time", time)?;
         Ok(RecordContext {
             hospital: hospital.to_owned(),
             time,
@@ -76,7 +80,8 @@ impl RecordContext {
     /// Parses [`RecordContext::encode`] from the front of `input`, returning the rest.
     ///
     /// # Errors
-    /// [`Error::MalformedEncoding`] naming `what`.
+    /// [`Error::MalformedEncoding`] naming `what`; [`Error::TimeInMilliseconds`]
+    /// for a time of 10¹¹ or more, as [`RecordContext::new`].
     pub fn decode_prefix<'a>(what: &'static str, input: &'a [u8]) -> Result<(Self, &'a [u8])> {
         let bad = |reason| Error::MalformedEncoding { what, reason };
         let (&len, rest) = input.split_first().ok_or(bad("empty"))?;
@@ -286,6 +291,21 @@ mod tests {
             RecordContext::new(&"a".repeat(255), 1).map(|c| c.hospital().len()),
             Ok(255)
         );
+    }
+
+    #[test]
+    fn a_record_time_in_milliseconds_is_refused() {
+        let refused = Err(Error::TimeInMilliseconds {
+            what: "record time",
+        });
+        assert_eq!(RecordContext::new("H", 1_700_000_000_000), refused);
+        let mut enc = RecordContext::new("H", 1).unwrap().encode();
+        enc[2..].copy_from_slice(&1_700_000_000_000u64.to_be_bytes());
+        assert_eq!(
+            RecordContext::decode_prefix("ctx", &enc).map(|(c, _)| c),
+            refused
+        );
+        assert!(RecordContext::new("H", 99_999_999_999).is_ok());
     }
 
     #[test]

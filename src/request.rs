@@ -46,16 +46,16 @@ pub struct AccessRequest {
 }
 
 impl AccessRequest {
-    /// A request for `w` at `hospital`, valid `ttl` seconds from `now`, with a fresh nonce.
+    /// A request for `w` at `hospital`, made at Unix time `now` and valid
+    /// `ttl` seconds (at least one), with a fresh nonce.
     ///
     /// # Errors
-    /// [`Error::Rng`] if no randomness is available; [`Error::OutOfRange`] if
-    /// `now + ttl` overflows the safe-integer range.
+    /// [`Error::TimeInMilliseconds`] for a `now` in milliseconds;
+    /// [`Error::OutOfRange`] for a zero `ttl` or if `now + ttl` overflows the
+    /// safe-integer range; [`Error::Rng`] if no randomness is
+    /// available.
     pub fn new(hospital: &str, w: [u8; 32], now: u64, ttl: u64) -> Result<Self> {
-        let expiry = now
-            .checked_add(ttl)
-            .filter(|e| *e <= crate::cert::MAX_SAFE_INTEGER)
-            .ok_or(Error::OutOfRange { what: "expiry" })?;
+        let expiry = expiry(now, ttl)?;
         Ok(AccessRequest {
             hospital: hospital.to_owned(),
             w,
@@ -83,13 +83,39 @@ impl AccessRequest {
         )
     }
 
-    /// Signs the request with the doctor's account key and attaches his certificate.
+    /// Signs the request, made at Unix time `now`, with the doctor's
+    /// account key and attaches his certificate ([`Signed::sign`]: the
+    /// certificate must be valid at `now`).
     ///
     /// # Errors
-    /// As [`TypedData::sign`].
-    pub fn sign(self, doctor: &SecretKey, certificate: Certificate) -> Result<SignedRequest> {
-        Signed::sign(self, doctor, certificate)
+    /// As [`Signed::sign`].
+    pub fn sign(
+        self,
+        doctor: &SecretKey,
+        certificate: Certificate,
+        now: u64,
+    ) -> Result<SignedRequest> {
+        Signed::sign(self, doctor, certificate, now)
     }
+}
+
+/// The expiry of a request made at Unix time `now`, valid `ttl` seconds:
+/// shared by access requests and upload requests.
+///
+/// # Errors
+/// [`Error::TimeInMilliseconds`] for a `now` in milliseconds;
+/// [`Error::OutOfRange`] for a zero `ttl` ("ttl (at least 1 second)") or an
+/// expiry beyond the safe-integer range ("expiry").
+pub(crate) fn expiry(now: u64, ttl: u64) -> Result<u64> {
+    let now = crate::time::unix_seconds("now", now)?;
+    if ttl == 0 {
+        return Err(Error::OutOfRange {
+            what: "ttl (at least 1 second)",
+        });
+    }
+    now.checked_add(ttl)
+        .filter(|e| *e <= crate::cert::MAX_SAFE_INTEGER)
+        .ok_or(Error::OutOfRange { what: "expiry" })
 }
 
 impl Signable for AccessRequest {
@@ -174,7 +200,7 @@ mod tests {
         fn signed(&self) -> SignedRequest {
             self.request
                 .clone()
-                .sign(&self.doctor, self.cert.clone())
+                .sign(&self.doctor, self.cert.clone(), 1500)
                 .unwrap()
         }
 
@@ -194,7 +220,7 @@ mod tests {
             let stranger = SecretKey::generate().unwrap();
             self.request
                 .clone()
-                .sign(&stranger, self.cert.clone())
+                .sign(&stranger, self.cert.clone(), 1500)
                 .unwrap()
         }
 

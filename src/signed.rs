@@ -106,11 +106,22 @@ struct Envelope {
 }
 
 impl<M: Signable> Signed<M> {
-    /// Signs `request` with the doctor's account key and attaches his certificate.
+    /// Signs `request` at Unix time `now` (the `now` it was made at) with
+    /// the doctor's account key and attaches his certificate, which MUST be
+    /// valid at `now`: a request the verifier would refuse for its
+    /// certificate's dates is refused here, before it is sent.
     ///
     /// # Errors
-    /// As [`TypedData::sign`].
-    pub fn sign(request: M, doctor: &SecretKey, certificate: Certificate) -> Result<Self> {
+    /// [`Error::TimeInMilliseconds`], [`Error::CertificateNotYetValid`],
+    /// [`Error::CertificateExpired`] ([`Certificate::check_valid_at`]);
+    /// as [`TypedData::sign`].
+    pub fn sign(
+        request: M,
+        doctor: &SecretKey,
+        certificate: Certificate,
+        now: u64,
+    ) -> Result<Self> {
+        certificate.check_valid_at(crate::time::unix_seconds("now", now)?)?;
         let signature = request.typed_data().sign(doctor)?;
         Ok(Signed {
             request,
@@ -147,6 +158,7 @@ impl<M: Signable> Signed<M> {
     /// certificate.
     ///
     /// # Errors
+    /// [`Error::TimeInMilliseconds`] for a `now` in milliseconds, then
     /// [`Error::CertificateWrongAuthority`], [`Error::CertificateNotYetValid`],
     /// [`Error::CertificateExpired`], [`Error::CertificateWrongHospital`],
     /// [`Error::RequestWrongSigner`], [`Error::RequestWrongHospital`],
@@ -158,6 +170,7 @@ impl<M: Signable> Signed<M> {
         now: u64,
         max_ttl: u64,
     ) -> Result<Unconfirmed<'_, M>> {
+        let now = crate::time::unix_seconds("now", now)?;
         self.certificate.verify(authority, now, false)?;
         if M::CERTIFIED_HERE && self.certificate.body.hospital != hospital {
             return Err(Error::CertificateWrongHospital);

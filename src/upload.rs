@@ -51,8 +51,9 @@ impl UploadRequest {
     /// `hospital`, valid `ttl` seconds from `now`, with a fresh nonce.
     ///
     /// # Errors
-    /// [`Error::Rng`]; [`Error::OutOfRange`] if `size` or `now + ttl`
-    /// exceeds the safe-integer range.
+    /// [`Error::TimeInMilliseconds`] for a `now` in milliseconds;
+    /// [`Error::OutOfRange`] for a zero `ttl`, or if `size` or `now + ttl`
+    /// exceeds the safe-integer range; [`Error::Rng`].
     pub fn new(
         hospital: &str,
         eh: [u8; 32],
@@ -61,10 +62,7 @@ impl UploadRequest {
         now: u64,
         ttl: u64,
     ) -> Result<Self> {
-        let expiry = now
-            .checked_add(ttl)
-            .filter(|e| *e <= MAX_SAFE_INTEGER)
-            .ok_or(Error::OutOfRange { what: "expiry" })?;
+        let expiry = crate::request::expiry(now, ttl)?;
         if size > MAX_SAFE_INTEGER {
             return Err(Error::OutOfRange { what: "size" });
         }
@@ -78,12 +76,19 @@ impl UploadRequest {
         })
     }
 
-    /// Signs the request with the doctor's account key and attaches his certificate.
+    /// Signs the request, made at Unix time `now`, with the doctor's
+    /// account key and attaches his certificate ([`Signed::sign`]: the
+    /// certificate must be valid at `now`).
     ///
     /// # Errors
-    /// As [`TypedData::sign`].
-    pub fn sign(self, doctor: &SecretKey, certificate: Certificate) -> Result<SignedUpload> {
-        Signed::sign(self, doctor, certificate)
+    /// As [`Signed::sign`].
+    pub fn sign(
+        self,
+        doctor: &SecretKey,
+        certificate: Certificate,
+        now: u64,
+    ) -> Result<SignedUpload> {
+        Signed::sign(self, doctor, certificate, now)
     }
 }
 
@@ -189,7 +194,7 @@ mod tests {
             SecretKey::generate().unwrap(),
         );
         let signed = request()
-            .sign(&doctor, certificate(&authority, &doctor, "H1"))
+            .sign(&doctor, certificate(&authority, &doctor, "H1"), 1500)
             .unwrap();
         let back = SignedUpload::from_json(&signed.to_json()).unwrap();
         let ok = back
@@ -214,13 +219,36 @@ mod tests {
             SecretKey::generate().unwrap(),
         );
         let signed = request()
-            .sign(&doctor, certificate(&authority, &doctor, "H2"))
+            .sign(&doctor, certificate(&authority, &doctor, "H2"), 1500)
             .unwrap();
         assert_eq!(
             signed
                 .verify_offline(&authority.address(), "H1", 1500, 600)
                 .map(|u| u.serial()),
             Err(Error::CertificateWrongHospital)
+        );
+    }
+
+    #[test]
+    fn an_upload_request_is_refused_as_a_request_is() {
+        assert_eq!(
+            UploadRequest::new("H1", [1; 32], 4096, [2; 32], 1500, 0),
+            Err(Error::OutOfRange {
+                what: "ttl (at least 1 second)"
+            })
+        );
+        assert_eq!(
+            UploadRequest::new("H1", [1; 32], 4096, [2; 32], 1_700_000_000_000, 60),
+            Err(Error::TimeInMilliseconds { what: "now" })
+        );
+        let (authority, doctor) = (
+            SecretKey::generate().unwrap(),
+            SecretKey::generate().unwrap(),
+        );
+        let cert = certificate(&authority, &doctor, "H1");
+        assert_eq!(
+            request().sign(&doctor, cert, 2000).err(),
+            Some(Error::CertificateExpired)
         );
     }
 
@@ -232,7 +260,7 @@ mod tests {
         );
         let access = crate::request::AccessRequest::new("H1", [1; 32], 1500, 60)
             .unwrap()
-            .sign(&doctor, certificate(&authority, &doctor, "H1"))
+            .sign(&doctor, certificate(&authority, &doctor, "H1"), 1500)
             .unwrap();
         assert!(matches!(
             SignedUpload::from_json(&access.to_json()),

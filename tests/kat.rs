@@ -188,6 +188,20 @@ fn eip712_matches_eth_account() {
                 "typedData": case.typed_data,
                 "signature": format!("0x{}", case.signature),
             });
+            let valid_until = case.typed_data["message"]["validUntil"].as_u64().unwrap();
+            if valid_until >= ehrchain::time::MAX_UNIX_SECONDS {
+                // Typed data any EIP-712 signer signs (checked above), but not
+                // a certificate: its validity is no time in seconds (§1).
+                assert!(
+                    matches!(
+                        Certificate::from_json(&envelope.to_string()),
+                        Err(ehrchain::Error::TimeInMilliseconds { .. })
+                    ),
+                    "{name}: a validity beyond 10^11 is refused"
+                );
+                certificates += 1;
+                continue;
+            }
             let cert = Certificate::from_json(&envelope.to_string())
                 .unwrap_or_else(|e| panic!("{name}: eth-account certificate refused: {e:?}"));
             assert_eq!(cert.issuer().unwrap(), key.address(), "{name}: issuer");
@@ -202,6 +216,20 @@ fn eip712_matches_eth_account() {
 
         if let Some(inputs) = &case.grant_inputs {
             let m = &case.typed_data["message"];
+            let record_time = m["recordTime"].as_u64().unwrap();
+            if record_time >= ehrchain::time::MAX_UNIX_SECONDS {
+                // Signed typed data (checked above), but no record context:
+                // its time is no Unix time in seconds (§1).
+                assert!(
+                    matches!(
+                        RecordContext::new(m["hospital"].as_str().unwrap(), record_time),
+                        Err(ehrchain::Error::TimeInMilliseconds { .. })
+                    ),
+                    "{name}: a record time beyond 10^11 is refused"
+                );
+                grants += 1;
+                continue;
+            }
             let terms = GrantTerms {
                 doctor: SecretKey::from_hex(&inputs.protocol_secret)
                     .unwrap()
@@ -525,6 +553,17 @@ struct H1Case {
 fn masks_match_spec_computation() {
     let file: MasksFile = load("masks.json");
     for case in &file.masks {
+        if case.time >= ehrchain::time::MAX_UNIX_SECONDS {
+            // The vector's encoding stands, but the core refuses to make a
+            // context of a time that is no Unix time in seconds (§1).
+            assert_eq!(
+                RecordContext::new(&case.hospital, case.time),
+                Err(ehrchain::Error::TimeInMilliseconds {
+                    what: "record time"
+                })
+            );
+            continue;
+        }
         let ctx = RecordContext::new(&case.hospital, case.time).unwrap();
         assert_eq!(hex::encode(ctx.encode()), case.context);
         assert_eq!(hex::encode(ctx.record_aad()), case.record_aad);

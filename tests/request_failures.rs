@@ -64,8 +64,13 @@ fn request(hospital: &str, expiry: u64) -> AccessRequest {
     }
 }
 
+/// `req` signed by `by` with `cert` attached, at `NOW` or, for a
+/// certificate not valid then, at the nearest second it was (signing
+/// refuses a certificate invalid at the signing time; the verifier, at
+/// `NOW`, sees it expired or not yet valid).
 fn signed(req: AccessRequest, by: &SecretKey, cert: Certificate) -> Value {
-    req.sign(by, cert).unwrap().to_value()
+    let at = NOW.clamp(cert.body.valid_from, cert.body.valid_until - 1);
+    req.sign(by, cert, at).unwrap().to_value()
 }
 
 /// `certificateStatus(42)`: registered to `doctor`, revoked or not.

@@ -10,6 +10,7 @@ use ehrchain::grant::{AccessPass, Authorisation, GrantTerms, Scanner, C1_LEN, PA
 use ehrchain::handoff::{FilingSecret, RecordHandoff};
 use ehrchain::mask::{MaskKey, RecordContext};
 use ehrchain::record::{decrypt, encrypt, RecordKey};
+use ehrchain::time::MAX_UNIX_SECONDS;
 use ehrchain::{hex, Address, SecretKey, Signature};
 use proptest::prelude::*;
 
@@ -66,7 +67,7 @@ proptest! {
     }
 
     #[test]
-    fn record_contexts_round_trip(h in hospital(), t in any::<u64>(), tail in proptest::collection::vec(any::<u8>(), 0..8)) {
+    fn record_contexts_round_trip(h in hospital(), t in 0..MAX_UNIX_SECONDS, tail in proptest::collection::vec(any::<u8>(), 0..8)) {
         let ctx = RecordContext::new(&h, t).unwrap();
         let mut bytes = ctx.encode();
         bytes.extend_from_slice(&tail);
@@ -77,7 +78,7 @@ proptest! {
 
     #[test]
     fn access_passes_round_trip_at_one_length(
-        h in hospital(), t in any::<u64>(), k in any::<[u8; 32]>(), eh in any::<[u8; 32]>(),
+        h in hospital(), t in 0..MAX_UNIX_SECONDS, k in any::<[u8; 32]>(), eh in any::<[u8; 32]>(),
         opening in opening(), doctor in secret(), patient in secret(),
     ) {
         let pass = GrantTerms {
@@ -99,7 +100,7 @@ proptest! {
     }
 
     #[test]
-    fn authorisations_open_for_their_doctor_only(doctor in secret(), patient in secret(), h in hospital(), t in any::<u64>(), opening in opening()) {
+    fn authorisations_open_for_their_doctor_only(doctor in secret(), patient in secret(), h in hospital(), t in 0..MAX_UNIX_SECONDS, opening in opening()) {
         let pass = GrantTerms {
             doctor: doctor.public_key(),
             context: RecordContext::new(&h, t).unwrap(),
@@ -118,7 +119,7 @@ proptest! {
     }
 
     #[test]
-    fn handoffs_round_trip(h in hospital(), t in any::<u64>(), tx in any::<[u8; 32]>(), key in record_key(), f in any::<[u8; 32]>(), eh in any::<[u8; 32]>(), opening in opening()) {
+    fn handoffs_round_trip(h in hospital(), t in 0..MAX_UNIX_SECONDS, tx in any::<[u8; 32]>(), key in record_key(), f in any::<[u8; 32]>(), eh in any::<[u8; 32]>(), opening in opening()) {
         let handoff = RecordHandoff {
             context: RecordContext::new(&h, t).unwrap(),
             tx_id: tx,
@@ -136,7 +137,7 @@ proptest! {
     }
 
     #[test]
-    fn masks_unmask_to_what_was_masked(h in hospital(), t in any::<u64>(), tx in any::<[u8; 32]>(), key in record_key()) {
+    fn masks_unmask_to_what_was_masked(h in hospital(), t in 0..MAX_UNIX_SECONDS, tx in any::<[u8; 32]>(), key in record_key()) {
         let ctx = RecordContext::new(&h, t).unwrap();
         let k_t = MaskKey::generate().unwrap();
         let filed = k_t.mask(&ctx, &tx, &key);

@@ -127,7 +127,7 @@ fn requests() {
             expiry,
             nonce: [0x5a; 32],
         }
-        .sign(&key(signer), cert.clone())
+        .sign(&key(signer), cert.clone(), now)
         .unwrap()
     };
     let good = make(request::HOSPITAL, now + 60, &DOCTOR_ACCOUNT);
@@ -161,7 +161,7 @@ fn requests() {
         expiry: now + 60,
         nonce: [7; 32],
     }
-    .sign(&key(&DOCTOR_ACCOUNT), cert.clone())
+    .sign(&key(&DOCTOR_ACCOUNT), cert.clone(), now)
     .unwrap();
     put("request", "upload", upload.to_json());
     put("eip712", "upload", upload.request.typed_data().to_json());
@@ -172,7 +172,8 @@ fn requests() {
         expiry: now + 5,
         nonce: [2; 32],
     }
-    .sign(&key(&DOCTOR_ACCOUNT), expired_cert)
+    // Signed in the certificate's last second; expired when verified.
+    .sign(&key(&DOCTOR_ACCOUNT), expired_cert, now - 1)
     .unwrap();
     put("request", "expired-certificate", late.to_json());
 }

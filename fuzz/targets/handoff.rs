@@ -2,7 +2,8 @@
 //! plaintext, docs/PROTOCOL.md §10) and [`RecordContext::decode_prefix`].
 //!
 //! Invariants:
-//! - neither panics; both fail only with `MalformedEncoding`;
+//! - neither panics; both fail only with `MalformedEncoding` or
+//!   `TimeInMilliseconds` (a record time of 10^11 or more, docs/PROTOCOL.md §1);
 //! - both formats are canonical: a decoded handoff encodes to exactly the
 //!   input, a decoded context to exactly the prefix it consumed.
 
@@ -18,7 +19,7 @@ pub fn run(data: &[u8]) {
             data,
             "the handoff encoding is canonical"
         ),
-        Err(Error::MalformedEncoding { .. }) => {}
+        Err(Error::MalformedEncoding { .. } | Error::TimeInMilliseconds { .. }) => {}
         Err(other) => panic!("undocumented handoff error {other:?}"),
     }
     match RecordContext::decode_prefix("context", data) {
@@ -30,7 +31,7 @@ pub fn run(data: &[u8]) {
                 "the context encoding is canonical"
             );
         }
-        Err(Error::MalformedEncoding { .. }) => {}
+        Err(Error::MalformedEncoding { .. } | Error::TimeInMilliseconds { .. }) => {}
         Err(other) => panic!("undocumented context error {other:?}"),
     }
 }

@@ -135,7 +135,8 @@ impl Chain {
             .unwrap();
         let key = SecretKey::generate().unwrap().public_key();
         let call =
-            registry::register_doctor(SERIAL, &self.doctor.address(), &key, 1, 4_000_000_000);
+            registry::register_doctor(SERIAL, &self.doctor.address(), &key, 1, 4_000_000_000)
+                .unwrap();
         self.send(&self.authority, &reg, &call).unwrap();
         reg
     }
@@ -167,7 +168,7 @@ impl Chain {
             .send(
                 &self.doctor,
                 registry,
-                &registry::anchor_record(&eh, &commitment, 1_700_000_000, SERIAL),
+                &registry::anchor_record(&eh, &commitment, 1_700_000_000, SERIAL).unwrap(),
             )
             .unwrap();
         (eh, anchor.transaction_hash, opening)
@@ -241,7 +242,7 @@ fn only_the_authority_registers_a_doctor() {
     let c = chain();
     let reg = c.deploy();
     let key = SecretKey::generate().unwrap().public_key();
-    let call = registry::register_doctor(7, &Address([0xbb; 20]), &key, 100, 200);
+    let call = registry::register_doctor(7, &Address([0xbb; 20]), &key, 100, 200).unwrap();
     assert_eq!(
         c.send(&c.stranger, &reg, &call).map(|_| ()),
         Err(reverted("NotAuthority()"))
@@ -254,7 +255,7 @@ fn a_registered_certificate_reads_back_with_its_doctor_and_validity() {
     let c = chain();
     let reg = c.deploy();
     let key = SecretKey::generate().unwrap().public_key();
-    let call = registry::register_doctor(7, &Address([0xbb; 20]), &key, 100, 200);
+    let call = registry::register_doctor(7, &Address([0xbb; 20]), &key, 100, 200).unwrap();
     c.send(&c.authority, &reg, &call).unwrap();
     let s = c.client.certificate_status(&reg, 7).unwrap();
     assert_eq!(
@@ -269,7 +270,7 @@ fn a_revoked_certificate_reads_as_revoked() {
     let c = chain();
     let reg = c.deploy();
     let key = SecretKey::generate().unwrap().public_key();
-    let call = registry::register_doctor(7, &Address([0xbb; 20]), &key, 100, 200);
+    let call = registry::register_doctor(7, &Address([0xbb; 20]), &key, 100, 200).unwrap();
     c.send(&c.authority, &reg, &call).unwrap();
     c.send(&c.authority, &reg, &registry::revoke_doctor(7))
         .unwrap();
@@ -312,7 +313,7 @@ fn a_stranger_cannot_squat_a_record_hash() {
     // doctor, under his own serial.
     let c = chain();
     let reg = c.deploy();
-    let call = registry::anchor_record(&[7; 32], &[0; 32], 1, SERIAL);
+    let call = registry::anchor_record(&[7; 32], &[0; 32], 1, SERIAL).unwrap();
     for who in [&c.stranger, &c.patient, &c.authority] {
         assert_eq!(
             c.send(who, &reg, &call).map(|_| ()),
@@ -331,7 +332,7 @@ fn a_revoked_doctor_cannot_anchor() {
     let reg = c.deploy();
     c.send(&c.authority, &reg, &registry::revoke_doctor(SERIAL))
         .unwrap();
-    let call = registry::anchor_record(&[7; 32], &[0; 32], 1, SERIAL);
+    let call = registry::anchor_record(&[7; 32], &[0; 32], 1, SERIAL).unwrap();
     assert_eq!(
         c.send(&c.doctor, &reg, &call).map(|_| ()),
         Err(reverted("NotCertifiedDoctor(uint64)"))
@@ -343,7 +344,7 @@ fn a_record_is_anchored_once() {
     let c = chain();
     let reg = c.deploy();
     let (eh, _) = c.anchored_record(&reg);
-    let again = registry::anchor_record(&eh, &[0; 32], 1, SERIAL);
+    let again = registry::anchor_record(&eh, &[0; 32], 1, SERIAL).unwrap();
     assert_eq!(
         c.send(&c.doctor, &reg, &again).map(|_| ()),
         Err(reverted("AlreadyAnchored(bytes32)"))

@@ -242,7 +242,7 @@ fn doctor(w: &World, serial: u64) -> (SecretKey, ehrchain::cert::Certificate) {
         protocol_key: SecretKey::generate().unwrap().public_key(),
         hospital: "H2".into(),
         valid_from: 1,
-        valid_until: 1 << 40,
+        valid_until: 4_000_000_000,
         serial,
     }
     .sign(&w.authority)
@@ -283,7 +283,7 @@ async fn filed(w: &World) -> Filed {
 fn request(d: &SecretKey, cert: &ehrchain::cert::Certificate, x: [u8; 32]) -> Value {
     let body = AccessRequest::new(HOSPITAL, x, now(), 60)
         .unwrap()
-        .sign(d, cert.clone())
+        .sign(d, cert.clone(), now())
         .unwrap()
         .to_json();
     serde_json::from_str(&body).unwrap()
@@ -776,7 +776,7 @@ fn doctor_at(w: &World, serial: u64, hospital: &str) -> (SecretKey, ehrchain::ce
         protocol_key: SecretKey::generate().unwrap().public_key(),
         hospital: hospital.into(),
         valid_from: 1,
-        valid_until: 1 << 40,
+        valid_until: 4_000_000_000,
         serial,
     }
     .sign(&w.authority)
@@ -802,7 +802,7 @@ fn signed_upload_body(
         60,
     )
     .unwrap()
-    .sign(d, cert.clone())
+    .sign(d, cert.clone(), now())
     .unwrap();
     json!({
         "eh": hx(&eh), "size": ct.len(), "partSize": 300, "filing": hx(&filing().commitment()),

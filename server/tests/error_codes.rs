@@ -121,6 +121,7 @@ fn core_errors() -> Vec<CoreError> {
             message: "x".into(),
         },
         E::InvalidValidity,
+        E::TimeInMilliseconds { what: "x" },
         E::RequestWrongHospital,
         E::RequestExpired,
         E::RequestExpiryTooFar,
@@ -152,6 +153,11 @@ fn core_errors() -> Vec<CoreError> {
         E::OutOfRange { what: "x" },
         E::Rng,
         E::OutOfMemory { what: "x" },
+        E::ObjectFreed { what: "x" },
+        E::NotConstructible {
+            what: "x",
+            hint: "y",
+        },
     ]
 }
 

@@ -36,7 +36,8 @@ pub fn register_doctor_tx(
         &key,
         arg_int("validFrom", &validFrom)?,
         arg_int("validUntil", &validUntil)?,
-    );
+    )
+    .js()?;
     tx_request(&registry, data)
 }
 
@@ -69,7 +70,8 @@ pub fn anchor_record_tx(
         &hash32("commitment", &commitment)?,
         arg_int("recordTime", &recordTime)?,
         arg_int("serial", &serial)?,
-    );
+    )
+    .js()?;
     tx_request(&registry, data)
 }
 

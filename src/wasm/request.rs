@@ -12,16 +12,17 @@ use crate::request::AccessRequest;
 use crate::request::SignedRequest;
 use crate::signature::Signature;
 
-/// A fresh access request (random nonce) from the arguments as JS passes them.
+/// A fresh access request (random nonce) made at `now`, from the
+/// arguments as JS passes them.
 fn access_request(
     hospital: &JsValue,
     w: &JsValue,
-    now: &JsValue,
+    now: u64,
     ttl: &JsValue,
 ) -> JsResult<AccessRequest> {
     let hospital = arg_str("hospital", hospital)?;
     let w: [u8; 32] = crate::hex::fixed("W", "32", &arg_bytes("w", w)?).js()?;
-    AccessRequest::new(&hospital, w, arg_int("now", now)?, arg_int("ttl", ttl)?).js()
+    AccessRequest::new(&hospital, w, now, arg_int("ttl", ttl)?).js()
 }
 
 /// The typed-data JSON of a fresh access request (random nonce), for the
@@ -29,11 +30,11 @@ fn access_request(
 #[wasm_bindgen(js_name = accessRequestTypedData)]
 pub fn access_request_typed_data(
     #[wasm_bindgen(unchecked_param_type = "string")] hospital: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] w: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] w: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] now: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] ttl: JsValue,
 ) -> JsResult<String> {
-    Ok(access_request(&hospital, &w, &now, &ttl)?
+    Ok(access_request(&hospital, &w, arg_int("now", &now)?, &ttl)?
         .typed_data()
         .to_json())
 }
@@ -43,7 +44,7 @@ pub fn access_request_typed_data(
 #[wasm_bindgen(js_name = assembleAccessRequest)]
 pub fn assemble_access_request(
     #[wasm_bindgen(unchecked_param_type = "string")] typedDataJson: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] signature: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] signature: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string")] certificateJson: JsValue,
 ) -> JsResult<String> {
     let typed_data = TypedData::from_json(&arg_str("typedDataJson", &typedDataJson)?).js()?;
@@ -55,19 +56,22 @@ pub fn assemble_access_request(
         .to_json())
 }
 
-/// Builds and signs an access request with a key handle in one step.
+/// Builds and signs an access request with a key handle in one step; the
+/// certificate must be valid at `now` (`CertificateExpired`,
+/// `CertificateNotYetValid`).
 #[wasm_bindgen(js_name = signAccessRequest)]
 pub fn sign_access_request(
     doctor: &Key,
     #[wasm_bindgen(unchecked_param_type = "string")] certificateJson: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string")] hospital: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] w: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] w: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] now: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] ttl: JsValue,
 ) -> JsResult<String> {
     let cert = Certificate::from_json(&arg_str("certificateJson", &certificateJson)?).js()?;
-    let req = access_request(&hospital, &w, &now, &ttl)?;
-    Ok(req.sign(&doctor.0, cert).js()?.to_json())
+    let now = arg_int("now", &now)?;
+    let req = access_request(&hospital, &w, now, &ttl)?;
+    Ok(req.sign(&doctor.0, cert, now).js()?.to_json())
 }
 
 /// The server's checks of an access request (everything but nonce

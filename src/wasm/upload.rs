@@ -11,18 +11,21 @@ use crate::signature::Signature;
 use crate::upload::{SignedUpload, UploadRequest};
 
 /// A fresh upload request (random nonce) from `{hospital, eh, size, filing,
-/// now, ttl}`: `filing` is `filingCommitment(F)`, `now` and `ttl` seconds.
-fn upload_request(fields: &JsValue) -> JsResult<UploadRequest> {
+/// now, ttl}`, and its `now`: `filing` is `filingCommitment(F)`, `now` and
+/// `ttl` seconds.
+fn upload_request(fields: &JsValue) -> JsResult<(UploadRequest, u64)> {
     let f = |name| field("upload", fields, name);
-    UploadRequest::new(
+    let now = arg_int("now", &f("now")?)?;
+    let request = UploadRequest::new(
         &arg_str("hospital", &f("hospital")?)?,
         hash32("eh", &f("eh")?)?,
         arg_int("size", &f("size")?)?,
         hash32("filing", &f("filing")?)?,
-        arg_int("now", &f("now")?)?,
+        now,
         arg_int("ttl", &f("ttl")?)?,
     )
-    .js()
+    .js()?;
+    Ok((request, now))
 }
 
 /// The typed-data JSON of a fresh upload request, for the doctor's wallet
@@ -31,7 +34,7 @@ fn upload_request(fields: &JsValue) -> JsResult<UploadRequest> {
 pub fn upload_request_typed_data(
     #[wasm_bindgen(unchecked_param_type = "UploadFields")] upload: JsValue,
 ) -> JsResult<String> {
-    Ok(crate::signed::Signable::typed_data(&upload_request(&upload)?).to_json())
+    Ok(crate::signed::Signable::typed_data(&upload_request(&upload)?.0).to_json())
 }
 
 /// The signed upload request (JSON, the `authorization` of
@@ -40,7 +43,7 @@ pub fn upload_request_typed_data(
 #[wasm_bindgen(js_name = assembleUploadRequest)]
 pub fn assemble_upload_request(
     #[wasm_bindgen(unchecked_param_type = "string")] typedDataJson: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] signature: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] signature: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string")] certificateJson: JsValue,
 ) -> JsResult<String> {
     let typed_data = TypedData::from_json(&arg_str("typedDataJson", &typedDataJson)?).js()?;
@@ -52,7 +55,8 @@ pub fn assemble_upload_request(
         .to_json())
 }
 
-/// Builds and signs an upload request with the doctor's account key handle.
+/// Builds and signs an upload request with the doctor's account key
+/// handle; the certificate must be valid at the upload's `now`.
 #[wasm_bindgen(js_name = signUploadRequest)]
 pub fn sign_upload_request(
     doctor: &Key,
@@ -60,8 +64,6 @@ pub fn sign_upload_request(
     #[wasm_bindgen(unchecked_param_type = "UploadFields")] upload: JsValue,
 ) -> JsResult<String> {
     let cert = Certificate::from_json(&arg_str("certificateJson", &certificateJson)?).js()?;
-    Ok(upload_request(&upload)?
-        .sign(&doctor.0, cert)
-        .js()?
-        .to_json())
+    let (request, now) = upload_request(&upload)?;
+    Ok(request.sign(&doctor.0, cert, now).js()?.to_json())
 }

@@ -87,7 +87,7 @@ pub(crate) fn chain(io: &IoArgs, args: ChainArgs) -> Result<(), Failure> {
                 &b.protocol_key,
                 b.valid_from,
                 b.valid_until,
-            );
+            )?;
             receipt_json(&sender.send(&client, &data)?)
         }
         ChainCommand::Revoke { sender, serial } => {
@@ -114,7 +114,7 @@ pub(crate) fn chain(io: &IoArgs, args: ChainArgs) -> Result<(), Failure> {
             };
             let doctor = SecretKey::from_hex(&secret_text(&sender.secret)?)?.address();
             let commitment = opening.commitment(&doctor, &Address::parse(&patient)?);
-            let data = registry::anchor_record(&eh, &commitment, time, serial);
+            let data = registry::anchor_record(&eh, &commitment, time, serial)?;
             let mut j = receipt_json(&sender.send(&client, &data)?);
             j["eh"] = serde_json::json!(hex::encode_prefixed(&eh));
             j["serial"] = serde_json::json!(serial);

@@ -4,7 +4,9 @@
 
 use crate::account::{Address, PublicKey};
 use crate::chain::abi::{self, Token};
+use crate::error::Result;
 use crate::grant::Authorisation;
+use crate::time::{unix_seconds, Validity};
 
 /// `registerDoctor(uint64,address,bytes,uint64,uint64)`.
 pub const REGISTER_DOCTOR: &str = "registerDoctor(uint64,address,bytes,uint64,uint64)";
@@ -23,15 +25,26 @@ pub const AUTHORISE: &str = "authorise(bytes,bytes,bytes)";
 /// `authorisationCount()`.
 pub const AUTHORISATION_COUNT: &str = "authorisationCount()";
 
-/// Calldata of `registerDoctor` (authority only).
+/// Calldata of `registerDoctor` (authority only). The validity period is
+/// checked as a certificate's is ([`Validity::new`]), so a period the
+/// library would not sign into a certificate is refused before a
+/// transaction is sent, not by the contract's `InvalidValidity` revert.
+///
+/// # Errors
+/// [`Error::TimeInMilliseconds`](crate::Error::TimeInMilliseconds),
+/// [`Error::InvalidValidity`](crate::Error::InvalidValidity).
 pub fn register_doctor(
     serial: u64,
     doctor: &Address,
     protocol_key: &PublicKey,
     valid_from: u64,
     valid_until: u64,
-) -> Vec<u8> {
-    abi::call(
+) -> Result<Vec<u8>> {
+    let Validity {
+        from: valid_from,
+        until: valid_until,
+    } = Validity::new(valid_from, valid_until)?;
+    Ok(abi::call(
         REGISTER_DOCTOR,
         &[
             Token::Uint(serial),
@@ -40,7 +53,7 @@ pub fn register_doctor(
             Token::Uint(valid_from),
             Token::Uint(valid_until),
         ],
-    )
+    ))
 }
 
 /// Calldata of `revokeDoctor` (authority only).
@@ -57,22 +70,26 @@ pub fn certificate_status(serial: u64) -> Vec<u8> {
 /// Calldata of `anchorRecord(eh, commitment, recordTime, serial)`: Alg 4
 /// step 3. The registry accepts it only from the doctor of certificate
 /// `serial`, registered, unrevoked and valid at that block
-/// (`NotCertifiedDoctor`).
+/// (`NotCertifiedDoctor`). `record_time` is `T1` in Unix seconds.
+///
+/// # Errors
+/// [`Error::TimeInMilliseconds`](crate::Error::TimeInMilliseconds) for a
+/// record time in milliseconds.
 pub fn anchor_record(
     eh: &[u8; 32],
     commitment: &[u8; 32],
     record_time: u64,
     serial: u64,
-) -> Vec<u8> {
-    abi::call(
+) -> Result<Vec<u8>> {
+    Ok(abi::call(
         ANCHOR_RECORD,
         &[
             Token::Bytes32(*eh),
             Token::Bytes32(*commitment),
-            Token::Uint(record_time),
+            Token::Uint(unix_seconds("recordTime", record_time)?),
             Token::Uint(serial),
         ],
-    )
+    ))
 }
 
 /// Calldata of `markDeleted(eh)` (the anchorer or the authority).
@@ -118,6 +135,34 @@ mod tests {
     #[test]
     fn anchor_record_has_the_compiled_selector() {
         assert_eq!(encode(&abi::selector(ANCHOR_RECORD)), "20abf477");
+    }
+
+    #[test]
+    fn register_doctor_refuses_what_a_certificate_refuses() {
+        let key = crate::SecretKey::from_bytes(&[3; 32]).unwrap().public_key();
+        let doctor = Address([5; 20]);
+        assert_eq!(
+            register_doctor(7, &doctor, &key, 200, 200),
+            Err(crate::Error::InvalidValidity)
+        );
+        assert_eq!(
+            register_doctor(7, &doctor, &key, 300, 200),
+            Err(crate::Error::InvalidValidity)
+        );
+        assert_eq!(
+            register_doctor(7, &doctor, &key, 1_700_000_000, 1_800_000_000_000),
+            Err(crate::Error::TimeInMilliseconds { what: "validUntil" })
+        );
+        assert!(register_doctor(7, &doctor, &key, 100, 200).is_ok());
+    }
+
+    #[test]
+    fn anchor_record_refuses_a_record_time_in_milliseconds() {
+        assert_eq!(
+            anchor_record(&[1; 32], &[2; 32], 1_700_000_000_000, 7),
+            Err(crate::Error::TimeInMilliseconds { what: "recordTime" })
+        );
+        assert!(anchor_record(&[1; 32], &[2; 32], 1_700_000_000, 7).is_ok());
     }
 
     #[test]
