@@ -311,7 +311,8 @@ impl Certificate {
     /// [`Error::MalformedJson`], [`Error::CertificateMalformed`], or the
     /// field's own error (address, public key, signature).
     pub fn from_value(value: Value) -> Result<Self> {
-        let envelope: Envelope = serde_json::from_value(value)?;
+        let envelope: Envelope =
+            serde_json::from_value(value).map_err(Error::json_in("certificate"))?;
         let body = CertificateBody::from_typed_data(&envelope.typed_data)?;
         let signature = Signature::from_hex(&envelope.signature)?;
         Ok(Certificate { body, signature })
@@ -322,7 +323,7 @@ impl Certificate {
     /// # Errors
     /// As [`Certificate::from_value`].
     pub fn from_json(text: &str) -> Result<Self> {
-        Self::from_value(serde_json::from_str(text)?)
+        Self::from_value(serde_json::from_str(text).map_err(Error::json_in("certificate"))?)
     }
 }
 
@@ -449,6 +450,35 @@ pub(crate) mod tests {
             Certificate::from_json("{"),
             Err(Error::MalformedJson { .. })
         ));
+    }
+
+    fn json_reason(v: Value) -> String {
+        match Certificate::from_value(v) {
+            Err(Error::MalformedJson { reason }) => reason,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_unknown_or_missing_field_is_named() {
+        let mut v = world().cert.to_value();
+        v["foo"] = json!(1);
+        assert_eq!(json_reason(v), "unknown field \"foo\" in certificate");
+        let mut v = world().cert.to_value();
+        v.as_object_mut().unwrap().remove("signature");
+        assert_eq!(json_reason(v), "missing field \"signature\" in certificate");
+        let mut v = world().cert.to_value();
+        v["typedData"]["extra"] = json!(1);
+        assert_eq!(json_reason(v), "unknown field \"extra\" in certificate");
+        let mut v = world().cert.to_value();
+        v["typedData"]
+            .as_object_mut()
+            .unwrap()
+            .remove("primaryType");
+        assert_eq!(
+            json_reason(v),
+            "missing field \"primaryType\" in certificate"
+        );
     }
 
     #[test]

@@ -74,7 +74,7 @@ impl TypedData {
     /// # Errors
     /// [`Error::MalformedJson`] if the text is not JSON of this shape.
     pub fn from_json(text: &str) -> Result<Self> {
-        Ok(serde_json::from_str(text)?)
+        serde_json::from_str(text).map_err(Error::json_in("typed data"))
     }
 
     /// Serialises to JSON text (the `eth_signTypedData_v4` parameter).

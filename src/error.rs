@@ -323,17 +323,103 @@ pub enum Error {
 
 impl From<serde_json::Error> for Error {
     fn from(e: serde_json::Error) -> Self {
-        // serde_json's messages name the position and the kind of problem; for
-        // type errors they can quote a short scalar, so keep only the category
-        // and position to avoid echoing input values.
-        let kind = match e.classify() {
-            serde_json::error::Category::Io => "I/O error",
-            serde_json::error::Category::Syntax => "syntax error",
-            serde_json::error::Category::Data => "unexpected structure",
-            serde_json::error::Category::Eof => "unexpected end of input",
-        };
         Error::MalformedJson {
-            reason: format!("{kind} at line {} column {}", e.line(), e.column()),
+            reason: json_reason(&e),
         }
+    }
+}
+
+impl Error {
+    /// A JSON error of the document named `what` (`"certificate"`,
+    /// `"access request"`), e.g. `unknown field "foo" in certificate`.
+    pub(crate) fn json_in(what: &'static str) -> impl Fn(serde_json::Error) -> Error {
+        move |e| Error::MalformedJson {
+            reason: format!("{} in {what}", json_reason(&e)),
+        }
+    }
+}
+
+/// Longest field name quoted in an error message.
+const MAX_QUOTED_FIELD: usize = 64;
+
+/// What a JSON error says, without echoing input values: an unknown,
+/// missing or duplicate field is named (a key is structure, never a
+/// value); for other errors, whose serde messages can quote a short scalar,
+/// only the category is kept. The position is given when there is one
+/// (errors of an already parsed `Value` have none).
+fn json_reason(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let message = e.to_string();
+    let field = ["unknown field `", "missing field `", "duplicate field `"]
+        .iter()
+        .find_map(|prefix| {
+            let rest = message.strip_prefix(prefix)?;
+            let name: String = rest
+                .split('`')
+                .next()?
+                .chars()
+                .take(MAX_QUOTED_FIELD)
+                .collect();
+            Some(format!("{}{name:?}", &prefix[..prefix.len() - 1]))
+        });
+    let kind = field.unwrap_or_else(|| {
+        match e.classify() {
+            Category::Io => "I/O error",
+            Category::Syntax => "syntax error",
+            Category::Data => "unexpected structure",
+            Category::Eof => "unexpected end of input",
+        }
+        .to_owned()
+    });
+    if e.line() == 0 {
+        kind
+    } else {
+        format!("{kind} at line {} column {}", e.line(), e.column())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Doc {
+        serial: u64,
+    }
+
+    fn reason(value: serde_json::Value) -> String {
+        match serde_json::from_value::<Doc>(value).map_err(Error::json_in("doc")) {
+            Err(Error::MalformedJson { reason }) => reason,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_json_error_names_the_field_not_the_value() {
+        assert_eq!(
+            reason(serde_json::json!({"serial": 1, "foo": 2})),
+            "unknown field \"foo\" in doc"
+        );
+        assert_eq!(
+            reason(serde_json::json!({})),
+            "missing field \"serial\" in doc"
+        );
+        assert_eq!(
+            reason(serde_json::json!({"serial": "secret"})),
+            "unexpected structure in doc"
+        );
+    }
+
+    #[test]
+    fn a_syntax_error_keeps_its_position() {
+        let e = serde_json::from_str::<Doc>("{\n  x").map_err(Error::from);
+        assert_eq!(
+            e.err(),
+            Some(Error::MalformedJson {
+                reason: "syntax error at line 2 column 3".into()
+            })
+        );
     }
 }

@@ -350,6 +350,65 @@ mod tests {
     }
 
     #[test]
+    fn an_unknown_or_missing_field_is_named() {
+        let w = world();
+        let reason = |v: Value| match SignedRequest::from_value(v) {
+            Err(Error::MalformedJson { reason }) => reason,
+            other => panic!("{other:?}"),
+        };
+        let mut v = w.signed().to_value();
+        v["foo"] = json!(1);
+        assert_eq!(reason(v), "unknown field \"foo\" in access request");
+        let mut v = w.signed().to_value();
+        v.as_object_mut().unwrap().remove("certificate");
+        assert_eq!(reason(v), "missing field \"certificate\" in access request");
+        let mut v = w.signed().to_value();
+        v["certificate"]["bar"] = json!(1);
+        assert_eq!(reason(v), "unknown field \"bar\" in certificate");
+        assert!(matches!(
+            SignedRequest::from_json("{\"typedData\": 1"),
+            Err(Error::MalformedJson { reason }) if reason.contains("line 1")
+        ));
+    }
+
+    #[test]
+    fn a_request_time_in_milliseconds_is_refused() {
+        assert_eq!(
+            AccessRequest::new("H1", [9; 32], 1_700_000_000_000, 60),
+            Err(Error::TimeInMilliseconds { what: "now" })
+        );
+        let w = world();
+        assert_eq!(
+            w.verify(&w.signed(), "H1", 1_700_000_000_000, 600, &w.registered()),
+            Err(Error::TimeInMilliseconds { what: "now" })
+        );
+    }
+
+    #[test]
+    fn a_request_valid_for_no_time_is_refused() {
+        assert_eq!(
+            AccessRequest::new("H1", [9; 32], 1500, 0),
+            Err(Error::OutOfRange {
+                what: "ttl (at least 1 second)"
+            })
+        );
+    }
+
+    #[test]
+    fn a_request_is_not_signed_with_a_certificate_invalid_at_its_time() {
+        let w = world();
+        // The certificate is valid from 1000 until 2000.
+        let sign_at = |now| w.request.clone().sign(&w.doctor, w.cert.clone(), now);
+        assert_eq!(sign_at(2000).err(), Some(Error::CertificateExpired));
+        assert_eq!(sign_at(999).err(), Some(Error::CertificateNotYetValid));
+        assert_eq!(
+            sign_at(1_700_000_000_000).err(),
+            Some(Error::TimeInMilliseconds { what: "now" })
+        );
+        assert!(sign_at(1999).is_ok());
+    }
+
+    #[test]
     fn a_request_not_signed_by_the_certified_doctor_is_refused() {
         let w = world();
         let by_other = w.signed_by_stranger();

@@ -243,7 +243,7 @@ impl<M: Signable> Signed<M> {
     /// [`Error::MalformedJson`], [`Error::MalformedEncoding`], or the
     /// certificate's parse errors.
     pub fn from_value(value: Value) -> Result<Self> {
-        let envelope: Envelope = serde_json::from_value(value)?;
+        let envelope: Envelope = serde_json::from_value(value).map_err(Error::json_in(M::WHAT))?;
         Ok(Signed {
             request: Self::from_typed_data(&envelope.typed_data)?,
             signature: Signature::from_hex(&envelope.signature)?,
@@ -256,6 +256,6 @@ impl<M: Signable> Signed<M> {
     /// # Errors
     /// As [`Signed::from_value`].
     pub fn from_json(text: &str) -> Result<Self> {
-        Self::from_value(serde_json::from_str(text)?)
+        Self::from_value(serde_json::from_str(text).map_err(Error::json_in(M::WHAT))?)
     }
 }
