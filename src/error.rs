@@ -250,9 +250,11 @@ pub enum Error {
     /// The record ciphertext header is malformed (wrong length byte).
     #[error("record header is malformed")]
     InvalidHeader,
-    /// The first segment did not authenticate: the key or the associated data is wrong
-    /// (or the header or first segment was altered; AEAD cannot tell these apart).
-    #[error("record did not decrypt: wrong key or associated data, or the start of the record was altered")]
+    /// The first segment did not authenticate: the key, the associated data
+    /// or the segment size is wrong (the segment size is not in the header:
+    /// another one cuts the first segment elsewhere), or the header or first
+    /// segment was altered; AEAD cannot tell these apart.
+    #[error("record did not decrypt: wrong key, associated data or segment size, or the start of the record was altered")]
     WrongKeyOrAssociatedData,
     /// A segment after the first did not authenticate: the ciphertext was altered.
     #[error("record segment {segment} was altered")]

@@ -515,6 +515,17 @@ mod tests {
     }
 
     #[test]
+    fn another_segment_size_is_refused_naming_it() {
+        let (key, ct, ..) = damaged();
+        for other in [SEG - 1, SEG + 1, 2 * SEG, 1 << 20] {
+            let err = decrypt(&key, b"ad", other, &ct).map(|_| ());
+            assert_eq!(err, Err(Error::WrongKeyOrAssociatedData), "{other}");
+            let message = err.map_err(|e| e.to_string()).unwrap_err();
+            assert!(message.contains("segment size"), "{message}");
+        }
+    }
+
+    #[test]
     fn a_header_for_another_key_size_is_invalid() {
         let (key, mut ct, ..) = damaged();
         ct[0] = 24;
