@@ -192,13 +192,19 @@ impl Client {
         from: u64,
         to: u64,
     ) -> Result<Vec<Log>> {
+        Log::many_from_json(&self.logs_json(address, topic0, from, to)?)
+    }
+
+    /// The raw `eth_getLogs` answer for `address` and `topic0` in blocks
+    /// `from..=to`.
+    fn logs_json(&self, address: &Address, topic0: &[u8; 32], from: u64, to: u64) -> Result<Json> {
         let filter = json!({
             "address": address.to_checksum(),
             "topics": [hx(topic0)],
             "fromBlock": format!("{from:#x}"),
             "toBlock": format!("{to:#x}"),
         });
-        Log::many_from_json(&self.call("eth_getLogs", json!([filter]))?)
+        self.call("eth_getLogs", json!([filter]))
     }
 
     /// Builds, signs and sends an EIP-1559 transaction from `key`, then waits
@@ -309,8 +315,8 @@ impl Client {
         let page = page.max(1);
         while start <= to {
             let end = start.saturating_add(page - 1).min(to);
-            let logs = self.logs(registry, &topic, start, end)?;
-            found.extend(scan::authorisations_for(scanner, registry, &logs));
+            let logs = self.logs_json(registry, &topic, start, end)?;
+            found.extend(scan::authorisations_in_json(scanner, registry, &logs)?);
             if end == u64::MAX {
                 break;
             }

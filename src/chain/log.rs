@@ -96,17 +96,32 @@ impl Log {
         })
     }
 
-    /// Parses an array of logs (an `eth_getLogs` result).
+    /// Parses an array of logs (an `eth_getLogs` result), strictly: one
+    /// malformed entry fails the whole array.
     ///
     /// # Errors
-    /// As [`Log::from_json`].
+    /// [`Error::MalformedEncoding`] unless `value` is an array; as
+    /// [`Log::from_json`] for its first malformed entry.
     pub fn many_from_json(value: &Json) -> Result<Vec<Self>> {
-        value
-            .as_array()
-            .ok_or(bad("logs must be an array"))?
+        Self::entries(value)?.iter().map(Log::from_json).collect()
+    }
+
+    /// Parses an array of logs one by one, skipping every entry that is not
+    /// a well-formed log (`null`, a number, `{}`, non-hex data...): for
+    /// scanning, where anyone can post to the chain and nothing of it may
+    /// stop a reader from finding what is his.
+    ///
+    /// # Errors
+    /// [`Error::MalformedEncoding`] only if `value` is not an array.
+    pub fn many_lenient(value: &Json) -> Result<Vec<Self>> {
+        Ok(Self::entries(value)?
             .iter()
-            .map(Log::from_json)
-            .collect()
+            .filter_map(|entry| Log::from_json(entry).ok())
+            .collect())
+    }
+
+    fn entries(value: &Json) -> Result<&Vec<Json>> {
+        value.as_array().ok_or(bad("logs must be an array"))
     }
 }
 
@@ -159,5 +174,64 @@ impl Receipt {
             },
             logs: Log::many_from_json(value.get("logs").ok_or(bad("missing logs"))?)?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn good_log() -> Json {
+        json!({
+            "address": "0x7e5f4552091a69125d5dfcb7b8c2659029395bdf",
+            "topics": [format!("0x{}", "11".repeat(32))],
+            "data": "0x0102",
+            "transactionHash": format!("0x{}", "22".repeat(32)),
+            "blockNumber": "0x10",
+            "logIndex": "0x0",
+        })
+    }
+
+    #[test]
+    fn a_lenient_parse_skips_what_is_not_a_log() {
+        let mut bad_data = good_log();
+        bad_data["data"] = json!("0xzz");
+        let logs = json!([null, 5, {}, "log", bad_data, good_log(), [good_log()]]);
+        let parsed = Log::many_lenient(&logs).unwrap();
+        assert_eq!(parsed, vec![Log::from_json(&good_log()).unwrap()]);
+        assert_eq!(parsed[0].data, vec![1, 2]);
+        assert_eq!(parsed[0].block_number, Some(16));
+    }
+
+    #[test]
+    fn a_strict_parse_fails_on_the_first_bad_entry() {
+        assert_eq!(
+            Log::many_from_json(&json!([good_log(), null])),
+            Err(Error::MalformedEncoding {
+                what: "JSON-RPC result",
+                reason: "missing topics"
+            })
+        );
+    }
+
+    #[test]
+    fn logs_that_are_not_an_array_are_refused_even_leniently() {
+        for value in [json!({}), json!(null), json!("[]")] {
+            assert_eq!(
+                Log::many_lenient(&value),
+                Err(Error::MalformedEncoding {
+                    what: "JSON-RPC result",
+                    reason: "logs must be an array"
+                })
+            );
+        }
+    }
+
+    #[test]
+    fn a_quantity_takes_either_prefix_and_nothing_else() {
+        assert_eq!(quantity(&json!("0x1a")), Ok(26));
+        assert_eq!(quantity(&json!("0X1A")), Ok(26));
+        assert_eq!(quantity(&json!("1a")), Err(bad("quantity without 0x")));
     }
 }

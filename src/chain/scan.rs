@@ -1,9 +1,12 @@
 //! Scanning the registry's `Authorised` events for a doctor's key (paper
 //! Alg 5 step 6): the one loop the JSON-RPC client and the JS bindings share.
 
+use serde_json::Value as Json;
+
 use super::log::Log;
 use super::registry::Event;
 use crate::account::Address;
+use crate::error::Result;
 use crate::grant::{Authorisation, Scanner};
 
 /// An authorisation addressed to the scanning key.
@@ -33,6 +36,26 @@ pub fn authorisations_for(scanner: &Scanner, registry: &Address, logs: &[Log]) -
             _ => None,
         })
         .collect()
+}
+
+/// [`authorisations_for`] over logs as JSON-RPC returns them (an
+/// `eth_getLogs` result): each entry is parsed on its own and one that is
+/// not a log (`null`, a number, `{}`, non-hex data) is skipped
+/// ([`Log::many_lenient`]), so junk cannot abort a scan.
+///
+/// # Errors
+/// [`Error::MalformedEncoding`](crate::Error::MalformedEncoding) only if
+/// `logs` is not an array.
+pub fn authorisations_in_json(
+    scanner: &Scanner,
+    registry: &Address,
+    logs: &Json,
+) -> Result<Vec<Found>> {
+    Ok(authorisations_for(
+        scanner,
+        registry,
+        &Log::many_lenient(logs)?,
+    ))
 }
 
 #[cfg(test)]
@@ -99,5 +122,43 @@ mod tests {
                 transaction_hash: Some([2; 32]),
             }]
         );
+    }
+
+    fn log_json(log: &Log) -> Json {
+        serde_json::json!({
+            "address": log.address.to_checksum(),
+            "topics": log.topics.iter().map(|t| crate::hex::encode_prefixed(t)).collect::<Vec<_>>(),
+            "data": crate::hex::encode_prefixed(&log.data),
+            "transactionHash": log.transaction_hash.map(|h| crate::hex::encode_prefixed(&h)),
+            "blockNumber": "0x1",
+            "logIndex": "0x0",
+        })
+    }
+
+    #[test]
+    fn junk_among_the_logs_does_not_stop_a_scan() {
+        let registry = Address([7; 20]);
+        let me = SecretKey::generate().unwrap();
+        let scanner = Scanner::new(SecretKey::from_bytes(me.to_bytes().as_slice()).unwrap());
+        let mine = grant_to(&me);
+        let mut non_hex = log_json(&authorised_log(registry, 1, &mine));
+        non_hex["data"] = serde_json::json!("0xnot hex");
+        let logs = serde_json::json!([
+            null,
+            42,
+            {},
+            non_hex,
+            log_json(&authorised_log(registry, 2, &mine)),
+        ]);
+        let found = authorisations_in_json(&scanner, &registry, &logs).unwrap();
+        assert_eq!(
+            found.iter().map(|f| f.seq).collect::<Vec<_>>(),
+            vec![2],
+            "the one good log is found"
+        );
+        assert!(matches!(
+            authorisations_in_json(&scanner, &registry, &serde_json::json!({})),
+            Err(crate::Error::MalformedEncoding { .. })
+        ));
     }
 }
