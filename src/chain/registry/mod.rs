@@ -13,6 +13,6 @@ pub use calls::{
     anchor_record, authorisation_count, authorise, certificate_status, mark_deleted, record_status,
     register_doctor, revoke_doctor,
 };
-pub use errors::{revert_reason, ERRORS};
+pub use errors::{decode_revert, revert_reason, Revert, RevertArg, ERRORS};
 pub use events::{anchored_eh, anchored_eh_in_receipt, authorised_topic, Event, EventKind};
 pub use views::{CertificateStatus, RecordStatus};
