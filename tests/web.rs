@@ -683,10 +683,13 @@ fn wrong_argument_types_are_refused_not_coerced() {
         JsValue::NULL,
     ] {
         assert_eq!(code(sha256(bad.clone()).unwrap_err()), "InvalidArgument");
-        assert_eq!(
-            code(Key::from_bytes(bad.clone()).unwrap_err()),
+        // A string is bytes-like for a key (hex); "hello" is no hex.
+        let expected = if bad.is_string() {
+            "InvalidHex"
+        } else {
             "InvalidArgument"
-        );
+        };
+        assert_eq!(code(Key::from_bytes(bad.clone()).unwrap_err()), expected);
     }
     let key = generate_record_key().unwrap();
     let enc = RecordEncryptor::new(b(&key), b(b""), JsValue::UNDEFINED).unwrap();
@@ -931,4 +934,240 @@ fn a_bigint_serial_reads_its_certificate_status() {
         code(certificate_status_call(registry, negative).unwrap_err()),
         "OutOfRange"
     );
+}
+
+fn json(text: &str) -> JsValue {
+    js_sys::JSON::parse(text).unwrap()
+}
+
+fn prop(object: &JsValue, name: &str) -> JsValue {
+    Reflect::get(object, &name.into()).unwrap()
+}
+
+const REGISTRY: &str = "0x5FbDB2315678afecb367f032d93F642f64180aa3";
+
+/// Bytes arguments take a `Uint8Array` or hex text by the one rule of
+/// docs/PROTOCOL.md §1; content (messages, plaintexts, hash inputs) takes a
+/// `Uint8Array` only.
+#[wasm_bindgen_test]
+fn bytes_arguments_take_hex_text_by_the_one_rule() {
+    let secret = [0x11u8; 32];
+    let digits = ehrchain::hex::encode(&secret);
+    let expected = Key::from_bytes(b(&secret)).unwrap().address();
+    for text in [
+        format!("0x{digits}"),
+        format!("0X{digits}"),
+        digits.to_uppercase(),
+        digits.clone(),
+    ] {
+        assert_eq!(Key::from_bytes(s(&text)).unwrap().address(), expected);
+    }
+    assert_eq!(code(Key::from_bytes(s("0x1")).unwrap_err()), "InvalidHex");
+    assert_eq!(
+        code(Key::from_bytes(n(1.0)).unwrap_err()),
+        "InvalidArgument"
+    );
+    let public = Key::from_bytes(b(&secret)).unwrap().public_key(None);
+    assert_eq!(
+        address_of(s(&ehrchain::hex::encode_prefixed(&public))).unwrap(),
+        expected
+    );
+    // The address rule is the same: no prefix, or `0X`, is accepted.
+    let bare = expected[2..].to_owned();
+    assert_eq!(checksum_address(s(&bare)).unwrap(), expected);
+    assert_eq!(
+        checksum_address(s(&format!("0X{}", bare.to_lowercase()))).unwrap(),
+        expected
+    );
+    // Content stays a Uint8Array: "abcd" is text to a wallet, not 2 bytes.
+    assert_eq!(code(sha256(s("abcd")).unwrap_err()), "InvalidArgument");
+    assert_eq!(
+        code(hash_message(s("abcd")).unwrap_err()),
+        "InvalidArgument"
+    );
+    // A hash and a record key as hex.
+    let tx = mark_deleted_tx(s(REGISTRY), s(&"ab".repeat(32))).unwrap();
+    let data = prop(&tx, "data").as_string().unwrap();
+    assert!(data.ends_with(&"ab".repeat(32)), "{data}");
+}
+
+/// Times are Unix seconds: a millisecond time is refused before any
+/// calldata is built, and an empty validity as `issueCertificate` refuses it.
+#[wasm_bindgen_test]
+fn times_in_milliseconds_and_empty_validities_are_refused_before_sending() {
+    let key = Key::generate().unwrap();
+    let register = |from: f64, until: f64| {
+        register_doctor_tx(
+            s(REGISTRY),
+            n(7.0),
+            s(&key.address()),
+            b(&key.public_key(None)),
+            n(from),
+            n(until),
+        )
+    };
+    assert!(register(1_700_000_000.0, 1_800_000_000.0).is_ok());
+    assert_eq!(
+        code(register(1_700_000_000.0, 1_800_000_000_000.0).unwrap_err()),
+        "TimeInMilliseconds"
+    );
+    assert_eq!(code(register(200.0, 200.0).unwrap_err()), "InvalidValidity");
+    let anchor =
+        |time: f64| anchor_record_tx(s(REGISTRY), b(&[1; 32]), b(&[2; 32]), n(time), n(7.0));
+    assert!(anchor(1_700_000_000.0).is_ok());
+    let err = anchor(1_700_000_000_000.0).unwrap_err();
+    assert_eq!(code(err.clone()), "TimeInMilliseconds");
+    let message = js_sys::Error::from(err).message().as_string().unwrap();
+    assert!(message.contains("recordTime"), "{message}");
+    assert_eq!(
+        code(record_associated_data(s("H"), n(1_700_000_000_000.0)).unwrap_err()),
+        "TimeInMilliseconds"
+    );
+}
+
+/// A request is not signed with a certificate that is not valid at its
+/// `now`, and a request valid for no time is refused.
+#[wasm_bindgen_test]
+fn a_request_is_not_signed_outside_its_certificates_validity() {
+    let c = certified();
+    let sign_at = |now: f64, ttl: f64| {
+        sign_access_request(&c.doctor, s(&c.cert), s("H1"), b(&[9; 32]), n(now), n(ttl))
+    };
+    assert!(sign_at(1500.0, 60.0).is_ok());
+    assert_eq!(
+        code(sign_at(5000.0, 60.0).unwrap_err()),
+        "CertificateExpired"
+    );
+    assert_eq!(
+        code(sign_at(999.0, 60.0).unwrap_err()),
+        "CertificateNotYetValid"
+    );
+    assert_eq!(code(sign_at(1500.0, 0.0).unwrap_err()), "OutOfRange");
+}
+
+/// An `Authorised` log as `eth_getLogs` returns it.
+fn authorised_log(seq: u8, (r, st, c1): &(Vec<u8>, Vec<u8>, Vec<u8>)) -> serde_json::Value {
+    use ehrchain::chain::abi::{encode, Token};
+    let mut topic = [0u8; 32];
+    topic[31] = seq;
+    serde_json::json!({
+        "address": REGISTRY,
+        "topics": [authorised_topic(), ehrchain::hex::encode_prefixed(&topic)],
+        "data": ehrchain::hex::encode_prefixed(&encode(&[
+            Token::Bytes(r.clone()), Token::Bytes(st.clone()), Token::Bytes(c1.clone()),
+        ])),
+        "transactionHash": ehrchain::hex::encode_prefixed(&[seq; 32]),
+        "blockNumber": "0x5",
+        "logIndex": "0x0",
+    })
+}
+
+/// Junk among the logs (`null`, a number, `{}`, non-hex data) is skipped
+/// by a scan; logs that are not an array are an `InvalidArgument`.
+#[wasm_bindgen_test]
+fn a_scan_skips_junk_logs() {
+    let c = certified();
+    let patient = Key::generate().unwrap();
+    let trans = grant(&c, &patient);
+    let mut non_hex = authorised_log(1, &trans);
+    non_hex["data"] = serde_json::json!("0xnot hex");
+    let logs = serde_json::json!([null, 42, {}, "x", non_hex, authorised_log(2, &trans)]);
+    let scanner = Scanner::new(&c.protocol).unwrap();
+    let found = scan_authorisations(&scanner, s(REGISTRY), json(&logs.to_string())).unwrap();
+    assert_eq!(found.length(), 1);
+    assert_eq!(prop(&found.get(0), "seq").as_f64(), Some(2.0));
+    for not_an_array in [json("{}"), JsValue::NULL, s("[]")] {
+        assert_eq!(
+            code(scan_authorisations(&scanner, s(REGISTRY), not_an_array).unwrap_err()),
+            "InvalidArgument"
+        );
+    }
+}
+
+/// Revert data of a registry error decodes to the `EhrchainError` a
+/// reverted call is, with `revert: {name, signature, args}`; other data
+/// to `undefined`.
+#[wasm_bindgen_test]
+fn registry_reverts_decode_to_typed_errors() {
+    use ehrchain::chain::abi::{call, Token};
+    let data = call("NotCertifiedDoctor(uint64)", &[Token::Uint(7)]);
+    let err = decode_registry_revert(b(&data)).unwrap();
+    assert_eq!(code(err.clone()), "Reverted");
+    assert!(err.is_instance_of::<js_sys::Error>());
+    let message = js_sys::Error::from(err.clone())
+        .message()
+        .as_string()
+        .unwrap();
+    assert!(message.contains("NotCertifiedDoctor(7)"), "{message}");
+    let revert = prop(&err, "revert");
+    assert_eq!(
+        prop(&revert, "name").as_string().unwrap(),
+        "NotCertifiedDoctor"
+    );
+    assert_eq!(
+        prop(&revert, "signature").as_string().unwrap(),
+        "NotCertifiedDoctor(uint64)"
+    );
+    let args = js_sys::Array::from(&prop(&revert, "args"));
+    assert_eq!(args.get(0).as_f64(), Some(7.0));
+    // bytes32 arguments are bytes; hex text is accepted as the data.
+    let anchored = call("AlreadyAnchored(bytes32)", &[Token::Bytes32([5; 32])]);
+    let err = decode_registry_revert(s(&ehrchain::hex::encode_prefixed(&anchored))).unwrap();
+    let args = js_sys::Array::from(&prop(&prop(&err, "revert"), "args"));
+    assert_eq!(Uint8Array::from(args.get(0)).to_vec(), vec![5u8; 32]);
+    // Not one of the registry's errors: undefined, not thrown.
+    assert!(decode_registry_revert(b(&[1, 2, 3, 4]))
+        .unwrap()
+        .is_undefined());
+    assert!(decode_registry_revert(b(&[])).unwrap().is_undefined());
+    assert_eq!(
+        code(decode_registry_revert(n(1.0)).unwrap_err()),
+        "InvalidArgument"
+    );
+}
+
+/// Decoded events and record statuses carry bytes as `Uint8Array`; the
+/// transaction hash stays hex text; `skipForeign` may be left out.
+#[wasm_bindgen_test]
+fn decoded_events_and_statuses_carry_bytes() {
+    use ehrchain::chain::abi::{encode, Token};
+    use ehrchain::chain::registry::EventKind;
+    let mut doctor = [0u8; 32];
+    doctor[12..].copy_from_slice(&[0xdd; 20]);
+    let log = serde_json::json!({
+        "address": REGISTRY,
+        "topics": [
+            ehrchain::hex::encode_prefixed(&EventKind::RecordAnchored.topic()),
+            ehrchain::hex::encode_prefixed(&[0xee; 32]),
+            ehrchain::hex::encode_prefixed(&doctor),
+        ],
+        "data": ehrchain::hex::encode_prefixed(&encode(&[
+            Token::Uint(7), Token::Bytes32([0xcc; 32]), Token::Uint(1200), Token::Uint(1500),
+        ])),
+        "transactionHash": ehrchain::hex::encode_prefixed(&[0x42; 32]),
+        "blockNumber": "0x9",
+        "logIndex": "0x0",
+    });
+    let events = decode_registry_logs(
+        s(REGISTRY),
+        json(&serde_json::json!([log]).to_string()),
+        JsValue::UNDEFINED,
+    )
+    .unwrap();
+    let event = events.get(0);
+    assert_eq!(prop(&event, "event").as_string().unwrap(), "RecordAnchored");
+    assert_eq!(field(&event, "eh"), vec![0xee; 32]);
+    assert_eq!(field(&event, "commitment"), vec![0xcc; 32]);
+    assert_eq!(prop(&event, "serial").as_f64(), Some(7.0));
+    assert_eq!(prop(&event, "blockNumber").as_f64(), Some(9.0));
+    assert_eq!(
+        prop(&event, "transactionHash").as_string().unwrap(),
+        ehrchain::hex::encode_prefixed(&[0x42; 32])
+    );
+    let c = certified();
+    let (record_status, _) = anchor_answers(&c, &Key::generate().unwrap().address());
+    let status = decode_record_status(record_status).unwrap();
+    assert!(prop(&status, "commitment").is_instance_of::<Uint8Array>());
+    assert_eq!(field(&status, "commitment").len(), 32);
+    assert_eq!(prop(&status, "recordTime").as_f64(), Some(1200.0));
 }

@@ -23,7 +23,7 @@ impl Key {
     /// Imports a 32-byte secret.
     #[wasm_bindgen(js_name = fromBytes)]
     pub fn from_bytes(
-        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] secret: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] secret: JsValue,
     ) -> JsResult<Key> {
         let secret = zeroize::Zeroizing::new(arg_bytes("secret", &secret)?);
         SecretKey::from_bytes(&secret).map(Key).js()
@@ -58,7 +58,7 @@ impl Key {
         &self,
         #[wasm_bindgen(unchecked_param_type = "Uint8Array")] message: JsValue,
     ) -> JsResult<Vec<u8>> {
-        let message = &arg_bytes("message", &message)?;
+        let message = &arg_data("message", &message)?;
         crate::signature::sign_personal_message(&self.0, message)
             .map(|s| s.to_bytes().to_vec())
             .js()
@@ -79,7 +79,7 @@ impl Key {
 /// The address of a 33- or 65-byte public key.
 #[wasm_bindgen(js_name = addressOf)]
 pub fn address_of(
-    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] publicKeyBytes: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] publicKeyBytes: JsValue,
 ) -> JsResult<String> {
     let public_key_bytes = &arg_bytes("publicKeyBytes", &publicKeyBytes)?;
     Ok(public_key("public key", public_key_bytes)?
@@ -99,7 +99,7 @@ pub fn checksum_address(
 /// The 33-byte compressed form of a public key.
 #[wasm_bindgen(js_name = compressPublicKey)]
 pub fn compress_public_key(
-    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] publicKeyBytes: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] publicKeyBytes: JsValue,
 ) -> JsResult<Vec<u8>> {
     let public_key_bytes = &arg_bytes("publicKeyBytes", &publicKeyBytes)?;
     Ok(public_key("public key", public_key_bytes)?

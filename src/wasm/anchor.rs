@@ -22,7 +22,7 @@ pub fn generate_anchor_salt() -> JsResult<Vec<u8>> {
 /// anchoring (certified) account, `patient` the patient's account.
 #[wasm_bindgen(js_name = anchorCommitment)]
 pub fn anchor_commitment(
-    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] anchorSalt: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] anchorSalt: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string")] doctor: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string")] patient: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string")] recordType: JsValue,
@@ -72,7 +72,7 @@ pub(crate) fn anchor_js(a: &CertifiedAnchor) -> JsValue {
 /// `AnchorNotCertified`.
 #[wasm_bindgen(js_name = confirmAnchor, unchecked_return_type = "CertifiedAnchor")]
 pub fn confirm_anchor(
-    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] eh: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] eh: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string")] recordStatus: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string")] certificateStatus: JsValue,
 ) -> JsResult<JsValue> {

@@ -49,7 +49,7 @@ fn cert_fields(body: &CertificateBody) -> JsValue {
 #[wasm_bindgen(js_name = certificateTypedData)]
 pub fn certificate_typed_data(
     #[wasm_bindgen(unchecked_param_type = "string")] doctor: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] protocolKey: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] protocolKey: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string")] hospital: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] validFrom: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] validUntil: JsValue,
@@ -71,7 +71,7 @@ pub fn certificate_typed_data(
 pub fn issue_certificate(
     authority: &Key,
     #[wasm_bindgen(unchecked_param_type = "string")] doctor: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] protocolKey: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] protocolKey: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string")] hospital: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] validFrom: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] validUntil: JsValue,
@@ -92,7 +92,7 @@ pub fn issue_certificate(
 #[wasm_bindgen(js_name = assembleCertificate)]
 pub fn assemble_certificate(
     #[wasm_bindgen(unchecked_param_type = "string")] typedDataJson: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] signature: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] signature: JsValue,
 ) -> JsResult<String> {
     let typed_data = TypedData::from_json(&arg_str("typedDataJson", &typedDataJson)?).js()?;
     let signature = Signature::from_bytes(&arg_bytes("signature", &signature)?).js()?;

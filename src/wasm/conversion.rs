@@ -37,16 +37,33 @@ pub(crate) fn wrong_type(what: &'static str, expected: &'static str) -> JsValue 
     js_error(Error::InvalidArgument { what, expected })
 }
 
-/// Reads a `Uint8Array` argument (nothing else: no coercion of strings,
-/// arrays or buffers, which the generated glue would silently misread).
+/// Reads a bytes-like argument: a `Uint8Array` (a Node `Buffer` is one), or
+/// a hex string by the one hex rule of `docs/PROTOCOL.md §1` (optional
+/// `0x`/`0X`, either case; `InvalidHex` otherwise). Nothing else: arrays,
+/// `ArrayBuffer`s, numbers are refused, never coerced.
 pub(crate) fn arg_bytes(what: &'static str, value: &JsValue) -> JsResult<Vec<u8>> {
+    if let Some(array) = value.dyn_ref::<Uint8Array>() {
+        return Ok(array.to_vec());
+    }
+    match value.as_string().map(zeroize::Zeroizing::new) {
+        // The text may be a secret's hex: its copy is zeroised too.
+        Some(text) => crate::hex::decode(what, &text).js(),
+        None => Err(wrong_type(what, "a Uint8Array or a hex string")),
+    }
+}
+
+/// Reads content bytes: a `Uint8Array` only. For messages, plaintexts,
+/// hash inputs and associated data, where a string would be ambiguous
+/// (ethers and wallets read a string message as UTF-8 text, so `"abcd"`
+/// read as hex would sign or hash other bytes than the caller meant).
+pub(crate) fn arg_data(what: &'static str, value: &JsValue) -> JsResult<Vec<u8>> {
     value
         .dyn_ref::<Uint8Array>()
         .map(Uint8Array::to_vec)
         .ok_or_else(|| wrong_type(what, "a Uint8Array"))
 }
 
-/// Reads an optional `Uint8Array` (`undefined` or `null` for none).
+/// Reads an optional bytes-like argument (`undefined` or `null` for none).
 pub(crate) fn arg_opt_bytes(what: &'static str, value: &JsValue) -> JsResult<Option<Vec<u8>>> {
     if value.is_undefined() || value.is_null() {
         Ok(None)
@@ -151,12 +168,28 @@ pub(crate) fn json_arg(what: &'static str, value: &JsValue) -> JsResult<serde_js
     })
 }
 
+/// Reads a JS array as a JSON array entry by entry: an entry that is not
+/// JSON (a function, a symbol) becomes `null`, for the core to skip, so one
+/// odd entry cannot make the whole array unreadable.
+///
+/// # Errors
+/// `InvalidArgument` naming `what` unless `value` is an array.
+pub(crate) fn json_entries(what: &'static str, value: &JsValue) -> JsResult<serde_json::Value> {
+    if !js_sys::Array::is_array(value) {
+        return Err(wrong_type(what, "an array"));
+    }
+    Ok(js_sys::Array::from(value)
+        .iter()
+        .map(|entry| serde_wasm_bindgen::from_value(entry).unwrap_or(serde_json::Value::Null))
+        .collect())
+}
+
 /// Reads the hex string an `eth_call` answered (view return data).
 pub(crate) fn eth_call_result(what: &'static str, value: &JsValue) -> JsResult<Vec<u8>> {
     crate::hex::decode("eth_call result", &arg_str(what, value)?).js()
 }
 
-/// Reads a 32-byte `Uint8Array` (a hash).
+/// Reads 32 bytes, bytes-like ([`arg_bytes`]): a hash.
 pub(crate) fn hash32(what: &'static str, v: &JsValue) -> JsResult<[u8; 32]> {
     crate::hex::fixed(what, "32", &arg_bytes(what, v)?).js()
 }
@@ -166,8 +199,8 @@ pub(crate) fn context(hospital: &str, time: u64) -> JsResult<RecordContext> {
     RecordContext::new(hospital, time).js()
 }
 
-/// Reads a record key `K_P` (a 16- or 32-byte `Uint8Array`); the copy of
-/// the bytes read from JS is zeroised.
+/// Reads a record key `K_P` (16 or 32 bytes, bytes-like); the copy of the
+/// bytes read from JS is zeroised.
 pub(crate) fn arg_record_key(what: &'static str, value: &JsValue) -> JsResult<RecordKey> {
     let bytes = zeroize::Zeroizing::new(arg_bytes(what, value)?);
     RecordKey::from_bytes(&bytes).js()

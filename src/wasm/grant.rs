@@ -27,8 +27,8 @@ impl Scanner {
     /// Whether `(R, ST)` is addressed to this key. Malformed input is simply no match.
     pub fn matches(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] r: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] st: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] r: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] st: JsValue,
     ) -> JsResult<bool> {
         let r = &arg_bytes("r", &r)?;
         let st = &arg_bytes("st", &st)?;
@@ -40,9 +40,9 @@ impl Scanner {
     #[wasm_bindgen(unchecked_return_type = "OpenedGrant")]
     pub fn open(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] r: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] st: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] c1: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] r: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] st: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] c1: JsValue,
     ) -> JsResult<JsValue> {
         let r = &arg_bytes("r", &r)?;
         let st = &arg_bytes("st", &st)?;

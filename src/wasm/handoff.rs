@@ -11,7 +11,7 @@ use crate::handoff::{FilingSecret, RecordHandoff};
 /// and the anchor opening) to the patient's public key.
 #[wasm_bindgen(js_name = sealHandoff)]
 pub fn seal_handoff(
-    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] patient: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] patient: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Handoff")] handoff: JsValue,
 ) -> JsResult<Vec<u8>> {
     let patient = &arg_bytes("patient", &patient)?;
@@ -39,7 +39,7 @@ pub fn seal_handoff(
 #[wasm_bindgen(js_name = openHandoff, unchecked_return_type = "Handoff")]
 pub fn open_handoff(
     patient: &Key,
-    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] sealed: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] sealed: JsValue,
 ) -> JsResult<JsValue> {
     let sealed = &arg_bytes("sealed", &sealed)?;
     let h = RecordHandoff::open(&patient.0, sealed).js()?;
@@ -95,7 +95,7 @@ pub fn generate_filing_secret() -> JsResult<Vec<u8>> {
 /// at upload, so that only the holder of `F` can file the record.
 #[wasm_bindgen(js_name = filingCommitment)]
 pub fn filing_commitment(
-    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] filingSecret: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] filingSecret: JsValue,
 ) -> JsResult<Vec<u8>> {
     let secret = FilingSecret::from_bytes(&arg_bytes("filingSecret", &filingSecret)?).js()?;
     Ok(secret.commitment().to_vec())

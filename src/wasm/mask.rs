@@ -24,7 +24,7 @@ impl MaskKey {
     /// Imports 32 bytes.
     #[wasm_bindgen(js_name = fromBytes)]
     pub fn from_bytes(
-        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] secret: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] secret: JsValue,
     ) -> JsResult<MaskKey> {
         let secret = zeroize::Zeroizing::new(arg_bytes("secret", &secret)?);
         CoreMaskKey::from_bytes(&secret).map(MaskKey).js()
@@ -53,8 +53,8 @@ impl MaskKey {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] hospital: JsValue,
         #[wasm_bindgen(unchecked_param_type = "number")] time: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] txId: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] recordKey: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] txId: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] recordKey: JsValue,
     ) -> JsResult<JsValue> {
         let hospital = &arg_str("hospital", &hospital)?;
         let time = arg_int("time", &time)?;
@@ -75,8 +75,8 @@ impl MaskKey {
         &self,
         #[wasm_bindgen(unchecked_param_type = "string")] hospital: JsValue,
         #[wasm_bindgen(unchecked_param_type = "number")] time: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] z: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] k: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] z: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] k: JsValue,
     ) -> JsResult<JsValue> {
         let hospital = &arg_str("hospital", &hospital)?;
         let time = arg_int("time", &time)?;
@@ -97,7 +97,7 @@ impl MaskKey {
     #[wasm_bindgen(js_name = grantTypedData)]
     pub fn grant_typed_data(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] doctorKey: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] doctorKey: JsValue,
         #[wasm_bindgen(unchecked_param_type = "GrantRecord")] record: JsValue,
     ) -> JsResult<String> {
         Ok(self
@@ -113,7 +113,7 @@ impl MaskKey {
     #[wasm_bindgen(unchecked_return_type = "AuthorisationParts")]
     pub fn authorise(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] doctorKey: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] doctorKey: JsValue,
         #[wasm_bindgen(unchecked_param_type = "GrantRecord")] record: JsValue,
         patient: &Key,
     ) -> JsResult<JsValue> {
@@ -130,12 +130,12 @@ impl MaskKey {
     #[wasm_bindgen(js_name = authoriseSigned, unchecked_return_type = "AuthorisationParts")]
     pub fn authorise_signed(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] doctorKey: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] doctorKey: JsValue,
         #[wasm_bindgen(unchecked_param_type = "GrantRecord")] record: JsValue,
-        #[wasm_bindgen(unchecked_param_type = "string")] signature: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] signature: JsValue,
         #[wasm_bindgen(unchecked_param_type = "string")] patient: JsValue,
     ) -> JsResult<JsValue> {
-        let signature = Signature::from_hex(&arg_str("signature", &signature)?).js()?;
+        let signature = Signature::from_bytes(&arg_bytes("signature", &signature)?).js()?;
         let patient = arg_address("patient", &patient)?;
         let pass = self
             .terms(&doctorKey, &record, true)?

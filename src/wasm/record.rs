@@ -169,12 +169,12 @@ impl RecordEncryptor {
     /// ciphertext segment size (default 1 MiB).
     #[wasm_bindgen(constructor)]
     pub fn new(
-        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] key: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] key: JsValue,
         #[wasm_bindgen(unchecked_param_type = "Uint8Array")] associatedData: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "number")] segmentSize: JsValue,
     ) -> JsResult<RecordEncryptor> {
         let key = arg_record_key("key", &key)?;
-        let aad = arg_bytes("associatedData", &associatedData)?;
+        let aad = arg_data("associatedData", &associatedData)?;
         let enc = Encryptor::new(&key, &aad, segment_size_arg(&segmentSize)?).map_err(js_error)?;
         Ok(RecordEncryptor(shared(enc)))
     }
@@ -184,10 +184,7 @@ impl RecordEncryptor {
         &self,
         #[wasm_bindgen(unchecked_param_type = "Uint8Array")] plaintext: JsValue,
     ) -> JsResult<Uint8Array> {
-        push(
-            &self.0,
-            &Zeroizing::new(arg_bytes("plaintext", &plaintext)?),
-        )
+        push(&self.0, &Zeroizing::new(arg_data("plaintext", &plaintext)?))
     }
 
     /// Encrypts the last segment; returns the remaining ciphertext. Afterwards
@@ -227,13 +224,14 @@ impl RecordDecryptor {
     /// `HashMismatch` unless the ciphertext's SHA-256 equals it.
     #[wasm_bindgen(constructor)]
     pub fn new(
-        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] key: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] key: JsValue,
         #[wasm_bindgen(unchecked_param_type = "Uint8Array")] associatedData: JsValue,
         #[wasm_bindgen(unchecked_optional_param_type = "number")] segmentSize: JsValue,
-        #[wasm_bindgen(unchecked_optional_param_type = "Uint8Array")] expectedHash: JsValue,
+        #[wasm_bindgen(unchecked_optional_param_type = "Uint8Array | string")]
+        expectedHash: JsValue,
     ) -> JsResult<RecordDecryptor> {
         let key = arg_record_key("key", &key)?;
-        let aad = arg_bytes("associatedData", &associatedData)?;
+        let aad = arg_data("associatedData", &associatedData)?;
         let mut dec =
             Decryptor::new(&key, &aad, segment_size_arg(&segmentSize)?).map_err(js_error)?;
         if let Some(eh) = arg_opt_bytes("expectedHash", &expectedHash)? {
@@ -246,7 +244,7 @@ impl RecordDecryptor {
     /// authenticated (not yet a whole, verified record: see `finish`).
     pub fn push(
         &self,
-        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] ciphertext: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] ciphertext: JsValue,
     ) -> JsResult<Uint8Array> {
         push(&self.0, &arg_bytes("ciphertext", &ciphertext)?)
     }

@@ -24,7 +24,7 @@ pub fn register_doctor_tx(
     #[wasm_bindgen(unchecked_param_type = "string")] registry: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] serial: JsValue,
     #[wasm_bindgen(unchecked_param_type = "string")] doctor: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] protocolKey: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] protocolKey: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] validFrom: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] validUntil: JsValue,
 ) -> JsResult<JsValue> {
@@ -60,8 +60,8 @@ pub fn revoke_doctor_tx(
 #[wasm_bindgen(js_name = anchorRecordTx, unchecked_return_type = "TxRequest")]
 pub fn anchor_record_tx(
     #[wasm_bindgen(unchecked_param_type = "string")] registry: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] eh: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] commitment: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] eh: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] commitment: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] recordTime: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] serial: JsValue,
 ) -> JsResult<JsValue> {
@@ -79,7 +79,7 @@ pub fn anchor_record_tx(
 #[wasm_bindgen(js_name = markDeletedTx, unchecked_return_type = "TxRequest")]
 pub fn mark_deleted_tx(
     #[wasm_bindgen(unchecked_param_type = "string")] registry: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] eh: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] eh: JsValue,
 ) -> JsResult<JsValue> {
     tx_request(&registry, registry::mark_deleted(&hash32("eh", &eh)?))
 }
@@ -89,9 +89,9 @@ pub fn mark_deleted_tx(
 #[wasm_bindgen(js_name = authoriseTx, unchecked_return_type = "TxRequest")]
 pub fn authorise_tx(
     #[wasm_bindgen(unchecked_param_type = "string")] registry: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] r: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] st: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] c1: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] r: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] st: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] c1: JsValue,
 ) -> JsResult<JsValue> {
     let auth = Authorisation::from_parts(
         &arg_bytes("r", &r)?,
@@ -107,20 +107,29 @@ pub fn authorise_tx(
 #[wasm_bindgen(js_name = recordStatusCall, unchecked_return_type = "TxRequest")]
 pub fn record_status_call(
     #[wasm_bindgen(unchecked_param_type = "string")] registry: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] eh: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] eh: JsValue,
 ) -> JsResult<JsValue> {
     tx_request(&registry, registry::record_status(&hash32("eh", &eh)?))
 }
 
-/// Decodes `recordStatus` return data (hex string from `eth_call`).
+/// Decodes `recordStatus` return data (hex string from `eth_call`):
+/// `{anchored, anchoredBy, serial, anchoredAt, commitment (Uint8Array),
+/// recordTime, deleted, deletedAt}`.
 #[wasm_bindgen(js_name = decodeRecordStatus, unchecked_return_type = "RecordStatus")]
 pub fn decode_record_status(
     #[wasm_bindgen(unchecked_param_type = "string")] data: JsValue,
 ) -> JsResult<JsValue> {
-    let bytes = eth_call_result("data", &data)?;
-    Ok(json_to_js(
-        &registry::RecordStatus::decode(&bytes).js()?.to_json(),
-    ))
+    let s = registry::RecordStatus::decode(&eth_call_result("data", &data)?).js()?;
+    Ok(object(&[
+        ("anchored", s.anchored.into()),
+        ("anchoredBy", s.anchored_by.to_checksum().into()),
+        ("serial", num(s.serial)),
+        ("anchoredAt", num(s.anchored_at)),
+        ("commitment", bytes(&s.commitment)),
+        ("recordTime", num(s.record_time)),
+        ("deleted", s.deleted.into()),
+        ("deletedAt", num(s.deleted_at)),
+    ]))
 }
 
 /// `{to, data}` for the view `certificateStatus(serial)`, for `eth_call`;
@@ -154,4 +163,41 @@ pub fn authorisation_count_call(
     #[wasm_bindgen(unchecked_param_type = "string")] registry: JsValue,
 ) -> JsResult<JsValue> {
     tx_request(&registry, registry::authorisation_count())
+}
+
+/// The registry's custom error in revert data (bytes-like, e.g. the `data`
+/// of a failed `eth_call` or `eth_estimateGas`), as the `EhrchainError` a
+/// reverted call is: `code` `"Reverted"`, a message naming the error and
+/// its arguments (`NotCertifiedDoctor(7)`) and `revert: {name, signature,
+/// args}`. `undefined` (not thrown) for data that is not one of the
+/// registry's errors.
+#[wasm_bindgen(js_name = decodeRegistryRevert, unchecked_return_type = "RegistryRevertError | undefined")]
+pub fn decode_registry_revert(
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] data: JsValue,
+) -> JsResult<JsValue> {
+    let Some(revert) = registry::decode_revert(&arg_bytes("data", &data)?) else {
+        return Ok(JsValue::UNDEFINED);
+    };
+    let args: js_sys::Array = revert.args.iter().map(revert_arg).collect();
+    let err = js_error(crate::Error::Reverted {
+        reason: revert.to_string(),
+    });
+    let detail = object(&[
+        ("name", revert.name.into()),
+        ("signature", revert.signature.into()),
+        ("args", args.into()),
+    ]);
+    let _ = js_sys::Reflect::set(&err, &"revert".into(), &detail);
+    Ok(err)
+}
+
+/// A revert argument as JS: integers `number` or `bigint`, `bytes32` a `Uint8Array`.
+fn revert_arg(arg: &registry::RevertArg) -> JsValue {
+    match arg {
+        registry::RevertArg::Uint(v) => num(*v),
+        registry::RevertArg::BigUint(decimal) => js_sys::BigInt::new(&decimal.as_str().into())
+            .map(JsValue::from)
+            .unwrap_or_else(|_| decimal.as_str().into()),
+        registry::RevertArg::Bytes32(word) => bytes(word),
+    }
 }

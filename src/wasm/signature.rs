@@ -11,7 +11,7 @@ use crate::TypedData;
 pub fn hash_message(
     #[wasm_bindgen(unchecked_param_type = "Uint8Array")] message: JsValue,
 ) -> JsResult<Vec<u8>> {
-    let message = &arg_bytes("message", &message)?;
+    let message = &arg_data("message", &message)?;
     Ok(crate::signature::personal_message_hash(message).to_vec())
 }
 
@@ -19,9 +19,9 @@ pub fn hash_message(
 #[wasm_bindgen(js_name = recoverMessage)]
 pub fn recover_message(
     #[wasm_bindgen(unchecked_param_type = "Uint8Array")] message: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] signature: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] signature: JsValue,
 ) -> JsResult<String> {
-    let message = &arg_bytes("message", &message)?;
+    let message = &arg_data("message", &message)?;
     let signature = &arg_bytes("signature", &signature)?;
     let sig = Signature::from_bytes(signature).js()?;
     crate::signature::recover_personal_message(message, &sig)
@@ -43,7 +43,7 @@ pub fn hash_typed_data(
 #[wasm_bindgen(js_name = recoverTypedData)]
 pub fn recover_typed_data(
     #[wasm_bindgen(unchecked_param_type = "string")] typedDataJson: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "Uint8Array")] signature: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] signature: JsValue,
 ) -> JsResult<String> {
     let typed_data_json = &arg_str("typedDataJson", &typedDataJson)?;
     let signature = &arg_bytes("signature", &signature)?;

@@ -4,6 +4,11 @@ use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
+/** Bytes as the bindings take them: a `Uint8Array`, or hex text with or
+ *  without `0x`/`0X`, digits in either case (docs/PROTOCOL.md §1).
+ *  Messages, plaintexts, hash inputs and associated data take a
+ *  `Uint8Array` only (a string there would be ambiguous with text). */
+export type BytesLike = Uint8Array | string;
 /** Integers from the chain or from other parties' data are `number` up to
  *  2^53-1 and `bigint` beyond (never rounded). */
 export type Uint64 = number | bigint;
@@ -16,7 +21,7 @@ export interface AuthorisationParts { r: Uint8Array; st: Uint8Array; c1: Uint8Ar
 /** What a grant names: the record's context and hash, and the opening of
  *  its anchor commitment (a `Handoff` is one). */
 export interface GrantRecord {
-  hospital: string; time: number; eh: Uint8Array; anchorSalt?: Uint8Array; recordType?: string;
+  hospital: string; time: number; eh: Uint8Array | string; anchorSalt?: Uint8Array | string; recordType?: string;
 }
 /** An opened access pass: the record, its anchor opening, `k_t`, and the
  *  account that signed it (the patient, once `confirmGrant` accepts it). */
@@ -48,9 +53,9 @@ export interface TxFields {
 }
 /** A locally signed transaction. */
 export interface SignedTx { raw: string; hash: string; from: string }
-/** `recordStatus(eh)` decoded. `commitment` is the anchor commitment as hex. */
+/** `recordStatus(eh)` decoded. `commitment` is the anchor commitment. */
 export interface RecordStatus {
-  anchored: boolean; anchoredBy: string; serial: Uint64; anchoredAt: Uint64; commitment: string;
+  anchored: boolean; anchoredBy: string; serial: Uint64; anchoredAt: Uint64; commitment: Uint8Array;
   recordTime: Uint64; deleted: boolean; deletedAt: Uint64;
 }
 /** `certificateStatus(serial)` decoded; `registered` is false for an unknown serial. */
@@ -60,14 +65,21 @@ export interface CertificateStatus {
 }
 /** Where a decoded registry event was found (absent for a pending log). */
 export interface LogPosition { transactionHash?: string; blockNumber?: Uint64 }
-/** One of the registry's events, decoded from a JSON-RPC log; bytes are hex. */
+/** One of the registry's events, decoded from a JSON-RPC log; bytes are
+ *  `Uint8Array`, addresses EIP-55 text. */
 export type RegistryEvent = LogPosition & (
-  | { event: "DoctorRegistered"; serial: Uint64; doctor: string; protocolKey: string; validFrom: Uint64; validUntil: Uint64 }
+  | { event: "DoctorRegistered"; serial: Uint64; doctor: string; protocolKey: Uint8Array; validFrom: Uint64; validUntil: Uint64 }
   | { event: "DoctorRevoked"; serial: Uint64; revokedAt: Uint64 }
-  | { event: "RecordAnchored"; eh: string; anchoredBy: string; serial: Uint64; commitment: string; recordTime: Uint64; anchoredAt: Uint64 }
-  | { event: "RecordDeleted"; eh: string; deletedBy: string; deletedAt: Uint64 }
-  | { event: "Authorised"; seq: Uint64; r: string; st: string; c1: string }
+  | { event: "RecordAnchored"; eh: Uint8Array; anchoredBy: string; serial: Uint64; commitment: Uint8Array; recordTime: Uint64; anchoredAt: Uint64 }
+  | { event: "RecordDeleted"; eh: Uint8Array; deletedBy: string; deletedAt: Uint64 }
+  | { event: "Authorised"; seq: Uint64; r: Uint8Array; st: Uint8Array; c1: Uint8Array }
 );
+/** A registry custom error decoded from revert data: integers are
+ *  `number` up to 2^53-1 and `bigint` beyond, `bytes32` a `Uint8Array`. */
+export interface RegistryRevert { name: string; signature: string; args: Array<Uint64 | Uint8Array> }
+/** What `decodeRegistryRevert` returns for a registry error: the
+ *  `EhrchainError` a reverted call is, with the decoded error. */
+export interface RegistryRevertError extends EhrchainError { code: "Reverted"; revert: RegistryRevert }
 /** An `Authorised` event addressed to the scanning doctor's key. */
 export interface FoundAuthorisation {
   seq: Uint64; r: Uint8Array; st: Uint8Array; c1: Uint8Array; transactionHash: string | null;
@@ -75,7 +87,7 @@ export interface FoundAuthorisation {
 /** A new upload as a signed upload request names it: `filing` is
  *  `filingCommitment(F)`; `now` and `ttl` are Unix seconds. */
 export interface UploadFields {
-  hospital: string; eh: Uint8Array; size: number; filing: Uint8Array; now: number; ttl: number;
+  hospital: string; eh: Uint8Array | string; size: number; filing: Uint8Array | string; now: number; ttl: number;
 }
 /** What a server learns from a verified access request. */
 export interface VerifiedRequest { doctor: string; serial: number; w: Uint8Array; nonce: Uint8Array; expiry: number }
