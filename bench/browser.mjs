@@ -59,7 +59,11 @@ let peakRss = 0;
 const rssTimer = setInterval(() => { peakRss = Math.max(peakRss, rendererRssMiB()); }, 100);
 try {
   const page = await browser.newPage();
-  page.on("pageerror", (e) => console.error("page error:", e.message));
+  // A page error ends the run at once (instead of waiting out the timeout).
+  page.on("pageerror", (e) => {
+    console.error("page error:", e.message);
+    page.evaluate((m) => { window.__bench ??= { error: m }; }, e.message).catch(() => {});
+  });
   await page.goto(`http://127.0.0.1:${port}/bench/browser.html?mib=${mib}&events=${events}`);
   await page.waitForFunction(() => window.__bench, null, { timeout: 15 * 60 * 1000, polling: 500 });
   const result = await page.evaluate(() => window.__bench);
@@ -67,7 +71,7 @@ try {
   result.browser = browser.version();
   result.forcedGc = gc;
   console.log(JSON.stringify(result, null, 2));
-  if (!result.plaintextOk || result.tagMatchesFound !== 1) process.exitCode = 1;
+  if (result.error || !result.plaintextOk || result.tagMatchesFound !== 1) process.exitCode = 1;
 } finally {
   clearInterval(rssTimer);
   await browser.close();

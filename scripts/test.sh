@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ALL=(lint msrv rust wasm-node wasm-chrome wasm-firefox interop-py pkg js package contract server dev)
+ALL=(lint msrv rust wasm-node wasm-chrome wasm-firefox interop-py pkg js package types contract server dev)
 STAGES=("${ALL[@]}")
 [ $# -gt 0 ] && STAGES=("$@")
 
@@ -71,6 +71,11 @@ for s in "${STAGES[@]}"; do
       stage "the package as a user gets it: npm pack, install, Node import, webpack bundle in Chromium"
       [ -d pkg ] || bash scripts/build-pkg.sh
       node tests/package/run.mjs
+      ;;
+    types)
+      stage "type tests: a user's tsc --strict project (bundler and nodenext) uses every export; each mistake refused; no any"
+      [ -d pkg ] || bash scripts/build-pkg.sh
+      node tests/types/run.mjs
       ;;
     contract)
       stage "registry contract on a local Hardhat node"

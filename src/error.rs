@@ -320,6 +320,14 @@ pub enum Error {
         /// The factory to call instead (e.g. `"Key.generate()"`).
         hint: &'static str,
     },
+    /// A JS stream object was driven two ways: `transform()` called a second
+    /// time, or mixed with `push`/`finish` (one object, one stream). Raised
+    /// by the TypeScript facade; listed here so every code has one home.
+    #[error("this stream object already drives another stream: {reason}")]
+    StreamInUse {
+        /// How it is already used.
+        reason: &'static str,
+    },
 }
 }
 

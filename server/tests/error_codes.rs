@@ -158,6 +158,7 @@ fn core_errors() -> Vec<CoreError> {
             what: "x",
             hint: "y",
         },
+        E::StreamInUse { reason: "x" },
     ]
 }
 

@@ -45,11 +45,11 @@ pub fn register_doctor_tx(
 #[wasm_bindgen(js_name = revokeDoctorTx, unchecked_return_type = "TxRequest")]
 pub fn revoke_doctor_tx(
     #[wasm_bindgen(unchecked_param_type = "string")] registry: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "number")] serial: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number | bigint")] serial: JsValue,
 ) -> JsResult<JsValue> {
     tx_request(
         &registry,
-        registry::revoke_doctor(arg_int("serial", &serial)?),
+        registry::revoke_doctor(arg_u64("serial", &serial)?),
     )
 }
 
@@ -63,13 +63,13 @@ pub fn anchor_record_tx(
     #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] eh: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] commitment: JsValue,
     #[wasm_bindgen(unchecked_param_type = "number")] recordTime: JsValue,
-    #[wasm_bindgen(unchecked_param_type = "number")] serial: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number | bigint")] serial: JsValue,
 ) -> JsResult<JsValue> {
     let data = registry::anchor_record(
         &hash32("eh", &eh)?,
         &hash32("commitment", &commitment)?,
         arg_int("recordTime", &recordTime)?,
-        arg_int("serial", &serial)?,
+        arg_u64("serial", &serial)?,
     )
     .js()?;
     tx_request(&registry, data)

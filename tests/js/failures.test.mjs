@@ -14,7 +14,7 @@ const bytes = (v, name) => (v[name] === undefined ? undefined : unhex(v[name]));
 
 function decryptor(c) {
   return new ehr.RecordDecryptor(bytes(c, 'key') ?? unhex(file.key), bytes(c, 'associatedData') ?? unhex(file.associatedData),
-    file.segmentSize, bytes(c, 'expectedHash'));
+    { segmentSize: file.segmentSize, expectedHash: bytes(c, 'expectedHash') });
 }
 
 function outcome(run) {
@@ -78,10 +78,16 @@ for (const c of grants.cases) {
     const protocol = ehr.Key.fromBytes(unhex(grants.protocolSecret));
     const scanner = new ehr.Scanner(protocol);
     const got = outcome(() => {
-      const opened = scanner.open(unhex(c.r), unhex(c.st), unhex(c.c1));
-      ehr.confirmGrant(opened, c.recordStatus, c.certificateStatus);
-      assert.equal(opened.patient, grants.patient);
+      const opened = scanner.open({ r: unhex(c.r), st: unhex(c.st), c1: unhex(c.c1) });
+      try {
+        ehr.confirmGrant(opened, { recordStatus: c.recordStatus, certificateStatus: c.certificateStatus });
+        assert.equal(opened.patient, grants.patient);
+      } finally {
+        opened.free();
+      }
     });
+    scanner.free();
+    protocol.free();
     assert.equal(got, c.expect);
   });
 }
@@ -97,7 +103,10 @@ test('the request vectors cover at least 17 failure modes', () => {
 for (const c of requests.cases) {
   test(`request, ${c.name}: ${c.expect}`, () => {
     const got = outcome(() =>
-      ehr.verifyAccessRequest(c.request, requests.authority, requests.hospital, requests.now, requests.maxTtl, c.certificateStatus));
+      ehr.verifyAccessRequest(c.request, {
+        authority: requests.authority, hospital: requests.hospital, now: requests.now, maxTtl: requests.maxTtl,
+        certificateStatus: c.certificateStatus,
+      }));
     assert.equal(got, c.expect);
   });
 }

@@ -17,7 +17,7 @@ import crypto from 'node:crypto';
 import { ethers } from 'ethers';
 import * as ecies from 'eciesjs';
 import { Config as EciesConfig, ECIES_CONFIG } from 'eciesjs/config';
-import { hex, h0x, unhex, sha256 as nodeSha256, throwsCode, rejectsCode, throwsEthersCode, loadPackage } from '../support/helpers.mjs';
+import { hex, h0x, unhex, concat, sha256 as nodeSha256, throwsCode, rejectsCode, throwsEthersCode, loadPackage } from '../support/helpers.mjs';
 
 const ehr = loadPackage();
 const {
@@ -73,10 +73,10 @@ function prng(seed) {
 function assertAlive() {
   const key = generateRecordKey();
   const pt = crypto.randomBytes(3000);
-  const enc = new RecordEncryptor(key, Uint8Array.of(1, 2), 512);
+  const enc = new RecordEncryptor(key, Uint8Array.of(1, 2), { segmentSize: 512 });
   const ct = Buffer.concat([enc.push(pt), enc.finish()]);
   assert.deepEqual(enc.hash, nodeSha256(ct));
-  const dec = new RecordDecryptor(key, Uint8Array.of(1, 2), 512, enc.hash);
+  const dec = new RecordDecryptor(key, Uint8Array.of(1, 2), { segmentSize: 512, expectedHash: enc.hash });
   assert.deepEqual(Buffer.concat([dec.push(ct), dec.finish()]), pt);
   const k = Key.generate();
   assert.deepEqual(eciesOpen(k, eciesSeal(k.publicKey(), pt)), new Uint8Array(pt));
@@ -116,23 +116,23 @@ describe('accounts against ethers', () => {
     }
   });
 
-  test('300 random secrets: publicKey() and publicKey(false) are the compressed key, publicKey(true) the uncompressed', () => {
+  test('300 random secrets: publicKey() and publicKey({ uncompressed: false }) are the compressed key, publicKey({ uncompressed: true }) the uncompressed', () => {
     for (const { key, wallet } of pairs) {
       assert.equal(h0x(key.publicKey()), wallet.signingKey.compressedPublicKey);
-      assert.equal(h0x(key.publicKey(false)), wallet.signingKey.compressedPublicKey);
-      assert.equal(h0x(key.publicKey(true)), wallet.signingKey.publicKey);
+      assert.equal(h0x(key.publicKey({ uncompressed: false })), wallet.signingKey.compressedPublicKey);
+      assert.equal(h0x(key.publicKey({ uncompressed: true })), wallet.signingKey.publicKey);
     }
   });
 
   test('300 random secrets: addressOf either public key form is the address', () => {
     for (const { key, wallet } of pairs) {
       assert.equal(addressOf(key.publicKey()), wallet.address);
-      assert.equal(addressOf(key.publicKey(true)), wallet.address);
+      assert.equal(addressOf(key.publicKey({ uncompressed: true })), wallet.address);
     }
   });
 
   test('300 random secrets: compressPublicKey of the uncompressed key is the compressed key', () => {
-    for (const { key } of pairs) assert.deepEqual(compressPublicKey(key.publicKey(true)), key.publicKey());
+    for (const { key } of pairs) assert.deepEqual(compressPublicKey(key.publicKey({ uncompressed: true })), key.publicKey());
   });
 
   test('300 random secrets: checksumAddress of the lower-case address is ethers\' EIP-55 form', () => {
@@ -147,7 +147,7 @@ describe('accounts against ethers', () => {
     for (const s of [1n, 2n, N - 1n]) {
       const key = Key.fromBytes(be32(s));
       assert.equal(key.address, ethers.computeAddress(ethers.toBeHex(s, 32)));
-      assert.equal(h0x(key.publicKey(true)), ethers.SigningKey.computePublicKey(ethers.toBeHex(s, 32), false));
+      assert.equal(h0x(key.publicKey({ uncompressed: true })), ethers.SigningKey.computePublicKey(ethers.toBeHex(s, 32), false));
       key.free();
     }
   });
@@ -548,7 +548,7 @@ describe('certificates and access requests against ethers', () => {
   const HOSPITAL = 'St. Mary’s Hospital';
 
   describe('issueCertificate', () => {
-    const certJson = issueCertificate(authorityKey, doctor.address, protocolKey.publicKey(), HOSPITAL, FROM, UNTIL, 42);
+    const certJson = issueCertificate(authorityKey, { doctor: doctor.address, protocolKey: protocolKey.publicKey(), hospital: HOSPITAL, validFrom: FROM, validUntil: UNTIL, serial: 42 });
     const cert = JSON.parse(certJson);
     const { domain, types, message, primaryType } = forEthers(cert.typedData);
 
@@ -567,7 +567,7 @@ describe('certificates and access requests against ethers', () => {
     });
 
     test('verifyCertificate returns every field', () => {
-      const fields = verifyCertificate(certJson, authority.address, FROM + 1, false);
+      const fields = verifyCertificate(certJson, { authority: authority.address, at: FROM + 1, revoked: false });
       assert.equal(fields.doctor, doctor.address);
       assert.equal(fields.hospital, HOSPITAL);
       assert.deepEqual([fields.validFrom, fields.validUntil, fields.serial], [FROM, UNTIL, 42]);
@@ -577,7 +577,7 @@ describe('certificates and access requests against ethers', () => {
 
   describe('a certificate signed by an ethers wallet', () => {
     // Uncompressed protocol key in: the certificate carries the compressed form.
-    const td = certificateTypedData(doctor.address, protocolKey.publicKey(true), HOSPITAL, FROM, UNTIL, 7);
+    const td = certificateTypedData({ doctor: doctor.address, protocolKey: protocolKey.publicKey({ uncompressed: true }), hospital: HOSPITAL, validFrom: FROM, validUntil: UNTIL, serial: 7 });
     const { domain, types, message } = forEthers(td);
     let certJson;
     before(async () => {
@@ -585,39 +585,39 @@ describe('certificates and access requests against ethers', () => {
     });
 
     test('is identical to what the library issues itself (RFC 6979 on both sides)', () => {
-      assert.equal(certJson, issueCertificate(authorityKey, doctor.address, protocolKey.publicKey(), HOSPITAL, FROM, UNTIL, 7));
+      assert.equal(certJson, issueCertificate(authorityKey, { doctor: doctor.address, protocolKey: protocolKey.publicKey(), hospital: HOSPITAL, validFrom: FROM, validUntil: UNTIL, serial: 7 }));
     });
 
     test('is accepted by verifyCertificate, whose fields parseCertificate returns too', () => {
-      const fields = verifyCertificate(certJson, authority.address, FROM, false);
+      const fields = verifyCertificate(certJson, { authority: authority.address, at: FROM, revoked: false });
       assert.equal(fields.serial, 7);
       assert.deepEqual(parseCertificate(certJson), fields);
     });
 
     test('is accepted with a lower-case authority address (the same account)', () => {
-      assert.equal(verifyCertificate(certJson, authority.address.toLowerCase(), FROM, false).serial, 7);
+      assert.equal(verifyCertificate(certJson, { authority: authority.address.toLowerCase(), at: FROM, revoked: false }).serial, 7);
     });
 
     test('checked against another authority: CertificateWrongAuthority', () => {
-      throwsCode(() => verifyCertificate(certJson, doctor.address, FROM, false), 'CertificateWrongAuthority');
+      throwsCode(() => verifyCertificate(certJson, { authority: doctor.address, at: FROM, revoked: false }), 'CertificateWrongAuthority');
     });
 
     test('before validFrom: CertificateNotYetValid', () => {
-      throwsCode(() => verifyCertificate(certJson, authority.address, FROM - 1, false), 'CertificateNotYetValid');
+      throwsCode(() => verifyCertificate(certJson, { authority: authority.address, at: FROM - 1, revoked: false }), 'CertificateNotYetValid');
     });
 
     test('at validUntil: CertificateExpired', () => {
-      throwsCode(() => verifyCertificate(certJson, authority.address, UNTIL, false), 'CertificateExpired');
+      throwsCode(() => verifyCertificate(certJson, { authority: authority.address, at: UNTIL, revoked: false }), 'CertificateExpired');
     });
 
     test('revoked: CertificateRevoked', () => {
-      throwsCode(() => verifyCertificate(certJson, authority.address, FROM + 10, true), 'CertificateRevoked');
+      throwsCode(() => verifyCertificate(certJson, { authority: authority.address, at: FROM + 10, revoked: true }), 'CertificateRevoked');
     });
 
     test('signed by another ethers wallet: CertificateWrongAuthority', async () => {
       const rogue = ethers.Wallet.createRandom();
       const rogueCert = assembleCertificate(td, unhex(await rogue.signTypedData(domain, types, message)));
-      throwsCode(() => verifyCertificate(rogueCert, authority.address, FROM, false), 'CertificateWrongAuthority');
+      throwsCode(() => verifyCertificate(rogueCert, { authority: authority.address, at: FROM, revoked: false }), 'CertificateWrongAuthority');
     });
 
     // A field changed after signing (still canonical, so only the signature catches it).
@@ -625,7 +625,7 @@ describe('certificates and access requests against ethers', () => {
       test(`${field} changed after signing: CertificateWrongAuthority`, () => {
         const c = JSON.parse(certJson);
         c.typedData.message[field] = value;
-        throwsCode(() => verifyCertificate(JSON.stringify(c), authority.address, FROM, false), 'CertificateWrongAuthority', field);
+        throwsCode(() => verifyCertificate(JSON.stringify(c), { authority: authority.address, at: FROM, revoked: false }), 'CertificateWrongAuthority', field);
       });
     }
 
@@ -633,13 +633,13 @@ describe('certificates and access requests against ethers', () => {
       const c = JSON.parse(certJson);
       c.typedData.domain.chainId = 1;
       c.typedData.types.EIP712Domain.push({ name: 'chainId', type: 'uint256' });
-      throwsCode(() => verifyCertificate(JSON.stringify(c), authority.address, FROM, false), 'CertificateMalformed');
+      throwsCode(() => verifyCertificate(JSON.stringify(c), { authority: authority.address, at: FROM, revoked: false }), 'CertificateMalformed');
     });
 
     test('a serial spelt as a string: CertificateMalformed', () => {
       const s = JSON.parse(certJson);
       s.typedData.message.serial = '7';
-      throwsCode(() => verifyCertificate(JSON.stringify(s), authority.address, FROM, false), 'CertificateMalformed');
+      throwsCode(() => verifyCertificate(JSON.stringify(s), { authority: authority.address, at: FROM, revoked: false }), 'CertificateMalformed');
     });
 
     test('assembleCertificate with a 64-byte signature: InvalidLength', () => {
@@ -647,7 +647,7 @@ describe('certificates and access requests against ethers', () => {
     });
 
     test('certificateTypedData with validUntil before validFrom: InvalidValidity', () => {
-      throwsCode(() => certificateTypedData(doctor.address, protocolKey.publicKey(), HOSPITAL, UNTIL, FROM, 1), 'InvalidValidity');
+      throwsCode(() => certificateTypedData({ doctor: doctor.address, protocolKey: protocolKey.publicKey(), hospital: HOSPITAL, validFrom: UNTIL, validUntil: FROM, serial: 1 }), 'InvalidValidity');
     });
 
     test('the wasm instance works after the refusals', () => {
@@ -656,11 +656,11 @@ describe('certificates and access requests against ethers', () => {
   });
 
   describe('an access request signed by an ethers wallet', () => {
-    const certJson = issueCertificate(authorityKey, doctor.address, protocolKey.publicKey(), HOSPITAL, FROM, UNTIL, 9);
+    const certJson = issueCertificate(authorityKey, { doctor: doctor.address, protocolKey: protocolKey.publicKey(), hospital: HOSPITAL, validFrom: FROM, validUntil: UNTIL, serial: 9 });
     const w = new Uint8Array(crypto.randomBytes(32));
     const NOW = FROM + 1000;
     const TTL = 300;
-    const td = accessRequestTypedData('Hospital H1', w, NOW, TTL);
+    const td = accessRequestTypedData({ hospital: 'Hospital H1', w, now: NOW, ttl: TTL });
     const { domain, types, message, primaryType } = forEthers(td);
     const other = ethers.Wallet.createRandom();
     let sig, request;
@@ -674,7 +674,7 @@ describe('certificates and access requests against ethers', () => {
     // By default the registry confirms the request's own certificate.
     const certifiedDoctor = (req) => JSON.parse(req).certificate.typedData.message.doctor;
     const check = (req, code, at = NOW, hospital = 'Hospital H1', maxTtl = 600, status = statusAnswer(certifiedDoctor(req))) =>
-      throwsCode(() => verifyAccessRequest(req, authority.address, hospital, at, maxTtl, status), code);
+      throwsCode(() => verifyAccessRequest(req, { authority: authority.address, hospital, now: at, maxTtl, certificateStatus: status }), code);
 
     test('accessRequestTypedData: an AccessRequest for w with expiry now + ttl, hashed as in ethers', () => {
       assert.equal(primaryType, 'AccessRequest');
@@ -684,7 +684,7 @@ describe('certificates and access requests against ethers', () => {
     });
 
     test('passes verifyAccessRequest, which returns doctor, serial, w, nonce and expiry', () => {
-      const v = verifyAccessRequest(request, authority.address, 'Hospital H1', NOW, 600, statusAnswer(doctor.address));
+      const v = verifyAccessRequest(request, { authority: authority.address, hospital: 'Hospital H1', now: NOW, maxTtl: 600, certificateStatus: statusAnswer(doctor.address) });
       assert.equal(v.doctor, doctor.address);
       assert.equal(v.serial, 9);
       assert.deepEqual(v.w, w);
@@ -693,11 +693,11 @@ describe('certificates and access requests against ethers', () => {
     });
 
     test('two requests never share a nonce', () => {
-      assert.notEqual(JSON.parse(accessRequestTypedData('Hospital H1', w, NOW, TTL)).message.nonce, message.nonce);
+      assert.notEqual(JSON.parse(accessRequestTypedData({ hospital: 'Hospital H1', w, now: NOW, ttl: TTL })).message.nonce, message.nonce);
     });
 
     test('the library\'s own signAccessRequest verifies in ethers', () => {
-      const own = JSON.parse(signAccessRequest(doctorKey, certJson, 'Hospital H1', w, NOW, TTL));
+      const own = JSON.parse(signAccessRequest(doctorKey, certJson, { hospital: 'Hospital H1', w, now: NOW, ttl: TTL }));
       const o = forEthers(own.typedData);
       assert.equal(ethers.verifyTypedData(o.domain, o.types, o.message, own.signature), doctor.address);
     });
@@ -719,19 +719,19 @@ describe('certificates and access requests against ethers', () => {
     }
 
     test('a certificate signed by a wallet that is not the authority: CertificateWrongAuthority', async () => {
-      const certTd = certificateTypedData(doctor.address, protocolKey.publicKey(), HOSPITAL, FROM, UNTIL, 9);
+      const certTd = certificateTypedData({ doctor: doctor.address, protocolKey: protocolKey.publicKey(), hospital: HOSPITAL, validFrom: FROM, validUntil: UNTIL, serial: 9 });
       const c = forEthers(certTd);
       const foreignCert = assembleCertificate(certTd, unhex(await other.signTypedData(c.domain, c.types, c.message)));
       check(assembleAccessRequest(td, unhex(sig), foreignCert), 'CertificateWrongAuthority');
     });
 
     test('another doctor\'s certificate with our doctor\'s signature: RequestWrongSigner', () => {
-      const otherCert = issueCertificate(authorityKey, other.address, protocolKey.publicKey(), HOSPITAL, FROM, UNTIL, 10);
+      const otherCert = issueCertificate(authorityKey, { doctor: other.address, protocolKey: protocolKey.publicKey(), hospital: HOSPITAL, validFrom: FROM, validUntil: UNTIL, serial: 10 });
       check(assembleAccessRequest(td, unhex(sig), otherCert), 'RequestWrongSigner');
     });
 
     test('a certificate expired by now: CertificateExpired', () => {
-      const expiredCert = issueCertificate(authorityKey, doctor.address, protocolKey.publicKey(), HOSPITAL, FROM, NOW, 11);
+      const expiredCert = issueCertificate(authorityKey, { doctor: doctor.address, protocolKey: protocolKey.publicKey(), hospital: HOSPITAL, validFrom: FROM, validUntil: NOW, serial: 11 });
       check(assembleAccessRequest(td, unhex(sig), expiredCert), 'CertificateExpired');
     });
 
@@ -769,7 +769,7 @@ describe('certificates and access requests against ethers', () => {
     });
 
     test('accessRequestTypedData with a 31-byte w: InvalidLength', () => {
-      throwsCode(() => accessRequestTypedData('H', new Uint8Array(31), NOW, TTL), 'InvalidLength');
+      throwsCode(() => accessRequestTypedData({ hospital: 'H', w: new Uint8Array(31), now: NOW, ttl: TTL }), 'InvalidLength');
     });
 
     test('the wasm instance works after the refusals', () => {
@@ -829,7 +829,7 @@ describe('grants, anchors and handoffs (protocol version 3) against ethers, ecie
     hospital: 'Krankenhaus Süd – Ambulanz', time: T1, eh: new Uint8Array(crypto.randomBytes(32)),
     anchorSalt: ehr.generateAnchorSalt(), recordType: 'X-ray (chest)',
   };
-  const commitment = ehr.anchorCommitment(record.anchorSalt, doctorA.address, patient.address, record.recordType);
+  const commitment = ehr.anchorCommitment({ anchorSalt: record.anchorSalt, doctor: doctorA.address, patient: patient.address, recordType: record.recordType });
   const anchorAt = 1_700_000_600;
   const rs = (over = {}) => recordStatusHex({ anchoredBy: doctorA.address, serial: 42, anchoredAt: anchorAt, commitment, recordTime: T1, ...over });
   const cs = (over = {}) => certificateStatusHex({ doctor: doctorA.address, ...over });
@@ -841,7 +841,7 @@ describe('grants, anchors and handoffs (protocol version 3) against ethers, ecie
     for (const ty of ['', 'a', 'T'.repeat(32)]) {
       const salt = ehr.generateAnchorSalt();
       assert.equal(salt.length, 32);
-      assert.deepEqual(ehr.anchorCommitment(salt, doctorA.address, patient.address, ty), nodeCommitment(salt, doctorA.address, patient.address, ty));
+      assert.deepEqual(ehr.anchorCommitment({ anchorSalt: salt, doctor: doctorA.address, patient: patient.address, recordType: ty }), nodeCommitment(salt, doctorA.address, patient.address, ty));
     }
   });
 
@@ -864,7 +864,7 @@ describe('grants, anchors and handoffs (protocol version 3) against ethers, ecie
         { ...message, recordTime: Number(message.recordTime) },
         { protocolKey: h0x(doctorKey), eh: h0x(rec.eh), hospital: rec.hospital, recordTime: rec.time, x: h0x(nodeX(kt.exportSecret(), rec.hospital, rec.time)) },
       );
-      assert.deepEqual(message.x, h0x(kt.index(rec.hospital, rec.time)));
+      assert.deepEqual(message.x, h0x(kt.index(rec)));
       assert.equal(h0x(hashTypedData(json)), ethers.TypedDataEncoder.hash(domain, types, message));
     }
     // The typed data does not cover the anchor opening: it may be left out.
@@ -879,20 +879,20 @@ describe('grants, anchors and handoffs (protocol version 3) against ethers, ecie
     const sig = await wallet.signTypedData(domain, types, message);
     assert.equal(ethers.verifyTypedData(domain, types, message, sig), wallet.address);
     assert.equal(recoverTypedData(kt.grantTypedData(keyB.publicKey(), rec), unhex(sig)), wallet.address);
-    const parts = kt.authoriseSigned(keyB.publicKey(), rec, sig, wallet.address);
+    const parts = kt.authoriseSigned(keyB.publicKey(), rec, { signature: sig, patient: wallet.address });
     assert.equal(parts.c1.length, 609);
-    const opened = new ehr.Scanner(keyB).open(parts.r, parts.st, parts.c1);
+    const opened = new ehr.Scanner(keyB).open(parts);
     assert.equal(opened.patient, wallet.address);
     assert.deepEqual(parsePass(eciesOpen(keyB, parts.c1)).sigma, unhex(sig), 'the wallet\'s signature is the pass\'s σ');
-    const c = ehr.anchorCommitment(rec.anchorSalt, doctorA.address, wallet.address, rec.recordType);
-    const anchor = ehr.confirmGrant(opened, rs({ commitment: c }), cs());
+    const c = ehr.anchorCommitment({ anchorSalt: rec.anchorSalt, doctor: doctorA.address, patient: wallet.address, recordType: rec.recordType });
+    const anchor = ehr.confirmGrant(opened, { recordStatus: rs({ commitment: c }), certificateStatus: cs() });
     assert.deepEqual(anchor, { ...expectedAnchor, eh: rec.eh });
     // The same signature for another patient address, or over another doctor's key: WrongSigner.
-    throwsCode(() => kt.authoriseSigned(keyB.publicKey(), rec, sig, patient.address), 'WrongSigner', 'another address');
-    throwsCode(() => kt.authoriseSigned(Key.generate().publicKey(), rec, sig, wallet.address), 'WrongSigner', 'another doctor');
-    throwsCode(() => kt.authoriseSigned(keyB.publicKey(), { ...rec, time: T1 + 1 }, sig, wallet.address), 'WrongSigner', 'another time');
-    throwsCode(() => kt.authoriseSigned(keyB.publicKey(), rec, sig.slice(0, -2), wallet.address), 'InvalidLength', '64-byte signature');
-    throwsCode(() => kt.authoriseSigned(keyB.publicKey(), rec, 'zz', wallet.address), 'InvalidHex', 'not hex');
+    throwsCode(() => kt.authoriseSigned(keyB.publicKey(), rec, { signature: sig, patient: patient.address }), 'WrongSigner', 'another address');
+    throwsCode(() => kt.authoriseSigned(Key.generate().publicKey(), rec, { signature: sig, patient: wallet.address }), 'WrongSigner', 'another doctor');
+    throwsCode(() => kt.authoriseSigned(keyB.publicKey(), { ...rec, time: T1 + 1 }, { signature: sig, patient: wallet.address }), 'WrongSigner', 'another time');
+    throwsCode(() => kt.authoriseSigned(keyB.publicKey(), rec, { signature: sig.slice(0, -2), patient: wallet.address }), 'InvalidLength', '64-byte signature');
+    throwsCode(() => kt.authoriseSigned(keyB.publicKey(), rec, { signature: 'zz', patient: wallet.address }), 'InvalidHex', 'not hex');
   });
 
   test('MaskKey.authorise (the library\'s own signature): σ in the pass, opened with eciesjs, verifies in ethers as the patient B\'s open names', () => {
@@ -906,9 +906,9 @@ describe('grants, anchors and handoffs (protocol version 3) against ethers, ecie
     const viaEthers = ethers.verifyTypedData(domain, types, message, h0x(pass.sigma));
     assert.equal(viaEthers, ethers.computeAddress(h0x(patient.exportSecret())));
     assert.deepEqual(pass.sigma, patient.signTypedData(kt.grantTypedData(keyB.publicKey(), record)), 'RFC 6979: the same σ as signTypedData');
-    const opened = new ehr.Scanner(keyB).open(parts.r, parts.st, parts.c1);
+    const opened = new ehr.Scanner(keyB).open(parts);
     assert.equal(opened.patient, viaEthers);
-    assert.deepEqual(ehr.confirmGrant(opened, rs(), cs()), expectedAnchor);
+    assert.deepEqual(ehr.confirmGrant(opened, { recordStatus: rs(), certificateStatus: cs() }), expectedAnchor);
   });
 
   test('a grant built outside the library (ethers ECDH and signature, eciesjs, node:crypto) is found and opened by the Scanner', async () => {
@@ -925,13 +925,13 @@ describe('grants, anchors and handoffs (protocol version 3) against ethers, ecie
     const c1 = new Uint8Array(ecies.encrypt(hex(keyB.publicKey()), pass));
     assert.equal(c1.length, 609);
     const scanner = new ehr.Scanner(keyB);
-    assert.equal(scanner.matches(R, ST), true);
-    const opened = scanner.open(R, ST, c1);
+    assert.equal(scanner.matches({ r: R, st: ST }), true);
+    const opened = scanner.open({ r: R, st: ST, c1 });
     assert.equal(opened.patient, wallet.address);
     assert.deepEqual(opened.maskKey.exportSecret(), new Uint8Array(ktBytes));
     assert.deepEqual([opened.hospital, opened.time, opened.recordType], [record.hospital, T1, record.recordType]);
     // A one-byte-shorter pass (C1 of 608 bytes) is refused before decryption.
-    throwsCode(() => scanner.open(R, ST, new Uint8Array(ecies.encrypt(hex(keyB.publicKey()), pass.subarray(0, 511)))), 'InvalidLength', '608-byte C1');
+    throwsCode(() => scanner.open({ r: R, st: ST, c1: new Uint8Array(ecies.encrypt(hex(keyB.publicKey()), pass.subarray(0, 511))) }), 'InvalidLength', '608-byte C1');
   });
 
   test('every C1 is 609 bytes (the pass 512) for hospital names of 1 and 255 bytes and record types of 0 and 32 bytes', () => {
@@ -947,14 +947,14 @@ describe('grants, anchors and handoffs (protocol version 3) against ethers, ecie
 
   test('confirmGrant and checkHandoffAnchor on registry answers encoded by ethers: each rule of §4.1 with its exact code', () => {
     const parts = kt.authorise(keyB.publicKey(), record, patient);
-    const opened = new ehr.Scanner(keyB).open(parts.r, parts.st, parts.c1);
+    const opened = new ehr.Scanner(keyB).open(parts);
     const stranger = Key.generate();
-    const forged = new ehr.Scanner(keyB).open(...Object.values(MaskKey.generate().authorise(keyB.publicKey(), record, stranger)));
+    const forged = new ehr.Scanner(keyB).open(MaskKey.generate().authorise(keyB.publicKey(), record, stranger));
     const handoff = { ...record, txId: new Uint8Array(32), recordKey: new Uint8Array(16), filingSecret: new Uint8Array(32) };
-    assert.deepEqual(ehr.confirmGrant(opened, rs(), cs()), expectedAnchor);
-    assert.deepEqual(ehr.checkHandoffAnchor(handoff, patient.address, rs(), cs()), expectedAnchor);
+    assert.deepEqual(ehr.confirmGrant(opened, { recordStatus: rs(), certificateStatus: cs() }), expectedAnchor);
+    assert.deepEqual(ehr.checkHandoffAnchor(handoff, patient.address, { recordStatus: rs(), certificateStatus: cs() }), expectedAnchor);
     // Revoked after the anchoring (or in its block): still certified.
-    assert.deepEqual(ehr.confirmGrant(opened, rs(), cs({ revoked: true, revokedAt: anchorAt })), expectedAnchor);
+    assert.deepEqual(ehr.confirmGrant(opened, { recordStatus: rs(), certificateStatus: cs({ revoked: true, revokedAt: anchorAt }) }), expectedAnchor);
     const cases = [
       ['not anchored', rs({ anchored: false }), cs(), 'RecordNotAnchored', 'RecordNotAnchored'],
       ['deleted', rs({ deleted: true, deletedAt: anchorAt + 1 }), cs(), 'RecordDeleted', 'RecordDeleted'],
@@ -964,18 +964,18 @@ describe('grants, anchors and handoffs (protocol version 3) against ethers, ecie
       ['anchored at validUntil', rs(), cs({ validUntil: anchorAt }), 'AnchorNotCertified', 'AnchorNotCertified'],
       ['revoked before the anchoring', rs(), cs({ revoked: true, revokedAt: anchorAt - 1 }), 'AnchorNotCertified', 'AnchorNotCertified'],
       ['another time', rs({ recordTime: T1 + 1 }), cs(), 'GrantForged', 'AnchorMismatch'],
-      ['a commitment to another patient', rs({ commitment: ehr.anchorCommitment(record.anchorSalt, doctorA.address, stranger.address, record.recordType) }), cs(), 'GrantForged', 'AnchorMismatch'],
-      ['a commitment to another type', rs({ commitment: ehr.anchorCommitment(record.anchorSalt, doctorA.address, patient.address, 'lab') }), cs(), 'GrantForged', 'AnchorMismatch'],
+      ['a commitment to another patient', rs({ commitment: ehr.anchorCommitment({ anchorSalt: record.anchorSalt, doctor: doctorA.address, patient: stranger.address, recordType: record.recordType }) }), cs(), 'GrantForged', 'AnchorMismatch'],
+      ['a commitment to another type', rs({ commitment: ehr.anchorCommitment({ anchorSalt: record.anchorSalt, doctor: doctorA.address, patient: patient.address, recordType: 'lab' }) }), cs(), 'GrantForged', 'AnchorMismatch'],
     ];
     for (const [what, r, c, grantCode, handoffCode] of cases) {
-      throwsCode(() => ehr.confirmGrant(opened, r, c), grantCode, `confirmGrant: ${what}`);
-      throwsCode(() => ehr.checkHandoffAnchor(handoff, patient.address, r, c), handoffCode, `checkHandoffAnchor: ${what}`);
+      throwsCode(() => ehr.confirmGrant(opened, { recordStatus: r, certificateStatus: c }), grantCode, `confirmGrant: ${what}`);
+      throwsCode(() => ehr.checkHandoffAnchor(handoff, patient.address, { recordStatus: r, certificateStatus: c }), handoffCode, `checkHandoffAnchor: ${what}`);
     }
     // A stranger's signature over the real record, with a genuine anchor: GrantForged.
     assert.equal(forged.patient, stranger.address);
-    throwsCode(() => ehr.confirmGrant(forged, rs(), cs()), 'GrantForged', 'a stranger\'s grant');
-    throwsCode(() => ehr.checkHandoffAnchor(handoff, stranger.address, rs(), cs()), 'AnchorMismatch', 'the handoff checked for the stranger');
-    throwsCode(() => ehr.confirmAnchor(record.eh, '0x', cs()), 'AbiDecode', 'empty recordStatus answer');
+    throwsCode(() => ehr.confirmGrant(forged, { recordStatus: rs(), certificateStatus: cs() }), 'GrantForged', 'a stranger\'s grant');
+    throwsCode(() => ehr.checkHandoffAnchor(handoff, stranger.address, { recordStatus: rs(), certificateStatus: cs() }), 'AnchorMismatch', 'the handoff checked for the stranger');
+    throwsCode(() => ehr.confirmAnchor(record.eh, { recordStatus: '0x', certificateStatus: cs() }), 'AbiDecode', 'empty recordStatus answer');
     stranger.free();
   });
 
@@ -1026,7 +1026,7 @@ describe('ECIES against eciesjs 0.5 (default configuration)', () => {
 
       test('eciesSeal (to the compressed or the uncompressed key) is 65 + 16 + 16 + n bytes with an uncompressed ephemeral key', () => {
         for (const { key, data } of rounds) {
-          for (const pub of [key.publicKey(), key.publicKey(true)]) {
+          for (const pub of [key.publicKey(), key.publicKey({ uncompressed: true })]) {
             const sealed = eciesSeal(pub, data);
             assert.equal(sealed.length, 65 + 16 + 16 + size);
             assert.equal(sealed[0], 4);
@@ -1036,7 +1036,7 @@ describe('ECIES against eciesjs 0.5 (default configuration)', () => {
 
       test('eciesjs opens what eciesSeal sealed (hex or bytes secret, explicit or default configuration)', () => {
         for (const { key, privHex, data } of rounds) {
-          for (const pub of [key.publicKey(), key.publicKey(true)]) {
+          for (const pub of [key.publicKey(), key.publicKey({ uncompressed: true })]) {
             const sealed = eciesSeal(pub, data);
             assert.deepEqual(new Uint8Array(ecies.decrypt(privHex, sealed, cfg)), data);
             assert.deepEqual(new Uint8Array(ecies.decrypt(privHex, sealed)), data);
@@ -1047,7 +1047,7 @@ describe('ECIES against eciesjs 0.5 (default configuration)', () => {
 
       test('eciesOpen opens what eciesjs sealed (hex public key in both forms, and bytes)', () => {
         for (const { key, data } of rounds) {
-          for (const pub of [hex(key.publicKey()), hex(key.publicKey(true)), key.publicKey()]) {
+          for (const pub of [hex(key.publicKey()), hex(key.publicKey({ uncompressed: true })), key.publicKey()]) {
             assert.deepEqual(eciesOpen(key, ecies.encrypt(pub, data, cfg)), data);
             assert.deepEqual(eciesOpen(key, ecies.encrypt(pub, data)), data);
           }
@@ -1109,7 +1109,7 @@ describe('ECIES against eciesjs 0.5 (default configuration)', () => {
 describe('bad input from JS', () => {
   const key = Key.generate();
   const pub = key.publicKey();
-  const upub = key.publicKey(true);
+  const upub = key.publicKey({ uncompressed: true });
   // A valid x with the wrong y, an x that is not on the curve, and x >= p.
   let notOnCurveX = 5n;
   for (;;) {
@@ -1146,7 +1146,7 @@ describe('bad input from JS', () => {
       throwsCode(() => addressOf(p), 'InvalidLength', `public key of ${len}`);
       throwsCode(() => eciesSeal(p, Uint8Array.of(1)), 'InvalidLength', `ECIES recipient of ${len}`);
       throwsCode(() => compressPublicKey(p), 'InvalidLength');
-      throwsCode(() => certificateTypedData(key.address, p, 'H', 1, 2, 3), 'InvalidLength');
+      throwsCode(() => certificateTypedData({ doctor: key.address, protocolKey: p, hospital: 'H', validFrom: 1, validUntil: 2, serial: 3 }), 'InvalidLength');
     });
   }
 
@@ -1158,15 +1158,15 @@ describe('bad input from JS', () => {
   }
 
   test('a 31-byte expected hash (RecordDecryptor): InvalidLength', () => {
-    throwsCode(() => new RecordDecryptor(new Uint8Array(16), new Uint8Array(), 4096, new Uint8Array(31)), 'InvalidLength');
+    throwsCode(() => new RecordDecryptor(new Uint8Array(16), new Uint8Array(), { segmentSize: 4096, expectedHash: new Uint8Array(31) }), 'InvalidLength');
   });
 
   test('a 31-byte tx_id (MaskKey.mask): InvalidLength', () => {
-    throwsCode(() => MaskKey.generate().mask('H', 1, new Uint8Array(31), new Uint8Array(16)), 'InvalidLength');
+    throwsCode(() => MaskKey.generate().mask({ hospital: 'H', time: 1, txId: new Uint8Array(31), recordKey: new Uint8Array(16) }), 'InvalidLength');
   });
 
   test('a 33-byte Z (MaskKey.unmask): InvalidLength', () => {
-    throwsCode(() => MaskKey.generate().unmask('H', 1, new Uint8Array(33), new Uint8Array(16)), 'InvalidLength');
+    throwsCode(() => MaskKey.generate().unmask({ hospital: 'H', time: 1 }, { z: new Uint8Array(33), k: new Uint8Array(16) }), 'InvalidLength');
   });
 
   test('the wasm instance works after the length refusals', () => {
@@ -1182,7 +1182,7 @@ describe('bad input from JS', () => {
       throwsCode(() => MaskKey.generate().authorise(p, grantRecord(), key), 'InvalidPublicKey', name);
       throwsCode(() => MaskKey.generate().grantTypedData(p, grantRecord()), 'InvalidPublicKey', name);
       throwsCode(() => ehr.sealHandoff(p, handoffFields()), 'InvalidPublicKey', name);
-      throwsCode(() => issueCertificate(key, key.address, p, 'H', 1, 2, 3), 'InvalidPublicKey', name);
+      throwsCode(() => issueCertificate(key, { doctor: key.address, protocolKey: p, hospital: 'H', validFrom: 1, validUntil: 2, serial: 3 }), 'InvalidPublicKey', name);
       assert.throws(() => ethers.computeAddress(h0x(p)), NOBLE_BAD_POINT, name);
       assertAlive();
     });
@@ -1191,53 +1191,89 @@ describe('bad input from JS', () => {
   for (const t of [-1, -0.5, 1.5, NaN, Infinity, -Infinity, 2 ** 53, 1e300]) {
     test(`time ${t}: OutOfRange for every time, serial and ttl argument`, () => {
       const mk = MaskKey.generate();
-      throwsCode(() => recordAssociatedData('H', t), 'OutOfRange', `time ${t}`);
-      throwsCode(() => mk.index('H', t), 'OutOfRange', `index time ${t}`);
+      throwsCode(() => recordAssociatedData({ hospital: 'H', time: t }), 'OutOfRange', `time ${t}`);
+      throwsCode(() => mk.index({ hospital: 'H', time: t }), 'OutOfRange', `index time ${t}`);
       throwsCode(() => mk.authorise(pub, grantRecord({ time: t }), key), 'OutOfRange');
       throwsCode(() => mk.grantTypedData(pub, grantRecord({ time: t })), 'OutOfRange');
-      throwsCode(() => certificateTypedData(key.address, pub, 'H', t, 2 ** 40, 1), 'OutOfRange', `validFrom ${t}`);
-      throwsCode(() => certificateTypedData(key.address, pub, 'H', 1, t, 1), 'OutOfRange', `validUntil ${t}`);
-      throwsCode(() => certificateTypedData(key.address, pub, 'H', 1, 2, t), 'OutOfRange', `serial ${t}`);
-      throwsCode(() => accessRequestTypedData('H', new Uint8Array(32), t, 60), 'OutOfRange', `now ${t}`);
-      throwsCode(() => accessRequestTypedData('H', new Uint8Array(32), 1, t), 'OutOfRange', `ttl ${t}`);
+      throwsCode(() => certificateTypedData({ doctor: key.address, protocolKey: pub, hospital: 'H', validFrom: t, validUntil: 2 ** 40, serial: 1 }), 'OutOfRange', `validFrom ${t}`);
+      throwsCode(() => certificateTypedData({ doctor: key.address, protocolKey: pub, hospital: 'H', validFrom: 1, validUntil: t, serial: 1 }), 'OutOfRange', `validUntil ${t}`);
+      throwsCode(() => certificateTypedData({ doctor: key.address, protocolKey: pub, hospital: 'H', validFrom: 1, validUntil: 2, serial: t }), 'OutOfRange', `serial ${t}`);
+      throwsCode(() => accessRequestTypedData({ hospital: 'H', w: new Uint8Array(32), now: t, ttl: 60 }), 'OutOfRange', `now ${t}`);
+      throwsCode(() => accessRequestTypedData({ hospital: 'H', w: new Uint8Array(32), now: 1, ttl: t }), 'OutOfRange', `ttl ${t}`);
       throwsCode(() => ehr.sealHandoff(pub, handoffFields({ time: t })), 'OutOfRange');
       mk.free();
     });
   }
 
   test('now + ttl past 2^53-1: OutOfRange', () => {
-    throwsCode(() => accessRequestTypedData('H', new Uint8Array(32), 2 ** 53 - 10, 20), 'OutOfRange');
+    throwsCode(() => accessRequestTypedData({ hospital: 'H', w: new Uint8Array(32), now: 1e11 - 1, ttl: 2 ** 53 - 1 }), 'OutOfRange');
+  });
+
+  test('a ttl of 0 (a request valid for no time): OutOfRange, from accessRequestTypedData, signAccessRequest and signUploadRequest', () => {
+    const cert = issueCertificate(key, { doctor: key.address, protocolKey: pub, hospital: 'H', validFrom: 1, validUntil: 100, serial: 1 });
+    throwsCode(() => accessRequestTypedData({ hospital: 'H', w: new Uint8Array(32), now: 5, ttl: 0 }), 'OutOfRange', 'typed data, ttl 0');
+    throwsCode(() => signAccessRequest(key, cert, { hospital: 'H', w: new Uint8Array(32), now: 5, ttl: 0 }), 'OutOfRange', 'signed, ttl 0');
+    const upload = { hospital: 'H', eh: new Uint8Array(32), size: 100, filing: new Uint8Array(32), now: 5, ttl: 0 };
+    throwsCode(() => ehr.signUploadRequest(key, cert, upload), 'OutOfRange', 'upload, ttl 0');
+    assert.equal(typeof ehr.signUploadRequest(key, cert, { ...upload, ttl: 60 }), 'string');
+  });
+
+  test('signAccessRequest and signUploadRequest with a certificate not valid at now: CertificateNotYetValid before validFrom, CertificateExpired from validUntil', () => {
+    const cert = issueCertificate(key, { doctor: key.address, protocolKey: pub, hospital: 'H', validFrom: 10, validUntil: 100, serial: 1 });
+    throwsCode(() => signAccessRequest(key, cert, { hospital: 'H', w: new Uint8Array(32), now: 9, ttl: 60 }), 'CertificateNotYetValid');
+    throwsCode(() => signAccessRequest(key, cert, { hospital: 'H', w: new Uint8Array(32), now: 100, ttl: 60 }), 'CertificateExpired');
+    assert.equal(typeof signAccessRequest(key, cert, { hospital: 'H', w: new Uint8Array(32), now: 99, ttl: 60 }), 'string');
+    const upload = { hospital: 'H', eh: new Uint8Array(32), size: 100, filing: new Uint8Array(32), ttl: 60 };
+    throwsCode(() => ehr.signUploadRequest(key, cert, { ...upload, now: 9 }), 'CertificateNotYetValid', 'upload before validFrom');
+    throwsCode(() => ehr.signUploadRequest(key, cert, { ...upload, now: 100 }), 'CertificateExpired', 'upload at validUntil');
   });
 
   test('verifyCertificate at a time that is negative or not an integer: OutOfRange', () => {
-    const cert = issueCertificate(key, key.address, pub, 'H', 1, 10, 1);
+    const cert = issueCertificate(key, { doctor: key.address, protocolKey: pub, hospital: 'H', validFrom: 1, validUntil: 10, serial: 1 });
     for (const t of [-1, 2.5, NaN]) {
-      throwsCode(() => verifyCertificate(cert, key.address, t, false), 'OutOfRange', `time ${t}`);
+      throwsCode(() => verifyCertificate(cert, { authority: key.address, at: t, revoked: false }), 'OutOfRange', `time ${t}`);
     }
   });
 
-  test('the largest allowed time, 2^53-1, is accepted', () => {
-    assert.equal(recordAssociatedData('H', 2 ** 53 - 1).length > 0, true);
+  test('the largest allowed time, 10^11 - 1 (Unix seconds), is accepted', () => {
+    assert.equal(recordAssociatedData({ hospital: 'H', time: 1e11 - 1 }).length > 0, true);
+    assert.equal(MaskKey.generate().index({ hospital: 'H', time: 1e11 - 1 }).length, 32);
     assertAlive();
   });
 
-  // Missing arguments are the package's InvalidArgument; handles of the wrong
-  // class or freed ones are refused by wasm-bindgen's glue (a plain Error
-  // without a code: the message is what identifies it).
+  for (const [what, t] of [['10^11', 1e11], ['Date.now() (milliseconds)', Date.now()], ['2^53-1', 2 ** 53 - 1]]) {
+    test(`time ${what}: TimeInMilliseconds for every time argument`, () => {
+      const mk = MaskKey.generate();
+      const cert = issueCertificate(key, { doctor: key.address, protocolKey: pub, hospital: 'H', validFrom: 1, validUntil: 100, serial: 1 });
+      throwsCode(() => recordAssociatedData({ hospital: 'H', time: t }), 'TimeInMilliseconds', `record time ${t}`);
+      throwsCode(() => mk.index({ hospital: 'H', time: t }), 'TimeInMilliseconds', `index time ${t}`);
+      throwsCode(() => mk.grantTypedData(pub, grantRecord({ time: t })), 'TimeInMilliseconds', `grant time ${t}`);
+      throwsCode(() => certificateTypedData({ doctor: key.address, protocolKey: pub, hospital: 'H', validFrom: 1, validUntil: t, serial: 1 }), 'TimeInMilliseconds', `validUntil ${t}`);
+      throwsCode(() => accessRequestTypedData({ hospital: 'H', w: new Uint8Array(32), now: t, ttl: 60 }), 'TimeInMilliseconds', `now ${t}`);
+      throwsCode(() => verifyCertificate(cert, { authority: key.address, at: t }), 'TimeInMilliseconds', `at ${t}`);
+      throwsCode(() => ehr.sealHandoff(pub, handoffFields({ time: t })), 'TimeInMilliseconds', `handoff time ${t}`);
+      mk.free();
+    });
+  }
+
+  // Missing arguments and handles of the wrong class are the package's
+  // InvalidArgument; a freed handle is ObjectFreed.
   const missingOrForeign = {
     'null bytes': [() => ehr.sha256(null), 'InvalidArgument'],
     'undefined bytes': [() => eciesSeal(pub), 'InvalidArgument'],
     'null string': [() => hashTypedData(null), 'InvalidArgument'],
     'undefined string': [() => checksumAddress(), 'InvalidArgument'],
-    'object as Key': [() => eciesOpen({}, new Uint8Array(200)), /^expected instance of Key$/],
-    'MaskKey as Key': [() => eciesOpen(MaskKey.generate(), new Uint8Array(200)), /^expected instance of Key$/],
-    'null as Key': [() => new ehr.Scanner(null), /^expected instance of Key$/],
-    'freed Key': [() => { const k = Key.generate(); k.free(); return k.signMessage(Uint8Array.of(1)); }, /^null pointer passed to rust$/],
+    'object as Key': [() => eciesOpen({}, new Uint8Array(200)), 'InvalidArgument'],
+    'MaskKey as Key': [() => eciesOpen(MaskKey.generate(), new Uint8Array(200)), 'InvalidArgument'],
+    'null as Key': [() => new ehr.Scanner(null), 'InvalidArgument'],
+    'an imitation Key (Key.prototype)': [() => eciesOpen(Object.create(Key.prototype), new Uint8Array(200)), 'InvalidArgument'],
+    'freed Key': [() => { const k = Key.generate(); k.free(); return k.signMessage(Uint8Array.of(1)); }, 'ObjectFreed'],
+    'freed Key as an argument': [() => { const k = Key.generate(); k.free(); return eciesOpen(k, new Uint8Array(200)); }, 'ObjectFreed'],
+    'freed MaskKey': [() => { const k = MaskKey.generate(); k.free(); return k.index({ hospital: 'H', time: 1 }); }, 'ObjectFreed'],
   };
-  for (const [name, [fn, expected]] of Object.entries(missingOrForeign)) {
-    test(`wrong types: ${name} is refused (${typeof expected === 'string' ? expected : `wasm-bindgen: ${expected.source}`}), the instance survives`, () => {
-      if (typeof expected === 'string') throwsCode(fn, expected, name);
-      else assert.throws(fn, (e) => e instanceof Error && e.name === 'Error' && expected.test(e.message), name);
+  for (const [name, [fn, code]] of Object.entries(missingOrForeign)) {
+    test(`wrong types: ${name} is refused (${code}), the instance survives`, () => {
+      throwsCode(fn, code, name);
       assertAlive();
     });
   }
@@ -1246,18 +1282,17 @@ describe('bad input from JS', () => {
     test(`wrong types: ${value instanceof Uint8Array ? 'a Uint8Array' : JSON.stringify(value)} where a string is expected: InvalidArgument, not a wasm trap; the instance survives`, () => {
       throwsCode(() => hashTypedData(value), 'InvalidArgument', `hashTypedData(${value})`);
       throwsCode(() => checksumAddress(value), 'InvalidArgument', `checksumAddress(${value})`);
-      throwsCode(() => recordAssociatedData(value, 1), 'InvalidArgument', `recordAssociatedData(${value})`);
+      throwsCode(() => recordAssociatedData({ hospital: value, time: 1 }), 'InvalidArgument', `recordAssociatedData(${value})`);
       assertAlive();
     });
   }
 
-  describe('wrong types: a string (or other non-byte value) where bytes are expected: InvalidArgument', () => {
+  describe('wrong types: a string (or other non-byte value) where content bytes are expected: InvalidArgument', () => {
     const enc = new RecordEncryptor(generateRecordKey(), new Uint8Array());
     const cases = {
       'sha256(string)': () => sha256('hello'),
       'keccak256(string)': () => keccak256('hello'),
       'eciesSeal(pub, string)': () => eciesSeal(pub, 'secret pass'),
-      'eciesSeal(string, bytes)': () => eciesSeal(hex(pub), Uint8Array.of(1)),
       'RecordEncryptor.push(string)': () => enc.push('patient record text'),
       'signMessage(string)': () => key.signMessage('hello'),
       'sha256(ArrayBuffer)': () => sha256(new ArrayBuffer(8)),
@@ -1269,83 +1304,127 @@ describe('bad input from JS', () => {
     }
   });
 
+  describe('keys, hashes and other non-content bytes: a hex string (0x optional, either case) is the same bytes; anything else is InvalidHex', () => {
+    test('eciesSeal to a hex public key (without 0x, with 0x, with 0X upper-case) opens with the key', () => {
+      for (const p of [hex(pub), h0x(pub), '0X' + hex(pub).toUpperCase(), h0x(upub)]) {
+        assert.deepEqual(eciesOpen(key, eciesSeal(p, Uint8Array.of(1, 2))), Uint8Array.of(1, 2), p);
+      }
+    });
+
+    test('Key.fromBytes, addressOf, MaskKey.unmask and RecordDecryptor take hex as they take bytes', () => {
+      const secret = new Uint8Array(crypto.randomBytes(32));
+      assert.equal(Key.fromBytes(h0x(secret)).address, Key.fromBytes(secret).address);
+      assert.equal(addressOf(hex(upub)), key.address);
+      const mk = MaskKey.generate();
+      const rec = { hospital: 'H', time: 1, txId: new Uint8Array(crypto.randomBytes(32)), recordKey: generateRecordKey() };
+      const { z, k } = mk.mask(rec);
+      assert.deepEqual(mk.unmask(rec, { z: h0x(z), k: hex(k) }), { txId: rec.txId, recordKey: rec.recordKey });
+      mk.free();
+      const rk = generateRecordKey();
+      const e = new RecordEncryptor(hex(rk), new Uint8Array());
+      const ct = concat([e.push(Uint8Array.of(9)), e.finish()]);
+      const d = new RecordDecryptor(h0x(rk), new Uint8Array(), { expectedHash: h0x(e.hash) });
+      assert.deepEqual(concat([d.push(ct), d.finish()]), Uint8Array.of(9));
+    });
+
+    for (const [what, text] of [['odd length', '0xabc'], ['not hex', '0xzz'], ['text', 'hello'], ['0x twice', '0x0x' + 'ab'.repeat(32)]]) {
+      test(`a public key or secret as ${what}: InvalidHex`, () => {
+        throwsCode(() => eciesSeal(text, Uint8Array.of(1)), 'InvalidHex', `recipient ${text}`);
+        throwsCode(() => Key.fromBytes(text), 'InvalidHex', `secret ${text}`);
+      });
+    }
+  });
+
   // Non-integer, beyond u32 or not a number: refused, not truncated or wrapped.
   for (const [s, code] of [[4096.7, 'OutOfRange'], [2 ** 32 + 4096, 'InvalidStreamParams'], ['4096', 'InvalidArgument']]) {
     test(`segment size ${JSON.stringify(s)}: ${code}, not truncated or wrapped`, () => {
       const k = generateRecordKey();
-      throwsCode(() => new RecordEncryptor(k, new Uint8Array(), s), code, `encryptor, segment size ${s}`);
-      throwsCode(() => new RecordDecryptor(k, new Uint8Array(), s), code, `decryptor, segment size ${s}`);
+      throwsCode(() => new RecordEncryptor(k, new Uint8Array(), { segmentSize: s }), code, `encryptor, segment size ${s}`);
+      throwsCode(() => new RecordDecryptor(k, new Uint8Array(), { segmentSize: s }), code, `decryptor, segment size ${s}`);
     });
   }
 
   for (const s of [0, 1, 24, 40, 64 * 2 ** 20 + 1]) {
     test(`segment size ${s} (outside 41..64 MiB): InvalidStreamParams`, () => {
       const k = generateRecordKey();
-      throwsCode(() => new RecordEncryptor(k, new Uint8Array(), s), 'InvalidStreamParams', `segment size ${s}`);
-      throwsCode(() => new RecordDecryptor(k, new Uint8Array(), s), 'InvalidStreamParams', `segment size ${s}`);
+      throwsCode(() => new RecordEncryptor(k, new Uint8Array(), { segmentSize: s }), 'InvalidStreamParams', `segment size ${s}`);
+      throwsCode(() => new RecordDecryptor(k, new Uint8Array(), { segmentSize: s }), 'InvalidStreamParams', `segment size ${s}`);
     });
   }
 
   test('segment size -1: OutOfRange', () => {
-    throwsCode(() => new RecordEncryptor(generateRecordKey(), new Uint8Array(), -1), 'OutOfRange', 'segment size -1');
+    throwsCode(() => new RecordEncryptor(generateRecordKey(), new Uint8Array(), { segmentSize: -1 }), 'OutOfRange', 'segment size -1');
   });
 
   test('the smallest segment size, header (24) + tag (16) + 1 = 41, is accepted', () => {
-    new RecordEncryptor(generateRecordKey(), new Uint8Array(), 41).free();
+    new RecordEncryptor(generateRecordKey(), new Uint8Array(), { segmentSize: 41 }).free();
   });
 
   test('a 32-byte key with a segment too small for its 40-byte header and tag: InvalidStreamParams', () => {
-    throwsCode(() => new RecordEncryptor(new Uint8Array(32), new Uint8Array(), 56), 'InvalidStreamParams');
+    throwsCode(() => new RecordEncryptor(new Uint8Array(32), new Uint8Array(), { segmentSize: 56 }), 'InvalidStreamParams');
     assertAlive();
   });
 
   describe('a non-boolean `revoked` flag does not silently mean "not revoked"', () => {
-    const cert = issueCertificate(key, key.address, pub, 'H', 1, 100, 1);
-    const req = signAccessRequest(key, cert, 'H', new Uint8Array(32), 5, 60);
+    const cert = issueCertificate(key, { doctor: key.address, protocolKey: pub, hospital: 'H', validFrom: 1, validUntil: 100, serial: 1 });
+    const req = signAccessRequest(key, cert, { hospital: 'H', w: new Uint8Array(32), now: 5, ttl: 60 });
 
     test('the real boolean true: CertificateRevoked', () => {
-      throwsCode(() => verifyCertificate(cert, key.address, 5, true), 'CertificateRevoked');
+      throwsCode(() => verifyCertificate(cert, { authority: key.address, at: 5, revoked: true }), 'CertificateRevoked');
     });
 
-    for (const flag of ['true', 'yes', { revoked: true }, undefined, null, 1]) {
-      test(`revoked = ${JSON.stringify(flag) ?? 'undefined'}: InvalidArgument (verifyCertificate)`, () => {
-        throwsCode(() => verifyCertificate(cert, key.address, 5, flag), 'InvalidArgument', `revoked = ${JSON.stringify(flag)}`);
+    for (const flag of ['true', 'yes', { revoked: true }, null, 1]) {
+      test(`revoked = ${JSON.stringify(flag)}: InvalidArgument (verifyCertificate)`, () => {
+        throwsCode(() => verifyCertificate(cert, { authority: key.address, at: 5, revoked: flag }), 'InvalidArgument', `revoked = ${JSON.stringify(flag)}`);
       });
     }
+
+    test('revoked left out (absent or undefined) is the documented default, not revoked: the fields are returned', () => {
+      for (const opts of [{ authority: key.address, at: 5 }, { authority: key.address, at: 5, revoked: undefined }]) {
+        const fields = verifyCertificate(cert, opts);
+        assert.deepEqual([fields.doctor, fields.serial, fields.validFrom, fields.validUntil], [key.address, 1, 1, 100]);
+      }
+    });
+
+    test('a misspelt option (revokd) or a missing options object: InvalidArgument, never silently ignored', () => {
+      throwsCode(() => verifyCertificate(cert, { authority: key.address, at: 5, revokd: true }), 'InvalidArgument', 'revokd');
+      throwsCode(() => verifyCertificate(cert), 'InvalidArgument', 'no options');
+      throwsCode(() => verifyCertificate(cert, key.address, 5, true), 'InvalidArgument', 'the old positional form');
+    });
   });
 
   describe('verifyAccessRequest takes the registry\'s answer, never a flag', () => {
-    const cert = issueCertificate(key, key.address, pub, 'H', 1, 100, 1);
-    const req = signAccessRequest(key, cert, 'H', new Uint8Array(32), 5, 60);
+    const cert = issueCertificate(key, { doctor: key.address, protocolKey: pub, hospital: 'H', validFrom: 1, validUntil: 100, serial: 1 });
+    const req = signAccessRequest(key, cert, { hospital: 'H', w: new Uint8Array(32), now: 5, ttl: 60 });
 
     for (const status of [false, true, { revoked: false }, undefined, null, 0]) {
       test(`certificateStatus = ${JSON.stringify(status) ?? 'undefined'}: InvalidArgument`, () => {
-        throwsCode(() => verifyAccessRequest(req, key.address, 'H', 5, 600, status), 'InvalidArgument');
+        throwsCode(() => verifyAccessRequest(req, { authority: key.address, hospital: 'H', now: 5, maxTtl: 600, certificateStatus: status }), 'InvalidArgument');
       });
     }
 
     test('text that is not hex: InvalidHex', () => {
-      throwsCode(() => verifyAccessRequest(req, key.address, 'H', 5, 600, 'false'), 'InvalidHex');
+      throwsCode(() => verifyAccessRequest(req, { authority: key.address, hospital: 'H', now: 5, maxTtl: 600, certificateStatus: 'false' }), 'InvalidHex');
     });
 
     test('an empty or short eth_call answer: AbiDecode', () => {
-      throwsCode(() => verifyAccessRequest(req, key.address, 'H', 5, 600, '0x'), 'AbiDecode');
-      throwsCode(() => verifyAccessRequest(req, key.address, 'H', 5, 600, '0x' + '00'.repeat(159)), 'AbiDecode');
+      throwsCode(() => verifyAccessRequest(req, { authority: key.address, hospital: 'H', now: 5, maxTtl: 600, certificateStatus: '0x' }), 'AbiDecode');
+      throwsCode(() => verifyAccessRequest(req, { authority: key.address, hospital: 'H', now: 5, maxTtl: 600, certificateStatus: '0x' + '00'.repeat(159) }), 'AbiDecode');
     });
   });
 
   describe('damaged record ciphertexts (push/finish)', () => {
     const recordKey = generateRecordKey();
-    const ad = recordAssociatedData('Hospital H1', 1_700_000_123);
+    const ad = recordAssociatedData({ hospital: 'Hospital H1', time: 1_700_000_123 });
     const SEG = 256;
     // 16-byte key: header 24; segment 0 holds 256-24-16 = 216 plaintext bytes, later ones 240.
     const pt = new Uint8Array(crypto.randomBytes(2000));
-    const enc = new RecordEncryptor(recordKey, ad, SEG);
+    const enc = new RecordEncryptor(recordKey, ad, { segmentSize: SEG });
     const ct = new Uint8Array(Buffer.concat([enc.push(pt), enc.finish()]));
     const eh = enc.hash;
     const seg = (i) => (i === 0 ? [24, SEG] : [SEG * i, SEG * (i + 1)]);
     const decrypt = (c, { k = recordKey, a = ad, s = SEG, h, piece = 333 } = {}) => {
-      const d = new RecordDecryptor(k, a, s, h);
+      const d = new RecordDecryptor(k, a, { segmentSize: s, expectedHash: h });
       const out = [];
       for (let i = 0; i < c.length; i += piece) out.push(d.push(c.subarray(i, i + piece)));
       out.push(d.finish());
@@ -1380,7 +1459,7 @@ describe('bad input from JS', () => {
         ['salt altered', () => decrypt(flip(3)), 'WrongKeyOrAssociatedData'],
         ['nonce prefix altered', () => decrypt(flip(20)), 'WrongKeyOrAssociatedData'],
         ['wrong key', () => decrypt(ct, { k: generateRecordKey() }), 'WrongKeyOrAssociatedData'],
-        ['wrong associated data', () => decrypt(ct, { a: recordAssociatedData('Hospital H1', 1_700_000_124) }), 'WrongKeyOrAssociatedData'],
+        ['wrong associated data', () => decrypt(ct, { a: recordAssociatedData({ hospital: 'Hospital H1', time: 1_700_000_124 }) }), 'WrongKeyOrAssociatedData'],
         ['wrong segment size', () => decrypt(ct, { s: 512 }), 'WrongKeyOrAssociatedData'],
         ['header length byte', () => { const c = ct.slice(); c[0] = 40; return decrypt(c); }, 'InvalidHeader'],
         ['header length byte 0', () => { const c = ct.slice(); c[0] = 0; return decrypt(c); }, 'InvalidHeader'],
@@ -1416,7 +1495,7 @@ describe('bad input from JS', () => {
     test('after a failure a decryptor refuses push and finish (StreamFinished) and has no hash', () => {
       const bad = ct.slice();
       bad[seg(2)[0] + 1] ^= 1;
-      const d = new RecordDecryptor(recordKey, ad, SEG);
+      const d = new RecordDecryptor(recordKey, ad, { segmentSize: SEG });
       throwsCode(() => d.push(bad), 'SegmentTampered');
       throwsCode(() => d.push(ct), 'StreamFinished');
       throwsCode(() => d.finish(), 'StreamFinished');
@@ -1424,7 +1503,7 @@ describe('bad input from JS', () => {
     });
 
     test('after finishing a decryptor refuses push: StreamFinished', () => {
-      const ok = new RecordDecryptor(recordKey, ad, SEG);
+      const ok = new RecordDecryptor(recordKey, ad, { segmentSize: SEG });
       ok.push(ct);
       ok.finish();
       throwsCode(() => ok.push(Uint8Array.of(1)), 'StreamFinished');
@@ -1436,12 +1515,12 @@ describe('bad input from JS', () => {
 // ------------------------------------------------------- TransformStreams
 
 describe('records through TransformStreams', () => {
-  const ad = recordAssociatedData('General Hospital', 1_714_000_000);
+  const ad = recordAssociatedData({ hospital: 'General Hospital', time: 1_714_000_000 });
 
   async function roundTrip(size, segmentSize, keyLen = 16) {
     const key = keyLen === 16 ? generateRecordKey() : new Uint8Array(crypto.randomBytes(32));
     const data = new Uint8Array(crypto.randomBytes(size));
-    const enc = new RecordEncryptor(key, ad, segmentSize);
+    const enc = new RecordEncryptor(key, ad, { segmentSize });
     assert.equal(enc.hash, undefined);
     const ct = await collect(new Blob([data]).stream().pipeThrough(enc.transform()));
     assert.deepEqual(enc.hash, nodeSha256(ct), 'eh = SHA-256(ciphertext)');
@@ -1451,7 +1530,7 @@ describe('records through TransformStreams', () => {
     assert.equal(ct.length, header + size + 16 * segments);
 
     // Decrypt as a stream with the anchored hash, fed in odd-sized pieces.
-    const dec = new RecordDecryptor(key, ad, segmentSize, enc.hash);
+    const dec = new RecordDecryptor(key, ad, { segmentSize, expectedHash: enc.hash });
     const pieces = new ReadableStream({
       start(c) {
         for (let i = 0; i < ct.length; i += 77_777) c.enqueue(ct.slice(i, i + 77_777));
@@ -1463,15 +1542,15 @@ describe('records through TransformStreams', () => {
     assert.deepEqual(dec.hash, enc.hash);
 
     // Both transforms chained, plaintext to plaintext.
-    const enc2 = new RecordEncryptor(key, ad, segmentSize);
-    const dec2 = new RecordDecryptor(key, ad, segmentSize);
+    const enc2 = new RecordEncryptor(key, ad, { segmentSize });
+    const dec2 = new RecordDecryptor(key, ad, { segmentSize });
     const back2 = await collect(new Blob([data]).stream().pipeThrough(enc2.transform()).pipeThrough(dec2.transform()));
     assert.deepEqual(back2, data);
     assert.deepEqual(dec2.hash, enc2.hash);
     assert.notDeepEqual(enc2.hash, enc.hash, 'fresh header each time');
 
     // push/finish and the stream produce the same format.
-    const d3 = new RecordDecryptor(key, ad, segmentSize, enc.hash);
+    const d3 = new RecordDecryptor(key, ad, { segmentSize, expectedHash: enc.hash });
     assert.deepEqual(new Uint8Array(Buffer.concat([d3.push(ct), d3.finish()])), data);
     return { key, ct, data };
   }
@@ -1489,7 +1568,7 @@ describe('records through TransformStreams', () => {
     const enc = new RecordEncryptor(key, ad);
     const ct = await collect(new Blob([data]).stream().pipeThrough(enc.transform()));
     assert.deepEqual(enc.hash, nodeSha256(ct));
-    const dec = new RecordDecryptor(key, ad, undefined, nodeSha256(ct));
+    const dec = new RecordDecryptor(key, ad, { expectedHash: nodeSha256(ct) });
     assert.deepEqual(await collect(new Blob([ct]).stream().pipeThrough(dec.transform())), data);
   });
 
@@ -1497,7 +1576,7 @@ describe('records through TransformStreams', () => {
     let key, ct, data;
     before(async () => { ({ key, ct, data } = await roundTrip(100_000, 4096)); });
     const through = (c, opts = {}) => collect(new Blob([c]).stream()
-      .pipeThrough(new RecordDecryptor(opts.key ?? key, ad, 4096, opts.hash).transform()));
+      .pipeThrough(new RecordDecryptor(opts.key ?? key, ad, { segmentSize: 4096, expectedHash: opts.hash }).transform()));
 
     test('a flipped byte in segment 5: SegmentTampered', async () => {
       const tampered = ct.slice();
@@ -1541,19 +1620,101 @@ describe('records through TransformStreams', () => {
     });
 
     test('a chunk that is not a Uint8Array errors the stream (InvalidStreamParams), it does not corrupt it', async () => {
-      const enc = new RecordEncryptor(key, ad, 4096);
+      const enc = new RecordEncryptor(key, ad, { segmentSize: 4096 });
       const strings = new ReadableStream({ start(c) { c.enqueue('not bytes'); c.close(); } });
       await rejectsCode(collect(strings.pipeThrough(enc.transform())), 'InvalidStreamParams');
     });
 
-    test('a second transform() of a used-up encryptor: StreamFinished', async () => {
-      const used = new RecordEncryptor(key, ad, 4096);
-      await collect(new Blob([data]).stream().pipeThrough(used.transform()));
-      await rejectsCode(collect(new Blob([data]).stream().pipeThrough(used.transform())), 'StreamFinished');
+    test('a second transform() of an encryptor: StreamInUse (one object, one stream), also while the first runs', async () => {
+      const used = new RecordEncryptor(key, ad, { segmentSize: 4096 });
+      const first = used.transform();
+      throwsCode(() => used.transform(), 'StreamInUse', 'second transform while the first runs');
+      await collect(new Blob([data]).stream().pipeThrough(first));
+      throwsCode(() => used.transform(), 'StreamInUse', 'second transform after the first');
+    });
+
+    test('transform() and push/finish are not mixed: StreamInUse either way', () => {
+      const pushed = new RecordEncryptor(key, ad, { segmentSize: 4096 });
+      pushed.push(Uint8Array.of(1));
+      throwsCode(() => pushed.transform(), 'StreamInUse', 'transform after push');
+      const streamed = new RecordDecryptor(key, ad, { segmentSize: 4096 });
+      streamed.transform();
+      throwsCode(() => streamed.push(ct), 'StreamInUse', 'push after transform');
+      throwsCode(() => streamed.finish(), 'StreamInUse', 'finish after transform');
+      pushed.free();
+      streamed.free();
     });
 
     test('the wasm instance works after the stream errors', () => {
       assertAlive();
     });
+  });
+});
+
+// ------------------------------------------------ the facade's object model
+
+describe('objects that own wasm memory, and the error class', () => {
+  test('Key and MaskKey have no public constructor: NotConstructible (the message names the factory)', () => {
+    throwsCode(() => new Key(), 'NotConstructible', 'new Key()');
+    throwsCode(() => new MaskKey(), 'NotConstructible', 'new MaskKey()');
+    try { new Key(); } catch (e) { assert.match(e.message, /Key\.generate\(\)/); }
+  });
+
+  test('free() is idempotent and sets `freed`; Symbol.dispose frees too; any other use after it: ObjectFreed', () => {
+    const k = Key.generate();
+    assert.equal(k.freed, false);
+    k.free();
+    k.free();
+    assert.equal(k.freed, true);
+    throwsCode(() => k.address, 'ObjectFreed', 'address after free');
+    throwsCode(() => k.publicKey(), 'ObjectFreed', 'publicKey after free');
+    const m = MaskKey.generate();
+    m[Symbol.dispose]();
+    assert.equal(m.freed, true);
+    throwsCode(() => m.exportSecret(), 'ObjectFreed', 'MaskKey after dispose');
+    const enc = new RecordEncryptor(generateRecordKey(), new Uint8Array());
+    enc.free();
+    throwsCode(() => enc.push(Uint8Array.of(1)), 'ObjectFreed', 'encryptor after free');
+    throwsCode(() => enc.hash, 'ObjectFreed', 'hash after free');
+  });
+
+  test('an opened grant owns its maskKey: free() and Symbol.dispose free it', () => {
+    const doctor = Key.generate();
+    const patient = Key.generate();
+    const parts = MaskKey.generate().authorise(doctor.publicKey(), grantRecord(), patient);
+    const scanner = new ehr.Scanner(doctor);
+    const g1 = scanner.open(parts);
+    assert.equal(g1.patient, patient.address);
+    assert.equal(g1.maskKey.freed, false);
+    g1.free();
+    assert.equal(g1.maskKey.freed, true);
+    throwsCode(() => g1.maskKey.index(g1), 'ObjectFreed', 'the maskKey of a freed grant');
+    const g2 = scanner.open(parts);
+    g2[Symbol.dispose]();
+    assert.equal(g2.maskKey.freed, true);
+    scanner.free();
+    doctor.free();
+    patient.free();
+  });
+
+  test('EhrchainError is exported: instanceof holds for the facade\'s and the core\'s errors, not for other errors', () => {
+    const caught = (fn) => { try { fn(); } catch (e) { return e; } assert.fail('nothing thrown'); };
+    const fromCore = caught(() => sha256(null));
+    const fromFacade = caught(() => new Key());
+    for (const e of [fromCore, fromFacade]) {
+      assert.ok(e instanceof ehr.EhrchainError, `${e.code} instanceof EhrchainError`);
+      assert.ok(e instanceof Error);
+    }
+    assert.equal(fromFacade.constructor, ehr.EhrchainError);
+    assert.ok(!(new Error('x') instanceof ehr.EhrchainError));
+    assert.ok(!(Object.assign(new Error('x'), { code: 'InvalidHex' }) instanceof ehr.EhrchainError), 'an error with a code but another name');
+    const made = new ehr.EhrchainError('Reverted', 'm');
+    assert.deepEqual([made.name, made.code, made.message], ['EhrchainError', 'Reverted', 'm']);
+  });
+
+  test('errorCodes() lists every code the package throws, the facade\'s ObjectFreed, NotConstructible and TimeInMilliseconds included', () => {
+    for (const code of ['ObjectFreed', 'NotConstructible', 'TimeInMilliseconds', 'InvalidArgument', 'Reverted', 'StreamInUse']) {
+      assert.ok(ehr.errorCodes().includes(code), code);
+    }
   });
 });

@@ -72,10 +72,10 @@ function segmentsFor(len, keyLen = 16) {
 }
 async function roundTrip(ehr, crypto, label) {
   const key = ehr.generateRecordKey();
-  const ad = ehr.recordAssociatedData('Package Hospital', 1714000000);
+  const ad = ehr.recordAssociatedData({ hospital: 'Package Hospital', time: 1714000000 });
   const data = crypto.randomBytes(200000 + 3);
   // push/finish, in uneven pieces
-  const enc = new ehr.RecordEncryptor(key, ad, SEG);
+  const enc = new ehr.RecordEncryptor(key, ad, { segmentSize: SEG });
   const parts = [];
   for (let i = 0; i < data.length; i += 10007) parts.push(enc.push(data.subarray(i, i + 10007)));
   parts.push(enc.finish());
@@ -83,22 +83,29 @@ async function roundTrip(ehr, crypto, label) {
   const sha = crypto.createHash('sha256').update(ct).digest();
   if (!Buffer.from(enc.hash).equals(sha)) throw new Error(label + ': eh differs from SHA-256(ciphertext)');
   if (ct.length !== 24 + data.length + 16 * segmentsFor(data.length)) throw new Error(label + ': ciphertext length');
-  const dec = new ehr.RecordDecryptor(key, ad, SEG, sha);
+  const dec = new ehr.RecordDecryptor(key, ad, { segmentSize: SEG, expectedHash: sha });
   const pt = Buffer.concat([dec.push(ct), dec.finish()]);
   if (!pt.equals(data)) throw new Error(label + ': plaintext differs');
   // TransformStreams
-  const enc2 = new ehr.RecordEncryptor(key, ad, SEG);
-  const dec2 = new ehr.RecordDecryptor(key, ad, SEG);
+  const enc2 = new ehr.RecordEncryptor(key, ad, { segmentSize: SEG });
+  const dec2 = new ehr.RecordDecryptor(key, ad, { segmentSize: SEG });
   const chunks = [];
   for await (const c of new Blob([data]).stream().pipeThrough(enc2.transform()).pipeThrough(dec2.transform())) chunks.push(c);
   if (!Buffer.concat(chunks).equals(data)) throw new Error(label + ': stream plaintext differs');
   if (!Buffer.from(dec2.hash).equals(Buffer.from(enc2.hash))) throw new Error(label + ': stream hashes differ');
   // a typed error crosses the boundary
   const bad = Buffer.from(ct); bad[SEG * 3 + 5] ^= 1;
-  try { new ehr.RecordDecryptor(key, ad, SEG).push(bad); throw new Error(label + ': tampering not detected'); }
-  catch (e) { if (e.name !== 'EhrchainError' || e.code !== 'SegmentTampered') throw e; }
+  try { new ehr.RecordDecryptor(key, ad, { segmentSize: SEG }).push(bad); throw new Error(label + ': tampering not detected'); }
+  catch (e) { if (!(e instanceof ehr.EhrchainError) || e.name !== 'EhrchainError' || e.code !== 'SegmentTampered') throw e; }
+  // the facade's own errors: no public constructor, use after free
+  try { new ehr.Key(); throw new Error(label + ': new Key() constructed'); }
+  catch (e) { if (!(e instanceof ehr.EhrchainError) || e.code !== 'NotConstructible') throw e; }
   const k = ehr.Key.generate();
   if (ehr.recoverMessage(data.subarray(0, 10), k.signMessage(data.subarray(0, 10))) !== k.address) throw new Error(label + ': signatures');
+  k.free();
+  k.free();
+  try { k.address; throw new Error(label + ': used after free'); }
+  catch (e) { if (!(e instanceof ehr.EhrchainError) || e.code !== 'ObjectFreed') throw e; }
   console.log(label + ' OK ' + JSON.stringify({ bytes: data.length, segments: segmentsFor(data.length), eh: sha.toString('hex') }));
 }
 `;
@@ -149,13 +156,13 @@ const webSha256 = async (b) => new Uint8Array(await crypto.subtle.digest('SHA-25
 async function main() {
   const checks = {};
   const key = ehr.generateRecordKey();
-  const ad = ehr.recordAssociatedData('Browser Hospital', 1714000000);
+  const ad = ehr.recordAssociatedData({ hospital: 'Browser Hospital', time: 1714000000 });
   const data = new Uint8Array(1024 * 1024 + 12345);
   for (let i = 0; i < data.length; i += 65536) crypto.getRandomValues(data.subarray(i, i + 65536));
   const segments = 1 + Math.ceil((data.length - (SEG - 24 - 16)) / (SEG - 16));
 
   // Encrypt: Blob stream through the encryptor's TransformStream.
-  const enc = new ehr.RecordEncryptor(key, ad, SEG);
+  const enc = new ehr.RecordEncryptor(key, ad, { segmentSize: SEG });
   const { bytes: ct, chunks } = await collect(new Blob([data]).stream().pipeThrough(enc.transform()));
   const eh = await webSha256(ct);
   checks.ciphertextLength = ct.length === 24 + data.length + 16 * segments;
@@ -163,14 +170,14 @@ async function main() {
   checks.hashEqualsWebCrypto = enc.hash !== undefined && eq(enc.hash, eh);
 
   // Decrypt: ciphertext stream through the decryptor, with the anchored hash.
-  const dec = new ehr.RecordDecryptor(key, ad, SEG, eh);
+  const dec = new ehr.RecordDecryptor(key, ad, { segmentSize: SEG, expectedHash: eh });
   const { bytes: pt } = await collect(new Blob([ct]).stream().pipeThrough(dec.transform()));
   checks.plaintextEqual = eq(pt, data);
   checks.decryptorHash = dec.hash !== undefined && eq(dec.hash, eh);
 
   // Both transforms chained.
-  const enc2 = new ehr.RecordEncryptor(key, ad, SEG);
-  const dec2 = new ehr.RecordDecryptor(key, ad, SEG);
+  const enc2 = new ehr.RecordEncryptor(key, ad, { segmentSize: SEG });
+  const dec2 = new ehr.RecordDecryptor(key, ad, { segmentSize: SEG });
   const { bytes: pt2 } = await collect(new Blob([data]).stream().pipeThrough(enc2.transform()).pipeThrough(dec2.transform()));
   checks.chainedPlaintextEqual = eq(pt2, data) && eq(dec2.hash, enc2.hash);
 
@@ -178,13 +185,13 @@ async function main() {
   const bad = ct.slice();
   bad[SEG * 10 + 7] ^= 1;
   try {
-    await collect(new Blob([bad]).stream().pipeThrough(new ehr.RecordDecryptor(key, ad, SEG).transform()));
+    await collect(new Blob([bad]).stream().pipeThrough(new ehr.RecordDecryptor(key, ad, { segmentSize: SEG }).transform()));
     checks.tamperDetected = false;
   } catch (e) {
-    checks.tamperDetected = e.name === 'EhrchainError' && e.code === 'SegmentTampered';
+    checks.tamperDetected = e instanceof ehr.EhrchainError && e.name === 'EhrchainError' && e.code === 'SegmentTampered';
   }
   try {
-    await collect(new Blob([ct.subarray(0, SEG * 10)]).stream().pipeThrough(new ehr.RecordDecryptor(key, ad, SEG).transform()));
+    await collect(new Blob([ct.subarray(0, SEG * 10)]).stream().pipeThrough(new ehr.RecordDecryptor(key, ad, { segmentSize: SEG }).transform()));
     checks.truncationDetected = false;
   } catch (e) {
     checks.truncationDetected = e.name === 'EhrchainError' && e.code === 'Truncated';
@@ -195,6 +202,11 @@ async function main() {
   const msg = data.subarray(0, 32);
   checks.signature = ehr.recoverMessage(msg, k.signMessage(msg)) === k.address;
   checks.ecies = eq(ehr.eciesOpen(k, ehr.eciesSeal(k.publicKey(), msg)), msg);
+  checks.uncompressedKey = k.publicKey({ uncompressed: true }).length === 65;
+  k.free();
+  try { k.address; checks.objectFreed = false; } catch (e) { checks.objectFreed = e instanceof ehr.EhrchainError && e.code === 'ObjectFreed'; }
+  try { new ehr.Key(); checks.notConstructible = false; } catch (e) { checks.notConstructible = e instanceof ehr.EhrchainError && e.code === 'NotConstructible'; }
+  try { enc.transform(); checks.streamInUse = false; } catch (e) { checks.streamInUse = e instanceof ehr.EhrchainError && e.code === 'StreamInUse'; }
 
   const ok = Object.values(checks).every((v) => v === true);
   return { ok, checks, bytes: data.length, segments, eh: hex(eh) };
@@ -235,8 +247,9 @@ async function packAndInstall() {
   const tarball = path.join(packDir, info.filename);
   check(fs.existsSync(tarball), `npm pack wrote ${info.filename} (${info.size} bytes)`);
   const files = info.files.map((f) => f.path).sort();
-  for (const f of ['package.json', 'README.md', 'node/ehrchain.js', 'node/ehrchain_bg.wasm', 'node/ehrchain.d.ts',
-    'bundler/ehrchain.js', 'bundler/ehrchain_bg.js', 'bundler/ehrchain_bg.wasm', 'bundler/ehrchain.d.ts']) {
+  for (const f of ['package.json', 'README.md', 'node/ehrchain.js', 'node/glue.js', 'node/glue_bg.wasm', 'node/ehrchain.d.ts',
+    'bundler/ehrchain.js', 'bundler/glue_bg.js', 'bundler/glue_bg.wasm', 'bundler/ehrchain.d.ts',
+    'web/ehrchain.js', 'web/glue_bg.wasm', 'web/ehrchain.d.ts']) {
     check(files.includes(f), `tarball contains ${f}`);
   }
 
@@ -269,59 +282,96 @@ async function nodeScripts(proj) {
 // (types resolved through the package's `exports` → `types`) and reject a
 // wrong argument type, so the declarations are real, not `any`.
 const TS_GOOD = `import { Key, RecordEncryptor, RecordDecryptor, MaskKey, Scanner, generateRecordKey,
-  recordAssociatedData, anchorRecordTx, anchorCommitment, generateAnchorSalt, errorCodes,
-  type TxRequest, type MaskedRecord, type GrantRecord, type OpenedGrant,
-  type ErrorCode, type EhrchainError } from "ehrchain";
+  recordAssociatedData, anchorRecordTx, anchorCommitment, generateAnchorSalt, errorCodes, EhrchainError,
+  decodeRegistryLogs, decodeRegistryRevert, confirmGrant,
+  type TxRequest, type MaskedRecord, type GrantRecord, type OpenedGrant, type RegistryEvent,
+  type ErrorCode, type BytesLike, type LogLike } from "ehrchain";
 const key: Uint8Array = generateRecordKey();
-const enc = new RecordEncryptor(key, recordAssociatedData("St Mary", 1700000000));
+const enc = new RecordEncryptor(key, recordAssociatedData({ hospital: "St Mary", time: 1700000000 }), { segmentSize: 4096 });
 const ts: TransformStream<Uint8Array, Uint8Array> = enc.transform();
-const dec = new RecordDecryptor(key, new Uint8Array(), undefined, enc.hash);
+const dec = new RecordDecryptor(key, new Uint8Array(), { expectedHash: enc.hash });
+const hexKey: BytesLike = "0x" + "11".repeat(16);
+const fromHex = new RecordEncryptor(hexKey, new Uint8Array());
 const doctor: Key = Key.generate();
 const scanner = new Scanner(doctor);
 const kt = MaskKey.generate();
-const masked: MaskedRecord = kt.mask("St Mary", 1700000000, new Uint8Array(32), key);
+const masked: MaskedRecord = kt.mask({ hospital: "St Mary", time: 1700000000, txId: new Uint8Array(32), recordKey: key });
 const patient: Key = Key.generate();
 const record: GrantRecord = { hospital: "St Mary", time: 1700000000, eh: new Uint8Array(32), anchorSalt: generateAnchorSalt(), recordType: "lab" };
 const trans = kt.authorise(doctor.publicKey(), record, patient);
-const mine: boolean = scanner.matches(trans.r, trans.st);
-const opened: OpenedGrant = scanner.open(trans.r, trans.st, trans.c1);
+const mine: boolean = scanner.matches(trans);
+const opened: OpenedGrant = scanner.open(trans);
 const patientAddress: string = opened.patient;
-const commitment: Uint8Array = anchorCommitment(record.anchorSalt!, doctor.address, patient.address, "lab");
-const tx: TxRequest = anchorRecordTx("0x5FbDB2315678afecb367f032d93F642f64180aa3", new Uint8Array(32), commitment, 1, 7);
-// A caller branches on the typed error code.
-function advice(e: EhrchainError): string {
+const answers = { recordStatus: "0x", certificateStatus: "0x" };
+function confirm() { return confirmGrant(opened, answers).doctor; }
+const commitment: Uint8Array = anchorCommitment({ ...record, doctor: doctor.address, patient: patient.address });
+const tx: TxRequest = anchorRecordTx("0x5FbDB2315678afecb367f032d93F642f64180aa3", { eh: record.eh, commitment, recordTime: 1, serial: 7 });
+function events(logs: readonly LogLike[]): RegistryEvent[] {
+  return decodeRegistryLogs("0x5FbDB2315678afecb367f032d93F642f64180aa3", logs, { skipForeign: true });
+}
+// A scoped key: freed at the end of the block.
+function scoped(): string {
+  using k = Key.generate();
+  return k.address;
+}
+// A caller branches on the typed error code, and on the class.
+function advice(e: unknown): string {
+  if (!(e instanceof EhrchainError)) return String(e);
+  const reverted = decodeRegistryRevert(e);
+  if (reverted?.revert) return reverted.revert.name;
   switch (e.code) {
     case "HashMismatch": return "the record does not match its anchor";
     case "SegmentTampered": return "the record was altered";
+    case "ObjectFreed": return "freed";
+    case "StreamInUse": return "one stream per object";
+    case "TimeInMilliseconds": return "seconds, not Date.now()";
     default: return e.message;
   }
 }
+opened.free();
 const codes: ErrorCode[] = errorCodes();
-export { ts, dec, masked, mine, tx, advice, codes, patientAddress };
+export { ts, dec, fromHex, masked, mine, tx, advice, codes, patientAddress, events, scoped, confirm };
 `;
 const TS_BAD_CODE = `import type { EhrchainError } from "ehrchain";
 export function f(e: EhrchainError) { switch (e.code) { case "NoSuchCode": return 1; default: return 0; } }
 `;
-const TS_BAD = `import { RecordEncryptor } from "ehrchain";
-export const enc = new RecordEncryptor("not bytes", new Uint8Array());
-`;
+// Wrong uses the declarations must refuse, each with its TypeScript error code.
+const TS_BAD = [
+  ['a number where bytes are expected', 'TS2345', `import { RecordEncryptor } from "ehrchain";
+export const enc = new RecordEncryptor(42, new Uint8Array());
+`],
+  ['the old positional segment size', 'TS2559', `import { RecordEncryptor } from "ehrchain";
+export const enc = new RecordEncryptor(new Uint8Array(16), new Uint8Array(), 4096);
+`],
+  ['the old positional anchorRecordTx', 'TS2554', `import { anchorRecordTx } from "ehrchain";
+export const tx = anchorRecordTx("0x5FbDB2315678afecb367f032d93F642f64180aa3", new Uint8Array(32), new Uint8Array(32), 1, 7);
+`],
+  ['a misspelt option', 'TS2561', `import { RecordDecryptor } from "ehrchain";
+export const dec = new RecordDecryptor(new Uint8Array(16), new Uint8Array(), { expectedhash: new Uint8Array(32) });
+`],
+  ['new Key()', 'TS2673', `import { Key } from "ehrchain";
+export const k = new Key();
+`],
+];
 
 async function typeCheck(proj) {
   const tsc = path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc');
   const args = ['--noEmit', '--strict', '--target', 'es2022', '--module', 'esnext',
     '--moduleResolution', 'bundler', '--lib', 'es2022,dom,esnext.disposable', '--skipLibCheck', 'false'];
   fs.writeFileSync(path.join(proj, 'good.ts'), TS_GOOD);
-  fs.writeFileSync(path.join(proj, 'bad.ts'), TS_BAD);
   await run(process.execPath, [tsc, ...args, 'good.ts'], { cwd: proj });
-  check(true, 'tsc --strict accepts typed use of the package');
-  let refused = false;
-  try {
-    await run(process.execPath, [tsc, ...args, 'bad.ts'], { cwd: proj });
-  } catch (e) {
-    // TS2345: argument of type 'string' is not assignable to 'Uint8Array'.
-    refused = String(e && e.message).includes('TS2345');
+  check(true, 'tsc --strict accepts typed use of the package (options objects, BytesLike hex, using, instanceof EhrchainError)');
+  for (const [i, [what, code, source]] of TS_BAD.entries()) {
+    const file = `bad${i}.ts`;
+    fs.writeFileSync(path.join(proj, file), source);
+    let output = 'accepted';
+    try {
+      await run(process.execPath, [tsc, ...args, file], { cwd: proj });
+    } catch (e) {
+      output = String(e && e.message);
+    }
+    check(output.includes(code), `tsc --strict refuses ${what} (${code})${output.includes(code) ? '' : `: ${output.slice(0, 400)}`}`);
   }
-  check(refused, 'tsc --strict refuses a string where the declarations say Uint8Array');
   fs.writeFileSync(path.join(proj, 'badcode.ts'), TS_BAD_CODE);
   let refusedCode = false;
   try {
@@ -369,7 +419,7 @@ async function webpackBuild(proj) {
   const assets = json.assets.map((a) => a.name);
   log(`webpack ${webpack.version} assets: ${json.assets.map((a) => `${a.name} (${a.size} B)`).join(', ')}`);
   check(assets.some((a) => a.endsWith('.wasm')), 'webpack emitted the .wasm module');
-  const fromProject = json.modules.some((m) => (m.name || '').includes('node_modules/ehrchain/bundler/ehrchain_bg'));
+  const fromProject = json.modules.some((m) => (m.name || '').includes('node_modules/ehrchain/bundler/glue_bg'));
   check(fromProject, "webpack bundled 'ehrchain' (bundler build) from the project's node_modules");
   fs.copyFileSync(path.join(proj, 'index.html'), path.join(dist, 'index.html'));
   return dist;

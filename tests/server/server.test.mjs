@@ -16,7 +16,7 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startChain } from '../../chain/testchain.mjs';
-import { HARDHAT_KEYS, hex, h0x, unhex, sha256, sleep, nowSecs, jsonRpc } from '../support/helpers.mjs';
+import { HARDHAT_KEYS, hex, h0x, unhex, sha256, sleep, nowSecs, jsonRpc, throwsCode } from '../support/helpers.mjs';
 import {
   ehr, checkPrerequisites, cli, chainCli,
   deployRegistry, startServer, request, cutUpload, cutDownload, uploadRecord, tempDir, filesUnder,
@@ -61,7 +61,7 @@ async function makeDoctor({ validFrom = nowSecs() - 3600, validUntil = nowSecs()
   const acct = account ?? ehr.Key.generate();
   const protocol = ehr.Key.generate();
   const s = serial ?? S.serials++;
-  const certJson = ehr.issueCertificate(issuer ?? S.authorityKey, acct.address, protocol.publicKey(), hospital, validFrom, validUntil, s);
+  const certJson = ehr.issueCertificate(issuer ?? S.authorityKey, { doctor: acct.address, protocolKey: protocol.publicKey(), hospital, validFrom, validUntil, serial: s });
   if (register) await S.c.register(certJson, AUTHORITY_KEY);
   return { account: acct, protocol, certJson, serial: s };
 }
@@ -69,7 +69,7 @@ async function makeDoctor({ validFrom = nowSecs() - 3600, validUntil = nowSecs()
 /** A record encrypted in memory with the package: {recordKey, time, ct, eh}. */
 function smallRecord(bytes, time = nowSecs()) {
   const recordKey = ehr.generateRecordKey();
-  const enc = new ehr.RecordEncryptor(recordKey, ehr.recordAssociatedData(HOSPITAL, time), undefined);
+  const enc = new ehr.RecordEncryptor(recordKey, ehr.recordAssociatedData({ hospital: HOSPITAL, time }));
   const ct = Buffer.concat([Buffer.from(enc.push(crypto.randomBytes(bytes))), Buffer.from(enc.finish())]);
   const eh = h0x(enc.hash);
   enc.free();
@@ -82,19 +82,19 @@ function smallRecord(bytes, time = nowSecs()) {
 async function anchorAndFile(base, rec, { anchor = true } = {}) {
   const a = anchor ? await S.c.anchor(rec.eh, rec.time, ANCHOR_KEY, S.anchorer.serial, S.patient.address) : { txId: h0x(crypto.randomBytes(32)) };
   const maskKey = ehr.MaskKey.generate();
-  const m = maskKey.mask(HOSPITAL, rec.time, unhex(a.txId), rec.recordKey);
+  const m = maskKey.mask({ hospital: HOSPITAL, time: rec.time, txId: unhex(a.txId), recordKey: rec.recordKey });
   const filed = await request('POST', `${base}/v1/index`, { body: { filingSecret: FILING_SECRET, x: h0x(m.x), z: h0x(m.z), k: h0x(m.k), eh: rec.eh } });
   if (!anchor) return { refusal: filed };
   assert.equal(filed.status, 201, `index: ${filed.body}`);
   return { txId: a.txId, anchorSalt: unhex(a.anchorSalt), maskKey, x: m.x, z: m.z, k: m.k };
 }
 
-/** The registry's answers (eth_call hex) for the anchor of `eh`: {record, certificate}. */
+/** The registry's answers (eth_call hex) for the anchor of `eh`: {recordStatus, certificateStatus}. */
 async function anchorAnswers(eh) {
   const call = async (req) => S.rpc('eth_call', [req, 'latest']);
-  const record = await call(ehr.recordStatusCall(S.registry, unhex(eh)));
-  const serial = ehr.decodeRecordStatus(record).serial;
-  return { record, certificate: await call(ehr.certificateStatusCall(S.registry, Number(serial))) };
+  const recordStatus = await call(ehr.recordStatusCall(S.registry, unhex(eh)));
+  const serial = ehr.decodeRecordStatus(recordStatus).serial;
+  return { recordStatus, certificateStatus: await call(ehr.certificateStatusCall(S.registry, serial)) };
 }
 
 /** A fully published small record on `base`. */
@@ -106,7 +106,18 @@ async function publish(base, bytes = 200_000, opts = {}) {
 }
 
 const signed = (doctor, w, { hospital = HOSPITAL, now = nowSecs(), ttl = 120 } = {}) =>
-  ehr.signAccessRequest(doctor.account, doctor.certJson, hospital, w, now, ttl);
+  ehr.signAccessRequest(doctor.account, doctor.certJson, { hospital, w, now, ttl });
+
+/**
+ * The same request through the wallet path (typed data, the account's
+ * signature, assembled), which does not check the certificate client-side:
+ * what a client that skips signAccessRequest's checks sends, for the
+ * server's refusals of certificates not valid now.
+ */
+function signedUnchecked(doctor, w, { hospital = HOSPITAL, now = nowSecs(), ttl = 120 } = {}) {
+  const td = ehr.accessRequestTypedData({ hospital, w, now, ttl });
+  return ehr.assembleAccessRequest(td, doctor.account.signTypedData(td), doctor.certJson);
+}
 
 const access = (base, body) =>
   request('POST', `${base}/v1/access`, { body: Buffer.from(body), headers: { 'content-type': 'application/json' } });
@@ -164,7 +175,7 @@ test('full flow: 64 MiB upload → index → access → download → verify → 
   fs.closeSync(fd);
   const time = nowSecs();
   const recordKey = ehr.generateRecordKey();
-  const aad = ehr.recordAssociatedData(HOSPITAL, time);
+  const aad = ehr.recordAssociatedData({ hospital: HOSPITAL, time });
   const ctFile = path.join(dir, 'ct');
   const enc = await cli(['encrypt', '--key', hex(recordKey), '--aad', hex(aad), '-i', plain, '-o', ctFile]);
   const eh = '0x' + enc.stderr.trim().split('\n').pop().trim();
@@ -189,13 +200,13 @@ test('full flow: 64 MiB upload → index → access → download → verify → 
   const record = { hospital: HOSPITAL, time, eh: unhex(eh), anchorSalt: filed.anchorSalt, recordType: 'scan' };
   const grant = filed.maskKey.authorise(S.doctor.protocol.publicKey(), record, S.patient);
   const scanner = new ehr.Scanner(S.doctor.protocol);
-  assert.ok(scanner.matches(grant.r, grant.st));
-  const pass = scanner.open(grant.r, grant.st, grant.c1);
+  assert.ok(scanner.matches(grant));
+  const pass = scanner.open(grant);
   const answers = await anchorAnswers(eh);
-  const anchor = ehr.confirmGrant(pass, answers.record, answers.certificate);
+  const anchor = ehr.confirmGrant(pass, answers);
   assert.equal(pass.patient, S.patient.address, 'the pass names the patient who signed it');
   assert.equal(anchor.doctor, S.anchorer.account.address, 'anchored by the certified doctor');
-  const w = pass.maskKey.index(pass.hospital, pass.time);
+  const w = pass.maskKey.index(pass);
   assert.equal(hex(w), hex(filed.x));
 
   // Doctor: signed access request → {z, k, eh, size, download}.
@@ -204,7 +215,7 @@ test('full flow: 64 MiB upload → index → access → download → verify → 
   assert.equal(res.json.eh, eh);
   assert.equal(res.json.size, ct.length);
   assert.match(res.json.download, /^\/v1\/records\/0x[0-9a-f]{64}\?token=[0-9a-f]{64}$/);
-  const un = pass.maskKey.unmask(HOSPITAL, time, unhex(res.json.z), unhex(res.json.k));
+  const un = pass.maskKey.unmask({ hospital: HOSPITAL, time }, { z: unhex(res.json.z), k: unhex(res.json.k) });
   assert.equal(h0x(un.txId), filed.txId);
   assert.equal(hex(un.recordKey), hex(recordKey));
   assert.equal(await S.c.ehOf(h0x(un.txId)), eh, 'eh read from the anchoring transaction on chain');
@@ -370,9 +381,11 @@ describe('every refusal has its own status and code', () => {
 
   test('certificate: expired, not yet valid, revoked on chain, unknown on chain, mismatched', async () => {
     const expired = await makeDoctor({ validFrom: nowSecs() - 7200, validUntil: nowSecs() - 3600 });
-    refused(await access(S.base, signed(expired, rec.x)), 403, 'CertificateExpired', 'expired certificate');
+    throwsCode(() => signed(expired, rec.x), 'CertificateExpired', 'signAccessRequest refuses an expired certificate client-side');
+    refused(await access(S.base, signedUnchecked(expired, rec.x)), 403, 'CertificateExpired', 'expired certificate');
     const early = await makeDoctor({ validFrom: nowSecs() + 3600, validUntil: nowSecs() + 7200 });
-    refused(await access(S.base, signed(early, rec.x)), 403, 'CertificateNotYetValid', 'future certificate');
+    throwsCode(() => signed(early, rec.x), 'CertificateNotYetValid', 'signAccessRequest refuses a future certificate client-side');
+    refused(await access(S.base, signedUnchecked(early, rec.x)), 403, 'CertificateNotYetValid', 'future certificate');
     const revoked = await makeDoctor();
     assert.equal((await access(S.base, signed(revoked, rec.x))).status, 200, 'valid before revocation');
     await S.c.revoke(revoked.serial, AUTHORITY_KEY);
@@ -401,7 +414,7 @@ describe('every refusal has its own status and code', () => {
   });
 
   test('request signed by someone other than the certified doctor: 403 RequestWrongSigner', async () => {
-    const td = ehr.accessRequestTypedData(HOSPITAL, rec.x, nowSecs(), 120);
+    const td = ehr.accessRequestTypedData({ hospital: HOSPITAL, w: rec.x, now: nowSecs(), ttl: 120 });
     const other = ehr.Key.generate();
     const bySomeoneElse = ehr.assembleAccessRequest(td, other.signTypedData(td), S.doctor.certJson);
     refused(await access(S.base, bySomeoneElse), 403, 'RequestWrongSigner', 'signature by someone else');
