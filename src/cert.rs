@@ -234,7 +234,7 @@ impl Certificate {
             Ok(issuer) if issuer == *authority => {}
             _ => return Err(Error::CertificateWrongAuthority),
         }
-        self.check_valid_at(at)?;
+        self.within_validity(at)?;
         if revoked {
             return Err(Error::CertificateRevoked);
         }
@@ -249,7 +249,12 @@ impl Certificate {
     /// [`Error::TimeInMilliseconds`], [`Error::CertificateNotYetValid`] or
     /// [`Error::CertificateExpired`].
     pub fn check_valid_at(&self, at: u64) -> Result<()> {
-        let at = unix_seconds("at", at)?;
+        self.within_validity(unix_seconds("at", at)?)
+    }
+
+    /// `valid_from ≤ at < valid_until` for an `at` its caller already
+    /// checked to be in seconds.
+    pub(crate) fn within_validity(&self, at: u64) -> Result<()> {
         if at < self.body.valid_from {
             return Err(Error::CertificateNotYetValid);
         }

@@ -121,7 +121,7 @@ impl<M: Signable> Signed<M> {
         certificate: Certificate,
         now: u64,
     ) -> Result<Self> {
-        certificate.check_valid_at(crate::time::unix_seconds("now", now)?)?;
+        certificate.within_validity(crate::time::unix_seconds("now", now)?)?;
         let signature = request.typed_data().sign(doctor)?;
         Ok(Signed {
             request,

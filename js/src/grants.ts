@@ -120,7 +120,8 @@ export class MaskKey extends WasmObject {
   mask(record: RecordContext & { readonly txId: BytesLike; readonly recordKey: BytesLike }): MaskedRecord {
     const r = object(record, "record");
     return this.inner<glue.MaskKey>().mask(
-      ...context(record, "record"),
+      r.hospital as string,
+      r.time as number,
       r.txId as BytesLike,
       r.recordKey as BytesLike,
     ) as MaskedRecord;
@@ -142,13 +143,11 @@ export class MaskKey extends WasmObject {
    * `doctorKey`; pass the signature to {@link MaskKey.authoriseSigned}.
    */
   grantTypedData(doctorKey: BytesLike, record: GrantRecord<BytesLike> | (RecordContext & { readonly eh: BytesLike })): string {
-    object(record, "record");
     return this.inner<glue.MaskKey>().grantTypedData(doctorKey, record as never);
   }
 
   /** Grants `record` to `doctorKey`, signing with the patient's account key: `Trans` for {@link authoriseTx}. */
   authorise(doctorKey: BytesLike, record: GrantRecord<BytesLike>, patient: Key): AuthorisationParts {
-    object(record, "record");
     return this.inner<glue.MaskKey>().authorise(doctorKey, record as never, Key.raw(patient, "patient")) as AuthorisationParts;
   }
 
@@ -157,7 +156,6 @@ export class MaskKey extends WasmObject {
    * {@link MaskKey.grantTypedData}; `WrongSigner` unless it is `patient`'s.
    */
   authoriseSigned(doctorKey: BytesLike, record: GrantRecord<BytesLike>, signed: GrantSignature): AuthorisationParts {
-    object(record, "record");
     const s = object(signed, "signed");
     return this.inner<glue.MaskKey>().authoriseSigned(
       doctorKey,
@@ -215,7 +213,6 @@ export class Scanner extends WasmObject {
  * `RecordDeleted`, `AnchorNotCertified`); returns the anchor.
  */
 export function confirmGrant(grant: GrantProof<BytesLike>, answers: RegistryAnswers): CertifiedAnchor {
-  object(grant, "grant");
   const a = object(answers, "answers");
   return glue.confirmGrant(grant as never, a.recordStatus as string, a.certificateStatus as string) as CertifiedAnchor;
 }

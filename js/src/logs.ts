@@ -56,10 +56,6 @@ function bad(what: string, expected: string, got: unknown): EhrchainError {
   return new EhrchainError("InvalidArgument", `${what} must be ${expected}, got ${describe(got)}`);
 }
 
-function field(obj: Record<string, unknown>, name: string): unknown {
-  return obj[name];
-}
-
 function text(value: unknown, what: string): string {
   if (typeof value !== "string") throw bad(what, "a hex string", value);
   return value;
@@ -85,16 +81,16 @@ function record(value: unknown, what: string, expected: string): Record<string, 
 /** @internal One log in JSON-RPC form, or `InvalidArgument` naming the field. */
 export function rpcLog(value: unknown, what: string): RpcLog {
   const log = record(value, what, "a log object");
-  const topics = field(log, "topics");
+  const topics = log.topics;
   if (!Array.isArray(topics)) throw bad(`${what}.topics`, "an array of hex strings", topics);
-  const hash = field(log, "transactionHash");
+  const hash = log.transactionHash;
   return {
-    address: text(field(log, "address"), `${what}.address`),
+    address: text(log.address, `${what}.address`),
     topics: topics.map((t, i) => text(t, `${what}.topics[${i}]`)),
-    data: text(field(log, "data"), `${what}.data`),
-    blockNumber: optQuantity(field(log, "blockNumber"), `${what}.blockNumber`),
+    data: text(log.data, `${what}.data`),
+    blockNumber: optQuantity(log.blockNumber, `${what}.blockNumber`),
     transactionHash: hash === undefined || hash === null ? null : text(hash, `${what}.transactionHash`),
-    logIndex: optQuantity(field(log, "logIndex") ?? field(log, "index"), `${what}.logIndex`),
+    logIndex: optQuantity(log.logIndex ?? log.index, `${what}.logIndex`),
   };
 }
 
@@ -129,15 +125,15 @@ function status(value: unknown, what: string): string {
 export function rpcReceipt(value: unknown, what: string): Record<string, unknown> {
   if (value === null) return null as unknown as Record<string, unknown>; // the core answers TransactionNotFound
   const r = record(value, what, "a receipt object (or null for an unknown transaction)");
-  const hash = field(r, "transactionHash") ?? field(r, "hash");
-  const contract = field(r, "contractAddress");
+  const hash = r.transactionHash ?? r.hash;
+  const contract = r.contractAddress;
   return {
     transactionHash: text(hash, `${what}.transactionHash`),
-    blockNumber: quantity(field(r, "blockNumber"), `${what}.blockNumber`),
-    status: status(field(r, "status"), `${what}.status`),
-    gasUsed: quantity(field(r, "gasUsed"), `${what}.gasUsed`),
-    from: text(field(r, "from"), `${what}.from`),
+    blockNumber: quantity(r.blockNumber, `${what}.blockNumber`),
+    status: status(r.status, `${what}.status`),
+    gasUsed: quantity(r.gasUsed, `${what}.gasUsed`),
+    from: text(r.from, `${what}.from`),
     contractAddress: contract === undefined || contract === null ? null : text(contract, `${what}.contractAddress`),
-    logs: rpcLogs(field(r, "logs"), `${what}.logs`),
+    logs: rpcLogs(r.logs, `${what}.logs`),
   };
 }

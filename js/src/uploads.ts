@@ -2,7 +2,6 @@
 // asks a record server to store a new record.
 
 import * as glue from "./glue.js";
-import { object } from "./args.js";
 import { Key } from "./keys.js";
 import type { BytesLike, UnixSeconds } from "./types.js";
 
@@ -24,7 +23,6 @@ export interface UploadFields {
 
 /** The EIP-712 typed data (JSON text) of a fresh upload request, for the doctor's wallet; then {@link assembleUploadRequest}. */
 export function uploadRequestTypedData(upload: UploadFields): string {
-  object(upload, "upload");
   return glue.uploadRequestTypedData(upload as never);
 }
 
@@ -35,6 +33,5 @@ export function assembleUploadRequest(typedDataJson: string, signature: BytesLik
 
 /** Builds and signs an upload request with the doctor's account key (refusals as {@link signAccessRequest}). */
 export function signUploadRequest(doctor: Key, certificateJson: string, upload: UploadFields): string {
-  object(upload, "upload");
   return glue.signUploadRequest(Key.raw(doctor, "doctor"), certificateJson, upload as never);
 }

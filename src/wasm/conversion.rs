@@ -209,9 +209,11 @@ pub(crate) fn arg_record_key(what: &'static str, value: &JsValue) -> JsResult<Re
 /// Reads property `name` of an options object (`undefined` if absent).
 ///
 /// # Errors
-/// `InvalidArgument` naming `what` unless `value` is a non-null object.
+/// `InvalidArgument` naming `what` unless `value` is a non-null object
+/// (not an array or a `Uint8Array`).
 pub(crate) fn field(what: &'static str, value: &JsValue, name: &str) -> JsResult<JsValue> {
-    if !value.is_object() {
+    if !value.is_object() || js_sys::Array::is_array(value) || value.is_instance_of::<Uint8Array>()
+    {
         return Err(wrong_type(what, "an object"));
     }
     Reflect::get(value, &JsValue::from_str(name)).map_err(|_| wrong_type(what, "an object"))
