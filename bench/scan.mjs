@@ -8,7 +8,10 @@
 // per sender per JSON-RPC batch, several senders), then times
 //   (a) fetching every Authorised log with eth_getLogs, paged by block ranges;
 //   (b) scanAuthorisations over them in Node.js (pkg/node, wasm);
-//   (c) the same scan in headless Chromium (pkg/web, served on loopback);
+//   (c) the same scan in headless Chromium (pkg/web, served on loopback),
+//       the authorisation tests per second against @noble/curves' ECDH
+//       alone, and scanInbox end to end (eth_getLogs from the node through
+//       fetch included) with 1 and N Web Workers;
 //   (d) the native CLI `target/release/ehrchain chain scan` (its own
 //       eth_getLogs included), if that binary has the subcommand.
 // Prints a JSON summary; exits 1 unless every scanner found exactly the one.
@@ -179,12 +182,22 @@ try {
   if (flag('no-chromium')) {
     log('chromium: skipped (--no-chromium)');
   } else {
-    const r = await chromiumScan({ registry: d.registry, secretHex: hex(target.exportSecret()), json });
+    const r = await chromiumScan({ registry: d.registry, secretHex: hex(target.exportSecret()), json, rpcUrl, fromBlock: d.block });
     summary.chromiumScanSeconds = round(r.scanMs / 1000);
     summary.chromiumFetchParseSeconds = round(r.fetchParseMs / 1000);
     summary.chromiumFound = check('chromium', r.found);
     summary.chromium = r.version;
     log(`chromium scan: ${summary.chromiumScanSeconds} s (fetch + JSON.parse ${summary.chromiumFetchParseSeconds} s), found ${summary.chromiumFound}`);
+    // The doctor's inbox end to end: scanInbox, eth_getLogs from the node included.
+    for (const [workers, ms, found] of r.inbox) {
+      summary[`chromiumInbox${workers}WorkersSeconds`] = round(ms / 1000);
+      check(`chromium scanInbox, ${workers} workers`, found);
+      log(`chromium scanInbox with ${workers} worker(s), eth_getLogs included: ${round(ms / 1000)} s`);
+    }
+    summary.chromiumTagTestsPerSecond = Math.round(r.testsPerSecond);
+    summary.chromiumNobleEcdhPerSecond = Math.round(r.nobleEcdhPerSecond);
+    summary.chromiumTestsOverNobleEcdh = round(r.testsPerSecond / r.nobleEcdhPerSecond, 2);
+    log(`chromium: ${summary.chromiumTagTestsPerSecond} authorisation tests/s, @noble/curves ECDH ${summary.chromiumNobleEcdhPerSecond}/s: ${summary.chromiumTestsOverNobleEcdh}x`);
   }
 
   // ---------------------------------------------------------------- (d) native CLI
@@ -231,7 +244,7 @@ process.exitCode = exitCode;
  * Serves the repository (and the logs from memory) on loopback, opens a blank
  * page in headless Chromium, imports pkg/web there and times scanAuthorisations.
  */
-async function chromiumScan({ registry, secretHex, json }) {
+async function chromiumScan({ registry, secretHex, json, rpcUrl, fromBlock }) {
   const types = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
@@ -240,7 +253,9 @@ async function chromiumScan({ registry, secretHex, json }) {
       return;
     }
     if (url.pathname === '/__scan/') {
-      res.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><meta charset="utf-8"><title>scan bench</title>');
+      // @noble/curves 2 imports its own @noble/hashes 2 by bare name.
+      const map = { imports: { '@noble/hashes/': '/node_modules/@noble/curves/node_modules/@noble/hashes/' } };
+      res.writeHead(200, { 'content-type': 'text/html' }).end(`<!doctype html><meta charset="utf-8"><title>scan bench</title><script type="importmap">${JSON.stringify(map)}</script>`);
       return;
     }
     const file = path.join(ROOT, path.normalize(url.pathname));
@@ -257,7 +272,7 @@ async function chromiumScan({ registry, secretHex, json }) {
     const page = await browser.newPage();
     page.on('pageerror', (e) => log('page error:', e.message));
     await page.goto(`http://127.0.0.1:${server.address().port}/__scan/`);
-    const out = await page.evaluate(async ({ registry, secretHex }) => {
+    const out = await page.evaluate(async ({ registry, secretHex, rpcUrl, fromBlock }) => {
       const m = await import('/pkg/web/ehrchain.js');
       await m.default();
       const secret = Uint8Array.from(secretHex.match(/../g), (h) => parseInt(h, 16));
@@ -268,8 +283,38 @@ async function chromiumScan({ registry, secretHex, json }) {
       t = performance.now();
       const found = m.scanAuthorisations(scanner, registry, logs);
       const scanMs = performance.now() - t;
-      return { fetchParseMs, scanMs, events: logs.length, found: found.map((f) => ({ seq: f.seq, transactionHash: f.transactionHash })) };
-    }, { registry, secretHex });
+      // Authorisation tests per second, against @noble/curves' ECDH alone over the same R.
+      const events = m.decodeRegistryLogs(registry, logs);
+      t = performance.now();
+      for (const e of events) scanner.matches(e);
+      const testsPerSecond = events.length / ((performance.now() - t) / 1000);
+      const { secp256k1 } = await import('/node_modules/@noble/curves/secp256k1.js');
+      const nobleN = Math.min(events.length, 2000);
+      t = performance.now();
+      for (let i = 0; i < nobleN; i++) secp256k1.getSharedSecret(secret, events[i].r);
+      const nobleEcdhPerSecond = nobleN / ((performance.now() - t) / 1000);
+      // scanInbox end to end against the node, with 1 and N workers.
+      const provider = {
+        async request({ method, params = [] }) {
+          const res = await fetch(rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
+          const body = await res.json();
+          if (body.error) throw Object.assign(new Error(body.error.message), { code: body.error.code });
+          return body.result;
+        },
+      };
+      const key = m.Key.fromBytes(secret);
+      const inbox = [];
+      const n = Math.max(2, navigator.hardwareConcurrency || 2);
+      for (const workers of [1, n]) {
+        t = performance.now();
+        const hits = [];
+        for await (const e of m.scanInbox(key, { registry, provider, fromBlock, workers })) {
+          if (e.kind === 'match') hits.push({ seq: e.authorisation.seq, transactionHash: e.authorisation.transactionHash });
+        }
+        inbox.push([workers, performance.now() - t, hits]);
+      }
+      return { fetchParseMs, scanMs, events: logs.length, testsPerSecond, nobleEcdhPerSecond, inbox, found: found.map((f) => ({ seq: f.seq, transactionHash: f.transactionHash })) };
+    }, { registry, secretHex, rpcUrl, fromBlock });
     out.version = browser.version();
     return out;
   } finally {

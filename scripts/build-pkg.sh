@@ -23,14 +23,38 @@ for target in bundler nodejs web; do
   rm -f "pkg/$dir/.gitignore"
 done
 
+# Size: binaryen's wasm-opt -Oz (npm `binaryen`, a pinned devDependency:
+# Debian's 108 breaks wasm-bindgen's externref table) on the wasm-bindgen
+# output, with the features rustc's wasm32 target enables, debug info and
+# the producers section stripped (README, "Package size"). The three
+# targets' wasm are the same bytes: optimised once, copied.
+WASM_OPT=node_modules/.bin/wasm-opt
+[ -x "$WASM_OPT" ] || { echo "wasm-opt missing: run scripts/setup.sh (npm ci)" >&2; exit 1; }
+WASM_OPT_FLAGS=(-Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals
+  --enable-nontrapping-float-to-int --enable-reference-types --enable-multivalue
+  --strip-debug --strip-producers)
+OPT_IN=target/pkg-wasm-opt/in.wasm OPT_OUT=target/pkg-wasm-opt/out.wasm
+mkdir -p target/pkg-wasm-opt && cp pkg/web/glue_bg.wasm "$OPT_IN"
+"$WASM_OPT" "${WASM_OPT_FLAGS[@]}" "$OPT_IN" -o "$OPT_OUT"
+for dir in bundler node web; do
+  if cmp -s "$OPT_IN" "pkg/$dir/glue_bg.wasm"; then
+    cp "$OPT_OUT" "pkg/$dir/glue_bg.wasm"
+  else
+    "$WASM_OPT" "${WASM_OPT_FLAGS[@]}" "pkg/$dir/glue_bg.wasm" -o "pkg/$dir/glue_bg.wasm"
+  fi
+done
+
 # The public API, once per target, against that target's glue declarations.
 TSC=node_modules/.bin/tsc
 [ -x "$TSC" ] || { echo "TypeScript missing: run scripts/setup.sh (npm ci)" >&2; exit 1; }
-compile() { # dir entry module resolution
-  local dir=$1 entry=$2 module=$3 resolution=$4 stage=target/pkg-ts/$1
+compile() { # dir entry module resolution spawn [worker]
+  local dir=$1 entry=$2 module=$3 resolution=$4 spawn=$5 worker=${6:-} stage=target/pkg-ts/$1
   rm -rf "$stage" && mkdir -p "$stage"
   cp js/src/*.ts "$stage/"
   cp "js/entries/$entry.ts" "$stage/ehrchain.ts"
+  # How this target starts a record worker, and the worker's own entry.
+  cp "js/entries/spawn-$spawn.ts" "$stage/spawn.ts"
+  [ -z "$worker" ] || cp "js/entries/worker-$worker.ts" "$stage/worker.ts"
   cp "pkg/$dir/glue.d.ts" "$stage/glue.d.ts"
   cat > "$stage/tsconfig.json" <<JSON
 { "extends": "../../../js/tsconfig.json",
@@ -40,9 +64,9 @@ compile() { # dir entry module resolution
 JSON
   "$TSC" -p "$stage/tsconfig.json"
 }
-compile bundler default es2022 bundler
-compile node default commonjs node10
-compile web web es2022 bundler
+compile bundler default es2022 bundler esm bundler
+compile node default commonjs node10 node
+compile web web es2022 bundler esm web
 # The ES-module builds are ES modules to Node too (tests import pkg/web).
 for dir in bundler web; do echo '{ "type": "module" }' > "pkg/$dir/package.json"; done
 
@@ -69,6 +93,8 @@ cat > pkg/package.json <<JSON
       "types": "./web/ehrchain.d.ts",
       "default": "./web/ehrchain.js"
     },
+    "./worker": "./bundler/worker.js",
+    "./web/worker": "./web/worker.js",
     "./package.json": "./package.json"
   },
   "files": ["bundler/", "node/", "web/", "README.md"],
@@ -77,3 +103,4 @@ cat > pkg/package.json <<JSON
 JSON
 cp docs/PACKAGE.md pkg/README.md
 echo "pkg/ built: $(du -sh pkg | cut -f1)" >&2
+node scripts/size.mjs

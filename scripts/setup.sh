@@ -60,4 +60,12 @@ if [ -f package.json ] && [ ! -d node_modules ] ; then
   log "npm ci"
   if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi
 fi
+# 5b. binaryen's wasm-opt for the package build (scripts/build-pkg.sh): npm's
+# `binaryen` (a pinned devDependency), not Debian's binaryen 108, whose
+# wasm-opt rewrites wasm-bindgen's exported externref table as the function
+# table even with no pass (the glue then fails at load).
+if [ ! -x node_modules/.bin/wasm-opt ]; then
+  log "npm ci (binaryen's wasm-opt)"
+  npm ci --no-audit --no-fund
+fi
 log "ok"

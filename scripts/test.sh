@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ALL=(lint msrv rust wasm-node wasm-chrome wasm-firefox interop-py pkg js package types contract server dev)
+ALL=(lint msrv rust wasm-node wasm-chrome wasm-firefox interop-py pkg js package types browser contract server dev)
 STAGES=("${ALL[@]}")
 [ $# -gt 0 ] && STAGES=("$@")
 
@@ -76,6 +76,11 @@ for s in "${STAGES[@]}"; do
       stage "type tests: a user's tsc --strict project (bundler and nodenext) uses every export; each mistake refused; no any"
       [ -d pkg ] || bash scripts/build-pkg.sh
       node tests/types/run.mjs
+      ;;
+    browser)
+      stage "the package in headless Chromium and Firefox: both record engines byte for byte, the record worker API"
+      [ -d pkg ] || bash scripts/build-pkg.sh
+      node tests/browser/run.mjs chromium firefox
       ;;
     contract)
       stage "registry contract on a local Hardhat node"

@@ -328,6 +328,15 @@ pub enum Error {
         /// How it is already used.
         reason: &'static str,
     },
+    /// A facility of the JS platform that the package drives failed or is
+    /// missing: WebCrypto (`crypto.subtle`, absent on an insecure `http:`
+    /// page) or a Web Worker (it could not load, or died). Raised by the
+    /// TypeScript facade, whose message names the facility and what to do.
+    #[error("the platform's {what} failed")]
+    EngineFailed {
+        /// Which facility.
+        what: &'static str,
+    },
 }
 }
 

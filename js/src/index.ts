@@ -26,7 +26,26 @@ export {
   generateRecordKey,
   type EncryptOptions,
   type DecryptOptions,
+  type RecordEngine,
 } from "./records.js";
+export {
+  encryptInWorker,
+  decryptInWorker,
+  createRecordWorker,
+  recordWorkersSupported,
+  type RecordJob,
+  type RecordJobOptions,
+  type DecryptJobOptions,
+  type RecordJobResult,
+  type RecordProgress,
+} from "./jobs.js";
+export {
+  scanInbox,
+  type InboxScanOptions,
+  type InboxProgress,
+  type InboxEvent,
+  type Eip1193Like,
+} from "./inbox.js";
 export {
   generateAnchorSalt,
   anchorCommitment,

@@ -3,14 +3,26 @@
 
 import * as glue from "./glue.js";
 import { object, options } from "./args.js";
-import { EhrchainError } from "./errors.js";
+import { EhrchainError, describe } from "./errors.js";
 import { INTERNAL, WasmObject } from "./handle.js";
 import type { BytesLike, RecordContext } from "./types.js";
+import { openingStream, resolveEngine, sealingStream, type RecordEngine } from "./webcrypto.js";
+
+export type { RecordEngine };
 
 /** Options of {@link RecordEncryptor}. */
 export interface EncryptOptions {
   /** Ciphertext segment size in bytes (default 1 MiB = 1048576; at most 64 MiB). */
   readonly segmentSize?: number;
+  /**
+   * The AES-GCM engine of `transform()`: `"auto"` (default) is the
+   * platform's WebCrypto where it exists (browsers' secure contexts,
+   * workers, Node), else the wasm engine; `"webcrypto"` requires it
+   * (`EngineFailed` otherwise); `"wasm"` is the software engine. All give
+   * the same bytes and error codes. `push`/`finish` are synchronous and
+   * always use the wasm engine.
+   */
+  readonly engine?: RecordEngine;
 }
 
 /** Options of {@link RecordDecryptor}. */
@@ -19,15 +31,32 @@ export interface DecryptOptions {
   readonly segmentSize?: number;
   /** The anchored `eh`: `finish()` throws `HashMismatch` unless SHA-256 of the ciphertext equals it. */
   readonly expectedHash?: BytesLike;
+  /** The AES-GCM engine of `transform()`, as {@link EncryptOptions.engine}. */
+  readonly engine?: RecordEngine;
 }
 
 type Engine = glue.RecordEncryptor | glue.RecordDecryptor;
+
+/** The `engine` option, checked before any wasm memory is taken. */
+function engineOption(value: unknown): RecordEngine {
+  if (value === undefined) return "auto";
+  if (value === "auto" || value === "webcrypto" || value === "wasm") return value;
+  throw new EhrchainError("InvalidArgument", `option engine must be "auto", "webcrypto" or "wasm", got ${describe(value)}`);
+}
 
 /** How a stream object is driven: not yet, by `push`/`finish`, or by one `transform()`. */
 type Mode = "idle" | "push" | "stream";
 
 abstract class RecordStream extends WasmObject {
   #mode: Mode = "idle";
+  #hash: Uint8Array | undefined;
+  readonly #engine: RecordEngine;
+
+  /** @internal */
+  protected constructor(kind: string, hint: string, engine: RecordEngine, raw: () => Engine) {
+    super(INTERNAL, kind, hint, raw);
+    this.#engine = engine;
+  }
 
   /** @internal */
   protected use(mode: Exclude<Mode, "idle">): Engine {
@@ -59,7 +88,7 @@ abstract class RecordStream extends WasmObject {
 
   /** SHA-256 of the ciphertext (`eh`) once finished; `undefined` before. */
   get hash(): Uint8Array | undefined {
-    return this.inner<Engine>().hash;
+    return this.#hash ?? this.inner<Engine>().hash;
   }
 
   /**
@@ -67,9 +96,26 @@ abstract class RecordStream extends WasmObject {
    * `readable.pipeThrough(obj.transform())`: bounded memory at any size;
    * read `hash` once the output has closed. Callable once, and not after
    * `push` (`StreamInUse`); any damage errors the stream with its code.
+   * Runs on WebCrypto where the platform has it (option `engine`).
    */
   transform(): TransformStream<Uint8Array, Uint8Array> {
-    return this.use("stream").transform();
+    return this.transformChunks(false);
+  }
+
+  /**
+   * @internal `transform()`, told whether its chunks are handed over (the
+   * record worker's own slices, never written again: sealed without a copy).
+   */
+  transformChunks(ownsChunks: boolean): TransformStream<Uint8Array, Uint8Array> {
+    const subtle = resolveEngine(this.#engine);
+    const engine = this.use("stream");
+    if (subtle === undefined) return engine.transform();
+    const done = (hash: Uint8Array) => {
+      this.#hash = hash;
+    };
+    return engine instanceof glue.RecordEncryptor
+      ? sealingStream(subtle, engine.segments(), done, ownsChunks)
+      : openingStream(subtle, engine, done, ownsChunks);
   }
 }
 
@@ -93,8 +139,8 @@ export class RecordEncryptor extends RecordStream {
    * associated data ({@link recordAssociatedData}).
    */
   constructor(key: BytesLike, associatedData: Uint8Array, opts?: EncryptOptions) {
-    const o = options(opts, "options", ["segmentSize"]);
-    super(INTERNAL, "RecordEncryptor", "new RecordEncryptor(key, associatedData)", () =>
+    const o = options(opts, "options", ["segmentSize", "engine"]);
+    super("RecordEncryptor", "new RecordEncryptor(key, associatedData)", engineOption(o.engine), () =>
       new glue.RecordEncryptor(key, associatedData, o.segmentSize as number | undefined),
     );
   }
@@ -111,8 +157,8 @@ export class RecordEncryptor extends RecordStream {
 export class RecordDecryptor extends RecordStream {
   /** A decryptor for the key and associated data the record was written with. */
   constructor(key: BytesLike, associatedData: Uint8Array, opts?: DecryptOptions) {
-    const o = options(opts, "options", ["segmentSize", "expectedHash"]);
-    super(INTERNAL, "RecordDecryptor", "new RecordDecryptor(key, associatedData)", () =>
+    const o = options(opts, "options", ["segmentSize", "expectedHash", "engine"]);
+    super("RecordDecryptor", "new RecordDecryptor(key, associatedData)", engineOption(o.engine), () =>
       new glue.RecordDecryptor(
         key,
         associatedData,

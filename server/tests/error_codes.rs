@@ -159,6 +159,7 @@ fn core_errors() -> Vec<CoreError> {
             hint: "y",
         },
         E::StreamInUse { reason: "x" },
+        E::EngineFailed { what: "x" },
     ]
 }
 

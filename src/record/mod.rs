@@ -18,17 +18,20 @@
 //! follows, so a record of an exact multiple ends with a full last segment,
 //! as Tink writes it.
 //!
-//! The module is split so that the future WebCrypto path (async AES-GCM in a
-//! Web Worker) can produce byte-identical output: [`header`] derives the
+//! The module is split so that the WebCrypto path (async AES-GCM, in the
+//! npm package) produces byte-identical output: [`header`] derives the
 //! segment key and each segment's nonce, [`Layout`] says how many plaintext
-//! bytes each segment takes, and [`stream`] only glues these to the AEAD.
+//! bytes each segment takes, [`stream`] glues these to the software AEAD,
+//! and [`segments`] hands them to an outside one.
 
 pub mod header;
 mod key;
+pub mod segments;
 pub mod stream;
 
 pub use header::{Header, SegmentKeys};
 pub use key::RecordKey;
+pub use segments::Segments;
 #[cfg(target_arch = "wasm32")]
 pub(crate) use stream::buffer;
 pub use stream::{Decryptor, Encryptor};

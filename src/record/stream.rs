@@ -3,7 +3,7 @@
 
 use sha2::{Digest, Sha256};
 
-use super::{Header, Layout, RecordKey, SegmentKeys};
+use super::{Header, Layout, RecordKey, SegmentKeys, Segments};
 use crate::aead::{Cipher, SegmentNonce, TAG_LEN};
 use crate::error::{Error, Result};
 
@@ -152,6 +152,24 @@ impl Encryptor {
             // The segment is full and more plaintext follows: it is not the last.
             self.emit_segment(false, out)?;
         }
+    }
+
+    /// This encryptor's header and [`Segments`], for sealing its segments
+    /// with an outside AES-GCM engine (the browser's WebCrypto): the same
+    /// header, keys and nonces, so the same bytes. The hash in the returned
+    /// [`Segments`] has already taken the header.
+    ///
+    /// # Errors
+    /// [`Error::StreamInUse`] once anything was pushed into this encryptor.
+    pub fn into_segments(self) -> Result<(Vec<u8>, Segments)> {
+        let Some(header) = self.header else {
+            return Err(Error::StreamInUse {
+                reason: "plaintext was already pushed into this encryptor",
+            });
+        };
+        let mut segments = Segments::from_parts(self.layout, self.keys, self.cipher, None);
+        segments.hash(&header);
+        Ok((header, segments))
     }
 
     /// Encrypts the last segment and returns the SHA-256 of the whole ciphertext.
@@ -329,54 +347,87 @@ impl Decryptor {
 
     /// Why `pending` did not open as segment `index` with flag `last`.
     fn diagnose(&self, last: bool) -> Error {
-        let Some((cipher, keys)) = &self.engine else {
-            return Error::InvalidHeader;
-        };
-        let Some((body, tag)) = self.pending.split_last_chunk::<TAG_LEN>() else {
-            return Error::Truncated {
-                segments: u64::from(self.index),
-            };
-        };
-        // A trial that opens leaves plaintext here: zeroised when dropped.
-        let mut body = zeroize::Zeroizing::new(body.to_vec());
-        let mut opens = |index: u32, flag: bool| {
-            cipher
-                .open_in_place(&keys.nonce(index, flag), &[], &mut body, tag)
-                .is_ok()
-        };
-        let i = self.index;
-        // The same position with the other flag: a truncated stream (a
-        // non-last segment at the end) or data after the last segment.
-        if opens(i, !last) {
-            return if last {
-                Error::Truncated {
-                    segments: u64::from(i) + 1,
-                }
-            } else {
-                Error::SegmentTampered {
-                    segment: u64::from(i) + 1,
-                }
-            };
+        match &self.engine {
+            Some((cipher, keys)) => diagnose(cipher, keys, self.index, last, &self.pending),
+            None => Error::InvalidHeader,
         }
-        // Segment 0 has its own size, so a segment moved to or from position
-        // 0 cannot be found by size; search the neighbourhood of later ones.
-        if i > 0 {
-            let lo = i.saturating_sub(REORDER_WINDOW).max(1);
-            let hi = i.saturating_add(REORDER_WINDOW);
-            for j in (lo..=hi).filter(|j| *j != i) {
-                if opens(j, false) || opens(j, true) {
-                    return Error::SegmentOutOfOrder {
-                        segment: u64::from(i),
-                        belongs_at: u64::from(j),
-                    };
-                }
-            }
-            Error::SegmentTampered {
-                segment: u64::from(i),
+    }
+
+    /// The header-parsing half of [`Decryptor::push`] for an outside AES-GCM
+    /// engine: the [`Segments`] of the record whose `header` is given, with
+    /// the ciphertext hash started over it and the expected `eh`, if any.
+    ///
+    /// # Errors
+    /// [`Error::InvalidHeader`], [`Error::InvalidLength`];
+    /// [`Error::StreamInUse`] once ciphertext was pushed into this decryptor.
+    pub fn segments(&self, header: &[u8]) -> Result<Segments> {
+        if self.failed || !self.header_buf.is_empty() || self.engine.is_some() {
+            return Err(Error::StreamInUse {
+                reason: "ciphertext was already pushed into this decryptor",
+            });
+        }
+        let parsed = Header::parse(&self.layout, header)?;
+        let keys = parsed.segment_keys(&self.key, &self.associated_data)?;
+        let mut segments = Segments::new(self.layout, keys, self.expected)?;
+        segments.hash(header);
+        Ok(segments)
+    }
+}
+
+/// Why `segment` did not open as segment `index` with flag `last` under
+/// `cipher` and `keys`: the other flag at the same position (truncation or
+/// data after the end), another position nearby (reordering), or damage.
+pub(crate) fn diagnose(
+    cipher: &Cipher<SegmentNonce>,
+    keys: &SegmentKeys,
+    index: u32,
+    last: bool,
+    segment: &[u8],
+) -> Error {
+    let Some((body, tag)) = segment.split_last_chunk::<TAG_LEN>() else {
+        return Error::Truncated {
+            segments: u64::from(index),
+        };
+    };
+    // A trial that opens leaves plaintext here: zeroised when dropped.
+    let mut body = zeroize::Zeroizing::new(body.to_vec());
+    let mut opens = |index: u32, flag: bool| {
+        cipher
+            .open_in_place(&keys.nonce(index, flag), &[], &mut body, tag)
+            .is_ok()
+    };
+    let i = index;
+    // The same position with the other flag: a truncated stream (a
+    // non-last segment at the end) or data after the last segment.
+    if opens(i, !last) {
+        return if last {
+            Error::Truncated {
+                segments: u64::from(i) + 1,
             }
         } else {
-            Error::WrongKeyOrAssociatedData
+            Error::SegmentTampered {
+                segment: u64::from(i) + 1,
+            }
+        };
+    }
+    // Segment 0 has its own size, so a segment moved to or from position
+    // 0 cannot be found by size; search the neighbourhood of later ones.
+    if i > 0 {
+        let lo = i.saturating_sub(REORDER_WINDOW).max(1);
+        let hi = i.saturating_add(REORDER_WINDOW);
+        for j in (lo..=hi).filter(|j| *j != i) {
+            if opens(j, false) || opens(j, true) {
+                return Error::SegmentOutOfOrder {
+                    segment: u64::from(i),
+                    belongs_at: u64::from(j),
+                };
+            }
         }
+        Error::SegmentTampered {
+            segment: u64::from(i),
+        }
+    } else {
+        Error::WrongKeyOrAssociatedData
     }
 }
 

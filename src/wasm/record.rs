@@ -10,6 +10,7 @@ use wasm_bindgen::JsCast;
 use web_sys::{TransformStream, TransformStreamDefaultController};
 
 use super::conversion::*;
+use super::segments::RecordSegments;
 use crate::error::Error;
 use crate::record::{buffer, Decryptor, Encryptor, DEFAULT_SEGMENT_SIZE};
 use zeroize::Zeroizing;
@@ -199,6 +200,18 @@ impl RecordEncryptor {
         hash(&self.0)
     }
 
+    /// Hands this untouched encryptor's header and keys to the package's
+    /// WebCrypto engine (internal); the encryptor is then finished.
+    pub fn segments(&self) -> JsResult<RecordSegments> {
+        let mut st = self.0.borrow_mut();
+        let engine = st
+            .engine
+            .take()
+            .ok_or_else(|| js_error(Error::StreamFinished))?;
+        let (header, segments) = engine.into_segments().map_err(js_error)?;
+        Ok(RecordSegments::new(header, segments))
+    }
+
     /// A `TransformStream` from plaintext to ciphertext chunks driving this
     /// encryptor; read [`RecordEncryptor::hash`] once the stream has closed.
     #[wasm_bindgen(unchecked_return_type = "TransformStream<Uint8Array, Uint8Array>")]
@@ -258,6 +271,30 @@ impl RecordDecryptor {
     #[wasm_bindgen(getter)]
     pub fn hash(&self) -> Option<Vec<u8>> {
         hash(&self.0)
+    }
+
+    /// Length of the record header for this decryptor's key (24 or 40).
+    #[wasm_bindgen(getter, js_name = headerLength)]
+    pub fn header_length(&self) -> JsResult<u32> {
+        let st = self.0.borrow();
+        let engine = st
+            .engine
+            .as_ref()
+            .ok_or_else(|| js_error(Error::StreamFinished))?;
+        // 24 or 40 bytes.
+        Ok(u32::try_from(engine.layout().header_len()).unwrap_or(u32::MAX))
+    }
+
+    /// The segments of the record whose `header` is given, for the
+    /// package's WebCrypto engine (internal).
+    pub fn segments(&self, header: &[u8]) -> JsResult<RecordSegments> {
+        let st = self.0.borrow();
+        let engine = st
+            .engine
+            .as_ref()
+            .ok_or_else(|| js_error(Error::StreamFinished))?;
+        let segments = engine.segments(header).map_err(js_error)?;
+        Ok(RecordSegments::new(Vec::new(), segments))
     }
 
     /// A `TransformStream` from ciphertext to plaintext chunks; it errors

@@ -34,7 +34,7 @@ async function cleanup() {
   cleaned = true;
   if (browser) await browser.close().catch(() => {});
   if (server) await new Promise((r) => server.close(r));
-  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+  if (tmp && !process.env.KEEP_PKG_TEST) fs.rmSync(tmp, { recursive: true, force: true });
 }
 for (const sig of ['SIGINT', 'SIGTERM']) {
   process.on(sig, () => { cleanup().finally(() => process.exit(130)); });
@@ -196,6 +196,28 @@ async function main() {
   } catch (e) {
     checks.truncationDetected = e.name === 'EhrchainError' && e.code === 'Truncated';
   }
+
+  // The record worker, bundled by webpack from the package's own
+  // new Worker(new URL('./worker.js', import.meta.url)): a Blob encrypted
+  // off the main thread, decrypted off it again against eh, damage coded.
+  checks.workersSupported = ehr.recordWorkersSupported();
+  window.__step = 'worker encrypt';
+  const job = ehr.encryptInWorker(new Blob([data]), { key, associatedData: ad, segmentSize: SEG });
+  const { bytes: wct } = await collect(job.output);
+  window.__step = 'worker encrypt: done';
+  const { hash: wh } = await job.done;
+  checks.workerHash = eq(wh, await webSha256(wct));
+  window.__step = 'worker decrypt';
+  const back = ehr.decryptInWorker(new Blob([wct]), { key, associatedData: ad, segmentSize: SEG, expectedHash: wh });
+  const { bytes: wpt } = await collect(back.output);
+  window.__step = 'worker decrypt: done';
+  checks.workerRoundTrip = eq(wpt, data) && eq((await back.done).hash, wh);
+  window.__step = 'worker decrypt of a tampered record';
+  const badJob = ehr.decryptInWorker(new Blob([bad]), { key, associatedData: ad, segmentSize: SEG });
+  // The job runs as its output is read (backpressure): read it, then see done.
+  await collect(badJob.output).catch(() => {});
+  checks.workerTamperCode = await badJob.done.then(() => 'ok', (e) => e.code) === 'SegmentTampered';
+  window.__step = 'after the worker';
 
   // Accounts and ECIES work in the browser too (crypto.getRandomValues).
   const k = ehr.Key.generate();
@@ -419,6 +441,7 @@ async function webpackBuild(proj) {
   const assets = json.assets.map((a) => a.name);
   log(`webpack ${webpack.version} assets: ${json.assets.map((a) => `${a.name} (${a.size} B)`).join(', ')}`);
   check(assets.some((a) => a.endsWith('.wasm')), 'webpack emitted the .wasm module');
+  check(assets.filter((a) => a.endsWith('.js')).length >= 2, 'webpack emitted the record worker as its own chunk');
   const fromProject = json.modules.some((m) => (m.name || '').includes('node_modules/ehrchain/bundler/glue_bg'));
   check(fromProject, "webpack bundled 'ehrchain' (bundler build) from the project's node_modules");
   fs.copyFileSync(path.join(proj, 'index.html'), path.join(dist, 'index.html'));
@@ -451,8 +474,9 @@ async function browserRun(dist) {
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   page.on('requestfailed', (r) => problems.push(`requestfailed: ${r.url()} ${r.failure()?.errorText}`));
   await page.goto(url, { waitUntil: 'load', timeout: 30_000 });
-  await page.waitForFunction(() => window.__result !== undefined, null, { timeout: 60_000 }).catch(() => {
-    throw new Error(`no window.__result in the page\n${problems.join('\n')}`);
+  await page.waitForFunction(() => window.__result !== undefined, null, { timeout: 60_000 }).catch(async () => {
+    const step = await page.evaluate(() => window.__step).catch(() => undefined);
+    throw new Error(`no window.__result in the page (last step: ${step})\n${problems.join('\n')}`);
   });
   const result = await page.evaluate(() => window.__result);
   log(`browser (${browser.version()}) result: ${JSON.stringify(result)}`);

@@ -4,7 +4,7 @@
 import {
   Key, MaskKey, Scanner, RecordEncryptor, RecordDecryptor, issueCertificate, verifyCertificate,
   registerDoctorTx, anchorRecordTx, recordAssociatedData, signTransaction, decodeRecordStatus,
-  decodeRegistryLogs, eciesOpen, sha256, confirmGrant, EhrchainError,
+  decodeRegistryLogs, eciesOpen, sha256, confirmGrant, EhrchainError, encryptInWorker,
 } from "ehrchain";
 
 declare const key: Key;
@@ -53,6 +53,12 @@ const s: string = decodeRegistryLogs(registry, []).map((e) => (e.event === "Auth
 signTransaction(key, { chainId: 1, nonce: 0, gas: 1, maxFeePerGas: 1, maxPriorityFeePerGas: 1, value: true });
 // @ts-expect-error confirmGrant takes the registry answers as an object.
 confirmGrant({} as never, "0x", "0x");
+// @ts-expect-error The engine is "auto", "webcrypto" or "wasm".
+new RecordEncryptor(new Uint8Array(16), new Uint8Array(), { engine: "gpu" });
+// @ts-expect-error A worker job's source is a Blob or a ReadableStream, not bytes.
+encryptInWorker(new Uint8Array(4), { key: new Uint8Array(16), associatedData: new Uint8Array() });
+// @ts-expect-error A worker job needs its associated data.
+encryptInWorker(new Blob([]), { key: new Uint8Array(16) });
 // @ts-expect-error An error code is one of the ErrorCode union.
 const c: EhrchainError["code"] = "NoSuchCode";
 

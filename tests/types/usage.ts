@@ -19,6 +19,7 @@ import {
   recordStatusCall, certificateStatusCall, authorisationCountCall, decodeRecordStatus, decodeCertificateStatus,
   decodeRegistryLogs, anchoredEhFromReceipt, scanAuthorisations, authorisedTopic, decodeRegistryRevert,
   signTransaction, eciesSeal, eciesOpen,
+  encryptInWorker, decryptInWorker, createRecordWorker, recordWorkersSupported, scanInbox,
 } from "ehrchain";
 import type {
   Address, BytesLike, Hex, RecordContext, Uint64, UnixSeconds, ErrorCode, RegistryRevert,
@@ -27,6 +28,8 @@ import type {
   GrantSignature, AccessFields, VerifyRequestOptions, VerifiedRequest, UploadFields, TxRequest, Registration,
   AnchorFields, RecordStatus, CertificateStatus, LogPosition, RegistryEvent, DecodeLogsOptions,
   FoundAuthorisation, LogLike, ReceiptLike, TxFields, SignedTx, Quantity,
+  RecordEngine, RecordJob, RecordJobOptions, DecryptJobOptions, RecordJobResult, RecordProgress,
+  InboxScanOptions, InboxProgress, InboxEvent, Eip1193Like,
 } from "ehrchain";
 
 /** Compiles only if `T` is exactly `U` (so an `any` result would fail). */
@@ -75,6 +78,36 @@ const decOptions: DecryptOptions = { segmentSize: 4096, expectedHash: eh };
 using dec = new RecordDecryptor(recordKey, aad, decOptions);
 const plain = new Uint8Array([...dec.push(ciphertext), ...dec.finish()]);
 const stream: TransformStream<Uint8Array, Uint8Array> = new RecordEncryptor(recordKey, aad).transform();
+const engine: RecordEngine = "webcrypto";
+const onWebCrypto = new RecordDecryptor(recordKey, aad, { engine, expectedHash: eh });
+onWebCrypto.free();
+
+// The inbox: matches as found, progress to resume from.
+async function inbox(provider: Eip1193Like, key: Key, saved: number): Promise<number> {
+  const opts: InboxScanOptions = { registry: "0x5FbDB2315678afecb367f032d93F642f64180aa3", provider, fromBlock: saved + 1, workers: 2 };
+  let scannedTo = saved;
+  for await (const e of scanInbox(key, opts)) {
+    const ev: InboxEvent = e;
+    if (ev.kind === "match") console.log(ev.authorisation.seq, ev.blockNumber);
+    else { const p: InboxProgress = ev.progress; scannedTo = p.scannedTo; }
+  }
+  return scannedTo;
+}
+void inbox;
+
+// Records off the main thread (browsers; Node has no Web Workers).
+if (recordWorkersSupported()) {
+  const ac = new AbortController();
+  const jobOptions: RecordJobOptions = {
+    key: recordKey, associatedData: aad, signal: ac.signal,
+    onProgress: (p: RecordProgress) => console.log(p.bytesDone, p.totalBytes, p.mbPerSecond.toFixed(1), p.secondsLeft),
+  };
+  const job: RecordJob = encryptInWorker(new Blob([message]), jobOptions);
+  const worker = createRecordWorker();
+  const decOpts: DecryptJobOptions = { ...jobOptions, expectedHash: eh, worker };
+  const back: RecordJob = decryptInWorker(job.output, decOpts);
+  void back.done.then((r: RecordJobResult) => exact<typeof r.hash, Uint8Array>(true)).finally(() => worker.terminate());
+}
 
 // Anchors and the handoff.
 const anchorSalt = generateAnchorSalt();

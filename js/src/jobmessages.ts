@@ -1,0 +1,54 @@
+// The messages between the page and a record worker (docs/PACKAGE.md, "Off
+// the main thread"): internal to the package, both ends are in it.
+
+/** @internal What a job does, with what. */
+export interface JobStart {
+  readonly t: "start";
+  readonly op: "encrypt" | "decrypt";
+  readonly key: Uint8Array;
+  readonly associatedData: Uint8Array;
+  readonly segmentSize: number | undefined;
+  readonly expectedHash: Uint8Array | string | undefined;
+  readonly engine: "auto" | "webcrypto" | "wasm" | undefined;
+  /** A Blob is read in the worker; `undefined`: the page pumps the input. */
+  readonly blob: Blob | undefined;
+  /** Output chunks the worker may send before it hears `credit`. */
+  readonly credit: number;
+}
+
+/** @internal Page → worker. */
+export type ToWorker =
+  | JobStart
+  | { readonly t: "input"; readonly chunk: Uint8Array }
+  | { readonly t: "input-end" }
+  | { readonly t: "input-error"; readonly message: string }
+  | { readonly t: "credit" }
+  | { readonly t: "abort" };
+
+/** @internal Worker → page. */
+export type FromWorker =
+  | { readonly t: "pull" }
+  | { readonly t: "output"; readonly chunk: Uint8Array; readonly bytesIn: number }
+  | { readonly t: "progress"; readonly bytesIn: number }
+  | { readonly t: "done"; readonly hash: Uint8Array; readonly bytesIn: number; readonly bytesOut: number }
+  | { readonly t: "error"; readonly code: string; readonly message: string }
+  | { readonly t: "aborted" };
+
+/** @internal The transfer list for a chunk: its buffer if the chunk is all of it, else a copy's. */
+export function transferable(chunk: Uint8Array): [Uint8Array, Transferable[]] {
+  const own =
+    chunk.buffer instanceof ArrayBuffer && chunk.byteOffset === 0 && chunk.byteLength === chunk.buffer.byteLength;
+  const sent = own ? chunk : chunk.slice();
+  return [sent, [sent.buffer as ArrayBuffer]];
+}
+
+/** @internal Page → worker, for scanning the inbox (inbox.ts). */
+export type ToScanWorker =
+  | { readonly t: "scan-key"; readonly secret: Uint8Array }
+  | { readonly t: "scan"; readonly id: number; readonly registry: string; readonly logs: readonly unknown[] }
+  | { readonly t: "scan-end" };
+
+/** @internal Worker → page, for scanning. */
+export type FromScanWorker =
+  | { readonly t: "scanned"; readonly id: number; readonly found: readonly unknown[] }
+  | { readonly t: "scan-error"; readonly id: number; readonly code: string; readonly message: string };

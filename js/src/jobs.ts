@@ -1,0 +1,367 @@
+// Encrypting and decrypting records off the main thread: the page hands a
+// File, Blob or ReadableStream to a Web Worker running the package, and gets
+// a ReadableStream of the output, progress, cancellation and the hash. The
+// worker runs the same RecordEncryptor/RecordDecryptor (WebCrypto where the
+// platform has it), so the bytes and the error codes are those of the
+// main-thread API.
+
+import { EhrchainError, describe } from "./errors.js";
+import { object } from "./args.js";
+import type { FromWorker, JobStart, ToWorker } from "./jobmessages.js";
+import type { RecordEngine } from "./webcrypto.js";
+import type { BytesLike } from "./types.js";
+import { spawnRecordWorker } from "./spawn.js";
+
+/** Where a job is, for a progress bar. */
+export interface RecordProgress {
+  /** Input bytes processed so far. */
+  readonly bytesDone: number;
+  /** Input size, when known (a `Blob`'s size, or option `totalBytes`). */
+  readonly totalBytes: number | undefined;
+  /** Average speed since the start, in MB/s (10^6 bytes per second). */
+  readonly mbPerSecond: number;
+  /** Estimated seconds left at that speed, when the size is known. */
+  readonly secondsLeft: number | undefined;
+}
+
+/** Options common to {@link encryptInWorker} and {@link decryptInWorker}. */
+export interface RecordJobOptions {
+  /** The record key `K_P` (16 or 32 bytes). The worker wipes its copy when the job ends. */
+  readonly key: BytesLike;
+  /** The record's associated data ({@link recordAssociatedData}). */
+  readonly associatedData: Uint8Array;
+  /** Ciphertext segment size (default 1 MiB). */
+  readonly segmentSize?: number;
+  /** The AES-GCM engine in the worker (default `"auto"`: WebCrypto). */
+  readonly engine?: RecordEngine;
+  /** Cancels the job: the output stream errors and `done` rejects with `signal.reason`; the worker wipes its keys. */
+  readonly signal?: AbortSignal;
+  /** Called at most every 100 ms while the job runs, and once at the end. */
+  readonly onProgress?: (progress: RecordProgress) => void;
+  /** The input size for progress, when the source is a stream (a Blob's size is known). */
+  readonly totalBytes?: number;
+  /**
+   * A worker of yours to run the job on, made with {@link createRecordWorker}
+   * (or `new Worker(url-of-ehrchain/worker, { type: "module" })`); it is
+   * left running for the next job, and jobs on one worker run one after
+   * another. Default: a fresh worker for this job, ended with it.
+   */
+  readonly worker?: Worker;
+}
+
+/** Options of {@link decryptInWorker}. */
+export interface DecryptJobOptions extends RecordJobOptions {
+  /** The anchored `eh`: the job fails with `HashMismatch` unless the ciphertext's SHA-256 equals it. */
+  readonly expectedHash?: BytesLike;
+}
+
+/** What a finished job reports. */
+export interface RecordJobResult {
+  /** `eh = SHA-256(ciphertext)`. */
+  readonly hash: Uint8Array;
+  /** Bytes read from the source. */
+  readonly bytesIn: number;
+  /** Bytes written to `output`. */
+  readonly bytesOut: number;
+  /** Wall time of the job, in seconds. */
+  readonly seconds: number;
+}
+
+/** A record job running in a worker. */
+export interface RecordJob {
+  /**
+   * The output (ciphertext when encrypting, plaintext when decrypting), as
+   * the worker produces it; read it to keep the job going (the worker never
+   * runs more than a few segments ahead of the reader). Cancelling it
+   * cancels the job. When decrypting, the plaintext is whole and authentic
+   * only once `done` resolves.
+   */
+  readonly output: ReadableStream<Uint8Array>;
+  /**
+   * Resolves once the output is complete; rejects with the job's
+   * `EhrchainError` (or `signal.reason`). The job advances as `output` is
+   * read: read it to its end (or cancel it), or `done` waits.
+   */
+  readonly done: Promise<RecordJobResult>;
+}
+
+/** Output chunks in flight between the worker and the reader. */
+const CREDIT = 3;
+
+/** Jobs already queued on a caller's worker: the next one starts after them. */
+const queues = new WeakMap<Worker, Promise<unknown>>();
+
+/** Whether this platform can run record jobs in a worker (module Web Workers). */
+export function recordWorkersSupported(): boolean {
+  return typeof (globalThis as { Worker?: unknown }).Worker === "function";
+}
+
+/**
+ * A new Web Worker running the package's record jobs, to pass as option
+ * `worker` to several jobs (saves starting one per job). End it with
+ * `worker.terminate()`. `EngineFailed` where there are no Web Workers (Node).
+ */
+export function createRecordWorker(): Worker {
+  if (!recordWorkersSupported()) {
+    throw new EhrchainError("EngineFailed", "Web Workers are not available here: use RecordEncryptor/RecordDecryptor.transform() on this thread");
+  }
+  return spawnRecordWorker();
+}
+
+/**
+ * Encrypts a record in a Web Worker: `source` (a `File`, `Blob` or
+ * `ReadableStream<Uint8Array>`) in, ciphertext out as `job.output`, `eh` in
+ * `(await job.done).hash`. The page stays responsive at any size, and
+ * memory stays bounded by a few segments as long as `output` is read.
+ *
+ * ```ts
+ * const job = encryptInWorker(file, { key, associatedData, signal, onProgress: (p) => bar.value = p.bytesDone });
+ * await job.output.pipeTo(uploadSink);
+ * const { hash } = await job.done;
+ * ```
+ */
+export function encryptInWorker(source: Blob | ReadableStream<Uint8Array>, opts: RecordJobOptions): RecordJob {
+  return startJob("encrypt", source, opts, ["key", "associatedData", "segmentSize", "engine", "signal", "onProgress", "totalBytes", "worker"]);
+}
+
+/**
+ * Verifies and decrypts a record in a Web Worker, as {@link encryptInWorker};
+ * with `expectedHash` (the anchored `eh`) the job fails with `HashMismatch`
+ * unless the ciphertext is the anchored one. Damage errors `output` and
+ * rejects `done` with the code the main-thread decryptor gives.
+ */
+export function decryptInWorker(source: Blob | ReadableStream<Uint8Array>, opts: DecryptJobOptions): RecordJob {
+  return startJob("decrypt", source, opts, [
+    "key", "associatedData", "segmentSize", "engine", "signal", "onProgress", "totalBytes", "worker", "expectedHash",
+  ]);
+}
+
+function bytesArg(value: unknown, what: string): Uint8Array {
+  if (value instanceof Uint8Array) return value.slice();
+  if (typeof value === "string") {
+    const h = value.replace(/^0[xX]/, "");
+    if (h.length % 2 === 0 && /^[0-9a-fA-F]*$/.test(h)) {
+      return Uint8Array.from(h.match(/../g) ?? [], (b) => parseInt(b, 16));
+    }
+  }
+  throw new EhrchainError("InvalidArgument", `option ${what} must be a Uint8Array or hex, got ${describe(value)}`);
+}
+
+function startJob(
+  op: "encrypt" | "decrypt",
+  source: Blob | ReadableStream<Uint8Array>,
+  opts: RecordJobOptions | DecryptJobOptions,
+  allowed: string[],
+): RecordJob {
+  const o = object(opts, "options");
+  for (const k of Object.keys(o)) {
+    if (!allowed.includes(k)) throw new EhrchainError("InvalidArgument", `unknown option "${k}" (options: ${allowed.join(", ")})`);
+  }
+  const isBlob = typeof Blob === "function" && source instanceof Blob;
+  if (!isBlob && !(typeof ReadableStream === "function" && source instanceof ReadableStream)) {
+    throw new EhrchainError("InvalidArgument", `argument source must be a File, Blob or ReadableStream, got ${describe(source)}`);
+  }
+  if (!(o.associatedData instanceof Uint8Array)) {
+    throw new EhrchainError("InvalidArgument", `option associatedData must be a Uint8Array, got ${describe(o.associatedData)}`);
+  }
+  const signal = o.signal as AbortSignal | undefined;
+  const onProgress = o.onProgress as ((p: RecordProgress) => void) | undefined;
+  if (onProgress !== undefined && typeof onProgress !== "function") {
+    throw new EhrchainError("InvalidArgument", "option onProgress must be a function");
+  }
+  const start: JobStart = {
+    t: "start",
+    op,
+    key: bytesArg(o.key, "key"),
+    associatedData: o.associatedData.slice(),
+    segmentSize: o.segmentSize as number | undefined,
+    expectedHash: o.expectedHash === undefined ? undefined : bytesArg(o.expectedHash, "expectedHash"),
+    engine: o.engine as RecordEngine | undefined,
+    blob: isBlob ? (source as Blob) : undefined,
+    credit: CREDIT,
+  };
+  const own = o.worker === undefined;
+  const worker = own ? createRecordWorker() : (o.worker as Worker);
+  const total = isBlob ? (source as Blob).size : (o.totalBytes as number | undefined);
+
+  let resolveDone!: (r: RecordJobResult) => void;
+  let rejectDone!: (e: unknown) => void;
+  const done = new Promise<RecordJobResult>((res, rej) => {
+    resolveDone = res;
+    rejectDone = rej;
+  });
+  // A caller who only reads `output` sees the error there: no unhandled rejection.
+  done.catch(() => {});
+
+  const chunks: Uint8Array[] = [];
+  let wake: (() => void) | undefined;
+  let failure: { error: unknown } | undefined;
+  let finished = false;
+  let started = 0;
+  let lastReport = 0;
+  let input: ReadableStreamDefaultReader<Uint8Array> | undefined;
+
+  const send = (m: ToWorker, transfer: Transferable[] = []) => worker.postMessage(m, transfer);
+  const poke = () => {
+    const w = wake;
+    wake = undefined;
+    w?.();
+  };
+  const report = (bytesIn: number, force: boolean) => {
+    if (onProgress === undefined) return;
+    const now = performance.now();
+    if (!force && now - lastReport < 100) return;
+    lastReport = now;
+    const seconds = Math.max((now - started) / 1000, 1e-6);
+    const rate = bytesIn / seconds;
+    onProgress({
+      bytesDone: bytesIn,
+      totalBytes: total,
+      mbPerSecond: rate / 1e6,
+      secondsLeft: total === undefined || rate === 0 ? undefined : Math.max(total - bytesIn, 0) / rate,
+    });
+  };
+  let settle!: () => void;
+  const ended = new Promise<void>((r) => {
+    settle = r;
+  });
+  const cleanup = () => {
+    worker.removeEventListener("message", onMessage);
+    worker.removeEventListener("error", onError);
+    signal?.removeEventListener("abort", onAbort);
+    if (own) worker.terminate();
+    settle();
+  };
+  const fail = (error: unknown) => {
+    if (finished) return;
+    finished = true;
+    failure = { error };
+    chunks.length = 0;
+    rejectDone(error);
+    void input?.cancel(error).catch(() => {});
+    poke();
+  };
+  const onMessage = (e: MessageEvent<FromWorker>) => {
+    const m = e.data;
+    switch (m.t) {
+      case "pull":
+        void pump();
+        break;
+      case "output":
+        if (finished) return;
+        chunks.push(m.chunk);
+        report(m.bytesIn, false);
+        poke();
+        break;
+      case "progress":
+        report(m.bytesIn, false);
+        break;
+      case "done":
+        if (finished) return;
+        finished = true;
+        report(m.bytesIn, true);
+        resolveDone({ hash: m.hash, bytesIn: m.bytesIn, bytesOut: m.bytesOut, seconds: (performance.now() - started) / 1000 });
+        poke();
+        cleanup();
+        break;
+      case "error":
+        fail(new EhrchainError(m.code as EhrchainError["code"], m.message));
+        cleanup();
+        break;
+      case "aborted":
+        cleanup();
+        break;
+    }
+  };
+  const onError = (e: ErrorEvent) => {
+    fail(new EhrchainError("EngineFailed", `the record worker could not start or died (${e.message || "no detail"}); reload the page and retry`));
+    cleanup();
+  };
+  const abort = (reason: unknown) => {
+    if (finished) return;
+    fail(reason);
+    send({ t: "abort" });
+    // The worker wipes its keys and answers "aborted"; a worker that does not is ended.
+    setTimeout(() => {
+      if (own) worker.terminate();
+      settle();
+    }, 2000);
+  };
+  const onAbort = () => abort(signal!.reason);
+  const pump = async () => {
+    try {
+      input ??= (source as ReadableStream<Uint8Array>).getReader();
+      const { done: end, value } = await input.read();
+      if (finished) return;
+      if (end) send({ t: "input-end" });
+      else if (!(value instanceof Uint8Array)) {
+        throw new EhrchainError("InvalidStreamParams", "invalid stream parameters: stream chunks must be Uint8Array");
+      } else {
+        // A copy: the caller's chunk may still be read elsewhere (a tee()).
+        const chunk = value.slice();
+        send({ t: "input", chunk }, [chunk.buffer]);
+      }
+    } catch (e) {
+      if (finished) return;
+      if (e instanceof EhrchainError) {
+        fail(e);
+        send({ t: "abort" });
+      } else {
+        send({ t: "input-error", message: `reading the source failed: ${String((e as Error)?.message ?? e)}` });
+      }
+    }
+  };
+
+  const output = new ReadableStream<Uint8Array>(
+    {
+      pull: async (controller) => {
+        for (;;) {
+          const chunk = chunks.shift();
+          if (chunk !== undefined) {
+            controller.enqueue(chunk);
+            if (!finished) send({ t: "credit" });
+            return;
+          }
+          if (failure !== undefined) {
+            controller.error(failure.error);
+            return;
+          }
+          if (finished) {
+            controller.close();
+            return;
+          }
+          await new Promise<void>((r) => {
+            wake = r;
+          });
+        }
+      },
+      cancel: (reason) => abort(reason ?? new DOMException("the output stream was cancelled", "AbortError")),
+    },
+    { highWaterMark: 0 },
+  );
+
+  const begin = () => {
+    if (signal?.aborted) {
+      fail(signal.reason);
+      cleanup();
+      return;
+    }
+    signal?.addEventListener("abort", onAbort);
+    worker.addEventListener("message", onMessage);
+    worker.addEventListener("error", onError);
+    started = performance.now();
+    lastReport = started;
+    send(start);
+    start.key.fill(0);
+  };
+  if (own) {
+    begin();
+  } else {
+    const before = queues.get(worker) ?? Promise.resolve();
+    queues.set(worker, before.then(() => {
+      begin();
+      return ended;
+    }));
+  }
+  return { output, done };
+}
