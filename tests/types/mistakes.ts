@@ -53,6 +53,14 @@ const s: string = decodeRegistryLogs(registry, []).map((e) => (e.event === "Auth
 signTransaction(key, { chainId: 1, nonce: 0, gas: 1, maxFeePerGas: 1, maxPriorityFeePerGas: 1, value: true });
 // @ts-expect-error confirmGrant takes the registry answers as an object.
 confirmGrant({} as never, "0x", "0x");
+declare const scanner: Scanner;
+declare const r: Uint8Array;
+// @ts-expect-error An authorisation without its view tag is refused.
+scanner.open({ r, st: r, c1: r });
+// @ts-expect-error The view tag is a number 0–255, not bytes.
+scanner.matches({ viewTag: new Uint8Array([1]), r, st: r });
+// @ts-expect-error The view tag is a number, not hex text.
+scanner.matches({ viewTag: "0x01", r, st: r });
 // @ts-expect-error An error code is one of the ErrorCode union.
 const c: EhrchainError["code"] = "NoSuchCode";
 
