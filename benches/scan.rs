@@ -6,7 +6,9 @@
 //! without a view tag (always both multiplications) and a bare k256 ECDH
 //! (one variable-base multiplication and the affine conversion) in the same
 //! run. Criterion measures each; a closing summary prints tests per second
-//! and the ratio `tests/s ÷ ECDH/s` for each path.
+//! and the ratio `tests/s ÷ ECDH/s` for each path, timing the four paths in
+//! interleaved short rounds and reporting medians, so that a change in the
+//! machine's load during the run shifts all of them alike.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 // `criterion_group!` generates an undocumented public function.
 #![allow(missing_docs)]
@@ -27,8 +29,10 @@ use k256::{AffinePoint, ProjectivePoint, PublicKey, Scalar};
 
 /// Events prepared per path (the benchmarks cycle through them).
 const EVENTS: usize = 64;
-/// How long the closing summary times each path.
-const SUMMARY_TIME: Duration = Duration::from_secs(2);
+/// Rounds of the closing summary; each times every path for [`ROUND_TIME`].
+const ROUNDS: usize = 15;
+/// How long one round times one path.
+const ROUND_TIME: Duration = Duration::from_millis(200);
 
 /// The doctor's protocol secret `a`.
 const DOCTOR: [u8; 32] = [0x33; 32];
@@ -140,11 +144,11 @@ fn scan(c: &mut Criterion) {
     group.finish();
 }
 
-/// Calls of `test` per second over [`SUMMARY_TIME`].
-fn per_second(mut test: impl FnMut(usize)) -> f64 {
+/// Calls of `test` per second over [`ROUND_TIME`].
+fn per_second(test: &mut dyn FnMut(usize)) -> f64 {
     let start = Instant::now();
     let mut calls = 0usize;
-    while start.elapsed() < SUMMARY_TIME {
+    while start.elapsed() < ROUND_TIME {
         for _ in 0..64 {
             test(calls % EVENTS);
             calls += 1;
@@ -153,32 +157,56 @@ fn per_second(mut test: impl FnMut(usize)) -> f64 {
     calls as f64 / start.elapsed().as_secs_f64()
 }
 
-/// The closing summary: tests per second and the ratio to ECDH per second.
+/// One timed path of the summary: its name and the test of event `i`.
+type Path<'a> = (&'static str, Box<dyn FnMut(usize) + 'a>);
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// The closing summary: tests per second and the ratio to ECDH per second,
+/// medians over [`ROUNDS`] interleaved rounds (the ratio is taken within
+/// each round, then its median).
 fn summary() {
     let f = fixture();
-    let ecdh_rate = per_second(|i| {
-        black_box(ecdh(&f.a, black_box(&f.points[i])));
-    });
-    let rows = [
+    let mut paths: [Path<'_>; 4] = [
+        (
+            "bare k256 ECDH",
+            Box::new(|i| {
+                black_box(ecdh(&f.a, black_box(&f.points[i])));
+            }),
+        ),
         (
             "foreign event (view tag mismatch)",
-            per_second(|i| assert!(!f.scanner.matches(black_box(&f.foreign[i])))),
+            Box::new(|i| assert!(!f.scanner.matches(black_box(&f.foreign[i])))),
         ),
         (
             "matching event (view tag, then ST)",
-            per_second(|i| assert!(f.scanner.matches(black_box(&f.mine[i])))),
+            Box::new(|i| assert!(f.scanner.matches(black_box(&f.mine[i])))),
         ),
         (
             "foreign event, version-3 test (ST only)",
-            per_second(|i| assert!(!stealth_tag_only(&f.a, black_box(&f.foreign[i])))),
+            Box::new(|i| assert!(!stealth_tag_only(&f.a, black_box(&f.foreign[i])))),
         ),
     ];
-    println!("\nauthorisation tests per second (one core, {SUMMARY_TIME:?} each):");
-    println!("  {:<42} {:>10.0} /s", "bare k256 ECDH", ecdh_rate);
-    for (name, rate) in rows {
+    let mut rates = vec![Vec::with_capacity(ROUNDS); paths.len()];
+    for _ in 0..ROUNDS {
+        for (k, (_, test)) in paths.iter_mut().enumerate() {
+            rates[k].push(per_second(test.as_mut()));
+        }
+    }
+    println!(
+        "\nauthorisation tests per second (one core; median of {ROUNDS} interleaved rounds of {ROUND_TIME:?} per path):"
+    );
+    println!("  {:<42} {:>10.0} /s", paths[0].0, median(rates[0].clone()));
+    for k in 1..paths.len() {
+        let ratios = rates[k].iter().zip(&rates[0]).map(|(t, e)| t / e).collect();
         println!(
-            "  {name:<42} {rate:>10.0} /s   tests/s ÷ ECDH/s = {:.2}",
-            rate / ecdh_rate
+            "  {:<42} {:>10.0} /s   tests/s ÷ ECDH/s = {:.2}",
+            paths[k].0,
+            median(rates[k].clone()),
+            median(ratios)
         );
     }
 }
