@@ -10,7 +10,7 @@
 //   (decodeRegistryLogs) and by ethers (Interface.parseLog), field by field;
 // - locally signed EIP-1559 transactions (signTransaction) accepted by the node
 //   and parsed by ethers' Transaction.from (calls, a value transfer, a deployment);
-// - the paper's Alg 4 and 5 end to end on chain, protocol version 3
+// - the paper's Alg 4 and 5 end to end on chain, protocol version 4
 //   (docs/PROTOCOL.md §4.1, §5, §10, §13): the authority certifies the doctors;
 //   only a certified doctor anchors (NotCertifiedDoctor for anyone else), with
 //   the commitment SHA-256("ehrchain/v1/anchor" ‖ salt ‖ doctor ‖ patient ‖ Ty1);

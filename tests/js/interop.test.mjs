@@ -1,6 +1,6 @@
 // Interoperability of the npm package (pkg/, Node.js build) with independent
 // JavaScript implementations: ethers.js 6 (accounts, EIP-191, EIP-712) and
-// eciesjs 0.5 (ECIES), in both directions; protocol version 3 grants (the
+// eciesjs 0.5 (ECIES), in both directions; protocol version 4 grants (the
 // EIP-712 Grant signed by an ethers wallet or by the library, passes opened
 // with eciesjs or built outside the library, every C1 609 bytes), anchor
 // commitments, the anchoring rule on registry answers encoded by ethers, and
@@ -819,7 +819,7 @@ const certificateStatusHex = (c) => ethers.AbiCoder.defaultAbiCoder().encode(
   [c.doctor, c.validFrom ?? 1_600_000_000, c.validUntil ?? 1_900_000_000, c.revoked ?? false, c.revokedAt ?? 0],
 );
 
-describe('grants, anchors and handoffs (protocol version 3) against ethers, eciesjs and node:crypto', () => {
+describe('grants, anchors and handoffs (protocol version 4: view tags in Trans) against ethers, eciesjs and node:crypto', () => {
   const doctorA = ethers.Wallet.createRandom(); // the anchoring doctor's account
   const keyB = Key.generate(); // doctor B's protocol key
   const patient = Key.generate(); // the patient's account key
