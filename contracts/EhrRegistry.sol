@@ -7,7 +7,8 @@ pragma solidity ^0.8.24;
 ///         (1) the health authority's doctor certificates and their revocations,
 ///         (2) record anchors `R1 = {T1, commitment, eh}`, made by certified doctors,
 ///             and their deletion tombstones,
-///         (3) authorisation transactions `Trans = (R, ST, C1)` (Alg 5).
+///         (3) authorisation transactions `Trans = (viewTag, R, ST, C1)` (Alg 5, with an
+///             ERC-5564-style one-byte view tag).
 /// @dev Design rules:
 ///      - every refusal is a custom error, every state change emits an event;
 ///      - no function loops over caller-controlled or growing data;
@@ -25,6 +26,10 @@ pragma solidity ^0.8.24;
 ///        authorisations by paging all `Authorised` logs by block range;
 ///      - every `C1` has the same length (`C1_LENGTH`): the pass inside is
 ///        padded to 512 bytes, so the size of a grant tells nothing about it;
+///      - the view tag is a static `bytes1` (every value is a tag; the ABI
+///        decoder refuses a word whose 31 padding bytes are not zero) and is not
+///        indexed: a doctor cannot know the tag of his next grant, he reads it
+///        from each event and compares it before the expensive `ST` check;
 ///      - to keep authorisations of one patient unlinkable, they should be sent
 ///        from a fresh one-time account or through a relayer (docs/PROTOCOL.md §5);
 ///        the contract therefore accepts them from any sender;
@@ -209,12 +214,14 @@ contract EhrRegistry {
     /// @param deletedAt Block timestamp of the deletion mark.
     event RecordDeleted(bytes32 indexed eh, address indexed deletedBy, uint64 deletedAt);
 
-    /// @notice An authorisation `Trans = (R, ST, C1)` was posted. Names nobody.
+    /// @notice An authorisation `Trans = (viewTag, R, ST, C1)` was posted. Names nobody.
     /// @param seq Sequence number of the authorisation (0, 1, 2, ...).
+    /// @param viewTag The view tag, `SHA-256("ehrchain/v1/view-tag" ‖ compressed(r·A_j))[0]`:
+    ///        a filter for the target doctor's scan, never a proof.
     /// @param r The patient's one-time point `R = r·G` (33-byte compressed).
     /// @param st The tag `ST = h1(r·A_j)·G` (33-byte compressed).
     /// @param c1 The ECIES ciphertext of the pass `A_pass` for the target doctor.
-    event Authorised(uint256 indexed seq, bytes r, bytes st, bytes c1);
+    event Authorised(uint256 indexed seq, bytes1 viewTag, bytes r, bytes st, bytes c1);
 
     // ------------------------------------------------------------------
     // Construction
@@ -389,20 +396,24 @@ contract EhrRegistry {
     // Authorisations
     // ------------------------------------------------------------------
 
-    /// @notice Posts an authorisation `Trans = (R, ST, C1)` (Alg 5, step 1). Anyone may post;
-    ///         send it from a fresh one-time account or a relayer to stay unlinkable.
-    /// @dev Only a counter is stored; the payload is in the `Authorised` event.
+    /// @notice Posts an authorisation `Trans = (viewTag, R, ST, C1)` (Alg 5, step 1). Anyone
+    ///         may post; send it from a fresh one-time account or a relayer to stay unlinkable.
+    /// @dev Only a counter is stored; the payload is in the `Authorised` event. Checks, in
+    ///      order: `viewTag` is canonically encoded (by the ABI decoder: its word's 31 low
+    ///      bytes are zero, otherwise the call reverts with empty data; every one of the 256
+    ///      values is a valid tag), `r` and `st` (`InvalidPoint`), `c1` (`InvalidCiphertext`).
+    /// @param viewTag The view tag `SHA-256("ehrchain/v1/view-tag" ‖ compressed(r·A_j))[0]`.
     /// @param r The one-time point `R = r·G`, 33-byte compressed.
     /// @param st The tag `ST = h1(r·A_j)·G`, 33-byte compressed.
     /// @param c1 ECIES ciphertext of the padded pass, exactly `C1_LENGTH` (609) bytes.
-    function authorise(bytes calldata r, bytes calldata st, bytes calldata c1) external {
+    function authorise(bytes1 viewTag, bytes calldata r, bytes calldata st, bytes calldata c1) external {
         if (!_isCompressedPoint(r) || !_isCompressedPoint(st)) revert InvalidPoint();
         if (c1.length != C1_LENGTH) revert InvalidCiphertext(c1.length);
         uint256 seq = _authorisationCount;
         unchecked {
             _authorisationCount = seq + 1;
         }
-        emit Authorised(seq, r, st, c1);
+        emit Authorised(seq, viewTag, r, st, c1);
     }
 
     /// @notice Number of authorisations posted so far (the next sequence number).

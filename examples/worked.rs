@@ -135,4 +135,21 @@ fn main() {
         bytes.len(),
         hx(&bytes[..used])
     );
+
+    // Trans (§5) to the doctor's protocol key with r = 0x66..66 (ECIES
+    // ephemeral 0x77..77, nonce 0x88..88): R, the view tag, ST.
+    let trans = ehrchain::grant::Authorisation::seal_with(
+        &protocol.public_key(),
+        &bytes,
+        &SecretKey::from_bytes(&[0x66; 32]).unwrap(),
+        &SecretKey::from_bytes(&[0x77; 32]).unwrap(),
+        &[0x88; 16],
+    )
+    .unwrap();
+    println!(
+        "\nTrans (r = 0x66..66): R {}\nview tag 0x{:02x}\nST {}",
+        hx(&trans.r),
+        trans.view_tag,
+        hx(&trans.st)
+    );
 }

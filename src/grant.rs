@@ -11,13 +11,19 @@
 //! A_pass = 0x02 ‖ u8 len(H1) ‖ H1 ‖ T1 (u64 BE) ‖ k_t (32) ‖ eh (32) ‖ salt (32) ‖ u8 len(Ty1) ‖ Ty1 ‖ σ (65)
 //!          ‖ zero bytes up to 512 bytes
 //! r      random scalar            R  = r·G          (33 bytes, compressed)
+//! vt     = SHA-256("ehrchain/v1/view-tag" ‖ compressed(r·A))[0]   (1 byte, the view tag)
 //! ST     = h1(r·A)·G              (33 bytes, compressed; the stealth tag)
 //! C1     = ECIES(A, A_pass)       (eciesjs format, always 97 + 512 = 609 bytes)
-//! Trans  = (R, ST, C1)            posted to the registry's `authorise`
+//! Trans  = (vt, R, ST, C1)        posted to the registry's `authorise`
 //! ```
 //!
-//! The doctor tests each posted `Trans` with `h1(a·R)·G == ST` (one variable-
-//! and one fixed-base scalar multiplication) and opens `C1` only on a match
+//! The doctor tests each posted `Trans` by computing `a·R` once (one
+//! variable-base scalar multiplication) and comparing its view tag with
+//! `vt`: 255 of 256 authorisations for other keys stop there. Only on a tag
+//! match does he compute `h1(a·R)·G` (one fixed-base multiplication) and
+//! compare it with `ST`, which is the proof: the tag is a filter, and an
+//! authorisation whose tag matches but whose `ST` does not is not his
+//! ([`Scanner::matches`]). He opens `C1` only on a match
 //! ([`Scanner::open`]): the signature recovers the patient's address. He then
 //! reads the anchor of `eh` and keeps the grant only if the anchor was made by
 //! a certified doctor and its commitment opens for that patient with the
@@ -44,7 +50,7 @@ use crate::anchor::{AnchorOpening, CertifiedAnchor};
 use crate::ecies;
 use crate::eip712::{Member, TypedData};
 use crate::error::{Error, Result};
-use crate::hash::h1;
+use crate::hash::{h1, h1_compressed, view_tag, view_tag_compressed};
 use crate::mask::{MaskKey, RecordContext};
 use crate::signature::Signature;
 
@@ -273,9 +279,12 @@ pub struct Grant {
     pub anchor: CertifiedAnchor,
 }
 
-/// `Trans = (R, ST, C1)`, as posted to and read from the registry.
+/// `Trans = (vt, R, ST, C1)`, as posted to and read from the registry.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Authorisation {
+    /// The view tag `vt = SHA-256("ehrchain/v1/view-tag" ‖ compressed(r·A))[0]`
+    /// ([`crate::hash::view_tag`]): a one-byte filter, never a proof.
+    pub view_tag: u8,
     /// `R = r·G`, compressed.
     pub r: [u8; 33],
     /// The stealth tag `ST = h1(r·A)·G`, compressed.
@@ -301,6 +310,7 @@ impl Authorisation {
         let shared = doctor.as_projective() * *r.scalar();
         let tag = ProjectivePoint::mul_by_generator(&h1(&shared)?);
         Ok(Authorisation {
+            view_tag: view_tag(&shared),
             r: r.public_key().to_compressed(),
             st: compressed(&tag),
             c1: ecies::seal(doctor, &pass.encode())?,
@@ -325,19 +335,21 @@ impl Authorisation {
         let shared = doctor.as_projective() * *r.scalar();
         let tag = ProjectivePoint::mul_by_generator(&h1(&shared)?);
         Ok(Authorisation {
+            view_tag: view_tag(&shared),
             r: r.public_key().to_compressed(),
             st: compressed(&tag),
             c1: ecies::seal_with(doctor, pass, ephemeral, nonce)?,
         })
     }
 
-    /// Parses the three fields as read from an `Authorised` event.
+    /// Parses the four fields as read from an `Authorised` event. Every
+    /// byte is a valid view tag (the registry refuses none).
     ///
     /// # Errors
     /// As the registry refuses them: [`Error::InvalidLength`] unless `r` and
     /// `st` are 33 bytes and `c1` is [`C1_LEN`] (609) bytes;
     /// [`Error::InvalidPublicKey`] unless `r` and `st` start with `02`/`03`.
-    pub fn from_parts(r: &[u8], st: &[u8], c1: &[u8]) -> Result<Self> {
+    pub fn from_parts(view_tag: u8, r: &[u8], st: &[u8], c1: &[u8]) -> Result<Self> {
         if c1.len() != C1_LEN {
             return Err(Error::InvalidLength {
                 what: "C1",
@@ -353,6 +365,7 @@ impl Authorisation {
             }
         }
         Ok(Authorisation {
+            view_tag,
             r,
             st,
             c1: c1.to_vec(),
@@ -377,19 +390,27 @@ impl Scanner {
         self.secret.public_key()
     }
 
-    /// Whether `auth` is addressed to this key: `h1(a·R)·G == ST`. A malformed
-    /// `R` (not a point) simply does not match.
+    /// Whether `auth` is addressed to this key: the view tag of `a·R` is
+    /// `vt`, and then `h1(a·R)·G == ST`. A wrong view tag, a malformed `R`
+    /// (not a point) or a wrong `ST` simply does not match.
     pub fn matches(&self, auth: &Authorisation) -> bool {
-        self.matches_parts(&auth.r, &auth.st)
+        self.matches_parts(auth.view_tag, &auth.r, &auth.st)
     }
 
-    /// [`Scanner::matches`] on raw `R` and `ST` bytes, without copying `C1`.
-    pub fn matches_parts(&self, r: &[u8], st: &[u8]) -> bool {
+    /// [`Scanner::matches`] on a view tag and raw `R` and `ST` bytes, without
+    /// copying `C1`: one variable-base multiplication `a·R`, then the view
+    /// tag (255 of 256 foreign authorisations stop here), and only on a tag
+    /// match the fixed-base `h1(a·R)·G` and its comparison with `ST`.
+    pub fn matches_parts(&self, view_tag: u8, r: &[u8], st: &[u8]) -> bool {
         let Ok(r) = PublicKey::from_sec1("R", r) else {
             return false;
         };
         let a: NonZeroScalar = self.secret.scalar();
-        let Ok(k) = h1(&(r.as_projective() * *a)) else {
+        let shared = compressed(&(r.as_projective() * *a));
+        if view_tag_compressed(&shared) != view_tag {
+            return false;
+        }
+        let Ok(k) = h1_compressed(&shared) else {
             return false;
         };
         compressed(&ProjectivePoint::mul_by_generator(&k)).as_slice() == st
@@ -399,7 +420,8 @@ impl Scanner {
     /// The grant is genuine only after [`OpenedGrant::confirm`].
     ///
     /// # Errors
-    /// [`Error::NotForThisKey`] if the tag does not match; ECIES errors if `C1`
+    /// [`Error::NotForThisKey`] if the view tag or the stealth tag does not
+    /// match; ECIES errors if `C1`
     /// does not decrypt; [`Error::MalformedEncoding`] for a bad pass;
     /// [`Error::GrantForged`] for a signature that recovers no account.
     pub fn open(&self, auth: &Authorisation) -> Result<OpenedGrant> {
@@ -635,18 +657,18 @@ mod tests {
         let w = world();
         let auth = Authorisation::create(&w.pass).unwrap();
         assert_eq!(
-            Authorisation::from_parts(&auth.r, &auth.st, &auth.c1).as_ref(),
+            Authorisation::from_parts(auth.view_tag, &auth.r, &auth.st, &auth.c1).as_ref(),
             Ok(&auth)
         );
         let mut bad_r = auth.r;
         bad_r[0] = 4;
         assert_eq!(
-            Authorisation::from_parts(&bad_r, &auth.st, &auth.c1),
+            Authorisation::from_parts(auth.view_tag, &bad_r, &auth.st, &auth.c1),
             Err(Error::InvalidPublicKey { what: "R" })
         );
         for len in [C1_LEN - 1, C1_LEN + 1, 98, 1024] {
             assert_eq!(
-                Authorisation::from_parts(&auth.r, &auth.st, &vec![0u8; len]),
+                Authorisation::from_parts(auth.view_tag, &auth.r, &auth.st, &vec![0u8; len]),
                 Err(Error::InvalidLength {
                     what: "C1",
                     expected: "609",
@@ -657,5 +679,47 @@ mod tests {
         let mut bad = auth.clone();
         bad.r[0] = 9;
         assert!(!scanner(&w.doctor_b).matches(&bad));
+    }
+
+    #[test]
+    fn the_view_tag_is_the_labelled_hash_of_the_shared_point() {
+        let w = world();
+        let auth = Authorisation::create(&w.pass).unwrap();
+        let r = PublicKey::from_sec1("R", &auth.r).unwrap();
+        let shared = r.as_projective() * *w.doctor_b.scalar();
+        let mut input = crate::hash::VIEW_TAG_LABEL.to_vec();
+        input.extend_from_slice(&compressed(&shared));
+        assert_eq!(auth.view_tag, crate::hash::sha256(&input)[0]);
+    }
+
+    #[test]
+    fn a_correct_trans_with_a_flipped_view_tag_is_not_matched() {
+        let w = world();
+        let s = scanner(&w.doctor_b);
+        let auth = Authorisation::create(&w.pass).unwrap();
+        assert!(s.matches(&auth));
+        for flip in [0x01u8, 0x80, 0xff] {
+            let mut bad = auth.clone();
+            bad.view_tag ^= flip;
+            assert!(!s.matches(&bad), "flip {flip:#04x}");
+            assert_eq!(s.open(&bad).err(), Some(Error::NotForThisKey));
+        }
+    }
+
+    #[test]
+    fn a_correct_view_tag_with_a_wrong_st_is_not_matched() {
+        // The tag is a filter, never the proof: ST still decides.
+        let w = world();
+        let s = scanner(&w.doctor_b);
+        let auth = Authorisation::create(&w.pass).unwrap();
+        let other = Authorisation::create(&w.pass).unwrap();
+        let mut bad = auth.clone();
+        bad.st = other.st;
+        assert!(!s.matches(&bad));
+        assert_eq!(s.open(&bad).err(), Some(Error::NotForThisKey));
+        let mut bad = auth.clone();
+        bad.st[32] ^= 1;
+        assert!(!s.matches(&bad));
+        assert_eq!(s.open(&bad).err(), Some(Error::NotForThisKey));
     }
 }

@@ -5,6 +5,8 @@
 //! - `h3` is SHA3-256; Keccak-256 is used for everything Ethereum.
 //! - `h1: E -> Z_n*` is SHA-256 over [`H1_LABEL`] and the compressed point,
 //!   reduced modulo the group order.
+//! - the view tag of an authorisation is the first byte of SHA-256 over
+//!   [`VIEW_TAG_LABEL`] and the same compressed point (ERC-5564 style).
 
 use hmac::{Hmac, Mac};
 use k256::elliptic_curve::ops::Reduce;
@@ -15,8 +17,12 @@ use sha3::{Keccak256, Sha3_256};
 
 use crate::error::{Error, Result};
 
-/// Domain label of `h1` (PROTOCOL.md §2.3).
+/// Domain label of `h1` (PROTOCOL.md §2, §3).
 pub const H1_LABEL: &[u8] = b"ehrchain/v1/h1";
+
+/// Domain label of the view tag (PROTOCOL.md §2, §5): it separates the tag
+/// from `h1`, which turns the same shared point into the stealth scalar.
+pub const VIEW_TAG_LABEL: &[u8] = b"ehrchain/v1/view-tag";
 
 /// Incremental SHA-256, as used for the ciphertext hash `eh` computed in the
 /// same pass as encryption and decryption.
@@ -78,10 +84,18 @@ pub fn hkdf_sha256(ikm: &[u8], salt: &[u8], info: &[u8], out: &mut [u8]) -> Resu
 /// [`Error::OutOfRange`] if the result is zero (probability 2^-256), since
 /// `h1` maps into `Z_n*`.
 pub fn h1(point: &ProjectivePoint) -> Result<Scalar> {
-    let encoded = point.to_affine().to_encoded_point(true);
+    h1_compressed(point.to_affine().to_encoded_point(true).as_bytes())
+}
+
+/// [`h1`] of a point given in its 33-byte compressed SEC1 form (the caller
+/// encodes the point once for [`view_tag_compressed`] and `h1`).
+///
+/// # Errors
+/// As [`h1`].
+pub fn h1_compressed(compressed: &[u8]) -> Result<Scalar> {
     let digest = Sha256::new()
         .chain_update(H1_LABEL)
-        .chain_update(encoded.as_bytes())
+        .chain_update(compressed)
         .finalize();
     let scalar = <Scalar as Reduce<U256>>::reduce_bytes(&digest);
     if bool::from(scalar.is_zero()) {
@@ -90,9 +104,35 @@ pub fn h1(point: &ProjectivePoint) -> Result<Scalar> {
     Ok(scalar)
 }
 
+/// The view tag of the shared point `P = r·A = a·R` (PROTOCOL.md §5):
+/// `SHA-256(VIEW_TAG_LABEL ‖ compressed(P))[0]`.
+pub fn view_tag(point: &ProjectivePoint) -> u8 {
+    view_tag_compressed(point.to_affine().to_encoded_point(true).as_bytes())
+}
+
+/// [`view_tag`] of a point given in its 33-byte compressed SEC1 form.
+pub fn view_tag_compressed(compressed: &[u8]) -> u8 {
+    Sha256::new()
+        .chain_update(VIEW_TAG_LABEL)
+        .chain_update(compressed)
+        .finalize()[0]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_view_tag_is_domain_separated_from_h1() {
+        // Same point, two labels: the tag is not the first byte of h1's digest.
+        let point = ProjectivePoint::GENERATOR;
+        let encoded = point.to_affine().to_encoded_point(true);
+        let h1_digest = sha256(&[H1_LABEL, encoded.as_bytes()].concat());
+        let tag_digest = sha256(&[VIEW_TAG_LABEL, encoded.as_bytes()].concat());
+        assert_eq!(view_tag(&point), tag_digest[0]);
+        assert_ne!(h1_digest, tag_digest);
+        assert!(!H1_LABEL.starts_with(VIEW_TAG_LABEL) && !VIEW_TAG_LABEL.starts_with(H1_LABEL));
+    }
 
     // Known answers from the standards (FIPS 180-4, FIPS 202, Keccak team).
     #[test]

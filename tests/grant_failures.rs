@@ -1,7 +1,7 @@
 //! Named failure-mode vectors for grants (`tests/vectors/grant_failures.json`):
 //! one entry per way an authorisation posted to the registry can be forged,
 //! tampered with or point at a record it may not, each with the `Trans`
-//! `(R, ST, C1)`, the registry's `eth_call` answers for the record's anchor
+//! `(vt, R, ST, C1)` (`viewTag` a number 0–255), the registry's `eth_call` answers for the record's anchor
 //! (`recordStatus`, `certificateStatus` of its serial) and the exact error
 //! `code` the doctor's client must answer (`expect`, or `"ok"`). The same
 //! file is run by the wasm build (`tests/web.rs`, in Node, Chromium and
@@ -125,7 +125,7 @@ fn generate() -> Value {
     );
     let case = |name: &str, auth: &Authorisation, record: &[u8], cert: &[u8], expect: &str| {
         json!({
-            "name": name, "r": hx(&auth.r), "st": hx(&auth.st), "c1": hx(&auth.c1),
+            "name": name, "viewTag": auth.view_tag, "r": hx(&auth.r), "st": hx(&auth.st), "c1": hx(&auth.c1),
             "recordStatus": hx(record), "certificateStatus": hx(cert), "expect": expect,
         })
     };
@@ -154,6 +154,11 @@ fn generate() -> Value {
         &[0x88; 16],
     )
     .unwrap();
+
+    let mut wrong_tag = seal(&pass);
+    wrong_tag.view_tag ^= 0x01;
+    let mut wrong_st = seal(&pass);
+    wrong_st.st = for_other.st;
 
     let cases = vec![
         good("genuine grant", &seal(&pass), "ok"),
@@ -227,6 +232,16 @@ fn generate() -> Value {
         ),
         good("C1 byte flipped", &flipped, "EciesDecryptFailed"),
         good("addressed to another doctor", &for_other, "NotForThisKey"),
+        good(
+            "view tag flipped (R, ST, C1 genuine)",
+            &wrong_tag,
+            "NotForThisKey",
+        ),
+        good(
+            "genuine view tag, ST of another doctor's Trans",
+            &wrong_st,
+            "NotForThisKey",
+        ),
     ];
     json!({
         "description": "Forged, tampered or misdirected grants and the error code the doctor's client must answer (tests/grant_failures.rs generates this file).",
@@ -242,7 +257,8 @@ fn run(file: &Value, case: &Value) -> String {
     let bytes = |name: &'static str| decode(name, case[name].as_str().unwrap()).unwrap();
     let secret = decode("protocolSecret", file["protocolSecret"].as_str().unwrap()).unwrap();
     let scanner = Scanner::new(SecretKey::from_bytes(&secret).unwrap());
-    let outcome = Authorisation::from_parts(&bytes("r"), &bytes("st"), &bytes("c1"))
+    let view_tag = u8::try_from(case["viewTag"].as_u64().unwrap()).unwrap();
+    let outcome = Authorisation::from_parts(view_tag, &bytes("r"), &bytes("st"), &bytes("c1"))
         .and_then(|auth| scanner.open(&auth))
         .and_then(|opened| {
             let record = RecordStatus::decode(&bytes("recordStatus"))?;

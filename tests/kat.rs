@@ -11,7 +11,7 @@
 //! | `eip712.json` | eth-account `encode_typed_data` | [`ehrchain::TypedData`], [`ehrchain::cert::Certificate`] |
 //! | `ecies.json` | eciespy (and the format, checked by eciespy) | [`ehrchain::ecies::open`], [`ehrchain::ecies::seal_with`] |
 //! | `records.json` | Tink streaming AEAD (and the wire format, checked by Tink) | [`ehrchain::record::Encryptor`], [`ehrchain::record::Decryptor`], [`ehrchain::record::decrypt`] |
-//! | `masks.json` | Python `hmac`/`hashlib`, coincurve | [`ehrchain::mask`], [`ehrchain::hash::h1`] |
+//! | `masks.json` | Python `hmac`/`hashlib`, coincurve | [`ehrchain::mask`], [`ehrchain::hash::h1`], [`ehrchain::hash::view_tag`], [`ehrchain::grant::Authorisation::seal_with`], [`ehrchain::grant::Scanner::matches_parts`] |
 //!
 //! Every list must hold at least a minimum number of cases, so an emptied or
 //! truncated vector file fails instead of passing vacuously.
@@ -522,6 +522,18 @@ fn record_decryption_of_tink_ciphertexts() {
 struct MasksFile {
     masks: Vec<MaskCase>,
     h1: Vec<H1Case>,
+    trans: Vec<TransCase>,
+}
+
+#[derive(Deserialize)]
+struct TransCase {
+    protocol_secret: String,
+    protocol_key: String,
+    r_secret: String,
+    r: String,
+    shared_compressed: String,
+    view_tag: u8,
+    st: String,
 }
 
 #[derive(Deserialize)]
@@ -545,6 +557,7 @@ struct H1Case {
     scalar: String,
     point_compressed: String,
     h1: String,
+    view_tag: u8,
 }
 
 /// `X`, `Y_tx`, `Y_key`, `Z`, `K` and the context encodings equal the values
@@ -618,6 +631,59 @@ fn h1_matches_spec_computation() {
             "h1 of {}·G",
             case.scalar
         );
+        assert_eq!(
+            ehrchain::hash::view_tag(&point),
+            case.view_tag,
+            "view tag of {}·G",
+            case.scalar
+        );
     }
     at_least("masks.json h1", file.h1.len(), 10);
+}
+
+/// `Trans`'s `R`, view tag and `ST` for fixed `A` and `r` equal the values
+/// computed in Python with coincurve's ECDH (docs/PROTOCOL.md §5); the
+/// doctor's scanner matches them, and not with any other view tag.
+#[test]
+fn trans_view_tag_and_stealth_tag_match_spec_computation() {
+    let file: MasksFile = load("masks.json");
+    for case in &file.trans {
+        let a = SecretKey::from_bytes(&unhex(&case.protocol_secret)).unwrap();
+        assert_eq!(
+            hex::encode(a.public_key().to_compressed()),
+            case.protocol_key
+        );
+        let r = SecretKey::from_bytes(&unhex(&case.r_secret)).unwrap();
+        let r_bytes: [u8; 32] = unhex_n(&case.r_secret);
+        let r_scalar =
+            Option::<k256::Scalar>::from(k256::Scalar::from_repr(r_bytes.into())).unwrap();
+        let big_a = k256::PublicKey::from_sec1_bytes(&a.public_key().to_compressed()).unwrap();
+        let shared = big_a.to_projective() * r_scalar;
+        assert_eq!(
+            hex::encode(shared.to_affine().to_encoded_point(true).as_bytes()),
+            case.shared_compressed
+        );
+        let eph = SecretKey::from_bytes(&[0x77; 32]).unwrap();
+        let trans = ehrchain::grant::Authorisation::seal_with(
+            &a.public_key(),
+            &[0u8; ehrchain::grant::PASS_LEN],
+            &r,
+            &eph,
+            &[0x88; 16],
+        )
+        .unwrap();
+        assert_eq!(hex::encode(trans.r), case.r);
+        assert_eq!(
+            trans.view_tag, case.view_tag,
+            "view tag for r = {}",
+            case.r_secret
+        );
+        assert_eq!(hex::encode(trans.st), case.st);
+        let scanner = ehrchain::Scanner::new(a);
+        assert!(scanner.matches_parts(case.view_tag, &unhex(&case.r), &unhex(&case.st)));
+        for other in (0..=u8::MAX).filter(|t| *t != case.view_tag) {
+            assert!(!scanner.matches_parts(other, &unhex(&case.r), &unhex(&case.st)));
+        }
+    }
+    at_least("masks.json trans", file.trans.len(), 8);
 }

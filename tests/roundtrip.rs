@@ -112,7 +112,7 @@ proptest! {
         .unwrap();
         let auth = Authorisation::create(&pass).unwrap();
         prop_assert_eq!(auth.c1.len(), C1_LEN);
-        let parsed = Authorisation::from_parts(&auth.r, &auth.st, &auth.c1).unwrap();
+        let parsed = Authorisation::from_parts(auth.view_tag, &auth.r, &auth.st, &auth.c1).unwrap();
         let opened = Scanner::new(doctor).open(&parsed).unwrap();
         prop_assert_eq!(&opened.pass.terms.context, &pass.terms.context);
         prop_assert_eq!(opened.patient, patient.address());

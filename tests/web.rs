@@ -366,13 +366,33 @@ fn grant_record() -> JsValue {
     o.into()
 }
 
+/// `Trans` as the bindings give it: `(viewTag, R, ST, C1)`.
+type Trans = (JsValue, Vec<u8>, Vec<u8>, Vec<u8>);
+
 /// A grant of [`grant_record`] to `c`'s protocol key, signed by `patient`.
-fn grant(c: &Certified, patient: &Key) -> (Vec<u8>, Vec<u8>, Vec<u8>) {
+fn grant(c: &Certified, patient: &Key) -> Trans {
     let trans = MaskKey::generate()
         .unwrap()
         .authorise(b(&c.protocol.public_key(None)), grant_record(), patient)
         .unwrap();
-    (field(&trans, "r"), field(&trans, "st"), field(&trans, "c1"))
+    let tag = Reflect::get(&trans, &"viewTag".into()).unwrap();
+    (
+        tag,
+        field(&trans, "r"),
+        field(&trans, "st"),
+        field(&trans, "c1"),
+    )
+}
+
+/// The view tag a JS number holds.
+fn tag_byte(tag: &JsValue) -> u8 {
+    let v = tag.as_f64().unwrap();
+    (0..=u8::MAX).find(|b| f64::from(*b) == v).unwrap()
+}
+
+/// The view tag `tag` (a JS number) with its bits flipped by `mask`.
+fn flip_tag(tag: &JsValue, mask: u8) -> JsValue {
+    JsValue::from(tag_byte(tag) ^ mask)
 }
 
 /// The registry's answers for [`grant_record`]'s anchor, made by
@@ -400,32 +420,69 @@ fn anchor_answers(c: &Certified, patient: &str) -> (JsValue, JsValue) {
 #[wasm_bindgen_test]
 fn only_the_addressed_doctor_matches_and_opens_a_grant() {
     let c = certified();
-    let (r, st, c1) = grant(&c, &Key::generate().unwrap());
+    let (vt, r, st, c1) = grant(&c, &Key::generate().unwrap());
     assert_eq!(c1.len(), 609);
     let scanner = Scanner::new(&c.protocol).unwrap();
     let other = Scanner::new(&Key::generate().unwrap()).unwrap();
-    assert!(scanner.matches(b(&r), b(&st)).unwrap());
-    assert!(!other.matches(b(&r), b(&st)).unwrap());
-    assert!(!scanner.matches(b(&[1, 2, 3]), b(&st)).unwrap());
+    assert!(scanner.matches(vt.clone(), b(&r), b(&st)).unwrap());
+    assert!(!other.matches(vt.clone(), b(&r), b(&st)).unwrap());
+    assert!(!scanner.matches(vt.clone(), b(&[1, 2, 3]), b(&st)).unwrap());
     assert_eq!(
-        code(other.open(b(&r), b(&st), b(&c1)).unwrap_err()),
+        code(other.open(vt.clone(), b(&r), b(&st), b(&c1)).unwrap_err()),
         "NotForThisKey"
     );
-    let pass = scanner.open(b(&r), b(&st), b(&c1)).unwrap();
+    let pass = scanner.open(vt, b(&r), b(&st), b(&c1)).unwrap();
     assert_eq!(
         Reflect::get(&pass, &"hospital".into()).unwrap().as_string(),
         Some("H1".into())
     );
 }
 
+/// The view tag is a filter, never the proof: a flipped tag is no match
+/// (and `open` says `NotForThisKey`), and so is the right tag with a wrong
+/// `ST`; a tag that is not a number 0–255 is refused with its code.
+#[wasm_bindgen_test]
+fn a_flipped_view_tag_or_a_wrong_st_is_no_match() {
+    let c = certified();
+    let (vt, r, st, c1) = grant(&c, &Key::generate().unwrap());
+    let (_, _, other_st, _) = grant(&c, &Key::generate().unwrap());
+    let scanner = Scanner::new(&c.protocol).unwrap();
+    assert!(scanner.matches(vt.clone(), b(&r), b(&st)).unwrap());
+    for mask in [0x01, 0x80, 0xff] {
+        let bad = flip_tag(&vt, mask);
+        assert!(!scanner.matches(bad.clone(), b(&r), b(&st)).unwrap());
+        assert_eq!(
+            code(scanner.open(bad, b(&r), b(&st), b(&c1)).unwrap_err()),
+            "NotForThisKey"
+        );
+    }
+    assert!(!scanner.matches(vt.clone(), b(&r), b(&other_st)).unwrap());
+    assert_eq!(
+        code(scanner.open(vt, b(&r), b(&other_st), b(&c1)).unwrap_err()),
+        "NotForThisKey"
+    );
+    for (bad, expect) in [
+        (JsValue::from(256u32), "OutOfRange"),
+        (JsValue::from(-1i32), "OutOfRange"),
+        (JsValue::from(1.5f64), "OutOfRange"),
+        (s("0x01"), "InvalidArgument"),
+        (JsValue::UNDEFINED, "InvalidArgument"),
+    ] {
+        assert_eq!(
+            code(scanner.matches(bad, b(&r), b(&st)).unwrap_err()),
+            expect
+        );
+    }
+}
+
 #[wasm_bindgen_test]
 fn a_grant_signed_by_the_anchors_patient_is_confirmed() {
     let c = certified();
     let patient = Key::generate().unwrap();
-    let (r, st, c1) = grant(&c, &patient);
+    let (vt, r, st, c1) = grant(&c, &patient);
     let opened = Scanner::new(&c.protocol)
         .unwrap()
-        .open(b(&r), b(&st), b(&c1))
+        .open(vt, b(&r), b(&st), b(&c1))
         .unwrap();
     let (record, cert) = anchor_answers(&c, &patient.address());
     let anchor = confirm_grant(opened, record, cert).unwrap();
@@ -439,10 +496,10 @@ fn a_grant_signed_by_the_anchors_patient_is_confirmed() {
 fn a_grant_signed_by_a_stranger_is_forged() {
     let c = certified();
     let patient = Key::generate().unwrap();
-    let (r, st, c1) = grant(&c, &Key::generate().unwrap());
+    let (vt, r, st, c1) = grant(&c, &Key::generate().unwrap());
     let opened = Scanner::new(&c.protocol)
         .unwrap()
-        .open(b(&r), b(&st), b(&c1))
+        .open(vt, b(&r), b(&st), b(&c1))
         .unwrap();
     let (record, cert) = anchor_answers(&c, &patient.address());
     assert_eq!(
@@ -455,10 +512,10 @@ fn a_grant_signed_by_a_stranger_is_forged() {
 fn a_grant_for_a_record_anchored_by_an_uncertified_account_is_refused() {
     let c = certified();
     let patient = Key::generate().unwrap();
-    let (r, st, c1) = grant(&c, &patient);
+    let (vt, r, st, c1) = grant(&c, &patient);
     let opened = Scanner::new(&c.protocol)
         .unwrap()
-        .open(b(&r), b(&st), b(&c1))
+        .open(vt, b(&r), b(&st), b(&c1))
         .unwrap();
     let (record, _) = anchor_answers(&c, &patient.address());
     // The serial is registered to another account than the anchoring one.
@@ -489,6 +546,7 @@ fn an_opened_pass_recomputes_the_index_and_unmasks_the_record_key() {
     let pass = Scanner::new(&c.protocol)
         .unwrap()
         .open(
+            Reflect::get(&trans, &"viewTag".into()).unwrap(),
             b(&field(&trans, "r")),
             b(&field(&trans, "st")),
             b(&field(&trans, "c1")),
@@ -770,8 +828,8 @@ fn garbage_never_panics() {
         let _ = hash_typed_data(s(&text));
         let _ = verify_certificate(s(&text), s("0x00"), n(f64::NAN), JsValue::FALSE);
         let _ = verify_access_request(s(&text), s(&text), s(&text), n(-1.0), n(1e300), s(&text));
-        let _ = scanner.open(b(&junk), b(&junk), b(&junk));
-        let _ = scanner.matches(b(&junk), b(&junk));
+        let _ = scanner.open(JsValue::from(0u8), b(&junk), b(&junk), b(&junk));
+        let _ = scanner.matches(JsValue::from(0u8), b(&junk), b(&junk));
         let _ = h1(b(&junk));
         let _ = MaskKey::from_bytes(b(&junk))
             .and_then(|m| m.unmask(s(&text), n(round as f64), b(&junk), b(&junk)));
@@ -839,7 +897,12 @@ fn every_grant_failure_mode_has_its_expected_code_in_wasm() {
     assert!(cases.len() >= 15);
     for case in cases {
         let outcome = scanner
-            .open(b(&hex(case, "r")), b(&hex(case, "st")), b(&hex(case, "c1")))
+            .open(
+                JsValue::from(case["viewTag"].as_f64().unwrap()),
+                b(&hex(case, "r")),
+                b(&hex(case, "st")),
+                b(&hex(case, "c1")),
+            )
             .and_then(|opened| {
                 confirm_grant(
                     opened.clone(),
@@ -899,10 +962,10 @@ fn every_request_failure_mode_has_its_expected_code_in_wasm() {
 fn an_opened_grant_edited_to_name_the_real_patient_is_forged() {
     let c = certified();
     let patient = Key::generate().unwrap();
-    let (r, st, c1) = grant(&c, &Key::generate().unwrap());
+    let (vt, r, st, c1) = grant(&c, &Key::generate().unwrap());
     let opened = Scanner::new(&c.protocol)
         .unwrap()
-        .open(b(&r), b(&st), b(&c1))
+        .open(vt, b(&r), b(&st), b(&c1))
         .unwrap();
     Reflect::set(&opened, &"patient".into(), &s(&patient.address())).unwrap();
     let (record, cert) = anchor_answers(&c, &patient.address());
@@ -1046,7 +1109,8 @@ fn a_request_is_not_signed_outside_its_certificates_validity() {
 }
 
 /// An `Authorised` log as `eth_getLogs` returns it.
-fn authorised_log(seq: u8, (r, st, c1): &(Vec<u8>, Vec<u8>, Vec<u8>)) -> serde_json::Value {
+fn authorised_log(seq: u8, (vt, r, st, c1): &Trans) -> serde_json::Value {
+    let vt = tag_byte(vt);
     use ehrchain::chain::abi::{encode, Token};
     let mut topic = [0u8; 32];
     topic[31] = seq;
@@ -1054,7 +1118,7 @@ fn authorised_log(seq: u8, (r, st, c1): &(Vec<u8>, Vec<u8>, Vec<u8>)) -> serde_j
         "address": REGISTRY,
         "topics": [authorised_topic(), ehrchain::hex::encode_prefixed(&topic)],
         "data": ehrchain::hex::encode_prefixed(&encode(&[
-            Token::Bytes(r.clone()), Token::Bytes(st.clone()), Token::Bytes(c1.clone()),
+            Token::Bytes1(vt), Token::Bytes(r.clone()), Token::Bytes(st.clone()), Token::Bytes(c1.clone()),
         ])),
         "transactionHash": ehrchain::hex::encode_prefixed(&[seq; 32]),
         "blockNumber": "0x5",
@@ -1071,11 +1135,22 @@ fn a_scan_skips_junk_logs() {
     let trans = grant(&c, &patient);
     let mut non_hex = authorised_log(1, &trans);
     non_hex["data"] = serde_json::json!("0xnot hex");
-    let logs = serde_json::json!([null, 42, {}, "x", non_hex, authorised_log(2, &trans)]);
+    let mut wrong_tag = trans.clone();
+    wrong_tag.0 = flip_tag(&trans.0, 0x10);
+    let logs = serde_json::json!([
+        null,
+        42,
+        {},
+        "x",
+        non_hex,
+        authorised_log(2, &trans),
+        authorised_log(3, &wrong_tag)
+    ]);
     let scanner = Scanner::new(&c.protocol).unwrap();
     let found = scan_authorisations(&scanner, s(REGISTRY), json(&logs.to_string())).unwrap();
     assert_eq!(found.length(), 1);
     assert_eq!(prop(&found.get(0), "seq").as_f64(), Some(2.0));
+    assert_eq!(prop(&found.get(0), "viewTag").as_f64(), trans.0.as_f64());
     for not_an_array in [json("{}"), JsValue::NULL, s("[]")] {
         assert_eq!(
             code(scan_authorisations(&scanner, s(REGISTRY), not_an_array).unwrap_err()),

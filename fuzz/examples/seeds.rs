@@ -178,9 +178,9 @@ fn requests() {
     put("request", "expired-certificate", late.to_json());
 }
 
-/// `(R, ST, C1)` in the authorisation target's input format.
+/// `(vt, R, ST, C1)` in the authorisation target's input format.
 fn split_input(auth: &Authorisation) -> Vec<u8> {
-    let mut out = vec![33, 33];
+    let mut out = vec![auth.view_tag, 33, 33];
     out.extend_from_slice(&auth.r);
     out.extend_from_slice(&auth.st);
     out.extend_from_slice(&auth.c1);
@@ -246,6 +246,7 @@ fn grants_and_events() {
     let doctor = key(&DOCTOR_ACCOUNT).address();
     let authorised = |auth: &Authorisation| {
         encode(&[
+            Token::Bytes1(auth.view_tag),
             Token::Bytes(auth.r.to_vec()),
             Token::Bytes(auth.st.to_vec()),
             Token::Bytes(auth.c1.clone()),

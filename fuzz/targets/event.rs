@@ -136,6 +136,7 @@ fn emit(event: &Event, like: &Log) -> Log {
         Event::Authorised { seq, authorisation } => (
             vec![topic, word(*seq)],
             encode(&[
+                Token::Bytes1(authorisation.view_tag),
                 Token::Bytes(authorisation.r.to_vec()),
                 Token::Bytes(authorisation.st.to_vec()),
                 Token::Bytes(authorisation.c1.clone()),

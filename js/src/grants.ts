@@ -1,5 +1,5 @@
 // The patient's mask key `k_t` (Alg 4: `X`, `Z`, `K`), granting a doctor
-// access (Alg 5: `Trans = (R, ST, C1)`), and the doctor's scanner that finds,
+// access (Alg 5: `Trans = (vt, R, ST, C1)`), and the doctor's scanner that finds,
 // opens and confirms the grants addressed to him.
 
 import * as glue from "./glue.js";
@@ -22,8 +22,16 @@ export interface Unmasked {
   readonly recordKey: Uint8Array;
 }
 
-/** `Trans = (R, ST, C1)`: an authorisation as {@link authoriseTx} sends it (33, 33 and 609 bytes). */
+/**
+ * `Trans = (vt, R, ST, C1)`: an authorisation as {@link authoriseTx} sends it
+ * (a view tag, then 33, 33 and 609 bytes).
+ */
 export interface AuthorisationParts<B extends BytesLike = Uint8Array> {
+  /**
+   * The view tag: the first byte of `SHA-256("ehrchain/v1/view-tag" ‖ r·A)`,
+   * an integer 0–255. A scanner compares it before `st`; it filters, `st` proves.
+   */
+  readonly viewTag: number;
   readonly r: B;
   readonly st: B;
   readonly c1: B;
@@ -183,10 +191,15 @@ export class Scanner extends WasmObject {
     return WasmObject.unwrap<glue.Scanner>(Scanner, value, what);
   }
 
-  /** Whether `(R, ST)` is addressed to this key. Malformed parts are simply no match. */
-  matches(authorisation: { readonly r: BytesLike; readonly st: BytesLike }): boolean {
+  /**
+   * Whether `(viewTag, R, ST)` is addressed to this key: the view tag is
+   * compared first (255 of 256 foreign authorisations stop there), then
+   * `ST`. A wrong tag, malformed `R` or wrong `ST` is simply no match; a
+   * `viewTag` that is not an integer 0–255 throws (`InvalidArgument`, `OutOfRange`).
+   */
+  matches(authorisation: { readonly viewTag: number; readonly r: BytesLike; readonly st: BytesLike }): boolean {
     const a = object(authorisation, "authorisation");
-    return this.inner<glue.Scanner>().matches(a.r as BytesLike, a.st as BytesLike);
+    return this.inner<glue.Scanner>().matches(a.viewTag as number, a.r as BytesLike, a.st as BytesLike);
   }
 
   /**
@@ -196,7 +209,7 @@ export class Scanner extends WasmObject {
    */
   open(authorisation: AuthorisationParts<BytesLike>): OpenedGrant {
     const a = object(authorisation, "authorisation");
-    const opened = this.inner<glue.Scanner>().open(a.r as BytesLike, a.st as BytesLike, a.c1 as BytesLike) as unknown as
+    const opened = this.inner<glue.Scanner>().open(a.viewTag as number, a.r as BytesLike, a.st as BytesLike, a.c1 as BytesLike) as unknown as
       Omit<OpenedGrant, "maskKey" | "free" | typeof Symbol.dispose> & { maskKey: glue.MaskKey };
     const maskKey = MaskKey.wrap(opened.maskKey);
     const free = () => maskKey.free();

@@ -71,10 +71,10 @@ export function markDeletedTx(registry: Address, eh: BytesLike): TxRequest {
   return glue.markDeletedTx(registry, eh) as TxRequest;
 }
 
-/** `authorise(R, ST, C1)` (Alg 5 step 5), from {@link MaskKey.authorise}'s result. Send it from a one-time account or a relayer so grants are not linked by sender. */
+/** `authorise(viewTag, R, ST, C1)` (Alg 5 step 5), from {@link MaskKey.authorise}'s result. Send it from a one-time account or a relayer so grants are not linked by sender. */
 export function authoriseTx(registry: Address, authorisation: AuthorisationParts<BytesLike>): TxRequest {
   const a = object(authorisation, "authorisation");
-  return glue.authoriseTx(registry, a.r as BytesLike, a.st as BytesLike, a.c1 as BytesLike) as TxRequest;
+  return glue.authoriseTx(registry, a.viewTag as number, a.r as BytesLike, a.st as BytesLike, a.c1 as BytesLike) as TxRequest;
 }
 
 /** `recordStatus(eh)` for `eth_call`; decode the answer with {@link decodeRecordStatus}. */
@@ -153,7 +153,15 @@ export type RegistryEvent = LogPosition &
         readonly anchoredAt: Uint64;
       }
     | { readonly event: "RecordDeleted"; readonly eh: Uint8Array; readonly deletedBy: Address; readonly deletedAt: Uint64 }
-    | { readonly event: "Authorised"; readonly seq: Uint64; readonly r: Uint8Array; readonly st: Uint8Array; readonly c1: Uint8Array }
+    | {
+        readonly event: "Authorised";
+        readonly seq: Uint64;
+        /** The view tag, 0–255. */
+        readonly viewTag: number;
+        readonly r: Uint8Array;
+        readonly st: Uint8Array;
+        readonly c1: Uint8Array;
+      }
   );
 
 /** Options of {@link decodeRegistryLogs}. */

@@ -371,6 +371,9 @@ fn only_the_anchorer_marks_a_record_deleted() {
     );
 }
 
+/// Among 21 grants on chain (one to him, one to him under a flipped view
+/// tag, one with his view tag but another grant's `ST`, the rest to others)
+/// the doctor's scan finds exactly the one.
 #[test]
 fn a_doctor_finds_exactly_the_grants_to_his_key_among_others() {
     let c = chain();
@@ -389,6 +392,16 @@ fn a_doctor_finds_exactly_the_grants_to_his_key_among_others() {
     for i in 0..21usize {
         let auth = if i == 13 {
             Authorisation::create(&mine).unwrap()
+        } else if i == 5 {
+            // His grant under a flipped view tag: posted, carried, skipped.
+            let mut flipped = Authorisation::create(&mine).unwrap();
+            flipped.view_tag ^= 0xff;
+            flipped
+        } else if i == 8 {
+            // His view tag with the ST of another grant to him: skipped too.
+            let mut wrong_st = Authorisation::create(&mine).unwrap();
+            wrong_st.st = Authorisation::create(&mine).unwrap().st;
+            wrong_st
         } else {
             let someone = SecretKey::generate().unwrap().public_key();
             Authorisation::create(&pass(&someone, "H", i as u64)).unwrap()

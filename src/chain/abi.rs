@@ -1,5 +1,5 @@
 //! The small part of the Solidity ABI the registry needs: static words
-//! (`uint64`, `uint256`, `address`, `bytes32`, `bool`) and dynamic `bytes`,
+//! (`uint64`, `uint256`, `address`, `bytes1`, `bytes32`, `bool`) and dynamic `bytes`,
 //! encoded as head/tail per the Solidity ABI specification, and decoded
 //! strictly (canonical padding, in-bounds offsets).
 
@@ -14,6 +14,8 @@ pub enum Token {
     Uint(u64),
     /// `address`.
     Address(Address),
+    /// `bytes1`: the byte, then 31 zero bytes (left-aligned).
+    Bytes1(u8),
     /// `bytes32`.
     Bytes32([u8; 32]),
     /// `bytes` (dynamic).
@@ -48,6 +50,11 @@ pub fn encode(tokens: &[Token]) -> Vec<u8> {
             Token::Address(a) => {
                 let mut w = [0u8; 32];
                 w[12..].copy_from_slice(&a.0);
+                head.extend_from_slice(&w);
+            }
+            Token::Bytes1(b) => {
+                let mut w = [0u8; 32];
+                w[0] = *b;
                 head.extend_from_slice(&w);
             }
             Token::Bytes32(b) => head.extend_from_slice(b),
@@ -157,6 +164,19 @@ impl<'a> Reader<'a> {
         Ok(Address(a))
     }
 
+    /// A `bytes1` (left-aligned: the byte, then 31 zero bytes, as Solidity's
+    /// decoder requires).
+    ///
+    /// # Errors
+    /// [`Error::AbiDecode`] for short data or non-zero padding.
+    pub fn bytes1(&mut self) -> Result<u8> {
+        let w = self.head()?;
+        if w[1..].iter().any(|b| *b != 0) {
+            return Err(bad("bytes1 with non-zero padding"));
+        }
+        Ok(w[0])
+    }
+
     /// A `bytes32`.
     ///
     /// # Errors
@@ -236,6 +256,21 @@ mod tests {
         let mut r = Reader::new(&enc);
         assert_eq!(r.uint64(), Ok(7));
         assert_eq!(r.bytes(), bad("data too short"));
+    }
+
+    #[test]
+    fn a_bytes1_is_left_aligned_and_its_padding_must_be_zero() {
+        let mut enc = encode(&[Token::Bytes1(0xab), Token::Uint(7)]);
+        assert_eq!(enc[0], 0xab);
+        assert!(enc[1..32].iter().all(|b| *b == 0));
+        assert_eq!(Reader::new(&enc).bytes1(), Ok(0xab));
+        enc[31] = 1;
+        assert_eq!(
+            Reader::new(&enc).bytes1(),
+            Err(Error::AbiDecode {
+                reason: "bytes1 with non-zero padding"
+            })
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use crate::grant::{Authorisation, Scanner};
 pub struct Found {
     /// Its sequence number in the registry.
     pub seq: u64,
-    /// `Trans = (R, ST, C1)`.
+    /// `Trans = (vt, R, ST, C1)`.
     pub authorisation: Authorisation,
     /// The transaction that posted it (absent for a pending log).
     pub transaction_hash: Option<[u8; 32]>,
@@ -23,6 +23,9 @@ pub struct Found {
 /// The `Authorised` events among `logs` that `scanner`'s key matches, in
 /// order. Logs of other contracts, other events and malformed events are
 /// skipped: a stranger can post anything, and nothing of it may stop a scan.
+/// An event whose view tag is not this key's is skipped after one
+/// variable-base multiplication ([`Scanner::matches`]); one whose tag
+/// matches but whose `ST` does not is skipped too.
 pub fn authorisations_for(scanner: &Scanner, registry: &Address, logs: &[Log]) -> Vec<Found> {
     logs.iter()
         .filter_map(|log| match Event::decode(log, registry) {
@@ -75,6 +78,7 @@ mod tests {
             address: registry,
             topics: vec![authorised_topic(), topic_seq],
             data: abi::encode(&[
+                Token::Bytes1(auth.view_tag),
                 Token::Bytes(auth.r.to_vec()),
                 Token::Bytes(auth.st.to_vec()),
                 Token::Bytes(auth.c1.clone()),
@@ -107,11 +111,20 @@ mod tests {
         let mine = grant_to(&me);
         let mut garbage = authorised_log(registry, 4, &mine);
         garbage.data.truncate(40);
+        let mut wrong_tag = mine.clone();
+        wrong_tag.view_tag ^= 0x5a;
+        let mut wrong_st = mine.clone();
+        wrong_st.st = grant_to(&me).st;
+        let mut dirty_tag = authorised_log(registry, 7, &mine);
+        dirty_tag.data[31] = 1;
         let logs = vec![
             authorised_log(registry, 1, &grant_to(&other)),
             authorised_log(registry, 2, &mine),
             authorised_log(Address([8; 20]), 3, &grant_to(&me)),
             garbage,
+            authorised_log(registry, 5, &wrong_tag),
+            authorised_log(registry, 6, &wrong_st),
+            dirty_tag,
         ];
         let found = authorisations_for(&scanner, &registry, &logs);
         assert_eq!(

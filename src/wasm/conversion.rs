@@ -240,6 +240,12 @@ pub(crate) fn arg_opening(
     })
 }
 
+/// Reads a byte given as a `number` (a view tag): an integer 0–255;
+/// `InvalidArgument` for another type, `OutOfRange` for another number.
+pub(crate) fn arg_byte(what: &'static str, value: &JsValue) -> JsResult<u8> {
+    u8::try_from(arg_int(what, value)?).map_err(|_| js_error(Error::OutOfRange { what }))
+}
+
 /// Reads a `uint64` from the chain as JS holds it: a safe-integer `number`,
 /// or a `bigint` up to 2^64-1 (what the decoders return beyond 2^53-1).
 pub(crate) fn arg_u64(what: &'static str, value: &JsValue) -> JsResult<u64> {

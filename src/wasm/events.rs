@@ -95,6 +95,7 @@ fn event_js(event: &Event, log: &Log) -> JsValue {
         Event::Authorised { seq, authorisation } => vec![
             ("event", "Authorised".into()),
             ("seq", num(*seq)),
+            ("viewTag", authorisation.view_tag.into()),
             ("r", bytes(&authorisation.r)),
             ("st", bytes(&authorisation.st)),
             ("c1", bytes(&authorisation.c1)),
@@ -123,7 +124,9 @@ pub fn anchored_eh_from_receipt(
 }
 
 /// The authorisations among `Authorised` logs (from `eth_getLogs`) that are
-/// addressed to `scanner`'s key: `[{seq, r, st, c1, transactionHash}]`.
+/// addressed to `scanner`'s key: `[{seq, viewTag, r, st, c1,
+/// transactionHash}]`, each of which goes as it is to `Scanner.open` and
+/// `authoriseTx`.
 /// Every entry that is not a well-formed log (`null`, a number, `{}`,
 /// non-hex data), other logs and malformed events are skipped; `logs`
 /// itself must be an array (`InvalidArgument`).
@@ -141,6 +144,7 @@ pub fn scan_authorisations(
         .map(|found| {
             object(&[
                 ("seq", num(found.seq)),
+                ("viewTag", found.authorisation.view_tag.into()),
                 ("r", bytes(&found.authorisation.r)),
                 ("st", bytes(&found.authorisation.st)),
                 ("c1", bytes(&found.authorisation.c1)),

@@ -24,15 +24,18 @@ impl Scanner {
         Ok(Scanner(CoreScanner::new(copy)))
     }
 
-    /// Whether `(R, ST)` is addressed to this key. Malformed input is simply no match.
+    /// Whether `(viewTag, R, ST)` is addressed to this key: the view tag
+    /// first, then `ST`. Malformed `R` or `ST` is simply no match; a
+    /// `viewTag` that is not a number 0–255 throws.
     pub fn matches(
         &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] viewTag: JsValue,
         #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] r: JsValue,
         #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] st: JsValue,
     ) -> JsResult<bool> {
-        let r = &arg_bytes("r", &r)?;
-        let st = &arg_bytes("st", &st)?;
-        Ok(self.0.matches_parts(r, st))
+        let view_tag = arg_byte("viewTag", &viewTag)?;
+        let (r, st) = (&arg_bytes("r", &r)?, &arg_bytes("st", &st)?);
+        Ok(self.0.matches_parts(view_tag, r, st))
     }
 
     /// Opens an authorisation addressed to this key and recovers its
@@ -40,14 +43,14 @@ impl Scanner {
     #[wasm_bindgen(unchecked_return_type = "OpenedGrant")]
     pub fn open(
         &self,
+        #[wasm_bindgen(unchecked_param_type = "number")] viewTag: JsValue,
         #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] r: JsValue,
         #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] st: JsValue,
         #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] c1: JsValue,
     ) -> JsResult<JsValue> {
-        let r = &arg_bytes("r", &r)?;
-        let st = &arg_bytes("st", &st)?;
-        let c1 = &arg_bytes("c1", &c1)?;
-        let auth = Authorisation::from_parts(r, st, c1).js()?;
+        let view_tag = arg_byte("viewTag", &viewTag)?;
+        let (r, st) = (&arg_bytes("r", &r)?, &arg_bytes("st", &st)?);
+        let auth = Authorisation::from_parts(view_tag, r, st, &arg_bytes("c1", &c1)?).js()?;
         let opened = self.0.open(&auth).js()?;
         let signature = opened.pass.signature.to_bytes();
         let t = opened.pass.terms;

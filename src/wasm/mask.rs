@@ -109,7 +109,7 @@ impl MaskKey {
     /// Grants `record` (a `Handoff`, or any `{hospital, time, eh,
     /// anchorSalt, recordType}`) to the doctor with protocol key
     /// `doctorKey`, signing the pass with the patient's account key handle:
-    /// returns `Trans = {r, st, c1}` for `authoriseTx`.
+    /// returns `Trans = {viewTag, r, st, c1}` for `authoriseTx`.
     #[wasm_bindgen(unchecked_return_type = "AuthorisationParts")]
     pub fn authorise(
         &self,
@@ -169,10 +169,11 @@ impl MaskKey {
     }
 }
 
-/// `Trans = {r, st, c1}` of a signed pass.
+/// `Trans = {viewTag, r, st, c1}` of a signed pass.
 fn parts(pass: &AccessPass) -> JsResult<JsValue> {
     let a = Authorisation::create(pass).js()?;
     Ok(object(&[
+        ("viewTag", a.view_tag.into()),
         ("r", bytes(&a.r)),
         ("st", bytes(&a.st)),
         ("c1", bytes(&a.c1)),

@@ -84,16 +84,18 @@ pub fn mark_deleted_tx(
     tx_request(&registry, registry::mark_deleted(&hash32("eh", &eh)?))
 }
 
-/// `{to, data}` for `authorise(R, ST, C1)` (Alg 5 step 5), from the parts
-/// `MaskKey.authorise` returned.
+/// `{to, data}` for `authorise(viewTag, R, ST, C1)` (Alg 5 step 5), from
+/// the parts `MaskKey.authorise` returned (`viewTag` a number 0–255).
 #[wasm_bindgen(js_name = authoriseTx, unchecked_return_type = "TxRequest")]
 pub fn authorise_tx(
     #[wasm_bindgen(unchecked_param_type = "string")] registry: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "number")] viewTag: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] r: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] st: JsValue,
     #[wasm_bindgen(unchecked_param_type = "Uint8Array | string")] c1: JsValue,
 ) -> JsResult<JsValue> {
     let auth = Authorisation::from_parts(
+        arg_byte("viewTag", &viewTag)?,
         &arg_bytes("r", &r)?,
         &arg_bytes("st", &st)?,
         &arg_bytes("c1", &c1)?,

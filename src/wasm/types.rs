@@ -16,8 +16,8 @@ export type Uint64 = number | bigint;
 export interface MaskedRecord { x: Uint8Array; z: Uint8Array; k: Uint8Array }
 /** `tx_id` and `K_P`, unmasked. */
 export interface Unmasked { txId: Uint8Array; recordKey: Uint8Array }
-/** `Trans = (R, ST, C1)`. */
-export interface AuthorisationParts { r: Uint8Array; st: Uint8Array; c1: Uint8Array }
+/** `Trans = (vt, R, ST, C1)`: `viewTag` is the one-byte view tag (0–255). */
+export interface AuthorisationParts { viewTag: number; r: Uint8Array; st: Uint8Array; c1: Uint8Array }
 /** What a grant names: the record's context and hash, and the opening of
  *  its anchor commitment (a `Handoff` is one). */
 export interface GrantRecord {
@@ -72,7 +72,7 @@ export type RegistryEvent = LogPosition & (
   | { event: "DoctorRevoked"; serial: Uint64; revokedAt: Uint64 }
   | { event: "RecordAnchored"; eh: Uint8Array; anchoredBy: string; serial: Uint64; commitment: Uint8Array; recordTime: Uint64; anchoredAt: Uint64 }
   | { event: "RecordDeleted"; eh: Uint8Array; deletedBy: string; deletedAt: Uint64 }
-  | { event: "Authorised"; seq: Uint64; r: Uint8Array; st: Uint8Array; c1: Uint8Array }
+  | { event: "Authorised"; seq: Uint64; viewTag: number; r: Uint8Array; st: Uint8Array; c1: Uint8Array }
 );
 /** A registry custom error decoded from revert data: integers are
  *  `number` up to 2^53-1 and `bigint` beyond, `bytes32` a `Uint8Array`. */
@@ -82,7 +82,7 @@ export interface RegistryRevert { name: string; signature: string; args: Array<U
 export interface RegistryRevertError extends EhrchainError { code: "Reverted"; revert: RegistryRevert }
 /** An `Authorised` event addressed to the scanning doctor's key. */
 export interface FoundAuthorisation {
-  seq: Uint64; r: Uint8Array; st: Uint8Array; c1: Uint8Array; transactionHash: string | null;
+  seq: Uint64; viewTag: number; r: Uint8Array; st: Uint8Array; c1: Uint8Array; transactionHash: string | null;
 }
 /** A new upload as a signed upload request names it: `filing` is
  *  `filingCommitment(F)`; `now` and `ttl` are Unix seconds. */

@@ -142,7 +142,7 @@ const SERIAL = 1n;
 
 // ---------------------------------------------------------------------------
 // Authorisation helpers (Alg 5), after docs/PROTOCOL.md sections 3 to 5. The
-// contract itself only checks the shapes of R, ST and C1.
+// contract itself only checks the shapes of the view tag, R, ST and C1.
 // ---------------------------------------------------------------------------
 
 /** h1(P) = int(SHA-256("ehrchain/v1/h1" ‖ compressed(P))) mod n (section 3). */
@@ -151,6 +151,12 @@ function h1(point) {
   const d = BigInt(ethers.sha256(ethers.concat([ethers.toUtf8Bytes('ehrchain/v1/h1'), compressed]))) % CURVE_N;
   if (d === 0n) throw new Error('OutOfRange');
   return ethers.toBeHex(d, 32);
+}
+
+/** The view tag: SHA-256("ehrchain/v1/view-tag" ‖ compressed(P))[0], as bytes1 hex (section 5). */
+function viewTagOf(point) {
+  const compressed = ethers.SigningKey.computePublicKey(point, true);
+  return ethers.dataSlice(ethers.sha256(ethers.concat([ethers.toUtf8Bytes('ehrchain/v1/view-tag'), compressed])), 0, 1);
 }
 
 /** ctx = u8 len(H1) ‖ H1 ‖ u64 BE T1 (section 4). */
@@ -184,21 +190,28 @@ function makePass(hospital = "St Mary's Hospital", t1 = 1_770_000_000n, ty1 = 'r
   return ethers.hexlify(padded);
 }
 
-/** Builds Trans = (R, ST, C1) for the doctor with protocol key `A` (compressed hex). */
+/** Builds Trans = (viewTag, R, ST, C1) for the doctor with protocol key `A` (compressed hex). */
 function makeTrans(A, pass) {
   const r = randomKey();
   const R = r.compressedPublicKey;
-  const ST = new ethers.SigningKey(h1(r.computeSharedSecret(A))).compressedPublicKey;
+  const shared = r.computeSharedSecret(A);
+  const ST = new ethers.SigningKey(h1(shared)).compressedPublicKey;
   const C1 = ethers.hexlify(encrypt(ethers.getBytes(A), ethers.getBytes(pass)));
-  return { r: R, st: ST, c1: C1 };
+  return { viewTag: viewTagOf(shared), r: R, st: ST, c1: C1 };
 }
+
+/** A view tag (bytes1 hex) with its bits flipped by `mask`. */
+const flipTag = (tag, mask = 0xff) => ethers.toBeHex(Number(BigInt(tag)) ^ mask, 1);
 
 /**
  * The doctor's test (Alg 5 step 2): is this Trans for the holder of secret `a`?
- * Returns the pass, or null if not his; throws if his but C1 does not open to a v1 pass.
+ * The view tag first, then ST (the tag filters, ST proves). Returns the pass,
+ * or null if not his; throws if his but C1 does not open to a v2 pass.
  */
-function openTrans(a, { r, st, c1 }) {
-  const mine = new ethers.SigningKey(h1(a.computeSharedSecret(r))).compressedPublicKey;
+function openTrans(a, { viewTag, r, st, c1 }) {
+  const shared = a.computeSharedSecret(r);
+  if (viewTagOf(shared) !== viewTag.toLowerCase()) return null;
+  const mine = new ethers.SigningKey(h1(shared)).compressedPublicKey;
   if (mine.toLowerCase() !== st.toLowerCase()) return null;
   const pass = ethers.hexlify(decrypt(ethers.getBytes(a.privateKey), ethers.getBytes(c1)));
   if (ethers.dataLength(pass) !== PASS_LEN) throw new Error('MalformedEncoding: pass length');
@@ -268,7 +281,7 @@ test('ABI: the function signatures are the agreed ones', () => {
     'C1_LENGTH()',
     'anchorRecord(bytes32,bytes32,uint64,uint64)',
     'authorisationCount()',
-    'authorise(bytes,bytes,bytes)',
+    'authorise(bytes1,bytes,bytes,bytes)',
     'authority()',
     'certificateStatus(uint64)',
     'markDeleted(bytes32)',
@@ -302,7 +315,7 @@ test('ABI: the constructor takes the authority\'s address and is not payable', (
 test('ABI: the event signatures are the agreed ones', () => {
   const events = iface.fragments.filter((f) => f.type === 'event').map((f) => f.format('full')).sort();
   assert.deepEqual(events, [
-    'event Authorised(uint256 indexed seq, bytes r, bytes st, bytes c1)',
+    'event Authorised(uint256 indexed seq, bytes1 viewTag, bytes r, bytes st, bytes c1)',
     'event DoctorRegistered(uint64 indexed serial, address indexed doctor, bytes protocolKey, uint64 validFrom, uint64 validUntil)',
     'event DoctorRevoked(uint64 indexed serial, uint64 revokedAt)',
     'event RecordAnchored(bytes32 indexed eh, address indexed anchoredBy, uint64 serial, bytes32 commitment, uint64 recordTime, uint64 anchoredAt)',
@@ -935,9 +948,9 @@ test('authorise: emits Authorised with seq 0, 1, …; names nobody; counts; ever
   assert.equal(count0, 0n);
   const t = makeTrans(doctorKey.compressedPublicKey, makePass());
   assert.equal(ethers.dataLength(t.c1), C1_LEN);
-  const receipt = await send(`authorise (first, C1 ${C1_LEN} B)`, relayers[0], 'authorise', [t.r, t.st, t.c1], 'counter 0 → 1');
+  const receipt = await send(`authorise (first, C1 ${C1_LEN} B)`, relayers[0], 'authorise', [t.viewTag, t.r, t.st, t.c1], 'counter 0 → 1');
   const { log, parsed } = onlyEvent(receipt, 'Authorised');
-  assert.deepEqual(parsed.args.toObject(), { seq: 0n, r: t.r, st: t.st, c1: t.c1 });
+  assert.deepEqual(parsed.args.toObject(), { seq: 0n, viewTag: t.viewTag, r: t.r, st: t.st, c1: t.c1 });
   // the only topics: the event signature and seq; no address anywhere in the log
   assert.deepEqual(log.topics, [iface.getEvent('Authorised').topicHash, ethers.zeroPadValue('0x00', 32)]);
   for (const a of accounts) assert.ok(!log.data.toLowerCase().includes(a.slice(2).toLowerCase()));
@@ -946,19 +959,20 @@ test('authorise: emits Authorised with seq 0, 1, …; names nobody; counts; ever
   // the same doctor again: nothing shared between two Trans
   const t2 = makeTrans(doctorKey.compressedPublicKey, makePass());
   for (const f of ['r', 'st', 'c1']) assert.notEqual(t2[f], t[f]);
-  const r2 = await send(`authorise (C1 ${C1_LEN} B)`, relayers[1], 'authorise', [t2.r, t2.st, t2.c1], 'the usual case');
+  // (the one-byte view tags of two grants collide with probability 1/256: not compared)
+  const r2 = await send(`authorise (C1 ${C1_LEN} B)`, relayers[1], 'authorise', [t2.viewTag, t2.r, t2.st, t2.c1], 'the usual case');
   assert.equal(onlyEvent(r2, 'Authorised').parsed.args.seq, 1n);
   // any 609 bytes are accepted: the contract cannot look inside C1 (seq 2, not a pass)
   const random609 = ethers.hexlify(ethers.randomBytes(C1_LEN));
-  await send(`authorise (C1 ${C1_LEN} B, random bytes)`, relayers[2], 'authorise', [t.r, t.st, random609]);
+  await send(`authorise (C1 ${C1_LEN} B, random bytes)`, relayers[2], 'authorise', [t.viewTag, t.r, t.st, random609]);
   // the longest pass (255-byte hospital name, 32-byte type: 459 bytes) has the same C1 size
   const t3 = makeTrans(doctorKey.compressedPublicKey, makePass('H'.repeat(255), 1n, 'T'.repeat(32)));
   assert.equal(ethers.dataLength(t3.c1), C1_LEN);
-  await send(`authorise (C1 ${C1_LEN} B)`, relayers[1], 'authorise', [t3.r, t3.st, t3.c1]);
+  await send(`authorise (C1 ${C1_LEN} B)`, relayers[1], 'authorise', [t3.viewTag, t3.r, t3.st, t3.c1]);
   // an ECIES ciphertext of 512 zero bytes: opens, but is no pass (seq 4)
   const zeros = ethers.hexlify(encrypt(ethers.getBytes(doctorKey.compressedPublicKey), new Uint8Array(PASS_LEN)));
   assert.equal(ethers.dataLength(zeros), C1_LEN);
-  await send(`authorise (C1 ${C1_LEN} B)`, relayers[3], 'authorise', [t.r, t.st, zeros]);
+  await send(`authorise (C1 ${C1_LEN} B)`, relayers[3], 'authorise', [t.viewTag, t.r, t.st, zeros]);
   assert.equal(await registry.authorisationCount(), 5n);
 });
 
@@ -966,11 +980,11 @@ test('authorise: bad points are refused (InvalidPoint), checked before C1', asyn
   const good = makeTrans(doctorKey.compressedPublicKey, makePass());
   const badPoints = ['0x', good.r.slice(0, -2), good.r + '00', '0x04' + good.r.slice(4), '0x00' + good.r.slice(4), randomKey().publicKey];
   for (const p of badPoints) {
-    await refused(stranger, 'authorise', [p, good.st, good.c1], 'InvalidPoint');
-    await refused(stranger, 'authorise', [good.r, p, good.c1], 'InvalidPoint');
+    await refused(stranger, 'authorise', [good.viewTag, p, good.st, good.c1], 'InvalidPoint');
+    await refused(stranger, 'authorise', [good.viewTag, good.r, p, good.c1], 'InvalidPoint');
   }
   // points are checked before C1
-  await refused(stranger, 'authorise', ['0x', good.st, '0x'], 'InvalidPoint');
+  await refused(stranger, 'authorise', [good.viewTag, '0x', good.st, '0x'], 'InvalidPoint');
   assert.equal(await registry.authorisationCount(), 5n); // unchanged by refusals
 });
 
@@ -983,10 +997,10 @@ test('authorise: C1 of 608 or 610 bytes is refused (InvalidCiphertext(608), Inva
   assert.equal(ethers.dataLength(c608), 608);
   assert.equal(ethers.dataLength(c610), 610);
   for (const c1 of [c608, ethers.dataSlice(good.c1, 0, 608), ethers.hexlify(ethers.randomBytes(608))]) {
-    await refused(stranger, 'authorise', [good.r, good.st, c1], 'InvalidCiphertext', [608n]);
+    await refused(stranger, 'authorise', [good.viewTag, good.r, good.st, c1], 'InvalidCiphertext', [608n]);
   }
   for (const c1 of [c610, ethers.concat([good.c1, '0x00']), ethers.hexlify(ethers.randomBytes(610))]) {
-    await refused(stranger, 'authorise', [good.r, good.st, c1], 'InvalidCiphertext', [610n]);
+    await refused(stranger, 'authorise', [good.viewTag, good.r, good.st, c1], 'InvalidCiphertext', [610n]);
   }
   assert.equal(await registry.authorisationCount(), 5n); // unchanged by refusals
 });
@@ -1002,7 +1016,7 @@ test('authorise: the old bounds 98 and 1024 and the old unpadded sizes are refus
   assert.equal(ethers.dataLength(old157), 157);
   const empty = ethers.hexlify(encrypt(A, new Uint8Array(0)));
   for (const c1 of [old98, old1024, old157, empty, '0x', ethers.hexlify(ethers.randomBytes(65)), ethers.hexlify(ethers.randomBytes(2 * C1_LEN))]) {
-    await refused(stranger, 'authorise', [good.r, good.st, c1], 'InvalidCiphertext', [BigInt(ethers.dataLength(c1))]);
+    await refused(stranger, 'authorise', [good.viewTag, good.r, good.st, c1], 'InvalidCiphertext', [BigInt(ethers.dataLength(c1))]);
   }
   assert.equal(await registry.authorisationCount(), 5n); // unchanged by refusals
 });
@@ -1011,7 +1025,7 @@ test('authorise: from a fresh one-time account, as a locally signed EIP-1559 tra
   const oneTime = ethers.Wallet.createRandom().connect(provider);
   await provider.send('hardhat_setBalance', [oneTime.address, ethers.toQuantity(ethers.parseEther('0.1'))]);
   const t = makeTrans(doctorKey.compressedPublicKey, makePass());
-  const data = iface.encodeFunctionData('authorise', [t.r, t.st, t.c1]);
+  const data = iface.encodeFunctionData('authorise', [t.viewTag, t.r, t.st, t.c1]);
   const signed = await oneTime.signTransaction(
     await oneTime.populateTransaction({ to: deployment.registry, data, type: 2, chainId: CHAIN_ID }),
   );
@@ -1026,6 +1040,50 @@ test('authorise: from a fresh one-time account, as a locally signed EIP-1559 tra
   assert.equal(parsed.args.c1, t.c1);
 });
 
+test('authorise: every one of the 256 view tags is accepted and carried by the event as it was sent', async () => {
+  const good = makeTrans(doctorKey.compressedPublicKey, makePass());
+  const c = registry.connect(stranger);
+  for (let v = 0; v < 256; v++) await c.authorise.staticCall(ethers.toBeHex(v, 1), good.r, good.st, good.c1);
+  // a tag that is not this doctor's (posted as a stranger could): the event carries it unchanged,
+  // and the doctor skips it although R, ST and C1 are his (the tag is checked first)
+  const flipped = flipTag(good.viewTag);
+  const receipt = await send(`authorise (C1 ${C1_LEN} B)`, relayers[0], 'authorise', [flipped, good.r, good.st, good.c1]);
+  const { parsed } = onlyEvent(receipt, 'Authorised');
+  assert.equal(parsed.args.viewTag, flipped);
+  assert.equal(openTrans(doctorKey, parsed.args), null, 'a wrong view tag is no match');
+  assert.notEqual(openTrans(doctorKey, { ...good }), null, 'the same Trans with its own tag is his');
+  // the right tag with another ST is no match either: the tag filters, ST proves
+  const other = makeTrans(doctorKey.compressedPublicKey, makePass());
+  assert.equal(openTrans(doctorKey, { ...good, st: other.st }), null);
+});
+
+test('authorise: a view tag word with non-zero padding is refused by the ABI decoder (empty revert data, no custom error)', async () => {
+  const good = makeTrans(doctorKey.compressedPublicKey, makePass());
+  const data = iface.encodeFunctionData('authorise', [good.viewTag, good.r, good.st, good.c1]);
+  // calldata: selector (4 bytes), then the bytes1 word: its byte 0 is the tag, bytes 1..31 must be zero
+  assert.equal(ethers.dataSlice(data, 5, 36), ethers.zeroPadValue('0x', 31));
+  const count = await registry.authorisationCount();
+  for (const at of [5, 20, 35]) {
+    const bytes = ethers.getBytes(data);
+    bytes[at] = 0x01;
+    const dirty = ethers.hexlify(bytes);
+    for (const call of [
+      () => provider.call({ to: deployment.registry, from: accounts[4], data: dirty }),
+      () => provider.estimateGas({ to: deployment.registry, from: accounts[4], data: dirty }),
+    ]) {
+      await assert.rejects(call(), (err) => {
+        assert.equal(err.code, 'CALL_EXCEPTION', err.shortMessage || err.message);
+        assert.ok([undefined, null, '0x'].includes(revertData(err)), `revert data: ${revertData(err)}`);
+        assert.equal(err.revert ?? null, null, 'no custom error');
+        return true;
+      });
+    }
+  }
+  // the clean word is accepted
+  await provider.call({ to: deployment.registry, from: accounts[4], data });
+  assert.equal(await registry.authorisationCount(), count);
+});
+
 test('50 authorisations, found by paging eth_getLogs by block range; the doctor recognises his own', async () => {
   const startSeq = await registry.authorisationCount();
   const firstBlock = (await provider.getBlockNumber()) + 1;
@@ -1036,7 +1094,7 @@ test('50 authorisations, found by paging eth_getLogs by block range; the doctor 
     const A = forDoctor ? doctorKey.compressedPublicKey : otherKeys[i % 5].compressedPublicKey;
     const pass = makePass();
     const t = makeTrans(A, pass);
-    const receipt = await send(i === 0 ? null : `authorise (C1 ${C1_LEN} B)`, relayers[i % relayers.length], 'authorise', [t.r, t.st, t.c1]);
+    const receipt = await send(i === 0 ? null : `authorise (C1 ${C1_LEN} B)`, relayers[i % relayers.length], 'authorise', [t.viewTag, t.r, t.st, t.c1]);
     sent.push({ ...t, pass, forDoctor, seq: startSeq + BigInt(i), block: receipt.blockNumber });
     // interleave other events of the same contract: the topic filter must skip them
     if (i % 7 === 0) await send('anchorRecord', doctor, 'anchorRecord', [randomHash(), randomHash(), BigInt(i), SERIAL]);
@@ -1047,7 +1105,7 @@ test('50 authorisations, found by paging eth_getLogs by block range; the doctor 
   // Page through [firstBlock, lastBlock] with eth_getLogs, 8 blocks at a time,
   // filtered on the contract's address and the Authorised topic.
   const topic = iface.getEvent('Authorised').topicHash;
-  assert.equal(topic, ethers.id('Authorised(uint256,bytes,bytes,bytes)'));
+  assert.equal(topic, ethers.id('Authorised(uint256,bytes1,bytes,bytes,bytes)'));
   const PAGE = 8;
   const found = [];
   let pages = 0;
@@ -1069,6 +1127,7 @@ test('50 authorisations, found by paging eth_getLogs by block range; the doctor 
   found.forEach((f, i) => {
     const s = sent[i];
     assert.equal(f.seq, s.seq, 'in seq order, no gap, no duplicate');
+    assert.equal(f.viewTag, s.viewTag);
     assert.equal(f.r, s.r);
     assert.equal(f.st, s.st);
     assert.equal(f.c1, s.c1);

@@ -32,8 +32,8 @@ function certificate({ from = NOW - 60, until = NOW + 3600, serial = 7 } = {}) {
   return { json, fields, authority, doctor, protocol };
 }
 
-/** A genuine `Authorised` log of the registry, addressed to `protocol`'s key. */
-function authorisedLog(protocol, seq = 1) {
+/** `Trans` from `MaskKey.authorise`, addressed to `protocol`'s key. */
+function grantParts(protocol) {
   const mk = MaskKey.generate();
   const patient = Key.generate();
   const parts = mk.authorise(protocol.publicKey(), {
@@ -41,8 +41,13 @@ function authorisedLog(protocol, seq = 1) {
   }, patient);
   mk.free();
   patient.free();
-  const iface = new ethers.Interface(['event Authorised(uint256 indexed seq, bytes r, bytes st, bytes c1)']);
-  const { data, topics } = iface.encodeEventLog('Authorised', [seq, parts.r, parts.st, parts.c1]);
+  return parts;
+}
+
+/** The `Authorised` log of `parts` (by default a genuine grant to `protocol`'s key), encoded by ethers. */
+function authorisedLog(protocol, seq = 1, parts = grantParts(protocol)) {
+  const iface = new ethers.Interface(['event Authorised(uint256 indexed seq, bytes1 viewTag, bytes r, bytes st, bytes c1)']);
+  const { data, topics } = iface.encodeEventLog('Authorised', [seq, ethers.toBeHex(parts.viewTag, 1), parts.r, parts.st, parts.c1]);
   assert.equal(topics[0], authorisedTopic());
   return { address: REGISTRY, topics, data, blockNumber: '0x10', transactionHash: '0x' + 'ab'.repeat(32), logIndex: '0x0' };
 }
@@ -410,7 +415,72 @@ test('transactions: revokeDoctorTx and authoriseTx take bigint serials and the a
   const [decoded] = decodeRegistryLogs(REGISTRY, [log]);
   assert.equal(decoded.event, 'Authorised');
   assert.ok(decoded.r instanceof Uint8Array, 'event bytes are Uint8Array, like every other result');
+  assert.equal(typeof decoded.viewTag, 'number');
   assert.equal(authoriseTx(REGISTRY, decoded).to, REGISTRY);
+});
+
+describe('view tags (docs/PROTOCOL.md §5): a filter before ST, never the proof', () => {
+  test('a grant carries its view tag from authorise through the scan to open and authoriseTx, as the same object', () => {
+    const protocol = Key.generate();
+    const scanner = new Scanner(protocol);
+    const parts = grantParts(protocol);
+    assert.ok(Number.isInteger(parts.viewTag) && parts.viewTag >= 0 && parts.viewTag <= 255);
+    const [found] = scanAuthorisations(scanner, REGISTRY, [authorisedLog(protocol, 3, parts)]);
+    assert.equal(found.viewTag, parts.viewTag);
+    assert.deepEqual(found.r, parts.r);
+    const iface = new ethers.Interface(['function authorise(bytes1 viewTag, bytes r, bytes st, bytes c1)']);
+    const tx = authoriseTx(REGISTRY, found);
+    assert.equal(tx.data.slice(0, 10), iface.getFunction('authorise').selector);
+    assert.equal(tx.data.slice(0, 10), '0x11ec8200');
+    const args = iface.decodeFunctionData('authorise', tx.data);
+    assert.equal(args.viewTag, ethers.toBeHex(parts.viewTag, 1));
+    assert.equal(args.st, ethers.hexlify(parts.st));
+    const grant = scanner.open(found);
+    assert.equal(grant.hospital, "St Mary's");
+    grant.free();
+    scanner.free();
+    protocol.free();
+  });
+
+  test('a flipped view tag is no match: skipped by the scan, NotForThisKey from open', () => {
+    const protocol = Key.generate();
+    const scanner = new Scanner(protocol);
+    const parts = grantParts(protocol);
+    for (const mask of [0x01, 0x80, 0xff]) {
+      const flipped = { ...parts, viewTag: parts.viewTag ^ mask };
+      assert.equal(scanner.matches(flipped), false);
+      throwsCode(() => scanner.open(flipped), 'NotForThisKey');
+      assert.deepEqual(scanAuthorisations(scanner, REGISTRY, [authorisedLog(protocol, 1, flipped)]), []);
+    }
+    assert.equal(scanner.matches(parts), true);
+    scanner.free();
+    protocol.free();
+  });
+
+  test('the right view tag with a wrong ST is no match either', () => {
+    const protocol = Key.generate();
+    const scanner = new Scanner(protocol);
+    const parts = grantParts(protocol);
+    const wrongSt = { ...parts, st: grantParts(protocol).st };
+    assert.equal(scanner.matches(wrongSt), false);
+    throwsCode(() => scanner.open(wrongSt), 'NotForThisKey');
+    assert.deepEqual(scanAuthorisations(scanner, REGISTRY, [authorisedLog(protocol, 1, wrongSt)]), []);
+    scanner.free();
+    protocol.free();
+  });
+
+  test('a viewTag that is not an integer 0–255 is refused with its code, never coerced', () => {
+    const protocol = Key.generate();
+    const scanner = new Scanner(protocol);
+    const parts = grantParts(protocol);
+    for (const [viewTag, code] of [[256, 'OutOfRange'], [-1, 'OutOfRange'], [1.5, 'OutOfRange'], ['0x01', 'InvalidArgument'], [1n, 'InvalidArgument'], [undefined, 'InvalidArgument'], [new Uint8Array([1]), 'InvalidArgument']]) {
+      throwsCode(() => scanner.matches({ ...parts, viewTag }), code);
+      throwsCode(() => scanner.open({ ...parts, viewTag }), code);
+      throwsCode(() => authoriseTx(REGISTRY, { ...parts, viewTag }), code);
+    }
+    scanner.free();
+    protocol.free();
+  });
 });
 
 test('the package README gives every export a signature and an example', async () => {

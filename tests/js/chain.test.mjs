@@ -10,7 +10,7 @@
 //   (decodeRegistryLogs) and by ethers (Interface.parseLog), field by field;
 // - locally signed EIP-1559 transactions (signTransaction) accepted by the node
 //   and parsed by ethers' Transaction.from (calls, a value transfer, a deployment);
-// - the paper's Alg 4 and 5 end to end on chain, protocol version 3
+// - the paper's Alg 4 and 5 end to end on chain, protocol version 4
 //   (docs/PROTOCOL.md §4.1, §5, §10, §13): the authority certifies the doctors;
 //   only a certified doctor anchors (NotCertifiedDoctor for anyone else), with
 //   the commitment SHA-256("ehrchain/v1/anchor" ‖ salt ‖ doctor ‖ patient ‖ Ty1);
@@ -219,6 +219,10 @@ function assertLogsAgree(registry, rawLogs) {
       } else if (p.type === 'bytes' || p.type === 'bytes32') {
         assert.ok(got instanceof Uint8Array, `${where} is a Uint8Array (got ${typeof got})`);
         assert.deepEqual(got, ethers.getBytes(want), where);
+      } else if (p.type === 'bytes1') {
+        // The view tag: a number 0-255 (ethers gives bytes1 as one byte of hex).
+        assert.equal(typeof got, 'number', `${where} is a number`);
+        assert.equal(got, Number(want), where);
       } else if (/^uint/.test(p.type)) {
         // A number up to 2^53-1, a bigint beyond (never rounded).
         assert.equal(typeof got, want <= BigInt(Number.MAX_SAFE_INTEGER) ? 'number' : 'bigint', where);
@@ -418,22 +422,31 @@ describe('calldata equals ethers Interface.encodeFunctionData', () => {
       const p = decoyParts(randomProtocolKey(), randomRecord(hospital, 1_700_000_000 + i));
       assert.equal(p.c1.length, 609, `hospital of ${hospital.length} bytes`);
       const req = authoriseTx(S.registry, p);
-      assert.deepEqual(req, { to: S.registry, data: S.iface.encodeFunctionData('authorise', [p.r, p.st, p.c1]) });
+      assert.deepEqual(req, { to: S.registry, data: S.iface.encodeFunctionData('authorise', [ethers.toBeHex(p.viewTag, 1), p.r, p.st, p.c1]) });
     }
   });
 
-  test('authorise, from 609 random bytes of C1', () => {
+  test('authorise, from 609 random bytes of C1, with each view tag 0..255', () => {
     const [r, st, c1] = [randomProtocolKey(), randomProtocolKey(), crypto.randomBytes(609)];
-    assert.equal(authoriseTx(S.registry, { r, st, c1 }).data, S.iface.encodeFunctionData('authorise', [r, st, c1]));
+    for (let viewTag = 0; viewTag < 256; viewTag++) {
+      assert.equal(authoriseTx(S.registry, { viewTag, r, st, c1 }).data, S.iface.encodeFunctionData('authorise', [ethers.toBeHex(viewTag, 1), r, st, c1]));
+    }
+  });
+
+  test('authorise: a view tag of 256 or -1: OutOfRange; as hex text: InvalidArgument', () => {
+    const [r, st, c1] = [randomProtocolKey(), randomProtocolKey(), crypto.randomBytes(609)];
+    throwsCode(() => authoriseTx(S.registry, { viewTag: 256, r, st, c1 }), 'OutOfRange', 'view tag 256');
+    throwsCode(() => authoriseTx(S.registry, { viewTag: -1, r, st, c1 }), 'OutOfRange', 'view tag -1');
+    throwsCode(() => authoriseTx(S.registry, { viewTag: '0x01', r, st, c1 }), 'InvalidArgument', 'view tag as hex');
   });
 
   test('authorise: R of 32 bytes: InvalidLength', () => {
-    throwsCode(() => authoriseTx(S.registry, { r: new Uint8Array(32), st: randomProtocolKey(), c1: crypto.randomBytes(609) }), 'InvalidLength', 'R of 32 bytes');
+    throwsCode(() => authoriseTx(S.registry, { viewTag: 0, r: new Uint8Array(32), st: randomProtocolKey(), c1: crypto.randomBytes(609) }), 'InvalidLength', 'R of 32 bytes');
   });
 
   for (const len of [0, 96, 98, 157, 608, 610, 1024]) {
     test(`authorise: C1 of ${len} bytes (not 609): InvalidLength`, () => {
-      throwsCode(() => authoriseTx(S.registry, { r: randomProtocolKey(), st: randomProtocolKey(), c1: crypto.randomBytes(len) }), 'InvalidLength', `C1 of ${len} bytes`);
+      throwsCode(() => authoriseTx(S.registry, { viewTag: 0, r: randomProtocolKey(), st: randomProtocolKey(), c1: crypto.randomBytes(len) }), 'InvalidLength', `C1 of ${len} bytes`);
     });
   }
 
@@ -538,12 +551,13 @@ describe('wallet path (eth_sendTransaction) and log decoding', () => {
     gas.markDeleted = BigInt(rc.gasUsed);
   });
 
-  test('authorise is mined; Authorised decodes with R, ST, C1 (609 bytes) and a numeric seq', async () => {
+  test('authorise is mined; Authorised decodes with the view tag, R, ST, C1 (609 bytes) and a numeric seq', async () => {
     const p = decoyParts(randomProtocolKey(), randomRecord('General Hospital', 1_700_000_123));
     const rc = await sendViaSigner(S.signers[6], authoriseTx(S.registry, p));
     assert.equal(rc.status, '0x1');
     const [ev] = assertLogsAgree(S.registry, rc.logs);
     assert.equal(ev.event, 'Authorised');
+    assert.equal(ev.viewTag, p.viewTag);
     assert.deepEqual(ev.r, p.r);
     assert.deepEqual(ev.st, p.st);
     assert.deepEqual(ev.c1, p.c1);
@@ -1063,11 +1077,11 @@ describe('paper Alg 4 and Alg 5 on chain', () => {
     assert.deepEqual(sizes, [609, 609, 609, 609]);
     const rc = await post(S.signers[18], A.longest);
     assert.deepEqual(assertLogsAgree(S.registry, rc.logs)[0].c1, A.longest.c1);
-    const { r, st, c1 } = A.longest;
+    const { viewTag, r, st, c1 } = A.longest;
     for (const bad of [c1.subarray(0, 608), concat([c1, Uint8Array.of(0)]), new Uint8Array(0), crypto.randomBytes(1024)]) {
-      const req = { to: S.registry, data: S.iface.encodeFunctionData('authorise', [r, st, bad]) };
+      const req = { to: S.registry, data: S.iface.encodeFunctionData('authorise', [ethers.toBeHex(viewTag, 1), r, st, bad]) };
       await assertRevertsWith(S.accounts[18], req, 'InvalidCiphertext', [bad.length]);
-      throwsCode(() => authoriseTx(S.registry, { r, st, c1: bad }), 'InvalidLength', `the crate refuses C1 of ${bad.length}`);
+      throwsCode(() => authoriseTx(S.registry, { viewTag, r, st, c1: bad }), 'InvalidLength', `the crate refuses C1 of ${bad.length}`);
     }
   });
 
@@ -1228,7 +1242,8 @@ describe('bad input', () => {
       // A well-formed Authorised log addressed to a key we hold (ethers encodes the event).
       M.keyM = Key.generate();
       M.parts = decoyParts(M.keyM.publicKey());
-      M.good = { ...real, ...S.iface.encodeEventLog('Authorised', [12345, M.parts.r, M.parts.st, M.parts.c1]) };
+      M.tag = ethers.toBeHex(M.parts.viewTag, 1);
+      M.good = { ...real, ...S.iface.encodeEventLog('Authorised', [12345, M.tag, M.parts.r, M.parts.st, M.parts.c1]) };
       M.scanner = new Scanner(M.keyM);
       M.rc = await rpc('eth_getTransactionReceipt', [M.good.transactionHash]);
     });
@@ -1327,10 +1342,11 @@ describe('bad input', () => {
       ['truncated data', () => m((l) => { l.data = l.data.slice(0, 130); }), 'AbiDecode'],
       ['empty data', () => m((l) => { l.data = '0x'; }), 'AbiDecode'],
       ['seq beyond 64 bits', () => m((l) => { l.topics[1] = '0x' + '00'.repeat(23) + '01' + '00'.repeat(8); }), 'AbiDecode'],
-      ['R of 32 bytes', () => ({ ...M.good, ...S.iface.encodeEventLog('Authorised', [1, M.parts.r.subarray(1), M.parts.st, M.parts.c1]) }), 'InvalidLength'],
-      ['C1 of 96 bytes', () => ({ ...M.good, ...S.iface.encodeEventLog('Authorised', [1, M.parts.r, M.parts.st, M.parts.c1.subarray(0, 96)]) }), 'InvalidLength'],
-      ['C1 of 608 bytes', () => ({ ...M.good, ...S.iface.encodeEventLog('Authorised', [1, M.parts.r, M.parts.st, M.parts.c1.subarray(0, 608)]) }), 'InvalidLength'],
-      ['C1 of 610 bytes', () => ({ ...M.good, ...S.iface.encodeEventLog('Authorised', [1, M.parts.r, M.parts.st, concat([M.parts.c1, Uint8Array.of(0)])]) }), 'InvalidLength'],
+      ['R of 32 bytes', () => ({ ...M.good, ...S.iface.encodeEventLog('Authorised', [1, M.tag, M.parts.r.subarray(1), M.parts.st, M.parts.c1]) }), 'InvalidLength'],
+      ['C1 of 96 bytes', () => ({ ...M.good, ...S.iface.encodeEventLog('Authorised', [1, M.tag, M.parts.r, M.parts.st, M.parts.c1.subarray(0, 96)]) }), 'InvalidLength'],
+      ['C1 of 608 bytes', () => ({ ...M.good, ...S.iface.encodeEventLog('Authorised', [1, M.tag, M.parts.r, M.parts.st, M.parts.c1.subarray(0, 608)]) }), 'InvalidLength'],
+      ['C1 of 610 bytes', () => ({ ...M.good, ...S.iface.encodeEventLog('Authorised', [1, M.tag, M.parts.r, M.parts.st, concat([M.parts.c1, Uint8Array.of(0)])]) }), 'InvalidLength'],
+      ['a view tag word with a non-zero padding byte', () => m((l) => { l.data = l.data.slice(0, 64) + '01' + l.data.slice(66); }), 'AbiDecode'],
     ];
     for (const [what, make, code] of events) {
       test(`an event with ${what}: decodeRegistryLogs refuses (${code}), scanAuthorisations skips it`, () => {
@@ -1554,7 +1570,7 @@ describe('ethers 6 and viem objects go straight in, and decode as the raw JSON-R
     assert.deepEqual(found, scanAuthorisations(E.scanner, S.registry, raw));
     assert.equal(found.length, 1);
     assert.equal(found[0].transactionHash, receipt.hash);
-    assert.deepEqual([found[0].r, found[0].st, found[0].c1], [parts.r, parts.st, parts.c1]);
+    assert.deepEqual([found[0].viewTag, found[0].r, found[0].st, found[0].c1], [parts.viewTag, parts.r, parts.st, parts.c1]);
     const opened = E.scanner.open(found[0]);
     assert.equal(opened.hospital, 'Decoy Hospital');
     opened.free();

@@ -81,7 +81,7 @@ for (const c of grants.cases) {
     const protocol = ehr.Key.fromBytes(unhex(grants.protocolSecret));
     const scanner = new ehr.Scanner(protocol);
     const got = outcome(() => {
-      const opened = scanner.open({ r: unhex(c.r), st: unhex(c.st), c1: unhex(c.c1) });
+      const opened = scanner.open({ viewTag: c.viewTag, r: unhex(c.r), st: unhex(c.st), c1: unhex(c.c1) });
       try {
         ehr.confirmGrant(opened, { recordStatus: c.recordStatus, certificateStatus: c.certificateStatus });
         assert.equal(opened.patient, grants.patient);

@@ -1,6 +1,6 @@
 // Interoperability of the npm package (pkg/, Node.js build) with independent
 // JavaScript implementations: ethers.js 6 (accounts, EIP-191, EIP-712) and
-// eciesjs 0.5 (ECIES), in both directions; protocol version 3 grants (the
+// eciesjs 0.5 (ECIES), in both directions; protocol version 4 grants (the
 // EIP-712 Grant signed by an ethers wallet or by the library, passes opened
 // with eciesjs or built outside the library, every C1 609 bytes), anchor
 // commitments, the anchoring rule on registry answers encoded by ethers, and
@@ -819,7 +819,7 @@ const certificateStatusHex = (c) => ethers.AbiCoder.defaultAbiCoder().encode(
   [c.doctor, c.validFrom ?? 1_600_000_000, c.validUntil ?? 1_900_000_000, c.revoked ?? false, c.revokedAt ?? 0],
 );
 
-describe('grants, anchors and handoffs (protocol version 3) against ethers, eciesjs and node:crypto', () => {
+describe('grants, anchors and handoffs (protocol version 4: view tags in Trans) against ethers, eciesjs and node:crypto', () => {
   const doctorA = ethers.Wallet.createRandom(); // the anchoring doctor's account
   const keyB = Key.generate(); // doctor B's protocol key
   const patient = Key.generate(); // the patient's account key
@@ -921,17 +921,22 @@ describe('grants, anchors and handoffs (protocol version 3) against ethers, ecie
     const pass = Buffer.concat([body, Buffer.alloc(512 - body.length)]);
     const r = new ethers.SigningKey(ethers.Wallet.createRandom().privateKey);
     const R = unhex(r.compressedPublicKey);
-    const ST = unhex(ethers.SigningKey.computePublicKey(h0x(ehr.h1(unhex(r.computeSharedSecret(h0x(keyB.publicKey()))))), true));
+    const shared = unhex(r.computeSharedSecret(h0x(keyB.publicKey())));
+    const ST = unhex(ethers.SigningKey.computePublicKey(h0x(ehr.h1(shared)), true));
+    // The view tag (docs/PROTOCOL.md §5), from node:crypto's SHA-256 of the label and the compressed shared point.
+    const compressedShared = unhex(ethers.SigningKey.computePublicKey(h0x(shared), true));
+    const viewTag = crypto.createHash('sha256').update('ehrchain/v1/view-tag').update(compressedShared).digest()[0];
     const c1 = new Uint8Array(ecies.encrypt(hex(keyB.publicKey()), pass));
     assert.equal(c1.length, 609);
     const scanner = new ehr.Scanner(keyB);
-    assert.equal(scanner.matches({ r: R, st: ST }), true);
-    const opened = scanner.open({ r: R, st: ST, c1 });
+    assert.equal(scanner.matches({ viewTag, r: R, st: ST }), true);
+    assert.equal(scanner.matches({ viewTag: viewTag ^ 1, r: R, st: ST }), false, 'another view tag is no match');
+    const opened = scanner.open({ viewTag, r: R, st: ST, c1 });
     assert.equal(opened.patient, wallet.address);
     assert.deepEqual(opened.maskKey.exportSecret(), new Uint8Array(ktBytes));
     assert.deepEqual([opened.hospital, opened.time, opened.recordType], [record.hospital, T1, record.recordType]);
     // A one-byte-shorter pass (C1 of 608 bytes) is refused before decryption.
-    throwsCode(() => scanner.open({ r: R, st: ST, c1: new Uint8Array(ecies.encrypt(hex(keyB.publicKey()), pass.subarray(0, 511))) }), 'InvalidLength', '608-byte C1');
+    throwsCode(() => scanner.open({ viewTag, r: R, st: ST, c1: new Uint8Array(ecies.encrypt(hex(keyB.publicKey()), pass.subarray(0, 511))) }), 'InvalidLength', '608-byte C1');
   });
 
   test('every C1 is 609 bytes (the pass 512) for hospital names of 1 and 255 bytes and record types of 0 and 32 bytes', () => {

@@ -59,6 +59,14 @@ new RecordEncryptor(new Uint8Array(16), new Uint8Array(), { engine: "gpu" });
 encryptInWorker(new Uint8Array(4), { key: new Uint8Array(16), associatedData: new Uint8Array() });
 // @ts-expect-error A worker job needs its associated data.
 encryptInWorker(new Blob([]), { key: new Uint8Array(16) });
+declare const scanner: Scanner;
+declare const r: Uint8Array;
+// @ts-expect-error An authorisation without its view tag is refused.
+scanner.open({ r, st: r, c1: r });
+// @ts-expect-error The view tag is a number 0–255, not bytes.
+scanner.matches({ viewTag: new Uint8Array([1]), r, st: r });
+// @ts-expect-error The view tag is a number, not hex text.
+scanner.matches({ viewTag: "0x01", r, st: r });
 // @ts-expect-error An error code is one of the ErrorCode union.
 const c: EhrchainError["code"] = "NoSuchCode";
 

@@ -169,6 +169,18 @@ for (const e of events) {
   if (e.event === "RecordAnchored") { const h: Uint8Array = e.eh; const s: Uint64 = e.serial; void [h, s, where]; }
 }
 const found: FoundAuthorisation[] = scanAuthorisations(scanner, registry, logs);
+for (const f of found) {
+  // A found authorisation carries its view tag and goes as it is to open and authoriseTx.
+  const tag: number = f.viewTag;
+  const again: AuthorisationParts = f;
+  void [tag, scanner.matches(f), authoriseTx(registry, again)];
+  using g: OpenedGrant = scanner.open(f);
+  void g;
+}
+for (const e of events) if (e.event === "Authorised") { const t: number = e.viewTag; void t; }
+// Parts as hex text (what a relayer might hold) type-check too.
+function relay(hexParts: AuthorisationParts<string>): TxRequest { return authoriseTx(registry, hexParts); }
+void relay;
 const topic: Hex = authorisedTopic();
 function onReceipt(receipt: ReceiptLike): Uint8Array { return anchoredEhFromReceipt(registry, receipt); }
 function onAnswers(answers: RegistryAnswers): CertifiedAnchor[] {

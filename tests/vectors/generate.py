@@ -39,7 +39,10 @@ records.json   `fixed_header`: Tink AES-GCM-HKDF streaming ciphertexts with a
                must decrypt.
 masks.json     Python hmac/hashlib from the spec (docs/PROTOCOL.md, src/mask.rs):
                X, Y_tx, Y_key, Z, K for fixed k_t, contexts, tx_id and K_P;
-               h1(k.G) with k.G computed by coincurve (libsecp256k1).
+               h1(k.G) and the view tag of k.G with k.G computed by coincurve
+               (libsecp256k1); `trans`: R, the view tag and ST of Trans for
+               fixed doctor keys A and scalars r, the shared point r.A by
+               coincurve's ECDH multiplication (docs/PROTOCOL.md section 5).
 """
 
 from __future__ import annotations
@@ -505,6 +508,11 @@ MASK_CASES = [
 ]
 
 
+def view_tag(compressed_point: bytes) -> int:
+    """The view tag of a shared point (docs/PROTOCOL.md section 5): one byte, 0-255."""
+    return sha256(b"ehrchain/v1/view-tag" + compressed_point)[0]
+
+
 def gen_masks() -> dict:
     masks = []
     for i, (hospital, time, key_len) in enumerate(MASK_CASES):
@@ -536,14 +544,42 @@ def gen_masks() -> dict:
     for k in scalars:
         point = coincurve.PrivateKey(secret_bytes(k)).public_key.format(compressed=True)
         value = int.from_bytes(sha256(b"ehrchain/v1/h1" + point), "big") % N
-        h1.append({"scalar": hx(secret_bytes(k)), "point_compressed": hx(point), "h1": hx(secret_bytes(value))})
+        h1.append(
+            {
+                "scalar": hx(secret_bytes(k)),
+                "point_compressed": hx(point),
+                "h1": hx(secret_bytes(value)),
+                "view_tag": view_tag(point),
+            }
+        )
+    trans = []
+    for i in range(8):
+        a = bytes([0x33] * 32) if i == 0 else secret_bytes(int.from_bytes(sha256(b"ehrchain/kat/trans/a/%d" % i), "big") % N)
+        r = bytes([0x66] * 32) if i == 0 else secret_bytes(int.from_bytes(sha256(b"ehrchain/kat/trans/r/%d" % i), "big") % N)
+        big_a = coincurve.PrivateKey(a).public_key
+        shared = big_a.multiply(r).format(compressed=True)
+        st_scalar = int.from_bytes(sha256(b"ehrchain/v1/h1" + shared), "big") % N
+        trans.append(
+            {
+                "protocol_secret": hx(a),
+                "protocol_key": hx(big_a.format(compressed=True)),
+                "r_secret": hx(r),
+                "r": hx(coincurve.PrivateKey(r).public_key.format(compressed=True)),
+                "shared_compressed": hx(shared),
+                "view_tag": view_tag(shared),
+                "st": hx(coincurve.PrivateKey(secret_bytes(st_scalar)).public_key.format(compressed=True)),
+            }
+        )
     return {
         "source": "Python hmac/hashlib from the spec: ctx = u8 len(H1) || H1 || T1 (u64 BE); "
         "X/Y_tx/Y_key = HMAC-SHA256(k_t, ctx || label), Z = tx_id ^ Y_tx, K = K_P ^ Y_key[:len(K_P)]; "
-        "h1(P) = SHA256('ehrchain/v1/h1' || compressed P) mod n, P = k*G by coincurve",
+        "h1(P) = SHA256('ehrchain/v1/h1' || compressed P) mod n, P = k*G by coincurve; "
+        "view_tag(P) = SHA256('ehrchain/v1/view-tag' || compressed P)[0]; "
+        "trans: R = r*G, S = r*A by coincurve, view tag of S, ST = h1(S)*G",
         "generator": GENERATOR,
         "masks": masks,
         "h1": h1,
+        "trans": trans,
     }
 
 

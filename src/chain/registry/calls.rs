@@ -20,8 +20,8 @@ pub const ANCHOR_RECORD: &str = "anchorRecord(bytes32,bytes32,uint64,uint64)";
 pub const MARK_DELETED: &str = "markDeleted(bytes32)";
 /// `recordStatus(bytes32)`.
 pub const RECORD_STATUS: &str = "recordStatus(bytes32)";
-/// `authorise(bytes,bytes,bytes)`.
-pub const AUTHORISE: &str = "authorise(bytes,bytes,bytes)";
+/// `authorise(bytes1,bytes,bytes,bytes)`: `(viewTag, R, ST, C1)`.
+pub const AUTHORISE: &str = "authorise(bytes1,bytes,bytes,bytes)";
 /// `authorisationCount()`.
 pub const AUTHORISATION_COUNT: &str = "authorisationCount()";
 
@@ -103,11 +103,12 @@ pub fn record_status(eh: &[u8; 32]) -> Vec<u8> {
     abi::call(RECORD_STATUS, &[Token::Bytes32(*eh)])
 }
 
-/// Calldata of `authorise(R, ST, C1)`: Alg 5 step 5.
+/// Calldata of `authorise(viewTag, R, ST, C1)`: Alg 5 step 5.
 pub fn authorise(auth: &Authorisation) -> Vec<u8> {
     abi::call(
         AUTHORISE,
         &[
+            Token::Bytes1(auth.view_tag),
             Token::Bytes(auth.r.to_vec()),
             Token::Bytes(auth.st.to_vec()),
             Token::Bytes(auth.c1.clone()),
@@ -167,7 +168,29 @@ mod tests {
 
     #[test]
     fn authorise_has_the_compiled_selector() {
-        assert_eq!(encode(&abi::selector(AUTHORISE)), "e2c8ad4a");
+        assert_eq!(encode(&abi::selector(AUTHORISE)), "11ec8200");
+    }
+
+    #[test]
+    fn authorise_calldata_has_the_layout_of_protocol_section_13() {
+        let auth = Authorisation {
+            view_tag: 0xa5,
+            r: [2; 33],
+            st: [3; 33],
+            c1: vec![9; crate::grant::C1_LEN],
+        };
+        let data = authorise(&auth);
+        assert_eq!(data.len(), 996);
+        assert_eq!(encode(&data[..4]), "11ec8200");
+        let word = |i: usize| &data[4 + 32 * i..4 + 32 * (i + 1)];
+        assert_eq!(word(0)[0], 0xa5);
+        assert!(word(0)[1..].iter().all(|b| *b == 0));
+        for (i, offset) in [(1, 0x80u8), (2, 0xe0), (3, 0x40)] {
+            assert_eq!(word(i)[31], offset);
+        }
+        assert_eq!(word(3)[30], 0x01, "C1 at 0x140");
+        assert_eq!(&data[4 + 0x80 + 32..4 + 0x80 + 65], &[2; 33]);
+        assert_eq!(&data[4 + 0xe0 + 32..4 + 0xe0 + 65], &[3; 33]);
     }
 
     #[test]

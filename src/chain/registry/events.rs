@@ -64,7 +64,7 @@ pub const EVENTS: [EventSpec; 5] = [
     },
     EventSpec {
         kind: EventKind::Authorised,
-        signature: "Authorised(uint256,bytes,bytes,bytes)",
+        signature: "Authorised(uint256,bytes1,bytes,bytes,bytes)",
         indexed: 1,
     },
 ];
@@ -149,11 +149,11 @@ pub enum Event {
         /// Block timestamp.
         deleted_at: u64,
     },
-    /// `Authorised(seq, r, st, c1)`.
+    /// `Authorised(seq, viewTag, r, st, c1)`.
     Authorised {
         /// Sequence number.
         seq: u64,
-        /// `Trans = (R, ST, C1)`.
+        /// `Trans = (vt, R, ST, C1)`.
         authorisation: Authorisation,
     },
 }
@@ -217,10 +217,11 @@ impl Event {
             },
             EventKind::Authorised => {
                 let seq = next_topic()?.uint256_as_u64()?;
+                let view_tag = data.bytes1()?;
                 let (r, st, c1) = (data.bytes()?, data.bytes()?, data.bytes()?);
                 Event::Authorised {
                     seq,
-                    authorisation: Authorisation::from_parts(&r, &st, &c1)?,
+                    authorisation: Authorisation::from_parts(view_tag, &r, &st, &c1)?,
                 }
             }
         })
@@ -273,7 +274,8 @@ impl Event {
                 "event": "RecordDeleted", "eh": hx(eh), "deletedBy": deleted_by.to_checksum(), "deletedAt": deleted_at,
             }),
             Event::Authorised { seq, authorisation } => serde_json::json!({
-                "event": "Authorised", "seq": seq, "r": hx(&authorisation.r), "st": hx(&authorisation.st),
+                "event": "Authorised", "seq": seq, "viewTag": authorisation.view_tag,
+                "r": hx(&authorisation.r), "st": hx(&authorisation.st),
                 "c1": hx(&authorisation.c1),
             }),
         }
@@ -359,7 +361,7 @@ mod tests {
     fn the_authorised_topic_is_the_compiled_contracts() {
         assert_eq!(
             crate::hex::encode(&authorised_topic()),
-            "e07e277f38a686ff930e7c96ed0358396fca9d98e2d2b01a1701bd909171f7fb"
+            "3876740f10977f76339e8399ba19c165d3b37c1e508c5e22f7888fb70ca57b5c"
         );
     }
 
