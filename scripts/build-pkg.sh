@@ -14,8 +14,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build --release --target wasm32-unknown-unknown --lib
-WASM=target/wasm32-unknown-unknown/release/ehrchain.wasm
+# The `wasm` profile: release, with the core crate optimised for size
+# (Cargo.toml says what it costs; README, "Package size").
+cargo build --profile wasm --target wasm32-unknown-unknown --lib
+WASM=target/wasm32-unknown-unknown/wasm/ehrchain.wasm
 rm -rf pkg
 for target in bundler nodejs web; do
   dir=$target; [ "$target" = nodejs ] && dir=node
@@ -56,13 +58,20 @@ compile() { # dir entry module resolution spawn [worker]
   cp "js/entries/spawn-$spawn.ts" "$stage/spawn.ts"
   [ -z "$worker" ] || cp "js/entries/worker-$worker.ts" "$stage/worker.ts"
   cp "pkg/$dir/glue.d.ts" "$stage/glue.d.ts"
+  # Declarations keep their doc comments (editors show them); the JS drops
+  # them (a third of its size).
   cat > "$stage/tsconfig.json" <<JSON
 { "extends": "../../../js/tsconfig.json",
   "compilerOptions": { "module": "$module", "moduleResolution": "$resolution",
-                       "rootDir": ".", "outDir": "../../../pkg/$dir" },
+                       "rootDir": ".", "outDir": "../../../pkg/$dir", "emitDeclarationOnly": true },
   "include": ["*.ts"] }
 JSON
+  cat > "$stage/tsconfig.js.json" <<JSON
+{ "extends": "./tsconfig.json",
+  "compilerOptions": { "emitDeclarationOnly": false, "declaration": false, "removeComments": true } }
+JSON
   "$TSC" -p "$stage/tsconfig.json"
+  "$TSC" -p "$stage/tsconfig.js.json"
 }
 compile bundler default es2022 bundler esm bundler
 compile node default commonjs node10 node

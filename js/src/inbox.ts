@@ -242,9 +242,11 @@ export async function* scanInbox(protocolKey: Key, opts: InboxScanOptions): Asyn
         matches += 1;
         const blockNumber = blockOf.get(String(authorisation.transactionHash).toLowerCase()) ?? to;
         yield { kind: "match", authorisation, blockNumber };
+        signal?.throwIfAborted();
       }
       progress = { fromBlock, toBlock, scannedTo: to, events, matches };
       yield { kind: "progress", progress };
+      signal?.throwIfAborted();
       from = to + 1;
     }
     return progress;

@@ -105,12 +105,15 @@ test('a provider that refuses large ranges (-32005) gets smaller ones; the scan 
 test('a failing provider is Rpc; an aborted signal stops the scan with its reason', async () => {
   const broken = { request: async () => { throw Object.assign(new Error('upstream down'), { code: -32603 }); } };
   await rejectsCode(ehr.scanInbox(world.doctor, { registry: world.registry, provider: broken }).next(), 'Rpc');
-  const ac = new AbortController();
-  const it = ehr.scanInbox(world.doctor, { registry: world.registry, provider, fromBlock: world.deployBlock, blocksPerRequest: 3, signal: ac.signal });
-  await it.next();
-  const reason = new Error('the doctor closed the inbox');
-  ac.abort(reason);
-  await assert.rejects(it.next(), (e) => e === reason);
+  // Aborted after a match and after a page's progress: the next step throws either way.
+  for (const kind of ['match', 'progress']) {
+    const ac = new AbortController();
+    const it = ehr.scanInbox(world.doctor, { registry: world.registry, provider, fromBlock: world.deployBlock, blocksPerRequest: 3, signal: ac.signal });
+    while ((await it.next()).value.kind !== kind);
+    const reason = new Error(`the doctor closed the inbox after a ${kind}`);
+    ac.abort(reason);
+    await assert.rejects(it.next(), (e) => e === reason);
+  }
 });
 
 test('bad options are InvalidArgument', async () => {
