@@ -12,7 +12,7 @@
 // just before the row, sampled every 20 ms: once as is, and once with
 // forced garbage collection (gc() every 16 MiB in the page).
 //
-//   bash scripts/build-pkg.sh && node bench/records.mjs [--mib 64,512] [--primitive-mib 256] [--no-gc-run]
+//   bash scripts/build-pkg.sh && node bench/records.mjs [--mib 64,512] [--primitive-mib 256] [--no-gc-run] [--only text]
 import http from 'node:http';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -30,6 +30,7 @@ const arg = (name, dflt) => {
 const sizes = arg('mib', '64,512').split(',').map(Number);
 const primitiveMib = Number(arg('primitive-mib', 256));
 const gcRun = !process.argv.includes('--no-gc-run');
+const onlyRows = arg('only', '');
 const MIB = 1 << 20;
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm' };
 
@@ -115,6 +116,7 @@ async function run(forcedGc) {
       await page.setInputFiles('#cipher', inputs[mib].cipher);
       for (const row of RECORD_ROWS) {
         const name = `${row.op === 'encrypt' ? 'encrypt+hash' : 'verify+decrypt'}, ${row.via === 'worker' ? 'worker API' : 'main-thread stream'}, ${row.engine}`;
+        if (!name.includes(onlyRows)) continue;
         out.records[`${name}|${mib}`] = await measure(page, 'record', row);
         process.stderr.write(`${forcedGc ? '[gc] ' : ''}${mib} MiB ${name}: ${out.records[`${name}|${mib}`].mbps.toFixed(0)} MB/s\n`);
       }
@@ -150,6 +152,7 @@ try {
       const name = `${row.op === 'encrypt' ? 'encrypt+hash' : 'verify+decrypt'}, ${row.via === 'worker' ? 'worker API' : 'main-thread stream'}, ${row.engine}`;
       const r = plain.records[`${name}|${mib}`];
       const g = gced?.records[`${name}|${mib}`];
+      if (!r) continue;
       console.log(`  ${pad(name, 45)} ${num(r.mbps).padStart(6)}   ${num(r.mbps / shaCrate, 2).padStart(14)}  ${num(r.mbps / shaBest, 2).padStart(14)}  ${num(r.mbps / noble, 1).padStart(14)}  ${num(r.extraMiB).padStart(9)}  ${num(g?.extraMiB).padStart(9)}`);
     }
   }

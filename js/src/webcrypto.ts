@@ -18,6 +18,13 @@ export type RecordEngine = "auto" | "webcrypto" | "wasm";
 /** Segments handed to WebCrypto before the oldest is waited for. */
 const DEPTH = 4;
 
+/**
+ * Output chunks a stream may produce before it is read: the pipeline keeps
+ * sealing and hashing while its reader is busy elsewhere (the record worker
+ * posting a chunk to the page) rather than stalling at each read.
+ */
+const OUTPUT_AHEAD = { highWaterMark: 2 };
+
 /** The platform's `crypto.subtle`, if it has one (not on an insecure `http:` page). */
 export function platformSubtle(): SubtleCrypto | undefined {
   const c = (globalThis as { crypto?: { subtle?: SubtleCrypto } }).crypto;
@@ -197,7 +204,7 @@ export function sealingStream(
       own.fill(0);
       release();
     },
-  } as Transformer<Uint8Array, Uint8Array>);
+  } as Transformer<Uint8Array, Uint8Array>, undefined, OUTPUT_AHEAD);
 }
 
 /**
@@ -297,5 +304,5 @@ export function openingStream(
         release();
       }),
     cancel: () => release(),
-  } as Transformer<Uint8Array, Uint8Array>);
+  } as Transformer<Uint8Array, Uint8Array>, undefined, OUTPUT_AHEAD);
 }
