@@ -115,11 +115,16 @@ class ScanPool {
   }
 
   #failAll(e: unknown): void {
+    // A dead worker answers nothing: every later scan fails at once too.
+    this.#failed ??= { error: e };
     for (const w of this.#waiting.values()) w.reject(e);
     this.#waiting.clear();
   }
 
+  #failed: { error: unknown } | undefined;
+
   async scan(registry: Address, logs: readonly unknown[]): Promise<FoundAuthorisation[]> {
+    if (this.#failed !== undefined) throw this.#failed.error;
     const n = this.#workers.length;
     const per = Math.ceil(logs.length / n);
     const parts: Promise<FoundAuthorisation[]>[] = [];

@@ -164,7 +164,13 @@ function startJob(
   if (!(o.associatedData instanceof Uint8Array)) {
     throw new EhrchainError("InvalidArgument", `option associatedData must be a Uint8Array, got ${describe(o.associatedData)}`);
   }
+  if (o.totalBytes !== undefined && !(typeof o.totalBytes === "number" && Number.isSafeInteger(o.totalBytes) && o.totalBytes >= 0)) {
+    throw new EhrchainError("InvalidArgument", `option totalBytes must be a non-negative integer, got ${describe(o.totalBytes)}`);
+  }
   const signal = o.signal as AbortSignal | undefined;
+  if (signal !== undefined && !(typeof AbortSignal === "function" && signal instanceof AbortSignal)) {
+    throw new EhrchainError("InvalidArgument", `option signal must be an AbortSignal, got ${describe(signal)}`);
+  }
   const onProgress = o.onProgress as ((p: RecordProgress) => void) | undefined;
   if (onProgress !== undefined && typeof onProgress !== "function") {
     throw new EhrchainError("InvalidArgument", "option onProgress must be a function");

@@ -221,6 +221,8 @@ export function workerCases(ehr) {
       check(code(() => ehr.encryptInWorker(new Blob([]), { key, associatedData: ad, segmentsize: 4096 })) === 'InvalidArgument', 'unknown option');
       check(code(() => ehr.encryptInWorker(new Blob([]), { key, associatedData: 'ad' })) === 'InvalidArgument', 'string associated data');
       check(code(() => ehr.decryptInWorker(new Blob([]), { key: 'zz', associatedData: ad })) === 'InvalidArgument', 'non-hex key');
+      check(code(() => ehr.encryptInWorker(new Blob([]), { key, associatedData: ad, totalBytes: -1 })) === 'InvalidArgument', 'negative totalBytes');
+      check(code(() => ehr.encryptInWorker(new Blob([]), { key, associatedData: ad, signal: {} })) === 'InvalidArgument', 'a signal that is not an AbortSignal');
       const job = ehr.encryptInWorker(new Blob([]), { key: new Uint8Array(5), associatedData: ad });
       check((await failure(job.done)).code === 'InvalidLength', 'a 5-byte key fails in the worker with InvalidLength');
     },
