@@ -50,6 +50,7 @@ type Mode = "idle" | "push" | "stream";
 abstract class RecordStream extends WasmObject {
   #mode: Mode = "idle";
   #hash: Uint8Array | undefined;
+  #release: (() => void) | undefined;
   readonly #engine: RecordEngine;
 
   /** @internal */
@@ -113,9 +114,18 @@ abstract class RecordStream extends WasmObject {
     const done = (hash: Uint8Array) => {
       this.#hash = hash;
     };
-    return engine instanceof glue.RecordEncryptor
-      ? sealingStream(subtle, engine.segments(), done, ownsChunks)
-      : openingStream(subtle, engine, done, ownsChunks);
+    const engaged =
+      engine instanceof glue.RecordEncryptor
+        ? sealingStream(subtle, engine.segments(), done, ownsChunks)
+        : openingStream(subtle, engine, done, ownsChunks);
+    this.#release = engaged.release;
+    return engaged.stream;
+  }
+
+  /** Releases the WebAssembly memory now, the WebCrypto stream's segment key included. Idempotent. */
+  override free(): void {
+    this.#release?.();
+    super.free();
   }
 }
 

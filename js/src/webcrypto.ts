@@ -52,6 +52,11 @@ function engineFailed(what: string, cause: unknown): EhrchainError {
 type Bytes = Uint8Array<ArrayBuffer>;
 const bytes = (b: Uint8Array): Bytes => b as Bytes;
 
+/** A stream used after its owner was freed. */
+function freedError(): EhrchainError {
+  return new EhrchainError("ObjectFreed", "this record stream's object was freed; its stream can no longer be used");
+}
+
 function chunkOf(chunk: unknown): Uint8Array {
   if (!(chunk instanceof Uint8Array)) {
     throw new EhrchainError("InvalidStreamParams", "invalid stream parameters: stream chunks must be Uint8Array");
@@ -100,7 +105,18 @@ class InFlight {
   }
 }
 
-/** Lifetime of the wasm segments: freed (key wiped) on finish, error or cancel. */
+/**
+ * @internal A WebCrypto stream and how to end it early: `release` frees the
+ * wasm segments (wiping the key) and our plaintext buffer, for an owner
+ * freed while its stream is still open (Transformer `cancel` is not called
+ * by every browser).
+ */
+export interface Engaged {
+  readonly stream: TransformStream<Uint8Array, Uint8Array>;
+  readonly release: () => void;
+}
+
+/** Lifetime of the wasm segments: freed (key wiped) on finish, error, cancel or release. */
 function guard(segments: { free(): void }) {
   let freed = false;
   return () => {
@@ -123,7 +139,7 @@ export function sealingStream(
   segments: glue.RecordSegments,
   done: (hash: Uint8Array) => void,
   ownsChunks: boolean,
-): TransformStream<Uint8Array, Uint8Array> {
+): Engaged {
   const release = guard(segments);
   const later = segments.plaintextLength;
   // The segment being filled: our own buffer (wiped once sealed), or, when
@@ -157,8 +173,10 @@ export function sealingStream(
     segments.hash(ct);
     controller.enqueue(ct);
   };
+  let ended = false;
   const failing = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
+      if (ended) throw freedError();
       return await work();
     } catch (e) {
       own.fill(0);
@@ -167,7 +185,7 @@ export function sealingStream(
     }
   };
 
-  return new TransformStream<Uint8Array, Uint8Array>({
+  const stream = new TransformStream<Uint8Array, Uint8Array>({
     start: (controller) =>
       failing(async () => {
         key = await importKey(subtle, segments, "encrypt");
@@ -205,6 +223,14 @@ export function sealingStream(
       release();
     },
   } as Transformer<Uint8Array, Uint8Array>, undefined, OUTPUT_AHEAD);
+  return {
+    stream,
+    release: () => {
+      ended = true;
+      own.fill(0);
+      release();
+    },
+  };
 }
 
 /**
@@ -217,7 +243,7 @@ export function openingStream(
   engine: glue.RecordDecryptor,
   done: (hash: Uint8Array) => void,
   ownsChunks: boolean,
-): TransformStream<Uint8Array, Uint8Array> {
+): Engaged {
   const header = new Uint8Array(engine.headerLength);
   let headerFill = 0;
   let segments: glue.RecordSegments | undefined;
@@ -250,8 +276,10 @@ export function openingStream(
   const deliver = async (controller: TransformStreamDefaultController<Uint8Array>) => {
     controller.enqueue(await inflight.next());
   };
+  let ended = false;
   const failing = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
+      if (ended) throw freedError();
       return await work();
     } catch (e) {
       release();
@@ -259,7 +287,7 @@ export function openingStream(
     }
   };
 
-  return new TransformStream<Uint8Array, Uint8Array>({
+  const stream = new TransformStream<Uint8Array, Uint8Array>({
     transform: (chunk, controller) =>
       failing(async () => {
         let data = chunkOf(chunk);
@@ -305,4 +333,11 @@ export function openingStream(
       }),
     cancel: () => release(),
   } as Transformer<Uint8Array, Uint8Array>, undefined, OUTPUT_AHEAD);
+  return {
+    stream,
+    release: () => {
+      ended = true;
+      release();
+    },
+  };
 }

@@ -234,6 +234,26 @@ export function engineCases(ehr) {
   });
 
   cases.push({
+    name: 'freeing an encryptor or decryptor while its WebCrypto stream is open wipes the stream\'s key: its next chunk is ObjectFreed',
+    async run() {
+      const key = ehr.generateRecordKey();
+      const data = pattern(S * 6, 8);
+      const { ct } = await seal(ehr, 'wasm', key, ad, S, data, 100);
+      for (const [make, input] of [
+        [() => new ehr.RecordEncryptor(key, ad, { segmentSize: S, engine: 'webcrypto' }), data],
+        [() => new ehr.RecordDecryptor(key, ad, { segmentSize: S, engine: 'webcrypto' }), ct],
+      ]) {
+        const s = make();
+        const writer = s.transform().writable.getWriter();
+        await writer.write(input.slice(0, S * 2));
+        s.free();
+        const code = await codeOf(writer.write(input.slice(S * 2, S * 3)));
+        check(code === 'ObjectFreed', `a chunk after free(): ObjectFreed, got ${code}`);
+      }
+    },
+  });
+
+  cases.push({
     name: 'engine "webcrypto" runs on WebCrypto; an unknown engine is InvalidArgument',
     async run() {
       const key = ehr.generateRecordKey();
