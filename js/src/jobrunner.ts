@@ -23,6 +23,8 @@ const DEFAULT_SEGMENT = 1 << 20;
 const MAX_SLICE = 64 << 20;
 /** AES-GCM tag length. */
 const TAG = 16;
+/** Blob slices being read at once (each a segment: about 3 MiB by default). */
+const READS_AHEAD = 3;
 
 /**
  * Where the engine exposes `gc()` (only when the browser was started with
@@ -114,23 +116,35 @@ class Job {
         return n > 0 && n <= MAX_SLICE ? n : DEFAULT_SEGMENT;
       };
       // Read in slices rather than blob.stream(), whose chunks some browsers
-      // make as large as the whole Blob: memory stays bounded by the slice.
+      // make as large as the whole Blob: memory stays bounded by the
+      // slices. READS_AHEAD slices are being read at any time, so the
+      // latency of each read (a round trip to the browser's blob store)
+      // overlaps the others and the sealing.
       let offset = 0;
+      const reads: Promise<Uint8Array>[] = [];
+      const startReads = () => {
+        while (reads.length < READS_AHEAD && offset < blob.size) {
+          const end = Math.min(offset + slice(), blob.size);
+          const read = blob.slice(offset, end).arrayBuffer().then((b) => new Uint8Array(b));
+          read.catch(() => {});
+          reads.push(read);
+          offset = end;
+        }
+      };
       return new ReadableStream<Uint8Array>(
         {
           pull: async (controller) => {
-            if (offset >= blob.size) {
+            startReads();
+            const next = reads.shift();
+            if (next === undefined) {
               controller.close();
               return;
             }
-            const end = Math.min(offset + slice(), blob.size);
-            const chunk = new Uint8Array(await blob.slice(offset, end).arrayBuffer());
-            offset = end;
-            controller.enqueue(chunk);
+            controller.enqueue(await next);
+            startReads();
           },
         },
-        // Two slices read ahead: reading overlaps sealing and hashing.
-        { highWaterMark: 2 },
+        { highWaterMark: 0 },
       );
     }
     return new ReadableStream<Uint8Array>({
