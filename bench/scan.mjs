@@ -305,7 +305,7 @@ async function chromiumScan({ registry, secretHex, json, rpcUrl, fromBlock }) {
       const key = m.Key.fromBytes(secret);
       const inbox = [];
       const n = Math.max(2, navigator.hardwareConcurrency || 2);
-      for (const workers of [1, n]) {
+      for (const workers of [0, 1, n]) {
         t = performance.now();
         const hits = [];
         for await (const e of m.scanInbox(key, { registry, provider, fromBlock, workers })) {

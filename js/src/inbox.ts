@@ -33,9 +33,10 @@ export interface InboxScanOptions {
   /** Blocks per `eth_getLogs` (default 10 000; halved when a provider refuses a range as too large). */
   readonly blocksPerRequest?: number;
   /**
-   * Web Workers testing the events in parallel (default: the cores less
-   * one, at most 4; `0` tests on this thread). Each worker holds a copy of
-   * the protocol key for the scan, wiped when it ends.
+   * Web Workers testing the events in parallel (default: one per core, at
+   * most 4, none on a single core; `0` tests on this thread, the only
+   * choice in Node). This thread only fetches pages meanwhile. Each worker
+   * holds a copy of the protocol key for the scan, wiped when it ends.
    */
   readonly workers?: number;
   /** Stops the scan: the iterator throws `signal.reason` at its next step. */
@@ -186,7 +187,7 @@ export async function* scanInbox(protocolKey: Key, opts: InboxScanOptions): Asyn
   const fromBlock = int(o.fromBlock, "fromBlock", 0)!;
   let page = Math.max(1, int(o.blocksPerRequest, "blocksPerRequest", DEFAULT_PAGE)!);
   const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
-  const workers = recordWorkersSupported() ? int(o.workers, "workers", Math.min(4, Math.max(cores - 1, 1)))! : 0;
+  const workers = recordWorkersSupported() ? int(o.workers, "workers", cores >= 2 ? Math.min(4, cores) : 0)! : 0;
   const call = async (method: string, params: unknown[]) => {
     try {
       return await provider.request({ method, params });
