@@ -52,9 +52,23 @@ function engineFailed(what: string, cause: unknown): EhrchainError {
 type Bytes = Uint8Array<ArrayBuffer>;
 const bytes = (b: Uint8Array): Bytes => b as Bytes;
 
-/** A stream used after its owner was freed. */
-function freedError(): EhrchainError {
-  return new EhrchainError("ObjectFreed", "this record stream's object was freed; its stream can no longer be used");
+/**
+ * Runs a stream step: `ObjectFreed` once the stream's owner was freed, and
+ * on any failure the stream's wasm segments and buffers are released
+ * before the error goes on.
+ */
+function guarded(ended: () => boolean, cleanup: () => void) {
+  return async <T>(work: () => Promise<T>): Promise<T> => {
+    try {
+      if (ended()) {
+        throw new EhrchainError("ObjectFreed", "this record stream's object was freed; its stream can no longer be used");
+      }
+      return await work();
+    } catch (e) {
+      cleanup();
+      throw e;
+    }
+  };
 }
 
 function chunkOf(chunk: unknown): Uint8Array {
@@ -174,16 +188,13 @@ export function sealingStream(
     controller.enqueue(ct);
   };
   let ended = false;
-  const failing = async <T>(work: () => Promise<T>): Promise<T> => {
-    try {
-      if (ended) throw freedError();
-      return await work();
-    } catch (e) {
+  const failing = guarded(
+    () => ended,
+    () => {
       own.fill(0);
       release();
-      throw e;
-    }
-  };
+    },
+  );
 
   const stream = new TransformStream<Uint8Array, Uint8Array>({
     start: (controller) =>
@@ -277,15 +288,10 @@ export function openingStream(
     controller.enqueue(await inflight.next());
   };
   let ended = false;
-  const failing = async <T>(work: () => Promise<T>): Promise<T> => {
-    try {
-      if (ended) throw freedError();
-      return await work();
-    } catch (e) {
-      release();
-      throw e;
-    }
-  };
+  const failing = guarded(
+    () => ended,
+    () => release(),
+  );
 
   const stream = new TransformStream<Uint8Array, Uint8Array>({
     transform: (chunk, controller) =>

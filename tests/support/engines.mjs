@@ -10,60 +10,10 @@
 // Isomorphic: no Node or browser API beyond WebCrypto and WHATWG streams.
 //   const cases = engineCases(ehr);   // [{ name, run: async () => {} }]
 
+import { check, equalBytes, pattern, concat, streamOf, collect, digest } from './isomorphic.mjs';
+
 const ENGINES = ['webcrypto', 'wasm'];
 const TAG = 16;
-
-function check(ok, msg) {
-  if (!ok) throw new Error(`assertion failed: ${msg}`);
-}
-
-function equalBytes(a, b, msg) {
-  check(a.length === b.length, `${msg}: length ${a.length} != ${b.length}`);
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) check(false, `${msg}: first difference at byte ${i}`);
-}
-
-function pattern(len, seed) {
-  const out = new Uint8Array(len);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < len; i++) {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
-
-function concat(parts) {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) { out.set(p, off); off += p.length; }
-  return out;
-}
-
-/** A stream of `data` in pieces of `piece` bytes (the last shorter). */
-function streamOf(data, piece) {
-  let off = 0;
-  return new ReadableStream({
-    pull(c) {
-      if (off >= data.length) { c.close(); return; }
-      c.enqueue(data.slice(off, off + piece));
-      off += piece;
-    },
-  });
-}
-
-async function collect(readable) {
-  const parts = [];
-  const reader = readable.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return concat(parts);
-    parts.push(value);
-  }
-}
-
-async function digest(data) {
-  return new Uint8Array(await crypto.subtle.digest('SHA-256', data));
-}
 
 /** The ciphertext of a Tink AES-GCM-HKDF stream, re-made from its own header by plain WebCrypto. */
 async function referenceSeal(keyBytes, ad, segmentSize, header, plaintext) {

@@ -78,15 +78,4 @@ export async function inboxWorld(ehr) {
   };
 }
 
-/** An EIP-1193 provider over a node's JSON-RPC URL, with fetch (works in Node and browsers). */
-export function fetchProvider(rpcUrl) {
-  let id = 0;
-  return {
-    async request({ method, params = [] }) {
-      const res = await fetch(rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params }) });
-      const body = await res.json();
-      if (body.error) throw Object.assign(new Error(body.error.message), { code: body.error.code });
-      return body.result;
-    },
-  };
-}
+export { fetchProvider } from './isomorphic.mjs';

@@ -4,21 +4,7 @@
 //
 //   const cases = inboxCases(ehr, { rpcUrl, registry, fromBlock, doctorSecret, expected });
 
-function check(ok, msg) {
-  if (!ok) throw new Error(`assertion failed: ${msg}`);
-}
-
-function provider(rpcUrl) {
-  let id = 0;
-  return {
-    async request({ method, params = [] }) {
-      const res = await fetch(rpcUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: ++id, method, params }) });
-      const body = await res.json();
-      if (body.error) throw Object.assign(new Error(body.error.message), { code: body.error.code });
-      return body.result;
-    },
-  };
-}
+import { check, fetchProvider as provider } from './isomorphic.mjs';
 
 export function inboxCases(ehr, world) {
   const scan = async (opts, key) => {

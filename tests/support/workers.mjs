@@ -5,44 +5,9 @@
 //
 //   const cases = workerCases(ehr);   // [{ name, run: async () => {} }]
 
+import { check, equalBytes, pattern, streamOf, collect, digest } from './isomorphic.mjs';
+
 const MiB = 1 << 20;
-
-function check(ok, msg) {
-  if (!ok) throw new Error(`assertion failed: ${msg}`);
-}
-
-function equalBytes(a, b, msg) {
-  check(a.length === b.length, `${msg}: length ${a.length} != ${b.length}`);
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) check(false, `${msg}: first difference at byte ${i}`);
-}
-
-function pattern(len, seed) {
-  const out = new Uint8Array(len);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < len; i += 4) {
-    x ^= x << 13; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-    out[i] = x; out[i + 1] = x >>> 8; out[i + 2] = x >>> 16; out[i + 3] = x >>> 24;
-  }
-  return out;
-}
-
-async function collect(readable) {
-  const parts = [];
-  const reader = readable.getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    parts.push(value);
-  }
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) { out.set(p, off); off += p.length; }
-  return out;
-}
-
-async function digest(data) {
-  return new Uint8Array(await crypto.subtle.digest('SHA-256', data));
-}
 
 async function failure(promise) {
   try {
@@ -51,17 +16,6 @@ async function failure(promise) {
     return e;
   }
   throw new Error('assertion failed: expected a failure');
-}
-
-function streamOf(data, piece) {
-  let off = 0;
-  return new ReadableStream({
-    pull(c) {
-      if (off >= data.length) { c.close(); return; }
-      c.enqueue(data.slice(off, off + piece));
-      off += piece;
-    },
-  });
 }
 
 /** The cases, each `{ name, run }`. */
