@@ -5,7 +5,7 @@
 // over Web Workers. Fetching the next page overlaps with testing this one.
 
 import { EhrchainError, describe } from "./errors.js";
-import { object } from "./args.js";
+import { options } from "./args.js";
 import { Key } from "./keys.js";
 import { Scanner } from "./grants.js";
 import { authorisedTopic, scanAuthorisations, type FoundAuthorisation } from "./registry.js";
@@ -173,11 +173,12 @@ class ScanPool {
  * `signal.reason` once aborted.
  */
 export async function* scanInbox(protocolKey: Key, opts: InboxScanOptions): AsyncGenerator<InboxEvent, InboxProgress, void> {
-  const o = object(opts, "options");
-  const allowed = ["registry", "provider", "fromBlock", "toBlock", "blocksPerRequest", "workers", "signal"];
-  for (const k of Object.keys(o)) {
-    if (!allowed.includes(k)) throw new EhrchainError("InvalidArgument", `unknown option "${k}" (options: ${allowed.join(", ")})`);
-  }
+  const o = options(
+    opts,
+    "options",
+    ["registry", "provider", "fromBlock", "toBlock", "blocksPerRequest", "workers", "signal"],
+    true,
+  );
   const provider = o.provider as Eip1193Like;
   if (typeof provider?.request !== "function") {
     throw new EhrchainError("InvalidArgument", "option provider must have an EIP-1193 request({ method, params }) method");

@@ -6,7 +6,7 @@
 // main-thread API.
 
 import { EhrchainError, describe } from "./errors.js";
-import { object } from "./args.js";
+import { options } from "./args.js";
 import type { FromWorker, JobStart, ToWorker } from "./jobmessages.js";
 import type { RecordEngine } from "./webcrypto.js";
 import type { BytesLike } from "./types.js";
@@ -153,10 +153,7 @@ function startJob(
   opts: RecordJobOptions | DecryptJobOptions,
   allowed: string[],
 ): RecordJob {
-  const o = object(opts, "options");
-  for (const k of Object.keys(o)) {
-    if (!allowed.includes(k)) throw new EhrchainError("InvalidArgument", `unknown option "${k}" (options: ${allowed.join(", ")})`);
-  }
+  const o = options(opts, "options", allowed, true);
   const isBlob = typeof Blob === "function" && source instanceof Blob;
   if (!isBlob && !(typeof ReadableStream === "function" && source instanceof ReadableStream)) {
     throw new EhrchainError("InvalidArgument", `argument source must be a File, Blob or ReadableStream, got ${describe(source)}`);

@@ -18,6 +18,9 @@ export type RecordEngine = "auto" | "webcrypto" | "wasm";
 /** Segments handed to WebCrypto before the oldest is waited for. */
 const DEPTH = 4;
 
+/** AES-GCM's tag, at the end of every segment. */
+const TAG = 16;
+
 /**
  * Output chunks a stream may produce before it is read: the pipeline keeps
  * sealing and hashing while its reader is busy elsewhere (the record worker
@@ -82,7 +85,8 @@ async function importKey(subtle: SubtleCrypto, segments: glue.RecordSegments, us
   const raw = bytes(segments.exportKey());
   try {
     // importKey copies the bytes before it returns: the copy here is wiped
-    // at once; the CryptoKey is not extractable.
+    // at once (and by finally if the call throws); the CryptoKey is not
+    // extractable.
     const pending = subtle.importKey("raw", raw, { name: "AES-GCM" }, false, [usage]);
     raw.fill(0);
     return await pending;
@@ -155,17 +159,19 @@ export function sealingStream(
   ownsChunks: boolean,
 ): Engaged {
   const release = guard(segments);
+  // Read once: the hot loop below does not call into wasm for them.
+  const first = segments.firstPlaintextLength;
   const later = segments.plaintextLength;
   // The segment being filled: our own buffer (wiped once sealed), or, when
   // the chunks are ours (`ownsChunks`: nobody writes into them later) and
   // one holds a whole segment, a view of it (no copy).
-  let own = new Uint8Array(segments.firstPlaintextLength);
+  let own = new Uint8Array(first);
   let held: Uint8Array | undefined;
   let fill = 0;
   let index = 0;
   let key: CryptoKey;
   const inflight = new InFlight();
-  const size = () => (index === 0 ? segments.firstPlaintextLength : later);
+  const size = () => (index === 0 ? first : later);
 
   const seal = (last: boolean) => {
     const iv = bytes(segments.nonce(index, last));
@@ -187,14 +193,12 @@ export function sealingStream(
     segments.hash(ct);
     controller.enqueue(ct);
   };
+  const cleanup = () => {
+    own.fill(0);
+    release();
+  };
   let ended = false;
-  const failing = guarded(
-    () => ended,
-    () => {
-      own.fill(0);
-      release();
-    },
-  );
+  const failing = guarded(() => ended, cleanup);
 
   const stream = new TransformStream<Uint8Array, Uint8Array>({
     start: (controller) =>
@@ -229,17 +233,13 @@ export function sealingStream(
         done(segments.finish());
         release();
       }),
-    cancel: () => {
-      own.fill(0);
-      release();
-    },
+    cancel: cleanup,
   } as Transformer<Uint8Array, Uint8Array>, undefined, OUTPUT_AHEAD);
   return {
     stream,
     release: () => {
       ended = true;
-      own.fill(0);
-      release();
+      cleanup();
     },
   };
 }
@@ -260,7 +260,6 @@ export function openingStream(
   let segments: glue.RecordSegments | undefined;
   let release = () => {};
   let key: CryptoKey;
-  let segmentLength = 0;
   let later = 0;
   // The segment being filled: our buffer, or a view of a chunk holding all of it.
   let pending = new Uint8Array(0);
@@ -307,9 +306,8 @@ export function openingStream(
           segments = s;
           release = guard(s);
           key = await importKey(subtle, s, "decrypt");
-          segmentLength = s.firstPlaintextLength + 16;
-          later = s.plaintextLength + 16;
-          pending = new Uint8Array(segmentLength);
+          later = s.plaintextLength + TAG;
+          pending = new Uint8Array(s.firstPlaintextLength + TAG);
         }
         // Hashed here, on this thread, while WebCrypto opens earlier segments.
         segments.hash(data);
