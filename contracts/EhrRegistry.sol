@@ -35,7 +35,11 @@ pragma solidity ^0.8.24;
 ///        the contract therefore accepts them from any sender;
 ///      - a doctor's protocol key is not kept in storage: it is carried by the
 ///        `DoctorRegistered` event (topic `serial`), storage keeps only what
-///        a certificate check needs.
+///        a certificate check needs;
+///      - the authority keeps the hospital directory: each hospital name `H1`
+///        (the name records and certificates carry) maps to the URL of that
+///        hospital's record server, so a client finds the server of a record
+///        from its `H1`, never from a URL a person typed.
 contract EhrRegistry {
     // ------------------------------------------------------------------
     // Constants
@@ -111,6 +115,15 @@ contract EhrRegistry {
     ///         value as its sequence number.
     uint256 private _authorisationCount;
 
+    /// @notice The hospital directory: record-server URL by `keccak256(hospital name)`.
+    mapping(bytes32 hospitalHash => string) private _endpoints;
+
+    /// @notice Longest hospital name (bytes of UTF-8), as in a record context `H1`.
+    uint256 public constant MAX_HOSPITAL_LENGTH = 255;
+
+    /// @notice Longest record-server URL (bytes) in the directory.
+    uint256 public constant MAX_ENDPOINT_LENGTH = 256;
+
     // ------------------------------------------------------------------
     // Errors
     // ------------------------------------------------------------------
@@ -173,6 +186,12 @@ contract EhrRegistry {
     /// @param length The length of the refused `C1`.
     error InvalidCiphertext(uint256 length);
 
+    /// @notice A hospital name is empty or longer than `MAX_HOSPITAL_LENGTH` bytes.
+    error InvalidHospital();
+
+    /// @notice A record-server URL is longer than `MAX_ENDPOINT_LENGTH` bytes.
+    error InvalidEndpoint();
+
     // ------------------------------------------------------------------
     // Events
     // ------------------------------------------------------------------
@@ -222,6 +241,12 @@ contract EhrRegistry {
     /// @param st The tag `ST = h1(r·A_j)·G` (33-byte compressed).
     /// @param c1 The ECIES ciphertext of the pass `A_pass` for the target doctor.
     event Authorised(uint256 indexed seq, bytes1 viewTag, bytes r, bytes st, bytes c1);
+
+    /// @notice The authority listed (or, with an empty endpoint, delisted) a hospital's record server.
+    /// @param hospitalHash `keccak256` of the hospital's name, to filter by hospital.
+    /// @param hospital The hospital's name `H1`, as records and certificates carry it.
+    /// @param endpoint The base URL of its record server; empty when delisted.
+    event HospitalListed(bytes32 indexed hospitalHash, string hospital, string endpoint);
 
     // ------------------------------------------------------------------
     // Construction
@@ -420,6 +445,32 @@ contract EhrRegistry {
     /// @return The count.
     function authorisationCount() external view returns (uint256) {
         return _authorisationCount;
+    }
+
+    // ------------------------------------------------------------------
+    // Hospital directory
+    // ------------------------------------------------------------------
+
+    /// @notice Lists a hospital's record server (authority only); an empty
+    ///         endpoint delists it. A later call replaces the entry.
+    /// @dev The URL's shape is checked by clients (docs/PROTOCOL.md §13.1), only
+    ///      its length here.
+    /// @param hospital The hospital's name `H1` (1 to 255 bytes of UTF-8).
+    /// @param endpoint The base URL of its record server (at most 256 bytes), or empty.
+    function listHospital(string calldata hospital, string calldata endpoint) external onlyAuthority {
+        uint256 length = bytes(hospital).length;
+        if (length == 0 || length > MAX_HOSPITAL_LENGTH) revert InvalidHospital();
+        if (bytes(endpoint).length > MAX_ENDPOINT_LENGTH) revert InvalidEndpoint();
+        bytes32 hospitalHash = keccak256(bytes(hospital));
+        _endpoints[hospitalHash] = endpoint;
+        emit HospitalListed(hospitalHash, hospital, endpoint);
+    }
+
+    /// @notice The record-server URL the directory lists for a hospital.
+    /// @param hospital The hospital's name `H1`.
+    /// @return The base URL, empty if the hospital is not listed.
+    function hospitalEndpoint(string calldata hospital) external view returns (string memory) {
+        return _endpoints[keccak256(bytes(hospital))];
     }
 
     // ------------------------------------------------------------------

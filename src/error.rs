@@ -337,6 +337,13 @@ pub enum Error {
         /// Which facility.
         what: &'static str,
     },
+    /// A record-server URL of the hospital directory is not one a client
+    /// may follow (docs/PROTOCOL.md §13.1).
+    #[error("hospital directory endpoint {reason}")]
+    InvalidEndpoint {
+        /// What is wrong with it.
+        reason: &'static str,
+    },
 }
 }
 

@@ -31,6 +31,7 @@ pub mod mask;
 pub mod record;
 pub mod request;
 pub mod signed;
+pub mod unlock;
 pub mod upload;
 
 // The registry on Ethereum.

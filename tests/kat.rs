@@ -11,6 +11,7 @@
 //! | `eip712.json` | eth-account `encode_typed_data` | [`ehrchain::TypedData`], [`ehrchain::cert::Certificate`] |
 //! | `ecies.json` | eciespy (and the format, checked by eciespy) | [`ehrchain::ecies::open`], [`ehrchain::ecies::seal_with`] |
 //! | `records.json` | Tink streaming AEAD (and the wire format, checked by Tink) | [`ehrchain::record::Encryptor`], [`ehrchain::record::Decryptor`], [`ehrchain::record::decrypt`] |
+//! | `unlock.json` | eth-account `personal_sign`, cryptography HKDF, coincurve | [`ehrchain::unlock`] |
 //! | `masks.json` | Python `hmac`/`hashlib`, coincurve | [`ehrchain::mask`], [`ehrchain::hash::h1`], [`ehrchain::hash::view_tag`], [`ehrchain::grant::Authorisation::seal_with`], [`ehrchain::grant::Scanner::matches_parts`] |
 //!
 //! Every list must hold at least a minimum number of cases, so an emptied or
@@ -686,4 +687,44 @@ fn trans_view_tag_and_stealth_tag_match_spec_computation() {
         }
     }
     at_least("masks.json trans", file.trans.len(), 8);
+}
+
+// ---------------------------------------------------------------------------
+// unlock.json: protocol keys unlocked by a wallet signature (eth-account, HKDF)
+// ---------------------------------------------------------------------------
+
+#[derive(Deserialize)]
+struct UnlockFile {
+    cases: Vec<UnlockCase>,
+}
+
+#[derive(Deserialize)]
+struct UnlockCase {
+    account: String,
+    message: String,
+    signature: String,
+    protocol_secret: String,
+    protocol_public: String,
+    storage_key: String,
+}
+
+#[test]
+fn unlocking_matches_eth_account_and_hkdf() {
+    let file: UnlockFile = load("unlock.json");
+    at_least("unlock.json cases", file.cases.len(), 5);
+    for case in &file.cases {
+        let account = Address::parse(&case.account).unwrap();
+        assert_eq!(ehrchain::unlock::message(&account), case.message);
+        let signature = Signature::from_bytes(&unhex(&case.signature)).unwrap();
+        let unlocked = ehrchain::unlock::unlock(&account, &signature).unwrap();
+        assert_eq!(
+            hex::encode(*unlocked.protocol_key.to_bytes()),
+            case.protocol_secret
+        );
+        assert_eq!(
+            hex::encode(unlocked.protocol_key.public_key().to_compressed()),
+            case.protocol_public
+        );
+        assert_eq!(hex::encode(*unlocked.storage_key), case.storage_key);
+    }
 }

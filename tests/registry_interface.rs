@@ -64,7 +64,7 @@ fn the_event_table_is_the_contracts_events() {
         .iter()
         .map(|e| (e.signature.to_string(), e.indexed))
         .collect();
-    assert_eq!(declared.len(), 5, "{declared:?}");
+    assert_eq!(declared.len(), 6, "{declared:?}");
     assert_eq!(table, declared);
 }
 
@@ -92,6 +92,8 @@ fn every_call_the_library_encodes_is_an_external_function_of_the_contract() {
         calls::RECORD_STATUS,
         calls::AUTHORISE,
         calls::AUTHORISATION_COUNT,
+        calls::LIST_HOSPITAL,
+        calls::HOSPITAL_ENDPOINT,
     ] {
         assert!(declared.contains(call), "{call} not in {declared:?}");
     }

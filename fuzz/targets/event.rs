@@ -3,7 +3,7 @@
 //! [`anchored_eh`]).
 //!
 //! Input: `sel ‖ n ‖ [topic 0] ‖ n topics (32 bytes each) ‖ data`. Bits 0–2
-//! of `sel` pick topic 0 (0–4: the registry's five events; 5–7: the next 32
+//! of `sel` pick topic 0 (0–5: the registry's six events; 6–7: the next 32
 //! input bytes, verbatim); bit 3 makes the log come from another contract;
 //! `n` (mod 5) is the number of further topics. Short inputs are cut, not
 //! padded.
@@ -140,6 +140,13 @@ fn emit(event: &Event, like: &Log) -> Log {
                 Token::Bytes(authorisation.r.to_vec()),
                 Token::Bytes(authorisation.st.to_vec()),
                 Token::Bytes(authorisation.c1.clone()),
+            ]),
+        ),
+        Event::HospitalListed { hospital, endpoint } => (
+            vec![topic, ehrchain::hash::keccak256(hospital.as_bytes())],
+            encode(&[
+                Token::Bytes(hospital.as_bytes().to_vec()),
+                Token::Bytes(endpoint.as_bytes().to_vec()),
             ]),
         ),
     };

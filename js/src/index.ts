@@ -83,6 +83,7 @@ export {
   type VerifyRequestOptions,
   type VerifiedRequest,
 } from "./requests.js";
+export { unlockMessage, unlockKeys, type UnlockedKeys } from "./unlock.js";
 export { uploadRequestTypedData, assembleUploadRequest, signUploadRequest, type UploadFields } from "./uploads.js";
 export {
   registerDoctorTx,
@@ -99,6 +100,11 @@ export {
   anchoredEhFromReceipt,
   scanAuthorisations,
   authorisedTopic,
+  listHospitalTx,
+  hospitalEndpointCall,
+  decodeHospitalEndpoint,
+  hospitalListedTopic,
+  type HospitalEntry,
   type TxRequest,
   type Registration,
   type AnchorFields,

@@ -35,6 +35,11 @@ export class Key extends WasmObject {
     return new Key(INTERNAL, () => glue.Key.fromBytes(secret));
   }
 
+  /** @internal Wraps a glue key the package made (e.g. {@link unlockKeys}'). */
+  static adopt(make: () => glue.Key): Key {
+    return new Key(INTERNAL, make);
+  }
+
   /** @internal The glue key of `value` (a live `Key`), for the package's own calls. */
   static raw(value: unknown, what: string): glue.Key {
     return WasmObject.unwrap<glue.Key>(Key, value, what);

@@ -154,6 +154,13 @@ export type RegistryEvent = LogPosition &
       }
     | { readonly event: "RecordDeleted"; readonly eh: Uint8Array; readonly deletedBy: Address; readonly deletedAt: Uint64 }
     | {
+        readonly event: "HospitalListed";
+        /** The hospital's name `H1`. */
+        readonly hospital: string;
+        /** Its record server's base URL; `""` when delisted. */
+        readonly endpoint: string;
+      }
+    | {
         readonly event: "Authorised";
         readonly seq: Uint64;
         /** The view tag, 0–255. */
@@ -214,4 +221,46 @@ export function scanAuthorisations(scanner: Scanner, registry: Address, logs: re
 /** Topic 0 of the registry's `Authorised` event, for an `eth_getLogs` filter. */
 export function authorisedTopic(): Hex {
   return glue.authorisedTopic() as Hex;
+}
+
+/** A hospital directory entry: the name records and certificates carry, and its record server's base URL. */
+export interface HospitalEntry {
+  /** The hospital's name `H1` (1 to 255 bytes of UTF-8). */
+  readonly hospital: string;
+  /**
+   * The base URL of its record server (`https://…`, or `http://` to this
+   * machine; no trailing `/`), or `""` to delist the hospital.
+   */
+  readonly endpoint: string;
+}
+
+/**
+ * `listHospital(hospital, endpoint)` from the authority's wallet: lists a
+ * hospital's record server in the registry's directory (docs/PROTOCOL.md
+ * §13.1), replacing an earlier entry; `endpoint: ""` delists it.
+ * `InvalidEndpoint` for a URL no client would follow, `OutOfRange` for an
+ * empty or over-long name.
+ */
+export function listHospitalTx(registry: Address, entry: HospitalEntry): TxRequest {
+  const e = object(entry, "entry");
+  return glue.listHospitalTx(registry, e.hospital as string, e.endpoint as string) as TxRequest;
+}
+
+/** `hospitalEndpoint(hospital)` for `eth_call`; decode the answer with {@link decodeHospitalEndpoint}. */
+export function hospitalEndpointCall(registry: Address, hospital: string): TxRequest {
+  return glue.hospitalEndpointCall(registry, hospital) as TxRequest;
+}
+
+/**
+ * Decodes the `eth_call` answer of {@link hospitalEndpointCall}: the
+ * record server's base URL, or `""` when the hospital is not listed.
+ * `InvalidEndpoint` for a listed URL no client may follow (never fetch it).
+ */
+export function decodeHospitalEndpoint(data: string): string {
+  return glue.decodeHospitalEndpoint(data);
+}
+
+/** Topic 0 of the registry's `HospitalListed` event, for an `eth_getLogs` filter. */
+export function hospitalListedTopic(): Hex {
+  return glue.hospitalListedTopic() as Hex;
 }

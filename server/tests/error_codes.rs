@@ -160,6 +160,7 @@ fn core_errors() -> Vec<CoreError> {
         },
         E::StreamInUse { reason: "x" },
         E::EngineFailed { what: "x" },
+        E::InvalidEndpoint { reason: "x" },
     ]
 }
 

@@ -212,6 +212,14 @@ impl<'a> Reader<'a> {
             .ok_or(bad("bytes out of bounds"))?;
         Ok(bytes.to_vec())
     }
+
+    /// A dynamic `string`: encoded as `bytes`, and must be UTF-8.
+    ///
+    /// # Errors
+    /// [`Error::AbiDecode`] as [`Reader::bytes`], or for text that is not UTF-8.
+    pub fn string(&mut self) -> Result<String> {
+        String::from_utf8(self.bytes()?).map_err(|_| bad("string is not UTF-8"))
+    }
 }
 
 #[cfg(test)]

@@ -100,6 +100,11 @@ fn event_js(event: &Event, log: &Log) -> JsValue {
             ("st", bytes(&authorisation.st)),
             ("c1", bytes(&authorisation.c1)),
         ],
+        Event::HospitalListed { hospital, endpoint } => vec![
+            ("event", "HospitalListed".into()),
+            ("hospital", hospital.as_str().into()),
+            ("endpoint", endpoint.as_str().into()),
+        ],
     };
     if let Some(h) = log.transaction_hash {
         fields.push(("transactionHash", hx(&h).into()));
@@ -158,6 +163,13 @@ pub fn scan_authorisations(
             ])
         })
         .collect())
+}
+
+/// Topic 0 of the registry's `HospitalListed` event (the hospital
+/// directory), for an `eth_getLogs` filter.
+#[wasm_bindgen(js_name = hospitalListedTopic)]
+pub fn hospital_listed_topic() -> String {
+    hx(&registry::hospital_listed_topic())
 }
 
 /// Topic 0 of the registry's `Authorised` event, for an `eth_getLogs` filter.

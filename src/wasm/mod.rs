@@ -28,6 +28,7 @@ mod segments;
 mod signature;
 mod transaction;
 mod types;
+mod unlock;
 mod upload;
 
 pub use types::error_codes;
@@ -47,4 +48,5 @@ pub use request::*;
 pub use segments::*;
 pub use signature::*;
 pub use transaction::*;
+pub use unlock::*;
 pub use upload::*;

@@ -203,3 +203,45 @@ fn revert_arg(arg: &registry::RevertArg) -> JsValue {
         registry::RevertArg::Bytes32(word) => bytes(word),
     }
 }
+
+/// `{to, data}` for `listHospital(hospital, endpoint)` (send from the
+/// authority's wallet): lists the record server of `hospital` in the
+/// registry's directory; an empty `endpoint` delists it. `InvalidEndpoint`
+/// for a URL no client would follow (docs/PROTOCOL.md §13.1).
+#[wasm_bindgen(js_name = listHospitalTx, unchecked_return_type = "TxRequest")]
+pub fn list_hospital_tx(
+    #[wasm_bindgen(unchecked_param_type = "string")] registry: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] hospital: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] endpoint: JsValue,
+) -> JsResult<JsValue> {
+    let data = registry::list_hospital(
+        &arg_str("hospital", &hospital)?,
+        &arg_str("endpoint", &endpoint)?,
+    )
+    .js()?;
+    tx_request(&registry, data)
+}
+
+/// `{to, data}` for the view `hospitalEndpoint(hospital)`, for `eth_call`;
+/// decode the answer with `decodeHospitalEndpoint`.
+#[wasm_bindgen(js_name = hospitalEndpointCall, unchecked_return_type = "TxRequest")]
+pub fn hospital_endpoint_call(
+    #[wasm_bindgen(unchecked_param_type = "string")] registry: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "string")] hospital: JsValue,
+) -> JsResult<JsValue> {
+    let data = registry::hospital_endpoint(&arg_str("hospital", &hospital)?).js()?;
+    tx_request(&registry, data)
+}
+
+/// Decodes `hospitalEndpoint` return data: the listed base URL, or `""`
+/// when the hospital is not listed; `InvalidEndpoint` for a listed URL no
+/// client may follow.
+#[wasm_bindgen(js_name = decodeHospitalEndpoint)]
+pub fn decode_hospital_endpoint(
+    #[wasm_bindgen(unchecked_param_type = "string")] data: JsValue,
+) -> JsResult<String> {
+    let bytes = eth_call_result("data", &data)?;
+    Ok(crate::chain::directory::decode_endpoint(&bytes)
+        .js()?
+        .unwrap_or_default())
+}

@@ -279,11 +279,15 @@ test('ABI: the function signatures are the agreed ones', () => {
   const fns = iface.fragments.filter((f) => f.type === 'function').map((f) => f.format('sighash')).sort();
   assert.deepEqual(fns, [
     'C1_LENGTH()',
+    'MAX_ENDPOINT_LENGTH()',
+    'MAX_HOSPITAL_LENGTH()',
     'anchorRecord(bytes32,bytes32,uint64,uint64)',
     'authorisationCount()',
     'authorise(bytes1,bytes,bytes,bytes)',
     'authority()',
     'certificateStatus(uint64)',
+    'hospitalEndpoint(string)',
+    'listHospital(string,string)',
     'markDeleted(bytes32)',
     'recordStatus(bytes32)',
     'registerDoctor(uint64,address,bytes,uint64,uint64)',
@@ -318,6 +322,7 @@ test('ABI: the event signatures are the agreed ones', () => {
     'event Authorised(uint256 indexed seq, bytes1 viewTag, bytes r, bytes st, bytes c1)',
     'event DoctorRegistered(uint64 indexed serial, address indexed doctor, bytes protocolKey, uint64 validFrom, uint64 validUntil)',
     'event DoctorRevoked(uint64 indexed serial, uint64 revokedAt)',
+    'event HospitalListed(bytes32 indexed hospitalHash, string hospital, string endpoint)',
     'event RecordAnchored(bytes32 indexed eh, address indexed anchoredBy, uint64 serial, bytes32 commitment, uint64 recordTime, uint64 anchoredAt)',
     'event RecordDeleted(bytes32 indexed eh, address indexed deletedBy, uint64 deletedAt)',
   ]);
@@ -331,7 +336,9 @@ test('ABI: the custom error signatures are the agreed ones', () => {
     'AlreadyRevoked(uint64)',
     'CertificateExists(uint64)',
     'InvalidCiphertext(uint256)',
+    'InvalidEndpoint()',
     'InvalidHash()',
+    'InvalidHospital()',
     'InvalidPoint()',
     'InvalidProtocolKey()',
     'InvalidValidity()',
@@ -1180,4 +1187,39 @@ test('50 authorisations, found by paging eth_getLogs by block range; the doctor 
   assert.deepEqual(mineHere, expected.map((s) => ({ seq: s.seq, pass: s.pass })));
   // no other doctor's key opens the doctor's authorisations
   for (const s of expected) for (const k of otherKeys) assert.equal(openTrans(k, s), null);
+});
+
+// ---------------------------------------------------------------------------
+// The hospital directory (docs/PROTOCOL.md §13.1)
+// ---------------------------------------------------------------------------
+
+test('listHospital: the authority lists, replaces and delists a record server; each change is an event and the view follows', async () => {
+  const name = "St Mary's Hospital " + ethers.hexlify(ethers.randomBytes(4));
+  assert.equal(await registry.hospitalEndpoint(name), '', 'a hospital never listed has no endpoint');
+  let receipt = await send('listHospital (first)', authority, 'listHospital', [name, 'https://records.stmarys.example']);
+  let ev = onlyEvent(receipt, 'HospitalListed');
+  assert.equal(ev.log.topics[1], ethers.keccak256(ethers.toUtf8Bytes(name)), 'topic 1 is keccak256(name)');
+  assert.equal(ev.parsed.args.hospital, name);
+  assert.equal(ev.parsed.args.endpoint, 'https://records.stmarys.example');
+  assert.equal(await registry.hospitalEndpoint(name), 'https://records.stmarys.example');
+  receipt = await send('listHospital (replace)', authority, 'listHospital', [name, 'https://ehr.stmarys.example:8443']);
+  assert.equal(onlyEvent(receipt, 'HospitalListed').parsed.args.endpoint, 'https://ehr.stmarys.example:8443');
+  assert.equal(await registry.hospitalEndpoint(name), 'https://ehr.stmarys.example:8443');
+  receipt = await send('listHospital (delist)', authority, 'listHospital', [name, '']);
+  assert.equal(onlyEvent(receipt, 'HospitalListed').parsed.args.endpoint, '');
+  assert.equal(await registry.hospitalEndpoint(name), '');
+  assert.equal(await registry.hospitalEndpoint(name + ' '), '', 'names are exact');
+});
+
+test('listHospital: only the authority (NotAuthority for the deployer, a doctor, a stranger), checked before the input', async () => {
+  for (const s of [deployer, doctor, stranger]) await refused(s, 'listHospital', ['Evil', 'https://evil.example'], 'NotAuthority');
+  await refused(stranger, 'listHospital', ['', 'x'.repeat(300)], 'NotAuthority');
+});
+
+test('listHospital: an empty or over-long name is InvalidHospital, an endpoint over 256 bytes InvalidEndpoint; 255 and 256 bytes pass', async () => {
+  await refused(authority, 'listHospital', ['', 'https://a.example'], 'InvalidHospital');
+  await refused(authority, 'listHospital', ['h'.repeat(256), 'https://a.example'], 'InvalidHospital');
+  await refused(authority, 'listHospital', ['H', 'https://' + 'a'.repeat(249)], 'InvalidEndpoint');
+  await send('listHospital (255-byte name, 256-byte endpoint)', authority, 'listHospital', ['h'.repeat(255), 'https://' + 'a'.repeat(248)]);
+  assert.equal((await registry.hospitalEndpoint('h'.repeat(255))).length, 256);
 });

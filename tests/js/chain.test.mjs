@@ -1707,3 +1707,45 @@ describe('ethers 6 and viem objects go straight in, and decode as the raw JSON-R
     E.keyD?.free();
   });
 });
+
+describe('the hospital directory (docs/PROTOCOL.md §13.1) through the package on a real chain', () => {
+  const { listHospitalTx, hospitalEndpointCall, decodeHospitalEndpoint, hospitalListedTopic } = ehr;
+  const endpointOf = async (hospital) => decodeHospitalEndpoint(await rpc('eth_call', [hospitalEndpointCall(S.registry, hospital), 'latest']));
+
+  test('listHospitalTx is ethers\' calldata; the view and the event give the entry back; an empty endpoint delists', async () => {
+    const hospital = `Royal Free Hospital ${crypto.randomBytes(3).toString('hex')}`;
+    const tx = listHospitalTx(S.registry, { hospital, endpoint: 'http://127.0.0.1:8701' });
+    assert.equal(tx.data, S.iface.encodeFunctionData('listHospital', [hospital, 'http://127.0.0.1:8701']));
+    assert.equal(await endpointOf(hospital), '', 'not listed yet');
+    const rc = await sendViaSigner(S.authoritySigner, tx);
+    assert.equal(rc.status, '0x1');
+    assert.equal(await endpointOf(hospital), 'http://127.0.0.1:8701');
+    const [event] = decodeRegistryLogs(S.registry, rc.logs);
+    assert.equal(event.event, 'HospitalListed');
+    assert.equal(event.hospital, hospital);
+    assert.equal(event.endpoint, 'http://127.0.0.1:8701');
+    const logs = await rpc('eth_getLogs', [{ address: S.registry, topics: [hospitalListedTopic()], fromBlock: rc.blockNumber, toBlock: rc.blockNumber }]);
+    assert.equal(logs.length, 1);
+    await sendViaSigner(S.authoritySigner, listHospitalTx(S.registry, { hospital, endpoint: '' }));
+    assert.equal(await endpointOf(hospital), '');
+  });
+
+  test('an endpoint no client may follow is refused before sending, and refused again when read (InvalidEndpoint)', async () => {
+    for (const endpoint of ['http://records.example', 'https://records.example/', 'javascript:alert(1)', 'https://u@records.example']) {
+      throwsCode(() => listHospitalTx(S.registry, { hospital: 'H', endpoint }), 'InvalidEndpoint');
+    }
+    throwsCode(() => listHospitalTx(S.registry, { hospital: '', endpoint: 'https://a.example' }), 'OutOfRange');
+    // The authority's own wallet can list anything the contract takes; a reader still refuses to follow it.
+    const hospital = `Careless ${crypto.randomBytes(3).toString('hex')}`;
+    const data = S.iface.encodeFunctionData('listHospital', [hospital, 'http://evil.example']);
+    await receiptOf((await S.authoritySigner.sendTransaction({ to: S.registry, data })).hash);
+    await assert.rejects(endpointOf(hospital), (e) => e.code === 'InvalidEndpoint');
+  });
+
+  test('a HospitalListed log whose topic is not keccak256(name) is AbiDecode', async () => {
+    const hospital = `Topic ${crypto.randomBytes(3).toString('hex')}`;
+    const rc = await sendViaSigner(S.authoritySigner, listHospitalTx(S.registry, { hospital, endpoint: 'https://a.example' }));
+    const log = { ...rc.logs[0], topics: [rc.logs[0].topics[0], ethers.keccak256(ethers.toUtf8Bytes('Other'))] };
+    throwsCode(() => decodeRegistryLogs(S.registry, [log]), 'AbiDecode');
+  });
+});

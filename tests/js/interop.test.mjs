@@ -1723,3 +1723,63 @@ describe('objects that own wasm memory, and the error class', () => {
     }
   });
 });
+
+describe('unlocking a protocol key (docs/PROTOCOL.md §15) against ethers and node:crypto', () => {
+  const N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141n;
+  /** The derivation written from the spec with node:crypto's HKDF. */
+  function derive(signature) {
+    const ikm = unhex(signature.slice(2)).subarray(0, 64);
+    const expand = (info) => new Uint8Array(crypto.hkdfSync('sha256', ikm, 'ehrchain/v1/unlock', info, 32));
+    for (let c = 0; c < 256; c++) {
+      const d = expand(Buffer.concat([Buffer.from('protocol key'), Buffer.from([c])]));
+      const v = BigInt('0x' + hex(d));
+      if (v > 0n && v < N) return { d, storage: expand(Buffer.from('storage key')) };
+    }
+    throw new Error('no key');
+  }
+
+  test('50 ethers wallets: personal_sign of unlockMessage gives the keys the spec derives', async () => {
+    for (let i = 0; i < 50; i++) {
+      const wallet = ethers.Wallet.createRandom();
+      const text = ehr.unlockMessage(wallet.address.toLowerCase());
+      assert.ok(text.includes(`Account: ${wallet.address}\n`), 'the text names the EIP-55 account');
+      const signature = await wallet.signMessage(text);
+      const { protocolKey, storageKey } = ehr.unlockKeys(wallet.address, signature);
+      const expected = derive(signature);
+      assert.equal(hex(protocolKey.exportSecret()), hex(expected.d));
+      assert.equal(hex(storageKey), hex(expected.storage));
+      // A second signature is the same (RFC 6979): the same keys on every device.
+      assert.equal(hex(ehr.unlockKeys(wallet.address, await wallet.signMessage(text)).protocolKey.exportSecret()), hex(expected.d));
+      protocolKey.free();
+    }
+  });
+
+  test('the eth-account vectors (tests/vectors/unlock.json) unlock through the package', async () => {
+    const { readFileSync } = await import('node:fs');
+    const file = JSON.parse(readFileSync(new URL('../vectors/unlock.json', import.meta.url), 'utf8'));
+    assert.ok(file.cases.length >= 5);
+    for (const c of file.cases) {
+      assert.equal(ehr.unlockMessage(c.account), c.message);
+      const { protocolKey, storageKey } = ehr.unlockKeys(c.account, c.signature);
+      assert.equal(hex(protocolKey.exportSecret()), c.protocol_secret);
+      assert.equal(hex(protocolKey.publicKey()), c.protocol_public);
+      assert.equal(hex(storageKey), c.storage_key);
+      protocolKey.free();
+    }
+  });
+
+  test('a signature by another account, of another text or for another account is WrongSigner', async () => {
+    const a = ethers.Wallet.createRandom(), b = ethers.Wallet.createRandom();
+    const byB = await b.signMessage(ehr.unlockMessage(a.address));
+    const otherText = await a.signMessage('hello');
+    const forB = await a.signMessage(ehr.unlockMessage(b.address));
+    const good = await a.signMessage(ehr.unlockMessage(a.address));
+    throwsCode(() => ehr.unlockKeys(a.address, byB), 'WrongSigner');
+    throwsCode(() => ehr.unlockKeys(a.address, otherText), 'WrongSigner');
+    throwsCode(() => ehr.unlockKeys(a.address, forB), 'WrongSigner');
+    throwsCode(() => ehr.unlockKeys(a.address, '0x1234'), 'InvalidLength');
+    throwsCode(() => ehr.unlockKeys('0x1234', good), 'InvalidAddress');
+    ehr.unlockKeys(a.address, good).protocolKey.free();
+    throwsCode(() => ehr.unlockKeys(a.address, 7), 'InvalidArgument');
+  });
+});

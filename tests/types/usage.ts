@@ -20,6 +20,7 @@ import {
   decodeRegistryLogs, anchoredEhFromReceipt, scanAuthorisations, authorisedTopic, decodeRegistryRevert,
   signTransaction, eciesSeal, eciesOpen,
   encryptInWorker, decryptInWorker, createRecordWorker, recordWorkersSupported, scanInbox,
+  unlockMessage, unlockKeys, listHospitalTx, hospitalEndpointCall, decodeHospitalEndpoint, hospitalListedTopic,
 } from "ehrchain";
 import type {
   Address, BytesLike, Hex, RecordContext, Uint64, UnixSeconds, ErrorCode, RegistryRevert,
@@ -29,7 +30,7 @@ import type {
   AnchorFields, RecordStatus, CertificateStatus, LogPosition, RegistryEvent, DecodeLogsOptions,
   FoundAuthorisation, LogLike, ReceiptLike, TxFields, SignedTx, Quantity,
   RecordEngine, RecordJob, RecordJobOptions, DecryptJobOptions, RecordJobResult, RecordProgress,
-  InboxScanOptions, InboxProgress, InboxEvent, Eip1193Like,
+  InboxScanOptions, InboxProgress, InboxEvent, Eip1193Like, UnlockedKeys, HospitalEntry,
 } from "ehrchain";
 
 /** Compiles only if `T` is exactly `U` (so an `any` result would fail). */
@@ -213,6 +214,20 @@ try {
 }
 const isObject: boolean = protocol instanceof WasmObject && !protocol.freed;
 
+// Unlocking a protocol key with a wallet signature; the hospital directory.
+const unlockText: string = unlockMessage(doctor.address);
+const unlocked: UnlockedKeys = unlockKeys(doctor.address, doctor.signMessage(new TextEncoder().encode(unlockText)));
+const storageKey: Uint8Array = unlocked.storageKey;
+unlocked.protocolKey.free();
+storageKey.fill(0);
+const entry: HospitalEntry = { hospital: "St Mary's Hospital", endpoint: "https://records.stmarys.example" };
+const listing: TxRequest = listHospitalTx(registry, entry);
+const lookup: TxRequest = hospitalEndpointCall(registry, entry.hospital);
+const listedAt: string = decodeHospitalEndpoint("0x" + "00".repeat(31) + "20" + "00".repeat(32));
+const directoryTopic: Hex = hospitalListedTopic();
+for (const e of events) if (e.event === "HospitalListed") { const h: string = e.hospital; const u: string = e.endpoint; void [h, u]; }
+
+void [unlockText, listing, lookup, listedAt, directoryTopic];
 void [digests, signer, same, hashOfTyped, certifier, plain, stream, unmasked, mine, request, request2, uploads,
   data, found, topic, onReceipt, onAnswers, onRequest, named, signedTx, roundTrip, isObject];
 console.log("usage ok");

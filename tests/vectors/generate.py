@@ -584,6 +584,58 @@ def gen_masks() -> dict:
 
 
 # ---------------------------------------------------------------------------
+# unlock.json (eth-account personal_sign, cryptography's HKDF, coincurve)
+# ---------------------------------------------------------------------------
+
+
+def unlock_message(address: str) -> str:
+    """docs/PROTOCOL.md §15, written from the spec."""
+    return (
+        "ehrchain: unlock my protocol key\n\nAccount: " + address + "\nVersion: 1\n\n"
+        "This signature costs nothing and sends nothing. It unlocks, in this browser, the key that "
+        "receives the health records shared with this account. Sign it only in an ehrchain portal you trust."
+    )
+
+
+def hkdf_sha256(ikm: bytes, salt: bytes, info: bytes) -> bytes:
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=salt, info=info).derive(ikm)
+
+
+def gen_unlock() -> dict:
+    cases = []
+    for secret in SECRETS:
+        acct = Account.from_key(secret)
+        text = unlock_message(acct.address)
+        signed = Account.sign_message(encode_defunct(text=text), private_key=secret)
+        sig = bytes(signed.signature)
+        ikm = sig[:64]
+        counter = 0
+        while True:
+            d = hkdf_sha256(ikm, b"ehrchain/v1/unlock", b"protocol key" + bytes([counter]))
+            if 0 < int.from_bytes(d, "big") < N:
+                break
+            counter += 1
+        public = coincurve.PrivateKey(d).public_key.format(compressed=True)
+        cases.append(
+            {
+                "account": acct.address,
+                "message": text,
+                "signature": hx(sig),
+                "protocol_secret": hx(d),
+                "protocol_public": hx(public),
+                "storage_key": hx(hkdf_sha256(ikm, b"ehrchain/v1/unlock", b"storage key")),
+            }
+        )
+    return {
+        "source": f"eth-account {version('eth-account')} (sign_message(encode_defunct(text))), "
+        f"cryptography {version('cryptography')} HKDF-SHA256, coincurve {version('coincurve')}; "
+        "the message text written from docs/PROTOCOL.md section 15",
+        "generator": GENERATOR,
+        "cases": cases,
+    }
+
+
+# ---------------------------------------------------------------------------
 # Driver
 # ---------------------------------------------------------------------------
 
@@ -593,12 +645,13 @@ GENERATORS = {
     "ecies.json": gen_ecies,
     "records.json": gen_records,
     "masks.json": gen_masks,
+    "unlock.json": gen_unlock,
 }
 
 
 def check() -> None:
     """Re-verifies the committed files with the independent implementations."""
-    for name in ("accounts.json", "eip712.json", "masks.json"):
+    for name in ("accounts.json", "eip712.json", "masks.json", "unlock.json"):
         stored = json.loads((HERE / name).read_text())
         fresh = GENERATORS[name]()
         assert stored == fresh, f"{name} differs from a fresh computation"
@@ -620,11 +673,14 @@ def check() -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--check", action="store_true", help="re-verify instead of rewriting")
+    parser.add_argument("files", nargs="*", help="write only these files (default: all)")
     args = parser.parse_args()
     if args.check:
         check()
         return 0
     for name, gen in GENERATORS.items():
+        if args.files and name not in args.files:
+            continue
         text = json.dumps(gen(), indent=1, ensure_ascii=False) + "\n"
         (HERE / name).write_text(text, encoding="utf-8")
         print(f"wrote {name} ({len(text)} bytes)")

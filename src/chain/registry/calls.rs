@@ -24,6 +24,10 @@ pub const RECORD_STATUS: &str = "recordStatus(bytes32)";
 pub const AUTHORISE: &str = "authorise(bytes1,bytes,bytes,bytes)";
 /// `authorisationCount()`.
 pub const AUTHORISATION_COUNT: &str = "authorisationCount()";
+/// `listHospital(string,string)`: `(hospital, endpoint)`.
+pub const LIST_HOSPITAL: &str = "listHospital(string,string)";
+/// `hospitalEndpoint(string)`.
+pub const HOSPITAL_ENDPOINT: &str = "hospitalEndpoint(string)";
 
 /// Calldata of `registerDoctor` (authority only). The validity period is
 /// checked as a certificate's is ([`Validity::new`]), so a period the
@@ -119,6 +123,44 @@ pub fn authorise(auth: &Authorisation) -> Vec<u8> {
 /// Calldata of `authorisationCount()`.
 pub fn authorisation_count() -> Vec<u8> {
     abi::call(AUTHORISATION_COUNT, &[])
+}
+
+/// Calldata of `listHospital(hospital, endpoint)` (authority only): lists
+/// the record server of `hospital` in the registry's directory, or delists
+/// it with an empty `endpoint`. Both are checked as the directory's
+/// readers check them ([`directory`](crate::chain::directory)), so an
+/// entry no client would follow is refused before a transaction is sent.
+///
+/// # Errors
+/// [`Error::OutOfRange`](crate::Error::OutOfRange) for a hospital name
+/// that is empty or over 255 bytes;
+/// [`Error::InvalidEndpoint`](crate::Error::InvalidEndpoint) for an
+/// endpoint that is not a record-server base URL.
+pub fn list_hospital(hospital: &str, endpoint: &str) -> Result<Vec<u8>> {
+    crate::chain::directory::check_hospital(hospital)?;
+    if !endpoint.is_empty() {
+        crate::chain::directory::check_endpoint(endpoint)?;
+    }
+    Ok(abi::call(
+        LIST_HOSPITAL,
+        &[
+            Token::Bytes(hospital.as_bytes().to_vec()),
+            Token::Bytes(endpoint.as_bytes().to_vec()),
+        ],
+    ))
+}
+
+/// Calldata of the view `hospitalEndpoint(hospital)` (decode with
+/// [`directory::decode_endpoint`](crate::chain::directory::decode_endpoint)).
+///
+/// # Errors
+/// [`Error::OutOfRange`](crate::Error::OutOfRange) as [`list_hospital`].
+pub fn hospital_endpoint(hospital: &str) -> Result<Vec<u8>> {
+    crate::chain::directory::check_hospital(hospital)?;
+    Ok(abi::call(
+        HOSPITAL_ENDPOINT,
+        &[Token::Bytes(hospital.as_bytes().to_vec())],
+    ))
 }
 
 #[cfg(test)]

@@ -10,7 +10,7 @@ use crate::chain::abi::{self, Reader};
 
 /// Every custom error of `contracts/EhrRegistry.sol`, as canonical
 /// signatures (a test holds this list against the Solidity source).
-pub const ERRORS: [&str; 15] = [
+pub const ERRORS: [&str; 17] = [
     "NotAuthority()",
     "ZeroAddress()",
     "InvalidProtocolKey()",
@@ -26,6 +26,8 @@ pub const ERRORS: [&str; 15] = [
     "AlreadyDeleted(bytes32)",
     "InvalidPoint()",
     "InvalidCiphertext(uint256)",
+    "InvalidHospital()",
+    "InvalidEndpoint()",
 ];
 
 /// Names the registry's custom error in revert data (`"AlreadyAnchored(bytes32)"`),

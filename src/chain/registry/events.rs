@@ -26,6 +26,8 @@ pub enum EventKind {
     RecordDeleted,
     /// A `Trans` was posted for some doctor.
     Authorised,
+    /// The authority listed or delisted a hospital's record server.
+    HospitalListed,
 }
 
 /// One row of [`EVENTS`].
@@ -41,7 +43,7 @@ pub struct EventSpec {
 
 /// Every event the registry emits, as `contracts/EhrRegistry.sol` declares
 /// it (a test holds this table against the Solidity source).
-pub const EVENTS: [EventSpec; 5] = [
+pub const EVENTS: [EventSpec; 6] = [
     EventSpec {
         kind: EventKind::DoctorRegistered,
         signature: "DoctorRegistered(uint64,address,bytes,uint64,uint64)",
@@ -67,12 +69,17 @@ pub const EVENTS: [EventSpec; 5] = [
         signature: "Authorised(uint256,bytes1,bytes,bytes,bytes)",
         indexed: 1,
     },
+    EventSpec {
+        kind: EventKind::HospitalListed,
+        signature: "HospitalListed(bytes32,string,string)",
+        indexed: 1,
+    },
 ];
 
 /// `(topic 0, row)` of every event, hashed once: decoding is on the
 /// scanning hot path (every `Authorised` log a doctor reads).
-fn topics() -> &'static [([u8; 32], EventSpec); 5] {
-    static TOPICS: OnceLock<[([u8; 32], EventSpec); 5]> = OnceLock::new();
+fn topics() -> &'static [([u8; 32], EventSpec); 6] {
+    static TOPICS: OnceLock<[([u8; 32], EventSpec); 6]> = OnceLock::new();
     TOPICS.get_or_init(|| EVENTS.map(|spec| (abi::event_topic(spec.signature), spec)))
 }
 
@@ -100,6 +107,11 @@ impl EventKind {
 /// Topic 0 of `Authorised`, the event a doctor scans for.
 pub fn authorised_topic() -> [u8; 32] {
     EventKind::Authorised.topic()
+}
+
+/// Topic 0 of `HospitalListed`, the directory's event.
+pub fn hospital_listed_topic() -> [u8; 32] {
+    EventKind::HospitalListed.topic()
 }
 
 /// A decoded registry event.
@@ -155,6 +167,13 @@ pub enum Event {
         seq: u64,
         /// `Trans = (vt, R, ST, C1)`.
         authorisation: Authorisation,
+    },
+    /// `HospitalListed(hospitalHash, hospital, endpoint)`.
+    HospitalListed {
+        /// The hospital's name `H1`.
+        hospital: String,
+        /// Its record server's base URL; empty when delisted.
+        endpoint: String,
     },
 }
 
@@ -224,6 +243,16 @@ impl Event {
                     authorisation: Authorisation::from_parts(view_tag, &r, &st, &c1)?,
                 }
             }
+            EventKind::HospitalListed => {
+                let hospital_hash = next_topic()?.bytes32()?;
+                let (hospital, endpoint) = (data.string()?, data.string()?);
+                if crate::hash::keccak256(hospital.as_bytes()) != hospital_hash {
+                    return Err(Error::AbiDecode {
+                        reason: "hospitalHash is not keccak256(hospital)",
+                    });
+                }
+                Event::HospitalListed { hospital, endpoint }
+            }
         })
     }
 
@@ -235,6 +264,7 @@ impl Event {
             Event::RecordAnchored { .. } => EventKind::RecordAnchored,
             Event::RecordDeleted { .. } => EventKind::RecordDeleted,
             Event::Authorised { .. } => EventKind::Authorised,
+            Event::HospitalListed { .. } => EventKind::HospitalListed,
         }
     }
 
@@ -277,6 +307,9 @@ impl Event {
                 "event": "Authorised", "seq": seq, "viewTag": authorisation.view_tag,
                 "r": hx(&authorisation.r), "st": hx(&authorisation.st),
                 "c1": hx(&authorisation.c1),
+            }),
+            Event::HospitalListed { hospital, endpoint } => serde_json::json!({
+                "event": "HospitalListed", "hospital": hospital, "endpoint": endpoint,
             }),
         }
     }

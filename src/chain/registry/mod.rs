@@ -10,9 +10,11 @@ pub mod events;
 pub mod views;
 
 pub use calls::{
-    anchor_record, authorisation_count, authorise, certificate_status, mark_deleted, record_status,
-    register_doctor, revoke_doctor,
+    anchor_record, authorisation_count, authorise, certificate_status, hospital_endpoint,
+    list_hospital, mark_deleted, record_status, register_doctor, revoke_doctor,
 };
 pub use errors::{decode_revert, revert_reason, Revert, RevertArg, ERRORS};
-pub use events::{anchored_eh, anchored_eh_in_receipt, authorised_topic, Event, EventKind};
+pub use events::{
+    anchored_eh, anchored_eh_in_receipt, authorised_topic, hospital_listed_topic, Event, EventKind,
+};
 pub use views::{CertificateStatus, RecordStatus};
