@@ -118,6 +118,12 @@ contract EhrRegistry {
     /// @notice The hospital directory: record-server URL by `keccak256(hospital name)`.
     mapping(bytes32 hospitalHash => string) private _endpoints;
 
+    /// @notice Domain label of the anchor commitment (docs/PROTOCOL.md §2, §4.1).
+    bytes private constant ANCHOR_LABEL = "ehrchain/v1/anchor";
+
+    /// @notice Longest record type `Ty1` in bytes.
+    uint256 private constant MAX_RECORD_TYPE_LENGTH = 32;
+
     /// @notice Longest hospital name (bytes of UTF-8), as in a record context `H1`.
     uint256 public constant MAX_HOSPITAL_LENGTH = 255;
 
@@ -185,6 +191,10 @@ contract EhrRegistry {
     /// @notice `C1` is not exactly `C1_LENGTH` (609) bytes long.
     /// @param length The length of the refused `C1`.
     error InvalidCiphertext(uint256 length);
+
+    /// @notice The caller's address, salt and type do not open the record's anchor commitment as its patient.
+    /// @param eh The record's ciphertext hash.
+    error NotRecordPatient(bytes32 eh);
 
     /// @notice A hospital name is empty or longer than `MAX_HOSPITAL_LENGTH` bytes.
     error InvalidHospital();
@@ -373,6 +383,33 @@ contract EhrRegistry {
         address anchoredBy = anchor.anchoredBy;
         if (anchoredBy == address(0)) revert NotAnchored(eh);
         if (msg.sender != anchoredBy && msg.sender != authority) revert NotAnchorOwner(eh);
+        if (anchor.deleted) revert AlreadyDeleted(eh);
+        uint64 nowTs = uint64(block.timestamp);
+        anchor.deleted = true;
+        anchor.deletedAt = nowTs;
+        emit RecordDeleted(eh, msg.sender, nowTs);
+    }
+
+    /// @notice Marks an anchored record deleted at its patient's request: the caller
+    ///         proves to be the patient by opening the anchor's commitment with its
+    ///         own address as `patient` (docs/PROTOCOL.md §4.1).
+    /// @dev The opening becomes public with the call: anyone can then tell that the
+    ///      caller was this record's patient and read its type. Checks, in order:
+    ///      anchored (`NotAnchored`), the commitment opens for the caller
+    ///      (`NotRecordPatient`; a type over 32 bytes never opens), not yet
+    ///      deleted (`AlreadyDeleted`).
+    /// @param eh SHA-256 of the record's ciphertext.
+    /// @param salt The commitment's 32-byte salt (from the handoff).
+    /// @param recordType The record type `Ty1` (from the handoff).
+    function markDeletedByPatient(bytes32 eh, bytes32 salt, string calldata recordType) external {
+        Anchor storage anchor = _anchors[eh];
+        address anchoredBy = anchor.anchoredBy;
+        if (anchoredBy == address(0)) revert NotAnchored(eh);
+        bytes calldata ty = bytes(recordType);
+        if (ty.length > MAX_RECORD_TYPE_LENGTH) revert NotRecordPatient(eh);
+        bytes32 opened =
+            sha256(abi.encodePacked(ANCHOR_LABEL, salt, anchoredBy, msg.sender, uint8(ty.length), ty));
+        if (opened != anchor.commitment) revert NotRecordPatient(eh);
         if (anchor.deleted) revert AlreadyDeleted(eh);
         uint64 nowTs = uint64(block.timestamp);
         anchor.deleted = true;

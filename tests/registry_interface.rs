@@ -92,6 +92,7 @@ fn every_call_the_library_encodes_is_an_external_function_of_the_contract() {
         calls::RECORD_STATUS,
         calls::AUTHORISE,
         calls::AUTHORISATION_COUNT,
+        calls::MARK_DELETED_BY_PATIENT,
         calls::LIST_HOSPITAL,
         calls::HOSPITAL_ENDPOINT,
     ] {

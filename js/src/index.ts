@@ -90,6 +90,8 @@ export {
   revokeDoctorTx,
   anchorRecordTx,
   markDeletedTx,
+  markDeletedByPatientTx,
+  type PatientRecord,
   authoriseTx,
   recordStatusCall,
   certificateStatusCall,

@@ -71,6 +71,25 @@ export function markDeletedTx(registry: Address, eh: BytesLike): TxRequest {
   return glue.markDeletedTx(registry, eh) as TxRequest;
 }
 
+/** What {@link markDeletedByPatientTx} needs of a record: its `eh` and the anchor's opening (a {@link Handoff} passes as it is). */
+export interface PatientRecord {
+  readonly eh: BytesLike;
+  readonly anchorSalt: BytesLike;
+  readonly recordType: string;
+}
+
+/**
+ * `markDeletedByPatient(eh, salt, recordType)` from the patient's wallet:
+ * she tombstones her record by opening its anchor commitment with her own
+ * address (docs/PROTOCOL.md §4.1; the registry refuses anyone else with
+ * `NotRecordPatient`). The opening becomes public with the transaction:
+ * the record's type, and that she was its patient. Then ask each server
+ * holding it to delete it (`DELETE /v1/records/{eh}`).
+ */
+export function markDeletedByPatientTx(registry: Address, record: PatientRecord): TxRequest {
+  return glue.markDeletedByPatientTx(registry, object(record, "record") as never) as TxRequest;
+}
+
 /** `authorise(viewTag, R, ST, C1)` (Alg 5 step 5), from {@link MaskKey.authorise}'s result. Send it from a one-time account or a relayer so grants are not linked by sender. */
 export function authoriseTx(registry: Address, authorisation: AuthorisationParts<BytesLike>): TxRequest {
   const a = object(authorisation, "authorisation");

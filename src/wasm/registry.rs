@@ -84,6 +84,20 @@ pub fn mark_deleted_tx(
     tx_request(&registry, registry::mark_deleted(&hash32("eh", &eh)?))
 }
 
+/// `{to, data}` for `markDeletedByPatient(eh, salt, recordType)`, sent from
+/// the patient's wallet: `record` is her handoff (`{eh, anchorSalt,
+/// recordType}`); the registry checks that the anchor's commitment opens
+/// for her address (`NotRecordPatient`).
+#[wasm_bindgen(js_name = markDeletedByPatientTx, unchecked_return_type = "TxRequest")]
+pub fn mark_deleted_by_patient_tx(
+    #[wasm_bindgen(unchecked_param_type = "string")] registry: JsValue,
+    #[wasm_bindgen(unchecked_param_type = "object")] record: JsValue,
+) -> JsResult<JsValue> {
+    let eh = hash32("eh", &field("record", &record, "eh")?)?;
+    let opening = arg_opening("record", &record)?;
+    tx_request(&registry, registry::mark_deleted_by_patient(&eh, &opening))
+}
+
 /// `{to, data}` for `authorise(viewTag, R, ST, C1)` (Alg 5 step 5), from
 /// the parts `MaskKey.authorise` returned (`viewTag` a number 0–255).
 #[wasm_bindgen(js_name = authoriseTx, unchecked_return_type = "TxRequest")]

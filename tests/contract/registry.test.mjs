@@ -289,6 +289,7 @@ test('ABI: the function signatures are the agreed ones', () => {
     'hospitalEndpoint(string)',
     'listHospital(string,string)',
     'markDeleted(bytes32)',
+    'markDeletedByPatient(bytes32,bytes32,string)',
     'recordStatus(bytes32)',
     'registerDoctor(uint64,address,bytes,uint64,uint64)',
     'revokeDoctor(uint64)',
@@ -346,6 +347,7 @@ test('ABI: the custom error signatures are the agreed ones', () => {
     'NotAnchored(bytes32)',
     'NotAuthority()',
     'NotCertifiedDoctor(uint64)',
+    'NotRecordPatient(bytes32)',
     'UnknownCertificate(uint64)',
     'ZeroAddress()',
   ]);
@@ -944,6 +946,36 @@ test('markDeleted: someone else\'s record (NotAnchorOwner), deleting twice (Alre
   await refused(authority, 'markDeleted', [eh], 'AlreadyDeleted', [eh]);
   // ownership is checked before the deletion state
   await refused(stranger, 'markDeleted', [eh], 'NotAnchorOwner', [eh]);
+});
+
+test('markDeletedByPatient: the patient opens the commitment from her own account and tombstones her record', async () => {
+  const patient = stranger, patientAddress = await stranger.getAddress();
+  const eh = randomHash();
+  const salt = ethers.randomBytes(32);
+  await send(null, doctor, 'anchorRecord', [eh, commitment(accounts[2], patientAddress, 'radiology', salt), 1n, SERIAL]);
+  const receipt = await send('markDeletedByPatient', patient, 'markDeletedByPatient', [eh, salt, 'radiology']);
+  const { parsed } = onlyEvent(receipt, 'RecordDeleted');
+  assert.equal(parsed.args.eh, eh);
+  assert.equal(parsed.args.deletedBy, patientAddress);
+  const st = await registry.recordStatus(eh);
+  assert.equal(st.deleted, true);
+  assert.equal(st.deletedAt, BigInt((await provider.getBlock(receipt.blockNumber)).timestamp));
+  await refused(patient, 'markDeletedByPatient', [eh, salt, 'radiology'], 'AlreadyDeleted', [eh]);
+});
+
+test('markDeletedByPatient: anyone else, a wrong salt or type, or a type over 32 bytes is NotRecordPatient; an unknown eh NotAnchored', async () => {
+  const patientAddress = await stranger.getAddress();
+  const eh = randomHash();
+  const salt = ethers.randomBytes(32);
+  await send(null, doctor, 'anchorRecord', [eh, commitment(accounts[2], patientAddress, 'lab', salt), 1n, SERIAL]);
+  // the doctor, the authority, another doctor, the hospital: the commitment does not open for them
+  for (const s of [doctor, authority, doctor2, hospital]) await refused(s, 'markDeletedByPatient', [eh, salt, 'lab'], 'NotRecordPatient', [eh]);
+  await refused(stranger, 'markDeletedByPatient', [eh, ethers.randomBytes(32), 'lab'], 'NotRecordPatient', [eh]);
+  await refused(stranger, 'markDeletedByPatient', [eh, salt, 'Lab'], 'NotRecordPatient', [eh]);
+  await refused(stranger, 'markDeletedByPatient', [eh, salt, 'x'.repeat(33)], 'NotRecordPatient', [eh]);
+  const unknown = randomHash();
+  await refused(stranger, 'markDeletedByPatient', [unknown, salt, 'lab'], 'NotAnchored', [unknown]);
+  assert.equal((await registry.recordStatus(eh)).deleted, false);
 });
 
 // ---------------------------------------------------------------------------

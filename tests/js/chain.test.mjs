@@ -1749,3 +1749,33 @@ describe('the hospital directory (docs/PROTOCOL.md §13.1) through the package o
     throwsCode(() => decodeRegistryLogs(S.registry, [log]), 'AbiDecode');
   });
 });
+
+describe('the patient tombstones her own record (markDeletedByPatientTx) on a real chain', () => {
+  test('from her handoff: ethers\' calldata, RecordDeleted by her, then every reader refuses the record (RecordDeleted)', async () => {
+    const [doctorAddr, patientAddr] = [S.accounts[15], S.accounts[16]];
+    const serial = await certify(doctorAddr);
+    const eh = new Uint8Array(crypto.randomBytes(32));
+    const anchorSalt = generateAnchorSalt();
+    const commitment = anchorCommitment({ anchorSalt, doctor: doctorAddr, patient: patientAddr, recordType: 'radiology' });
+    await sendViaSigner(S.signers[15], anchorRecordTx(S.registry, { eh, commitment, recordTime: 1_700_000_000, serial }));
+    const handoff = { hospital: 'H', time: 1_700_000_000, txId: new Uint8Array(32), recordKey: new Uint8Array(16), filingSecret: new Uint8Array(32), eh, anchorSalt, recordType: 'radiology' };
+    const tx = ehr.markDeletedByPatientTx(S.registry, handoff);
+    assert.equal(tx.data, S.iface.encodeFunctionData('markDeletedByPatient', [eh, anchorSalt, 'radiology']));
+    // The doctor cannot use her opening: the commitment does not open for him.
+    await assert.rejects(sendViaSigner(S.signers[15], tx), (e) => decodeRegistryRevert(e)?.revert?.name === 'NotRecordPatient');
+    const rc = await sendViaSigner(S.signers[16], tx);
+    const [event] = decodeRegistryLogs(S.registry, rc.logs);
+    assert.equal(event.event, 'RecordDeleted');
+    assert.equal(event.deletedBy, patientAddr);
+    const answers = {
+      recordStatus: await rpc('eth_call', [recordStatusCall(S.registry, eh), 'latest']),
+      certificateStatus: await rpc('eth_call', [certificateStatusCall(S.registry, serial), 'latest']),
+    };
+    throwsCode(() => checkHandoffAnchor(handoff, patientAddr, answers), 'RecordDeleted');
+  });
+
+  test('a record without an opening is refused before sending (InvalidArgument / InvalidLength)', () => {
+    throwsCode(() => ehr.markDeletedByPatientTx(S.registry, { eh: new Uint8Array(32), recordType: 'x' }), 'InvalidArgument');
+    throwsCode(() => ehr.markDeletedByPatientTx(S.registry, { eh: new Uint8Array(31), anchorSalt: new Uint8Array(32), recordType: 'x' }), 'InvalidLength');
+  });
+});

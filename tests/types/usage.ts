@@ -20,7 +20,7 @@ import {
   decodeRegistryLogs, anchoredEhFromReceipt, scanAuthorisations, authorisedTopic, decodeRegistryRevert,
   signTransaction, eciesSeal, eciesOpen,
   encryptInWorker, decryptInWorker, createRecordWorker, recordWorkersSupported, scanInbox,
-  unlockMessage, unlockKeys, listHospitalTx, hospitalEndpointCall, decodeHospitalEndpoint, hospitalListedTopic,
+  markDeletedByPatientTx, unlockMessage, unlockKeys, listHospitalTx, hospitalEndpointCall, decodeHospitalEndpoint, hospitalListedTopic,
 } from "ehrchain";
 import type {
   Address, BytesLike, Hex, RecordContext, Uint64, UnixSeconds, ErrorCode, RegistryRevert,
@@ -30,7 +30,7 @@ import type {
   AnchorFields, RecordStatus, CertificateStatus, LogPosition, RegistryEvent, DecodeLogsOptions,
   FoundAuthorisation, LogLike, ReceiptLike, TxFields, SignedTx, Quantity,
   RecordEngine, RecordJob, RecordJobOptions, DecryptJobOptions, RecordJobResult, RecordProgress,
-  InboxScanOptions, InboxProgress, InboxEvent, Eip1193Like, UnlockedKeys, HospitalEntry,
+  InboxScanOptions, InboxProgress, InboxEvent, Eip1193Like, UnlockedKeys, HospitalEntry, PatientRecord,
 } from "ehrchain";
 
 /** Compiles only if `T` is exactly `U` (so an `any` result would fail). */
@@ -227,7 +227,9 @@ const listedAt: string = decodeHospitalEndpoint("0x" + "00".repeat(31) + "20" + 
 const directoryTopic: Hex = hospitalListedTopic();
 for (const e of events) if (e.event === "HospitalListed") { const h: string = e.hospital; const u: string = e.endpoint; void [h, u]; }
 
-void [unlockText, listing, lookup, listedAt, directoryTopic];
+const patientRecord: PatientRecord = opened;
+const tombstone: TxRequest = markDeletedByPatientTx(registry, patientRecord);
+void [unlockText, listing, lookup, listedAt, directoryTopic, tombstone];
 void [digests, signer, same, hashOfTyped, certifier, plain, stream, unmasked, mine, request, request2, uploads,
   data, found, topic, onReceipt, onAnswers, onRequest, named, signedTx, roundTrip, isObject];
 console.log("usage ok");

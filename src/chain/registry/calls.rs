@@ -18,6 +18,8 @@ pub const CERTIFICATE_STATUS: &str = "certificateStatus(uint64)";
 pub const ANCHOR_RECORD: &str = "anchorRecord(bytes32,bytes32,uint64,uint64)";
 /// `markDeleted(bytes32)`.
 pub const MARK_DELETED: &str = "markDeleted(bytes32)";
+/// `markDeletedByPatient(bytes32,bytes32,string)`: `(eh, salt, recordType)`.
+pub const MARK_DELETED_BY_PATIENT: &str = "markDeletedByPatient(bytes32,bytes32,string)";
 /// `recordStatus(bytes32)`.
 pub const RECORD_STATUS: &str = "recordStatus(bytes32)";
 /// `authorise(bytes1,bytes,bytes,bytes)`: `(viewTag, R, ST, C1)`.
@@ -99,6 +101,22 @@ pub fn anchor_record(
 /// Calldata of `markDeleted(eh)` (the anchorer or the authority).
 pub fn mark_deleted(eh: &[u8; 32]) -> Vec<u8> {
     abi::call(MARK_DELETED, &[Token::Bytes32(*eh)])
+}
+
+/// Calldata of `markDeletedByPatient(eh, salt, recordType)`: the patient
+/// tombstones her record by opening its anchor commitment (§4.1) from her
+/// own account (the registry refuses anyone else: `NotRecordPatient`).
+/// The opening becomes public: the record's type and that she was its
+/// patient.
+pub fn mark_deleted_by_patient(eh: &[u8; 32], opening: &crate::anchor::AnchorOpening) -> Vec<u8> {
+    abi::call(
+        MARK_DELETED_BY_PATIENT,
+        &[
+            Token::Bytes32(*eh),
+            Token::Bytes32(opening.salt),
+            Token::Bytes(opening.record_type.as_str().as_bytes().to_vec()),
+        ],
+    )
 }
 
 /// Calldata of `recordStatus(eh)` (a view; decode with

@@ -10,7 +10,7 @@ use crate::chain::abi::{self, Reader};
 
 /// Every custom error of `contracts/EhrRegistry.sol`, as canonical
 /// signatures (a test holds this list against the Solidity source).
-pub const ERRORS: [&str; 17] = [
+pub const ERRORS: [&str; 18] = [
     "NotAuthority()",
     "ZeroAddress()",
     "InvalidProtocolKey()",
@@ -26,6 +26,7 @@ pub const ERRORS: [&str; 17] = [
     "AlreadyDeleted(bytes32)",
     "InvalidPoint()",
     "InvalidCiphertext(uint256)",
+    "NotRecordPatient(bytes32)",
     "InvalidHospital()",
     "InvalidEndpoint()",
 ];

@@ -11,7 +11,8 @@ pub mod views;
 
 pub use calls::{
     anchor_record, authorisation_count, authorise, certificate_status, hospital_endpoint,
-    list_hospital, mark_deleted, record_status, register_doctor, revoke_doctor,
+    list_hospital, mark_deleted, mark_deleted_by_patient, record_status, register_doctor,
+    revoke_doctor,
 };
 pub use errors::{decode_revert, revert_reason, Revert, RevertArg, ERRORS};
 pub use events::{
