@@ -208,12 +208,39 @@ impl Client {
     }
 
     /// Builds, signs and sends an EIP-1559 transaction from `key`, then waits
-    /// for its receipt. Gas is estimated (+20 %); fees follow the node's
-    /// suggestion (`eth_maxPriorityFeePerGas`, twice the latest base fee).
+    /// for its receipt (up to 120 s): [`Client::submit`], then
+    /// [`Client::wait_receipt`].
     ///
     /// # Errors
-    /// [`Error::Reverted`] if estimation or execution reverts; RPC errors.
+    /// As [`Client::submit`]; [`Error::Reverted`] if execution reverts;
+    /// [`Error::TransactionNotFound`] if it is not mined in time.
     pub fn send(&self, key: &SecretKey, to: Option<&Address>, data: &[u8]) -> Result<Receipt> {
+        let hash = self.submit(key, to, data)?;
+        let receipt = self.wait_receipt(&hash, Duration::from_secs(120))?;
+        if !receipt.success {
+            return Err(Error::Reverted {
+                reason: "status 0".into(),
+            });
+        }
+        Ok(receipt)
+    }
+
+    /// Builds, signs and sends an EIP-1559 transaction from `key` without
+    /// waiting for it to be mined; returns its hash. Gas is estimated
+    /// (+20 %); fees follow the node's suggestion (`eth_maxPriorityFeePerGas`,
+    /// twice the latest base fee); the nonce is the node's count of `key`'s
+    /// transactions including pending ones.
+    ///
+    /// The nonce is read and used without a lock: a caller that submits
+    /// from one key on several threads MUST serialise its calls (one
+    /// `submit` at a time per key), or two transactions may take the same
+    /// nonce and one of them be refused.
+    ///
+    /// # Errors
+    /// [`Error::Reverted`] if estimation reverts with a registry error;
+    /// [`Error::Rpc`] for other node refusals (insufficient funds, nonce
+    /// too low, …); [`Error::RpcUnreachable`].
+    pub fn submit(&self, key: &SecretKey, to: Option<&Address>, data: &[u8]) -> Result<[u8; 32]> {
         let from = key.address().to_checksum();
         let mut call = json!({ "from": from, "data": hx(data) });
         if let Some(to) = to {
@@ -244,13 +271,13 @@ impl Client {
             "32",
             hash_json.as_str().unwrap_or_default(),
         )?;
-        let receipt = self.wait_receipt(&hash, Duration::from_secs(120))?;
-        if !receipt.success {
-            return Err(Error::Reverted {
-                reason: "status 0".into(),
+        if hash != signed.hash {
+            return Err(Error::MalformedEncoding {
+                what: "JSON-RPC result",
+                reason: "the node names another transaction hash than the one sent",
             });
         }
-        Ok(receipt)
+        Ok(hash)
     }
 
     /// The registry's `recordStatus(eh)`.

@@ -21,6 +21,7 @@ use crate::config::Settings;
 use crate::error::{ApiError, ErrorCode};
 use crate::handlers;
 use crate::ratelimit::RateLimiter;
+use crate::relay::{ChainWriter, Relay};
 use crate::store::{BlobStore, MetaStore, UploadId};
 
 /// Everything a handler can reach.
@@ -34,6 +35,8 @@ pub struct Shared {
     pub blobs: Arc<dyn BlobStore>,
     /// The registry, if configured.
     pub chain: Option<Arc<dyn ChainView>>,
+    /// The authorisation relayer, if a relayer key is configured.
+    pub relay: Option<Arc<Relay>>,
     /// The audit trail.
     pub audit: Arc<AuditLog>,
     /// Per-client rate limits.
@@ -64,7 +67,7 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
-    /// Assembles the state.
+    /// Assembles the state, without a relayer.
     pub fn new(
         settings: Settings,
         meta: Arc<dyn MetaStore>,
@@ -72,12 +75,27 @@ impl AppState {
         chain: Option<Arc<dyn ChainView>>,
         audit: Arc<AuditLog>,
     ) -> Self {
+        Self::with_relayer(settings, meta, blobs, chain, None, audit)
+    }
+
+    /// Assembles the state; `relayer` (bounded by `settings.relay`) posts
+    /// authorisations for `POST /v1/relay/authorise`.
+    pub fn with_relayer(
+        settings: Settings,
+        meta: Arc<dyn MetaStore>,
+        blobs: Arc<dyn BlobStore>,
+        chain: Option<Arc<dyn ChainView>>,
+        relayer: Option<Arc<dyn ChainWriter>>,
+        audit: Arc<AuditLog>,
+    ) -> Self {
         let limiter = RateLimiter::new(settings.rate_limit_per_sec, settings.rate_limit_burst);
+        let relay = relayer.map(|w| Arc::new(Relay::new(w, &settings.relay)));
         AppState(Arc::new(Shared {
             settings,
             meta,
             blobs,
             chain,
+            relay,
             audit,
             limiter,
             completing: Mutex::new(HashSet::new()),
@@ -148,6 +166,10 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Routes on which the whole transfer happens before the response.
 const TRANSFER_ROUTES: [&str; 2] = ["/v1/uploads/{id}/parts/{n}", "/v1/uploads/{id}/complete"];
 
+/// The relay's route: its deadline adds the receipt wait, and its log line
+/// names no client (nothing ties an address to a grant).
+pub const RELAY_ROUTE: &str = "/v1/relay/authorise";
+
 /// The application router.
 pub fn app(state: AppState) -> Router {
     let cors = cors_layer(&state.settings.allowed_origins);
@@ -168,6 +190,7 @@ pub fn app(state: AppState) -> Router {
         )
         .route("/v1/index", post(handlers::index::file))
         .route("/v1/access", post(handlers::access::access))
+        .route(RELAY_ROUTE, post(handlers::relay::authorise))
         .route(
             "/v1/records/{eh}",
             get(handlers::records::download).delete(handlers::records::delete),
@@ -229,7 +252,8 @@ static REQUEST_COUNTER: AtomicU64 = AtomicU64::new(0);
 
 /// The edge: request id, client address, rate limit, deadline and one
 /// structured log line per request (method, route template, status, code,
-/// duration, client). The URI's query (download tokens) is never logged.
+/// duration, client; no client for a relay). The URI's query (download
+/// tokens) is never logged.
 async fn edge(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let started = Instant::now();
     let id = format!(
@@ -245,14 +269,20 @@ async fn edge(State(state): State<AppState>, mut req: Request, next: Next) -> Re
         .map(|p| p.as_str().to_owned());
     let method = req.method().clone();
     let is_health = route.as_deref() == Some("/healthz");
+    let is_relay = route.as_deref() == Some(RELAY_ROUTE);
     let mut response = if !is_health && !state.limiter.check(ip) {
-        ApiError::RateLimited.into_response()
+        ApiError::RateLimited {
+            retry_after_secs: 1,
+        }
+        .into_response()
     } else {
         let deadline = if route
             .as_deref()
             .is_some_and(|r| TRANSFER_ROUTES.contains(&r))
         {
             state.settings.transfer_timeout
+        } else if is_relay {
+            state.settings.request_timeout + state.settings.relay.receipt_timeout
         } else {
             state.settings.request_timeout
         };
@@ -277,6 +307,10 @@ async fn edge(State(state): State<AppState>, mut req: Request, next: Next) -> Re
     let ms = started.elapsed().as_secs_f64() * 1000.0;
     if is_health && status == 200 {
         tracing::debug!(request_id = %id, %method, route, status, ms, client = %ip, "request");
+    } else if is_relay {
+        // Deliberately no client: the relay exists so that grants are not
+        // linked to their sender, and this log must not link them to an address.
+        tracing::info!(request_id = %id, %method, route, status, code, ms, "request");
     } else {
         tracing::info!(request_id = %id, %method, route, status, code, ms, client = %ip, "request");
     }

@@ -1,12 +1,16 @@
 //! Command line and environment (every flag has an `EHR_*` variable; a flag
 //! wins over its variable), checked into [`Settings`].
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand};
-use ehrchain::Address;
+use ehrchain::{Address, SecretKey};
+use zeroize::Zeroizing;
 
 /// `ehrchain-server`: the hospital record server.
 #[derive(Debug, Parser)]
@@ -147,12 +151,91 @@ pub struct ServeArgs {
     /// Most bytes all open uploads may reserve. 0: no bound.
     #[arg(long, env = "EHR_MAX_RESERVED_BYTES", default_value_t = 64 << 30)]
     pub max_reserved_bytes: u64,
+    /// The relayer's account key, which signs and pays for patients'
+    /// `authorise` transactions (`POST /v1/relay/authorise`): `env:NAME`
+    /// (that environment variable), `file:PATH` (the file's first line) or
+    /// the hex itself. None: the server relays nothing. Needs the chain.
+    #[arg(long, env = "EHR_RELAYER_KEY", hide_env_values = true)]
+    pub relayer_key: Option<SecretArg>,
+    /// Relays one client may ask for per hour (a token bucket of this size,
+    /// refilled evenly over the hour). 0: no bound.
+    #[arg(long, env = "EHR_RELAY_PER_HOUR_PER_CLIENT", default_value_t = 20)]
+    pub relay_per_hour_per_client: u32,
+    /// Relays the whole server makes per hour (one bucket for everyone). 0: no bound.
+    #[arg(long, env = "EHR_RELAY_PER_HOUR", default_value_t = 600)]
+    pub relay_per_hour: u32,
+    /// How long a relay waits for its transaction to be mined before
+    /// answering 202 with the hash alone, seconds.
+    #[arg(long, env = "EHR_RELAY_RECEIPT_TIMEOUT_SECS", default_value_t = 20)]
+    pub relay_receipt_timeout_secs: u64,
     /// Log filter (tracing EnvFilter syntax).
     #[arg(long, env = "EHR_LOG", default_value = "info")]
     pub log: String,
     /// Log format: json or text.
     #[arg(long, env = "EHR_LOG_FORMAT", default_value = "json")]
     pub log_format: String,
+}
+
+/// A secret given on the command line or in the environment, as written
+/// (`env:NAME`, `file:PATH` or the value itself): zeroised on drop, and
+/// `Debug` prints only the type name, so `ServeArgs` can be printed.
+#[derive(Clone)]
+pub struct SecretArg(Zeroizing<String>);
+
+impl fmt::Debug for SecretArg {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SecretArg(..)")
+    }
+}
+
+impl FromStr for SecretArg {
+    type Err = std::convert::Infallible;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(SecretArg(Zeroizing::new(s.to_owned())))
+    }
+}
+
+impl SecretArg {
+    /// The secret's text: `env:NAME` reads that environment variable,
+    /// `file:PATH` the first line of that file, anything else is the text
+    /// itself; surrounding whitespace is trimmed. The first two keep the
+    /// secret out of the process list and the server's own environment
+    /// listing (as the CLI's secret arguments do).
+    ///
+    /// # Errors
+    /// [`ConfigError`] naming `what` and the variable or file (never the
+    /// secret) if it cannot be read.
+    pub fn resolve(&self, what: &str) -> Result<Zeroizing<String>, ConfigError> {
+        let text = self.0.as_str();
+        if let Some(name) = text.strip_prefix("env:") {
+            let value = Zeroizing::new(std::env::var(name).map_err(|_| {
+                ConfigError(format!("{what}: environment variable {name} is not set"))
+            })?);
+            return Ok(Zeroizing::new(value.trim().to_owned()));
+        }
+        if let Some(path) = text.strip_prefix("file:") {
+            let content = Zeroizing::new(
+                std::fs::read_to_string(path)
+                    .map_err(|e| ConfigError(format!("{what}: cannot read {path}: {e}")))?,
+            );
+            return Ok(Zeroizing::new(
+                content.lines().next().unwrap_or("").trim().to_owned(),
+            ));
+        }
+        Ok(Zeroizing::new(text.trim().to_owned()))
+    }
+}
+
+/// The relayer's bounds (`POST /v1/relay/authorise`).
+#[derive(Debug, Clone, Copy)]
+pub struct RelayLimits {
+    /// Relays per client per hour (0: no bound).
+    pub per_hour_per_client: u32,
+    /// Relays per hour in total (0: no bound).
+    pub per_hour: u32,
+    /// How long a relay waits for its receipt.
+    pub receipt_timeout: Duration,
 }
 
 /// The chain settings: both or neither.
@@ -225,6 +308,11 @@ pub struct Settings {
     pub open_uploads: bool,
     /// Bounds on open uploads, per client and in total.
     pub upload_bounds: crate::store::UploadBounds,
+    /// The relayer's account key (`Debug` prints only the type name;
+    /// zeroised when the last holder drops it). None: no relaying.
+    pub relayer_key: Option<Arc<SecretKey>>,
+    /// The relayer's bounds.
+    pub relay: RelayLimits,
 }
 
 /// A configuration mistake, reported at start-up.
@@ -296,6 +384,19 @@ impl ServeArgs {
         if self.open_uploads && self.upload_token.is_some() {
             return bad("EHR_OPEN_UPLOADS and EHR_UPLOAD_TOKEN exclude each other: choose one");
         }
+        let relayer_key = match &self.relayer_key {
+            None => None,
+            Some(_) if chain.is_none() => {
+                return bad("EHR_RELAYER_KEY needs the chain (EHR_RPC_URL and EHR_REGISTRY)")
+            }
+            Some(arg) => Some(Arc::new(
+                SecretKey::from_hex(&arg.resolve("EHR_RELAYER_KEY")?)
+                    .map_err(|e| ConfigError(format!("EHR_RELAYER_KEY: {e}")))?,
+            )),
+        };
+        if self.relay_receipt_timeout_secs == 0 {
+            return bad("EHR_RELAY_RECEIPT_TIMEOUT_SECS must be positive");
+        }
         Ok(Settings {
             listen: self.listen,
             data_dir,
@@ -330,6 +431,12 @@ impl ServeArgs {
                 per_owner_bytes: self.max_reserved_bytes_per_client,
                 total_uploads: self.max_open_uploads,
                 total_bytes: self.max_reserved_bytes,
+            },
+            relayer_key,
+            relay: RelayLimits {
+                per_hour_per_client: self.relay_per_hour_per_client,
+                per_hour: self.relay_per_hour,
+                receipt_timeout: secs(self.relay_receipt_timeout_secs),
             },
         })
     }
@@ -372,6 +479,66 @@ mod tests {
     fn uploads_are_closed_by_default() {
         let s = settings(&[]).unwrap();
         assert_eq!((s.upload_token, s.open_uploads), (None, false));
+    }
+
+    /// Hardhat's well-known account #19 (local chains only).
+    const KEY: &str = "0xdf57089febbacf7ba0bc227dafbffa9fc08a93fdc68e1e42411a14efcf23656e";
+    const CHAIN: [&str; 4] = [
+        "--rpc-url",
+        "http://127.0.0.1:8545",
+        "--registry",
+        "0x5FbDB2315678afecb367f032d93F642f64180aa3",
+    ];
+
+    fn relayer(key_arg: &str) -> Result<Settings, ConfigError> {
+        let mut argv = CHAIN.to_vec();
+        argv.extend(["--relayer-key", key_arg]);
+        settings(&argv)
+    }
+
+    #[test]
+    fn the_relayer_key_is_read_from_hex_a_file_or_the_environment() {
+        let address = SecretKey::from_hex(KEY).unwrap().address();
+        let from_hex = relayer(KEY).unwrap().relayer_key.unwrap();
+        assert_eq!(from_hex.address(), address);
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("relayer.key");
+        std::fs::write(&file, format!("{KEY}\nignored\n")).unwrap();
+        let from_file = relayer(&format!("file:{}", file.display())).unwrap();
+        assert_eq!(from_file.relayer_key.unwrap().address(), address);
+        // PATH is set in any test environment: not a key, and refused
+        // without echoing it.
+        let e = relayer("env:PATH").unwrap_err();
+        assert!(e.0.starts_with("EHR_RELAYER_KEY: "), "{}", e.0);
+        let e = relayer("env:EHR_TEST_SURELY_UNSET_VARIABLE").unwrap_err();
+        assert!(e.0.contains("is not set"), "{}", e.0);
+        assert!(relayer("file:/nonexistent/relayer.key").is_err());
+    }
+
+    #[test]
+    fn the_relayer_key_never_shows_in_debug_output_or_errors() {
+        let hex = KEY.trim_start_matches("0x");
+        let args = Cli::try_parse_from(
+            ["ehrchain-server", "--data-dir", "x", "--relayer-key", KEY]
+                .into_iter()
+                .chain(CHAIN),
+        )
+        .unwrap()
+        .serve;
+        assert!(!format!("{args:?}").contains(hex));
+        let s = args.settings().unwrap();
+        assert!(!format!("{s:?}").contains(hex));
+        // A key of the wrong length: the error names the option, not the value.
+        let short = &KEY[..40];
+        let e = relayer(short).unwrap_err();
+        assert!(!e.0.contains(&short[2..]), "{}", e.0);
+    }
+
+    #[test]
+    fn a_relayer_needs_the_chain() {
+        let e = settings(&["--relayer-key", KEY]).unwrap_err();
+        assert!(e.0.contains("needs the chain"), "{}", e.0);
+        assert!(settings(&CHAIN).unwrap().relayer_key.is_none());
     }
 
     #[test]

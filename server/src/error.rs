@@ -53,9 +53,13 @@ pub enum ApiError {
     /// The route exists but not with this method.
     #[error("method not allowed")]
     MethodNotAllowed,
-    /// The client sends requests faster than its rate limit.
+    /// The client sends requests faster than its rate limit (or the
+    /// relayer's budget, per client or in total, is spent).
     #[error("too many requests; retry later")]
-    RateLimited,
+    RateLimited {
+        /// Seconds until a retry can succeed (`Retry-After`).
+        retry_after_secs: u64,
+    },
     /// The request (or its body) took too long.
     #[error("request timed out")]
     RequestTimeout,
@@ -180,6 +184,10 @@ pub enum ApiError {
     /// it may: retry later.
     #[error("the server holds too many open uploads; retry later")]
     UploadCapacityExceeded,
+    /// This server has no relayer key (`EHR_RELAYER_KEY`): it does not post
+    /// authorisations for patients.
+    #[error("this server does not relay authorisations")]
+    RelayNotConfigured,
     /// Anything else: details are logged, not answered.
     #[error("internal error")]
     Internal(String),
@@ -257,6 +265,7 @@ server_codes! {
     StorageFull => INSUFFICIENT_STORAGE,
     UploadQuotaExceeded => TOO_MANY_REQUESTS,
     UploadCapacityExceeded => SERVICE_UNAVAILABLE,
+    RelayNotConfigured => SERVICE_UNAVAILABLE,
     Internal => INTERNAL_SERVER_ERROR,
 }
 
@@ -266,8 +275,10 @@ impl ApiError {
     fn public_message(&self) -> String {
         match self {
             ApiError::Internal(_) => "internal error".to_owned(),
+            // The registry's refusal is public on chain anyway.
+            ApiError::Protocol(e @ ehrchain::Error::Reverted { .. }) => e.to_string(),
             ApiError::Protocol(e) if protocol_status(e).is_server_error() => {
-                "the chain could not be read; try again later".to_owned()
+                "the chain could not be reached or answered wrongly; try again later".to_owned()
             }
             other => other.to_string(),
         }
@@ -335,8 +346,11 @@ impl IntoResponse for ApiError {
         let mut response = (status, Json(body)).into_response();
         let headers = response.headers_mut();
         match &self {
-            ApiError::RateLimited => {
-                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            ApiError::RateLimited { retry_after_secs } => {
+                headers.insert(
+                    header::RETRY_AFTER,
+                    HeaderValue::from((*retry_after_secs).max(1)),
+                );
             }
             ApiError::RangeNotSatisfiable { len } => {
                 if let Ok(v) = HeaderValue::from_str(&format!("bytes */{len}")) {
@@ -376,7 +390,14 @@ mod tests {
             (ApiError::UnknownIndex, 404, "UnknownIndex"),
             (ApiError::RecordDeletedOnChain, 410, "RecordDeletedOnChain"),
             (ApiError::PartTooLarge { expected: 1 }, 413, "PartTooLarge"),
-            (ApiError::RateLimited, 429, "RateLimited"),
+            (
+                ApiError::RateLimited {
+                    retry_after_secs: 1,
+                },
+                429,
+                "RateLimited",
+            ),
+            (ApiError::RelayNotConfigured, 503, "RelayNotConfigured"),
             (
                 ehrchain::Error::RpcUnreachable { reason: "x".into() }.into(),
                 503,

@@ -8,7 +8,8 @@
 //! Layout: [`mod@app`] (router and edge middleware), [`handlers`] (one function
 //! per endpoint), [`store`] (storage traits and the SQLite + file-system
 //! backends), [`audit`] (hash-chained audit trail), [`chain`] (registry
-//! reads), [`serve`] (HTTP/1.1 loop), [`tasks`] (retention sweep), [`start`].
+//! reads), [`relay`] (the authorisation relayer: the server's one chain
+//! write), [`serve`] (HTTP/1.1 loop), [`tasks`] (retention sweep), [`start`].
 #![forbid(unsafe_code)]
 #![deny(missing_docs, rustdoc::broken_intra_doc_links)]
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used, clippy::panic))]
@@ -21,6 +22,7 @@ pub mod config;
 pub mod error;
 pub mod handlers;
 pub mod ratelimit;
+pub mod relay;
 pub mod serve;
 pub mod start;
 pub mod store;

@@ -8,6 +8,7 @@ use crate::app::{app, AppState};
 use crate::audit::{AuditLog, AUDIT_FILE};
 use crate::chain::{ChainView, RpcChain};
 use crate::config::Settings;
+use crate::relay::{ChainWriter, RpcRelayer};
 use crate::serve::{serve, shutdown_signal, ServeLimits};
 use crate::store::fs::FsBlobStore;
 use crate::store::sqlite::SqliteMetaStore;
@@ -58,7 +59,15 @@ pub fn open_state(settings: Settings) -> Result<(AppState, Recovery), StartError
         Some(c) => Some(Arc::new(RpcChain::new(&c.rpc_url, c.registry)?)),
         None => None,
     };
-    let state = AppState::new(settings, meta, blobs, chain, Arc::new(audit));
+    let relayer: Option<Arc<dyn ChainWriter>> = match (&settings.chain, &settings.relayer_key) {
+        (Some(c), Some(key)) => Some(Arc::new(RpcRelayer::new(
+            &c.rpc_url,
+            c.registry,
+            key.clone(),
+        )?)),
+        _ => None,
+    };
+    let state = AppState::with_relayer(settings, meta, blobs, chain, relayer, Arc::new(audit));
     Ok((state, recovery))
 }
 
@@ -98,6 +107,15 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
     }
     if s.authority.is_none() || s.hospital.is_none() {
         tracing::warn!("EHR_AUTHORITY or EHR_HOSPITAL missing: access requests are refused");
+    }
+    match &state.relay {
+        Some(relay) => tracing::info!(
+            relayer = %relay.address(),
+            per_hour_per_client = s.relay.per_hour_per_client,
+            per_hour = s.relay.per_hour,
+            "relaying authorisations (POST /v1/relay/authorise) from this account"
+        ),
+        None => tracing::info!("no EHR_RELAYER_KEY: authorisations are not relayed"),
     }
     match (&s.upload_token, s.open_uploads) {
         (Some(_), _) => {}

@@ -34,7 +34,9 @@ fn server_errors() -> Vec<ApiError> {
         E::PayloadTooLarge { limit: 1 },
         E::NotFound,
         E::MethodNotAllowed,
-        E::RateLimited,
+        E::RateLimited {
+            retry_after_secs: 1,
+        },
         E::RequestTimeout,
         E::BodyIncomplete,
         E::Unauthorized,
@@ -75,6 +77,7 @@ fn server_errors() -> Vec<ApiError> {
         E::StorageFull,
         E::UploadQuotaExceeded,
         E::UploadCapacityExceeded,
+        E::RelayNotConfigured,
         E::Internal("x".into()),
     ]
 }

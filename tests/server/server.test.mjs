@@ -747,3 +747,112 @@ test('the server store plus the chain do not yield a record key (paper flaws 1 a
   assert.ok(!logs.includes('token='), 'no query string in the log');
   for (const l of S.server.logs()) JSON.parse(l); // every log line is JSON
 });
+
+describe('the authorisation relayer (POST /v1/relay/authorise)', () => {
+  // Hardhat's account #19: the relayer, which signs and pays for relayed grants.
+  const RELAYER_KEY = HARDHAT_KEYS[19];
+  const PER_CLIENT = 3;
+  const R = {};
+  const relay = (base, body) => request('POST', `${base}/v1/relay/authorise`, { body });
+  const wire = (g) => ({ viewTag: g.viewTag, r: h0x(g.r), st: h0x(g.st), c1: h0x(g.c1) });
+  /** A patient's grant of a freshly published record to a fresh doctor key: {grant, scanner, rec}. */
+  const grantTo = async () => {
+    const rec = await publish(S.base);
+    const protocol = ehr.Key.generate();
+    const record = { hospital: HOSPITAL, time: rec.time, eh: unhex(rec.eh), anchorSalt: rec.anchorSalt, recordType: 'scan' };
+    return { grant: rec.maskKey.authorise(protocol.publicKey(), record, S.patient), scanner: new ehr.Scanner(protocol), rec };
+  };
+  const authorisedLogs = () => S.rpc('eth_getLogs', [{ address: S.registry, topics: [ehr.authorisedTopic()], fromBlock: '0x0', toBlock: 'latest' }]);
+
+  before(async () => {
+    const dir = newDir('ehr-relay-');
+    const keyFile = path.join(dir, 'relayer.key');
+    fs.writeFileSync(keyFile, `${RELAYER_KEY}\n`, { mode: 0o600 });
+    R.address = ehr.Key.fromBytes(unhex(RELAYER_KEY)).address.toLowerCase();
+    R.server = await startServer(serverEnv(path.join(dir, 'data'), {
+      EHR_RELAYER_KEY: `file:${keyFile}`,
+      EHR_RELAY_PER_HOUR_PER_CLIENT: String(PER_CLIENT),
+    }));
+    R.hashes = [];
+  });
+
+  after(async () => {
+    await R.server?.stop();
+  });
+
+  test('a relayed grant is an Authorised event sent by the relayer; the doctor finds and opens it', async () => {
+    const { grant, scanner, rec } = await grantTo();
+    const res = await relay(R.server.url, wire(grant));
+    assert.equal(res.status, 200, String(res.body));
+    assert.deepEqual(Object.keys(res.json).sort(), ['blockNumber', 'transactionHash']);
+    R.hashes.push(res.json.transactionHash);
+    const receipt = await S.rpc('eth_getTransactionReceipt', [res.json.transactionHash]);
+    assert.equal(receipt.status, '0x1');
+    assert.equal(receipt.from.toLowerCase(), R.address, 'sent by the relayer, not the patient');
+    assert.notEqual(receipt.from.toLowerCase(), S.patient.address.toLowerCase());
+    assert.equal(Number(BigInt(receipt.blockNumber)), res.json.blockNumber);
+    assert.equal(receipt.to.toLowerCase(), S.registry.toLowerCase());
+
+    const found = ehr.scanAuthorisations(scanner, S.registry, await authorisedLogs());
+    assert.equal(found.length, 1, 'the doctor finds exactly his grant');
+    assert.equal(found[0].transactionHash, res.json.transactionHash);
+    assert.equal(found[0].viewTag, grant.viewTag);
+    const pass = scanner.open(found[0]);
+    assert.equal(pass.patient, S.patient.address, 'the pass still names the patient who signed it');
+    const anchor = ehr.confirmGrant(pass, await anchorAnswers(rec.eh));
+    assert.equal(anchor.doctor, S.anchorer.account.address);
+  });
+
+  test('two concurrent relays both land, with consecutive nonces', async () => {
+    const a = await grantTo();
+    const b = await grantTo();
+    const [ra, rb] = await Promise.all([relay(R.server.url, wire(a.grant)), relay(R.server.url, wire(b.grant))]);
+    assert.equal(ra.status, 200, String(ra.body));
+    assert.equal(rb.status, 200, String(rb.body));
+    assert.notEqual(ra.json.transactionHash, rb.json.transactionHash);
+    R.hashes.push(ra.json.transactionHash, rb.json.transactionHash);
+    const txs = await Promise.all([ra, rb].map((r) => S.rpc('eth_getTransactionByHash', [r.json.transactionHash])));
+    const nonces = txs.map((t) => Number(BigInt(t.nonce))).sort((x, y) => x - y);
+    assert.equal(nonces[1], nonces[0] + 1, `nonces ${nonces}`);
+    for (const t of txs) assert.equal(t.from.toLowerCase(), R.address);
+    const logs = await authorisedLogs();
+    for (const [g, r] of [[a, ra], [b, rb]]) {
+      const found = ehr.scanAuthorisations(g.scanner, S.registry, logs);
+      assert.deepEqual(found.map((f) => f.transactionHash), [r.json.transactionHash]);
+    }
+  });
+
+  test('refusals: not configured, malformed, bad point, wrong C1 length, viewTag 256, the client budget', async () => {
+    const { grant } = await grantTo();
+    const ok = wire(grant);
+    refused(await relay(S.base, ok), 503, 'RelayNotConfigured', 'a server without EHR_RELAYER_KEY');
+    const url = R.server.url;
+    refused(await request('POST', `${url}/v1/relay/authorise`, { body: Buffer.from('{"viewTag": 1,'), headers: { 'content-type': 'application/json' } }), 400, 'MalformedJson', 'not JSON');
+    refused(await relay(url, { ...ok, viewTag: 256 }), 400, 'InvalidField', 'viewTag 256');
+    refused(await relay(url, { ...ok, r: '0x05' + ok.r.slice(4) }), 400, 'InvalidPublicKey', 'R with prefix 05');
+    refused(await relay(url, { ...ok, st: ok.st.slice(0, -2) }), 400, 'InvalidLength', 'ST of 32 bytes');
+    refused(await relay(url, { ...ok, c1: ok.c1.slice(0, -2) }), 400, 'InvalidLength', 'C1 of 608 bytes');
+    // The client has spent its PER_CLIENT relays (the tests above): the next
+    // valid one is refused, and says when to come back.
+    assert.equal(R.hashes.length, PER_CLIENT);
+    const limited = await relay(url, ok);
+    refused(limited, 429, 'RateLimited', 'beyond the client budget');
+    assert.ok(Number(limited.headers['retry-after']) >= 1, `Retry-After ${limited.headers['retry-after']}`);
+    assert.equal(ehr.scanAuthorisations(new ehr.Scanner(ehr.Key.generate()), S.registry, await authorisedLogs()).length, 0);
+  });
+
+  test('the log names no relay client, transaction or key', async () => {
+    const lines = R.server.logs().map((l) => JSON.parse(l));
+    const relays = lines.filter((l) => l.route === '/v1/relay/authorise');
+    assert.ok(relays.length >= PER_CLIENT + 6, `${relays.length} relay lines`);
+    for (const l of relays) {
+      assert.equal(l.client, undefined, `a relay line names its client: ${JSON.stringify(l)}`);
+      assert.ok(l.request_id);
+    }
+    const text = R.server.logs().join('\n').toLowerCase();
+    for (const h of R.hashes) assert.ok(!text.includes(h.slice(2)), 'no relayed transaction hash in the log');
+    assert.ok(!text.includes(RELAYER_KEY.slice(2).toLowerCase()), 'the relayer key is never logged');
+    const started = lines.find((l) => l.relayer);
+    assert.equal(started?.relayer.toLowerCase(), R.address, 'the relayer address (public) is logged at start-up');
+  });
+});

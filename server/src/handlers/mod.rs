@@ -16,6 +16,7 @@ pub mod access;
 pub mod health;
 pub mod index;
 pub mod records;
+pub mod relay;
 pub mod uploads;
 
 /// Reads a JSON body (at most the configured size) into `T`.
