@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-ALL=(lint msrv rust wasm-node wasm-chrome wasm-firefox interop-py pkg js package types browser contract server dev)
+ALL=(lint msrv rust wasm-node wasm-chrome wasm-firefox interop-py pkg js package types browser contract server portal dev)
 STAGES=("${ALL[@]}")
 [ $# -gt 0 ] && STAGES=("$@")
 
@@ -94,9 +94,16 @@ for s in "${STAGES[@]}"; do
       node chain/compile.js >/dev/null
       node --test tests/server/
       ;;
+    portal)
+      stage "the web portal end to end in headless Chromium and Firefox, against the local chain and two record servers"
+      cargo build --release -p ehrchain-server --bin ehrchain-server
+      [ -d pkg ] || bash scripts/build-pkg.sh
+      node tests/portal/run.mjs
+      ;;
     dev)
       stage "README's main command starts (scripts/dev.sh --smoke)"
-      CHAIN_PORT=${DEV_SMOKE_PORT:-18545} SERVER_PORT=${DEV_SMOKE_SERVER_PORT:-18700} bash scripts/dev.sh --smoke
+      CHAIN_PORT=${DEV_SMOKE_PORT:-18545} SERVER_PORT=${DEV_SMOKE_SERVER_PORT:-18700} \
+        PORTAL_PORT=${DEV_SMOKE_PORTAL_PORT:-18080} bash scripts/dev.sh --smoke
       ;;
     *) echo "unknown stage: $s (stages: ${ALL[*]})" >&2; exit 2 ;;
   esac

@@ -1,0 +1,172 @@
+// The portal's download service worker (emitted as /sw.js, scope /).
+//
+// It answers `GET /download/<id>` with a stream the page feeds, so a
+// decrypted record is saved as an ordinary browser download without ever
+// being held whole in memory (save.ts is the page's side). The page
+// announces a download with a message `{type: "download", id, filename,
+// size?, stream?}` and a MessagePort:
+//
+// - with `stream` (a transferred ReadableStream, where the browser can
+//   transfer streams) the response body is that stream: an error on the
+//   page's side errors it here, and the browser marks the download failed;
+// - without it, the body is pulled chunk by chunk over the port: the worker
+//   posts `{type: "pull"}`, the page answers one `{type: "chunk", data}`,
+//   `{type: "end"}` or `{type: "error", message}`. One chunk in flight at a
+//   time: memory stays bounded whatever the record's size.
+//
+// The worker posts `{type: "ready"}` on the port when it has the download,
+// `{type: "started"}` once the browser asked for it, `{type: "cancelled"}`
+// if the user cancels a pulled download (a transferred stream is cancelled
+// on the page's side directly) and `{type: "expired"}` if the browser never
+// asked for it.
+// Nothing else is intercepted: every other request goes to the network.
+
+export {};
+
+/** The parts of the service-worker scope this file uses (the DOM lib has no ServiceWorkerGlobalScope). */
+interface WorkerScope {
+  skipWaiting(): Promise<void>;
+  clients: { claim(): Promise<void> };
+  location: Location;
+  addEventListener(type: "install" | "activate", listener: (event: ExtendableEventLike) => void): void;
+  addEventListener(type: "message", listener: (event: ExtendableEventLike & MessageEvent) => void): void;
+  addEventListener(type: "fetch", listener: (event: FetchEventLike) => void): void;
+}
+
+/** An install/activate/message event. */
+interface ExtendableEventLike {
+  waitUntil(promise: Promise<unknown>): void;
+}
+
+/** A fetch event. */
+interface FetchEventLike extends ExtendableEventLike {
+  readonly request: Request;
+  respondWith(response: Response | Promise<Response>): void;
+}
+
+/** A download the page announced and the browser has not asked for yet. */
+interface Pending {
+  readonly port: MessagePort;
+  readonly filename: string;
+  readonly size: number | undefined;
+  readonly stream: ReadableStream<Uint8Array> | undefined;
+  /** Drops the entry if the browser never asks for it. */
+  readonly timer: ReturnType<typeof setTimeout>;
+}
+
+const scope = self as unknown as WorkerScope;
+
+/** Downloads announced by the page, by id. */
+const pending = new Map<string, Pending>();
+
+/** How long an announced download waits for the browser's request. */
+const CLAIM_TIMEOUT_MS = 60_000;
+
+/** The path of a download: `/download/<id>` (under the worker's own scope path). */
+const DOWNLOAD_PREFIX = new URL("download/", scope.location.href).pathname;
+
+scope.addEventListener("install", (event) => event.waitUntil(scope.skipWaiting()));
+scope.addEventListener("activate", (event) => event.waitUntil(scope.clients.claim()));
+
+scope.addEventListener("message", (event) => {
+  const data = event.data as { type?: unknown; id?: unknown; filename?: unknown; size?: unknown; stream?: unknown };
+  if (data?.type !== "download" || typeof data.id !== "string") return; // "ping" only keeps the worker alive
+  const port = event.ports[0];
+  if (!port) return;
+  const id = data.id;
+  const timer = setTimeout(() => {
+    pending.delete(id);
+    port.postMessage({ type: "expired" });
+    port.close();
+  }, CLAIM_TIMEOUT_MS);
+  pending.set(id, {
+    port,
+    filename: typeof data.filename === "string" && data.filename ? data.filename : "record",
+    size: typeof data.size === "number" && data.size >= 0 ? data.size : undefined,
+    stream: data.stream instanceof ReadableStream ? (data.stream as ReadableStream<Uint8Array>) : undefined,
+    timer,
+  });
+  port.postMessage({ type: "ready" });
+});
+
+scope.addEventListener("fetch", (event) => {
+  const url = new URL(event.request.url);
+  if (url.origin !== scope.location.origin || !url.pathname.startsWith(DOWNLOAD_PREFIX)) return;
+  const id = decodeURIComponent(url.pathname.slice(DOWNLOAD_PREFIX.length));
+  const entry = pending.get(id);
+  if (!entry) {
+    event.respondWith(new Response("This download is no longer available. Start it again from the portal.", {
+      status: 404, headers: { "Content-Type": "text/plain; charset=utf-8" },
+    }));
+    return;
+  }
+  pending.delete(id);
+  clearTimeout(entry.timer);
+  entry.port.postMessage({ type: "started" });
+  event.respondWith(new Response(body(entry), { headers: headers(entry) }));
+});
+
+/** The response body: the transferred stream (its errors and cancels cross to the page), or one pulled over the port. */
+function body(entry: Pending): ReadableStream<Uint8Array> {
+  return entry.stream ?? pulled(entry.port);
+}
+
+/** A stream that asks the page for one chunk at a time over `port`. */
+function pulled(port: MessagePort): ReadableStream<Uint8Array> {
+  let waiting: { resolve: () => void; controller: ReadableStreamDefaultController<Uint8Array> } | undefined;
+  port.addEventListener("message", (event: MessageEvent) => {
+    const message = event.data as { type?: unknown; data?: unknown; message?: unknown };
+    const turn = waiting;
+    if (!turn) return;
+    if (message?.type === "chunk" && message.data instanceof Uint8Array) {
+      waiting = undefined;
+      turn.controller.enqueue(message.data);
+      turn.resolve();
+    } else if (message?.type === "end") {
+      waiting = undefined;
+      turn.controller.close();
+      port.close();
+      turn.resolve();
+    } else if (message?.type === "error") {
+      waiting = undefined;
+      turn.controller.error(new Error(typeof message.message === "string" ? message.message : "The portal stopped the download."));
+      port.close();
+      turn.resolve();
+    }
+  });
+  port.start();
+  return new ReadableStream<Uint8Array>(
+    {
+      pull(controller) {
+        return new Promise<void>((resolve) => {
+          waiting = { resolve, controller };
+          port.postMessage({ type: "pull" });
+        });
+      },
+      cancel() {
+        port.postMessage({ type: "cancelled" });
+        port.close();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+/** The download's headers: an attachment with its name, and its length when known. */
+function headers(entry: Pending): Headers {
+  const result = new Headers({
+    "Content-Type": "application/octet-stream",
+    "Content-Disposition": contentDisposition(entry.filename),
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+  });
+  if (entry.size !== undefined) result.set("Content-Length", String(entry.size));
+  return result;
+}
+
+/** `attachment; filename="ascii"; filename*=UTF-8''percent-encoded` (RFC 6266 / 5987). */
+function contentDisposition(filename: string): string {
+  const ascii = filename.replace(/[^\x20-\x7e]|["\\%]/g, "_");
+  const encoded = encodeURIComponent(filename).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  return `attachment; filename="${ascii}"; filename*=UTF-8''${encoded}`;
+}
