@@ -213,15 +213,22 @@ export function testFile(size, name = `record-${size}.bin`) {
     }
     fs.closeSync(out);
   }
-  const sha256 = crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
-  return { file, sha256, size };
+  return { file, sha256: sha256Of(file), size };
 }
 
 // ---- full: helpers ----
 
 /** The text of a hex digest of `file`'s bytes. */
 function sha256Of(file) {
-  return crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex');
+  const hash = crypto.createHash('sha256');
+  const fd = fs.openSync(file, 'r');
+  const buf = Buffer.alloc(8 << 20);
+  try {
+    for (let n; (n = fs.readSync(fd, buf, 0, buf.length, null)) > 0;) hash.update(buf.subarray(0, n));
+  } finally {
+    fs.closeSync(fd);
+  }
+  return hash.digest('hex');
 }
 
 /**
@@ -586,6 +593,7 @@ async function fileAndGrant(flow, patient, handoff, doctorA, doctorB, hospital, 
   await testIdText(patient, 'file-outcome', { test: new RegExp(`filed with ${hospital}`), ms: 30_000 });
   check((await testIdText(patient, 'record-state')).trim() === 'filed', 'the record is not listed as filed');
   const eh = await patient.evaluate(() => document.querySelector('[data-testid="record-row"]').dataset.eh);
+  await choose(patient, 'Record', `, ${type}`);
   await patient.fill("Or the doctor's account address", doctorB.account);
   const relayLabel = "Send it through the record's hospital (recommended)";
   const relayChecked = () => patient.evaluate((text) => {
@@ -979,8 +987,150 @@ function fullFlow(flow) {
   return flow.browser === 'firefox' ? fullFirefox(flow) : fullChromium(flow);
 }
 
+// ---- bench: the issue's timings and the page's memory (not part of the test run) ----
+
+const mb = (bytes) => (bytes / 1e6).toFixed(0);
+
+/**
+ * The proportional set size (PSS, bytes) of every Chromium process this
+ * Node process started, summed: the browser's memory, all its pages and
+ * workers included.
+ */
+function chromiumPss(byType = {}) {
+  const children = new Map();
+  for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
+    try {
+      const ppid = Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(pid));
+    } catch { /* gone */ }
+  }
+  let total = 0;
+  const walk = (pid) => {
+    for (const child of children.get(pid) ?? []) {
+      try {
+        const cmdline = fs.readFileSync(`/proc/${child}/cmdline`, 'utf8');
+        if (cmdline.includes('chromium')) {
+          const pss = /^Pss:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${child}/smaps_rollup`, 'utf8'));
+          if (pss) {
+            total += Number(pss[1]) * 1024;
+            const type = /--type=([a-z-]+)/.exec(cmdline)?.[1] ?? 'browser';
+            const sub = /--utility-sub-type=([\w.]+)/.exec(cmdline)?.[1];
+            const key = sub ? `${type}:${sub.split('.').at(-1)}` : type;
+            byType[key] = (byType[key] ?? 0) + Number(pss[1]) * 1024;
+          }
+        }
+      } catch { /* gone */ }
+      walk(child);
+    }
+  };
+  walk(process.pid);
+  return total;
+}
+
+/**
+ * Samples chromiumPss() every 200 ms until stopped; resolves { base, peak,
+ * phases } in bytes, `phases` the peak under each status line `phase()`
+ * gave (its first words), when given.
+ */
+function memorySampler(phase) {
+  const base = chromiumPss();
+  let peak = base;
+  let current = 'start';
+  const phases = {};
+  const baseTypes = {};
+  chromiumPss(baseTypes);
+  let peakTypes = {};
+  const timer = setInterval(() => {
+    const types = {};
+    const pss = chromiumPss(types);
+    if (pss > peak) peakTypes = types;
+    peak = Math.max(peak, pss);
+    phases[current] = Math.max(phases[current] ?? 0, pss);
+    if (phase) phase().then((p) => { if (p) current = p; }, () => {});
+  }, 200);
+  return {
+    stop() {
+      clearInterval(timer);
+      peak = Math.max(peak, chromiumPss());
+      const growth = Object.entries(peakTypes).map(([k, v]) => [k, v - (baseTypes[k] ?? 0)]).filter(([, d]) => Math.abs(d) > 20e6);
+      return {
+        base, peak,
+        phases: Object.entries(phases).map(([k, v]) => `${k} +${mb(v - base)}`).join(', ') +
+          (process.env.PORTAL_BENCH_BY_PROCESS ? `; at the peak, by process: ${growth.map(([k, d]) => `${k} ${d > 0 ? '+' : ''}${mb(d)}`).join(', ')}` : ''),
+      };
+    },
+  };
+}
+
+
+/**
+ * The figures issue #13 asks for, per size (PORTAL_BENCH_MIB, default
+ * "32,512"): the time from the file chosen (Create record pressed) to the
+ * record anchored (its handoff shown), and from the grant found (listed in
+ * B's inbox) to the file saved (the download complete and verified); the
+ * Chromium processes' peak memory above their level before each step. Run
+ * by bench/portal.mjs.
+ */
+async function benchFlow(flow) {
+  const sizes = (process.env.PORTAL_BENCH_MIB || '32,512').split(',').map(Number);
+  const [stMarys, royalFree] = flow.env.hospitals;
+  const who = await people(flow, ['authority', 'doctor A', 'doctor B', 'patient']);
+  await certify(flow, who.authority, who['doctor A'], stMarys.name);
+  await certify(flow, who.authority, who['doctor B'], royalFree.name);
+  const code = await patientCode(flow, who.patient);
+  const [doctorA, doctorB] = [who['doctor A'], who['doctor B']];
+  for (const mib of sizes) {
+    const file = testFile(mib << 20);
+    const type = `bench ${mib} MiB`;
+    await openView(doctorA, 'wallet'); // a fresh doctor view: no handoff of the last record on it
+    await openView(doctorA, 'doctor');
+    check(!(await doctorA.evaluate(() => document.querySelector('[data-testid="handoff"]')?.textContent)), 'an old handoff is still shown');
+    await doctorA.fill('Patient code', code);
+    await doctorA.fill('Record type', type);
+    await doctorA.setFiles('Record file', file.file);
+    const status = () => doctorA.evaluate(() => document.querySelector('[data-testid="record-output"] [data-testid="record-status"]')?.textContent.split(' ').slice(0, 2).join(' '));
+    let memory = memorySampler(status);
+    let t = Date.now();
+    await doctorA.click('button', 'Create record');
+    const handoff = await testIdText(doctorA, 'handoff', { within: '[data-testid="record-output"]', test: /^0x[0-9a-f]{200,}$/, ms: 30 * 60_000 });
+    const create = (Date.now() - t) / 1000;
+    const createMem = memory.stop();
+    // A fresh patient view: the last record's details must not stand in for this one's.
+    await openView(who.patient, 'wallet');
+    await openView(who.patient, 'patient');
+    await fileAndGrant(flow, who.patient, handoff, doctorA, doctorB, stMarys.name, type);
+
+    await openView(doctorB, 'wallet'); // the inbox view mounts again and scans for the new grant
+    const grant = await openInbox(doctorB, `${flow.env.portalUrl}/?save=download#inbox`, type);
+    memory = memorySampler();
+    t = Date.now();
+    await getRecord(doctorB, grant.sel);
+    const downloaded = doctorB.page.waitForEvent('download', { timeout: 30 * 60_000 });
+    await clickWithin(doctorB, grant.sel, 'Save record');
+    const download = await downloaded;
+    const saved = path.join(ROOT, '.tmp', 'portal-test', `bench-${process.pid}-${mib}.bin`);
+    const failure = await download.failure();
+    check(!failure, `the download failed: ${failure}`);
+    await download.saveAs(saved);
+    await testIdText(doctorB, 'fetch-status', { within: grant.sel, test: /^Saved "/, ms: 30 * 60_000 });
+    const fetch = (Date.now() - t) / 1000;
+    const fetchMem = memory.stop();
+    check(fs.statSync(saved).size === file.size && sha256Of(saved) === file.sha256, `the saved ${mib} MiB record differs from the original`);
+    fs.rmSync(saved);
+    const line = `${mib} MiB: file chosen -> anchored ${create.toFixed(1)} s (${(file.size / 1e6 / create).toFixed(0)} MB/s), ` +
+      `grant found -> saved ${fetch.toFixed(1)} s (${(file.size / 1e6 / fetch).toFixed(0)} MB/s); ` +
+      `browser memory above its level before: create +${mb(createMem.peak - createMem.base)} MB (peak ${mb(createMem.peak)} MB), ` +
+      `fetch and save +${mb(fetchMem.peak - fetchMem.base)} MB (peak ${mb(fetchMem.peak)} MB); create by step (MB): ${createMem.phases}`;
+    console.log(`[bench] ${line}`);
+    flow.note(line);
+  }
+}
+
 export const FLOWS = [
   { name: 'serve', run: serveFlow },
   { name: 'smoke', browsers: ['chromium', 'firefox'], run: smokeFlow },
   { name: 'full', browsers: ['chromium', 'firefox'], run: fullFlow },
+  // Only when named (`--flow bench`): a benchmark, not a test (bench/portal.mjs).
+  { name: 'bench', browsers: ['chromium'], manual: true, run: benchFlow },
 ];

@@ -395,7 +395,7 @@ async function main() {
   const results = [];
   try {
     for (const spec of FLOWS) {
-      if (only.length && !only.includes(spec.name)) continue;
+      if (only.length ? !only.includes(spec.name) : spec.manual) continue;
       if (!spec.browsers) {
         // A flow without a browser (e.g. the static server's own checks).
         const t = Date.now();
