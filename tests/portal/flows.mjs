@@ -987,6 +987,84 @@ function fullFlow(flow) {
   return flow.browser === 'firefox' ? fullFirefox(flow) : fullChromium(flow);
 }
 
+// ---- wallet: the wallet states a person meets (issue #13 item 1) ----
+
+/** Connects `actor` through the portal's button for the test wallet, expecting success. */
+async function connectAgain(actor) {
+  await actor.click('button', /^Connect Test Wallet/);
+  await actor.waitForText(addressPattern(actor.account));
+}
+
+/**
+ * No wallet at all; a rejected and a pending connection request; the
+ * wallet on another network (switch), on a network it does not know
+ * (4902, then add); the account changed and the wallet locked while the
+ * patient's records are unlocked. Each state shows a plain sentence.
+ */
+async function walletFlow(flow) {
+  const { patient, doctor_A: other } = flow.accounts;
+  // 1. A browser without any wallet.
+  const none = await flow.actor('no wallet', patient.address, { absent: true });
+  await openView(none, 'wallet');
+  const missing = await testIdText(none, 'no-wallet', { test: /./ });
+  check(/no wallet/i.test(missing) && /install/i.test(missing), `the no-wallet state reads: ${missing}`);
+  await none.screenshot('w1-no-wallet');
+  await none.axe('wallet (none)');
+
+  // 2. The connection request rejected, then already pending in the wallet; then accepted.
+  const p = await flow.actor('patient', patient.address);
+  await openView(p, 'wallet');
+  await p.wallet('rejectNext', 'eth_requestAccounts');
+  await expectingErrors(p, [/4001|rejected|declined/i], async () => {
+    await p.click('button', /^Connect Test Wallet/);
+    const e = await expectErrorBox(p, ['UserRejected', '4001']);
+    check(/declined/i.test(e.title), `the rejection reads: ${e.text}`);
+  });
+  await p.screenshot('w2-connect-rejected');
+  await p.wallet('pendingNext', 'eth_requestAccounts');
+  await expectingErrors(p, [/32002|pending/i], async () => {
+    await p.click('button', /^Connect Test Wallet/);
+    const e = await expectErrorBox(p, ['RequestPending', '-32002']);
+    check(/already/i.test(e.title) && /open your wallet/i.test(e.text), `the pending request reads: ${e.text}`);
+  });
+  await p.screenshot('w3-connect-pending');
+  await connectAgain(p);
+
+  // 3. The wallet moves to another network: the portal says so and switches it back.
+  await p.wallet('setChainId', '0x1');
+  await testIdText(p, 'wrong-chain', { test: /./ });
+  await p.screenshot('w4-wrong-chain');
+  await p.axe('wallet (wrong chain)');
+  await p.click('button', /^Switch to /);
+  await until(p, 'the wallet back on the local chain', () => !document.querySelector('[data-testid="wrong-chain"]')?.textContent.trim(), undefined, 15_000);
+  check(await p.wallet('chainId') === '0x7a69', 'the wallet did not switch back to the local chain');
+
+  // 4. A wallet that does not know the local chain: switch answers 4902, the portal adds it.
+  const fresh = await flow.actor('patient (new wallet)', patient.address, { chainId: '0x1', fresh: true });
+  await openView(fresh, 'wallet');
+  await connectAgain(fresh);
+  await testIdText(fresh, 'wrong-chain', { test: /./ });
+  await fresh.click('button', /^Switch to /);
+  await until(fresh, 'the local chain added and chosen', () => !document.querySelector('[data-testid="wrong-chain"]')?.textContent.trim(), undefined, 15_000);
+  const asked = (await fresh.wallet('requests')).map((r) => `${r.method}:${r.ok ? 'ok' : r.error?.code}`);
+  check(asked.includes('wallet_switchEthereumChain:4902') && asked.includes('wallet_addEthereumChain:ok'), `the wallet saw: ${asked.join(', ')}`);
+
+  // 5. The account changes while the records are unlocked: they lock; the page says so.
+  await openView(p, 'patient');
+  await p.click('button', 'Unlock my records');
+  await testIdText(p, 'patient-code', { test: /^ehrchain-patient:/ });
+  await p.wallet('setAccount', other.address);
+  await until(p, 'the records locked', () => /records locked/.test(document.querySelector('[data-testid="wallet-status"]')?.textContent ?? ''), undefined, 15_000);
+  check(!(await p.evaluate(() => document.querySelector('[data-testid="patient-code"]')?.textContent)), 'the old account\'s patient code stays on the page');
+  check(addressPattern(other.address).test(await testIdText(p, 'wallet-status')), 'the header does not show the new account');
+  await p.screenshot('w5-account-changed');
+
+  // 6. The wallet locks: the page shows no account and asks to unlock.
+  await p.evaluate(() => { window.__testWallet.locked = true; });
+  await until(p, 'the page without account', () => /not connected|locked/i.test(document.querySelector('[data-testid="wallet-status"]')?.textContent ?? ''), undefined, 15_000);
+  await p.screenshot('w6-wallet-locked');
+}
+
 // ---- bench: the issue's timings and the page's memory (not part of the test run) ----
 
 const mb = (bytes) => (bytes / 1e6).toFixed(0);
@@ -1131,6 +1209,7 @@ export const FLOWS = [
   { name: 'serve', run: serveFlow },
   { name: 'smoke', browsers: ['chromium', 'firefox'], run: smokeFlow },
   { name: 'full', browsers: ['chromium', 'firefox'], run: fullFlow },
+  { name: 'wallet', browsers: ['chromium'], run: walletFlow },
   // Only when named (`--flow bench`): a benchmark, not a test (bench/portal.mjs).
   { name: 'bench', browsers: ['chromium'], manual: true, run: benchFlow },
 ];

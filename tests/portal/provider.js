@@ -3,7 +3,9 @@
 // JSON-RPC to the chain. It is injected into the page before any portal code
 // (playwright's page.addInitScript, puppeteer's evaluateOnNewDocument), as
 //
-//   (<this file's function>)({ rpcUrl, chainId: '0x7a69', account, connected?, locked?, delayMs?, chains? })
+//   (<this file's function>)({ rpcUrl, chainId: '0x7a69', account, connected?, locked?, delayMs?, chains?, absent? })
+//
+// (`absent: true` installs nothing: a browser without a wallet.)
 //
 // (tests/portal/run.mjs: walletScript(options) builds that source). The file is
 // one function expression so that nothing but what a wallet defines reaches
@@ -45,6 +47,8 @@
 //                            personal_sign, eth_sign, eth_signTypedData_v4,
 //                            eth_sendTransaction, wallet_switchEthereumChain,
 //                            wallet_addEthereumChain) fails with 4001
+//   pendingNext(method)      the next `method` request fails with -32002 (MetaMask: a request
+//                            of that type is already waiting in the wallet)
 //   setChainId(hex)          the wallet moves to another chain (emits chainChanged)
 //   locked                   get/set; locking empties eth_accounts (accountsChanged [])
 //   connected                get/set (false: as if the user disconnected the site)
@@ -54,6 +58,7 @@
 (function installTestWallet(options) {
   'use strict';
   const opts = options || {};
+  if (opts.absent) return; // a browser without any wallet
   const lower = (a) => String(a).toLowerCase();
   const hexChain = (c) => '0x' + BigInt(c).toString(16);
 
@@ -64,6 +69,7 @@
     locked: !!opts.locked,
     delayMs: opts.delayMs || 0,
     rejections: [], // pending rejectNext() filters: method name or '*'
+    pendings: [], // pendingNext() filters: the next such request answers -32002
     requests: [],
     announcedConnect: false,
   };
@@ -188,6 +194,11 @@
   }
 
   async function handle(method, params) {
+    const pending = state.pendings.indexOf(method);
+    if (pending >= 0) {
+      state.pendings.splice(pending, 1);
+      throw rpcError(-32002, `Request of type '${method}' already pending for origin ${location.origin}. Please wait.`);
+    }
     if (CONFIRMED.has(method) && takeRejection(method)) throw userRejected();
     switch (method) {
       case 'eth_chainId':
@@ -351,6 +362,9 @@
     },
     rejectNext(method) {
       state.rejections.push(method || '*');
+    },
+    pendingNext(method) {
+      state.pendings.push(method);
     },
     setChainId(hex) {
       const chainId = hexChain(hex);
