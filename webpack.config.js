@@ -8,7 +8,8 @@
 // its scope is the whole portal). `import … from "ehrchain"` resolves to
 // the package's webpack build in pkg/bundler/, whose record worker
 // (`new Worker(new URL("./worker.js", import.meta.url))`) webpack bundles
-// as a chunk of its own. www/index.html and www/style.css are copied to
+// as a chunk of its own, like the portal's OPFS writer worker
+// (www/src/opfs.ts: `new Worker(new URL("./opfswriter.ts", import.meta.url))`). www/index.html and www/style.css are copied to
 // dist as they are. After the build the gzipped size of the JS and wasm is
 // printed. Type errors fail the build (ts-loader, full type checking).
 "use strict";

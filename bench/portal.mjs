@@ -9,6 +9,13 @@
 // each step (PSS of every Chromium process). Prints one line per size; the
 // portal's bundle size is printed by its build (webpack.config.js).
 //
+// Each person gets a browser with an on-disk profile
+// (PORTAL_CHROMIUM_PROFILES=persistent, tests/portal/run.mjs), as a doctor's
+// browser has: in an off-the-record profile (a context of one browser, what
+// the tests use; a private window) Chromium keeps the origin-private file
+// system in the browser process's memory, so the ciphertext written there
+// counts in full (PORTAL_CHROMIUM_PROFILES=incognito measures that).
+//
 //   node bench/portal.mjs [--mib 32,512]
 //   PORTAL_BENCH_BY_PROCESS=1 node bench/portal.mjs --mib 512   # also: which Chromium process grew, at the peak
 import { spawnSync } from 'node:child_process';
@@ -21,6 +28,6 @@ const mib = at > 0 ? process.argv[at + 1] : '32,512';
 const run = spawnSync(process.execPath, [path.join(ROOT, 'tests', 'portal', 'run.mjs'), 'chromium', '--flow', 'bench'], {
   cwd: ROOT,
   stdio: 'inherit',
-  env: { ...process.env, PORTAL_BENCH_MIB: mib, PORTAL_SCREENSHOTS: path.join(ROOT, '.tmp', 'portal-bench-screenshots') },
+  env: { PORTAL_CHROMIUM_PROFILES: 'persistent', ...process.env, PORTAL_BENCH_MIB: mib, PORTAL_SCREENSHOTS: path.join(ROOT, '.tmp', 'portal-bench-screenshots') },
 });
 process.exit(run.status ?? 1);

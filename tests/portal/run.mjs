@@ -17,12 +17,15 @@
 // (PORTAL_SCREENSHOTS=DIR to move them). Ports: free ones, unless
 // PORTAL_TEST_CHAIN_PORT, PORTAL_TEST_SERVER_PORT (and +1), PORTAL_TEST_PORTAL_PORT
 // fix them. Logs: .tmp/portal-test/run-<pid>/ (removed when every flow passed).
+// Chromium: each person is a context of one browser (an off-the-record profile), or with
+// PORTAL_CHROMIUM_PROFILES=persistent (bench/portal.mjs) a browser with an on-disk profile of its own.
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEnv, DEV_ACCOUNTS, ROOT } from '../../scripts/devenv.mjs';
-import { launchChromium } from '../../chain/chromium.mjs';
+import { launchChromium, CHROMIUM, CHROMIUM_ARGS } from '../../chain/chromium.mjs';
 import { FLOWS } from './flows.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -277,6 +280,33 @@ function firefoxImpl(page) {
 /** A browser: `newActor({ label, account, walletOptions })` gives a fresh profile with one page. */
 async function openBrowser(name, env) {
   const walletFor = (account, extra = {}) => walletScript({ rpcUrl: env.rpcUrl, chainId: `0x${env.chainId.toString(16)}`, account, ...extra });
+  if (name === 'chromium' && process.env.PORTAL_CHROMIUM_PROFILES === 'persistent') {
+    // A browser with an on-disk profile per person (bench/portal.mjs): a
+    // context of one browser is an off-the-record profile, where Chromium
+    // keeps the origin-private file system in the browser process's memory.
+    const { chromium } = await import('playwright-core');
+    const profiles = [];
+    const contexts = [];
+    return {
+      name,
+      async newPage(account, walletOptions) {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-profile-'));
+        profiles.push(dir);
+        const context = await chromium.launchPersistentContext(dir, {
+          executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 900 }, acceptDownloads: true,
+        });
+        await context.addInitScript({ content: CSP_REPORTER });
+        await context.addInitScript({ content: walletFor(account, walletOptions) });
+        contexts.push(context);
+        const page = context.pages()[0] ?? await context.newPage();
+        return { page, impl: chromiumImpl(page), close: () => context.close() };
+      },
+      close: async () => {
+        await Promise.all(contexts.splice(0).map((c) => c.close().catch(() => {})));
+        for (const dir of profiles.splice(0)) fs.rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
   if (name === 'chromium') {
     const browser = await launchChromium();
     return {

@@ -20,6 +20,7 @@ import type { PersonCode } from "./codes";
 import type { Context } from "./context";
 import { endpointOf } from "./directory";
 import { explain, PortalError } from "./errors";
+import { opfsRoot, opfsWritable } from "./opfs";
 import * as server from "./server";
 import { openSecret, sealSecret } from "./store";
 import type { ProgressState } from "./ui";
@@ -166,12 +167,7 @@ function opfsName(id: string): string {
 }
 
 /** The OPFS root (`StorageUnavailable` where the browser has none). */
-async function opfs(): Promise<FileSystemDirectoryHandle> {
-  if (!navigator.storage?.getDirectory) {
-    throw new PortalError("StorageUnavailable", "This browser has no origin-private file system (OPFS) for the encrypted record.");
-  }
-  return navigator.storage.getDirectory();
-}
+const opfs = opfsRoot;
 
 /** Deletes a record's ciphertext from OPFS (nothing if absent). */
 async function removeCiphertext(id: string): Promise<void> {
@@ -354,29 +350,33 @@ async function encrypt(ctx: Context, record: PendingRecord, hooks: RunHooks, fil
   }
   hooks.onStatus(record, "Encrypting the file on this computer…");
   await checkSpace(file.size);
-  const handle = await (await opfs()).getFileHandle(opfsName(record.id), { create: true });
-  const writable = await handle.createWritable();
+  const name = opfsName(record.id);
   const { recordKey } = await openSecrets(ctx.session.storageKey, record.secrets).then((s) => {
     s.filingSecret.fill(0);
     s.anchorSalt.fill(0);
     return s;
   });
   try {
-    const job = encryptInWorker(file, {
-      key: recordKey,
-      associatedData: recordAssociatedData({ hospital: record.hospital, time: record.time }),
-      signal: hooks.signal,
-      onProgress: (p) => hooks.onProgress("encrypt", stateOf(p)),
-    });
-    job.done.catch(() => undefined); // reported through pipeTo
+    // Written by the portal's OPFS writer worker through a sync access handle
+    // where the browser has one, else by createWritable() (opfs.ts).
+    const writable = await opfsWritable(name);
+    let job: ReturnType<typeof encryptInWorker>;
     try {
+      job = encryptInWorker(file, {
+        key: recordKey,
+        associatedData: recordAssociatedData({ hospital: record.hospital, time: record.time }),
+        signal: hooks.signal,
+        onProgress: (p) => hooks.onProgress("encrypt", stateOf(p)),
+      });
+      job.done.catch(() => undefined); // reported through pipeTo
       await job.output.pipeTo(writable);
     } catch (err) {
-      await writable.abort(err).catch(() => undefined);
+      await writable.abort(err).catch(() => undefined); // removes the partial file (a no-op if the pipe aborted it)
+      await removeCiphertext(record.id);
       throw err;
     }
     const { hash, bytesOut } = await job.done;
-    const written = (await handle.getFile()).size;
+    const written = (await (await (await opfs()).getFileHandle(name)).getFile()).size;
     if (written !== bytesOut) throw new PortalError("StorageUnavailable", `The encrypted file is ${written} bytes instead of ${bytesOut}: the browser's storage failed.`);
     return save(ctx, record, { stage: "encrypted", eh: toHex(hash), size: bytesOut });
   } finally {
