@@ -63,6 +63,37 @@ export function checkField(label: string, input: HTMLInputElement, hint?: string
   return wrap;
 }
 
+/**
+ * A button (`start`) that asks before it acts: pressed, it is replaced by a
+ * group labelled `label` holding `message`, a danger button `yes` running
+ * `onYes(yes)` (the button, to disable while the action runs) and "Cancel",
+ * which puts `start` back; focus follows.
+ */
+export function confirmButton(
+  start: string, yes: string, label: string, message: string, onYes: (yes: HTMLButtonElement) => void,
+): HTMLElement {
+  const cell = h("div");
+  const open: HTMLButtonElement = button(start, () => {
+    const confirmed: HTMLButtonElement = button(yes, () => onYes(confirmed), { class: "danger" });
+    const group = h(
+      "div",
+      { class: "confirm", role: "group", "aria-label": label },
+      h("p", {}, message),
+      confirmed,
+      button("Cancel", () => {
+        group.remove();
+        open.hidden = false;
+        focus(open);
+      }, { class: "secondary" }),
+    );
+    open.hidden = true;
+    cell.append(group);
+    focus(confirmed);
+  }, { class: "secondary" });
+  cell.append(open);
+  return cell;
+}
+
 /** A `<button type=button>` with `text` running `onClick`. */
 export function button(text: string, onClick: (event: Event) => void, attrs: Record<string, AttrValue> = {}): HTMLButtonElement {
   return h("button", { type: "button", ...attrs, onclick: onClick }, text);

@@ -14,7 +14,7 @@ import {
 } from "../directory";
 import { PortalError } from "../errors";
 import {
-  announce, button, copyButton, dateTime, downloadText, errorBox, field, focus, h, section, short, statusLine, task,
+  announce, button, confirmButton, copyButton, dateTime, downloadText, errorBox, field, focus, h, section, short, statusLine, task,
 } from "../ui";
 
 /** Seconds in a day. */
@@ -172,34 +172,16 @@ function hospitalForm(ctx: Context, out: HTMLElement, reload: () => Promise<void
 
 /** "Delist <name>", with a confirm step. */
 function delistButton(ctx: Context, hospital: Hospital, out: HTMLElement, reload: () => Promise<void>): HTMLElement {
-  const cell = h("div");
-  const start = button(`Delist ${hospital.name}`, () => {
-    const yes: HTMLButtonElement = button(`Yes, delist ${hospital.name}`, () => {
-      void task(out, "Confirm the transaction in your wallet…", async () => {
-        const signal = ctx.session.flowSignal();
-        requireAuthority(ctx);
-        await ctx.wallet.send(listHospitalTx(ctx.config.registry, { hospital: hospital.name, endpoint: "" }), signal);
-        await reload();
-        success(out, "hospital-outcome", `${hospital.name} was removed from the directory.`);
-      }, yes);
-    }, { class: "danger" });
-    const confirm = h(
-      "div",
-      { class: "confirm", role: "group", "aria-label": `Confirm delisting ${hospital.name}` },
-      h("p", {}, `Patients will no longer find ${hospital.name}'s server to file new records.`),
-      yes,
-      button("Cancel", () => {
-        confirm.remove();
-        start.hidden = false;
-        focus(start);
-      }, { class: "secondary" }),
-    );
-    start.hidden = true;
-    cell.append(confirm);
-    focus(yes);
-  }, { class: "secondary" });
-  cell.append(start);
-  return cell;
+  const message = `Patients will no longer find ${hospital.name}'s server to file new records.`;
+  return confirmButton(`Delist ${hospital.name}`, `Yes, delist ${hospital.name}`, `Confirm delisting ${hospital.name}`, message, (yes) => {
+    void task(out, "Confirm the transaction in your wallet…", async () => {
+      const signal = ctx.session.flowSignal();
+      requireAuthority(ctx);
+      await ctx.wallet.send(listHospitalTx(ctx.config.registry, { hospital: hospital.name, endpoint: "" }), signal);
+      await reload();
+      success(out, "hospital-outcome", `${hospital.name} was removed from the directory.`);
+    }, yes);
+  });
 }
 
 // ---------------------------------------------------------------- certify
@@ -354,33 +336,16 @@ function certificateSection(ctx: Context, state: State, reload: () => Promise<vo
 
 /** "Revoke certificate N", with a confirm step. */
 function revokeButton(ctx: Context, c: RegisteredCertificate, out: HTMLElement, reload: () => Promise<void>): HTMLElement {
-  const cell = h("div");
-  const start = button(`Revoke certificate ${c.serial}`, () => {
-    const yes: HTMLButtonElement = button(`Yes, revoke certificate ${c.serial}`, () => {
-      void task(out, "Confirm the transaction in your wallet…", async () => {
-        const signal = ctx.session.flowSignal();
-        requireAuthority(ctx);
-        await ctx.wallet.send(revokeDoctorTx(ctx.config.registry, c.serial), signal);
-        await reload();
-        success(out, "revoke-outcome", `Certificate ${c.serial} is revoked.`);
-      }, yes);
-    }, { class: "danger" });
-    const confirm = h(
-      "div",
-      { class: "confirm", role: "group", "aria-label": `Confirm revoking certificate ${c.serial}` },
-      h("p", {}, `Revoke certificate ${c.serial} of ${short(c.doctor)}? This cannot be undone; ` +
-        "the doctor can no longer register records or fetch records granted to him."),
-      yes,
-      button("Cancel", () => {
-        confirm.remove();
-        start.hidden = false;
-        focus(start);
-      }, { class: "secondary" }),
-    );
-    start.hidden = true;
-    cell.append(confirm);
-    focus(yes);
-  }, { class: "secondary" });
-  cell.append(start);
-  return cell;
+  const message = `Revoke certificate ${c.serial} of ${short(c.doctor)}? This cannot be undone; ` +
+    "the doctor can no longer register records or fetch records granted to him.";
+  const n = c.serial;
+  return confirmButton(`Revoke certificate ${n}`, `Yes, revoke certificate ${n}`, `Confirm revoking certificate ${n}`, message, (yes) => {
+    void task(out, "Confirm the transaction in your wallet…", async () => {
+      const signal = ctx.session.flowSignal();
+      requireAuthority(ctx);
+      await ctx.wallet.send(revokeDoctorTx(ctx.config.registry, c.serial), signal);
+      await reload();
+      success(out, "revoke-outcome", `Certificate ${c.serial} is revoked.`);
+    }, yes);
+  });
 }

@@ -22,7 +22,7 @@ import { relayAuthorisation } from "../relay";
 import { fileIndex } from "../server";
 import { openSecret, sealSecret } from "../store";
 import {
-  announce, button, checkField, copyButton, dateTime, errorBox, field, focus, h, section, short, statusLine, task,
+  announce, button, checkField, confirmButton, copyButton, dateTime, errorBox, field, focus, h, section, short, statusLine, task,
 } from "../ui";
 
 /** A record kept in this browser (store key `record/<eh>`). */
@@ -352,49 +352,31 @@ function recordsSection(ctx: Context, records: StoredRecord[], refresh: () => Pr
 /** "Delete record", with a confirm step that says what the deletion makes public. */
 function deleteButton(ctx: Context, record: StoredRecord, out: HTMLElement, refresh: () => Promise<void>): HTMLElement {
   const name = `${record.hospital}, ${dateTime(record.time)}`;
-  const cell = h("div");
-  const start = button(`Delete record ${name}`, () => {
-    const yes: HTMLButtonElement = button(`Yes, delete record ${name}`, () => {
-      void task(out, "Preparing the deletion…", async () => {
-        const signal = ctx.session.flowSignal();
-        const handoff = openHandoff(ctx.session.protocolKey, record.sealed);
-        try {
-          const done = await deleteMyRecord(ctx, handoff, (step) => {
-            const text = step === "tombstone"
-              ? "Confirm the deletion in your wallet (a transaction)…"
-              : `Asking ${record.hospital} to delete its copy…`;
-            out.replaceChildren(h("p", { class: "busy" }, text));
-            announce(text);
-          }, signal);
-          await ctx.session.store.put(`record/${record.eh}`, { ...record, deleted: true });
-          await refresh();
-          success(out, "delete-outcome", done.removed
-            ? `The record is deleted: marked deleted on the blockchain, and ${record.hospital} removed its copy.`
-            : `The record is marked deleted on the blockchain; ${record.hospital} had no copy left.`);
-        } finally {
-          wipe(handoff);
-        }
-      }, yes);
-    }, { class: "danger" });
-    const confirm = h(
-      "div",
-      { class: "confirm", role: "group", "aria-label": `Confirm deleting record ${name}` },
-      h("p", {}, `Delete your ${record.recordType || "record"} from ${name}? This cannot be undone: no doctor can fetch it ` +
-        `any more, and ${record.hospital} deletes its copy. The deletion is public on the blockchain, with the record's ` +
-        "type, and shows that you were its patient."),
-      yes,
-      button("Cancel", () => {
-        confirm.remove();
-        start.hidden = false;
-        focus(start);
-      }, { class: "secondary" }),
-    );
-    start.hidden = true;
-    cell.append(confirm);
-    focus(yes);
-  }, { class: "secondary" });
-  cell.append(start);
-  return cell;
+  const message = `Delete your ${record.recordType || "record"} from ${name}? This cannot be undone: no doctor can fetch it ` +
+    `any more, and ${record.hospital} deletes its copy. The deletion is public on the blockchain, with the record's ` +
+    "type, and shows that you were its patient.";
+  return confirmButton(`Delete record ${name}`, `Yes, delete record ${name}`, `Confirm deleting record ${name}`, message, (yes) => {
+    void task(out, "Preparing the deletion…", async () => {
+      const signal = ctx.session.flowSignal();
+      const handoff = openHandoff(ctx.session.protocolKey, record.sealed);
+      try {
+        const done = await deleteMyRecord(ctx, handoff, (step) => {
+          const text = step === "tombstone"
+            ? "Confirm the deletion in your wallet (a transaction)…"
+            : `Asking ${record.hospital} to delete its copy…`;
+          out.replaceChildren(h("p", { class: "busy" }, text));
+          announce(text);
+        }, signal);
+        await ctx.session.store.put(`record/${record.eh}`, { ...record, deleted: true });
+        await refresh();
+        success(out, "delete-outcome", done.removed
+          ? `The record is deleted: marked deleted on the blockchain, and ${record.hospital} removed its copy.`
+          : `The record is marked deleted on the blockchain; ${record.hospital} had no copy left.`);
+      } finally {
+        wipe(handoff);
+      }
+    }, yes);
+  });
 }
 
 /** "Retry filing" for a record not filed yet. */
