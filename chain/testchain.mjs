@@ -62,7 +62,7 @@ function installHooks() {
 }
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
-function freePort() {
+export function freePort() {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.unref();

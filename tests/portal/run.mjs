@@ -20,12 +20,12 @@
 // Chromium: each person is a context of one browser (an off-the-record profile), or with
 // PORTAL_CHROMIUM_PROFILES=persistent (bench/portal.mjs) a browser with an on-disk profile of its own.
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEnv, DEV_ACCOUNTS, ROOT } from '../../scripts/devenv.mjs';
 import { launchChromium, CHROMIUM, CHROMIUM_ARGS } from '../../chain/chromium.mjs';
+import { freePort } from '../../chain/testchain.mjs'; // startEnv refuses a port taken since
 import { FLOWS } from './flows.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -46,19 +46,6 @@ const CSP_REPORTER = `window.addEventListener('securitypolicyviolation', (e) =>
   console.error('CSP violation: ' + e.violatedDirective + ' blocked ' + (e.blockedURI || 'inline') + ' at ' + e.sourceFile + ':' + e.lineNumber));`;
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-/** A TCP port that was free a moment ago on 127.0.0.1 (startEnv refuses it if taken since). */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 // ---- one person at a browser: a page in a profile of its own, with a wallet ----
 
