@@ -20,6 +20,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { killGroup, exitHooks } from './processes.mjs';
 import { jsonRpc } from './rpc.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -29,37 +30,13 @@ const LOG_DIR = path.join(ROOT, '.tmp', 'chain');
 
 /** Chains started by this process and not yet stopped. */
 const live = new Set();
-let hooksInstalled = false;
 
-function killGroup(child, signal) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, signal); // the node's whole process group (detached: its own)
-  } catch {
-    try {
-      child.kill(signal);
-    } catch {
-      /* already gone */
-    }
-  }
-}
-
-function installHooks() {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  process.on('exit', () => {
-    for (const c of live) killGroup(c.child, 'SIGKILL');
-  });
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-    const onSignal = () => {
-      for (const c of live) killGroup(c.child, 'SIGKILL');
-      live.clear();
-      process.removeListener(sig, onSignal);
-      process.kill(process.pid, sig); // then die of the signal as we would have
-    };
-    process.on(sig, onSignal);
-  }
-}
+const installHooks = exitHooks(
+  function* () {
+    for (const c of live) yield c.child;
+  },
+  { afterSignalKill: () => live.clear() },
+);
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */
 export function freePort() {

@@ -34,6 +34,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { serve } from '../www/serve.mjs';
 import { jsonRpc, HARDHAT_KEYS } from '../chain/rpc.mjs';
+import { killGroup, exitHooks } from '../chain/processes.mjs';
 
 const require = createRequire(import.meta.url);
 const { ethers } = require('ethers');
@@ -90,38 +91,13 @@ async function ensureFree(port, what, knob) {
 
 /** Processes started by this module and not yet reaped. */
 const live = new Set();
-let hooksInstalled = false;
 
-function killGroup(child, signal) {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, signal);
-  } catch {
-    try {
-      child.kill(signal);
-    } catch {
-      /* gone */
-    }
-  }
-}
-
-function installHooks() {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  process.on('exit', () => {
-    for (const c of live) killGroup(c, 'SIGKILL');
-  });
-  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-    const onSignal = async () => {
-      process.removeListener(sig, onSignal);
-      await Promise.all([...envs].map((e) => e.stop().catch(() => {})));
-      for (const c of live) killGroup(c, 'SIGKILL');
-      // Die of the signal as we would have, unless someone else handles it.
-      if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
-    };
-    process.on(sig, onSignal);
-  }
-}
+// On a signal: stop the environments in order first, then kill whatever is
+// left, and die of the signal as we would have, unless someone else handles it.
+const installHooks = exitHooks(() => live, {
+  beforeSignalKill: () => Promise.all([...envs].map((e) => e.stop().catch(() => {}))),
+  raiseOnlyIfUnhandled: true,
+});
 
 let setprivOk;
 function hasSetpriv() {

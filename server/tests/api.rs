@@ -20,13 +20,13 @@ use ehrchain::chain::registry::{CertificateStatus, RecordStatus};
 use ehrchain::handoff::FilingSecret;
 use ehrchain::request::AccessRequest;
 use ehrchain::{Address, SecretKey};
-use ehrchain_server::audit::AuditLog;
 use ehrchain_server::chain::ChainView;
-use ehrchain_server::store::fs::FsBlobStore;
-use ehrchain_server::store::sqlite::SqliteMetaStore;
 use ehrchain_server::{app, AppState, Settings};
 use serde_json::{json, Value};
 use tower::ServiceExt;
+
+mod common;
+use common::hx;
 
 const HOSPITAL: &str = "H1";
 
@@ -137,23 +137,17 @@ fn world() -> World {
 }
 
 fn world_with(configure: impl FnOnce(&mut Settings)) -> World {
-    let dir = tempfile::tempdir().unwrap();
     let authority = SecretKey::generate().unwrap();
-    let mut settings = Settings::for_tests(dir.path().to_path_buf()).unwrap();
-    configure(&mut settings);
-    settings.authority = Some(authority.address());
-    settings.hospital = Some(HOSPITAL.to_owned());
-    settings.min_part_size = 4;
     let chain = Arc::new(FakeChain::default());
-    let meta = Arc::new(SqliteMetaStore::open(&dir.path().join("meta.sqlite")).unwrap());
-    let blobs = Arc::new(FsBlobStore::open(&dir.path().join("blobs")).unwrap());
-    let (audit, _) = AuditLog::open(&dir.path().join("audit.log")).unwrap();
-    let state = AppState::new(
-        settings,
-        meta,
-        blobs,
+    let (dir, state) = common::state_in_tempdir(
+        |settings| {
+            configure(settings);
+            settings.authority = Some(authority.address());
+            settings.hospital = Some(HOSPITAL.to_owned());
+            settings.min_part_size = 4;
+        },
         Some(chain.clone() as Arc<dyn ChainView>),
-        Arc::new(audit),
+        None,
     );
     World {
         _dir: dir,
@@ -175,16 +169,8 @@ async fn call(
     if let Some(r) = range {
         req = req.header("range", r);
     }
-    let response = app
-        .clone()
-        .oneshot(req.body(Body::from(body)).unwrap())
-        .await
-        .unwrap();
-    let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap();
-    (status, bytes.to_vec())
+    let (status, _, bytes) = common::send(app, req.body(Body::from(body)).unwrap()).await;
+    (status, bytes)
 }
 
 async fn json_call(app: &Router, method: &str, uri: &str, body: Value) -> (StatusCode, Value) {
@@ -193,10 +179,6 @@ async fn json_call(app: &Router, method: &str, uri: &str, body: Value) -> (Statu
         status,
         serde_json::from_slice(&bytes).unwrap_or(Value::Null),
     )
-}
-
-fn hx(b: &[u8]) -> String {
-    ehrchain::hex::encode_prefixed(b)
 }
 
 /// The filing secret the tests' doctor uploads every record with.
@@ -951,14 +933,9 @@ async fn the_parts_of_a_staff_upload_need_the_staff_token() {
             json!({ "eh": hx(&[3; 32]), "size": 1000, "partSize": 300, "filing": hx(&filing().commitment()) }).to_string(),
         ))
         .unwrap();
-    let response = w.app.clone().oneshot(req).await.unwrap();
-    assert_eq!(response.status(), StatusCode::CREATED);
-    let created: Value = serde_json::from_slice(
-        &axum::body::to_bytes(response.into_body(), usize::MAX)
-            .await
-            .unwrap(),
-    )
-    .unwrap();
+    let (status, _, bytes) = common::send(&w.app, req).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let created: Value = serde_json::from_slice(&bytes).unwrap();
     let id = created["uploadId"].as_str().unwrap();
     let (s, r) = call(
         &w.app,

@@ -23,13 +23,12 @@ use axum::Router;
 use ehrchain::chain::log::Receipt;
 use ehrchain::grant::Authorisation;
 use ehrchain::{Address, PublicKey, SecretKey};
-use ehrchain_server::audit::AuditLog;
 use ehrchain_server::relay::ChainWriter;
-use ehrchain_server::store::fs::FsBlobStore;
-use ehrchain_server::store::sqlite::SqliteMetaStore;
-use ehrchain_server::{app, AppState, Settings};
+use ehrchain_server::{app, Settings};
 use serde_json::{json, Value};
-use tower::ServiceExt;
+
+mod common;
+use common::hx;
 
 /// What the fake node does with the next relays.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,21 +158,14 @@ struct World {
 /// its settings adjusted by `configure`; clients are named by
 /// `X-Forwarded-For`.
 fn world_with(relaying: bool, configure: impl FnOnce(&mut Settings)) -> World {
-    let dir = tempfile::tempdir().unwrap();
-    let mut settings = Settings::for_tests(dir.path().to_path_buf()).unwrap();
-    settings.trust_forwarded_for = true;
-    configure(&mut settings);
     let writer = Arc::new(FakeWriter::new());
-    let meta = Arc::new(SqliteMetaStore::open(&dir.path().join("meta.sqlite")).unwrap());
-    let blobs = Arc::new(FsBlobStore::open(&dir.path().join("blobs")).unwrap());
-    let (audit, _) = AuditLog::open(&dir.path().join("audit.log")).unwrap();
-    let state = AppState::with_relayer(
-        settings,
-        meta,
-        blobs,
+    let (dir, state) = common::state_in_tempdir(
+        |settings| {
+            settings.trust_forwarded_for = true;
+            configure(settings);
+        },
         None,
         relaying.then(|| writer.clone() as Arc<dyn ChainWriter>),
-        Arc::new(audit),
     );
     World {
         dir,
@@ -206,15 +198,10 @@ async fn post_raw(w: &World, client: &str, body: Vec<u8>) -> Answer {
         .header("x-forwarded-for", client)
         .body(Body::from(body))
         .unwrap();
-    let response = w.app.clone().oneshot(req).await.unwrap();
-    let status = response.status();
-    let retry_after = response
-        .headers()
+    let (status, headers, bytes) = common::send(&w.app, req).await;
+    let retry_after = headers
         .get("retry-after")
         .map(|v| v.to_str().unwrap().parse().unwrap());
-    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
-        .await
-        .unwrap();
     Answer {
         status,
         body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
@@ -224,10 +211,6 @@ async fn post_raw(w: &World, client: &str, body: Vec<u8>) -> Answer {
 
 async fn relay(w: &World, client: &str, body: &Value) -> Answer {
     post_raw(w, client, body.to_string().into_bytes()).await
-}
-
-fn hx(b: &[u8]) -> String {
-    ehrchain::hex::encode_prefixed(b)
 }
 
 /// A well-formed `Trans`: fresh points for `R` and `ST`, and a `C1` whose
