@@ -41,6 +41,7 @@
 
 use k256::elliptic_curve::ops::MulByGenerator;
 use k256::elliptic_curve::sec1::ToEncodedPoint;
+use k256::elliptic_curve::BatchNormalize;
 use k256::{NonZeroScalar, ProjectivePoint};
 use serde_json::json;
 use zeroize::Zeroizing;
@@ -414,6 +415,38 @@ impl Scanner {
             return false;
         };
         compressed(&ProjectivePoint::mul_by_generator(&k)).as_slice() == st
+    }
+
+    /// The first step of [`Scanner::matches`] for many authorisations at
+    /// once: for each `(vt, R)`, whether the view tag of `a·R` is `vt`.
+    /// The points `a·R` are brought to affine form together (one field
+    /// inversion for the whole batch instead of one each). An `R` that is
+    /// not a point gives `false`. A `true` is only a candidate: it must
+    /// still pass [`Scanner::matches`] (the stealth tag `ST`).
+    pub fn view_tags_match(&self, probes: &[(u8, [u8; 33])]) -> Vec<bool> {
+        let a: NonZeroScalar = self.secret.scalar();
+        let mut shared = Vec::with_capacity(probes.len());
+        let mut slots = Vec::with_capacity(probes.len());
+        for (i, (_, r)) in probes.iter().enumerate() {
+            // a·R is never the identity for a point R (prime order, a ≠ 0),
+            // so no z is zero in the batch inversion.
+            if let Ok(r) = PublicKey::from_sec1("R", r) {
+                shared.push(r.as_projective() * *a);
+                slots.push(i);
+            }
+        }
+        let mut out = vec![false; probes.len()];
+        if shared.is_empty() {
+            // k256's batch inversion does not take an empty batch.
+            return out;
+        }
+        for (i, point) in slots
+            .into_iter()
+            .zip(<ProjectivePoint as BatchNormalize<[ProjectivePoint]>>::batch_normalize(&shared))
+        {
+            out[i] = view_tag_compressed(point.to_encoded_point(true).as_bytes()) == probes[i].0;
+        }
+        out
     }
 
     /// Opens an authorisation addressed to this key and recovers its signer.

@@ -8,7 +8,7 @@ import { EhrchainError, describe } from "./errors.js";
 import { options } from "./args.js";
 import { Key } from "./keys.js";
 import { Scanner } from "./grants.js";
-import { authorisedTopic, scanAuthorisations, type FoundAuthorisation } from "./registry.js";
+import { authorisedTopic, foundAmong, scanTagCandidates, siftAuthorisations, type FoundAuthorisation } from "./registry.js";
 import type { LogLike } from "./logs.js";
 import type { Address } from "./types.js";
 import { recordWorkersSupported } from "./jobs.js";
@@ -85,11 +85,18 @@ function rangeTooLarge(e: unknown): boolean {
   return err?.code === -32005 || /more than \d+ results|too many|range|limit exceeded|response size/i.test(message);
 }
 
-/** Workers testing slices of a page in parallel. */
+/** Bytes per log in `siftAuthorisations`' output. */
+const SIFTED_BYTES = 35;
+
+/**
+ * Workers testing the view tags of slices of a page in parallel: each gets
+ * the page's sifted view tags and `R`s (35 bytes a log, transferred, not
+ * the logs) and answers the indices of its candidates.
+ */
 class ScanPool {
   readonly #workers: Worker[];
   #next = 0;
-  readonly #waiting = new Map<number, { resolve: (f: FoundAuthorisation[]) => void; reject: (e: unknown) => void }>();
+  readonly #waiting = new Map<number, { resolve: (f: Uint32Array) => void; reject: (e: unknown) => void }>();
 
   constructor(size: number, secret: Uint8Array) {
     this.#workers = [];
@@ -111,7 +118,7 @@ class ScanPool {
     const waiter = this.#waiting.get(m.id);
     if (waiter === undefined) return;
     this.#waiting.delete(m.id);
-    if (m.t === "scanned") waiter.resolve(m.found as FoundAuthorisation[]);
+    if (m.t === "scanned") waiter.resolve(m.candidates);
     else waiter.reject(new EhrchainError(m.code as EhrchainError["code"], m.message));
   }
 
@@ -124,19 +131,24 @@ class ScanPool {
 
   #failed: { error: unknown } | undefined;
 
-  async scan(registry: Address, logs: readonly unknown[]): Promise<FoundAuthorisation[]> {
+  /** The indices of the candidates among the logs `sifted` describes. */
+  async candidates(sifted: Uint8Array): Promise<number[]> {
     if (this.#failed !== undefined) throw this.#failed.error;
+    const count = sifted.length / SIFTED_BYTES;
     const n = this.#workers.length;
-    const per = Math.ceil(logs.length / n);
-    const parts: Promise<FoundAuthorisation[]>[] = [];
-    for (let i = 0; i < n && i * per < logs.length; i++) {
+    const per = Math.ceil(count / n);
+    const parts: Promise<number[]>[] = [];
+    for (let i = 0; i < n && i * per < count; i++) {
       const id = this.#next++;
+      const first = i * per;
+      // A copy of the slice of its own, transferred to the worker.
+      const slice = sifted.slice(first * SIFTED_BYTES, Math.min(count, first + per) * SIFTED_BYTES);
       parts.push(
-        new Promise((resolve, reject) => {
+        new Promise<Uint32Array>((resolve, reject) => {
           this.#waiting.set(id, { resolve, reject });
-          const m: ToScanWorker = { t: "scan", id, registry, logs: logs.slice(i * per, (i + 1) * per) };
-          this.#workers[i]!.postMessage(m);
-        }),
+          const m: ToScanWorker = { t: "scan", id, sifted: slice };
+          this.#workers[i]!.postMessage(m, [slice.buffer]);
+        }).then((found) => Array.from(found, (k) => first + k)),
       );
     }
     return (await Promise.all(parts)).flat();
@@ -220,8 +232,16 @@ export async function* scanInbox(protocolKey: Key, opts: InboxScanOptions): Asyn
     }
   };
 
-  const scanner = workers === 0 ? new Scanner(protocolKey) : undefined;
-  const pool = workers === 0 ? undefined : new ScanPool(workers, protocolKey.exportSecret());
+  // This thread's scanner checks the candidates in full (and tests the
+  // view tags too without workers).
+  const scanner = new Scanner(protocolKey);
+  let pool: ScanPool | undefined;
+  try {
+    pool = workers === 0 ? undefined : new ScanPool(workers, protocolKey.exportSecret());
+  } catch (e) {
+    scanner.free();
+    throw e;
+  }
   let events = 0;
   let matches = 0;
   let progress: InboxProgress = { fromBlock, toBlock, scannedTo: fromBlock - 1, events, matches };
@@ -236,18 +256,15 @@ export async function* scanInbox(protocolKey: Key, opts: InboxScanOptions): Asyn
       // The next page is fetched while this one is tested.
       next = to < toBlock ? fetchPage(to + 1) : undefined;
       next?.catch(() => {});
-      const found = pool ? await pool.scan(registry, logs) : scanAuthorisations(scanner!, registry, logs);
+      // The view tags are tested in the workers (or here), only the
+      // candidates decoded in full and checked here.
+      const sifted = siftAuthorisations(registry, logs);
+      const candidates = pool ? await pool.candidates(sifted) : scanTagCandidates(scanner, sifted);
+      const found = foundAmong(scanner, registry, logs, candidates);
       events += logs.length;
-      const blockOf = new Map<string, number>();
-      for (const log of logs) {
-        const l = log as { transactionHash?: unknown; blockNumber?: unknown };
-        if (typeof l?.transactionHash === "string" && l.blockNumber != null) {
-          blockOf.set(l.transactionHash.toLowerCase(), Number(BigInt(l.blockNumber as string | number | bigint)));
-        }
-      }
       for (const authorisation of found) {
         matches += 1;
-        const blockNumber = blockOf.get(String(authorisation.transactionHash).toLowerCase()) ?? to;
+        const blockNumber = authorisation.blockNumber === null ? to : Number(authorisation.blockNumber);
         yield { kind: "match", authorisation, blockNumber };
         signal?.throwIfAborted();
       }
@@ -259,6 +276,6 @@ export async function* scanInbox(protocolKey: Key, opts: InboxScanOptions): Asyn
     return progress;
   } finally {
     pool?.close();
-    scanner?.free();
+    scanner.free();
   }
 }

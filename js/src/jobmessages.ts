@@ -45,10 +45,12 @@ export function transferable(chunk: Uint8Array): [Uint8Array, Transferable[]] {
 /** @internal Page → worker, for scanning the inbox (inbox.ts). */
 export type ToScanWorker =
   | { readonly t: "scan-key"; readonly secret: Uint8Array }
-  | { readonly t: "scan"; readonly id: number; readonly registry: string; readonly logs: readonly unknown[] }
+  /** `sifted`: `siftAuthorisations` of a slice of a page (transferred). */
+  | { readonly t: "scan"; readonly id: number; readonly sifted: Uint8Array }
   | { readonly t: "scan-end" };
 
 /** @internal Worker → page, for scanning. */
 export type FromScanWorker =
-  | { readonly t: "scanned"; readonly id: number; readonly found: readonly unknown[] }
+  /** `candidates`: `scanTagCandidates` of the slice, indices into it (transferred). */
+  | { readonly t: "scanned"; readonly id: number; readonly candidates: Uint32Array }
   | { readonly t: "scan-error"; readonly id: number; readonly code: string; readonly message: string };

@@ -9,7 +9,7 @@ import { RecordDecryptor, RecordEncryptor } from "./records.js";
 import { transferable, type FromScanWorker, type FromWorker, type JobStart, type ToScanWorker, type ToWorker } from "./jobmessages.js";
 import { Key } from "./keys.js";
 import { Scanner } from "./grants.js";
-import { scanAuthorisations } from "./registry.js";
+import { scanTagCandidates } from "./registry.js";
 
 /** @internal What a worker global offers (typed here so the package needs no WebWorker lib). */
 export interface WorkerScope {
@@ -268,8 +268,9 @@ export function serve(scope: WorkerScope, ready: Promise<unknown>): void {
       scope.postMessage({ t: "scan-error", id: m.id, code: "EngineFailed", message: "the scan worker has no key" });
     } else {
       try {
-        const found = scanAuthorisations(scanner, m.registry as never, m.logs as never);
-        scope.postMessage({ t: "scanned", id: m.id, found });
+        const candidates = scanTagCandidates(scanner, m.sifted);
+        const answer: FromScanWorker = { t: "scanned", id: m.id, candidates };
+        scope.postMessage(answer, [candidates.buffer]);
       } catch (e) {
         const code = (e as { code?: unknown }).code;
         scope.postMessage({

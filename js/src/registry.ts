@@ -225,16 +225,42 @@ export interface FoundAuthorisation extends AuthorisationParts {
   /** The registry's sequence number of the authorisation. */
   readonly seq: Uint64;
   readonly transactionHash: Hex | null;
+  /** The block that contains it (`null` for a pending log). */
+  readonly blockNumber: Uint64 | null;
 }
 
 /**
  * The authorisations among `logs` (from `eth_getLogs` with topic
  * {@link authorisedTopic}, or ethers/viem logs) addressed to `scanner`'s key.
  * Logs of other contracts, other events and anything malformed (`null`,
- * `{}`, bad hex) are skipped.
+ * `{}`, bad hex) are skipped. Only the view tag and `R` of each log are
+ * read until its view tag matches: a page of foreign grants costs one
+ * scalar multiplication each.
  */
 export function scanAuthorisations(scanner: Scanner, registry: Address, logs: readonly LogLike[]): FoundAuthorisation[] {
-  return glue.scanAuthorisations(Scanner.raw(scanner, "scanner"), registry, readableLogs(logs, "logs") as never) as unknown as FoundAuthorisation[];
+  const raw = Scanner.raw(scanner, "scanner");
+  if (!Array.isArray(logs)) readableLogs(logs, "logs"); // throws InvalidArgument
+  return foundAmong(scanner, registry, logs, glue.scanTagCandidates(raw, siftAuthorisations(registry, logs)));
+}
+
+/**
+ * @internal The key-free half of a scan split across threads: the view tag
+ * and `R` of each log, 35 bytes per log, for {@link scanTagCandidates} in
+ * the workers that hold the key.
+ */
+export function siftAuthorisations(registry: Address, logs: readonly unknown[]): Uint8Array {
+  return glue.siftAuthorisations(registry, logs as never);
+}
+
+/** @internal The worker's half: the indices of the sifted logs whose view tag is this key's (or that need a full decoding). */
+export function scanTagCandidates(scanner: Scanner, sifted: Uint8Array): Uint32Array {
+  return glue.scanTagCandidates(Scanner.raw(scanner, "scanner"), sifted);
+}
+
+/** @internal The last step: the candidates among `logs` decoded in full and checked (stealth tag `ST`). */
+export function foundAmong(scanner: Scanner, registry: Address, logs: readonly unknown[], candidates: ArrayLike<number>): FoundAuthorisation[] {
+  const picked = Array.from(candidates, (i) => logs[i]);
+  return glue.scanAuthorisations(Scanner.raw(scanner, "scanner"), registry, readableLogs(picked, "logs") as never) as unknown as FoundAuthorisation[];
 }
 
 /** Topic 0 of the registry's `Authorised` event, for an `eth_getLogs` filter. */

@@ -83,6 +83,8 @@ export interface RegistryRevertError extends EhrchainError { code: "Reverted"; r
 /** An `Authorised` event addressed to the scanning doctor's key. */
 export interface FoundAuthorisation {
   seq: Uint64; viewTag: number; r: Uint8Array; st: Uint8Array; c1: Uint8Array; transactionHash: string | null;
+  /** The block that contains it (`null` for a pending log). */
+  blockNumber: Uint64 | null;
 }
 /** A new upload as a signed upload request names it: `filing` is
  *  `filingCommitment(F)`; `now` and `ttl` are Unix seconds. */
