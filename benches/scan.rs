@@ -4,9 +4,11 @@
 //! multiplication and one hash), on matching events (the same plus the
 //! fixed-base `h1(a·R)·G` and the `ST` comparison), the version-3 test
 //! without a view tag (always both multiplications) and a bare k256 ECDH
-//! (one variable-base multiplication and the affine conversion) in the same
+//! (one variable-base multiplication and the affine conversion), and
+//! foreign events tested 64 at a time (`Scanner::view_tags_match`, one
+//! field inversion per batch, what a page scan does) in the same
 //! run. Criterion measures each; a closing summary prints tests per second
-//! and the ratio `tests/s ÷ ECDH/s` for each path, timing the four paths in
+//! and the ratio `tests/s ÷ ECDH/s` for each path, timing the paths in
 //! interleaved short rounds and reporting medians, so that a change in the
 //! machine's load during the run shifts all of them alike.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -170,7 +172,12 @@ fn median(mut values: Vec<f64>) -> f64 {
 /// each round, then its median).
 fn summary() {
     let f = fixture();
-    let mut paths: [Path<'_>; 4] = [
+    let probes: Vec<(u8, [u8; 33])> = f
+        .foreign
+        .iter()
+        .map(|auth| (auth.view_tag, auth.r))
+        .collect();
+    let mut paths: [Path<'_>; 5] = [
         (
             "bare k256 ECDH",
             Box::new(|i| {
@@ -180,6 +187,19 @@ fn summary() {
         (
             "foreign event (view tag mismatch)",
             Box::new(|i| assert!(!f.scanner.matches(black_box(&f.foreign[i])))),
+        ),
+        (
+            "foreign events in a batch of 64 (view_tags_match)",
+            // The batch is tested at the first event of each cycle of 64:
+            // per call, one event's share.
+            Box::new(|i| {
+                if i == 0 {
+                    assert!(!f
+                        .scanner
+                        .view_tags_match(black_box(&probes))
+                        .contains(&true));
+                }
+            }),
         ),
         (
             "matching event (view tag, then ST)",
