@@ -5,6 +5,7 @@
 // platform has it), so the bytes and the error codes are those of the
 // main-thread API.
 
+import * as glue from "./glue.js";
 import { EhrchainError, describe } from "./errors.js";
 import { options } from "./args.js";
 import type { FromWorker, JobStart, ToWorker } from "./jobmessages.js";
@@ -136,15 +137,10 @@ export function decryptInWorker(source: Blob | ReadableStream<Uint8Array>, opts:
   ]);
 }
 
-function bytesArg(value: unknown, what: string): Uint8Array {
+/** A bytes-like option (`key`, `expectedHash`): a copy, read by the core's one hex rule. */
+function bytesArg(value: unknown, what: "key" | "expectedHash"): Uint8Array {
   if (value instanceof Uint8Array) return value.slice();
-  if (typeof value === "string") {
-    const h = value.replace(/^0[xX]/, "");
-    if (h.length % 2 === 0 && /^[0-9a-fA-F]*$/.test(h)) {
-      return Uint8Array.from(h.match(/../g) ?? [], (b) => parseInt(b, 16));
-    }
-  }
-  throw new EhrchainError("InvalidArgument", `option ${what} must be a Uint8Array or hex, got ${describe(value)}`);
+  return glue.jobBytesOption(what, value);
 }
 
 function startJob(

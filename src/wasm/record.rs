@@ -323,3 +323,24 @@ pub fn generate_record_key() -> JsResult<Vec<u8>> {
         .map(|k| k.as_bytes().to_vec())
         .js()
 }
+
+/// The `key` and `expectedHash` options of the package's record jobs
+/// (`encryptInWorker`, `decryptInWorker`), read on the page by the one rule
+/// of every bytes-like argument ([`arg_bytes`]: a `Uint8Array`, or hex by
+/// `docs/PROTOCOL.md §1`, else `InvalidHex`/`InvalidArgument`). Not part
+/// of the public API. The decoded copy in wasm memory is wiped.
+#[wasm_bindgen(js_name = jobBytesOption)]
+pub fn job_bytes_option(name: &str, value: JsValue) -> JsResult<Uint8Array> {
+    let what = match name {
+        "key" => "key",
+        "expectedHash" => "expectedHash",
+        _ => {
+            return Err(js_error(Error::InvalidArgument {
+                what: "name",
+                expected: "key or expectedHash",
+            }))
+        }
+    };
+    let bytes = Zeroizing::new(arg_bytes(what, &value)?);
+    Ok(Uint8Array::from(bytes.as_slice()))
+}

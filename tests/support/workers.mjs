@@ -167,14 +167,15 @@ export function workerCases(ehr) {
   });
 
   cases.push({
-    name: 'worker: bad arguments are InvalidArgument before any worker starts',
+    name: 'worker: bad arguments are refused with their codes before any worker starts',
     async run() {
       const key = ehr.generateRecordKey();
       const code = (f) => { try { f(); return 'ok'; } catch (e) { return e.code; } };
       check(code(() => ehr.encryptInWorker('text', { key, associatedData: ad })) === 'InvalidArgument', 'a string source');
       check(code(() => ehr.encryptInWorker(new Blob([]), { key, associatedData: ad, segmentsize: 4096 })) === 'InvalidArgument', 'unknown option');
       check(code(() => ehr.encryptInWorker(new Blob([]), { key, associatedData: 'ad' })) === 'InvalidArgument', 'string associated data');
-      check(code(() => ehr.decryptInWorker(new Blob([]), { key: 'zz', associatedData: ad })) === 'InvalidArgument', 'non-hex key');
+      check(code(() => ehr.decryptInWorker(new Blob([]), { key: 'zz', associatedData: ad })) === 'InvalidHex', 'non-hex key: the one hex rule');
+      check(code(() => ehr.decryptInWorker(new Blob([]), { key: 42, associatedData: ad })) === 'InvalidArgument', 'a number key');
       check(code(() => ehr.encryptInWorker(new Blob([]), { key, associatedData: ad, totalBytes: -1 })) === 'InvalidArgument', 'negative totalBytes');
       check(code(() => ehr.encryptInWorker(new Blob([]), { key, associatedData: ad, signal: {} })) === 'InvalidArgument', 'a signal that is not an AbortSignal');
       const job = ehr.encryptInWorker(new Blob([]), { key: new Uint8Array(5), associatedData: ad });
