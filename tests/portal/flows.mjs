@@ -20,6 +20,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import crypto from 'node:crypto';
+import { AbiCoder, id as eventId } from 'ethers';
 import { serve } from '../../www/serve.mjs';
 import { ROOT } from '../../scripts/devenv.mjs';
 
@@ -457,8 +458,146 @@ async function people(flow, labels = ['authority', 'doctor A', 'doctor B', 'doct
   return out;
 }
 
-/** Step 1: the doctor unlocks and copies his code; the authority certifies him at `hospital`; he saves his certificate. Resolves its serial. */
-async function certify(flow, authority, doctor, hospital, shot) {
+// ---- the keyboard: Tab, Shift+Tab, typing, Enter and Space only (Chromium) ----
+
+/**
+ * What has keyboard focus: { tag, name (its label, aria-label or text),
+ * testid, drawn (a visible focus indicator: an outline or a box shadow),
+ * value (of a field), disabled }; tag "BODY" when focus is on nothing.
+ */
+function focused(actor) {
+  return actor.evaluate(() => {
+    const el = document.activeElement;
+    if (!el || el === document.body || el === document.documentElement) return { tag: 'BODY', name: '', testid: '', drawn: false };
+    const s = getComputedStyle(el);
+    const outline = s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0;
+    const shadow = s.boxShadow !== '' && s.boxShadow !== 'none';
+    const name = (el.labels?.[0]?.textContent || el.getAttribute('aria-label') || el.textContent || '').replace(/\s+/g, ' ').trim().slice(0, 80);
+    const value = el.tagName === 'SELECT' ? el.selectedOptions[0]?.textContent ?? '' : el.value;
+    return { tag: el.tagName, name, testid: el.dataset.testid || '', drawn: outline || shadow, value, disabled: !!el.disabled };
+  });
+}
+
+/** Checks that keyboard focus is on something, drawn visibly; resolves what `focused` says. */
+async function focusShown(actor, where) {
+  const f = await focused(actor);
+  check(f.tag !== 'BODY', `${actor.label}: ${where}: keyboard focus fell to <body>`);
+  check(f.drawn, `${actor.label}: ${where}: the focused ${f.tag} "${f.name}" has no visible focus (outline and box-shadow none)`);
+  return f;
+}
+
+/** Presses Tab (Shift+Tab with `back`) until `want(focused)`; every stop on the way must show its focus. */
+async function tabTo(actor, what, want, { back = false, max = 40 } = {}) {
+  for (let i = 0; i < max; i++) {
+    await actor.page.keyboard.press(back ? 'Shift+Tab' : 'Tab');
+    const f = await focusShown(actor, `${back ? 'Shift+Tab' : 'Tab'} towards ${what}`);
+    if (want(f)) return f;
+  }
+  throw new Error(`${actor.label}: ${what} cannot be reached with ${back ? 'Shift+Tab' : 'Tab'} (${max} presses)`);
+}
+
+/** Tabs to the field labelled `label` and types `text` into it, key by key. */
+async function typeInto(actor, label, text) {
+  const f = await tabTo(actor, `the field "${label}"`, (x) => x.name === label && ['INPUT', 'TEXTAREA'].includes(x.tag));
+  check(f.value === '', `${actor.label}: the field "${label}" is not empty: ${f.value}`);
+  await actor.page.keyboard.type(text);
+  check((await focused(actor)).value === text, `${actor.label}: "${label}" does not hold what was typed`);
+}
+
+/** With a select focused, presses ArrowDown / ArrowUp until the chosen option's text contains `text`. */
+async function chooseByKeys(actor, text) {
+  for (const key of ['ArrowUp', 'ArrowDown']) {
+    for (let i = 0; i < 20; i++) {
+      const f = await focused(actor);
+      check(f.tag === 'SELECT', `${actor.label}: focus left the select (${f.tag} "${f.name}")`);
+      if (f.value.includes(text)) return;
+      const before = f.value;
+      await actor.page.keyboard.press(key);
+      if ((await focused(actor)).value === before) break; // the end of the list that way
+    }
+  }
+  throw new Error(`${actor.label}: no option "${text}" reached with the arrow keys`);
+}
+
+/**
+ * Step 1 with the keyboard only (issue #13: "keyboard-usable with labelled
+ * controls"): the authority goes from the page's top through the nav to her
+ * view, tabs to each field of the certify form and types the doctor's code,
+ * picks the hospital with the arrow keys and presses Enter on "Certify
+ * doctor"; focus moves to the outcome, Tab reaches "Copy certificate" and
+ * Space copies it (announced); Shift+Tab goes back to the form, emptied.
+ * The doctor then tabs to the certificate field, types it, and presses
+ * Enter on "Save certificate"; focus moves to the certificate's state line.
+ * No click and no fill: every stop on the way shows its focus.
+ */
+async function certifyByKeyboard(flow, authority, doctor, hospital, code) {
+  const keys = authority.page.keyboard;
+  await authority.goto('#wallet');
+  await authority.page.reload({ waitUntil: 'load' }); // a fresh page: Tab starts at its top
+  await rendered(authority);
+  const skip = await tabTo(authority, 'the skip link', (f) => f.tag === 'A', { max: 1 });
+  check(skip.name === 'Skip to the page content', `${authority.label}: the first Tab stop is "${skip.name}"`);
+  await tabTo(authority, 'the nav link "Health authority"', (f) => f.tag === 'A' && f.name === 'Health authority', { max: 6 });
+  await keys.press('Enter');
+  await until(authority, 'the authority view loaded', () => location.hash === '#authority' && !!document.querySelector('[data-view="authority"] form') &&
+    !document.querySelector('[data-testid="authority-loading"]'), undefined, 20_000);
+  const main = await focusShown(authority, 'after following the nav link');
+  check(main.tag === 'MAIN', `${authority.label}: after the nav link, focus is on ${main.tag} "${main.name}", not on the page's content`);
+  await typeInto(authority, "Doctor's code", code);
+  const select = await tabTo(authority, 'the select "Hospital"', (f) => f.tag === 'SELECT');
+  check(select.name === 'Hospital', `${authority.label}: the field after the code is "${select.name}"`);
+  await chooseByKeys(authority, hospital);
+  const days = await tabTo(authority, 'the field "Valid for (days)"', (f) => f.tag === 'INPUT');
+  check(days.name === 'Valid for (days)' && days.value === '365', `${authority.label}: the next field is "${days.name}" = ${days.value}`);
+  const serial = await tabTo(authority, 'the field "Certificate number"', (f) => f.tag === 'INPUT');
+  check(serial.name === 'Certificate number' && /^\d+$/.test(serial.value), `${authority.label}: the next field is "${serial.name}" = ${serial.value}`);
+  await tabTo(authority, 'the button "Certify doctor"', (f) => f.tag === 'BUTTON' && f.name === 'Certify doctor');
+  await keys.press('Enter');
+  const outcome = await testIdText(authority, 'certify-outcome', { test: /registered/, ms: 30_000 });
+  check(outcome.includes(`Certificate ${serial.value} `), `${authority.label}: the outcome names another certificate: ${outcome}`);
+  const after = await until(authority, 'focus on the outcome', async () => document.activeElement?.dataset.testid === 'certify-outcome', undefined, 5_000)
+    .then(() => focusShown(authority, 'after "Certify doctor"'));
+  check(after.testid === 'certify-outcome', `${authority.label}: after certifying, focus is on ${after.tag} "${after.name}"`);
+  const certificate = (await testIdText(authority, 'certificate-json', { test: /^\s*\{/ })).trim();
+  await tabTo(authority, 'the button "Copy certificate"', (f) => f.tag === 'BUTTON' && f.name === 'Copy certificate', { max: 3 });
+  await authority.evaluate(() => navigator.clipboard.writeText(''));
+  await keys.press('Space');
+  check(await until(authority, 'the certificate copied', () => navigator.clipboard.readText().then((t) => t || null)) === certificate, 'Space on "Copy certificate" copied something else');
+  await until(authority, 'the copy announced', () => document.querySelector('[data-testid="announcer"]')?.textContent === 'Copied.', undefined, 5_000);
+  const back = await tabTo(authority, 'the button "Certify doctor" again', (f) => f.tag === 'BUTTON' && f.name === 'Certify doctor', { back: true, max: 3 });
+  check(!back.disabled, `${authority.label}: "Certify doctor" stays disabled`);
+  check(await authority.evaluate(() => {
+    const label = [...document.querySelectorAll('label')].find((l) => l.textContent === "Doctor's code");
+    return document.getElementById(label.htmlFor).value === '';
+  }), `${authority.label}: the doctor's code stays in the form after certifying`);
+  await authority.screenshot('02k-authority-certified-keyboard');
+
+  // The doctor, on a fresh page, unlocks and stores his certificate.
+  await doctor.goto('#doctor');
+  await doctor.page.reload({ waitUntil: 'load' });
+  await rendered(doctor);
+  await tabTo(doctor, 'the button "Unlock"', (f) => f.tag === 'BUTTON' && f.name === 'Unlock', { max: 8 });
+  await doctor.page.keyboard.press('Enter');
+  await until(doctor, 'the doctor view unlocked', () => !!document.querySelector('[data-testid="doctor-code"]'), undefined, 20_000);
+  const unlocked = await focusShown(doctor, 'after "Unlock"');
+  check(unlocked.tag === 'H2', `${doctor.label}: after unlocking, focus is on ${unlocked.tag} "${unlocked.name}", not on the unlocked view's first heading`);
+  await typeInto(doctor, 'Certificate (JSON)', certificate);
+  await tabTo(doctor, 'the button "Save certificate"', (f) => f.tag === 'BUTTON' && f.name === 'Save certificate', { max: 3 });
+  await doctor.page.keyboard.press('Enter');
+  await testIdText(doctor, 'certificate-status', { test: /^Certified at/, ms: 20_000 });
+  const saved = await until(doctor, 'focus on the certificate state', async () => document.activeElement?.dataset.testid === 'certificate-status', undefined, 5_000)
+    .catch(() => null).then(() => focusShown(doctor, 'after "Save certificate"'));
+  check(saved.testid === 'certificate-status', `${doctor.label}: after saving the certificate, focus is on ${saved.tag} "${saved.name}"`);
+  return Number(serial.value);
+}
+
+/**
+ * Step 1: the doctor unlocks and copies his code; the authority certifies him
+ * at `hospital`; he saves his certificate. With `keyboard` (Chromium) the
+ * authority's and the doctor's part after the code are done with the
+ * keyboard only (certifyByKeyboard). Resolves its serial.
+ */
+async function certify(flow, authority, doctor, hospital, shot, { keyboard = false } = {}) {
   await openView(doctor, 'doctor');
   await unlockDoctor(doctor);
   const shown = (await testIdText(doctor, 'doctor-code', { test: /^ehrchain-doctor:/ })).trim();
@@ -466,6 +605,14 @@ async function certify(flow, authority, doctor, hospital, shot) {
   check(code === shown, `${doctor.label}: the copied doctor code differs from the one shown`);
   check(code.toLowerCase().includes(doctor.account.toLowerCase()), `${doctor.label}: the doctor code does not name his account`);
   if (shot) await doctor.screenshot(`01-doctor-code-${shot}`);
+
+  if (keyboard) {
+    const serial = await certifyByKeyboard(flow, authority, doctor, hospital, code);
+    check(await testIdText(authority, `certificate-status-${serial}`, { test: /valid/ }), `certificate ${serial} is not listed as valid`);
+    const status = await testIdText(doctor, 'certificate-status', { test: /^Certified at/ });
+    check(status.includes(hospital), `${doctor.label}: "${status}" does not name ${hospital}`);
+    return serial;
+  }
 
   await openView(authority, 'authority');
   await until(authority, 'the authority view loaded', () => !document.querySelector('[data-testid="authority-loading"]'), undefined, 20_000);
@@ -652,6 +799,156 @@ async function saveByDownload(doctor, sel, expectOk = true) {
   const file = path.join(ROOT, '.tmp', 'portal-test', `saved-${process.pid}-${download.suggestedFilename()}`);
   await download.saveAs(file);
   return { file };
+}
+
+// ---- the portal's IndexedDB: what it keeps, sealed ----
+
+/** The registry's `Authorised` event of grant `seq`: { txHash, r } (lower-case hex, no 0x). */
+async function authorisedEvent(flow, seq) {
+  const topics = [eventId('Authorised(uint256,bytes1,bytes,bytes,bytes)'), `0x${BigInt(seq).toString(16).padStart(64, '0')}`];
+  const logs = await rpc(flow, 'eth_getLogs', [{ address: flow.env.registry, fromBlock: '0x0', toBlock: 'latest', topics }]);
+  check(logs.length === 1, `${logs.length} Authorised events of seq ${seq}`);
+  const [, r] = AbiCoder.defaultAbiCoder().decode(['bytes1', 'bytes', 'bytes', 'bytes'], logs[0].data);
+  return { txHash: logs[0].transactionHash.slice(2).toLowerCase(), r: r.slice(2).toLowerCase() };
+}
+
+/**
+ * Everything the page's IndexedDB store holds (database "ehrchain-portal",
+ * store "kv"), read raw: [{ key, sealed (the value is bytes), text (the value
+ * as JSON, bytes as hex, bigints as n:…) }].
+ */
+function rawStore(actor) {
+  return actor.evaluate(async () => {
+    const req = (r) => new Promise((resolve, reject) => { r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
+    const db = await req(indexedDB.open('ehrchain-portal'));
+    try {
+      const kv = db.transaction('kv').objectStore('kv');
+      const [keys, values] = await Promise.all([req(kv.getAllKeys()), req(kv.getAll())]);
+      const hex = (u8) => Array.from(u8, (b) => b.toString(16).padStart(2, '0')).join('');
+      return keys.map((key, i) => ({
+        key: String(key),
+        sealed: values[i] instanceof Uint8Array,
+        text: JSON.stringify(values[i], (_k, v) => (v instanceof Uint8Array ? hex(v) : typeof v === 'bigint' ? `n:${v}` : v)),
+      }));
+    } finally {
+      db.close();
+    }
+  });
+}
+
+/**
+ * Spoils every saved inbox match in the raw store: its sealed bytes are
+ * copied to another slot of the inbox (moved: the associated data names the
+ * old key), and one byte of the original is flipped (altered). Resolves the
+ * keys of both, for every match.
+ */
+function spoilInboxMatches(actor) {
+  return actor.evaluate(async () => {
+    const req = (r) => new Promise((resolve, reject) => { r.onsuccess = () => resolve(r.result); r.onerror = () => reject(r.error); });
+    const db = await req(indexedDB.open('ehrchain-portal'));
+    try {
+      const kv = db.transaction('kv', 'readwrite').objectStore('kv');
+      const keys = (await req(kv.getAllKeys())).map(String).filter((k) => /\/inbox\/match\//.test(k));
+      const spoilt = [];
+      for (const [i, key] of keys.entries()) {
+        const value = await req(kv.get(key));
+        const moved = key.replace(/[0-9a-f]{24}$/, `${'f'.repeat(22)}${String(i).padStart(2, '0')}`);
+        await req(kv.put(value, moved));
+        const altered = new Uint8Array(value);
+        altered[altered.length - 20] ^= 1;
+        await req(kv.put(altered, key));
+        spoilt.push(key, moved);
+      }
+      return spoilt;
+    } finally {
+      db.close();
+    }
+  });
+}
+
+/** Checks that none of `needles` (lower-case hex) appears in `actor`'s store, in a key or a value; `what` names them. */
+async function storeHides(actor, needles, what) {
+  const entries = await rawStore(actor);
+  for (const e of entries) {
+    const key = e.key.toLowerCase();
+    const text = e.text.toLowerCase();
+    for (const [name, hex] of Object.entries(needles)) {
+      check(!key.includes(hex), `${actor.label}'s store names ${what}'s ${name} in a key: ${e.key}`);
+      check(!text.includes(hex), `${actor.label}'s store holds ${what}'s ${name} in clear at ${e.key}`);
+    }
+  }
+  return entries;
+}
+
+/**
+ * After B's first scan: the portal's IndexedDB holds the grant's match
+ * sealed (no transaction hash, R or seq in clear, in a key or a value; the
+ * match's key a random slot name), and so do the patient's and doctor A's
+ * stores for what links them to the record, the patient or the grant. A
+ * reload lists the grant again from the store (read back through the seal:
+ * the scan finds nothing new). Then every sealed match, altered in place,
+ * and a copy of it moved to another slot (its associated data names its
+ * key) do not open: the inbox says so in plain words and does not scan, and
+ * "Forget the saved inbox and scan again" finds the grant again from the
+ * chain. (In Firefox after Chromium, B's inbox also holds Chromium's grant:
+ * the chain is shared.)
+ */
+async function sealedInbox(flow, { doctorB, patient, doctorA }, type, eh) {
+  const { seq } = await confirmedGrant(doctorB, type);
+  const { txHash, r } = await authorisedEvent(flow, seq);
+  const b = doctorB.account.toLowerCase();
+  const entries = await storeHides(doctorB, { 'transaction hash': txHash, R: r }, 'the grant');
+  const matches = entries.filter((e) => e.key.startsWith(`${b}/inbox/match/`));
+  check(matches.length >= 1, `B's store keeps no inbox match: ${entries.map((e) => e.key).join(', ')}`);
+  for (const m of matches) {
+    check(m.sealed, `B's inbox match ${m.key} is stored in clear: ${m.text.slice(0, 120)}`);
+    check(/\/inbox\/match\/[0-9a-f]{24}$/.test(m.key), `B's inbox match key ${m.key} is not a random slot name`);
+  }
+  for (const e of entries) {
+    check(!/"seq"|"authorisation"|"viewTag"/.test(e.text), `B's store holds a match in clear at ${e.key}: ${e.text.slice(0, 120)}`);
+    check(!e.key.endsWith(String(seq).padStart(12, '0')), `B's store names the grant's seq in a key: ${e.key}`);
+  }
+  check(entries.some((e) => e.key === `${b}/inbox/scannedTo` && !e.sealed && /^\d+$/.test(e.text)), 'B\'s scanned block is not stored (in clear, a number)');
+  const plain = (hex) => hex.replace(/^0x/, '').toLowerCase();
+  const patientEntries = await storeHides(patient, { eh: plain(eh), 'grant transaction hash': txHash, "doctor B's account": plain(doctorB.account) }, "the patient's record and grant");
+  check(patientEntries.some((e) => e.sealed) && patientEntries.every((e) => e.sealed), `the patient's store holds values in clear: ${patientEntries.filter((e) => !e.sealed).map((e) => e.key).join(', ')}`);
+  await storeHides(doctorA, { eh: plain(eh), "the patient's account": plain(patient.account) }, "A's record");
+
+  // A reload lists the grant from the store, opened.
+  await doctorB.page.reload({ waitUntil: 'load' });
+  await rendered(doctorB);
+  await unlockDoctor(doctorB);
+  check((await confirmedGrant(doctorB, type)).seq === seq, 'after a reload the inbox lists another grant');
+  const again = await testIdText(doctorB, 'scan-status', { test: /Scan complete/, ms: 30_000 });
+  check(/nothing new since the last scan \(\d+ grants? listed below\)/.test(again), `after a reload the grant was not read back from the store: "${again}"`);
+
+  // An altered sealed match, and a sealed match moved to another slot, do not open.
+  const edited = await spoilInboxMatches(doctorB);
+  check(edited.length === 2 * matches.length, `${edited.length / 2} of B's ${matches.length} inbox matches spoilt`);
+  // The error box logs the error (Firefox over BiDi shows an Error argument as "JSHandle@error").
+  await expectingErrors(doctorB, [/StoredSecretUnreadable|does not open|OperationError|JSHandle@error/i], async () => {
+    await doctorB.page.reload({ waitUntil: 'load' });
+    await rendered(doctorB);
+    await unlockDoctor(doctorB);
+    const e = await expectErrorBox(doctorB, ['StoredSecretUnreadable'], { within: '[data-view="inbox"]' });
+    check(/could not be opened/.test(e.title) && /scans the blockchain again from the start/.test(e.text), `the unreadable inbox reads: ${e.text}`);
+  });
+  const status = await testIdText(doctorB, 'scan-status', { test: /could not be opened/ });
+  check(status === `${edited.length} saved grants of your inbox could not be opened, so the scan did not start.`, `the scan status reads: ${status}`);
+  check(await doctorB.evaluate(() => [...document.querySelectorAll('button')].find((x) => x.textContent === 'Scan for new grants')?.disabled === true),
+    'the scan is offered although the saved inbox does not open');
+  check(await doctorB.evaluate(() => document.querySelectorAll('[data-testid="grant"]').length) === 0, 'an unreadable match is listed');
+  await doctorB.screenshot('e7-inbox-unreadable');
+  await doctorB.axe('inbox (saved inbox unreadable)');
+  await clickWithin(doctorB, '[data-testid="error"]', 'Forget the saved inbox and scan again');
+  check((await confirmedGrant(doctorB, type)).seq === seq, 'the rescan from the start lists another grant');
+  const rescanned = await testIdText(doctorB, 'scan-status', { test: /Scan complete/, ms: 30_000 });
+  check(/Scan complete: \d+ new grants? for you\./.test(rescanned), `the rescan reads: "${rescanned}"`);
+  check(await doctorB.evaluate(() => !document.querySelector('[data-testid="error"]')), 'the error stays after the rescan');
+  const after = await storeHides(doctorB, { 'transaction hash': txHash, R: r }, 'the grant');
+  const slots = after.filter((e) => e.key.startsWith(`${b}/inbox/match/`));
+  check(slots.length === matches.length && slots.every((m) => m.sealed && !edited.includes(m.key)),
+    `after forgetting, B's inbox keeps ${slots.map((m) => m.key).join(', ')} (before: ${matches.length} slots)`);
 }
 
 /** Step 4 (B): both save paths, with a refused signature retried on the way. */
@@ -892,7 +1189,7 @@ async function fullChromium(flow) {
   // 1. Certify A, B and C.
   await certify(flow, who.authority, who['doctor A'], stMarys.name, 'A');
   const serialB = await certify(flow, who.authority, who['doctor B'], royalFree.name, 'B');
-  await certify(flow, who.authority, who['doctor C'], royalFree.name);
+  await certify(flow, who.authority, who['doctor C'], royalFree.name, undefined, { keyboard: true });
   await who['doctor A'].screenshot('04-doctor-certified');
   await who['doctor A'].axe('doctor (certified)');
   watch.lap('certify A, B, C');
@@ -919,6 +1216,8 @@ async function fullChromium(flow) {
 
   // 4. B gets it, both save paths (6c on the way); 5. C finds nothing.
   const grant = await doctorGetsRecord(flow, who['doctor B'], big, watch);
+  await sealedInbox(flow, { doctorB: who['doctor B'], patient: who.patient, doctorA: who['doctor A'] }, 'radiology', eh);
+  watch.lap('sealed inbox');
   await emptyInbox(who['doctor C']);
   watch.lap('C empty');
 
@@ -966,7 +1265,7 @@ async function fullFirefox(flow) {
   await who['doctor A'].screenshot('04c-doctor-handoff');
   await who['doctor A'].axe('doctor (handoff)');
   watch.lap('create 3 MiB record');
-  await fileAndGrant(flow, who.patient, handoff, who['doctor A'], who['doctor B'], stMarys.name, 'cardiology', { viaRelay: false });
+  const eh = await fileAndGrant(flow, who.patient, handoff, who['doctor A'], who['doctor B'], stMarys.name, 'cardiology', { viaRelay: false });
   watch.lap('file and grant');
   const doctorB = who['doctor B'];
   // Firefox has no save picker: the portal saves through its service worker by itself.
@@ -982,6 +1281,8 @@ async function fullFirefox(flow) {
   check(sha256Of(file) === small.sha256, 'the downloaded record differs from the original (SHA-256)');
   await doctorB.screenshot('08-inbox-saved-download');
   watch.lap('B saved (service-worker download)');
+  await sealedInbox(flow, { doctorB, patient: who.patient, doctorA: who['doctor A'] }, 'cardiology', eh);
+  watch.lap('sealed inbox');
   watch.report();
 }
 

@@ -86,7 +86,10 @@ const PORTAL: Record<PortalCode, Entry> = {
   DoctorNotCertified: { title: "This doctor has no valid certificate.", next: "Ask the doctor to check with the health authority, or choose another doctor." },
   ServerUnreachable: { title: "The hospital's record server does not answer.", next: "Check your connection; if it works, the server may be down: try again later." },
   StorageUnavailable: { title: "This browser does not let the portal keep data (IndexedDB).", next: "Leave private browsing mode or allow site data, then reload." },
-  StoredSecretUnreadable: { title: "A saved record could not be opened with this account's key.", next: "Check that you are using the same wallet account as when you saved it." },
+  StoredSecretUnreadable: {
+    title: "Something this browser saved for your account could not be opened with your key.",
+    next: "It was changed after it was saved, or saved under another key, so it cannot be used. Remove it with the button below, then get it again.",
+  },
   RecordUnknown: { title: "That record is not saved in this browser.", next: "Receive the record again from the text or file your doctor gave you." },
 };
 

@@ -5,9 +5,10 @@
 // handoff to the patient. Each record is kept in the account's store at
 // every stage, so a closed tab or a refused signature loses nothing: the
 // record is listed as pending and `runRecord` continues from its stage
-// (asking the server which parts it still lacks). The record key, filing
-// secret and anchor salt are stored only sealed under the session's
-// storage key, and wiped from memory once used.
+// (asking the server which parts it still lacks). Each stored record is
+// sealed under the session's storage key (it names the patient, the record
+// and its anchoring); the record key, filing secret and anchor salt are
+// sealed once more inside it, and wiped from memory once used.
 
 import {
   anchorCommitment, anchorRecordTx, assembleUploadRequest, certificateStatusCall, compressPublicKey,
@@ -22,13 +23,13 @@ import { endpointOf } from "./directory";
 import { explain, PortalError } from "./errors";
 import { opfsRoot, opfsWritable } from "./opfs";
 import * as server from "./server";
-import { openSecret, sealSecret } from "./store";
+import { openSecret, sealSecret, type SealedEntry } from "./store";
 import type { ProgressState } from "./ui";
 
 /** Where a record is in its pipeline; each stage is stored before the next starts. */
 export type Stage = "encrypting" | "encrypted" | "uploading" | "uploaded" | "anchored" | "done";
 
-/** A record the doctor created, as kept in the store (`record/<id>`). Bytes are `0x`-hex. */
+/** A record the doctor created, as kept in the store (`record/<id>`, sealed: store.ts `putSealed`). Bytes are `0x`-hex. */
 export interface PendingRecord {
   readonly id: string;
   readonly stage: Stage;
@@ -148,16 +149,47 @@ export async function storedCertificate(ctx: Context): Promise<string | undefine
 
 // ---------------------------------------------------------------- store
 
-/** Every record of this account in the store, newest first. */
-export async function listRecords(ctx: Context): Promise<PendingRecord[]> {
-  const entries = await ctx.session.store.list<PendingRecord>(RECORD_PREFIX);
-  return entries.map(([, record]) => record).sort((a, b) => b.created - a.created);
+/** Whether `v` is a record as an older portal stored it (in clear, at `record/<its id>`). */
+function isPendingRecord(v: unknown): v is PendingRecord {
+  return typeof v === "object" && v !== null && typeof (v as { id?: unknown }).id === "string" &&
+    typeof (v as { stage?: unknown }).stage === "string";
 }
 
-/** Stores `record` with `changes`; returns the new record. */
+/**
+ * Every record of this account in the store, newest first, and the stored
+ * entries that do not open (`StoredSecretUnreadable`). Records an older
+ * portal stored in clear are sealed in place first.
+ */
+export async function listRecords(ctx: Context): Promise<{ records: PendingRecord[]; unreadable: SealedEntry<PendingRecord>[] }> {
+  const store = ctx.session.store;
+  await store.sealClear(RECORD_PREFIX, isPendingRecord);
+  const records: PendingRecord[] = [];
+  const unreadable: SealedEntry<PendingRecord>[] = [];
+  for (const entry of await store.listSealed<PendingRecord>(RECORD_PREFIX)) {
+    if (entry.error === undefined && isPendingRecord(entry.value) && RECORD_PREFIX + entry.value.id === entry.key) records.push(entry.value);
+    else unreadable.push(entry.error ? entry : { key: entry.key, error: new PortalError("StoredSecretUnreadable", `the value at "${entry.key}" is not a record`) });
+  }
+  return { records: records.sort((a, b) => b.created - a.created), unreadable };
+}
+
+/** The stored record `id`, opened (`undefined` if absent; `StoredSecretUnreadable` if it does not open). */
+export async function loadRecord(ctx: Context, id: string): Promise<PendingRecord | undefined> {
+  return ctx.session.store.getSealed<PendingRecord>(RECORD_PREFIX + id);
+}
+
+/** Removes stored entries that do not open (`listRecords`'s `unreadable`), and the ciphertext they would have named. */
+export async function discardUnreadable(ctx: Context, entries: readonly SealedEntry<PendingRecord>[]): Promise<void> {
+  for (const { key } of entries) {
+    if (!key.startsWith(RECORD_PREFIX)) continue;
+    await removeCiphertext(key.slice(RECORD_PREFIX.length));
+    await ctx.session.store.del(key);
+  }
+}
+
+/** Stores `record` with `changes` (sealed); returns the new record. */
 async function save(ctx: Context, record: PendingRecord, changes: Partial<PendingRecord>): Promise<PendingRecord> {
   const next = { ...record, ...changes };
-  await ctx.session.store.put(RECORD_PREFIX + record.id, next);
+  await ctx.session.store.putSealed(RECORD_PREFIX + record.id, next);
   return next;
 }
 

@@ -84,7 +84,7 @@ export class Session {
       signal.throwIfAborted();
       throw new PortalError("AccountChanged", "the wallet's account changed while unlocking");
     }
-    this.#unlocked = { account, protocolKey, storageKey: key, store: new Store(account) };
+    this.#unlocked = { account, protocolKey, storageKey: key, store: new Store(account, key) };
     this.#emit("unlocked");
   }
 

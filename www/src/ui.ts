@@ -108,6 +108,24 @@ export function announce(text: string): void {
   setTimeout(() => (region.textContent = text), 30);
 }
 
+/** Whether keyboard focus is on nothing (the page's body): its element was disabled or removed. */
+export function focusLost(): boolean {
+  const active = document.activeElement;
+  return active === null || active === document.body || active === document.documentElement;
+}
+
+/**
+ * After `root` was drawn again (the session unlocked or locked): if that
+ * took keyboard focus away (it was on a control that is gone or was
+ * disabled), puts it on the first section heading (else the `h1`) of
+ * `root`, so Tab goes on from there and a screen reader reads where it is.
+ */
+export function focusIfLost(root: HTMLElement): void {
+  if (!focusLost() || !root.isConnected) return;
+  const heading = root.querySelector<HTMLElement>("h2") ?? root.querySelector<HTMLElement>("h1");
+  if (heading) focus(heading);
+}
+
 /** Moves keyboard focus to `el` (made focusable if needed) and scrolls it into view. */
 export function focus(el: HTMLElement): void {
   if (!el.hasAttribute("tabindex") && !(el instanceof HTMLButtonElement || el instanceof HTMLInputElement)) {
@@ -211,8 +229,10 @@ export function statusLine(testid: string): HTMLParagraphElement {
 /**
  * Runs one user action: disables `trigger` while it runs, shows and
  * announces `busy` in `out`, and on failure replaces `out`'s content with
- * an error box (with "Try again") and moves focus there. Returns whether
- * the action succeeded.
+ * an error box (with "Try again") and moves focus there. A disabled button
+ * loses keyboard focus (to the body): if the action moved it nowhere else,
+ * it goes back to `trigger` (or to `out` if `trigger` is gone). Returns
+ * whether the action succeeded.
  */
 export async function task(
   out: HTMLElement,
@@ -220,6 +240,7 @@ export async function task(
   action: () => Promise<void>,
   trigger?: HTMLButtonElement,
 ): Promise<boolean> {
+  const hadFocus = trigger !== undefined && document.activeElement === trigger;
   if (trigger) trigger.disabled = true;
   out.replaceChildren(h("p", { class: "busy" }, busy));
   announce(busy);
@@ -234,6 +255,10 @@ export async function task(
     return false;
   } finally {
     if (trigger) trigger.disabled = false;
+    if (hadFocus && trigger && focusLost()) {
+      if (trigger.isConnected && !trigger.hidden) focus(trigger);
+      else if (out.isConnected) focus(out);
+    }
   }
 }
 

@@ -8,11 +8,12 @@ import { formatCode, parseCode } from "../codes";
 import type { Context } from "../context";
 import { explain, PortalError } from "../errors";
 import {
-  createRecord, discardRecord, handoffFileName, isRunning, listRecords, runRecord, saveCertificate, stageText,
+  createRecord, discardRecord, discardUnreadable, handoffFileName, isRunning, listRecords, loadRecord, runRecord, saveCertificate, stageText,
   storedCertificate, checkCertificate, anySignal, type Certificate, type PendingRecord, type RunHooks,
 } from "../records";
+import type { SealedEntry } from "../store";
 import {
-  announce, button, copyButton, dateTime, downloadText, errorBox, field, focus, h, progress, section, short,
+  announce, button, copyButton, dateTime, downloadText, errorBox, field, focus, focusIfLost, h, progress, section, short,
   statusLine, task, type Progress,
 } from "../ui";
 
@@ -31,7 +32,10 @@ export function mount(root: HTMLElement, ctx: Context): () => void {
     refresh();
   };
   render();
-  return ctx.session.onChange(render);
+  return ctx.session.onChange(() => {
+    render();
+    focusIfLost(root);
+  });
 }
 
 // ---------------------------------------------------------------- unlock and code
@@ -76,6 +80,7 @@ function certificateSection(ctx: Context): HTMLElement {
     showCertificate(status, certificate);
     out.replaceChildren();
     announce("Certificate saved.");
+    focus(status);
     text.value = "";
   }, store));
   void showStored(ctx, status);
@@ -223,7 +228,13 @@ async function showRun(
 
 /** Resumes the stored record `id` (its latest stage) in `out`. */
 async function resumeStored(ctx: Context, out: HTMLElement, id: string, file?: File): Promise<void> {
-  const record = (await listRecords(ctx)).find((r) => r.id === id);
+  let record: PendingRecord | undefined;
+  try {
+    record = await loadRecord(ctx, id);
+  } catch (err) {
+    out.replaceChildren(errorBox(err));
+    return;
+  }
   if (!record) {
     out.replaceChildren(errorBox(new PortalError("RecordUnknown", "This record is no longer stored in this browser.")));
     return;
@@ -251,18 +262,36 @@ function handoffBox(record: PendingRecord): HTMLElement {
 
 /** Lists the stored records: pending ones with Resume and Discard, finished ones with their handoff. */
 async function renderPending(ctx: Context, list: HTMLElement, refresh: () => void): Promise<void> {
-  let records: PendingRecord[];
+  let listed: Awaited<ReturnType<typeof listRecords>>;
   try {
-    records = await listRecords(ctx);
+    listed = await listRecords(ctx);
   } catch (err) {
     list.replaceChildren(errorBox(err, refresh));
     return;
   }
+  const { records, unreadable } = listed;
+  const problem = unreadable.length > 0 ? unreadableBox(ctx, unreadable, refresh) : null;
   if (records.length === 0) {
-    list.replaceChildren(h("p", {}, "No records yet."));
+    list.replaceChildren(...(problem ? [problem] : []), h("p", {}, "No records yet."));
     return;
   }
-  list.replaceChildren(h("ul", { class: "records" }, ...records.map((r) => pendingItem(ctx, r, refresh))));
+  list.replaceChildren(...(problem ? [problem] : []), h("ul", { class: "records" }, ...records.map((r) => pendingItem(ctx, r, refresh))));
+}
+
+/** Stored records that do not open (`StoredSecretUnreadable`): say so, with a button that removes them. */
+function unreadableBox(ctx: Context, unreadable: readonly SealedEntry<PendingRecord>[], refresh: () => void): HTMLElement {
+  const n = unreadable.length;
+  const box = errorBox(unreadable[0]?.error);
+  const out = h("div");
+  const remove: HTMLButtonElement = button(`Remove ${n === 1 ? "the saved record" : `the ${n} saved records`} that cannot be opened`, () => {
+    void task(out, "Removing…", async () => {
+      await discardUnreadable(ctx, unreadable);
+      announce("Removed.");
+      refresh();
+    }, remove);
+  });
+  box.append(h("p", {}, "Removing forgets an unfinished record in this browser: create it again from its file."), remove, out);
+  return box;
 }
 
 /** One stored record. */

@@ -5,6 +5,12 @@
  * signed access request: unmask `tx_id` and `K_P`, read the anchored `eh`
  * from the anchoring receipt, then download, verify and decrypt in a
  * worker straight to disk (save.ts).
+ *
+ * Each match is kept sealed under the session's storage key (store.ts
+ * `addSealed`: one value per match, in a slot of a random name, bound to
+ * that slot): the events are public, but which of them are this doctor's
+ * is not. The scanned block is stored only after the matches of the blocks
+ * before it are, so a match that failed to be stored is found again.
  */
 import {
   EhrchainError, Scanner, accessRequestTypedData, anchoredEhFromReceipt, assembleAccessRequest, confirmGrant,
@@ -14,17 +20,24 @@ import { toHex } from "../chain";
 import type { Context } from "../context";
 import { endpointOf } from "../directory";
 import { explain, PortalError } from "../errors";
+import type { SealedEntry } from "../store";
 import { anySignal, storedCertificate } from "../records";
 import { prepareSave, saveMethod, saveStream } from "../save";
 import * as server from "../server";
 import {
-  announce, button, dateTime, errorBox, focus, h, progress, section, short, statusLine, task,
+  announce, button, dateTime, errorBox, focus, focusIfLost, focusLost, h, progress, section, short, statusLine, task,
 } from "../ui";
 
-/** Store key of the last block scanned. */
-const SCANNED_KEY = "inbox/scannedTo";
-/** Store prefix of the matches found (public chain data, kept so a resumed scan still lists them). */
-const MATCH_PREFIX = "inbox/match/";
+/** Store prefix of everything the inbox keeps (forgotten together). */
+const INBOX_PREFIX = "inbox/";
+/** Store key of the last block scanned (a block number, in clear: it says nothing of the grants). */
+const SCANNED_KEY = `${INBOX_PREFIX}scannedTo`;
+/**
+ * Store prefix of the matches found, one sealed `StoredMatch` each under a
+ * random slot name (public chain data, but their link to this doctor is
+ * not: sealed, and the key does not name the grant).
+ */
+const MATCH_PREFIX = `${INBOX_PREFIX}match/`;
 /** Seconds an access request stays valid. */
 const ACCESS_TTL = 300;
 
@@ -37,11 +50,26 @@ interface StoredMatch {
   readonly blockNumber: number;
 }
 
+/** Whether `v` has the shape of a `StoredMatch` (as sealed now, or as an older portal stored it in clear). */
+function isStoredMatch(v: unknown): v is StoredMatch {
+  if (typeof v !== "object" || v === null) return false;
+  const m = v as { authorisation?: Partial<Record<keyof FoundAuthorisation, unknown>>; blockNumber?: unknown };
+  const a = m.authorisation;
+  return typeof m.blockNumber === "number" && typeof a === "object" && a !== null &&
+    (typeof a.seq === "number" || typeof a.seq === "bigint") && typeof a.viewTag === "number" &&
+    a.r instanceof Uint8Array && a.st instanceof Uint8Array && a.c1 instanceof Uint8Array;
+}
+
+/** The identity of a match: its registry sequence number, as text. */
+function seqOf(match: StoredMatch): string {
+  return String(match.authorisation.seq);
+}
+
 /** Renders the inbox into `root`; returns its cleanup (stops the scan, frees the opened grants). */
 export function mount(root: HTMLElement, ctx: Context): () => void {
   root.dataset.view = "inbox";
   let leave: (() => void) | undefined;
-  const render = () => {
+  const render = (focusScan = false) => {
     leave?.();
     leave = undefined;
     root.replaceChildren(h("h1", {}, "Doctor's inbox"));
@@ -49,10 +77,13 @@ export function mount(root: HTMLElement, ctx: Context): () => void {
       root.append(unlockSection(ctx));
       return;
     }
-    leave = inbox(root, ctx);
+    leave = inbox(root, ctx, () => render(true), focusScan);
   };
   render();
-  const off = ctx.session.onChange(render);
+  const off = ctx.session.onChange(() => {
+    render();
+    focusIfLost(root);
+  });
   if (saveMethod() === "download") prepareSave().catch(() => undefined); // the download worker is ready by the first save
   return () => {
     off();
@@ -72,11 +103,18 @@ function unlockSection(ctx: Context): HTMLElement {
   );
 }
 
-/** The unlocked inbox: scan controls and the list of grants. Returns the cleanup. */
-function inbox(root: HTMLElement, ctx: Context): () => void {
+/**
+ * The unlocked inbox: scan controls and the list of grants. `restart`
+ * draws it again from the store (after the saved inbox is forgotten);
+ * `focusScan` moves focus to the scan's status line once drawn. Returns the
+ * cleanup.
+ */
+function inbox(root: HTMLElement, ctx: Context, restart: () => void, focusScan: boolean): () => void {
   const scanner = new Scanner(ctx.session.protocolKey);
   const grants: OpenedGrant[] = [];
   const seen = new Set<string>();
+  /** The matches in the store (by seq): a scan that finds one again does not store it twice. */
+  const stored = new Set<string>();
   const list = h("ul", { class: "grants", "data-testid": "inbox-list" });
   const empty = h("p", { "data-testid": "inbox-empty" }, "Looking for records shared with you…");
   const status = statusLine("scan-status");
@@ -84,7 +122,7 @@ function inbox(root: HTMLElement, ctx: Context): () => void {
   const out = h("div");
   let controller: AbortController | undefined;
   const show = (match: StoredMatch) => {
-    const key = String(match.authorisation.seq);
+    const key = seqOf(match);
     if (seen.has(key)) return;
     seen.add(key);
     empty.remove();
@@ -93,11 +131,12 @@ function inbox(root: HTMLElement, ctx: Context): () => void {
   const scan = async () => {
     controller?.abort();
     controller = new AbortController();
+    const hadFocus = document.activeElement === scanButton; // disabling drops it to the body
     scanButton.disabled = true;
     stopButton.disabled = false;
     out.replaceChildren();
     try {
-      const found = await runScan(ctx, anySignal(controller.signal, ctx.session.flowSignal()), status, show);
+      const found = await runScan(ctx, anySignal(controller.signal, ctx.session.flowSignal()), status, show, stored);
       const text = scanOutcome(found, seen.size);
       status.textContent = text;
       announce(text);
@@ -111,7 +150,32 @@ function inbox(root: HTMLElement, ctx: Context): () => void {
     } finally {
       scanButton.disabled = false;
       stopButton.disabled = true;
+      if (hadFocus && focusLost()) focus(scanButton);
     }
+  };
+  /** Saved matches that do not open: say so, and offer to forget the saved inbox and scan the chain again from the start. */
+  const unreadable = (bad: SealedEntry<StoredMatch>[]) => {
+    const n = bad.length;
+    scanButton.disabled = true; // scanning on would not bring them back; forgetting and rescanning does
+    empty.remove();
+    status.textContent = `${n} saved grant${n === 1 ? "" : "s"} of your inbox could not be opened, so the scan did not start.`;
+    const err = bad[0]?.error ?? new PortalError("StoredSecretUnreadable", "the saved inbox does not open");
+    const box = errorBox(err);
+    const forget: HTMLButtonElement = button("Forget the saved inbox and scan again", () => {
+      void task(forgetOut, "Forgetting the saved inbox…", async () => {
+        await ctx.session.store.delPrefix(INBOX_PREFIX);
+        announce("The saved inbox is forgotten. Scanning the blockchain again from the start.");
+        restart();
+      }, forget);
+    });
+    const forgetOut = h("div");
+    box.append(
+      h("p", {}, "This forgets what this browser saved of your inbox (never the grants themselves: they are on the blockchain) and scans the blockchain again from the start."),
+      forget,
+      forgetOut,
+    );
+    out.replaceChildren(box);
+    announce(explain(err).title);
   };
   const scanButton = button("Scan for new grants", () => void scan());
   const stopButton = button("Stop scan", () => controller?.abort(), { class: "secondary", disabled: true });
@@ -126,15 +190,49 @@ function inbox(root: HTMLElement, ctx: Context): () => void {
       list,
     ),
   );
+  if (focusScan) focus(status);
   void (async () => {
-    for (const [, match] of await ctx.session.store.list<StoredMatch>(MATCH_PREFIX)) show(match);
-    await scan();
+    let saved: Awaited<ReturnType<typeof savedMatches>>;
+    try {
+      saved = await savedMatches(ctx);
+    } catch (err) {
+      out.replaceChildren(errorBox(err, restart));
+      announce(explain(err).title);
+      return;
+    }
+    for (const match of saved.matches) {
+      stored.add(seqOf(match));
+      show(match);
+    }
+    if (saved.unreadable.length > 0) unreadable(saved.unreadable);
+    else await scan();
   })();
   return () => {
     controller?.abort();
     for (const grant of grants) grant.free();
     scanner.free();
   };
+}
+
+/**
+ * The matches saved in the store, opened, in sequence order, and those that
+ * do not open (`StoredSecretUnreadable`). Matches an older portal stored in
+ * clear (under keys naming their seq) are sealed into slots first.
+ */
+async function savedMatches(ctx: Context): Promise<{ matches: StoredMatch[]; unreadable: SealedEntry<StoredMatch>[] }> {
+  const store = ctx.session.store;
+  await store.sealClear(MATCH_PREFIX, isStoredMatch, MATCH_PREFIX);
+  const matches: StoredMatch[] = [];
+  const unreadable: SealedEntry<StoredMatch>[] = [];
+  for (const entry of await store.listSealed<StoredMatch>(MATCH_PREFIX)) {
+    if (entry.error === undefined && isStoredMatch(entry.value)) matches.push(entry.value);
+    else unreadable.push(entry.error ? entry : { key: entry.key, error: new PortalError("StoredSecretUnreadable", `the value at "${entry.key}" is not an inbox match`) });
+  }
+  matches.sort((a, b) => {
+    const d = BigInt(a.authorisation.seq) - BigInt(b.authorisation.seq);
+    return d < 0n ? -1 : d > 0n ? 1 : 0;
+  });
+  return { matches, unreadable };
 }
 
 /** The sentence ending a scan that found `found` new grants, with `listed` grants listed in all. */
@@ -144,8 +242,16 @@ function scanOutcome(found: number, listed: number): string {
   return "Scan complete: no records are shared with you.";
 }
 
-/** Scans from the stored block on, storing progress and matches; shows each match as it is found. Resolves the number of new matches. */
-async function runScan(ctx: Context, signal: AbortSignal, status: HTMLElement, show: (m: StoredMatch) => void): Promise<number> {
+/**
+ * Scans from the stored block on; stores each new match (sealed) before
+ * showing it, and the scanned block after the matches of its page: if a
+ * match cannot be stored the scan stops with that error and the stored
+ * block stays before it, so the next scan finds it again. `stored` holds
+ * the seqs already stored. Resolves the number of new matches.
+ */
+async function runScan(
+  ctx: Context, signal: AbortSignal, status: HTMLElement, show: (m: StoredMatch) => void, stored: Set<string>,
+): Promise<number> {
   const store = ctx.session.store;
   const saved = await store.get<number>(SCANNED_KEY);
   const fromBlock = saved === undefined ? ctx.config.deployBlock : saved + 1;
@@ -154,9 +260,12 @@ async function runScan(ctx: Context, signal: AbortSignal, status: HTMLElement, s
   let matches = 0;
   for await (const event of scan) {
     if (event.kind === "match") {
-      const match = { authorisation: event.authorisation, blockNumber: event.blockNumber };
-      await store.put(`${MATCH_PREFIX}${String(event.authorisation.seq).padStart(12, "0")}`, match);
-      matches++;
+      const match: StoredMatch = { authorisation: event.authorisation, blockNumber: event.blockNumber };
+      if (!stored.has(seqOf(match))) {
+        await store.addSealed(MATCH_PREFIX, match);
+        stored.add(seqOf(match));
+        matches++;
+      }
       show(match);
     } else {
       const p = event.progress;
@@ -337,6 +446,7 @@ async function saveRecord(ctx: Context, grant: OpenedGrant, access: Access, stat
     status.classList.add("ok");
     out.replaceChildren();
     announce(done);
+    if (focusLost()) focus(status); // "Save record" was disabled, then removed
   } catch (err) {
     bar.finish("stopped");
     const e = explain(err);

@@ -7,7 +7,9 @@
  * default so her grants share no sender on chain); list her grants; delete
  * a record (her tombstone on chain, then the hospital's copy). Records are kept in this
  * browser: the sealed handoff as it came (encrypted to her key) and the
- * record's mask key sealed under her storage key.
+ * record's mask key sealed under her storage key. Each record and grant is
+ * stored sealed under her storage key, in a slot of a random name (store.ts
+ * `addSealed`): they link her to records, hospitals and doctors.
  */
 import {
   MaskKey, authoriseTx, checkHandoffAnchor, openHandoff, type AuthorisationParts, type CertifiedAnchor, type Handoff,
@@ -20,12 +22,20 @@ import { PortalError } from "../errors";
 import { deleteMyRecord } from "../deletion";
 import { relayAuthorisation } from "../relay";
 import { fileIndex } from "../server";
-import { openSecret, sealSecret } from "../store";
+import { openSecret, sealSecret, type SealedEntry } from "../store";
 import {
-  announce, button, checkField, confirmButton, copyButton, dateTime, errorBox, field, focus, h, section, short, statusLine, task,
+  announce, button, checkField, confirmButton, copyButton, dateTime, errorBox, field, focus, focusIfLost, h, section, short, statusLine, task,
 } from "../ui";
 
-/** A record kept in this browser (store key `record/<eh>`). */
+/** Store prefix of her records: one sealed `StoredRecord` each, in a slot of a random name. */
+const RECORD_PREFIX = "patient/record/";
+/** Store prefix of her grants: one sealed `StoredGrant` each, in a slot of a random name. */
+const GRANT_PREFIX = "patient/grant/";
+/** Where an older portal kept them, in clear, under keys naming the record (`record/<eh>`) and the grant (`grant/<tx hash>`). */
+const OLD_RECORD_PREFIX = "record/";
+const OLD_GRANT_PREFIX = "grant/";
+
+/** A record kept in this browser (sealed, under `RECORD_PREFIX`). */
 interface StoredRecord {
   /** `eh`, hex: the record's id. */
   readonly eh: string;
@@ -47,7 +57,10 @@ interface StoredRecord {
   readonly deleted?: boolean;
 }
 
-/** A grant she sent (store key `grant/<tx hash>`). */
+/** A stored record with the store key it is sealed at. */
+type KeptRecord = StoredRecord & { readonly slot: string };
+
+/** A grant she sent (sealed, under `GRANT_PREFIX`). */
 interface StoredGrant {
   readonly eh: string;
   readonly hospital: string;
@@ -65,6 +78,65 @@ interface StoredGrant {
 /** Largest handoff file accepted (a handoff is well under 1 KB). */
 const MAX_HANDOFF_FILE = 64 * 1024;
 
+/** Whether `v` has the shape of a `StoredRecord` (as sealed now, or as an older portal stored it in clear). */
+function isStoredRecord(v: unknown): v is StoredRecord {
+  const r = v as Partial<Record<keyof StoredRecord, unknown>> | null;
+  return typeof r === "object" && r !== null && typeof r.eh === "string" && typeof r.sealed === "string" &&
+    r.mask instanceof Uint8Array && typeof r.hospital === "string";
+}
+
+/** Whether `v` has the shape of a `StoredGrant`. */
+function isStoredGrant(v: unknown): v is StoredGrant {
+  const g = v as Partial<Record<keyof StoredGrant, unknown>> | null;
+  return typeof g === "object" && g !== null && typeof g.txHash === "string" && typeof g.doctor === "string" && typeof g.eh === "string";
+}
+
+/** What her store holds: records (with their slots), grants, and the entries that do not open. */
+interface Kept {
+  readonly records: KeptRecord[];
+  readonly grants: StoredGrant[];
+  readonly unreadable: SealedEntry<unknown>[];
+}
+
+/** Her stored records and grants, opened; what an older portal stored in clear is sealed into slots first. */
+async function loadKept(ctx: Context): Promise<Kept> {
+  const store = ctx.session.store;
+  await store.sealClear(OLD_RECORD_PREFIX, isStoredRecord, RECORD_PREFIX);
+  await store.sealClear(OLD_GRANT_PREFIX, isStoredGrant, GRANT_PREFIX);
+  const [recordEntries, grantEntries] = await Promise.all([
+    store.listSealed<StoredRecord>(RECORD_PREFIX),
+    store.listSealed<StoredGrant>(GRANT_PREFIX),
+  ]);
+  const records: KeptRecord[] = [];
+  const grants: StoredGrant[] = [];
+  const unreadable: SealedEntry<unknown>[] = [];
+  const notOfShape = (key: string) => ({ key, error: new PortalError("StoredSecretUnreadable", `the value at "${key}" is not what is kept there`) });
+  for (const e of recordEntries) {
+    if (e.error) unreadable.push(e);
+    else if (isStoredRecord(e.value)) records.push({ ...e.value, slot: e.key });
+    else unreadable.push(notOfShape(e.key));
+  }
+  for (const e of grantEntries) {
+    if (e.error) unreadable.push(e);
+    else if (isStoredGrant(e.value)) grants.push(e.value);
+    else unreadable.push(notOfShape(e.key));
+  }
+  return { records, grants, unreadable };
+}
+
+/** Her stored record of `eh`, if any. */
+async function findRecord(ctx: Context, eh: string): Promise<KeptRecord | undefined> {
+  return (await loadKept(ctx)).records.find((r) => r.eh === eh);
+}
+
+/** Stores `record` with `changes` (sealed, at its slot); returns the new record. */
+async function updateRecord(ctx: Context, record: KeptRecord, changes: Partial<StoredRecord>): Promise<KeptRecord> {
+  const { slot, ...kept } = record;
+  const next: StoredRecord = { ...kept, ...changes };
+  await ctx.session.store.putSealed(slot, next);
+  return { ...next, slot };
+}
+
 /** Renders the patient view into `root`; returns its cleanup. */
 export function mount(root: HTMLElement, ctx: Context): () => void {
   const body = h("div");
@@ -73,7 +145,10 @@ export function mount(root: HTMLElement, ctx: Context): () => void {
     body.replaceChildren(...(ctx.session.unlocked ? unlockedView(ctx) : [unlockSection(ctx)]));
   };
   render();
-  const offSession = ctx.session.onChange(render);
+  const offSession = ctx.session.onChange(() => {
+    render();
+    focusIfLost(root);
+  });
   const offWallet = ctx.wallet.onChange((change) => {
     if (change !== "providers" && !ctx.session.unlocked) render();
   });
@@ -136,18 +211,32 @@ function unlockedView(ctx: Context): HTMLElement[] {
   const grants = h("div");
   const grantForm = grantSection(ctx, () => refresh());
   const refresh = async () => {
-    const store = ctx.session.store;
-    const [recordList, grantList] = await Promise.all([
-      store.list<StoredRecord>("record/"),
-      store.list<StoredGrant>("grant/"),
-    ]);
-    const mine = recordList.map(([, r]) => r).sort((a, b) => b.received - a.received);
-    records.replaceChildren(recordsSection(ctx, mine, refresh, recordsOut));
+    const kept = await loadKept(ctx);
+    const mine = kept.records.sort((a, b) => b.received - a.received);
+    const problem = kept.unreadable.length > 0 ? unreadableBox(ctx, kept.unreadable, refresh) : null;
+    records.replaceChildren(...(problem ? [problem] : []), recordsSection(ctx, mine, refresh, recordsOut));
     grantForm.update(mine.filter((r) => r.filed && !r.deleted));
-    grants.replaceChildren(grantsSection(grantList.map(([, g]) => g).sort((a, b) => b.at - a.at)));
+    grants.replaceChildren(grantsSection(kept.grants.sort((a, b) => b.at - a.at)));
   };
   refresh().catch((err) => records.replaceChildren(errorBox(err, () => void refresh())));
   return [codeSection(ctx), receiveSection(ctx, refresh), records, grantForm.element, grants];
+}
+
+/** Stored entries that do not open (`StoredSecretUnreadable`): say so, with a button that removes them. */
+function unreadableBox(ctx: Context, unreadable: SealedEntry<unknown>[], refresh: () => Promise<void>): HTMLElement {
+  const n = unreadable.length;
+  const box = errorBox(unreadable[0]?.error);
+  const out = h("div");
+  const remove: HTMLButtonElement = button(`Remove ${n === 1 ? "the saved item" : `the ${n} saved items`} that cannot be opened`, () => {
+    void task(out, "Removing…", async () => {
+      for (const { key } of unreadable) await ctx.session.store.del(key);
+      announce("Removed.");
+      await refresh();
+    }, remove);
+  });
+  box.append(h("p", {}, "Removing forgets it in this browser only: receive a record again from your doctor's handoff; " +
+    "your grants stay on the blockchain."), remove, out);
+  return box;
 }
 
 /** Her patient code, with Copy. */
@@ -226,7 +315,7 @@ async function receive(ctx: Context, text: string, out: HTMLElement, refresh: ()
   }
   signal.throwIfAborted();
   const eh = toHex(handoff.eh);
-  const existing = await ctx.session.store.get<StoredRecord>(`record/${eh}`);
+  const existing = await findRecord(ctx, eh);
   const facts = recordFacts(handoff, anchor, eh);
   if (existing?.filed) {
     success(out, "receive-outcome", `You already have this record, filed with ${handoff.hospital}.`, facts);
@@ -272,14 +361,14 @@ async function keepAndFile(ctx: Context, sealed: string, anchor: CertifiedAnchor
   const signal = ctx.session.flowSignal();
   const handoff = openHandoff(ctx.session.protocolKey, sealed);
   const eh = toHex(handoff.eh);
-  const key = `record/${eh}`;
-  let record = await ctx.session.store.get<StoredRecord>(key);
+  let record = await findRecord(ctx, eh);
   if (!record) {
     const maskKey = MaskKey.generate();
     const secret = maskKey.exportSecret();
     maskKey.free();
+    let fresh: StoredRecord;
     try {
-      record = {
+      fresh = {
         eh, sealed, mask: await sealSecret(ctx.session.storageKey, secret),
         hospital: handoff.hospital, time: handoff.time, recordType: handoff.recordType,
         doctor: anchor.doctor, serial: Number(anchor.serial), received: now(), filed: false,
@@ -287,7 +376,7 @@ async function keepAndFile(ctx: Context, sealed: string, anchor: CertifiedAnchor
     } finally {
       secret.fill(0);
     }
-    await ctx.session.store.put(key, record);
+    record = { ...fresh, slot: await ctx.session.store.addSealed(RECORD_PREFIX, fresh) };
   }
   wipe(handoff);
   signal.throwIfAborted();
@@ -295,7 +384,7 @@ async function keepAndFile(ctx: Context, sealed: string, anchor: CertifiedAnchor
 }
 
 /** Files a stored record's `{X, Z, K}` at its hospital's record server and marks it filed. */
-async function fileRecord(ctx: Context, record: StoredRecord, signal: AbortSignal): Promise<void> {
+async function fileRecord(ctx: Context, record: KeptRecord, signal: AbortSignal): Promise<void> {
   const endpoint = await endpointOf(ctx, record.hospital);
   const handoff = openHandoff(ctx.session.protocolKey, record.sealed);
   const maskKey = await maskKeyOf(ctx, record);
@@ -306,7 +395,7 @@ async function fileRecord(ctx: Context, record: StoredRecord, signal: AbortSigna
     maskKey.free();
     wipe(handoff);
   }
-  await ctx.session.store.put(`record/${record.eh}`, { ...record, filed: true });
+  await updateRecord(ctx, record, { filed: true });
 }
 
 /** The record's mask key, unsealed from the store. Free it after use. */
@@ -322,7 +411,7 @@ async function maskKeyOf(ctx: Context, record: StoredRecord): Promise<MaskKey> {
 // ---------------------------------------------------------------- records
 
 /** Her records, with their filing state and "Retry filing". */
-function recordsSection(ctx: Context, records: StoredRecord[], refresh: () => Promise<void>, out: HTMLElement): HTMLElement {
+function recordsSection(ctx: Context, records: KeptRecord[], refresh: () => Promise<void>, out: HTMLElement): HTMLElement {
   if (records.length === 0) {
     return section("Your records", h("p", { "data-testid": "record-list" }, "No record yet. Records you receive appear here."));
   }
@@ -350,7 +439,7 @@ function recordsSection(ctx: Context, records: StoredRecord[], refresh: () => Pr
 }
 
 /** "Delete record", with a confirm step that says what the deletion makes public. */
-function deleteButton(ctx: Context, record: StoredRecord, out: HTMLElement, refresh: () => Promise<void>): HTMLElement {
+function deleteButton(ctx: Context, record: KeptRecord, out: HTMLElement, refresh: () => Promise<void>): HTMLElement {
   const name = `${record.hospital}, ${dateTime(record.time)}`;
   const message = `Delete your ${record.recordType || "record"} from ${name}? This cannot be undone: no doctor can fetch it ` +
     `any more, and ${record.hospital} deletes its copy. The deletion is public on the blockchain, with the record's ` +
@@ -367,7 +456,7 @@ function deleteButton(ctx: Context, record: StoredRecord, out: HTMLElement, refr
           out.replaceChildren(h("p", { class: "busy" }, text));
           announce(text);
         }, signal);
-        await ctx.session.store.put(`record/${record.eh}`, { ...record, deleted: true });
+        await updateRecord(ctx, record, { deleted: true });
         await refresh();
         success(out, "delete-outcome", done.removed
           ? `The record is deleted: marked deleted on the blockchain, and ${record.hospital} removed its copy.`
@@ -380,7 +469,7 @@ function deleteButton(ctx: Context, record: StoredRecord, out: HTMLElement, refr
 }
 
 /** "Retry filing" for a record not filed yet. */
-function retryButton(ctx: Context, record: StoredRecord, out: HTMLElement, refresh: () => Promise<void>): HTMLButtonElement {
+function retryButton(ctx: Context, record: KeptRecord, out: HTMLElement, refresh: () => Promise<void>): HTMLButtonElement {
   const b: HTMLButtonElement = button(`Retry filing with ${record.hospital}`, () => {
     void task(out, `Filing the record with ${record.hospital}…`, async () => {
       await fileRecord(ctx, record, ctx.session.flowSignal());
@@ -513,7 +602,7 @@ async function grantAccess(
     eh: record.eh, hospital: record.hospital, recordTime: record.time, recordType: record.recordType,
     doctor: doctor.doctor, serial: doctor.serial, txHash, at: now(), via: viaRelay ? "relay" : "wallet",
   };
-  await ctx.session.store.put(`grant/${txHash}`, grant);
+  await ctx.session.store.addSealed(GRANT_PREFIX, grant);
   success(out, "grant-outcome", `Doctor ${short(doctor.doctor)} can now see your ${record.hospital} record.`);
 }
 
