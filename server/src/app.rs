@@ -17,6 +17,7 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::audit::{AuditEvent, AuditLog};
 use crate::chain::ChainView;
+use crate::chainstate::ChainState;
 use crate::config::Settings;
 use crate::error::{ApiError, ErrorCode};
 use crate::handlers;
@@ -33,8 +34,8 @@ pub struct Shared {
     pub meta: Arc<dyn MetaStore>,
     /// Ciphertext.
     pub blobs: Arc<dyn BlobStore>,
-    /// The registry, if configured.
-    pub chain: Option<Arc<dyn ChainView>>,
+    /// The registry as decisions read it (once per block), if configured.
+    pub chain: Option<Arc<ChainState>>,
     /// The authorisation relayer, if a relayer key is configured.
     pub relay: Option<Arc<Relay>>,
     /// The audit trail.
@@ -90,6 +91,7 @@ impl AppState {
     ) -> Self {
         let limiter = RateLimiter::new(settings.rate_limit_per_sec, settings.rate_limit_burst);
         let relay = relayer.map(|w| Arc::new(Relay::new(w, &settings.relay)));
+        let chain = chain.map(|view| Arc::new(ChainState::new(view, settings.chain_state)));
         AppState(Arc::new(Shared {
             settings,
             meta,
@@ -130,7 +132,7 @@ impl AppState {
     ///
     /// # Errors
     /// [`ApiError::ChainNotConfigured`].
-    pub fn chain(&self) -> Result<Arc<dyn ChainView>, ApiError> {
+    pub fn chain(&self) -> Result<Arc<ChainState>, ApiError> {
         self.chain.clone().ok_or(ApiError::ChainNotConfigured)
     }
 

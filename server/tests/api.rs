@@ -38,12 +38,39 @@ struct FakeChain {
     record_reads: std::sync::atomic::AtomicU64,
     /// How many certificate reads the server made.
     certificate_reads: std::sync::atomic::AtomicU64,
+    /// How many block-number reads the server made.
+    block_reads: std::sync::atomic::AtomicU64,
+    /// The block number: every change to the registry is a new block.
+    block: std::sync::atomic::AtomicU64,
+    /// Whether the node is unreachable (every read fails).
+    down: std::sync::atomic::AtomicBool,
+}
+
+impl FakeChain {
+    fn reachable(&self) -> ehrchain::Result<()> {
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(ehrchain::Error::RpcUnreachable {
+                reason: "connection refused".into(),
+            });
+        }
+        Ok(())
+    }
 }
 
 impl ChainView for FakeChain {
-    fn record_status(&self, eh: &[u8; 32]) -> ehrchain::Result<RecordStatus> {
+    fn block_number(&self) -> ehrchain::Result<u64> {
+        self.block_reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.reachable()?;
+        Ok(self.block.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
+    /// The latest state: the fake keeps no history (a test that changes
+    /// the registry mid-request does not need one).
+    fn record_status_at(&self, eh: &[u8; 32], _block: u64) -> ehrchain::Result<RecordStatus> {
         self.record_reads
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.reachable()?;
         Ok(self
             .records
             .lock()
@@ -62,9 +89,14 @@ impl ChainView for FakeChain {
             }))
     }
 
-    fn certificate_status(&self, serial: u64) -> ehrchain::Result<CertificateStatus> {
+    fn certificate_status_at(
+        &self,
+        serial: u64,
+        _block: u64,
+    ) -> ehrchain::Result<CertificateStatus> {
         self.certificate_reads
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.reachable()?;
         Ok(self
             .certs
             .lock()
@@ -108,6 +140,12 @@ impl FakeChain {
                 deleted_at: 0,
             },
         );
+        self.mine();
+    }
+
+    /// A new block, containing the change the caller just made.
+    fn mine(&self) {
+        self.block.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
     fn register(&self, serial: u64, doctor: Address, revoked: bool) {
@@ -121,6 +159,7 @@ impl FakeChain {
                 revoked_at: 0,
             },
         );
+        self.mine();
     }
 }
 
@@ -504,7 +543,7 @@ async fn health_probes_read_the_chain_at_most_once_per_interval() {
     }
     let reads = w
         .chain
-        .record_reads
+        .block_reads
         .load(std::sync::atomic::Ordering::Relaxed);
     assert_eq!(reads, 1);
 }
@@ -680,7 +719,7 @@ async fn a_stranger_cannot_learn_which_records_are_stored() {
         closed,
         w.state.meta.clone(),
         w.state.blobs.clone(),
-        w.state.chain.clone(),
+        Some(w.chain.clone() as Arc<dyn ChainView>),
         w.state.audit.clone(),
     );
     let app = app(state);
@@ -996,5 +1035,101 @@ async fn the_server_holds_at_most_its_total_of_open_uploads() {
     assert_eq!(
         create_upload(&w, &[2; 32]).await,
         code(StatusCode::SERVICE_UNAVAILABLE, "UploadCapacityExceeded")
+    );
+}
+
+/// The chain reads made so far: (block numbers, certificates, records).
+fn chain_reads(w: &World) -> (u64, u64, u64) {
+    let o = std::sync::atomic::Ordering::SeqCst;
+    (
+        w.chain.block_reads.load(o),
+        w.chain.certificate_reads.load(o),
+        w.chain.record_reads.load(o),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_decisions_read_each_status_once_per_block() {
+    let w = world();
+    let f = filed(&w).await;
+    let (d, cert) = registered_doctor(&w, 9, None, false);
+    let before = chain_reads(&w);
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..40 {
+        let app = w.app.clone();
+        let body = request(&d, &cert, f.x);
+        tasks.spawn(async move { json_call(&app, "POST", "/v1/access", body).await.0 });
+    }
+    while let Some(status) = tasks.join_next().await {
+        assert_eq!(status.unwrap(), StatusCode::OK);
+    }
+    let after = chain_reads(&w);
+    assert_eq!(
+        after.1 - before.1,
+        2,
+        "40 decisions at one block: one read of the doctor's certificate and one of the anchor's"
+    );
+    assert_eq!(after.2 - before.2, 1, "and one of the record");
+    assert!(
+        after.0 - before.0 < 40 * 2,
+        "block numbers shared too ({} reads)",
+        after.0 - before.0
+    );
+}
+
+#[tokio::test]
+async fn a_revocation_is_honoured_from_the_block_that_contains_it() {
+    let w = world();
+    let f = filed(&w).await;
+    let (d, cert) = registered_doctor(&w, 9, None, false);
+    let (s, _) = refusal(&w, request(&d, &cert, f.x)).await;
+    assert_eq!(
+        s,
+        StatusCode::OK,
+        "granted, and the certificate's status cached"
+    );
+    w.chain.register(9, d.address(), true);
+    assert_eq!(
+        refusal(&w, request(&d, &cert, f.x)).await,
+        code(StatusCode::FORBIDDEN, "CertificateRevoked"),
+        "the next decision is at the revocation's block"
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_chain_is_refused_once_beyond_the_bound() {
+    let w = world_with(|s| s.chain_state.max_lag = std::time::Duration::from_millis(300));
+    let f = filed(&w).await;
+    let (d, cert) = registered_doctor(&w, 9, None, false);
+    let (s, _) = refusal(&w, request(&d, &cert, f.x)).await;
+    assert_eq!(s, StatusCode::OK);
+    w.chain
+        .down
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let (s, _) = refusal(&w, request(&d, &cert, f.x)).await;
+    assert_eq!(
+        s,
+        StatusCode::OK,
+        "within the bound: decided at the last block seen"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(350)).await;
+    assert_eq!(
+        refusal(&w, request(&d, &cert, f.x)).await,
+        code(StatusCode::SERVICE_UNAVAILABLE, "RpcUnreachable"),
+        "beyond it: fails closed"
+    );
+}
+
+#[tokio::test]
+async fn with_no_lag_allowed_an_unreachable_chain_is_refused_at_once() {
+    let w = world_with(|s| s.chain_state.max_lag = std::time::Duration::ZERO);
+    let f = filed(&w).await;
+    let (d, cert) = registered_doctor(&w, 9, None, false);
+    w.chain
+        .down
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(
+        refusal(&w, request(&d, &cert, f.x)).await,
+        code(StatusCode::SERVICE_UNAVAILABLE, "RpcUnreachable")
     );
 }

@@ -64,7 +64,7 @@ pub(crate) fn hx(bytes: &[u8]) -> String {
 /// tombstoned: `RecordNotAnchored` (409), `RecordDeletedOnChain` (410),
 /// `AnchorNotCertified` (403) otherwise.
 pub(crate) fn certified_anchor(
-    chain: &dyn crate::chain::ChainView,
+    chain: &crate::chainstate::ChainState,
     eh: &[u8; 32],
 ) -> Result<ehrchain::anchor::CertifiedAnchor, ApiError> {
     chain.certified_anchor(eh).map_err(|e| match e {
