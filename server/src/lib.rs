@@ -7,7 +7,8 @@
 //!
 //! Layout: [`mod@app`] (router and edge middleware), [`handlers`] (one function
 //! per endpoint), [`store`] (storage traits and the SQLite + file-system
-//! backends), [`audit`] (hash-chained audit trail), [`chain`] (registry
+//! backends), [`audit`] (hash-chained audit trail), [`group`] (group commit of
+//! the audit log and the nonce store), [`chain`] (registry
 //! reads), [`chainstate`] (those reads once per block, shared), [`relay`] (the authorisation relayer: the server's one chain
 //! write), [`serve`] (HTTP/1.1 loop), [`tasks`] (retention sweep), [`start`].
 #![forbid(unsafe_code)]
@@ -21,6 +22,7 @@ pub mod chain;
 pub mod chainstate;
 pub mod config;
 pub mod error;
+pub mod group;
 pub mod handlers;
 pub mod ratelimit;
 pub mod relay;
