@@ -186,7 +186,7 @@ async function runMode(mode, recordFile, recordSize, recordEh) {
     server = await startServer({
       EHR_DATA_DIR: dataDir, EHR_RPC_URL: chain.rpcUrl, EHR_REGISTRY: registry, EHR_AUTHORITY: authority,
       EHR_HOSPITAL: HOSPITAL, EHR_RATE_LIMIT_PER_SEC: '0', EHR_OPEN_UPLOADS: 'true',
-      EHR_MAX_CONNECTIONS_PER_IP: '0', EHR_CHAIN_HEAD_MAX_AGE_MS: process.env.BENCH_HEAD_MAX_AGE_MS ?? '250', ...(process.env.BENCH_SERVER_ENV ? JSON.parse(process.env.BENCH_SERVER_ENV) : {}), EHR_LOG: 'warn,ehrchain_server::start=info', EHR_MAX_RECORD_SIZE: String(2 ** 31),
+      EHR_MAX_CONNECTIONS_PER_IP: '0', EHR_CHAIN_HEAD_MAX_AGE_MS: process.env.BENCH_HEAD_MAX_AGE_MS ?? '0', ...(process.env.BENCH_SERVER_ENV ? JSON.parse(process.env.BENCH_SERVER_ENV) : {}), EHR_LOG: 'warn,ehrchain_server::start=info', EHR_MAX_RECORD_SIZE: String(2 ** 31),
     });
     const pid = server.child.pid;
     // A small record to request.

@@ -21,6 +21,7 @@ use crate::chainstate::ChainState;
 use crate::config::Settings;
 use crate::error::{ApiError, ErrorCode};
 use crate::handlers;
+use crate::metrics::{route_label, Metrics};
 use crate::ratelimit::RateLimiter;
 use crate::relay::{ChainWriter, Relay};
 use crate::store::{BlobStore, MetaStore, UploadId};
@@ -51,6 +52,8 @@ pub struct Shared {
     /// most every [`HEALTH_CHAIN_TTL`], so health probes (anyone's) cost no
     /// chain call each.
     pub health_chain: Mutex<Option<(Instant, &'static str)>>,
+    /// Counters and histograms for `GET /metrics`.
+    pub metrics: Arc<Metrics>,
 }
 
 /// How long `/healthz` reuses its last reading of the chain.
@@ -103,6 +106,7 @@ impl AppState {
             completing: Mutex::new(HashSet::new()),
             tombstone_cursor: Mutex::new(None),
             health_chain: Mutex::new(None),
+            metrics: Arc::new(Metrics::default()),
         }))
     }
 
@@ -177,6 +181,7 @@ pub fn app(state: AppState) -> Router {
     let cors = cors_layer(&state.settings.allowed_origins);
     Router::new()
         .route("/healthz", get(handlers::health::healthz))
+        .route("/metrics", get(handlers::metrics::metrics))
         .route("/v1/uploads", post(handlers::uploads::create))
         .route(
             "/v1/uploads/{id}",
@@ -265,6 +270,7 @@ async fn edge(State(state): State<AppState>, mut req: Request, next: Next) -> Re
     );
     let ip = client_ip(&state, &req);
     req.extensions_mut().insert(ClientIp(ip));
+    let req = req.map(|b| state.metrics.count_body(b, true));
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -306,7 +312,9 @@ async fn edge(State(state): State<AppState>, mut req: Request, next: Next) -> Re
     let status = response.status().as_u16();
     let code = response.extensions().get::<ErrorCode>().map(|c| c.0);
     let route = route.as_deref().unwrap_or("unmatched");
-    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed();
+    state.metrics.observe(route_label(Some(route)), elapsed);
+    let ms = elapsed.as_secs_f64() * 1000.0;
     if is_health && status == 200 {
         tracing::debug!(request_id = %id, %method, route, status, ms, client = %ip, "request");
     } else if is_relay {
@@ -316,5 +324,5 @@ async fn edge(State(state): State<AppState>, mut req: Request, next: Next) -> Re
     } else {
         tracing::info!(request_id = %id, %method, route, status, code, ms, client = %ip, "request");
     }
-    response
+    response.map(|b| state.metrics.count_body(b, false))
 }

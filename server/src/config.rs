@@ -128,11 +128,13 @@ pub struct ServeArgs {
     /// On SIGTERM/SIGINT, how long in-flight requests may take to finish, seconds.
     #[arg(long, env = "EHR_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
-    /// How old, in milliseconds, the chain's block number an access decision
-    /// is made at may be: a decision uses the newest block number whose read
-    /// began at most this long before the decision did (0: a read begun
-    /// after it; concurrent decisions share one read).
-    #[arg(long, env = "EHR_CHAIN_HEAD_MAX_AGE_MS", default_value_t = 250)]
+    /// How old, in milliseconds, the chain's block number a decision is
+    /// made at may be: a decision uses the newest block number whose read
+    /// began at most this long before the decision did. 0 (the default): a
+    /// read begun after it (concurrent decisions share one read). A positive
+    /// value saves block-number reads but lets a request right after a
+    /// chain change be decided at the block before it.
+    #[arg(long, env = "EHR_CHAIN_HEAD_MAX_AGE_MS", default_value_t = 0)]
     pub chain_head_max_age_ms: u64,
     /// How long, in seconds, the server keeps deciding at the last block it
     /// read while the chain is unreachable; beyond that every decision that
@@ -470,9 +472,8 @@ impl ServeArgs {
 }
 
 impl Settings {
-    /// Defaults for tests: everything at its default but open uploads, no
-    /// rate limit and a block number read for every decision
-    /// (`EHR_CHAIN_HEAD_MAX_AGE_MS=0`), data in `data_dir`.
+    /// Defaults for tests: everything at its default but open uploads and
+    /// no rate limit, data in `data_dir`.
     ///
     /// # Errors
     /// Never with the built-in defaults.
@@ -483,9 +484,6 @@ impl Settings {
         args.data_dir = Some(data_dir);
         args.rate_limit_per_sec = 0.0;
         args.open_uploads = true;
-        // Every decision at a block number read after it began: a test
-        // that changes the chain sees the change at its next request.
-        args.chain_head_max_age_ms = 0;
         args.settings()
     }
 }

@@ -9,7 +9,7 @@
 //! per endpoint), [`store`] (storage traits and the SQLite + file-system
 //! backends), [`audit`] (hash-chained audit trail), [`group`] (group commit of
 //! the audit log and the nonce store), [`chain`] (registry
-//! reads), [`chainstate`] (those reads once per block, shared), [`relay`] (the authorisation relayer: the server's one chain
+//! reads), [`chainstate`] (those reads once per block, shared), [`metrics`] (`GET /metrics`), [`relay`] (the authorisation relayer: the server's one chain
 //! write), [`serve`] (HTTP/1.1 loop), [`tasks`] (retention sweep), [`start`].
 #![forbid(unsafe_code)]
 #![deny(missing_docs, rustdoc::broken_intra_doc_links)]
@@ -24,6 +24,7 @@ pub mod config;
 pub mod error;
 pub mod group;
 pub mod handlers;
+pub mod metrics;
 pub mod ratelimit;
 pub mod relay;
 pub mod serve;

@@ -1136,3 +1136,104 @@ async fn with_no_lag_allowed_an_unreachable_chain_is_refused_at_once() {
         code(StatusCode::SERVICE_UNAVAILABLE, "RpcUnreachable")
     );
 }
+
+/// `GET /metrics` with `token` as bearer, if any: status, content type, body.
+async fn metrics(w: &World, token: Option<&str>) -> (StatusCode, String, String) {
+    let mut req = Request::builder().method("GET").uri("/metrics");
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    let (status, headers, body) = common::send(&w.app, req.body(Body::empty()).unwrap()).await;
+    let ctype = headers
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, ctype, String::from_utf8(body).unwrap())
+}
+
+#[tokio::test]
+async fn metrics_do_not_exist_without_a_token() {
+    let w = world();
+    let (s, _, body) = metrics(&w, Some("anything")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(body.contains("\"NotFound\""), "{body}");
+}
+
+#[tokio::test]
+async fn metrics_are_refused_without_the_token_and_name_nobody() {
+    const TOKEN: &str = "metrics-token-7f3a";
+    let w = world_with(|s| s.metrics_token = Some(TOKEN.into()));
+    let f = filed(&w).await;
+    let (d, cert) = registered_doctor(&w, 9, None, false);
+    let body = request(&d, &cert, f.x);
+    let (s, granted) = json_call(&w.app, "POST", "/v1/access", body.clone()).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        refusal(&w, body).await,
+        code(StatusCode::CONFLICT, "Replay")
+    );
+
+    for wrong in [None, Some("metrics-token-7f3b"), Some("")] {
+        let (s, _, body) = metrics(&w, wrong).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{wrong:?}");
+        assert!(body.contains("\"Unauthorized\""), "{body}");
+    }
+    let (s, ctype, text) = metrics(&w, Some(TOKEN)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(ctype, "text/plain; version=0.0.4; charset=utf-8");
+    for series in [
+        "ehr_decisions_total{code=\"Ok\"} 1\n",
+        "ehr_decisions_total{code=\"Replay\"} 1\n",
+        "ehr_request_duration_seconds_count{route=\"/v1/access\"} 2\n",
+        "ehr_chain_reads_total{kind=\"certificate\"} ",
+        "ehr_chain_cache_hits_total ",
+        "ehr_storage_errors_total ",
+        "ehr_audit_fsyncs_total ",
+    ] {
+        assert!(text.contains(series), "{series} missing from\n{text}");
+    }
+    let received = text
+        .lines()
+        .find_map(|l| l.strip_prefix("ehr_received_bytes_total "))
+        .unwrap();
+    assert!(
+        received.parse::<u64>().unwrap() > 1000,
+        "upload and request bytes counted"
+    );
+
+    // Nothing that names a doctor, a record, a request or a secret.
+    let doctor = d.address();
+    for secret in [
+        hex::encode(doctor.0),
+        doctor.to_checksum(),
+        hex::encode(f.x),
+        hex::encode(f.eh),
+        granted["download"].as_str().unwrap().to_owned(),
+        TOKEN.to_owned(),
+        "127.0.0.1".to_owned(),
+    ] {
+        assert!(
+            !text.to_lowercase().contains(&secret.to_lowercase()),
+            "{secret} leaked"
+        );
+    }
+    // Every label value is one of a fixed, known set.
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let Some((_, labels)) = line.split_once('{') else {
+            continue;
+        };
+        let labels = labels.rsplit_once('}').unwrap().0;
+        for pair in labels.split(',') {
+            let (key, value) = pair.split_once('=').unwrap();
+            let value = value.trim_matches('"');
+            let known = match key {
+                "code" => value.chars().all(|c| c.is_ascii_alphabetic()),
+                "route" => ehrchain_server::metrics::ROUTES.contains(&value),
+                "kind" => ["block_number", "certificate", "record"].contains(&value),
+                "le" => value == "+Inf" || value.parse::<f64>().is_ok(),
+                _ => false,
+            };
+            assert!(known, "label {key}={value:?} in {line}");
+        }
+    }
+}

@@ -88,10 +88,7 @@ process.on('exit', () => {
 export async function startServer(env, { timeoutMs = 20_000 } = {}) {
   const child = spawn(SERVER, [], {
     cwd: ROOT,
-    // Every decision at a block number read after it began (the default
-    // reuses one up to 250 ms old): a test that changes the chain sees the
-    // change at its next request.
-    env: { PATH: process.env.PATH, EHR_LISTEN: '127.0.0.1:0', EHR_LOG: 'info', EHR_CHAIN_HEAD_MAX_AGE_MS: '0', ...env },
+    env: { PATH: process.env.PATH, EHR_LISTEN: '127.0.0.1:0', EHR_LOG: 'info', ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const entry = { child };

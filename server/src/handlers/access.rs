@@ -57,6 +57,7 @@ pub async fn access(
         Ok(_) => ("granted", "Ok"),
         Err(e) => ("refused", e.code()),
     };
+    state.metrics.decision(event.code);
     // No decision is answered unless it is on record. Requests refused
     // before their signature checked out (malformed, forged, expired) are
     // only in the request log: a stranger's junk costs no fsync.

@@ -15,6 +15,7 @@ use crate::error::ApiError;
 pub mod access;
 pub mod health;
 pub mod index;
+pub mod metrics;
 pub mod records;
 pub mod relay;
 pub mod uploads;
