@@ -14,6 +14,7 @@
 //   BENCH_RECORD_MIB size of the transfer record (default 512)
 // Prints a table and writes .tmp/bench/server-load.json. Traffic goes to
 // 127.0.0.1 only; every loop is bounded.
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -40,6 +41,12 @@ const fmt = (n, d = 1) => Number(n).toFixed(d);
 function rssMiB(pid) {
   const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** CPU seconds (user + system) `pid` has used so far. */
+function cpuSecs(pid) {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
 }
 
 /** Samples RSS every 50 ms while `fn` runs; returns [result, maxMiB]. */
@@ -203,8 +210,9 @@ async function runMode(mode, recordFile, recordSize, recordEh) {
     for (const concurrency of [10, 100]) {
       const bodies = Array.from({ length: REQUESTS }, () => ehr.signAccessRequest(doctor, certJson, { hospital: HOSPITAL, w: x, now: nowSecs(), ttl: 600 }));
       await accessLoad(server.url, bodies.slice(0, 50), Math.min(concurrency, 10)).catch(() => {}); // warm-up (consumes 50)
+      const cpu0 = cpuSecs(pid);
       const [r, rss] = await sampled(pid, () => accessLoad(server.url, bodies.slice(50), concurrency));
-      out.access.push({ ...r, rssMaxMiB: rss });
+      out.access.push({ ...r, rssMaxMiB: rss, serverCpuMsPerRequest: ((cpuSecs(pid) - cpu0) * 1000) / r.requests });
     }
 
     // The transfer record: upload in parts, complete, then download it whole.
@@ -252,17 +260,26 @@ async function main() {
   const lines = [
     `ehrchain-server load benchmark — ${os.cpus().length} cores, ${fmt(os.totalmem() / 2 ** 30, 0)} GiB, node ${process.version}`,
     '',
-    '| chain | clients | requests | errors | p50 ms | p99 ms | max ms | req/s | server RSS max MiB |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| chain | clients | requests | errors | p50 ms | p99 ms | max ms | req/s | server CPU ms/req | server RSS max MiB |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of results) {
-    for (const a of r.access) lines.push(`| ${r.mode} | ${a.concurrency} | ${a.requests} | ${a.errors} | ${fmt(a.p50)} | ${fmt(a.p99)} | ${fmt(a.max)} | ${fmt(a.rps, 0)} | ${fmt(a.rssMaxMiB)} |`);
+    for (const a of r.access) lines.push(`| ${r.mode} | ${a.concurrency} | ${a.requests} | ${a.errors} | ${fmt(a.p50)} | ${fmt(a.p99)} | ${fmt(a.max)} | ${fmt(a.rps, 0)} | ${fmt(a.serverCpuMsPerRequest, 2)} | ${fmt(a.rssMaxMiB)} |`);
   }
   lines.push('', '| chain | record MiB | upload parts MB/s | complete s | upload total MB/s | download MB/s | RSS idle MiB | RSS max upload MiB | RSS max download MiB |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of results) {
     const t = r.transfer;
     lines.push(`| ${r.mode} | ${fmt(t.sizeMiB, 0)} | ${fmt(t.upload.partsMBps, 0)} | ${fmt(t.upload.completeSecs, 2)} | ${fmt(t.upload.totalMBps, 0)} | ${fmt(t.downloadMBps, 0)} | ${fmt(t.rssIdleMiB)} | ${fmt(t.rssMaxUploadMiB)} | ${fmt(t.rssMaxDownloadMiB)} |`);
   }
+  // The native rate of what each decision verifies offline (two ECDSA
+  // recoveries: certificate and request), on one core, after the load.
+  const rateBin = process.env.BENCH_VERIFY_RATE_BIN ?? path.join(ROOT, 'target', 'release', 'examples', 'verify_rate');
+  let native = null;
+  if (fs.existsSync(rateBin)) {
+    native = JSON.parse(execFileSync(rateBin, ['2'], { encoding: 'utf8' }));
+    lines.push('', `native offline verification (2 signature recoveries per decision), 1 thread: ${fmt(native.verificationsPerSec, 0)} decisions/s (${fmt(native.recoveriesPerSec, 0)} recoveries/s); 2 cores: ~${fmt(2 * native.verificationsPerSec, 0)} decisions/s`);
+  }
+  results.push({ nativeVerification: native });
   console.log(lines.join('\n'));
   const outDir = path.join(ROOT, '.tmp', 'bench');
   fs.mkdirSync(outDir, { recursive: true });

@@ -272,7 +272,19 @@ impl ChainState {
     /// The reads' errors; `RecordNotAnchored`, `RecordDeleted`,
     /// `AnchorNotCertified`.
     pub fn certified_anchor(&self, eh: &[u8; 32]) -> ehrchain::Result<CertifiedAnchor> {
-        let block = self.head()?;
+        self.certified_anchor_at(eh, self.head()?)
+    }
+
+    /// [`ChainState::certified_anchor`] at `block`, a block number
+    /// [`ChainState::head`] gave (so that one decision reads at one block).
+    ///
+    /// # Errors
+    /// As [`ChainState::certified_anchor`].
+    pub fn certified_anchor_at(
+        &self,
+        eh: &[u8; 32],
+        block: u64,
+    ) -> ehrchain::Result<CertifiedAnchor> {
         let record = self.record_status_at(eh, block)?;
         if !record.anchored {
             return Err(ehrchain::Error::RecordNotAnchored);
@@ -284,7 +296,12 @@ impl ChainState {
         CertifiedAnchor::confirm(eh, &record, &certificate)
     }
 
-    fn certificate_status_at(
+    /// `certificateStatus(serial)` at `block`, a block number
+    /// [`ChainState::head`] gave: cached, shared or read once.
+    ///
+    /// # Errors
+    /// The read's.
+    pub fn certificate_status_at(
         &self,
         serial: u64,
         block: u64,

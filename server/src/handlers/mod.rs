@@ -68,7 +68,17 @@ pub(crate) fn certified_anchor(
     chain: &crate::chainstate::ChainState,
     eh: &[u8; 32],
 ) -> Result<ehrchain::anchor::CertifiedAnchor, ApiError> {
-    chain.certified_anchor(eh).map_err(|e| match e {
+    let block = chain.head()?;
+    certified_anchor_at(chain, eh, block)
+}
+
+/// [`certified_anchor`] at block `block` (a decision's one block).
+pub(crate) fn certified_anchor_at(
+    chain: &crate::chainstate::ChainState,
+    eh: &[u8; 32],
+    block: u64,
+) -> Result<ehrchain::anchor::CertifiedAnchor, ApiError> {
+    chain.certified_anchor_at(eh, block).map_err(|e| match e {
         ehrchain::Error::RecordNotAnchored => ApiError::RecordNotAnchored,
         ehrchain::Error::RecordDeleted => ApiError::RecordDeletedOnChain,
         other => ApiError::Protocol(other),
