@@ -203,6 +203,8 @@ async function runMode(mode, recordFile, recordSize, recordEh) {
     await request('PUT', `${server.url}/v1/uploads/${sc.json.uploadId}/parts/0`, { body: small });
     await request('POST', `${server.url}/v1/uploads/${sc.json.uploadId}/complete`);
     if (c) await c.anchor(smallEh, nowSecs(), ANCHOR_KEY, 1, patient);
+    // With EHR_CHAIN_HEAD_MAX_AGE_MS > 0 the server may decide at the block before the anchor for that long.
+    await new Promise((r) => setTimeout(r, Number(process.env.BENCH_HEAD_MAX_AGE_MS ?? 0) + 50));
     const x = crypto.randomBytes(32);
     await request('POST', `${server.url}/v1/index`, { body: { x: h0x(x), z: h0x(crypto.randomBytes(32)), k: h0x(crypto.randomBytes(16)), eh: smallEh, filingSecret: FILING_SECRET } });
 
@@ -218,6 +220,7 @@ async function runMode(mode, recordFile, recordSize, recordEh) {
     // The transfer record: upload in parts, complete, then download it whole.
     const [up, rssUp] = await sampled(pid, () => uploadFile(server.url, recordFile, recordSize, recordEh));
     if (c) await c.anchor(recordEh, nowSecs(), ANCHOR_KEY, 1, patient);
+    await new Promise((r) => setTimeout(r, Number(process.env.BENCH_HEAD_MAX_AGE_MS ?? 0) + 50));
     const bx = crypto.randomBytes(32);
     await request('POST', `${server.url}/v1/index`, { body: { x: h0x(bx), z: h0x(crypto.randomBytes(32)), k: h0x(crypto.randomBytes(16)), eh: recordEh, filingSecret: FILING_SECRET } });
     const granted = await request('POST', `${server.url}/v1/access`, { body: Buffer.from(ehr.signAccessRequest(doctor, certJson, { hospital: HOSPITAL, w: bx, now: nowSecs(), ttl: 600 })), headers: { 'content-type': 'application/json' } });
