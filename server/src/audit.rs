@@ -275,7 +275,7 @@ impl AuditLog {
     pub fn append(&self, event: &AuditEvent, time: u64) -> io::Result<()> {
         self.group
             .submit((event.clone(), time), |group| self.write_group(&group))
-            .map_err(|e| io::Error::new(e.kind(), format!("audit log: {e}")))
+            .map_err(|e| io::Error::new(e.kind(), e.to_string()))
     }
 
     /// Writes a group of entries, chained in order, with one fsync.

@@ -312,7 +312,12 @@ impl ChainState {
         })
     }
 
-    fn record_status_at(&self, eh: &[u8; 32], block: u64) -> ehrchain::Result<RecordStatus> {
+    /// `recordStatus(eh)` at `block`, a block number [`ChainState::head`]
+    /// gave: cached, shared or read once.
+    ///
+    /// # Errors
+    /// The read's.
+    pub fn record_status_at(&self, eh: &[u8; 32], block: u64) -> ehrchain::Result<RecordStatus> {
         self.cached(&self.records, *eh, block, || {
             self.stats.record_reads.fetch_add(1, Ordering::Relaxed);
             self.view.record_status_at(eh, block)
