@@ -4,7 +4,8 @@
 //!
 //! A decision first takes the **head**, the newest block number the server
 //! has read, then reads each status **at that block** (`eth_call` with the
-//! block number, never `latest`). Statuses are cached by key with the block
+//! block number, never `latest`), or at a newer head if one was read in the
+//! meantime (a lookup never uses a block older than the newest seen). Statuses are cached by key with the block
 //! they were read at, and an entry read at block `M` answers any decision
 //! at a block `N ≤ M`. So a decision at block `N` sees exactly what a fresh
 //! read at `N` (or later) would: a revocation or deletion mark in block `B`
@@ -276,7 +277,8 @@ impl ChainState {
     }
 
     /// [`ChainState::certified_anchor`] at `block`, a block number
-    /// [`ChainState::head`] gave (so that one decision reads at one block).
+    /// [`ChainState::head`] gave (one block-number read per decision), or
+    /// at a newer head read since.
     ///
     /// # Errors
     /// As [`ChainState::certified_anchor`].
@@ -297,7 +299,9 @@ impl ChainState {
     }
 
     /// `certificateStatus(serial)` at `block`, a block number
-    /// [`ChainState::head`] gave: cached, shared or read once.
+    /// [`ChainState::head`] gave, or at the head if it has moved past it
+    /// since (never at a block older than the newest seen): cached, shared
+    /// or read once.
     ///
     /// # Errors
     /// The read's.
@@ -306,6 +310,7 @@ impl ChainState {
         serial: u64,
         block: u64,
     ) -> ehrchain::Result<CertificateStatus> {
+        let block = self.at_least_head(block);
         self.cached(&self.certificates, serial, block, || {
             self.stats.certificate_reads.fetch_add(1, Ordering::Relaxed);
             self.view.certificate_status_at(serial, block)
@@ -313,15 +318,23 @@ impl ChainState {
     }
 
     /// `recordStatus(eh)` at `block`, a block number [`ChainState::head`]
-    /// gave: cached, shared or read once.
+    /// gave, or at the head if it has moved past it since: cached, shared
+    /// or read once.
     ///
     /// # Errors
     /// The read's.
     pub fn record_status_at(&self, eh: &[u8; 32], block: u64) -> ehrchain::Result<RecordStatus> {
+        let block = self.at_least_head(block);
         self.cached(&self.records, *eh, block, || {
             self.stats.record_reads.fetch_add(1, Ordering::Relaxed);
             self.view.record_status_at(eh, block)
         })
+    }
+
+    /// `block`, or the newest block number seen if that is higher: a
+    /// lookup never uses state older than what the server already knows.
+    fn at_least_head(&self, block: u64) -> u64 {
+        lock(&self.head).block.map_or(block, |seen| seen.max(block))
     }
 
     /// `key`'s value at `block` or later: cached, shared with a read in
@@ -587,6 +600,23 @@ mod tests {
             chain.certificate_status(7),
             Err(ehrchain::Error::RpcUnreachable { .. })
         ));
+    }
+
+    #[test]
+    fn a_lookup_never_uses_a_block_older_than_the_newest_seen() {
+        let (registry, chain) = state(0, 10_000);
+        let decided_at = chain.head().unwrap();
+        assert!(!chain.certificate_status_at(7, decided_at).unwrap().revoked);
+        registry.revoke();
+        assert_eq!(
+            chain.head().unwrap(),
+            decided_at + 1,
+            "another decision saw the revocation"
+        );
+        assert!(
+            chain.certificate_status_at(7, decided_at).unwrap().revoked,
+            "a decision begun earlier now reads at the newer block"
+        );
     }
 
     #[test]

@@ -100,8 +100,8 @@ async fn decide(
         .finalize()
         .into();
     let (w, expiry) = (request.request.w, request.request.expiry);
-    // Every chain read of the decision at one block: it is as of that
-    // block (src/chainstate.rs).
+    // One block-number read per decision; every status at that block, or
+    // at a newer one the server read meanwhile (src/chainstate.rs).
     let status = state
         .blocking(move |_| {
             let block = chain.head()?;

@@ -72,7 +72,7 @@ pub(crate) fn certified_anchor(
     certified_anchor_at(chain, eh, block)
 }
 
-/// [`certified_anchor`] at block `block` (a decision's one block).
+/// [`certified_anchor`] at block `block` (the decision's), or newer.
 pub(crate) fn certified_anchor_at(
     chain: &crate::chainstate::ChainState,
     eh: &[u8; 32],
