@@ -64,12 +64,22 @@ impl Client {
     /// # Errors
     /// [`Error::RpcUnreachable`] for a URL that is not HTTP(S).
     pub fn new(url: &str) -> Result<Self> {
+        Self::with_timeout(url, Duration::from_secs(60))
+    }
+
+    /// A client for `url` whose calls give up after `timeout` (connecting
+    /// included, itself at most 10 s): for readers that must fail closed
+    /// quickly rather than wait on a node that hangs.
+    ///
+    /// # Errors
+    /// [`Error::RpcUnreachable`] for a URL that is not HTTP(S).
+    pub fn with_timeout(url: &str, timeout: Duration) -> Result<Self> {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(unreachable("RPC URL must start with http:// or https://"));
         }
         let agent = ureq::AgentBuilder::new()
-            .timeout_connect(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
+            .timeout_connect(timeout.min(Duration::from_secs(10)))
+            .timeout(timeout)
             .build();
         Ok(Client {
             url: url.to_owned(),
@@ -150,9 +160,24 @@ impl Client {
     /// # Errors
     /// As [`Client::call`].
     pub fn eth_call(&self, to: &Address, data: &[u8]) -> Result<Vec<u8>> {
+        self.eth_call_with(to, data, json!("latest"))
+    }
+
+    /// `eth_call` of `data` on `to` at block `block`: the state after that
+    /// block, whatever was mined since. A node that does not have the block
+    /// yet (or no longer has its state) answers an error, never another
+    /// block's state.
+    ///
+    /// # Errors
+    /// As [`Client::call`].
+    pub fn eth_call_at(&self, to: &Address, data: &[u8], block: u64) -> Result<Vec<u8>> {
+        self.eth_call_with(to, data, json!(format!("0x{block:x}")))
+    }
+
+    fn eth_call_with(&self, to: &Address, data: &[u8], block: Json) -> Result<Vec<u8>> {
         let r = self.call(
             "eth_call",
-            json!([{ "to": to.to_checksum(), "data": hx(data) }, "latest"]),
+            json!([{ "to": to.to_checksum(), "data": hx(data) }, block]),
         )?;
         ehrchain::hex::decode("eth_call result", r.as_str().unwrap_or_default())
     }
@@ -286,6 +311,36 @@ impl Client {
     /// As [`Client::eth_call`] and [`RecordStatus::decode`].
     pub fn record_status(&self, registry: &Address, eh: &[u8; 32]) -> Result<RecordStatus> {
         RecordStatus::decode(&self.eth_call(registry, &registry::record_status(eh))?)
+    }
+
+    /// The registry's `recordStatus(eh)` at block `block`.
+    ///
+    /// # Errors
+    /// As [`Client::eth_call_at`] and [`RecordStatus::decode`].
+    pub fn record_status_at(
+        &self,
+        registry: &Address,
+        eh: &[u8; 32],
+        block: u64,
+    ) -> Result<RecordStatus> {
+        RecordStatus::decode(&self.eth_call_at(registry, &registry::record_status(eh), block)?)
+    }
+
+    /// The registry's `certificateStatus(serial)` at block `block`.
+    ///
+    /// # Errors
+    /// As [`Client::eth_call_at`] and [`CertificateStatus::decode`].
+    pub fn certificate_status_at(
+        &self,
+        registry: &Address,
+        serial: u64,
+        block: u64,
+    ) -> Result<CertificateStatus> {
+        CertificateStatus::decode(&self.eth_call_at(
+            registry,
+            &registry::certificate_status(serial),
+            block,
+        )?)
     }
 
     /// The registry's `certificateStatus(serial)`.

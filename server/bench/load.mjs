@@ -14,15 +14,17 @@
 //   BENCH_RECORD_MIB size of the transfer record (default 512)
 // Prints a table and writes .tmp/bench/server-load.json. Traffic goes to
 // 127.0.0.1 only; every loop is bounded.
+import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { startChain } from '../../chain/testchain.mjs';
+import { HARDHAT_KEYS, ROOT, h0x, unhex, sha256, nowSecs } from '../../tests/support/helpers.mjs';
 import {
-  ROOT, ehr, HARDHAT_KEYS, h0x, unhex, sha256, nowSecs, checkPrerequisites, chainCli, deployRegistry,
-  startServer, request, tempDir,
+  ehr, checkPrerequisites, chainCli, deployRegistry,
+  startServer, request, tempDir, FILING, FILING_SECRET,
 } from '../../tests/server/helpers.mjs';
 
 const HOSPITAL = 'Bench Hospital';
@@ -41,6 +43,12 @@ function rssMiB(pid) {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
+/** CPU seconds (user + system) `pid` has used so far. */
+function cpuSecs(pid) {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+}
+
 /** Samples RSS every 50 ms while `fn` runs; returns [result, maxMiB]. */
 async function sampled(pid, fn) {
   let max = rssMiB(pid);
@@ -55,11 +63,13 @@ async function sampled(pid, fn) {
   }
 }
 
-/** A JSON-RPC stub answering the registry's two views: every serial registered to `doctor`, every record anchored. */
+/** A JSON-RPC stub answering the registry's two views: every serial registered to `doctor`, every record anchored by him (at block 1, for ever). */
 function startStubChain(doctorAddress) {
   const word = (hexNoPrefix) => hexNoPrefix.padStart(64, '0');
-  const certStatus = '0x' + word(doctorAddress.slice(2).toLowerCase()) + word('0') + word('ffffffffff') + word('0') + word('0');
-  const recStatus = '0x' + word('1') + word('1234') + word('1') + word('0') + word('1') + word('0') + word('0');
+  const doctorWord = word(doctorAddress.slice(2).toLowerCase());
+  const certStatus = '0x' + doctorWord + word('0') + word('ffffffffff') + word('0') + word('0');
+  // anchored, anchoredBy, serial, anchoredAt, commitment, recordTime, deleted, deletedAt
+  const recStatus = '0x' + word('1') + doctorWord + word('1') + word('10') + word('0') + word('0') + word('0') + word('0');
   const server = http.createServer((req, res) => {
     let body = '';
     req.on('data', (c) => (body += c));
@@ -70,6 +80,7 @@ function startStubChain(doctorAddress) {
         const sel = j.params[0].data.slice(0, 10);
         result = sel === '0x71502d48' ? certStatus : sel === '0x7188c863' ? recStatus : '0x';
       } else if (j.method === 'eth_chainId') result = '0x7a69';
+      else if (j.method === 'eth_blockNumber') result = '0x1';
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({ jsonrpc: '2.0', id: j.id, result }));
     });
@@ -114,7 +125,7 @@ async function accessLoad(base, bodies, concurrency) {
 /** Uploads the file in 8 MiB parts over 4 connections; returns MB/s. */
 async function uploadFile(base, file, size, eh) {
   const partSize = 8 * MiB;
-  const c = await request('POST', `${base}/v1/uploads`, { body: { eh, size, partSize } });
+  const c = await request('POST', `${base}/v1/uploads`, { body: { eh, size, partSize, filing: FILING } });
   if (c.status !== 201) throw new Error(`create: ${c.status} ${c.body}`);
   const fd = fs.openSync(file, 'r');
   const queue = [...Array(c.json.parts).keys()];
@@ -155,7 +166,9 @@ function download(url) {
 
 async function runMode(mode, recordFile, recordSize, recordEh) {
   const authorityKey = ehr.Key.fromBytes(unhex(AUTHORITY_KEY));
-  const doctor = ehr.Key.generate();
+  // The doctor both anchors the records (only a certified doctor may) and asks for them.
+  const doctor = ehr.Key.fromBytes(unhex(ANCHOR_KEY));
+  const patient = ehr.Key.generate().address;
   const protocol = ehr.Key.generate();
   let chain;
   let registry;
@@ -170,7 +183,7 @@ async function runMode(mode, recordFile, recordSize, recordEh) {
     registry = '0x' + '42'.repeat(20);
     authority = authorityKey.address;
   }
-  const certJson = ehr.issueCertificate(authorityKey, doctor.address, protocol.publicKey(), HOSPITAL, nowSecs() - 60, nowSecs() + 86400, 1);
+  const certJson = ehr.issueCertificate(authorityKey, { doctor: doctor.address, protocolKey: protocol.publicKey(), hospital: HOSPITAL, validFrom: nowSecs() - 60, validUntil: nowSecs() + 86400, serial: 1 });
   const c = mode === 'hardhat' ? chainCli(chain.rpcUrl, registry) : null;
   if (c) await c.register(certJson, AUTHORITY_KEY);
   const dataDir = tempDir('ehr-bench-');
@@ -179,33 +192,38 @@ async function runMode(mode, recordFile, recordSize, recordEh) {
   try {
     server = await startServer({
       EHR_DATA_DIR: dataDir, EHR_RPC_URL: chain.rpcUrl, EHR_REGISTRY: registry, EHR_AUTHORITY: authority,
-      EHR_HOSPITAL: HOSPITAL, EHR_RATE_LIMIT_PER_SEC: '0', EHR_LOG: 'warn,ehrchain_server::start=info', EHR_MAX_RECORD_SIZE: String(2 ** 31),
+      EHR_HOSPITAL: HOSPITAL, EHR_RATE_LIMIT_PER_SEC: '0', EHR_OPEN_UPLOADS: 'true',
+      EHR_MAX_CONNECTIONS_PER_IP: '0', EHR_CHAIN_HEAD_MAX_AGE_MS: process.env.BENCH_HEAD_MAX_AGE_MS ?? '0', ...(process.env.BENCH_SERVER_ENV ? JSON.parse(process.env.BENCH_SERVER_ENV) : {}), EHR_LOG: 'warn,ehrchain_server::start=info', EHR_MAX_RECORD_SIZE: String(2 ** 31),
     });
     const pid = server.child.pid;
     // A small record to request.
     const small = crypto.randomBytes(100_000);
     const smallEh = h0x(sha256(small));
-    const sc = await request('POST', `${server.url}/v1/uploads`, { body: { eh: smallEh, size: small.length } });
+    const sc = await request('POST', `${server.url}/v1/uploads`, { body: { eh: smallEh, size: small.length, filing: FILING } });
     await request('PUT', `${server.url}/v1/uploads/${sc.json.uploadId}/parts/0`, { body: small });
     await request('POST', `${server.url}/v1/uploads/${sc.json.uploadId}/complete`);
-    if (c) await c.anchor(smallEh, nowSecs(), ANCHOR_KEY);
+    if (c) await c.anchor(smallEh, nowSecs(), ANCHOR_KEY, 1, patient);
+    // With EHR_CHAIN_HEAD_MAX_AGE_MS > 0 the server may decide at the block before the anchor for that long.
+    await new Promise((r) => setTimeout(r, Number(process.env.BENCH_HEAD_MAX_AGE_MS ?? 0) + 50));
     const x = crypto.randomBytes(32);
-    await request('POST', `${server.url}/v1/index`, { body: { x: h0x(x), z: h0x(crypto.randomBytes(32)), k: h0x(crypto.randomBytes(16)), eh: smallEh } });
+    await request('POST', `${server.url}/v1/index`, { body: { x: h0x(x), z: h0x(crypto.randomBytes(32)), k: h0x(crypto.randomBytes(16)), eh: smallEh, filingSecret: FILING_SECRET } });
 
     const rssIdle = rssMiB(pid);
     for (const concurrency of [10, 100]) {
-      const bodies = Array.from({ length: REQUESTS }, () => ehr.signAccessRequest(doctor, certJson, HOSPITAL, x, nowSecs(), 600));
+      const bodies = Array.from({ length: REQUESTS }, () => ehr.signAccessRequest(doctor, certJson, { hospital: HOSPITAL, w: x, now: nowSecs(), ttl: 600 }));
       await accessLoad(server.url, bodies.slice(0, 50), Math.min(concurrency, 10)).catch(() => {}); // warm-up (consumes 50)
+      const cpu0 = cpuSecs(pid);
       const [r, rss] = await sampled(pid, () => accessLoad(server.url, bodies.slice(50), concurrency));
-      out.access.push({ ...r, rssMaxMiB: rss });
+      out.access.push({ ...r, rssMaxMiB: rss, serverCpuMsPerRequest: ((cpuSecs(pid) - cpu0) * 1000) / r.requests });
     }
 
     // The transfer record: upload in parts, complete, then download it whole.
     const [up, rssUp] = await sampled(pid, () => uploadFile(server.url, recordFile, recordSize, recordEh));
-    if (c) await c.anchor(recordEh, nowSecs(), ANCHOR_KEY);
+    if (c) await c.anchor(recordEh, nowSecs(), ANCHOR_KEY, 1, patient);
+    await new Promise((r) => setTimeout(r, Number(process.env.BENCH_HEAD_MAX_AGE_MS ?? 0) + 50));
     const bx = crypto.randomBytes(32);
-    await request('POST', `${server.url}/v1/index`, { body: { x: h0x(bx), z: h0x(crypto.randomBytes(32)), k: h0x(crypto.randomBytes(16)), eh: recordEh } });
-    const granted = await request('POST', `${server.url}/v1/access`, { body: Buffer.from(ehr.signAccessRequest(doctor, certJson, HOSPITAL, bx, nowSecs(), 600)), headers: { 'content-type': 'application/json' } });
+    await request('POST', `${server.url}/v1/index`, { body: { x: h0x(bx), z: h0x(crypto.randomBytes(32)), k: h0x(crypto.randomBytes(16)), eh: recordEh, filingSecret: FILING_SECRET } });
+    const granted = await request('POST', `${server.url}/v1/access`, { body: Buffer.from(ehr.signAccessRequest(doctor, certJson, { hospital: HOSPITAL, w: bx, now: nowSecs(), ttl: 600 })), headers: { 'content-type': 'application/json' } });
     if (granted.status !== 200) throw new Error(`access: ${granted.status} ${granted.body}`);
     const [down, rssDown] = await sampled(pid, () => download(server.url + granted.json.download));
     if (down.eh !== recordEh || down.bytes !== recordSize) throw new Error('download does not match the record');
@@ -245,17 +263,26 @@ async function main() {
   const lines = [
     `ehrchain-server load benchmark — ${os.cpus().length} cores, ${fmt(os.totalmem() / 2 ** 30, 0)} GiB, node ${process.version}`,
     '',
-    '| chain | clients | requests | errors | p50 ms | p99 ms | max ms | req/s | server RSS max MiB |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| chain | clients | requests | errors | p50 ms | p99 ms | max ms | req/s | server CPU ms/req | server RSS max MiB |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of results) {
-    for (const a of r.access) lines.push(`| ${r.mode} | ${a.concurrency} | ${a.requests} | ${a.errors} | ${fmt(a.p50)} | ${fmt(a.p99)} | ${fmt(a.max)} | ${fmt(a.rps, 0)} | ${fmt(a.rssMaxMiB)} |`);
+    for (const a of r.access) lines.push(`| ${r.mode} | ${a.concurrency} | ${a.requests} | ${a.errors} | ${fmt(a.p50)} | ${fmt(a.p99)} | ${fmt(a.max)} | ${fmt(a.rps, 0)} | ${fmt(a.serverCpuMsPerRequest, 2)} | ${fmt(a.rssMaxMiB)} |`);
   }
   lines.push('', '| chain | record MiB | upload parts MB/s | complete s | upload total MB/s | download MB/s | RSS idle MiB | RSS max upload MiB | RSS max download MiB |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of results) {
     const t = r.transfer;
     lines.push(`| ${r.mode} | ${fmt(t.sizeMiB, 0)} | ${fmt(t.upload.partsMBps, 0)} | ${fmt(t.upload.completeSecs, 2)} | ${fmt(t.upload.totalMBps, 0)} | ${fmt(t.downloadMBps, 0)} | ${fmt(t.rssIdleMiB)} | ${fmt(t.rssMaxUploadMiB)} | ${fmt(t.rssMaxDownloadMiB)} |`);
   }
+  // The native rate of what each decision verifies offline (two ECDSA
+  // recoveries: certificate and request), on one core, after the load.
+  const rateBin = process.env.BENCH_VERIFY_RATE_BIN ?? path.join(ROOT, 'target', 'release', 'examples', 'verify_rate');
+  let native = null;
+  if (fs.existsSync(rateBin)) {
+    native = JSON.parse(execFileSync(rateBin, ['2'], { encoding: 'utf8' }));
+    lines.push('', `native offline verification (2 signature recoveries per decision), 1 thread: ${fmt(native.verificationsPerSec, 0)} decisions/s (${fmt(native.recoveriesPerSec, 0)} recoveries/s); 2 cores: ~${fmt(2 * native.verificationsPerSec, 0)} decisions/s`);
+  }
+  results.push({ nativeVerification: native });
   console.log(lines.join('\n'));
   const outDir = path.join(ROOT, '.tmp', 'bench');
   fs.mkdirSync(outDir, { recursive: true });

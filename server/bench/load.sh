@@ -8,6 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 cargo build --release --bin ehrchain
 cargo build --release -p ehrchain-server --bin ehrchain-server
+cargo build --release -p ehrchain-server --example verify_rate
 [ -f .tmp/contracts/EhrRegistry.json ] || node chain/compile.js
 [ -d pkg/node ] || bash scripts/build-pkg.sh
 exec node server/bench/load.mjs

@@ -17,9 +17,11 @@ use tower_http::cors::{AllowOrigin, CorsLayer};
 
 use crate::audit::{AuditEvent, AuditLog};
 use crate::chain::ChainView;
+use crate::chainstate::ChainState;
 use crate::config::Settings;
 use crate::error::{ApiError, ErrorCode};
 use crate::handlers;
+use crate::metrics::{route_label, Metrics};
 use crate::ratelimit::RateLimiter;
 use crate::relay::{ChainWriter, Relay};
 use crate::store::{BlobStore, MetaStore, UploadId};
@@ -33,8 +35,8 @@ pub struct Shared {
     pub meta: Arc<dyn MetaStore>,
     /// Ciphertext.
     pub blobs: Arc<dyn BlobStore>,
-    /// The registry, if configured.
-    pub chain: Option<Arc<dyn ChainView>>,
+    /// The registry as decisions read it (once per block), if configured.
+    pub chain: Option<Arc<ChainState>>,
     /// The authorisation relayer, if a relayer key is configured.
     pub relay: Option<Arc<Relay>>,
     /// The audit trail.
@@ -50,6 +52,8 @@ pub struct Shared {
     /// most every [`HEALTH_CHAIN_TTL`], so health probes (anyone's) cost no
     /// chain call each.
     pub health_chain: Mutex<Option<(Instant, &'static str)>>,
+    /// Counters and histograms for `GET /metrics`.
+    pub metrics: Arc<Metrics>,
 }
 
 /// How long `/healthz` reuses its last reading of the chain.
@@ -90,6 +94,7 @@ impl AppState {
     ) -> Self {
         let limiter = RateLimiter::new(settings.rate_limit_per_sec, settings.rate_limit_burst);
         let relay = relayer.map(|w| Arc::new(Relay::new(w, &settings.relay)));
+        let chain = chain.map(|view| Arc::new(ChainState::new(view, settings.chain_state)));
         AppState(Arc::new(Shared {
             settings,
             meta,
@@ -101,6 +106,7 @@ impl AppState {
             completing: Mutex::new(HashSet::new()),
             tombstone_cursor: Mutex::new(None),
             health_chain: Mutex::new(None),
+            metrics: Arc::new(Metrics::default()),
         }))
     }
 
@@ -130,7 +136,7 @@ impl AppState {
     ///
     /// # Errors
     /// [`ApiError::ChainNotConfigured`].
-    pub fn chain(&self) -> Result<Arc<dyn ChainView>, ApiError> {
+    pub fn chain(&self) -> Result<Arc<ChainState>, ApiError> {
         self.chain.clone().ok_or(ApiError::ChainNotConfigured)
     }
 
@@ -175,6 +181,7 @@ pub fn app(state: AppState) -> Router {
     let cors = cors_layer(&state.settings.allowed_origins);
     Router::new()
         .route("/healthz", get(handlers::health::healthz))
+        .route("/metrics", get(handlers::metrics::metrics))
         .route("/v1/uploads", post(handlers::uploads::create))
         .route(
             "/v1/uploads/{id}",
@@ -263,6 +270,7 @@ async fn edge(State(state): State<AppState>, mut req: Request, next: Next) -> Re
     );
     let ip = client_ip(&state, &req);
     req.extensions_mut().insert(ClientIp(ip));
+    let req = req.map(|b| state.metrics.count_body(b, true));
     let route = req
         .extensions()
         .get::<MatchedPath>()
@@ -304,7 +312,9 @@ async fn edge(State(state): State<AppState>, mut req: Request, next: Next) -> Re
     let status = response.status().as_u16();
     let code = response.extensions().get::<ErrorCode>().map(|c| c.0);
     let route = route.as_deref().unwrap_or("unmatched");
-    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    let elapsed = started.elapsed();
+    state.metrics.observe(route_label(Some(route)), elapsed);
+    let ms = elapsed.as_secs_f64() * 1000.0;
     if is_health && status == 200 {
         tracing::debug!(request_id = %id, %method, route, status, ms, client = %ip, "request");
     } else if is_relay {
@@ -314,5 +324,5 @@ async fn edge(State(state): State<AppState>, mut req: Request, next: Next) -> Re
     } else {
         tracing::info!(request_id = %id, %method, route, status, code, ms, client = %ip, "request");
     }
-    response
+    response.map(|b| state.metrics.count_body(b, false))
 }

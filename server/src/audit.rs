@@ -11,7 +11,12 @@
 //! every sweep, so a copy of the head lives elsewhere.
 //!
 //! Entries are fsynced before the decision they record is answered: no access
-//! is granted without its audit entry on disk.
+//! is granted without its audit entry on disk. Concurrent appends are
+//! **group-committed** ([`crate::group`]): the entries queued while one
+//! group is being written go out together, chained in order, with one
+//! `fdatasync`; each caller returns once its own entry is durable, and if
+//! the write or the fsync fails, every caller of that group gets the error
+//! and the file is cut back to where the group began.
 //!
 //! ```json
 //! {"seq":0,"time":1767225600,"prev":"00…00","event":"access","decision":"granted","code":"Ok",
@@ -24,10 +29,13 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Write};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
+
+use crate::group::GroupCommit;
 
 /// File name of the audit log inside the data directory.
 pub const AUDIT_FILE: &str = "audit.log";
@@ -83,11 +91,22 @@ struct Tail {
     head: [u8; 32],
 }
 
+/// One entry waiting for its group.
+type Pending = (AuditEvent, u64);
+
 /// The open audit log.
 pub struct AuditLog {
     path: PathBuf,
     tail: Mutex<Tail>,
+    group: GroupCommit<Pending, (), Arc<io::Error>>,
+    syncs: AtomicU64,
+    #[cfg(test)]
+    sync_hook: Mutex<Option<SyncHook>>,
 }
+
+/// A test's stand-in for a failing (or slow) fsync, run before each one.
+#[cfg(test)]
+type SyncHook = Box<dyn FnMut() -> io::Result<()> + Send>;
 
 impl std::fmt::Debug for AuditLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -238,45 +257,83 @@ impl AuditLog {
                     seq,
                     head,
                 }),
+                group: GroupCommit::new(|| Arc::new(io::Error::other("audit group aborted"))),
+                syncs: AtomicU64::new(0),
+                #[cfg(test)]
+                sync_hook: Mutex::new(None),
             },
             report,
         ))
     }
 
-    /// Appends one entry and fsyncs it.
+    /// Appends one entry and returns once it is durable (fsynced), in a
+    /// group with the entries of concurrent callers.
     ///
     /// # Errors
-    /// I/O failures; the file is then cut back to its previous length.
+    /// I/O failures of its group's write or fsync; the file is then cut
+    /// back to its length before the group, and no entry of it counts.
     pub fn append(&self, event: &AuditEvent, time: u64) -> io::Result<()> {
+        self.group
+            .submit((event.clone(), time), |group| self.write_group(&group))
+            .map_err(|e| io::Error::new(e.kind(), e.to_string()))
+    }
+
+    /// Writes a group of entries, chained in order, with one fsync.
+    fn write_group(&self, group: &[Pending]) -> Result<Vec<()>, Arc<io::Error>> {
         let mut tail = self.tail.lock().unwrap_or_else(|p| p.into_inner());
-        let entry = Entry {
-            seq: tail.seq,
-            time,
-            prev: hex::encode(tail.head),
-            event: event.event.to_owned(),
-            decision: event.decision.to_owned(),
-            code: event.code.to_owned(),
-            doctor: event.doctor.clone(),
-            serial: event.serial,
-            x: event.x.as_ref().map(hx),
-            eh: event.eh.as_ref().map(hx),
-            client: event.client.map(|c| c.to_string()),
-        };
-        let mut line = serde_json::to_vec(&entry).map_err(io::Error::other)?;
-        let hash: [u8; 32] = Sha256::digest(&line).into();
-        line.push(b'\n');
+        let (mut seq, mut head) = (tail.seq, tail.head);
+        let mut bytes = Vec::with_capacity(group.len() * 256);
+        for (event, time) in group {
+            let entry = Entry {
+                seq,
+                time: *time,
+                prev: hex::encode(head),
+                event: event.event.to_owned(),
+                decision: event.decision.to_owned(),
+                code: event.code.to_owned(),
+                doctor: event.doctor.clone(),
+                serial: event.serial,
+                x: event.x.as_ref().map(hx),
+                eh: event.eh.as_ref().map(hx),
+                client: event.client.map(|c| c.to_string()),
+            };
+            let line = serde_json::to_vec(&entry).map_err(|e| Arc::new(io::Error::other(e)))?;
+            head = Sha256::digest(&line).into();
+            seq += 1;
+            bytes.extend_from_slice(&line);
+            bytes.push(b'\n');
+        }
         let written = tail
             .file
-            .write_all(&line)
-            .and_then(|()| tail.file.sync_data());
+            .write_all(&bytes)
+            .and_then(|()| self.sync(&tail.file));
         if let Err(e) = written {
             let _ = tail.file.set_len(tail.len);
-            return Err(e);
+            return Err(Arc::new(e));
         }
-        tail.len += line.len() as u64;
-        tail.seq += 1;
-        tail.head = hash;
-        Ok(())
+        tail.len += bytes.len() as u64;
+        tail.seq = seq;
+        tail.head = head;
+        Ok(vec![(); group.len()])
+    }
+
+    fn sync(&self, file: &File) -> io::Result<()> {
+        self.syncs.fetch_add(1, Ordering::Relaxed);
+        #[cfg(test)]
+        if let Some(hook) = self
+            .sync_hook
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_mut()
+        {
+            hook()?;
+        }
+        file.sync_data()
+    }
+
+    /// How many fsyncs appends have made (one per group).
+    pub fn syncs(&self) -> u64 {
+        self.syncs.load(Ordering::Relaxed)
     }
 
     /// The current chain head (hex) and entry count.
@@ -378,5 +435,95 @@ mod tests {
         let v = verify(&path).unwrap();
         assert!(v.ok());
         assert_eq!(v.entries, 2);
+    }
+
+    #[test]
+    fn concurrent_appends_share_fsyncs_and_the_chain_verifies() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(AUDIT_FILE);
+        let (log, _) = AuditLog::open(&path).unwrap();
+        let log = Arc::new(log);
+        let start = Arc::new(std::sync::Barrier::new(64));
+        let threads: Vec<_> = (0..64u64)
+            .map(|i| {
+                let (log, start) = (log.clone(), start.clone());
+                std::thread::spawn(move || {
+                    start.wait();
+                    log.append(&event("Ok"), i)
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap().unwrap();
+        }
+        let v = verify(&path).unwrap();
+        assert!(v.ok(), "{v:?}");
+        assert_eq!(v.entries, 64, "every entry present");
+        let mut times: Vec<u64> = std::fs::read_to_string(&path)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str::<Entry>(l).unwrap().time)
+            .collect();
+        times.sort_unstable();
+        assert_eq!(
+            times,
+            (0..64).collect::<Vec<_>>(),
+            "each caller's own entry"
+        );
+        assert!(log.syncs() < 64, "{} fsyncs for 64 entries", log.syncs());
+    }
+
+    #[test]
+    fn a_failed_fsync_fails_every_entry_of_its_group() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(AUDIT_FILE);
+        let (log, _) = AuditLog::open(&path).unwrap();
+        let log = Arc::new(log);
+        log.append(&event("Before"), 0).unwrap();
+        // The first group's fsync waits until eight appends queue behind it,
+        // then succeeds; the second group's (those eight) fails.
+        let calls = Arc::new(AtomicU64::new(0));
+        {
+            let (calls, log2) = (calls.clone(), Arc::downgrade(&log));
+            *log.sync_hook.lock().unwrap() = Some(Box::new(move || {
+                if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+                    let log = log2.upgrade().unwrap();
+                    while log.group.pending_len() < 8 {
+                        std::thread::sleep(std::time::Duration::from_millis(1));
+                    }
+                    Ok(())
+                } else {
+                    Err(io::Error::other("injected fsync failure"))
+                }
+            }));
+        }
+        let first = {
+            let log = log.clone();
+            std::thread::spawn(move || log.append(&event("First"), 1))
+        };
+        while calls.load(Ordering::SeqCst) == 0 {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+        }
+        let group: Vec<_> = (0..8u64)
+            .map(|i| {
+                let log = log.clone();
+                std::thread::spawn(move || log.append(&event("Lost"), 10 + i))
+            })
+            .collect();
+        first.join().unwrap().unwrap();
+        for t in group {
+            assert!(
+                t.join().unwrap().is_err(),
+                "no entry of the failed group is ok"
+            );
+        }
+        *log.sync_hook.lock().unwrap() = None;
+        let v = verify(&path).unwrap();
+        assert!(v.ok());
+        assert_eq!(v.entries, 2, "the failed group left nothing behind");
+        log.append(&event("After"), 20).unwrap();
+        let v = verify(&path).unwrap();
+        assert!(v.ok(), "the chain continues from the last durable entry");
+        assert_eq!(v.entries, 3);
     }
 }

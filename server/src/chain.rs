@@ -1,50 +1,45 @@
 //! What the server reads from the registry contract (`docs/PROTOCOL.md §13`):
-//! a certificate's status by serial and a record's status by `eh`.
+//! the chain's newest block number, and a certificate's status by serial and
+//! a record's status by `eh`, each **at a given block**.
 //!
 //! Behind a trait so that tests can stand in a fake chain; the real one is
 //! the core crate's blocking JSON-RPC client, called on tokio's blocking pool.
-//! Every read goes to the chain: revocations and deletion marks take effect
-//! for the next request, with no cache to go stale. A record is served and
-//! filed only if a doctor certified at the time anchored it
-//! ([`ChainView::certified_anchor`]).
+//! Handlers never call it directly: they go through
+//! [`ChainState`](crate::chainstate::ChainState), which reads each status
+//! once per block and shares it between concurrent decisions.
 
-use ehrchain::anchor::CertifiedAnchor;
+use std::time::Duration;
+
 use ehrchain::chain::registry::{CertificateStatus, RecordStatus};
 use ehrchain::Address;
 use ehrchain_rpc::Client;
 
-/// Read access to the registry.
+/// Longest a registry read may take before it counts as the chain being
+/// unreachable (the default client's 60 s would hold decisions far beyond
+/// their own deadline).
+pub const READ_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Read access to the registry, at explicit block numbers.
 pub trait ChainView: Send + Sync + std::fmt::Debug + 'static {
-    /// `recordStatus(eh)`.
+    /// `eth_blockNumber`: the newest block the node has.
     ///
     /// # Errors
-    /// The core crate's RPC and ABI errors.
-    fn record_status(&self, eh: &[u8; 32]) -> ehrchain::Result<RecordStatus>;
+    /// The core crate's RPC errors.
+    fn block_number(&self) -> ehrchain::Result<u64>;
 
-    /// `certificateStatus(serial)`.
+    /// `recordStatus(eh)` in the state after block `block`.
     ///
     /// # Errors
-    /// The core crate's RPC and ABI errors.
-    fn certificate_status(&self, serial: u64) -> ehrchain::Result<CertificateStatus>;
+    /// The core crate's RPC and ABI errors (a node that does not have
+    /// `block` answers an error, never another block's state).
+    fn record_status_at(&self, eh: &[u8; 32], block: u64) -> ehrchain::Result<RecordStatus>;
 
-    /// The anchor of `eh` under the anchoring rule
-    /// ([`CertifiedAnchor::confirm`]): `recordStatus(eh)`, then
-    /// `certificateStatus` of the anchor's serial.
+    /// `certificateStatus(serial)` in the state after block `block`.
     ///
     /// # Errors
-    /// The reads' errors; `RecordNotAnchored`, `RecordDeleted`,
-    /// `AnchorNotCertified`.
-    fn certified_anchor(&self, eh: &[u8; 32]) -> ehrchain::Result<CertifiedAnchor> {
-        let record = self.record_status(eh)?;
-        if !record.anchored {
-            return Err(ehrchain::Error::RecordNotAnchored);
-        }
-        if record.deleted {
-            return Err(ehrchain::Error::RecordDeleted);
-        }
-        let certificate = self.certificate_status(record.serial)?;
-        CertifiedAnchor::confirm(eh, &record, &certificate)
-    }
+    /// As [`ChainView::record_status_at`].
+    fn certificate_status_at(&self, serial: u64, block: u64)
+        -> ehrchain::Result<CertificateStatus>;
 }
 
 /// The registry at `registry`, read through JSON-RPC.
@@ -55,24 +50,34 @@ pub struct RpcChain {
 }
 
 impl RpcChain {
-    /// A reader of `registry` through `rpc_url`.
+    /// A reader of `registry` through `rpc_url`; each read gives up after
+    /// [`READ_TIMEOUT`].
     ///
     /// # Errors
     /// [`ehrchain::Error::RpcUnreachable`] for a URL that is not HTTP(S).
     pub fn new(rpc_url: &str, registry: Address) -> ehrchain::Result<Self> {
         Ok(RpcChain {
-            client: Client::new(rpc_url)?,
+            client: Client::with_timeout(rpc_url, READ_TIMEOUT)?,
             registry,
         })
     }
 }
 
 impl ChainView for RpcChain {
-    fn record_status(&self, eh: &[u8; 32]) -> ehrchain::Result<RecordStatus> {
-        self.client.record_status(&self.registry, eh)
+    fn block_number(&self) -> ehrchain::Result<u64> {
+        self.client.block_number()
     }
 
-    fn certificate_status(&self, serial: u64) -> ehrchain::Result<CertificateStatus> {
-        self.client.certificate_status(&self.registry, serial)
+    fn record_status_at(&self, eh: &[u8; 32], block: u64) -> ehrchain::Result<RecordStatus> {
+        self.client.record_status_at(&self.registry, eh, block)
+    }
+
+    fn certificate_status_at(
+        &self,
+        serial: u64,
+        block: u64,
+    ) -> ehrchain::Result<CertificateStatus> {
+        self.client
+            .certificate_status_at(&self.registry, serial, block)
     }
 }

@@ -128,6 +128,23 @@ pub struct ServeArgs {
     /// On SIGTERM/SIGINT, how long in-flight requests may take to finish, seconds.
     #[arg(long, env = "EHR_SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
+    /// How old, in milliseconds, the chain's block number a decision is
+    /// made at may be: a decision uses the newest block number whose read
+    /// began at most this long before the decision did. 0 (the default): a
+    /// read begun after it (concurrent decisions share one read). A positive
+    /// value saves block-number reads but lets a request right after a
+    /// chain change be decided at the block before it.
+    #[arg(long, env = "EHR_CHAIN_HEAD_MAX_AGE_MS", default_value_t = 0)]
+    pub chain_head_max_age_ms: u64,
+    /// How long, in seconds, the server keeps deciding at the last block it
+    /// read while the chain is unreachable; beyond that every decision that
+    /// needs the chain is refused (`RpcUnreachable`). 0: refused at once.
+    #[arg(long, env = "EHR_CHAIN_MAX_LAG_SECS", default_value_t = 10)]
+    pub chain_max_lag_secs: u64,
+    /// Bearer token that `GET /metrics` requires; without it the endpoint
+    /// does not exist (`NotFound`).
+    #[arg(long, env = "EHR_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
     /// Bearer token required on /v1/uploads (the hospital's staff tools).
     #[arg(long, env = "EHR_UPLOAD_TOKEN", hide_env_values = true)]
     pub upload_token: Option<String>,
@@ -302,6 +319,10 @@ pub struct Settings {
     pub max_request_ttl: u64,
     /// Shutdown grace.
     pub shutdown_grace: Duration,
+    /// Freshness of the chain state access decisions are made at.
+    pub chain_state: crate::chainstate::Freshness,
+    /// Bearer token of `GET /metrics` (None: no such endpoint).
+    pub metrics_token: Option<String>,
     /// Upload bearer token.
     pub upload_token: Option<String>,
     /// Whether uploads need no credential at all.
@@ -381,6 +402,9 @@ impl ServeArgs {
         if self.upload_token.as_deref() == Some("") {
             return bad("EHR_UPLOAD_TOKEN must not be empty");
         }
+        if self.metrics_token.as_deref() == Some("") {
+            return bad("EHR_METRICS_TOKEN must not be empty");
+        }
         if self.open_uploads && self.upload_token.is_some() {
             return bad("EHR_OPEN_UPLOADS and EHR_UPLOAD_TOKEN exclude each other: choose one");
         }
@@ -424,6 +448,11 @@ impl ServeArgs {
             max_connections_per_ip: self.max_connections_per_ip,
             max_request_ttl: self.max_request_ttl,
             shutdown_grace: secs(self.shutdown_grace_secs),
+            chain_state: crate::chainstate::Freshness {
+                head_max_age: Duration::from_millis(self.chain_head_max_age_ms),
+                max_lag: secs(self.chain_max_lag_secs),
+            },
+            metrics_token: self.metrics_token.clone(),
             upload_token: self.upload_token.clone(),
             open_uploads: self.open_uploads,
             upload_bounds: crate::store::UploadBounds {

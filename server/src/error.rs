@@ -66,8 +66,8 @@ pub enum ApiError {
     /// The request body ended before its announced length (connection cut).
     #[error("request body incomplete")]
     BodyIncomplete,
-    /// Upload endpoints require the configured bearer token.
-    #[error("missing or wrong upload credential")]
+    /// Upload endpoints (and `/metrics`) require the configured bearer token.
+    #[error("missing or wrong credential")]
     Unauthorized,
     /// No such upload (never created, expired, or aborted).
     #[error("no such upload")]
@@ -325,8 +325,16 @@ impl From<StoreError> for ApiError {
             StoreError::HashMismatch => ApiError::Protocol(ehrchain::Error::HashMismatch),
             StoreError::NotFound => ApiError::RecordNotFound,
             StoreError::FilingConflict => ApiError::RecordExists,
-            ref full if full.is_storage_full() => ApiError::StorageFull,
-            other => ApiError::Internal(other.to_string()),
+            ref full if full.is_storage_full() => {
+                crate::metrics::storage_error();
+                ApiError::StorageFull
+            }
+            other => {
+                if matches!(other, StoreError::Io(_) | StoreError::Db(_)) {
+                    crate::metrics::storage_error();
+                }
+                ApiError::Internal(other.to_string())
+            }
         }
     }
 }

@@ -7,8 +7,9 @@
 //!
 //! Layout: [`mod@app`] (router and edge middleware), [`handlers`] (one function
 //! per endpoint), [`store`] (storage traits and the SQLite + file-system
-//! backends), [`audit`] (hash-chained audit trail), [`chain`] (registry
-//! reads), [`relay`] (the authorisation relayer: the server's one chain
+//! backends), [`audit`] (hash-chained audit trail), [`group`] (group commit of
+//! the audit log and the nonce store), [`chain`] (registry
+//! reads), [`chainstate`] (those reads once per block, shared), [`metrics`] (`GET /metrics`), [`relay`] (the authorisation relayer: the server's one chain
 //! write), [`serve`] (HTTP/1.1 loop), [`tasks`] (retention sweep), [`start`].
 #![forbid(unsafe_code)]
 #![deny(missing_docs, rustdoc::broken_intra_doc_links)]
@@ -18,9 +19,12 @@ pub mod app;
 pub mod audit;
 pub mod body;
 pub mod chain;
+pub mod chainstate;
 pub mod config;
 pub mod error;
+pub mod group;
 pub mod handlers;
+pub mod metrics;
 pub mod ratelimit;
 pub mod relay;
 pub mod serve;

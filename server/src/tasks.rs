@@ -102,8 +102,16 @@ fn apply_tombstones(s: &Shared, t: u64) -> Result<u64, ApiError> {
     let mut cursor = s.tombstone_cursor.lock().unwrap_or_else(|p| p.into_inner());
     let batch = s.meta.records_after(cursor.as_ref(), BATCH)?;
     let mut deleted = 0;
+    // The whole pass at one block: one block-number read, not one per record.
+    let block = match chain.head() {
+        Ok(block) => block,
+        Err(e) => {
+            tracing::warn!(error = %e, "tombstone check skipped: chain unreadable");
+            return Ok(0);
+        }
+    };
     for eh in &batch {
-        match chain.record_status(eh) {
+        match chain.record_status_at(eh, block) {
             Ok(status) if status.deleted => {
                 retire(s, eh, "tombstone", t)?;
                 deleted += 1;

@@ -38,12 +38,39 @@ struct FakeChain {
     record_reads: std::sync::atomic::AtomicU64,
     /// How many certificate reads the server made.
     certificate_reads: std::sync::atomic::AtomicU64,
+    /// How many block-number reads the server made.
+    block_reads: std::sync::atomic::AtomicU64,
+    /// The block number: every change to the registry is a new block.
+    block: std::sync::atomic::AtomicU64,
+    /// Whether the node is unreachable (every read fails).
+    down: std::sync::atomic::AtomicBool,
+}
+
+impl FakeChain {
+    fn reachable(&self) -> ehrchain::Result<()> {
+        if self.down.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(ehrchain::Error::RpcUnreachable {
+                reason: "connection refused".into(),
+            });
+        }
+        Ok(())
+    }
 }
 
 impl ChainView for FakeChain {
-    fn record_status(&self, eh: &[u8; 32]) -> ehrchain::Result<RecordStatus> {
+    fn block_number(&self) -> ehrchain::Result<u64> {
+        self.block_reads
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.reachable()?;
+        Ok(self.block.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
+    /// The latest state: the fake keeps no history (a test that changes
+    /// the registry mid-request does not need one).
+    fn record_status_at(&self, eh: &[u8; 32], _block: u64) -> ehrchain::Result<RecordStatus> {
         self.record_reads
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.reachable()?;
         Ok(self
             .records
             .lock()
@@ -62,9 +89,14 @@ impl ChainView for FakeChain {
             }))
     }
 
-    fn certificate_status(&self, serial: u64) -> ehrchain::Result<CertificateStatus> {
+    fn certificate_status_at(
+        &self,
+        serial: u64,
+        _block: u64,
+    ) -> ehrchain::Result<CertificateStatus> {
         self.certificate_reads
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.reachable()?;
         Ok(self
             .certs
             .lock()
@@ -108,6 +140,12 @@ impl FakeChain {
                 deleted_at: 0,
             },
         );
+        self.mine();
+    }
+
+    /// A new block, containing the change the caller just made.
+    fn mine(&self) {
+        self.block.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     }
 
     fn register(&self, serial: u64, doctor: Address, revoked: bool) {
@@ -121,6 +159,7 @@ impl FakeChain {
                 revoked_at: 0,
             },
         );
+        self.mine();
     }
 }
 
@@ -504,7 +543,7 @@ async fn health_probes_read_the_chain_at_most_once_per_interval() {
     }
     let reads = w
         .chain
-        .record_reads
+        .block_reads
         .load(std::sync::atomic::Ordering::Relaxed);
     assert_eq!(reads, 1);
 }
@@ -680,7 +719,7 @@ async fn a_stranger_cannot_learn_which_records_are_stored() {
         closed,
         w.state.meta.clone(),
         w.state.blobs.clone(),
-        w.state.chain.clone(),
+        Some(w.chain.clone() as Arc<dyn ChainView>),
         w.state.audit.clone(),
     );
     let app = app(state);
@@ -997,4 +1036,204 @@ async fn the_server_holds_at_most_its_total_of_open_uploads() {
         create_upload(&w, &[2; 32]).await,
         code(StatusCode::SERVICE_UNAVAILABLE, "UploadCapacityExceeded")
     );
+}
+
+/// The chain reads made so far: (block numbers, certificates, records).
+fn chain_reads(w: &World) -> (u64, u64, u64) {
+    let o = std::sync::atomic::Ordering::SeqCst;
+    (
+        w.chain.block_reads.load(o),
+        w.chain.certificate_reads.load(o),
+        w.chain.record_reads.load(o),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_decisions_read_each_status_once_per_block() {
+    let w = world();
+    let f = filed(&w).await;
+    let (d, cert) = registered_doctor(&w, 9, None, false);
+    let before = chain_reads(&w);
+    let (_, entries_before) = w.state.audit.head();
+    let syncs_before = w.state.audit.syncs();
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..40 {
+        let app = w.app.clone();
+        let body = request(&d, &cert, f.x);
+        tasks.spawn(async move { json_call(&app, "POST", "/v1/access", body).await.0 });
+    }
+    while let Some(status) = tasks.join_next().await {
+        assert_eq!(status.unwrap(), StatusCode::OK);
+    }
+    let after = chain_reads(&w);
+    assert_eq!(
+        after.1 - before.1,
+        2,
+        "40 decisions at one block: one read of the doctor's certificate and one of the anchor's"
+    );
+    assert_eq!(after.2 - before.2, 1, "and one of the record");
+    // Group commit: every decision's entry durable, fewer fsyncs than entries.
+    let v = ehrchain_server::audit::verify(&w._dir.path().join("audit.log")).unwrap();
+    assert!(v.ok(), "{v:?}");
+    assert_eq!(v.entries - entries_before, 40, "every decision on record");
+    let syncs = w.state.audit.syncs() - syncs_before;
+    assert!(syncs < 40, "{syncs} audit fsyncs for 40 decisions");
+}
+
+#[tokio::test]
+async fn a_revocation_is_honoured_from_the_block_that_contains_it() {
+    let w = world();
+    let f = filed(&w).await;
+    let (d, cert) = registered_doctor(&w, 9, None, false);
+    let (s, _) = refusal(&w, request(&d, &cert, f.x)).await;
+    assert_eq!(
+        s,
+        StatusCode::OK,
+        "granted, and the certificate's status cached"
+    );
+    w.chain.register(9, d.address(), true);
+    assert_eq!(
+        refusal(&w, request(&d, &cert, f.x)).await,
+        code(StatusCode::FORBIDDEN, "CertificateRevoked"),
+        "the next decision is at the revocation's block"
+    );
+}
+
+#[tokio::test]
+async fn an_unreachable_chain_is_refused_once_beyond_the_bound() {
+    let w = world_with(|s| s.chain_state.max_lag = std::time::Duration::from_millis(300));
+    let f = filed(&w).await;
+    let (d, cert) = registered_doctor(&w, 9, None, false);
+    let (s, _) = refusal(&w, request(&d, &cert, f.x)).await;
+    assert_eq!(s, StatusCode::OK);
+    w.chain
+        .down
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    let (s, _) = refusal(&w, request(&d, &cert, f.x)).await;
+    assert_eq!(
+        s,
+        StatusCode::OK,
+        "within the bound: decided at the last block seen"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(350)).await;
+    assert_eq!(
+        refusal(&w, request(&d, &cert, f.x)).await,
+        code(StatusCode::SERVICE_UNAVAILABLE, "RpcUnreachable"),
+        "beyond it: fails closed"
+    );
+}
+
+#[tokio::test]
+async fn with_no_lag_allowed_an_unreachable_chain_is_refused_at_once() {
+    let w = world_with(|s| s.chain_state.max_lag = std::time::Duration::ZERO);
+    let f = filed(&w).await;
+    let (d, cert) = registered_doctor(&w, 9, None, false);
+    w.chain
+        .down
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(
+        refusal(&w, request(&d, &cert, f.x)).await,
+        code(StatusCode::SERVICE_UNAVAILABLE, "RpcUnreachable")
+    );
+}
+
+/// `GET /metrics` with `token` as bearer, if any: status, content type, body.
+async fn metrics(w: &World, token: Option<&str>) -> (StatusCode, String, String) {
+    let mut req = Request::builder().method("GET").uri("/metrics");
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    let (status, headers, body) = common::send(&w.app, req.body(Body::empty()).unwrap()).await;
+    let ctype = headers
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    (status, ctype, String::from_utf8(body).unwrap())
+}
+
+#[tokio::test]
+async fn metrics_do_not_exist_without_a_token() {
+    let w = world();
+    let (s, _, body) = metrics(&w, Some("anything")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(body.contains("\"NotFound\""), "{body}");
+}
+
+#[tokio::test]
+async fn metrics_are_refused_without_the_token_and_name_nobody() {
+    const TOKEN: &str = "metrics-token-7f3a";
+    let w = world_with(|s| s.metrics_token = Some(TOKEN.into()));
+    let f = filed(&w).await;
+    let (d, cert) = registered_doctor(&w, 9, None, false);
+    let body = request(&d, &cert, f.x);
+    let (s, granted) = json_call(&w.app, "POST", "/v1/access", body.clone()).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(
+        refusal(&w, body).await,
+        code(StatusCode::CONFLICT, "Replay")
+    );
+
+    for wrong in [None, Some("metrics-token-7f3b"), Some("")] {
+        let (s, _, body) = metrics(&w, wrong).await;
+        assert_eq!(s, StatusCode::UNAUTHORIZED, "{wrong:?}");
+        assert!(body.contains("\"Unauthorized\""), "{body}");
+    }
+    let (s, ctype, text) = metrics(&w, Some(TOKEN)).await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(ctype, "text/plain; version=0.0.4; charset=utf-8");
+    for series in [
+        "ehr_decisions_total{code=\"Ok\"} 1\n",
+        "ehr_decisions_total{code=\"Replay\"} 1\n",
+        "ehr_request_duration_seconds_count{route=\"/v1/access\"} 2\n",
+        "ehr_chain_reads_total{kind=\"certificate\"} ",
+        "ehr_chain_cache_hits_total ",
+        "ehr_storage_errors_total ",
+        "ehr_audit_fsyncs_total ",
+    ] {
+        assert!(text.contains(series), "{series} missing from\n{text}");
+    }
+    let received = text
+        .lines()
+        .find_map(|l| l.strip_prefix("ehr_received_bytes_total "))
+        .unwrap();
+    assert!(
+        received.parse::<u64>().unwrap() > 1000,
+        "upload and request bytes counted"
+    );
+
+    // Nothing that names a doctor, a record, a request or a secret.
+    let doctor = d.address();
+    for secret in [
+        hex::encode(doctor.0),
+        doctor.to_checksum(),
+        hex::encode(f.x),
+        hex::encode(f.eh),
+        granted["download"].as_str().unwrap().to_owned(),
+        TOKEN.to_owned(),
+        "127.0.0.1".to_owned(),
+    ] {
+        assert!(
+            !text.to_lowercase().contains(&secret.to_lowercase()),
+            "{secret} leaked"
+        );
+    }
+    // Every label value is one of a fixed, known set.
+    for line in text.lines().filter(|l| !l.starts_with('#')) {
+        let Some((_, labels)) = line.split_once('{') else {
+            continue;
+        };
+        let labels = labels.rsplit_once('}').unwrap().0;
+        for pair in labels.split(',') {
+            let (key, value) = pair.split_once('=').unwrap();
+            let value = value.trim_matches('"');
+            let known = match key {
+                "code" => value.chars().all(|c| c.is_ascii_alphabetic()),
+                "route" => ehrchain_server::metrics::ROUTES.contains(&value),
+                "kind" => ["block_number", "certificate", "record"].contains(&value),
+                "le" => value == "+Inf" || value.parse::<f64>().is_ok(),
+                _ => false,
+            };
+            assert!(known, "label {key}={value:?} in {line}");
+        }
+    }
 }

@@ -57,6 +57,7 @@ pub async fn access(
         Ok(_) => ("granted", "Ok"),
         Err(e) => ("refused", e.code()),
     };
+    state.metrics.decision(event.code);
     // No decision is answered unless it is on record. Requests refused
     // before their signature checked out (malformed, forged, expired) are
     // only in the request log: a stranger's junk costs no fsync.
@@ -92,42 +93,49 @@ async fn decide(
     // for this hospital costs a chain read.
     let unconfirmed = request.verify_offline(&authority, &hospital, t, settings.max_request_ttl)?;
     *signed = true;
-    let reader = chain.clone();
-    let status = state
-        .blocking(move |_| Ok(reader.certificate_status(serial)?))
-        .await?;
-    let verified = unconfirmed.confirm(&status)?;
-
     let nonce_key: [u8; 32] = Sha256::new()
         .chain_update(NONCE_KEY_LABEL)
-        .chain_update(verified.doctor.0)
-        .chain_update(verified.request.nonce)
+        .chain_update(request.certificate.body.doctor.0)
+        .chain_update(request.request.nonce)
         .finalize()
         .into();
-    let (w, expiry) = (verified.request.w, verified.request.expiry);
-    let entry = state
+    let (w, expiry) = (request.request.w, request.request.expiry);
+    // One block-number read per decision; every status at that block, or
+    // at a newer one the server read meanwhile (src/chainstate.rs).
+    let status = state
+        .blocking(move |_| {
+            let block = chain.head()?;
+            Ok((block, chain.certificate_status_at(serial, block)?))
+        })
+        .await;
+    let (block, status) = status?;
+    unconfirmed.confirm(&status)?;
+    let chain = state.chain()?;
+    let (eh, decided) = state
         .blocking(move |s| {
             if !s.meta.consume_nonce(&nonce_key, expiry)? {
-                return Err(ApiError::Replay);
+                return Ok((None, Err(ApiError::Replay)));
             }
-            s.meta.index(&w)?.ok_or(ApiError::UnknownIndex)
+            let Some(entry) = s.meta.index(&w)? else {
+                return Ok((None, Err(ApiError::UnknownIndex)));
+            };
+            let eh = entry.eh;
+            let rest = (|| -> Result<_, ApiError> {
+                super::certified_anchor_at(&chain, &eh, block)?;
+                let record = s.meta.record(&eh)?.ok_or(ApiError::RecordNotFound)?;
+                let mut token = [0u8; 32];
+                getrandom::getrandom(&mut token)
+                    .map_err(|_| ApiError::Internal("no randomness".to_owned()))?;
+                s.meta
+                    .insert_token(&Sha256::digest(token).into(), &eh, expiry)?;
+                Ok((entry, record, token))
+            })();
+            Ok((Some(eh), rest))
         })
         .await?;
-    event.eh = Some(entry.eh);
-
+    event.eh = eh;
+    let (entry, record, token) = decided?;
     let eh = entry.eh;
-    let (record, token) = state
-        .blocking(move |s| {
-            super::certified_anchor(chain.as_ref(), &eh)?;
-            let record = s.meta.record(&eh)?.ok_or(ApiError::RecordNotFound)?;
-            let mut token = [0u8; 32];
-            getrandom::getrandom(&mut token)
-                .map_err(|_| ApiError::Internal("no randomness".to_owned()))?;
-            s.meta
-                .insert_token(&Sha256::digest(token).into(), &eh, expiry)?;
-            Ok((record, token))
-        })
-        .await?;
     Ok(json!({
         "z": hx(&entry.z),
         "k": hx(&entry.k),

@@ -15,6 +15,7 @@ use crate::error::ApiError;
 pub mod access;
 pub mod health;
 pub mod index;
+pub mod metrics;
 pub mod records;
 pub mod relay;
 pub mod uploads;
@@ -64,10 +65,20 @@ pub(crate) fn hx(bytes: &[u8]) -> String {
 /// tombstoned: `RecordNotAnchored` (409), `RecordDeletedOnChain` (410),
 /// `AnchorNotCertified` (403) otherwise.
 pub(crate) fn certified_anchor(
-    chain: &dyn crate::chain::ChainView,
+    chain: &crate::chainstate::ChainState,
     eh: &[u8; 32],
 ) -> Result<ehrchain::anchor::CertifiedAnchor, ApiError> {
-    chain.certified_anchor(eh).map_err(|e| match e {
+    let block = chain.head()?;
+    certified_anchor_at(chain, eh, block)
+}
+
+/// [`certified_anchor`] at block `block` (the decision's), or newer.
+pub(crate) fn certified_anchor_at(
+    chain: &crate::chainstate::ChainState,
+    eh: &[u8; 32],
+    block: u64,
+) -> Result<ehrchain::anchor::CertifiedAnchor, ApiError> {
+    chain.certified_anchor_at(eh, block).map_err(|e| match e {
         ehrchain::Error::RecordNotAnchored => ApiError::RecordNotAnchored,
         ehrchain::Error::RecordDeleted => ApiError::RecordDeletedOnChain,
         other => ApiError::Protocol(other),

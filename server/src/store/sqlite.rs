@@ -5,17 +5,39 @@
 //! plus its filing time. Used nonces are kept only as
 //! `SHA-256(doctor ‖ nonce)` with their expiry, download tokens only as
 //! `SHA-256(token)`: the database names no doctor and holds no usable token.
+//!
+//! Nonces and download tokens, written by every access decision, are
+//! **group-committed** ([`crate::group`]): the ones queued while a
+//! transaction commits go together in the next one (one WAL fsync), each in
+//! its own savepoint so that one failing statement fails only its caller;
+//! each caller returns once the transaction holding its write committed,
+//! and a failed commit fails every caller of the group.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
+use crate::group::GroupCommit;
+
 use super::{
     Admission, Eh, IndexEntry, IndexInsert, IndexKey, MetaStore, Record, StoreError, Upload,
     UploadBounds, UploadId, STAFF_OWNER,
 };
+
+/// A write that is group-committed.
+#[derive(Debug)]
+enum Write {
+    /// `INSERT OR IGNORE` a used nonce; `true` if it was new.
+    Nonce { key: [u8; 32], expiry: u64 },
+    /// Insert a download token's hash.
+    Token { hash: [u8; 32], eh: Eh, expiry: u64 },
+}
+
+/// Each write's own outcome (`true`: a new nonce), or its statement's error.
+type Written = Result<bool, String>;
 
 /// Schema version stored in `PRAGMA user_version`.
 const SCHEMA_VERSION: i64 = 3;
@@ -70,6 +92,8 @@ CREATE TABLE IF NOT EXISTS retired (
 #[derive(Debug)]
 pub struct SqliteMetaStore {
     conn: Mutex<Connection>,
+    writes: GroupCommit<Write, Written, String>,
+    commits: AtomicU64,
 }
 
 fn db(e: rusqlite::Error) -> StoreError {
@@ -139,7 +163,58 @@ impl SqliteMetaStore {
             .map_err(db)?;
         Ok(SqliteMetaStore {
             conn: Mutex::new(conn),
+            writes: GroupCommit::new(|| "nonce and token group aborted".to_owned()),
+            commits: AtomicU64::new(0),
         })
+    }
+
+    /// Transactions that committed groups of nonces and tokens (each one
+    /// WAL fsync).
+    pub fn group_commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
+    }
+
+    /// Queues `write` for the next group; returns once it is committed.
+    fn grouped(&self, write: Write) -> Result<bool, StoreError> {
+        self.writes
+            .submit(write, |group| self.write_group(&group))
+            .map_err(StoreError::Db)?
+            .map_err(StoreError::Db)
+    }
+
+    /// One transaction for a group of writes, each in its own savepoint.
+    fn write_group(&self, group: &[Write]) -> Result<Vec<Written>, String> {
+        let mut conn = self.conn();
+        let mut tx = conn.transaction().map_err(|e| e.to_string())?;
+        let mut out = Vec::with_capacity(group.len());
+        for write in group {
+            let sp = tx.savepoint().map_err(|e| e.to_string())?;
+            let done = match write {
+                Write::Nonce { key, expiry } => sp
+                    .prepare_cached(
+                        "INSERT OR IGNORE INTO used_nonces (key, expiry) VALUES (?1, ?2)",
+                    )
+                    .and_then(|mut s| s.execute(params![&key[..], int(*expiry)]))
+                    .map(|n| n == 1),
+                Write::Token { hash, eh, expiry } => sp
+                    .prepare_cached(
+                        "INSERT INTO download_tokens (hash, eh, expiry) VALUES (?1, ?2, ?3)",
+                    )
+                    .and_then(|mut s| s.execute(params![&hash[..], &eh[..], int(*expiry)]))
+                    .map(|_| true),
+            };
+            match done {
+                Ok(v) => {
+                    sp.commit().map_err(|e| e.to_string())?;
+                    out.push(Ok(v));
+                }
+                // Dropping the savepoint rolls this write back, and only it.
+                Err(e) => out.push(Err(e.to_string())),
+            }
+        }
+        tx.commit().map_err(|e| e.to_string())?;
+        self.commits.fetch_add(1, Ordering::Relaxed);
+        Ok(out)
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
@@ -426,20 +501,16 @@ impl MetaStore for SqliteMetaStore {
     }
 
     fn consume_nonce(&self, key: &[u8; 32], expiry: u64) -> Result<bool, StoreError> {
-        let n = self
-            .conn()
-            .prepare_cached("INSERT OR IGNORE INTO used_nonces (key, expiry) VALUES (?1, ?2)")
-            .and_then(|mut s| s.execute(params![&key[..], int(expiry)]))
-            .map_err(db)?;
-        Ok(n == 1)
+        self.grouped(Write::Nonce { key: *key, expiry })
     }
 
     fn insert_token(&self, hash: &[u8; 32], eh: &Eh, expiry: u64) -> Result<(), StoreError> {
-        self.conn()
-            .prepare_cached("INSERT INTO download_tokens (hash, eh, expiry) VALUES (?1, ?2, ?3)")
-            .and_then(|mut s| s.execute(params![&hash[..], &eh[..], int(expiry)]))
-            .map_err(db)?;
-        Ok(())
+        self.grouped(Write::Token {
+            hash: *hash,
+            eh: *eh,
+            expiry,
+        })
+        .map(|_| ())
     }
 
     fn token(&self, hash: &[u8; 32]) -> Result<Option<(Eh, u64)>, StoreError> {
@@ -670,5 +741,40 @@ mod tests {
         assert_eq!(m.purge_expired(99).unwrap(), 0);
         assert_eq!(m.purge_expired(100).unwrap(), 1);
         assert!(m.consume_nonce(&[1; 32], 200).unwrap());
+    }
+
+    #[test]
+    fn concurrent_nonces_share_transactions_and_replays_are_caught() {
+        let (_d, m) = open();
+        let m = std::sync::Arc::new(m);
+        let start = std::sync::Arc::new(std::sync::Barrier::new(64));
+        // 32 distinct nonces, each consumed twice concurrently.
+        let threads: Vec<_> = (0..64u8)
+            .map(|i| {
+                let (m, start) = (m.clone(), start.clone());
+                std::thread::spawn(move || {
+                    start.wait();
+                    (i % 32, m.consume_nonce(&[i % 32; 32], 100).unwrap())
+                })
+            })
+            .collect();
+        let mut fresh = [0u32; 32];
+        for t in threads {
+            let (k, new) = t.join().unwrap();
+            fresh[usize::from(k)] += u32::from(new);
+        }
+        assert_eq!(fresh, [1; 32], "each nonce accepted exactly once");
+        assert!(m.group_commits() < 64, "{} commits", m.group_commits());
+    }
+
+    #[test]
+    fn a_failing_write_fails_only_its_own_caller_in_a_group() {
+        let (_d, m) = open();
+        // A token for a record that does not exist violates its foreign key.
+        assert!(m.insert_token(&[1; 32], &[9; 32], 100).is_err());
+        assert!(
+            m.consume_nonce(&[2; 32], 100).unwrap(),
+            "the store still commits"
+        );
     }
 }
