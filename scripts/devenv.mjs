@@ -257,6 +257,7 @@ const envs = new Set();
  * @param {boolean|'always'} [opts.build=true] rebuild the portal when stale / always / never
  * @param {string} [opts.portalRoot] serve this directory instead of www/dist (no build)
  * @param {boolean} [opts.quiet=false] no progress lines on stderr
+ * @param {Record<string, string>} [opts.serverEnv] more settings for both record servers (e.g. `EHR_MAX_RECORD_SIZE` for the bench's largest records)
  * @returns {Promise<{rpcUrl: string, chainId: number, registry: string, authority: string, deployBlock: number,
  *   hospitals: {name: string, endpoint: string, port: number, log: string}[], portalUrl: string, config: object,
  *   directoryListed: boolean, abi: object[], dataDir: string, logs: object, stop: () => Promise<void>}>}
@@ -269,6 +270,7 @@ export async function startEnv({
   build = true,
   portalRoot,
   quiet = false,
+  serverEnv = {},
 } = {}) {
   const log = quiet ? () => {} : (m) => process.stderr.write(`[devenv] ${m}\n`);
   if (serverPorts.length !== HOSPITALS.length) throw new Error(`serverPorts: one port per hospital (${HOSPITALS.length})`);
@@ -398,6 +400,7 @@ export async function startEnv({
         pdeathsig: true,
         env: {
           ...baseEnv,
+          ...serverEnv,
           EHR_LISTEN: `127.0.0.1:${h.port}`,
           EHR_DATA_DIR: data,
           EHR_RPC_URL: rpcUrl,

@@ -1372,13 +1372,16 @@ async function walletFlow(flow) {
 // ---- bench: the issue's timings and the page's memory (not part of the test run) ----
 
 const mb = (bytes) => (bytes / 1e6).toFixed(0);
+const signed = (bytes) => `${bytes >= 0 ? '+' : ''}${mb(bytes)}`;
 
 /**
  * The proportional set size (PSS, bytes) of every Chromium process this
- * Node process started, summed: the browser's memory, all its pages and
- * workers included.
+ * Node process started, by `<person> <process type>` (the person: the label
+ * `labels` gives the browser's --user-data-dir; the type: browser, renderer,
+ * gpu-process, utility:NetworkService, utility:StorageService, zygote, …),
+ * and their sum: the browsers' memory, all their pages and workers included.
  */
-function chromiumPss(byType = {}) {
+function chromiumPss(labels = new Map()) {
   const children = new Map();
   for (const pid of fs.readdirSync('/proc').filter((d) => /^\d+$/.test(d))) {
     try {
@@ -1388,82 +1391,132 @@ function chromiumPss(byType = {}) {
     } catch { /* gone */ }
   }
   let total = 0;
-  const walk = (pid) => {
+  const byKey = {};
+  const walk = (pid, person) => {
     for (const child of children.get(pid) ?? []) {
+      let who = person;
       try {
         const cmdline = fs.readFileSync(`/proc/${child}/cmdline`, 'utf8');
         if (cmdline.includes('chromium')) {
+          const dir = /--user-data-dir=([^\0]+)/.exec(cmdline)?.[1];
+          if (who === undefined) who = (dir && labels.get(dir)) || 'chromium';
           const pss = /^Pss:\s+(\d+) kB/m.exec(fs.readFileSync(`/proc/${child}/smaps_rollup`, 'utf8'));
           if (pss) {
             total += Number(pss[1]) * 1024;
             const type = /--type=([a-z-]+)/.exec(cmdline)?.[1] ?? 'browser';
             const sub = /--utility-sub-type=([\w.]+)/.exec(cmdline)?.[1];
-            const key = sub ? `${type}:${sub.split('.').at(-1)}` : type;
-            byType[key] = (byType[key] ?? 0) + Number(pss[1]) * 1024;
+            const key = `${who} ${sub ? `${type}:${sub.split('.').at(-1)}` : type}`;
+            byKey[key] = (byKey[key] ?? 0) + Number(pss[1]) * 1024;
           }
         }
       } catch { /* gone */ }
-      walk(child);
+      walk(child, who);
     }
   };
-  walk(process.pid);
-  return total;
+  walk(process.pid, undefined);
+  return { total, byKey };
 }
 
 /**
- * Samples chromiumPss() every 200 ms until stopped; resolves { base, peak,
- * phases } in bytes, `phases` the peak under each status line `phase()`
- * gave (its first words), when given.
+ * Samples chromiumPss() every 200 ms until stopped. Resolves { base, peak,
+ * phases, grew, isolates }: bytes; `phases` the peak under each status line
+ * `phase()` gave (its first words), when given; `grew` each process's own
+ * peak above its level at the start ([key, bytes], largest first, those
+ * above 10 MB); with `watch` (cdp.mjs's isolateWatch) the peak JS heap and
+ * ArrayBuffer memory of each isolate of that browser; with `gc` a full
+ * garbage collection in each of its isolates after each sample, every
+ * 200 ms (to tell garbage from live memory).
  */
-function memorySampler(phase) {
-  const base = chromiumPss();
+function memorySampler({ phase, labels, watch, gc } = {}) {
+  const start = chromiumPss(labels);
+  const base = start.total;
   let peak = base;
   let current = 'start';
   const phases = {};
-  const baseTypes = {};
-  chromiumPss(baseTypes);
-  let peakTypes = {};
-  const timer = setInterval(() => {
-    const types = {};
-    const pss = chromiumPss(types);
-    if (pss > peak) peakTypes = types;
-    peak = Math.max(peak, pss);
-    phases[current] = Math.max(phases[current] ?? 0, pss);
+  const peaks = { ...start.byKey };
+  let busy = false;
+  const tick = () => {
+    const now = chromiumPss(labels);
+    peak = Math.max(peak, now.total);
+    for (const [k, v] of Object.entries(now.byKey)) peaks[k] = Math.max(peaks[k] ?? 0, v);
+    phases[current] = Math.max(phases[current] ?? 0, now.total);
     if (phase) phase().then((p) => { if (p) current = p; }, () => {});
-  }, 200);
+    if (watch && !busy) {
+      busy = true;
+      // Sampled before collecting: the peak is what accumulates in a tick.
+      watch.sample().then(() => (gc ? watch.collect() : undefined)).catch(() => {}).finally(() => { busy = false; });
+    }
+  };
+  const timer = setInterval(tick, 200);
   return {
-    stop() {
+    async stop() {
       clearInterval(timer);
-      peak = Math.max(peak, chromiumPss());
-      const growth = Object.entries(peakTypes).map(([k, v]) => [k, v - (baseTypes[k] ?? 0)]).filter(([, d]) => Math.abs(d) > 20e6);
+      tick();
+      const grew = Object.entries(peaks).map(([k, v]) => [k, v - (start.byKey[k] ?? 0)]).filter(([, d]) => d > 10e6).sort((a, b) => b[1] - a[1]);
       return {
-        base, peak,
-        phases: Object.entries(phases).map(([k, v]) => `${k} +${mb(v - base)}`).join(', ') +
-          (process.env.PORTAL_BENCH_BY_PROCESS ? `; at the peak, by process: ${growth.map(([k, d]) => `${k} ${d > 0 ? '+' : ''}${mb(d)}`).join(', ')}` : ''),
+        base, peak, grew,
+        isolates: watch ? await watch.stop() : undefined,
+        phases: Object.entries(phases).map(([k, v]) => `${k} +${mb(v - base)}`).join(', '),
       };
     },
   };
 }
 
+/** "doctor B renderer +180, …" for a sampler's `grew`. */
+const byProcess = (grew) => grew.map(([k, d]) => `${k} ${signed(d)}`).join(', ') || 'none above 10 MB';
+/** "page #inbox heap 12 buffers 3, …" (MB, peaks) for a sampler's `isolates`. */
+const byIsolate = (isolates) => Object.entries(isolates ?? {}).map(([k, v]) => `${k}: heap ${mb(v.heap)}, buffers ${mb(v.buffers)}`).join('; ');
+
+/** Whether the OPFS file `saved/<picked name>` (the bench's picker) has the record's size and its bytes at 16 places (the first and last 64 KiB among them). */
+async function opfsSavedMatches(actor, file) {
+  const places = Array.from({ length: 16 }, (_, i) => Math.floor((file.size - 65536) * i / 15));
+  const got = await actor.evaluate(async (at) => {
+    const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('saved');
+    const f = await (await dir.getFileHandle(window.__pickedName)).getFile();
+    const hex = async (o) => Array.from(new Uint8Array(await f.slice(o, o + 65536).arrayBuffer()), (b) => b.toString(16).padStart(2, '0')).join('');
+    return { size: f.size, samples: await Promise.all(at.map(hex)) };
+  }, places);
+  if (got.size !== file.size) return false;
+  const fd = fs.openSync(file.file, 'r');
+  try {
+    return places.every((o, i) => {
+      const buf = Buffer.alloc(65536);
+      fs.readSync(fd, buf, 0, 65536, o);
+      return buf.toString('hex') === got.samples[i];
+    });
+  } finally {
+    fs.closeSync(fd);
+  }
+}
 
 /**
  * The figures issue #13 asks for, per size (PORTAL_BENCH_MIB, default
  * "32,512"): the time from the file chosen (Create record pressed) to the
  * record anchored (its handoff shown), and from the grant found (listed in
  * B's inbox) to the file saved (the download complete and verified); the
- * Chromium processes' peak memory above their level before each step. Run
- * by bench/portal.mjs.
+ * Chromium processes' peak memory above their level before each step. The
+ * save goes through the service-worker download, or the File System Access
+ * path (a picker backed by OPFS), or each in turn (PORTAL_BENCH_SAVE =
+ * download | picker | download,picker). Run by bench/portal.mjs, which
+ * documents the other switches.
  */
 async function benchFlow(flow) {
   const sizes = (process.env.PORTAL_BENCH_MIB || '32,512').split(',').map(Number);
+  const saves = (process.env.PORTAL_BENCH_SAVE || 'download').split(',');
+  for (const s of saves) check(['download', 'picker'].includes(s), `PORTAL_BENCH_SAVE: ${s} is not download or picker`);
+  const detail = !!process.env.PORTAL_BENCH_BY_PROCESS;
   const [stMarys, royalFree] = flow.env.hospitals;
   const who = await people(flow, ['authority', 'doctor A', 'doctor B', 'patient']);
+  const labels = new Map(Object.entries(who).filter(([, a]) => a.profileDir).map(([label, a]) => [a.profileDir, label]));
   await certify(flow, who.authority, who['doctor A'], stMarys.name);
   await certify(flow, who.authority, who['doctor B'], royalFree.name);
   const code = await patientCode(flow, who.patient);
   const [doctorA, doctorB] = [who['doctor A'], who['doctor B']];
+  const isolates = process.env.PORTAL_BENCH_ISOLATES ? (await import('./cdp.mjs')).isolateWatch : undefined;
+  const gc = !!process.env.PORTAL_BENCH_GC;
+  const table = [];
   for (const mib of sizes) {
-    const file = testFile(mib << 20);
+    const file = testFile(mib * 2 ** 20);
     const type = `bench ${mib} MiB`;
     await openView(doctorA, 'wallet'); // a fresh doctor view: no handoff of the last record on it
     await openView(doctorA, 'doctor');
@@ -1472,42 +1525,84 @@ async function benchFlow(flow) {
     await doctorA.fill('Record type', type);
     await doctorA.setFiles('Record file', file.file);
     const status = () => doctorA.evaluate(() => document.querySelector('[data-testid="record-output"] [data-testid="record-status"]')?.textContent.split(' ').slice(0, 2).join(' '));
-    let memory = memorySampler(status);
+    let watch = isolates && doctorA.profileDir ? await isolates(doctorA.profileDir) : undefined;
+    let memory = memorySampler({ phase: status, labels, watch, gc });
     let t = Date.now();
     await doctorA.click('button', 'Create record');
-    const handoff = await testIdText(doctorA, 'handoff', { within: '[data-testid="record-output"]', test: /^0x[0-9a-f]{200,}$/, ms: 30 * 60_000 });
+    // The handoff, or the error box that says why there will be none.
+    const handoff = await until(doctorA, 'the handoff (or an error)', () => {
+      const out = document.querySelector('[data-testid="record-output"]');
+      const box = out?.querySelector('[data-testid="error"]');
+      if (box) return `error [${box.dataset.code}] ${box.innerText.replace(/\s+/g, ' ')}`;
+      const text = out?.querySelector('[data-testid="handoff"]')?.value;
+      return text && /^0x[0-9a-f]{200,}$/.test(text) ? text : null;
+    }, undefined, 30 * 60_000);
+    check(handoff.startsWith('0x'), `the ${mib} MiB record was not created: ${handoff}`);
     const create = (Date.now() - t) / 1000;
-    const createMem = memory.stop();
+    const createMem = await memory.stop();
     // A fresh patient view: the last record's details must not stand in for this one's.
     await openView(who.patient, 'wallet');
     await openView(who.patient, 'patient');
     await fileAndGrant(flow, who.patient, handoff, doctorA, doctorB, stMarys.name, type);
+    const row = { mib, create, createMem, saves: {} };
+    table.push(row);
+    let line = `${mib} MiB: file chosen -> anchored ${create.toFixed(1)} s (${(file.size / 1e6 / create).toFixed(0)} MB/s), ` +
+      `browser memory +${mb(createMem.peak - createMem.base)} MB (peak ${mb(createMem.peak)} MB)`;
+    if (detail) line += `, by step (MB): ${createMem.phases}; by process (MB): ${byProcess(createMem.grew)}`;
+    if (createMem.isolates) line += `; doctor A's isolates at their peaks (MB)${gc ? ', collected every 200 ms' : ''}: ${byIsolate(createMem.isolates)}`;
 
-    await openView(doctorB, 'wallet'); // the inbox view mounts again and scans for the new grant
-    const grant = await openInbox(doctorB, `${flow.env.portalUrl}/?save=download#inbox`, type);
-    memory = memorySampler();
-    t = Date.now();
-    await getRecord(doctorB, grant.sel);
-    const downloaded = doctorB.page.waitForEvent('download', { timeout: 30 * 60_000 });
-    await clickWithin(doctorB, grant.sel, 'Save record');
-    const download = await downloaded;
-    const saved = path.join(ROOT, '.tmp', 'portal-test', `bench-${process.pid}-${mib}.bin`);
-    const failure = await download.failure();
-    check(!failure, `the download failed: ${failure}`);
-    await download.saveAs(saved);
-    await testIdText(doctorB, 'fetch-status', { within: grant.sel, test: /^Saved "/, ms: 30 * 60_000 });
-    const fetch = (Date.now() - t) / 1000;
-    const fetchMem = memory.stop();
-    check(fs.statSync(saved).size === file.size && sha256Of(saved) === file.sha256, `the saved ${mib} MiB record differs from the original`);
-    fs.rmSync(saved);
-    const line = `${mib} MiB: file chosen -> anchored ${create.toFixed(1)} s (${(file.size / 1e6 / create).toFixed(0)} MB/s), ` +
-      `grant found -> saved ${fetch.toFixed(1)} s (${(file.size / 1e6 / fetch).toFixed(0)} MB/s); ` +
-      `browser memory above its level before: create +${mb(createMem.peak - createMem.base)} MB (peak ${mb(createMem.peak)} MB), ` +
-      `fetch and save +${mb(fetchMem.peak - fetchMem.base)} MB (peak ${mb(fetchMem.peak)} MB); create by step (MB): ${createMem.phases}` +
-      (process.env.PORTAL_BENCH_BY_PROCESS ? `; fetch and save (MB): ${fetchMem.phases}` : '');
+    for (const how of saves) {
+      await openView(doctorB, 'wallet'); // the inbox view mounts again and scans for the new grant
+      const grant = await openInbox(doctorB, `${flow.env.portalUrl}/${how === 'download' ? '?save=download' : ''}#inbox`, type);
+      if (how === 'picker') await clearOpfsSaved(doctorB);
+      watch = isolates && doctorB.profileDir ? await isolates(doctorB.profileDir) : undefined;
+      memory = memorySampler({ labels, watch, gc });
+      t = Date.now();
+      await getRecord(doctorB, grant.sel);
+      let saved;
+      if (how === 'download') {
+        const downloaded = doctorB.page.waitForEvent('download', { timeout: 30 * 60_000 });
+        await clickWithin(doctorB, grant.sel, 'Save record');
+        const download = await downloaded;
+        saved = path.join(ROOT, '.tmp', 'portal-test', `bench-${process.pid}-${mib}.bin`);
+        const failure = await download.failure();
+        check(!failure, `the download failed: ${failure}`);
+        await download.saveAs(saved);
+        await download.delete();
+      } else {
+        await clickWithin(doctorB, grant.sel, 'Save record');
+      }
+      const outcome = await testIdText(doctorB, 'fetch-status', { within: grant.sel, test: /^Saved "|not saved/, ms: 30 * 60_000 });
+      check(/^Saved "/.test(outcome), `the ${mib} MiB save (${how}): ${outcome}`);
+      const fetch = (Date.now() - t) / 1000;
+      const fetchMem = await memory.stop();
+      if (saved) {
+        check(fs.statSync(saved).size === file.size && sha256Of(saved) === file.sha256, `the saved ${mib} MiB record differs from the original`);
+        fs.rmSync(saved);
+      } else {
+        check(await opfsSavedMatches(doctorB, file), `the ${mib} MiB record saved through the picker differs from the original`);
+        await clearOpfsSaved(doctorB);
+      }
+      row.saves[how] = { fetch, fetchMem };
+      line += `; grant found -> saved (${how}) ${fetch.toFixed(1)} s (${(file.size / 1e6 / fetch).toFixed(0)} MB/s), ` +
+        `browser memory +${mb(fetchMem.peak - fetchMem.base)} MB (peak ${mb(fetchMem.peak)} MB)`;
+      if (detail) line += `, by process (MB): ${byProcess(fetchMem.grew)}`;
+      if (fetchMem.isolates) line += `; doctor B's isolates at their peaks (MB)${gc ? ', collected every 200 ms' : ''}: ${byIsolate(fetchMem.isolates)}`;
+    }
     console.log(`[bench] ${line}`);
     flow.note(line);
   }
+  // One row per size: the figures above side by side.
+  const head = ['size', 'create s', 'create +MB', ...saves.flatMap((how) => [`${how} s`, `${how} +MB`, ...(detail ? [`${how}: largest growth (MB)`] : [])])];
+  const rows = table.map((r) => [`${r.mib} MiB`, r.create.toFixed(1), mb(r.createMem.peak - r.createMem.base),
+    ...saves.flatMap((how) => {
+      const s = r.saves[how];
+      return [s.fetch.toFixed(1), mb(s.fetchMem.peak - s.fetchMem.base), ...(detail ? [s.fetchMem.grew.slice(0, 2).map(([k, d]) => `${k} ${signed(d)}`).join(', ')] : [])];
+    })]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const format = (cells) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(' | ')} |`;
+  console.log(['[bench] browser memory above its level before each step (PSS of every Chromium process):',
+    format(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(format)].join('\n'));
 }
 
 export const FLOWS = [

@@ -279,14 +279,17 @@ async function openBrowser(name, env) {
       async newPage(account, walletOptions) {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'portal-profile-'));
         profiles.push(dir);
+        // PORTAL_BENCH_ISOLATES: a DevTools port too (its number in the profile's
+        // DevToolsActivePort), for the bench's per-isolate memory (cdp.mjs).
+        const args = process.env.PORTAL_BENCH_ISOLATES ? [...CHROMIUM_ARGS, '--remote-debugging-port=0'] : CHROMIUM_ARGS;
         const context = await chromium.launchPersistentContext(dir, {
-          executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 900 }, acceptDownloads: true,
+          executablePath: CHROMIUM, headless: true, args, viewport: { width: 1280, height: 900 }, acceptDownloads: true,
         });
         await context.addInitScript({ content: CSP_REPORTER });
         await context.addInitScript({ content: walletFor(account, walletOptions) });
         contexts.push(context);
         const page = context.pages()[0] ?? await context.newPage();
-        return { page, impl: chromiumImpl(page), close: () => context.close() };
+        return { page, impl: chromiumImpl(page), close: () => context.close(), profileDir: dir };
       },
       close: async () => {
         await Promise.all(contexts.splice(0).map((c) => c.close().catch(() => {})));
@@ -359,9 +362,10 @@ function flowContext(flowName, browser, env) {
     note: (m) => flow.notes.push(m),
     /** A person with a browser profile of their own and the test wallet on `account`. */
     async actor(label, account, walletOptions = {}) {
-      const { page, impl, close } = await browser.newPage(account, walletOptions);
+      const { page, impl, close, profileDir } = await browser.newPage(account, walletOptions);
       const a = new Actor({ browserName: browser.name, flow, label, account, page, impl });
       a.close = close;
+      a.profileDir = profileDir; // Chromium's on-disk profiles (PORTAL_CHROMIUM_PROFILES=persistent)
       page.on('console', (m) => {
         if (m.type() !== 'error') return;
         const where = (typeof m.location === 'function' ? m.location()?.url : '') || '';
@@ -406,6 +410,8 @@ async function main() {
     build: !noBuild,
     portalRoot: process.env.PORTAL_ROOT || undefined, // another build to test (no webpack run)
     quiet: !process.env.VERBOSE,
+    // The bench's records above the servers' default limit (1 GiB).
+    serverEnv: process.env.PORTAL_TEST_MAX_RECORD_SIZE ? { EHR_MAX_RECORD_SIZE: process.env.PORTAL_TEST_MAX_RECORD_SIZE } : {},
   });
   console.log(`environment up in ${((Date.now() - started) / 1000).toFixed(1)} s: portal ${env.portalUrl}, chain ${env.rpcUrl}, registry ${env.registry}${env.directoryListed ? '' : ' (hospitals NOT listed: no listHospital)'}`);
 

@@ -19,7 +19,7 @@
 //
 // After an error every later message is answered with the same error.
 
-export {};
+import { release } from "./buffers";
 
 /** The sync access handle (the DOM lib of TypeScript has it only for workers). Chromium 102–107 returned promises from all but read/write: every call is awaited. */
 interface SyncAccessHandle {
@@ -71,6 +71,7 @@ async function handle(m: Request): Promise<unknown> {
       if (written !== m.data.byteLength) {
         throw new DOMException(`Only ${written} of ${m.data.byteLength} bytes were written.`, "QuotaExceededError");
       }
+      release(m.data); // in the file now: its memory goes back at once, not at this worker's next GC (buffers.ts)
       return { t: "ack" };
     }
     case "close": {

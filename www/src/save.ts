@@ -5,16 +5,25 @@
 //   is piped into it; on any failure the writable is aborted, so no half
 //   file is committed (Chromium writes to a temporary file until `close`).
 // - "download": elsewhere (Firefox), a streamed download through the
-//   service worker sw.ts: the page hands the stream to the worker (a
-//   transferred ReadableStream where the browser can transfer streams, else
-//   chunks over a MessagePort, one at a time on the worker's request), then
-//   navigates a hidden iframe to `download/<id>`; the worker answers with a
-//   response streaming it as an attachment. An error on the page's side
-//   errors that response: the browser marks the download failed.
+//   service worker sw.ts: the page announces the download to the worker
+//   with a MessagePort and sends the stream's chunks over it, one at a time
+//   on the worker's request, each chunk's buffer transferred (moved, not
+//   copied), then navigates a hidden iframe to `download/<id>`; the worker
+//   answers with a response streaming it as an attachment. An error on the
+//   page's side errors that response: the browser marks the download failed.
+//   (Not a transferred ReadableStream: its chunks are copied into each
+//   message, and Chromium holds those copies until it collects garbage: the
+//   renderer grew by ~320 MB instead of ~100 MB while a 2 GiB record was
+//   saved; bench/portal.mjs.)
 // - "blob": last resort where there are no service workers either (e.g. a
 //   private window in Firefox): the whole stream in memory, then a download.
 //
 // `?save=download` in the page's URL forces the service-worker path (tests).
+//
+// The picker path gives each chunk's memory back once the file has a copy
+// of it (buffers.ts), rather than leaving it to the garbage collector.
+
+import { release } from "./buffers";
 
 /**
  * A save that could not happen (`SaveFailed`: the browser never started the
@@ -94,11 +103,20 @@ async function viaPicker(stream: ReadableStream<Uint8Array>, options: SaveOption
     }
     throw err;
   }
-  const writable = await handle.createWritable();
+  const writer = (await handle.createWritable()).getWriter();
+  // A write resolves once the bytes are written (the browser copied them
+  // when it took the chunk): the chunk's memory goes back then.
+  const file = new WritableStream<Uint8Array>({
+    write: async (chunk) => {
+      await writer.write(chunk);
+      release(chunk);
+    },
+    close: () => writer.close(),
+  });
   try {
-    await stream.pipeTo(writable, options.signal ? { signal: options.signal } : {});
+    await stream.pipeTo(file, options.signal ? { signal: options.signal } : {});
   } catch (err) {
-    await writable.abort(err).catch(() => undefined); // nothing is committed
+    await writer.abort(err).catch(() => undefined); // nothing is committed
     throw err;
   }
 }
@@ -139,21 +157,6 @@ export function prepareSave(): Promise<ServiceWorkerRegistration> {
   return registration;
 }
 
-/** Whether this browser can transfer a ReadableStream through postMessage. */
-function canTransferStreams(): boolean {
-  const channel = new MessageChannel();
-  try {
-    const probe = new ReadableStream();
-    channel.port1.postMessage(probe, [probe as unknown as Transferable]);
-    return true;
-  } catch {
-    return false;
-  } finally {
-    channel.port1.close();
-    channel.port2.close();
-  }
-}
-
 /** A random id for a download URL. */
 function randomId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
@@ -176,13 +179,7 @@ async function viaServiceWorker(stream: ReadableStream<Uint8Array>, options: Sav
   const id = randomId();
   const channel = new MessageChannel();
   const feed = new Feed(stream, channel.port1, options.signal);
-  const announce: Record<string, unknown> = { type: "download", id, filename: options.filename, size: options.size };
-  const transfer: Transferable[] = [channel.port2];
-  if (canTransferStreams()) {
-    announce.stream = feed.transferable();
-    transfer.push(announce.stream as unknown as Transferable);
-  }
-  worker.postMessage(announce, transfer);
+  worker.postMessage({ type: "download", id, filename: options.filename, size: options.size }, [channel.port2]);
   const ping = setInterval(() => reg.active?.postMessage({ type: "ping" }), PING_MS);
   const frame = document.createElement("iframe");
   frame.hidden = true;
@@ -200,8 +197,8 @@ async function viaServiceWorker(stream: ReadableStream<Uint8Array>, options: Sav
 
 /**
  * The page's side of one service-worker download: reads `source` as the
- * worker asks (a transferred stream's pulls, or `pull` messages on the
- * port), and settles `finished` when the source ends, fails or is cancelled.
+ * worker asks (`pull` messages on the port), and settles `finished` when
+ * the source ends, fails or is cancelled.
  */
 class Feed {
   /** Resolves when the worker has the download; rejects if it does not answer. */
@@ -210,11 +207,10 @@ class Feed {
   readonly finished: Promise<void>;
   private readonly reader: ReadableStreamDefaultReader<Uint8Array>;
   private settle!: { resolve: () => void; reject: (err: unknown) => void };
-  private controller: ReadableStreamDefaultController<Uint8Array> | undefined;
   private done = false;
   private startTimer: ReturnType<typeof setTimeout> | undefined;
 
-  /** Feeds `source` over `port` (or the transferable stream), stopping on `signal`. */
+  /** Feeds `source` over `port`, stopping on `signal`. */
   constructor(source: ReadableStream<Uint8Array>, private readonly port: MessagePort, signal?: AbortSignal) {
     this.reader = source.getReader();
     this.finished = new Promise<void>((resolve, reject) => { this.settle = { resolve, reject }; });
@@ -225,23 +221,6 @@ class Feed {
     this.startTimer = setTimeout(() => this.fail(new SaveError("SaveFailed", "The browser did not start the download. Try again, or use another browser.")), START_TIMEOUT_MS);
     signal?.addEventListener("abort", () => this.fail(signal.reason), { once: true });
     if (signal?.aborted) this.fail(signal.reason);
-  }
-
-  /** A stream for the worker that reads the source on its pulls. */
-  transferable(): ReadableStream<Uint8Array> {
-    return new ReadableStream<Uint8Array>(
-      {
-        start: (controller) => { this.controller = controller; },
-        pull: async (controller) => {
-          const next = await this.read();
-          if (next === undefined) return;
-          if (next === null) controller.close();
-          else controller.enqueue(next);
-        },
-        cancel: () => this.fail(cancelled("The download was cancelled, so the record was not saved.")),
-      },
-      { highWaterMark: 0 },
-    );
   }
 
   /** The next chunk; `null` at the end (then `finished` resolves); `undefined` once failed. */
@@ -271,7 +250,7 @@ class Feed {
     else if (type === "expired") this.fail(new SaveError("SaveFailed", "The browser did not start the download. Try again."));
   }
 
-  /** Answers one `pull` of the worker (the port path). */
+  /** Answers one `pull` of the worker: the next chunk, its buffer transferred. */
   private async sendChunk(): Promise<void> {
     const next = await this.read();
     if (next === undefined) return;
@@ -283,17 +262,12 @@ class Feed {
     this.port.postMessage({ type: "chunk", data: owned }, [owned.buffer as ArrayBuffer]);
   }
 
-  /** Stops: errors the worker's stream (the download fails), cancels the source, rejects `finished`. */
+  /** Stops: errors the worker's response (the download fails), cancels the source, rejects `finished`. */
   private fail(err: unknown): void {
     if (this.done) return;
     this.done = true;
     clearTimeout(this.startTimer);
     const message = err instanceof Error ? err.message : "The record could not be saved.";
-    try {
-      this.controller?.error(new Error(message)); // a plain Error crosses to the worker
-    } catch {
-      // already closed or errored
-    }
     this.port.postMessage({ type: "error", message });
     void this.reader.cancel(err).catch(() => undefined);
     this.settle.reject(err);

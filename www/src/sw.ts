@@ -4,24 +4,24 @@
 // decrypted record is saved as an ordinary browser download without ever
 // being held whole in memory (save.ts is the page's side). The page
 // announces a download with a message `{type: "download", id, filename,
-// size?, stream?}` and a MessagePort:
-//
-// - with `stream` (a transferred ReadableStream, where the browser can
-//   transfer streams) the response body is that stream: an error on the
-//   page's side errors it here, and the browser marks the download failed;
-// - without it, the body is pulled chunk by chunk over the port: the worker
-//   posts `{type: "pull"}`, the page answers one `{type: "chunk", data}`,
-//   `{type: "end"}` or `{type: "error", message}`. One chunk in flight at a
-//   time: memory stays bounded whatever the record's size.
+// size?}` and a MessagePort, over which the body is pulled chunk by chunk:
+// the worker posts `{type: "pull"}`, the page answers one `{type: "chunk",
+// data}` (its buffer transferred), `{type: "end"}` or `{type: "error",
+// message}` (the response errors: the browser marks the download failed).
+// One chunk in flight at a time: memory stays bounded whatever the record's
+// size, and each chunk's memory goes back once the browser has taken it
+// into the download (buffers.ts), not at this worker's next garbage
+// collection. (A page of an earlier version may also send a transferred
+// ReadableStream as `stream`: it is not used, its chunks being copies; the
+// port serves the same bytes.)
 //
 // The worker posts `{type: "ready"}` on the port when it has the download,
 // `{type: "started"}` once the browser asked for it, `{type: "cancelled"}`
-// if the user cancels a pulled download (a transferred stream is cancelled
-// on the page's side directly) and `{type: "expired"}` if the browser never
-// asked for it.
+// if the user cancels the download and `{type: "expired"}` if the browser
+// never asked for it.
 // Nothing else is intercepted: every other request goes to the network.
 
-export {};
+import { releasedOnNextRead } from "./buffers";
 
 /** The parts of the service-worker scope this file uses (the DOM lib has no ServiceWorkerGlobalScope). */
 interface WorkerScope {
@@ -49,7 +49,6 @@ interface Pending {
   readonly port: MessagePort;
   readonly filename: string;
   readonly size: number | undefined;
-  readonly stream: ReadableStream<Uint8Array> | undefined;
   /** Drops the entry if the browser never asks for it. */
   readonly timer: ReturnType<typeof setTimeout>;
 }
@@ -69,7 +68,7 @@ scope.addEventListener("install", (event) => event.waitUntil(scope.skipWaiting()
 scope.addEventListener("activate", (event) => event.waitUntil(scope.clients.claim()));
 
 scope.addEventListener("message", (event) => {
-  const data = event.data as { type?: unknown; id?: unknown; filename?: unknown; size?: unknown; stream?: unknown };
+  const data = event.data as { type?: unknown; id?: unknown; filename?: unknown; size?: unknown };
   if (data?.type !== "download" || typeof data.id !== "string") return; // "ping" only keeps the worker alive
   const port = event.ports[0];
   if (!port) return;
@@ -83,7 +82,6 @@ scope.addEventListener("message", (event) => {
     port,
     filename: typeof data.filename === "string" && data.filename ? data.filename : "record",
     size: typeof data.size === "number" && data.size >= 0 ? data.size : undefined,
-    stream: data.stream instanceof ReadableStream ? (data.stream as ReadableStream<Uint8Array>) : undefined,
     timer,
   });
   port.postMessage({ type: "ready" });
@@ -106,9 +104,9 @@ scope.addEventListener("fetch", (event) => {
   event.respondWith(new Response(body(entry), { headers: headers(entry) }));
 });
 
-/** The response body: the transferred stream (its errors and cancels cross to the page), or one pulled over the port. */
+/** The response body: pulled over the port, each chunk released once the browser asks for the next. */
 function body(entry: Pending): ReadableStream<Uint8Array> {
-  return entry.stream ?? pulled(entry.port);
+  return releasedOnNextRead(pulled(entry.port));
 }
 
 /** A stream that asks the page for one chunk at a time over `port`. */

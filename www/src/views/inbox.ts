@@ -16,6 +16,7 @@ import {
   EhrchainError, Scanner, accessRequestTypedData, anchoredEhFromReceipt, assembleAccessRequest, confirmGrant,
   decryptInWorker, recordAssociatedData, scanInbox, type FoundAuthorisation, type OpenedGrant,
 } from "ehrchain";
+import { releasedOnNextRead } from "../buffers";
 import { toHex } from "../chain";
 import type { Context } from "../context";
 import { endpointOf } from "../directory";
@@ -425,7 +426,8 @@ async function saveRecord(ctx: Context, grant: OpenedGrant, access: Access, stat
     status.textContent = "Downloading, verifying and decrypting…";
     const response = await server.download(access.url, signal);
     if (!response.body) throw new PortalError("ServerUnreachable", "The hospital's server sent no record.");
-    const job = decryptInWorker(response.body, {
+    // Each network chunk's memory goes back once the job has copied it (buffers.ts).
+    const job = decryptInWorker(releasedOnNextRead(response.body), {
       key: access.recordKey,
       associatedData: recordAssociatedData(grant),
       expectedHash: access.anchored,
