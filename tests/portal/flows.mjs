@@ -1605,11 +1605,64 @@ async function benchFlow(flow) {
     format(head), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(format)].join('\n'));
 }
 
+// ---- closed tab: a streamed download whose page is closed is marked failed ----
+//
+// The download service worker (sw.js) is fed by the page over a port. A
+// page announces a download, feeds one chunk and then holds (as a page does
+// while it waits for the network), the browser starts the download, and the
+// page is closed: the worker must error the response so that the browser
+// marks the download failed, instead of leaving it "in progress" forever.
+
+async function closedTabFlow(flow) {
+  const doctor = await flow.actor('closed-tab', flow.env.authority);
+  await doctor.goto('/?save=download#inbox');
+  await rendered(doctor);
+  const page = doctor.page;
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null, null, { timeout: 30_000 });
+  const id = await page.evaluate(async () => {
+    const reg = await navigator.serviceWorker.ready;
+    const channel = new MessageChannel();
+    const id = [...crypto.getRandomValues(new Uint8Array(16))].map((b) => b.toString(16).padStart(2, '0')).join('');
+    window.closedTabPulls = 0;
+    const ready = new Promise((resolve) => {
+      channel.port1.onmessage = (e) => {
+        if (e.data?.type === 'ready') resolve();
+        if (e.data?.type === 'pull') {
+          window.closedTabPulls += 1;
+          // One chunk, then nothing more: the page "waits for the network".
+          if (window.closedTabPulls === 1) channel.port1.postMessage({ type: 'chunk', data: new Uint8Array(1024) });
+        }
+      };
+    });
+    window.closedTabPort = channel.port1;
+    reg.active.postMessage({ type: 'download', id, filename: 'held.bin', size: 1 << 20 }, [channel.port2]);
+    await ready;
+    return id;
+  });
+  const downloaded = page.waitForEvent('download', { timeout: 30_000 });
+  await page.evaluate((id) => {
+    const frame = document.createElement('iframe');
+    frame.hidden = true;
+    frame.src = `/download/${id}`;
+    document.body.append(frame);
+  }, id);
+  const download = await downloaded;
+  await page.waitForFunction(() => window.closedTabPulls >= 2, null, { timeout: 30_000 });
+  await page.close();
+  const outcome = await Promise.race([
+    download.failure().then((f) => f ?? 'completed'),
+    new Promise((resolve) => setTimeout(() => resolve('still in progress after 30 s'), 30_000)),
+  ]);
+  check(outcome !== 'completed' && !/^still in progress/.test(outcome), `the download of a closed page: ${outcome}`);
+  flow.note(`the download of a closed page failed: ${outcome}`);
+}
+
 export const FLOWS = [
   { name: 'serve', run: serveFlow },
   { name: 'smoke', browsers: ['chromium', 'firefox'], run: smokeFlow },
   { name: 'full', browsers: ['chromium', 'firefox'], run: fullFlow },
   { name: 'wallet', browsers: ['chromium'], run: walletFlow },
+  { name: 'closed-tab', browsers: ['chromium'], run: closedTabFlow },
   // Only when named (`--flow bench`): a benchmark, not a test (bench/portal.mjs).
   { name: 'bench', browsers: ['chromium'], manual: true, run: benchFlow },
 ];

@@ -18,7 +18,10 @@
 // The worker posts `{type: "ready"}` on the port when it has the download,
 // `{type: "started"}` once the browser asked for it, `{type: "cancelled"}`
 // if the user cancels the download and `{type: "expired"}` if the browser
-// never asked for it.
+// never asked for it. If the page that announced the download is closed
+// before the record is complete, the worker errors the response (the
+// browser marks the download failed, its partial file never takes the
+// record's name) instead of waiting for bytes that will never come.
 // Nothing else is intercepted: every other request goes to the network.
 
 import { releasedOnNextRead } from "./buffers";
@@ -26,7 +29,7 @@ import { releasedOnNextRead } from "./buffers";
 /** The parts of the service-worker scope this file uses (the DOM lib has no ServiceWorkerGlobalScope). */
 interface WorkerScope {
   skipWaiting(): Promise<void>;
-  clients: { claim(): Promise<void> };
+  clients: { claim(): Promise<void>; get(id: string): Promise<unknown> };
   location: Location;
   addEventListener(type: "install" | "activate", listener: (event: ExtendableEventLike) => void): void;
   addEventListener(type: "message", listener: (event: ExtendableEventLike & MessageEvent) => void): void;
@@ -49,6 +52,8 @@ interface Pending {
   readonly port: MessagePort;
   readonly filename: string;
   readonly size: number | undefined;
+  /** The page that announced it (its client id), watched while it feeds the download. */
+  readonly owner: string | undefined;
   /** Drops the entry if the browser never asks for it. */
   readonly timer: ReturnType<typeof setTimeout>;
 }
@@ -60,6 +65,12 @@ const pending = new Map<string, Pending>();
 
 /** How long an announced download waits for the browser's request. */
 const CLAIM_TIMEOUT_MS = 60_000;
+
+/** How often a download in progress checks that its page is still open. */
+const OWNER_CHECK_MS = 2_000;
+
+/** What a download whose page was closed fails with. */
+const OWNER_GONE = "The portal page that was saving this record was closed before the record was complete. Open the portal and save the record again.";
 
 /** The path of a download: `/download/<id>` (under the worker's own scope path). */
 const DOWNLOAD_PREFIX = new URL("download/", scope.location.href).pathname;
@@ -82,6 +93,7 @@ scope.addEventListener("message", (event) => {
     port,
     filename: typeof data.filename === "string" && data.filename ? data.filename : "record",
     size: typeof data.size === "number" && data.size >= 0 ? data.size : undefined,
+    owner: (event as unknown as { source?: { id?: unknown } | null }).source?.id as string | undefined,
     timer,
   });
   port.postMessage({ type: "ready" });
@@ -106,12 +118,22 @@ scope.addEventListener("fetch", (event) => {
 
 /** The response body: pulled over the port, each chunk released once the browser asks for the next. */
 function body(entry: Pending): ReadableStream<Uint8Array> {
-  return releasedOnNextRead(pulled(entry.port));
+  return releasedOnNextRead(pulled(entry.port, entry.owner));
 }
 
-/** A stream that asks the page for one chunk at a time over `port`. */
-function pulled(port: MessagePort): ReadableStream<Uint8Array> {
+/**
+ * A stream that asks the page for one chunk at a time over `port`, and
+ * errors if the page `owner` is closed before the stream ends.
+ */
+function pulled(port: MessagePort, owner: string | undefined): ReadableStream<Uint8Array> {
   let waiting: { resolve: () => void; controller: ReadableStreamDefaultController<Uint8Array> } | undefined;
+  let ended = false;
+  let watch: ReturnType<typeof setInterval> | undefined;
+  const end = () => {
+    ended = true;
+    if (watch !== undefined) clearInterval(watch);
+    port.close();
+  };
   port.addEventListener("message", (event: MessageEvent) => {
     const message = event.data as { type?: unknown; data?: unknown; message?: unknown };
     const turn = waiting;
@@ -123,18 +145,33 @@ function pulled(port: MessagePort): ReadableStream<Uint8Array> {
     } else if (message?.type === "end") {
       waiting = undefined;
       turn.controller.close();
-      port.close();
+      end();
       turn.resolve();
     } else if (message?.type === "error") {
       waiting = undefined;
       turn.controller.error(new Error(typeof message.message === "string" ? message.message : "The portal stopped the download."));
-      port.close();
+      end();
       turn.resolve();
     }
   });
   port.start();
   return new ReadableStream<Uint8Array>(
     {
+      start(controller) {
+        // A closed page sends nothing more, and a port does not say it
+        // closed: the client list does.
+        if (owner === undefined) return;
+        watch = setInterval(() => {
+          void scope.clients.get(owner).then((client) => {
+            if (client || ended) return;
+            const turn = waiting;
+            waiting = undefined;
+            controller.error(new Error(OWNER_GONE));
+            end();
+            turn?.resolve();
+          });
+        }, OWNER_CHECK_MS);
+      },
       pull(controller) {
         return new Promise<void>((resolve) => {
           waiting = { resolve, controller };
@@ -143,7 +180,7 @@ function pulled(port: MessagePort): ReadableStream<Uint8Array> {
       },
       cancel() {
         port.postMessage({ type: "cancelled" });
-        port.close();
+        end();
       },
     },
     { highWaterMark: 0 },
