@@ -189,10 +189,11 @@ try {
     summary.chromium = r.version;
     log(`chromium scan: ${summary.chromiumScanSeconds} s (fetch + JSON.parse ${summary.chromiumFetchParseSeconds} s), found ${summary.chromiumFound}`);
     // The doctor's inbox end to end: scanInbox, eth_getLogs from the node included.
-    for (const [workers, ms, found] of r.inbox) {
-      summary[`chromiumInbox${workers}WorkersSeconds`] = round(ms / 1000);
-      check(`chromium scanInbox, ${workers} workers`, found);
-      log(`chromium scanInbox with ${String(workers).replace('-pages', ' worker(s), pages of ')}${String(workers).includes('pages') ? ' blocks' : ' worker(s)'}, eth_getLogs included: ${round(ms / 1000)} s`);
+    for (const { workers, blocksPerRequest, ms, found } of r.inbox) {
+      const pages = blocksPerRequest ? `, pages of ${blocksPerRequest} blocks` : '';
+      summary[`chromiumInbox${workers}Workers${blocksPerRequest ? `Pages${blocksPerRequest}` : ''}Seconds`] = round(ms / 1000);
+      check(`chromium scanInbox, ${workers} workers${pages}`, found);
+      log(`chromium scanInbox with ${workers} worker(s)${pages}, eth_getLogs included: ${round(ms / 1000)} s`);
     }
     // Two rates: scanAuthorisations over the whole page (what the inbox
     // does: sifted, view tags tested in one batch), and scanner.matches
@@ -319,7 +320,7 @@ async function chromiumScan({ registry, secretHex, json, rpcUrl, fromBlock }) {
         for await (const e of m.scanInbox(key, { registry, provider, fromBlock, workers, blocksPerRequest })) {
           if (e.kind === 'match') hits.push({ seq: e.authorisation.seq, transactionHash: e.authorisation.transactionHash });
         }
-        inbox.push([blocksPerRequest ? `${workers}-pages${blocksPerRequest}` : workers, performance.now() - t, hits]);
+        inbox.push({ workers, blocksPerRequest, ms: performance.now() - t, found: hits });
       }
       return { fetchParseMs, scanMs, events: logs.length, testsPerSecond, nobleEcdhPerSecond, inbox, found: found.map((f) => ({ seq: f.seq, transactionHash: f.transactionHash })) };
     }, { registry, secretHex, rpcUrl, fromBlock });

@@ -168,22 +168,6 @@ pub(crate) fn json_arg(what: &'static str, value: &JsValue) -> JsResult<serde_js
     })
 }
 
-/// Reads a JS array as a JSON array entry by entry: an entry that is not
-/// JSON (a function, a symbol) becomes `null`, for the core to skip, so one
-/// odd entry cannot make the whole array unreadable.
-///
-/// # Errors
-/// `InvalidArgument` naming `what` unless `value` is an array.
-pub(crate) fn json_entries(what: &'static str, value: &JsValue) -> JsResult<serde_json::Value> {
-    if !js_sys::Array::is_array(value) {
-        return Err(wrong_type(what, "an array"));
-    }
-    Ok(js_sys::Array::from(value)
-        .iter()
-        .map(|entry| serde_wasm_bindgen::from_value(entry).unwrap_or(serde_json::Value::Null))
-        .collect())
-}
-
 /// Reads the hex string an `eth_call` answered (view return data).
 pub(crate) fn eth_call_result(what: &'static str, value: &JsValue) -> JsResult<Vec<u8>> {
     crate::hex::decode("eth_call result", &arg_str(what, value)?).js()

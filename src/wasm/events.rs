@@ -163,8 +163,7 @@ fn sift_entries(registry: &Address, entries: &Array) -> Vec<scan::Sifted> {
 /// The array `logs`, or `InvalidArgument` naming it.
 fn log_array(logs: &JsValue) -> JsResult<Array> {
     if !Array::is_array(logs) {
-        // The message json_entries gives, for one wording of the rule.
-        json_entries("logs", logs)?;
+        return Err(wrong_type("logs", "an array"));
     }
     Ok(Array::from(logs))
 }
