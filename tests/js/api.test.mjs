@@ -215,7 +215,10 @@ describe('claim 4: one stream per encryptor', () => {
 
 describe('claim 5: one hex rule everywhere', () => {
   test('addresses are read with or without 0x, 0X, in either case', () => {
-    const key = Key.generate();
+    // A fixed key: with a random one, the mis-cased form below has no
+    // lower-case letter about 2 % of the time (no letter among its first 8
+    // digits), and an all-upper-case address is valid.
+    const key = Key.fromBytes(new Uint8Array(32).fill(1));
     const a = key.address;
     for (const form of [a, a.slice(2), a.toLowerCase(), '0X' + a.slice(2).toLowerCase(), a.slice(2).toUpperCase()]) {
       assert.equal(checksumAddress(form), a, form);
