@@ -13,6 +13,9 @@
 #   scripts/dev.sh            # run until Ctrl-C
 #   scripts/dev.sh --smoke    # start everything, check it answers, stop (used by the tests)
 #   scripts/dev.sh --no-build # skip the portal's webpack build (serve www/dist as it is)
+#   scripts/dev.sh --scale    # the record servers' scaled configuration: PostgreSQL and an
+#                             # S3-compatible server (s3s-fs), two instances per hospital behind
+#                             # a round-robin proxy on the hospital's port (server/README.md)
 #
 # Environment: CHAIN_PORT (default 8545), SERVER_PORT (default 8700; the
 # second hospital's server listens on SERVER_PORT+1), PORTAL_PORT (default
@@ -23,8 +26,8 @@ cd "$(dirname "$0")/.."
 
 for arg in "$@"; do
   case "$arg" in
-    --smoke|--no-build|--rebuild) ;;
-    *) echo "usage: scripts/dev.sh [--smoke] [--no-build | --rebuild]" >&2; exit 2 ;;
+    --smoke|--scale|--no-build|--rebuild) ;;
+    *) echo "usage: scripts/dev.sh [--smoke] [--scale] [--no-build | --rebuild]" >&2; exit 2 ;;
   esac
 done
 

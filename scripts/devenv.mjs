@@ -35,6 +35,8 @@ import { fileURLToPath } from 'node:url';
 import { serve } from '../www/serve.mjs';
 import { jsonRpc, HARDHAT_KEYS } from '../chain/rpc.mjs';
 import { killGroup, exitHooks } from '../chain/processes.mjs';
+import { startPostgres, startS3, roundRobin, createDatabase } from '../chain/services.mjs';
+import { freePort } from '../chain/testchain.mjs';
 
 const require = createRequire(import.meta.url);
 const { ethers } = require('ethers');
@@ -258,6 +260,9 @@ const envs = new Set();
  * @param {string} [opts.portalRoot] serve this directory instead of www/dist (no build)
  * @param {boolean} [opts.quiet=false] no progress lines on stderr
  * @param {Record<string, string>} [opts.serverEnv] more settings for both record servers (e.g. `EHR_MAX_RECORD_SIZE` for the bench's largest records)
+ * @param {boolean} [opts.scale=false] the scaled configuration: PostgreSQL and an S3-compatible server
+ *   (chain/services.mjs), and per hospital two server instances (one database and one key prefix
+ *   per hospital) behind a round-robin proxy on the hospital's port
  * @returns {Promise<{rpcUrl: string, chainId: number, registry: string, authority: string, deployBlock: number,
  *   hospitals: {name: string, endpoint: string, port: number, log: string}[], portalUrl: string, config: object,
  *   directoryListed: boolean, abi: object[], dataDir: string, logs: object, stop: () => Promise<void>}>}
@@ -271,6 +276,7 @@ export async function startEnv({
   portalRoot,
   quiet = false,
   serverEnv = {},
+  scale = false,
 } = {}) {
   const log = quiet ? () => {} : (m) => process.stderr.write(`[devenv] ${m}\n`);
   if (serverPorts.length !== HOSPITALS.length) throw new Error(`serverPorts: one port per hospital (${HOSPITALS.length})`);
@@ -317,15 +323,19 @@ export async function startEnv({
   for (const f of fs.readdirSync(dir)) if (f.endsWith('.log')) fs.rmSync(path.join(dir, f), { force: true });
 
   const procs = [];
+  const proxies = [];
+  const services = [];
   let portal;
   let stopped;
   const stop = () => {
     stopped ??= (async () => {
       envs.delete(env);
       await portal?.close();
+      await Promise.all(proxies.map((p) => p.close()));
       // Servers first (they read the chain while shutting down), the chain last.
       await Promise.all(procs.filter((p) => p.name !== 'chain').map((p) => p.stop()));
       await Promise.all(procs.filter((p) => p.name === 'chain').map((p) => p.stop()));
+      await Promise.all(services.map((s) => s.stop()));
     })();
     return stopped;
   };
@@ -383,50 +393,85 @@ export async function startEnv({
     const config = { chainId, chainName: 'ehrchain local chain', rpcUrl, registry, deployBlock, authority };
 
     // 5. The record servers: no upload token, no open uploads (doctors sign upload requests).
+    //    Scaled: PostgreSQL and S3 first, then two instances per hospital behind a proxy.
     const baseEnv = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('EHR_')));
     fs.mkdirSync(serversDir, { recursive: true });
+    let pg;
+    let s3;
+    if (scale) {
+      const servicesDir = path.join(serversDir, 'services');
+      log(`scaled: starting PostgreSQL and s3s-fs (data under ${path.relative(ROOT, servicesDir)})`);
+      [pg, s3] = await Promise.all([
+        startPostgres({ dir: path.join(servicesDir, 'postgres') }),
+        startS3({ dir: path.join(servicesDir, 's3') }),
+      ]);
+      services.push(pg, s3);
+    }
+    const instances = [];
     for (const h of hospitals) {
-      const data = path.join(serversDir, slug(h.name));
-      fs.mkdirSync(data, { recursive: true });
-      h.log = path.join(dir, `${slug(h.name)}.log`);
-      h.dataDir = data;
+      const i = hospitals.indexOf(h);
       await ensureFree(h.port, `the record server of ${h.name}`, 'serverPorts / SERVER_PORT');
-      log(`starting the record server of ${h.name} on ${h.endpoint} (log ${path.relative(ROOT, h.log)})`);
-      // Each server relays patients' grants (POST /v1/relay/authorise) from
-      // its own funded account: Hardhat's #18 and #19 (local chains only).
-      const relayerKey = HARDHAT_KEYS[18 + hospitals.indexOf(h)];
-      const p = startProcess(SERVER_BIN, [], {
-        logFile: h.log,
-        pdeathsig: true,
-        env: {
-          ...baseEnv,
-          ...serverEnv,
-          EHR_LISTEN: `127.0.0.1:${h.port}`,
-          EHR_DATA_DIR: data,
-          EHR_RPC_URL: rpcUrl,
-          EHR_REGISTRY: registry,
-          EHR_AUTHORITY: authority,
-          EHR_HOSPITAL: h.name,
-          EHR_ALLOWED_ORIGINS: origins.join(','),
-          EHR_SHUTDOWN_GRACE_SECS: '2',
-          ...(relayerKey ? { EHR_RELAYER_KEY: relayerKey } : {}),
-        },
-      });
-      p.name = h.name;
-      procs.push(p);
+      const shared = scale
+        ? { EHR_DATABASE_URL: await createDatabase(pg.url, slug(h.name).replace(/-/g, '_')), ...s3.env, EHR_S3_PREFIX: `${slug(h.name)}/`, EHR_TRUST_FORWARDED_FOR: 'true' }
+        : {};
+      const count = scale ? 2 : 1;
+      h.instances = [];
+      for (let j = 0; j < count; j++) {
+        const data = path.join(serversDir, scale ? `${slug(h.name)}-${j + 1}` : slug(h.name));
+        fs.mkdirSync(data, { recursive: true });
+        const port = scale ? await freePort() : h.port;
+        const logFile = path.join(dir, scale ? `${slug(h.name)}-${j + 1}.log` : `${slug(h.name)}.log`);
+        if (j === 0) h.dataDir = data;
+        log(`starting the record server of ${h.name}${scale ? ` (instance ${j + 1})` : ''} on 127.0.0.1:${port} (log ${path.relative(ROOT, logFile)})`);
+        // Each server relays patients' grants (POST /v1/relay/authorise) from
+        // its own funded account: Hardhat's #18 and #19, scaled #16 to #19
+        // (one account per instance: two processes would race for its nonces).
+        const relayerKey = HARDHAT_KEYS[(scale ? 16 : 18) + count * i + j];
+        const p = startProcess(SERVER_BIN, [], {
+          logFile,
+          pdeathsig: true,
+          env: {
+            ...baseEnv,
+            ...serverEnv,
+            ...shared,
+            EHR_LISTEN: `127.0.0.1:${port}`,
+            EHR_DATA_DIR: data,
+            EHR_RPC_URL: rpcUrl,
+            EHR_REGISTRY: registry,
+            EHR_AUTHORITY: authority,
+            EHR_HOSPITAL: h.name,
+            EHR_ALLOWED_ORIGINS: origins.join(','),
+            EHR_SHUTDOWN_GRACE_SECS: '2',
+            ...(relayerKey ? { EHR_RELAYER_KEY: relayerKey } : {}),
+          },
+        });
+        p.name = `${h.name}#${j + 1}`;
+        procs.push(p);
+        const endpoint = `http://127.0.0.1:${port}`;
+        h.instances.push({ endpoint, log: logFile });
+        instances.push({ what: `the record server of ${h.name}${scale ? ` (instance ${j + 1})` : ''}`, proc: p, endpoint });
+      }
+      h.log = h.instances[0].log;
     }
     await Promise.all(
-      hospitals.map((h, i) =>
-        waitUntil(`the record server of ${h.name}`, procs[i + 1], async () => {
-          const r = await fetch(`${h.endpoint}/healthz`, { signal: AbortSignal.timeout(2000) });
+      instances.map(({ what, proc, endpoint }) =>
+        waitUntil(what, proc, async () => {
+          const r = await fetch(`${endpoint}/healthz`, { signal: AbortSignal.timeout(2000) });
           if (!(r.ok && (await r.json()).chain === 'ok')) return false;
           // Still ours? A server that could not bind exits at once, and the
           // answer came from someone else's.
           await sleep(300);
-          return procs[i + 1].child.exitCode === null && procs[i + 1].child.signalCode === null;
+          return proc.child.exitCode === null && proc.child.signalCode === null;
         }, 30_000),
       ),
     );
+    if (scale) {
+      for (const h of hospitals) {
+        await ensureFree(h.port, `the proxy of ${h.name}`, 'serverPorts / SERVER_PORT');
+        proxies.push(await roundRobin(h.instances.map((x) => x.endpoint), { port: h.port }));
+        log(`${h.name}: ${h.endpoint} → round robin over ${h.instances.map((x) => x.endpoint).join(', ')}`);
+      }
+    }
 
     // 6. The portal.
     await ensureFree(portalPort, 'the portal', 'portalPort / PORTAL_PORT');
@@ -447,7 +492,8 @@ export async function startEnv({
       abi,
       directoryListed,
       dataDir: dir,
-      logs: { chain: chainLog, ...Object.fromEntries(hospitals.map((h) => [h.name, h.log])) },
+      logs: { chain: chainLog, ...Object.fromEntries(hospitals.map((h) => [h.name, h.instances[0].log])) },
+      scaled: scale ? { postgres: pg.url, s3: s3.endpoint, bucket: s3.bucket } : null,
       stop,
     });
   } catch (e) {
@@ -511,7 +557,11 @@ export function banner(env) {
     `  registry           ${env.registry}   deployed in block ${env.deployBlock}`,
     `  authority          ${env.authority}   (account #0)`,
     '  record servers',
-    ...env.hospitals.map((h) => `    ${pad(JSON.stringify(h.name), 24)}${h.endpoint}   log ${path.relative(process.cwd(), h.log)}`),
+    ...env.hospitals.flatMap((h) => h.instances.length === 1
+      ? [`    ${pad(JSON.stringify(h.name), 24)}${h.endpoint}   log ${path.relative(process.cwd(), h.instances[0].log)}`]
+      : [`    ${pad(JSON.stringify(h.name), 24)}${h.endpoint}   round robin over:`,
+        ...h.instances.map((x) => `    ${pad('', 24)}  ${x.endpoint}   log ${path.relative(process.cwd(), x.log)}`)]),
+    ...(env.scaled ? [`  scaled storage     PostgreSQL ${env.scaled.postgres} (a database per hospital), S3 ${env.scaled.s3} bucket ${env.scaled.bucket}`] : []),
     `  directory          ${env.directoryListed ? 'both hospitals listed on chain' : 'NOT listed (no listHospital in the contract yet)'}`,
     `  chain log          ${path.relative(process.cwd(), env.logs.chain)}`,
     '',
@@ -528,10 +578,10 @@ export function banner(env) {
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
-  const usage = 'usage: node scripts/devenv.mjs [--smoke] [--no-build | --rebuild]\n' +
+  const usage = 'usage: node scripts/devenv.mjs [--smoke] [--scale] [--no-build | --rebuild]\n' +
     '  env: CHAIN_PORT (8545), SERVER_PORT (8700; the second server +1), PORTAL_PORT (8080)';
   for (const a of args) {
-    if (!['--smoke', '--no-build', '--rebuild'].includes(a)) {
+    if (!['--smoke', '--scale', '--no-build', '--rebuild'].includes(a)) {
       console.error(a === '-h' || a === '--help' ? usage : `unknown argument ${a}\n${usage}`);
       process.exit(a === '-h' || a === '--help' ? 0 : 2);
     }
@@ -554,6 +604,7 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
       portalPort: num('PORTAL_PORT', 8080),
       serverPorts: [serverPort, serverPort + 1],
       build: args.includes('--no-build') ? false : args.includes('--rebuild') ? 'always' : true,
+      scale: args.includes('--scale'),
     });
   } catch (e) {
     console.error(`[devenv] ${e.message}`);

@@ -38,6 +38,9 @@ need_apt=()
 command -v chromium >/dev/null || need_apt+=(chromium)
 command -v chromedriver >/dev/null || need_apt+=(chromium-driver)
 command -v firefox-esr >/dev/null || need_apt+=(firefox-esr)
+# PostgreSQL for the record server's scaled configuration (its tests start a
+# throw-away cluster of their own; the system's cluster is not used).
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need_apt+=(postgresql)
 if [ ${#need_apt[@]} -gt 0 ]; then
   log "apt-get install ${need_apt[*]}"
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
@@ -47,6 +50,12 @@ fi
 if ! command -v geckodriver >/dev/null; then
   log "cargo install geckodriver"
   cargo install geckodriver
+fi
+# An S3-compatible server for the record server's S3 blob store tests and
+# `scripts/dev.sh --scale` (0.14.1: later versions need a newer rustc).
+if ! command -v s3s-fs >/dev/null || ! s3s-fs --version 2>/dev/null | grep -q ' 0\.14\.1'; then
+  log "cargo install s3s-fs 0.14.1"
+  cargo install s3s-fs --version 0.14.1 --features binary --force
 fi
 
 # 4. Independent implementations for the interop tests (Python side).

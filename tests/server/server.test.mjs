@@ -22,13 +22,7 @@ import {
   deployRegistry, startServer, request, cutUpload, cutDownload, uploadRecord, tempDir, filesUnder,
   auditVerify, dumpDb, FILING, FILING_SECRET,
 } from './helpers.mjs';
-
-const HOSPITAL = "St Mary's Hospital";
-const DOCTOR_HOSPITAL = 'General Hospital'; // where the doctor practises: need not be the server's
-// ANCHOR_KEY is the account of the certified doctor who makes and anchors
-// the records (only a certified doctor may anchor); STRANGER_KEY holds no certificate.
-const [AUTHORITY_KEY, ANCHOR_KEY, STRANGER_KEY] = HARDHAT_KEYS;
-const MiB = 1 << 20;
+import { HOSPITAL, AUTHORITY_KEY, ANCHOR_KEY, STRANGER_KEY, MiB, fixtures } from './fixtures.mjs';
 
 /** Shared state, filled in by before(). */
 const S = { dirs: [], serials: 100 };
@@ -56,80 +50,7 @@ function newDir(prefix) {
   return d;
 }
 
-/** A doctor: account key, protocol key, certificate (registered on chain unless told). */
-async function makeDoctor({ validFrom = nowSecs() - 3600, validUntil = nowSecs() + 86400, issuer, register = true, serial, account, hospital = DOCTOR_HOSPITAL } = {}) {
-  const acct = account ?? ehr.Key.generate();
-  const protocol = ehr.Key.generate();
-  const s = serial ?? S.serials++;
-  const certJson = ehr.issueCertificate(issuer ?? S.authorityKey, { doctor: acct.address, protocolKey: protocol.publicKey(), hospital, validFrom, validUntil, serial: s });
-  if (register) await S.c.register(certJson, AUTHORITY_KEY);
-  return { account: acct, protocol, certJson, serial: s };
-}
-
-/** A record encrypted in memory with the package: {recordKey, time, ct, eh}. */
-function smallRecord(bytes, time = nowSecs()) {
-  const recordKey = ehr.generateRecordKey();
-  const enc = new ehr.RecordEncryptor(recordKey, ehr.recordAssociatedData({ hospital: HOSPITAL, time }));
-  const ct = Buffer.concat([Buffer.from(enc.push(crypto.randomBytes(bytes))), Buffer.from(enc.finish())]);
-  const eh = h0x(enc.hash);
-  enc.free();
-  return { recordKey, time, ct, eh };
-}
-
-/** Anchors `rec` as the certified doctor, for the patient, and files its
- * masks as the patient would: returns {txId, anchorSalt, maskKey, x, z, k}.
- * Unanchored (`anchor: false`), the filing is refused: returns the answer. */
-async function anchorAndFile(base, rec, { anchor = true } = {}) {
-  const a = anchor ? await S.c.anchor(rec.eh, rec.time, ANCHOR_KEY, S.anchorer.serial, S.patient.address) : { txId: h0x(crypto.randomBytes(32)) };
-  const maskKey = ehr.MaskKey.generate();
-  const m = maskKey.mask({ hospital: HOSPITAL, time: rec.time, txId: unhex(a.txId), recordKey: rec.recordKey });
-  const filed = await request('POST', `${base}/v1/index`, { body: { filingSecret: FILING_SECRET, x: h0x(m.x), z: h0x(m.z), k: h0x(m.k), eh: rec.eh } });
-  if (!anchor) return { refusal: filed };
-  assert.equal(filed.status, 201, `index: ${filed.body}`);
-  return { txId: a.txId, anchorSalt: unhex(a.anchorSalt), maskKey, x: m.x, z: m.z, k: m.k };
-}
-
-/** The registry's answers (eth_call hex) for the anchor of `eh`: {recordStatus, certificateStatus}. */
-async function anchorAnswers(eh) {
-  const call = async (req) => S.rpc('eth_call', [req, 'latest']);
-  const recordStatus = await call(ehr.recordStatusCall(S.registry, unhex(eh)));
-  const serial = ehr.decodeRecordStatus(recordStatus).serial;
-  return { recordStatus, certificateStatus: await call(ehr.certificateStatusCall(S.registry, serial)) };
-}
-
-/** A fully published small record on `base`. */
-async function publish(base, bytes = 200_000, opts = {}) {
-  const rec = smallRecord(bytes);
-  const up = await uploadRecord(base, rec.ct, { partSize: 64 << 10 });
-  assert.equal(up.complete.status, 200, `complete: ${up.complete.body}`);
-  return { ...rec, ...(await anchorAndFile(base, rec, opts)) };
-}
-
-const signed = (doctor, w, { hospital = HOSPITAL, now = nowSecs(), ttl = 120 } = {}) =>
-  ehr.signAccessRequest(doctor.account, doctor.certJson, { hospital, w, now, ttl });
-
-/**
- * The same request through the wallet path (typed data, the account's
- * signature, assembled), which does not check the certificate client-side:
- * what a client that skips signAccessRequest's checks sends, for the
- * server's refusals of certificates not valid now.
- */
-function signedUnchecked(doctor, w, { hospital = HOSPITAL, now = nowSecs(), ttl = 120 } = {}) {
-  const td = ehr.accessRequestTypedData({ hospital, w, now, ttl });
-  return ehr.assembleAccessRequest(td, doctor.account.signTypedData(td), doctor.certJson);
-}
-
-const access = (base, body) =>
-  request('POST', `${base}/v1/access`, { body: Buffer.from(body), headers: { 'content-type': 'application/json' } });
-
-/** Asserts a refusal: status, code, and the body is exactly {code, message}. */
-function refused(res, status, code, what = '') {
-  assert.equal(res.status, status, `${what}: status ${res.status}, body ${res.body}`);
-  assert.match(res.headers['content-type'] ?? '', /application\/json/, `${what}: JSON body`);
-  assert.deepEqual(Object.keys(res.json).sort(), ['code', 'message'], `${what}: body shape`);
-  assert.equal(res.json.code, code, `${what}: code (message: ${res.json.message})`);
-  assert.ok(res.json.message.length > 0);
-}
+const { makeDoctor, smallRecord, anchorAndFile, anchorAnswers, publish, signed, signedUnchecked, access, refused } = fixtures(S);
 
 // ------------------------------------------------------------------ set-up
 
