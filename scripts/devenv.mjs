@@ -452,6 +452,14 @@ export async function startEnv({
         instances.push({ what: `the record server of ${h.name}${scale ? ` (instance ${j + 1})` : ''}`, proc: p, endpoint });
       }
       h.log = h.instances[0].log;
+      // Where the ciphertext of `eh` lands (tests read it back): server/src/store/fs.rs's
+      // layout, or the bucket's object as s3s-fs keeps it (a file named by its key).
+      h.recordFile = (eh) => {
+        const hex = eh.replace(/^0x/, '').toLowerCase();
+        return scale
+          ? path.join(s3.dir, 'root', s3.bucket, `${slug(h.name)}`, 'records', hex)
+          : path.join(h.dataDir, 'blobs', 'records', hex.slice(0, 2), hex);
+      };
     }
     await Promise.all(
       instances.map(({ what, proc, endpoint }) =>

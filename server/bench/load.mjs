@@ -12,6 +12,10 @@
 //                   and recordStatus at once, to measure the server itself.
 //   BENCH_REQUESTS  access requests per concurrency level (default 2000)
 //   BENCH_RECORD_MIB size of the transfer record (default 512)
+//   BENCH_STORAGE   embedded | scaled | both (default both). "embedded": one
+//                   server on SQLite + files; "scaled": PostgreSQL and S3
+//                   (s3s-fs, chain/services.mjs) with two server instances,
+//                   the client taking them in turn (its own round robin).
 // Prints a table and writes .tmp/bench/server-load.json. Traffic goes to
 // 127.0.0.1 only; every loop is bounded.
 import { execFileSync } from 'node:child_process';
@@ -21,6 +25,7 @@ import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { startChain } from '../../chain/testchain.mjs';
+import { startPostgres, startS3 } from '../../chain/services.mjs';
 import { HARDHAT_KEYS, ROOT, h0x, unhex, sha256, nowSecs } from '../../tests/support/helpers.mjs';
 import {
   ehr, checkPrerequisites, chainCli, deployRegistry,
@@ -32,21 +37,30 @@ const MiB = 1 << 20;
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
 const RECORD_MIB = Number(process.env.BENCH_RECORD_MIB ?? 512);
 const MODES = (process.env.BENCH_CHAIN ?? 'both') === 'both' ? ['stub', 'hardhat'] : [process.env.BENCH_CHAIN];
+const STORAGES = (process.env.BENCH_STORAGE ?? 'both') === 'both' ? ['embedded', 'scaled'] : [process.env.BENCH_STORAGE];
 const [AUTHORITY_KEY, ANCHOR_KEY] = HARDHAT_KEYS;
 
 const pct = (sorted, p) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 const fmt = (n, d = 1) => Number(n).toFixed(d);
 
-/** VmRSS of `pid` in MiB. */
-function rssMiB(pid) {
-  const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m ? Number(m[1]) / 1024 : NaN;
+/** VmRSS of `pids` in MiB, summed. */
+function rssMiB(pids) {
+  let sum = 0;
+  for (const pid of [pids].flat()) {
+    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    sum += m ? Number(m[1]) / 1024 : NaN;
+  }
+  return sum;
 }
 
-/** CPU seconds (user + system) `pid` has used so far. */
-function cpuSecs(pid) {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+/** CPU seconds (user + system) `pids` have used so far, summed. */
+function cpuSecs(pids) {
+  let sum = 0;
+  for (const pid of [pids].flat()) {
+    const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    sum += (Number(fields[11]) + Number(fields[12])) / 100; // utime, stime in clock ticks (USER_HZ = 100)
+  }
+  return sum;
 }
 
 /** Samples RSS every 50 ms while `fn` runs; returns [result, maxMiB]. */
@@ -92,10 +106,12 @@ function startStubChain(doctorAddress) {
 }
 
 /** Runs `bodies` as access requests from `concurrency` clients; returns latency stats. */
-async function accessLoad(base, bodies, concurrency) {
+async function accessLoad(bases, bodies, concurrency) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: concurrency });
-  const u = new URL(`${base}/v1/access`);
+  const urls = [bases].flat().map((b) => new URL(`${b}/v1/access`));
+  let turn = 0;
   const one = (body) => new Promise((resolve, reject) => {
+    const u = urls[turn++ % urls.length];
     const t0 = process.hrtime.bigint();
     const req = http.request({ method: 'POST', hostname: u.hostname, port: u.port, path: u.pathname, agent,
       headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
@@ -122,8 +138,10 @@ async function accessLoad(base, bodies, concurrency) {
   return { concurrency, requests: bodies.length, errors, p50: pct(lat, 50), p99: pct(lat, 99), max: lat.at(-1), rps: bodies.length / wall };
 }
 
-/** Uploads the file in 8 MiB parts over 4 connections; returns MB/s. */
-async function uploadFile(base, file, size, eh) {
+/** Uploads the file in 8 MiB parts over 4 connections (taking `bases` in turn); returns MB/s. */
+async function uploadFile(bases, file, size, eh) {
+  bases = [bases].flat();
+  const base = bases[0];
   const partSize = 8 * MiB;
   const c = await request('POST', `${base}/v1/uploads`, { body: { eh, size, partSize, filing: FILING } });
   if (c.status !== 201) throw new Error(`create: ${c.status} ${c.body}`);
@@ -135,7 +153,7 @@ async function uploadFile(base, file, size, eh) {
     while (queue.length) {
       const n = queue.shift();
       const len = fs.readSync(fd, buf, 0, partSize, n * partSize);
-      const r = await request('PUT', `${base}/v1/uploads/${c.json.uploadId}/parts/${n}`, { body: buf.subarray(0, len) });
+      const r = await request('PUT', `${bases[n % bases.length]}/v1/uploads/${c.json.uploadId}/parts/${n}`, { body: buf.subarray(0, len) });
       if (r.status !== 200) throw new Error(`part ${n}: ${r.status} ${r.body}`);
     }
   }));
@@ -164,7 +182,7 @@ function download(url) {
   });
 }
 
-async function runMode(mode, recordFile, recordSize, recordEh) {
+async function runMode(mode, storage, recordFile, recordSize, recordEh) {
   const authorityKey = ehr.Key.fromBytes(unhex(AUTHORITY_KEY));
   // The doctor both anchors the records (only a certified doctor may) and asks for them.
   const doctor = ehr.Key.fromBytes(unhex(ANCHOR_KEY));
@@ -187,15 +205,27 @@ async function runMode(mode, recordFile, recordSize, recordEh) {
   const c = mode === 'hardhat' ? chainCli(chain.rpcUrl, registry) : null;
   if (c) await c.register(certJson, AUTHORITY_KEY);
   const dataDir = tempDir('ehr-bench-');
-  let server;
-  const out = { mode, access: [], transfer: null };
+  const servers = [];
+  const services = [];
+  const out = { mode, storage, access: [], transfer: null };
   try {
-    server = await startServer({
-      EHR_DATA_DIR: dataDir, EHR_RPC_URL: chain.rpcUrl, EHR_REGISTRY: registry, EHR_AUTHORITY: authority,
+    let shared = {};
+    if (storage === 'scaled') {
+      const [pg, s3] = await Promise.all([startPostgres({ dir: path.join(dataDir, 'pg') }), startS3({ dir: path.join(dataDir, 's3') })]);
+      services.push(pg, s3);
+      shared = { EHR_DATABASE_URL: pg.url, ...s3.env };
+    }
+    const start = (i) => startServer({
+      ...shared,
+      EHR_DATA_DIR: path.join(dataDir, `server-${i}`), EHR_RPC_URL: chain.rpcUrl, EHR_REGISTRY: registry, EHR_AUTHORITY: authority,
       EHR_HOSPITAL: HOSPITAL, EHR_RATE_LIMIT_PER_SEC: '0', EHR_OPEN_UPLOADS: 'true',
       EHR_MAX_CONNECTIONS_PER_IP: '0', EHR_CHAIN_HEAD_MAX_AGE_MS: process.env.BENCH_HEAD_MAX_AGE_MS ?? '0', ...(process.env.BENCH_SERVER_ENV ? JSON.parse(process.env.BENCH_SERVER_ENV) : {}), EHR_LOG: 'warn,ehrchain_server::start=info', EHR_MAX_RECORD_SIZE: String(2 ** 31),
     });
-    const pid = server.child.pid;
+    servers.push(await start(0));
+    if (storage === 'scaled') servers.push(await start(1));
+    const server = servers[0];
+    const bases = servers.map((x) => x.url);
+    const pid = servers.map((x) => x.child.pid);
     // A small record to request.
     const small = crypto.randomBytes(100_000);
     const smallEh = h0x(sha256(small));
@@ -211,25 +241,26 @@ async function runMode(mode, recordFile, recordSize, recordEh) {
     const rssIdle = rssMiB(pid);
     for (const concurrency of [10, 100]) {
       const bodies = Array.from({ length: REQUESTS }, () => ehr.signAccessRequest(doctor, certJson, { hospital: HOSPITAL, w: x, now: nowSecs(), ttl: 600 }));
-      await accessLoad(server.url, bodies.slice(0, 50), Math.min(concurrency, 10)).catch(() => {}); // warm-up (consumes 50)
+      await accessLoad(bases, bodies.slice(0, 50), Math.min(concurrency, 10)).catch(() => {}); // warm-up (consumes 50)
       const cpu0 = cpuSecs(pid);
-      const [r, rss] = await sampled(pid, () => accessLoad(server.url, bodies.slice(50), concurrency));
+      const [r, rss] = await sampled(pid, () => accessLoad(bases, bodies.slice(50), concurrency));
       out.access.push({ ...r, rssMaxMiB: rss, serverCpuMsPerRequest: ((cpuSecs(pid) - cpu0) * 1000) / r.requests });
     }
 
     // The transfer record: upload in parts, complete, then download it whole.
-    const [up, rssUp] = await sampled(pid, () => uploadFile(server.url, recordFile, recordSize, recordEh));
+    const [up, rssUp] = await sampled(pid, () => uploadFile(bases, recordFile, recordSize, recordEh));
     if (c) await c.anchor(recordEh, nowSecs(), ANCHOR_KEY, 1, patient);
     await new Promise((r) => setTimeout(r, Number(process.env.BENCH_HEAD_MAX_AGE_MS ?? 0) + 50));
     const bx = crypto.randomBytes(32);
     await request('POST', `${server.url}/v1/index`, { body: { x: h0x(bx), z: h0x(crypto.randomBytes(32)), k: h0x(crypto.randomBytes(16)), eh: recordEh, filingSecret: FILING_SECRET } });
     const granted = await request('POST', `${server.url}/v1/access`, { body: Buffer.from(ehr.signAccessRequest(doctor, certJson, { hospital: HOSPITAL, w: bx, now: nowSecs(), ttl: 600 })), headers: { 'content-type': 'application/json' } });
     if (granted.status !== 200) throw new Error(`access: ${granted.status} ${granted.body}`);
-    const [down, rssDown] = await sampled(pid, () => download(server.url + granted.json.download));
+    const [down, rssDown] = await sampled(pid, () => download(bases.at(-1) + granted.json.download));
     if (down.eh !== recordEh || down.bytes !== recordSize) throw new Error('download does not match the record');
     out.transfer = { sizeMiB: recordSize / MiB, upload: up, downloadMBps: down.MBps, rssIdleMiB: rssIdle, rssMaxUploadMiB: rssUp, rssMaxDownloadMiB: rssDown };
   } finally {
-    await server?.stop();
+    await Promise.all(servers.map((x) => x.stop()));
+    await Promise.all(services.map((x) => x.stop()));
     await chain.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
@@ -253,9 +284,11 @@ async function main() {
   const eh = h0x(h.digest());
   const results = [];
   try {
-    for (const mode of MODES) {
-      process.stderr.write(`[bench] chain: ${mode}\n`);
-      results.push(await runMode(mode, recordFile, size, eh));
+    for (const storage of STORAGES) {
+      for (const mode of MODES) {
+        process.stderr.write(`[bench] storage: ${storage}, chain: ${mode}\n`);
+        results.push(await runMode(mode, storage, recordFile, size, eh));
+      }
     }
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
@@ -263,16 +296,16 @@ async function main() {
   const lines = [
     `ehrchain-server load benchmark — ${os.cpus().length} cores, ${fmt(os.totalmem() / 2 ** 30, 0)} GiB, node ${process.version}`,
     '',
-    '| chain | clients | requests | errors | p50 ms | p99 ms | max ms | req/s | server CPU ms/req | server RSS max MiB |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| storage | chain | clients | requests | errors | p50 ms | p99 ms | max ms | req/s | server CPU ms/req | server RSS max MiB |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of results) {
-    for (const a of r.access) lines.push(`| ${r.mode} | ${a.concurrency} | ${a.requests} | ${a.errors} | ${fmt(a.p50)} | ${fmt(a.p99)} | ${fmt(a.max)} | ${fmt(a.rps, 0)} | ${fmt(a.serverCpuMsPerRequest, 2)} | ${fmt(a.rssMaxMiB)} |`);
+    for (const a of r.access) lines.push(`| ${r.storage} | ${r.mode} | ${a.concurrency} | ${a.requests} | ${a.errors} | ${fmt(a.p50)} | ${fmt(a.p99)} | ${fmt(a.max)} | ${fmt(a.rps, 0)} | ${fmt(a.serverCpuMsPerRequest, 2)} | ${fmt(a.rssMaxMiB)} |`);
   }
-  lines.push('', '| chain | record MiB | upload parts MB/s | complete s | upload total MB/s | download MB/s | RSS idle MiB | RSS max upload MiB | RSS max download MiB |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  lines.push('', '| storage | chain | record MiB | upload parts MB/s | complete s | upload total MB/s | download MB/s | RSS idle MiB | RSS max upload MiB | RSS max download MiB |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of results) {
     const t = r.transfer;
-    lines.push(`| ${r.mode} | ${fmt(t.sizeMiB, 0)} | ${fmt(t.upload.partsMBps, 0)} | ${fmt(t.upload.completeSecs, 2)} | ${fmt(t.upload.totalMBps, 0)} | ${fmt(t.downloadMBps, 0)} | ${fmt(t.rssIdleMiB)} | ${fmt(t.rssMaxUploadMiB)} | ${fmt(t.rssMaxDownloadMiB)} |`);
+    lines.push(`| ${r.storage} | ${r.mode} | ${fmt(t.sizeMiB, 0)} | ${fmt(t.upload.partsMBps, 0)} | ${fmt(t.upload.completeSecs, 2)} | ${fmt(t.upload.totalMBps, 0)} | ${fmt(t.downloadMBps, 0)} | ${fmt(t.rssIdleMiB)} | ${fmt(t.rssMaxUploadMiB)} | ${fmt(t.rssMaxDownloadMiB)} |`);
   }
   // The native rate of what each decision verifies offline (two ECDSA
   // recoveries: certificate and request), on one core, after the load.

@@ -18,6 +18,12 @@
 //! the write or the fsync fails, every caller of that group gets the error
 //! and the file is cut back to where the group began.
 //!
+//! **Storage backends.** The entry format and its chaining are shared by
+//! two backends: the file above ([`AuditLog::open`]) and a PostgreSQL table
+//! ([`AuditLog::postgres`], [`verify_postgres`]; see [`mod@postgres`]), which
+//! holds the exact same line bytes, one row per entry, for several server
+//! instances sharing one database.
+//!
 //! ```json
 //! {"seq":0,"time":1767225600,"prev":"00…00","event":"access","decision":"granted","code":"Ok",
 //!  "doctor":"0x…","serial":7,"x":"0x…","eh":"0x…","client":"127.0.0.1"}
@@ -36,6 +42,10 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::group::GroupCommit;
+
+pub mod postgres;
+
+pub use postgres::verify_postgres;
 
 /// File name of the audit log inside the data directory.
 pub const AUDIT_FILE: &str = "audit.log";
@@ -94,10 +104,48 @@ struct Tail {
 /// One entry waiting for its group.
 type Pending = (AuditEvent, u64);
 
+/// The lines of a group of entries, chained after `(seq, head)` (the next
+/// `seq` and the SHA-256 of the last line), in order, without newlines;
+/// with the `(seq, head)` after them. Every backend writes these bytes.
+fn chain_lines(
+    group: &[Pending],
+    mut seq: u64,
+    mut head: [u8; 32],
+) -> io::Result<(Vec<Vec<u8>>, u64, [u8; 32])> {
+    let mut lines = Vec::with_capacity(group.len());
+    for (event, time) in group {
+        let entry = Entry {
+            seq,
+            time: *time,
+            prev: hex::encode(head),
+            event: event.event.to_owned(),
+            decision: event.decision.to_owned(),
+            code: event.code.to_owned(),
+            doctor: event.doctor.clone(),
+            serial: event.serial,
+            x: event.x.as_ref().map(hx),
+            eh: event.eh.as_ref().map(hx),
+            client: event.client.map(|c| c.to_string()),
+        };
+        let line = serde_json::to_vec(&entry).map_err(io::Error::other)?;
+        head = Sha256::digest(&line).into();
+        seq += 1;
+        lines.push(line);
+    }
+    Ok((lines, seq, head))
+}
+
+/// Where the entries go.
+enum Backend {
+    /// The file at `path`, appended to.
+    File { path: PathBuf, tail: Mutex<Tail> },
+    /// A PostgreSQL table.
+    Postgres(postgres::PgTrail),
+}
+
 /// The open audit log.
 pub struct AuditLog {
-    path: PathBuf,
-    tail: Mutex<Tail>,
+    backend: Backend,
     group: GroupCommit<Pending, (), Arc<io::Error>>,
     syncs: AtomicU64,
     #[cfg(test)]
@@ -110,9 +158,13 @@ type SyncHook = Box<dyn FnMut() -> io::Result<()> + Send>;
 
 impl std::fmt::Debug for AuditLog {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AuditLog")
-            .field("path", &self.path)
-            .finish()
+        match &self.backend {
+            Backend::File { path, .. } => f.debug_struct("AuditLog").field("path", path).finish(),
+            Backend::Postgres(_) => f
+                .debug_struct("AuditLog")
+                .field("backend", &"postgres")
+                .finish(),
+        }
     }
 }
 
@@ -151,49 +203,41 @@ impl Verification {
     }
 }
 
-/// Verifies the chain of the log at `path` (a missing file is an empty log).
-///
-/// # Errors
-/// I/O failures reading the file.
-pub fn verify(path: &Path) -> io::Result<Verification> {
-    let mut report = Verification {
-        entries: 0,
-        head: hex::encode(GENESIS),
-        first_bad: None,
-        torn_tail_bytes: 0,
-        verified_len: 0,
-    };
-    let file = match File::open(path) {
-        Ok(f) => f,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(report),
-        Err(e) => return Err(e),
-    };
-    let mut reader = BufReader::new(file);
-    let mut head = GENESIS;
-    let mut line = Vec::new();
-    let mut number = 0u64;
-    loop {
-        line.clear();
-        let read = reader.read_until(b'\n', &mut line)?;
-        if read == 0 {
-            break;
+/// The chain check shared by every backend: lines are fed in order, and
+/// the first one that does not verify ends it.
+struct ChainCheck {
+    report: Verification,
+    head: [u8; 32],
+}
+
+impl ChainCheck {
+    fn new() -> Self {
+        ChainCheck {
+            report: Verification {
+                entries: 0,
+                head: hex::encode(GENESIS),
+                first_bad: None,
+                torn_tail_bytes: 0,
+                verified_len: 0,
+            },
+            head: GENESIS,
         }
-        number += 1;
-        if line.last() != Some(&b'\n') {
-            report.torn_tail_bytes = read as u64;
-            break;
-        }
-        line.pop();
+    }
+
+    /// Checks `line` (without its newline), the `number`-th (1-based);
+    /// `false` if it is bad (recorded as [`Verification::first_bad`]).
+    fn push(&mut self, number: u64, line: &[u8]) -> bool {
+        let report = &mut self.report;
         let bad = |seq, reason: &str| BadEntry {
             line: number,
             seq,
             reason: reason.to_owned(),
         };
-        let entry: Entry = match serde_json::from_slice(&line) {
+        let entry: Entry = match serde_json::from_slice(line) {
             Ok(e) => e,
             Err(_) => {
                 report.first_bad = Some(bad(None, "not a well-formed audit entry"));
-                break;
+                return false;
             }
         };
         if entry.seq != report.entries {
@@ -204,21 +248,54 @@ pub fn verify(path: &Path) -> io::Result<Verification> {
                     entry.seq, report.entries
                 ),
             ));
-            break;
+            return false;
         }
-        if entry.prev != hex::encode(head) {
+        if entry.prev != hex::encode(self.head) {
             report.first_bad = Some(bad(
                 Some(entry.seq),
                 "prev is not the SHA-256 of the previous entry (the previous entry was altered, or entries were removed, inserted or reordered here)",
             ));
+            return false;
+        }
+        self.head = Sha256::digest(line).into();
+        report.entries += 1;
+        report.head = hex::encode(self.head);
+        report.verified_len += line.len() as u64 + 1;
+        true
+    }
+}
+
+/// Verifies the chain of the log at `path` (a missing file is an empty log).
+///
+/// # Errors
+/// I/O failures reading the file.
+pub fn verify(path: &Path) -> io::Result<Verification> {
+    let mut check = ChainCheck::new();
+    let file = match File::open(path) {
+        Ok(f) => f,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(check.report),
+        Err(e) => return Err(e),
+    };
+    let mut reader = BufReader::new(file);
+    let mut line = Vec::new();
+    let mut number = 0u64;
+    loop {
+        line.clear();
+        let read = reader.read_until(b'\n', &mut line)?;
+        if read == 0 {
             break;
         }
-        head = Sha256::digest(&line).into();
-        report.entries += 1;
-        report.head = hex::encode(head);
-        report.verified_len += read as u64;
+        number += 1;
+        if line.last() != Some(&b'\n') {
+            check.report.torn_tail_bytes = read as u64;
+            break;
+        }
+        line.pop();
+        if !check.push(number, &line) {
+            break;
+        }
     }
-    Ok(report)
+    Ok(check.report)
 }
 
 impl AuditLog {
@@ -248,59 +325,80 @@ impl AuditLog {
             seq = s;
             head = h;
         }
+        let tail = Tail {
+            file,
+            len,
+            seq,
+            head,
+        };
         Ok((
-            AuditLog {
+            Self::with_backend(Backend::File {
                 path: path.to_path_buf(),
-                tail: Mutex::new(Tail {
-                    file,
-                    len,
-                    seq,
-                    head,
-                }),
-                group: GroupCommit::new(|| Arc::new(io::Error::other("audit group aborted"))),
-                syncs: AtomicU64::new(0),
-                #[cfg(test)]
-                sync_hook: Mutex::new(None),
-            },
+                tail: Mutex::new(tail),
+            }),
             report,
         ))
     }
 
-    /// Appends one entry and returns once it is durable (fsynced), in a
-    /// group with the entries of concurrent callers.
+    fn with_backend(backend: Backend) -> Self {
+        AuditLog {
+            backend,
+            group: GroupCommit::new(|| Arc::new(io::Error::other("audit group aborted"))),
+            syncs: AtomicU64::new(0),
+            #[cfg(test)]
+            sync_hook: Mutex::new(None),
+        }
+    }
+
+    /// An audit trail in the PostgreSQL database of `pool` (its migrations
+    /// applied by [`crate::store::postgres::PgPool::connect`]), continuing
+    /// from the chain head stored there. Several instances may append to
+    /// one trail: each group of entries is one transaction that locks the
+    /// head row, so the chain never forks; an append returns once its
+    /// transaction committed. Nothing is verified here: see
+    /// [`verify_postgres`].
+    ///
+    /// Like the metadata store, its calls block on the pool's runtime: call
+    /// [`AuditLog::append`] from a blocking-pool or plain thread.
+    ///
+    /// # Errors
+    /// Database failures reading the head.
+    pub fn postgres(pool: crate::store::postgres::PgPool) -> io::Result<Self> {
+        Ok(Self::with_backend(Backend::Postgres(
+            postgres::PgTrail::open(pool)?,
+        )))
+    }
+
+    /// Appends one entry and returns once it is durable (fsynced, or its
+    /// PostgreSQL transaction committed), in a group with the entries of
+    /// concurrent callers.
     ///
     /// # Errors
     /// I/O failures of its group's write or fsync; the file is then cut
-    /// back to its length before the group, and no entry of it counts.
+    /// back to its length before the group, and no entry of it counts (in
+    /// PostgreSQL: the group's transaction failed and was rolled back).
     pub fn append(&self, event: &AuditEvent, time: u64) -> io::Result<()> {
         self.group
             .submit((event.clone(), time), |group| self.write_group(&group))
             .map_err(|e| io::Error::new(e.kind(), e.to_string()))
     }
 
-    /// Writes a group of entries, chained in order, with one fsync.
+    /// Writes a group of entries, chained in order, with one fsync (one
+    /// transaction in PostgreSQL).
     fn write_group(&self, group: &[Pending]) -> Result<Vec<()>, Arc<io::Error>> {
-        let mut tail = self.tail.lock().unwrap_or_else(|p| p.into_inner());
-        let (mut seq, mut head) = (tail.seq, tail.head);
-        let mut bytes = Vec::with_capacity(group.len() * 256);
-        for (event, time) in group {
-            let entry = Entry {
-                seq,
-                time: *time,
-                prev: hex::encode(head),
-                event: event.event.to_owned(),
-                decision: event.decision.to_owned(),
-                code: event.code.to_owned(),
-                doctor: event.doctor.clone(),
-                serial: event.serial,
-                x: event.x.as_ref().map(hx),
-                eh: event.eh.as_ref().map(hx),
-                client: event.client.map(|c| c.to_string()),
-            };
-            let line = serde_json::to_vec(&entry).map_err(|e| Arc::new(io::Error::other(e)))?;
-            head = Sha256::digest(&line).into();
-            seq += 1;
-            bytes.extend_from_slice(&line);
+        let tail = match &self.backend {
+            Backend::File { tail, .. } => tail,
+            Backend::Postgres(pg) => {
+                self.syncs.fetch_add(1, Ordering::Relaxed);
+                pg.write_group(group).map_err(Arc::new)?;
+                return Ok(vec![(); group.len()]);
+            }
+        };
+        let mut tail = tail.lock().unwrap_or_else(|p| p.into_inner());
+        let (lines, seq, head) = chain_lines(group, tail.seq, tail.head).map_err(Arc::new)?;
+        let mut bytes = Vec::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
+        for line in &lines {
+            bytes.extend_from_slice(line);
             bytes.push(b'\n');
         }
         let written = tail
@@ -331,15 +429,23 @@ impl AuditLog {
         file.sync_data()
     }
 
-    /// How many fsyncs appends have made (one per group).
+    /// How many fsyncs (PostgreSQL: commits) appends have made (one per
+    /// group).
     pub fn syncs(&self) -> u64 {
         self.syncs.load(Ordering::Relaxed)
     }
 
-    /// The current chain head (hex) and entry count.
+    /// The current chain head (hex) and entry count. In PostgreSQL: as of
+    /// this instance's last append (or opening); other instances may have
+    /// appended since. Never blocks on the database.
     pub fn head(&self) -> (String, u64) {
-        let tail = self.tail.lock().unwrap_or_else(|p| p.into_inner());
-        (hex::encode(tail.head), tail.seq)
+        match &self.backend {
+            Backend::File { tail, .. } => {
+                let tail = tail.lock().unwrap_or_else(|p| p.into_inner());
+                (hex::encode(tail.head), tail.seq)
+            }
+            Backend::Postgres(pg) => pg.head(),
+        }
     }
 }
 

@@ -35,11 +35,14 @@ pub struct Cli {
 pub enum Command {
     /// Run the server (the default).
     Serve(Box<ServeArgs>),
-    /// Verify the audit log's hash chain; prints a JSON report, exit 0 if intact, 1 if not.
+    /// Verify the audit trail's hash chain; prints a JSON report, exit 0 if intact, 1 if not.
     AuditVerify {
-        /// The server's data directory.
-        #[arg(long, env = "EHR_DATA_DIR")]
-        data_dir: PathBuf,
+        /// The server's data directory (its `audit.log`).
+        #[arg(long, env = "EHR_DATA_DIR", required_unless_present = "database_url")]
+        data_dir: Option<PathBuf>,
+        /// The PostgreSQL database of a scaled setup (its audit table) instead.
+        #[arg(long, env = "EHR_DATABASE_URL", hide_env_values = true)]
+        database_url: Option<SecretArg>,
     },
 }
 
@@ -50,8 +53,43 @@ pub struct ServeArgs {
     #[arg(long, env = "EHR_LISTEN", default_value = "127.0.0.1:8700")]
     pub listen: SocketAddr,
     /// Data directory: meta.sqlite, audit.log, blobs/ (one server per directory).
+    /// With `EHR_DATABASE_URL` the metadata and the audit trail live in
+    /// PostgreSQL instead; with `EHR_S3_BUCKET` the ciphertext lives in S3.
     #[arg(long, env = "EHR_DATA_DIR", required = true)]
     pub data_dir: Option<PathBuf>,
+    /// PostgreSQL for the metadata and the audit trail, shared by every
+    /// instance of this hospital's server (`postgres://user@host:port/db`;
+    /// `env:NAME` or `file:PATH` keep a password out of the process list).
+    /// Unset: SQLite in the data directory.
+    #[arg(long, env = "EHR_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<SecretArg>,
+    /// PostgreSQL connections per instance.
+    #[arg(long, env = "EHR_DATABASE_POOL", default_value_t = 16)]
+    pub database_pool: usize,
+    /// S3-compatible endpoint for the ciphertext (`http://127.0.0.1:9000`);
+    /// with `EHR_S3_BUCKET`. Unset: files under the data directory.
+    #[arg(long, env = "EHR_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+    /// The bucket (it must exist).
+    #[arg(long, env = "EHR_S3_BUCKET")]
+    pub s3_bucket: Option<String>,
+    /// The bucket's region.
+    #[arg(long, env = "EHR_S3_REGION", default_value = "us-east-1")]
+    pub s3_region: String,
+    /// Prefix of every key this server writes (`hospital-a/`).
+    #[arg(long, env = "EHR_S3_PREFIX", default_value = "")]
+    pub s3_prefix: String,
+    /// Access key id.
+    #[arg(long, env = "EHR_S3_ACCESS_KEY_ID")]
+    pub s3_access_key_id: Option<String>,
+    /// Secret access key (`env:NAME`, `file:PATH` or the value).
+    #[arg(long, env = "EHR_S3_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub s3_secret_access_key: Option<SecretArg>,
+    /// With a shared blob store, a record's ciphertext without a committed
+    /// row is removed at start-up only once it is this many seconds old
+    /// (another instance may be between the two steps of a completion).
+    #[arg(long, env = "EHR_ORPHAN_GRACE_SECS", default_value_t = 3600)]
+    pub orphan_grace_secs: u64,
     /// Ethereum JSON-RPC endpoint (http:// or https://).
     #[arg(long, env = "EHR_RPC_URL")]
     pub rpc_url: Option<String>,
@@ -264,6 +302,51 @@ pub struct ChainSettings {
     pub registry: Address,
 }
 
+/// Where the ciphertext goes when it is not under the data directory.
+#[derive(Clone)]
+pub struct S3Settings {
+    /// Endpoint URL.
+    pub endpoint: String,
+    /// Bucket.
+    pub bucket: String,
+    /// Region.
+    pub region: String,
+    /// Key prefix.
+    pub prefix: String,
+    /// Access key id.
+    pub access_key_id: String,
+    /// Secret access key (zeroised on drop, never printed).
+    pub secret_access_key: Zeroizing<String>,
+}
+
+impl fmt::Debug for S3Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("S3Settings")
+            .field("endpoint", &self.endpoint)
+            .field("bucket", &self.bucket)
+            .field("region", &self.region)
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The PostgreSQL database of a scaled setup.
+#[derive(Clone)]
+pub struct DatabaseSettings {
+    /// Connection URL (may hold a password: zeroised on drop, never printed).
+    pub url: Zeroizing<String>,
+    /// Connections per instance.
+    pub pool: usize,
+}
+
+impl fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("pool", &self.pool)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Checked settings.
 #[derive(Debug, Clone)]
 pub struct Settings {
@@ -271,6 +354,13 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// Data directory.
     pub data_dir: PathBuf,
+    /// PostgreSQL instead of SQLite, if configured.
+    pub database: Option<DatabaseSettings>,
+    /// S3 instead of files, if configured.
+    pub s3: Option<S3Settings>,
+    /// How old an unreferenced ciphertext in a shared blob store must be
+    /// before start-up removes it.
+    pub orphan_grace: Duration,
     /// Chain, if configured.
     pub chain: Option<ChainSettings>,
     /// Health authority.
@@ -421,9 +511,49 @@ impl ServeArgs {
         if self.relay_receipt_timeout_secs == 0 {
             return bad("EHR_RELAY_RECEIPT_TIMEOUT_SECS must be positive");
         }
+        let database = match &self.database_url {
+            None => None,
+            Some(arg) => {
+                let url = arg.resolve("EHR_DATABASE_URL")?;
+                if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                    return bad("EHR_DATABASE_URL must be a postgres:// URL");
+                }
+                if self.database_pool == 0 {
+                    return bad("EHR_DATABASE_POOL must be positive");
+                }
+                Some(DatabaseSettings {
+                    url,
+                    pool: self.database_pool,
+                })
+            }
+        };
+        let s3 = match (&self.s3_endpoint, &self.s3_bucket) {
+            (None, None) => None,
+            (Some(endpoint), Some(bucket)) => {
+                if !(endpoint.starts_with("http://") || endpoint.starts_with("https://")) {
+                    return bad("EHR_S3_ENDPOINT must be an http:// or https:// URL");
+                }
+                let (Some(id), Some(secret)) = (&self.s3_access_key_id, &self.s3_secret_access_key)
+                else {
+                    return bad("EHR_S3_ACCESS_KEY_ID and EHR_S3_SECRET_ACCESS_KEY are required with EHR_S3_BUCKET");
+                };
+                Some(S3Settings {
+                    endpoint: endpoint.clone(),
+                    bucket: bucket.clone(),
+                    region: self.s3_region.clone(),
+                    prefix: self.s3_prefix.clone(),
+                    access_key_id: id.clone(),
+                    secret_access_key: secret.resolve("EHR_S3_SECRET_ACCESS_KEY")?,
+                })
+            }
+            _ => return bad("EHR_S3_ENDPOINT and EHR_S3_BUCKET go together"),
+        };
         Ok(Settings {
             listen: self.listen,
             data_dir,
+            database,
+            s3,
+            orphan_grace: secs(self.orphan_grace_secs),
             chain,
             authority,
             hospital: self.hospital.clone(),
@@ -568,6 +698,51 @@ mod tests {
         let e = settings(&["--relayer-key", KEY]).unwrap_err();
         assert!(e.0.contains("needs the chain"), "{}", e.0);
         assert!(settings(&CHAIN).unwrap().relayer_key.is_none());
+    }
+
+    #[test]
+    fn the_database_url_is_checked_and_its_password_never_shows() {
+        let url = "postgres://ehr:hunter2secret@db.internal:5432/ehr";
+        let s = settings(&["--database-url", url]).unwrap();
+        assert_eq!(s.database.as_ref().unwrap().url.as_str(), url);
+        assert!(!format!("{s:?}").contains("hunter2secret"));
+        let e = settings(&["--database-url", "mysql://x"]).unwrap_err();
+        assert!(e.0.contains("postgres://"), "{}", e.0);
+        assert!(
+            settings(&[]).unwrap().database.is_none(),
+            "SQLite by default"
+        );
+    }
+
+    #[test]
+    fn a_bucket_needs_its_endpoint_and_keys_and_its_secret_never_shows() {
+        let bucket = [
+            "--s3-endpoint",
+            "http://127.0.0.1:9000",
+            "--s3-bucket",
+            "records",
+        ];
+        let e = settings(&bucket).unwrap_err();
+        assert!(e.0.contains("EHR_S3_ACCESS_KEY_ID"), "{}", e.0);
+        let e = settings(&bucket[2..]).unwrap_err();
+        assert!(e.0.contains("go together"), "{}", e.0);
+        let mut argv = bucket.to_vec();
+        argv.extend([
+            "--s3-access-key-id",
+            "AKIDEXAMPLE",
+            "--s3-secret-access-key",
+            "s3cr3tvalue1234",
+        ]);
+        let s = settings(&argv).unwrap();
+        let s3 = s.s3.as_ref().unwrap();
+        assert_eq!(
+            (s3.bucket.as_str(), s3.secret_access_key.as_str()),
+            ("records", "s3cr3tvalue1234")
+        );
+        assert!(!format!("{s:?}").contains("s3cr3tvalue1234"));
+        assert_eq!(s.orphan_grace, Duration::from_secs(3600));
+        let e = settings(&["--s3-endpoint", "ftp://x", "--s3-bucket", "b"]).unwrap_err();
+        assert!(e.0.contains("http"), "{}", e.0);
     }
 
     #[test]

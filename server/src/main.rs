@@ -54,8 +54,8 @@ fn serve(args: &ServeArgs) -> ExitCode {
     }
 }
 
-fn audit_verify(data_dir: &std::path::Path) -> ExitCode {
-    match start::audit_verify(data_dir) {
+fn report_audit(verification: std::io::Result<ehrchain_server::audit::Verification>) -> ExitCode {
+    match verification {
         Ok(v) => {
             let ok = v.ok();
             println!("{}", serde_json::json!({ "ok": ok, "report": v }));
@@ -86,7 +86,23 @@ fn audit_verify(data_dir: &std::path::Path) -> ExitCode {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Some(Command::AuditVerify { data_dir }) => audit_verify(&data_dir),
+        Some(Command::AuditVerify {
+            data_dir,
+            database_url,
+        }) => match (database_url, data_dir) {
+            (Some(url), _) => match url.resolve("EHR_DATABASE_URL") {
+                Ok(url) => report_audit(start::audit_verify_database(&url)),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            },
+            (None, Some(dir)) => report_audit(start::audit_verify(&dir)),
+            (None, None) => {
+                eprintln!("error: audit-verify needs --data-dir or --database-url");
+                ExitCode::from(2)
+            }
+        },
         Some(Command::Serve(args)) => serve(&args),
         None => serve(&cli.serve),
     }

@@ -11,6 +11,8 @@ use crate::config::Settings;
 use crate::relay::{ChainWriter, RpcRelayer};
 use crate::serve::{serve, shutdown_signal, ServeLimits};
 use crate::store::fs::FsBlobStore;
+use crate::store::postgres::{PgMetaStore, PgPool};
+use crate::store::s3::{S3BlobStore, S3Config};
 use crate::store::sqlite::SqliteMetaStore;
 use crate::store::{recover, BlobStore, MetaStore, Recovery, StoreError};
 use crate::tasks;
@@ -34,16 +36,18 @@ pub enum StartError {
     Chain(#[from] ehrchain::Error),
 }
 
-/// Opens everything under the data directory and reconciles it.
-///
-/// # Errors
-/// [`StartError`].
-pub fn open_state(settings: Settings) -> Result<(AppState, Recovery), StartError> {
-    let dir = settings.data_dir.clone();
-    std::fs::create_dir_all(&dir)?;
-    let meta: Arc<dyn MetaStore> = Arc::new(SqliteMetaStore::open(&dir.join(META_FILE))?);
-    let blobs: Arc<dyn BlobStore> = Arc::new(FsBlobStore::open(&dir.join(BLOB_DIR))?);
-    let recovery = recover(meta.as_ref(), blobs.as_ref())?;
+/// Opens the metadata store and the audit trail: PostgreSQL when
+/// configured (shared by every instance), else SQLite and the audit file in
+/// the data directory.
+fn open_meta(settings: &Settings) -> Result<(Arc<dyn MetaStore>, AuditLog), StartError> {
+    if let Some(db) = &settings.database {
+        let meta = PgMetaStore::connect(&db.url, db.pool)?;
+        let audit = AuditLog::postgres(meta.pool().clone())?;
+        tracing::info!(pool = db.pool, "metadata and audit trail in PostgreSQL");
+        return Ok((Arc::new(meta), audit));
+    }
+    let dir = &settings.data_dir;
+    let meta = SqliteMetaStore::open(&dir.join(META_FILE))?;
     let (audit, verification) = AuditLog::open(&dir.join(AUDIT_FILE))?;
     if let Some(bad) = &verification.first_bad {
         tracing::error!(line = bad.line, seq = bad.seq, reason = %bad.reason,
@@ -55,6 +59,47 @@ pub fn open_state(settings: Settings) -> Result<(AppState, Recovery), StartError
             "cut a torn, unacknowledged audit entry"
         );
     }
+    Ok((Arc::new(meta), audit))
+}
+
+/// Opens the ciphertext store: the S3 bucket when configured, else files
+/// in the data directory; with the grace an unreferenced ciphertext gets at
+/// start-up (only a shared store needs one).
+fn open_blobs(settings: &Settings) -> Result<(Arc<dyn BlobStore>, u64), StartError> {
+    if let Some(s3) = &settings.s3 {
+        let config = S3Config {
+            endpoint: s3.endpoint.clone(),
+            bucket: s3.bucket.clone(),
+            region: s3.region.clone(),
+            access_key_id: s3.access_key_id.clone(),
+            secret_access_key: s3.secret_access_key.to_string(),
+            prefix: s3.prefix.clone(),
+            allow_http: s3.endpoint.starts_with("http://"),
+        };
+        let store = S3BlobStore::open(&config)?;
+        tracing::info!(endpoint = %s3.endpoint, bucket = %s3.bucket, prefix = %s3.prefix,
+            "ciphertext in S3");
+        return Ok((Arc::new(store), settings.orphan_grace.as_secs()));
+    }
+    let store = FsBlobStore::open(&settings.data_dir.join(BLOB_DIR))?;
+    Ok((Arc::new(store), 0))
+}
+
+/// Opens the stores (under the data directory, or PostgreSQL and S3) and
+/// reconciles them.
+///
+/// # Errors
+/// [`StartError`].
+pub fn open_state(settings: Settings) -> Result<(AppState, Recovery), StartError> {
+    std::fs::create_dir_all(&settings.data_dir)?;
+    let (meta, audit) = open_meta(&settings)?;
+    let (blobs, orphan_grace) = open_blobs(&settings)?;
+    let recovery = recover(
+        meta.as_ref(),
+        blobs.as_ref(),
+        crate::app::now(),
+        orphan_grace,
+    )?;
     let chain: Option<Arc<dyn ChainView>> = match &settings.chain {
         Some(c) => Some(Arc::new(RpcChain::new(&c.rpc_url, c.registry)?)),
         None => None,
@@ -89,6 +134,7 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
     tracing::info!(
         temporary_removed = recovery.temporary_removed,
         orphan_records_removed = recovery.orphan_records_removed,
+        orphan_records_kept = recovery.orphan_records_kept,
         stale_uploads_removed = recovery.stale_uploads_removed,
         records_missing_ciphertext = recovery.records_missing_ciphertext,
         "storage recovered"
@@ -147,4 +193,14 @@ pub async fn run(settings: Settings) -> Result<(), StartError> {
 /// I/O failures reading the log.
 pub fn audit_verify(data_dir: &Path) -> std::io::Result<crate::audit::Verification> {
     crate::audit::verify(&data_dir.join(AUDIT_FILE))
+}
+
+/// `audit-verify --database-url`: verifies the audit table of a scaled
+/// setup's PostgreSQL database.
+///
+/// # Errors
+/// The database cannot be reached or read.
+pub fn audit_verify_database(url: &str) -> std::io::Result<crate::audit::Verification> {
+    let pool = PgPool::connect(url, 1).map_err(|e| std::io::Error::other(e.to_string()))?;
+    crate::audit::verify_postgres(&pool)
 }

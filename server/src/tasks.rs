@@ -1,7 +1,15 @@
 //! The background sweep: expired nonces and tokens, expired uploads, records
 //! past their retention period, and part directories nobody owns.
+//!
+//! Several server instances may share one metadata store (PostgreSQL): a
+//! sweep runs only on the instance holding the lease [`SWEEP_LEASE`]
+//! ([`crate::store::MetaStore::try_lease`]), renewed at every sweep and
+//! taken over by another instance once it has not been renewed for
+//! [`lease_ttl`]. Each process names itself by [`instance_id`].
 
 use std::collections::HashSet;
+use std::sync::OnceLock;
+use std::time::Duration;
 
 use crate::app::{now, AppState, Shared};
 use crate::audit::AuditEvent;
@@ -10,9 +18,33 @@ use crate::error::ApiError;
 /// Rows handled per kind and sweep (the next sweep continues).
 const BATCH: u32 = 1000;
 
+/// The name of the lease a sweep needs.
+pub const SWEEP_LEASE: &str = "sweep";
+
+/// This process's name as a lease holder: 16 random bytes in hex, drawn
+/// once (the process id and start time if the system has no randomness).
+pub fn instance_id() -> &'static str {
+    static ID: OnceLock<String> = OnceLock::new();
+    ID.get_or_init(|| {
+        let mut id = [0u8; 16];
+        match getrandom::getrandom(&mut id) {
+            Ok(()) => hex::encode(id),
+            Err(_) => format!("pid-{}-{}", std::process::id(), now()),
+        }
+    })
+}
+
+/// How long the sweep lease lasts without renewal: three sweep intervals
+/// (at least 10 s), so a live holder renews it well before it expires.
+pub fn lease_ttl(sweep_interval: Duration) -> u64 {
+    sweep_interval.as_secs().saturating_mul(3).max(10)
+}
+
 /// What one sweep did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct Sweep {
+    /// The sweep did nothing: another instance holds [`SWEEP_LEASE`].
+    pub skipped: bool,
     /// Expired nonce and token rows dropped.
     pub expired_rows: u64,
     /// Expired uploads dropped.
@@ -25,11 +57,19 @@ pub struct Sweep {
     pub orphan_uploads: u64,
 }
 
-/// One sweep at time `t`.
+/// One sweep at time `t`, if this instance holds (or can take)
+/// [`SWEEP_LEASE`]; otherwise nothing ([`Sweep::skipped`]).
 ///
 /// # Errors
 /// Storage failures (the sweep stops; the next one retries).
 pub fn sweep(s: &Shared, t: u64) -> Result<Sweep, ApiError> {
+    let ttl = lease_ttl(s.settings.sweep_interval);
+    if !s.meta.try_lease(SWEEP_LEASE, instance_id(), t, ttl)? {
+        return Ok(Sweep {
+            skipped: true,
+            ..Sweep::default()
+        });
+    }
     let mut report = Sweep {
         expired_rows: s.meta.purge_expired(t)?,
         ..Sweep::default()
@@ -138,6 +178,9 @@ pub async fn run(state: AppState) {
     loop {
         tick.tick().await;
         match state.blocking(|s| sweep(s, now())).await {
+            Ok(r) if r.skipped => {
+                tracing::debug!("sweep skipped: another instance holds the sweep lease");
+            }
             Ok(r) => {
                 let (audit_head, audit_entries) = state.audit.head();
                 tracing::info!(

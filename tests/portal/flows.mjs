@@ -387,10 +387,9 @@ function flipByte(file) {
   }
 }
 
-/** A record server's stored ciphertext of `eh` (server/src/store/fs.rs: blobs/records/<eh[0..2]>/<eh>). */
+/** A record server's stored ciphertext of `eh` (a file, or an S3 object in the scaled setup: scripts/devenv.mjs). */
 function blobPath(hospital, eh) {
-  const hex = eh.replace(/^0x/, '').toLowerCase();
-  return path.join(hospital.dataDir, 'blobs', 'records', hex.slice(0, 2), hex);
+  return hospital.recordFile(eh);
 }
 
 /** A save picker for the page backed by OPFS (`saved/<name>`), so the File System Access path runs headless. */

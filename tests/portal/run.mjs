@@ -7,7 +7,8 @@
 // WebDriver BiDi), offline, with the test wallet tests/portal/provider.js
 // injected into every page before the portal's code.
 //
-//   node tests/portal/run.mjs [chromium] [firefox] [--flow NAME]… [--no-build] [--keep-env]
+//   node tests/portal/run.mjs [chromium] [firefox] [--flow NAME]… [--no-build] [--keep-env] [--scale]
+//   (--scale: the record servers in their scaled configuration, scripts/dev.sh --scale)
 //
 // Flows and the browsers they run in: see FLOWS in flows.mjs. One line per
 // flow and browser: "ok   chromium smoke (12.3 s)" / "FAIL firefox smoke: …" /
@@ -393,6 +394,7 @@ async function main() {
   const only = take('--flow');
   const noBuild = args.includes('--no-build');
   const keepEnv = args.includes('--keep-env');
+  const scale = args.includes('--scale'); // the servers' scaled configuration (PostgreSQL, S3, two instances each)
   const browsers = args.filter((a) => !a.startsWith('--'));
   const wanted = browsers.length ? browsers : ['chromium', 'firefox'];
   for (const f of only) if (!FLOWS.some((x) => x.name === f)) throw new Error(`unknown flow ${f} (${FLOWS.map((x) => x.name).join(', ')})`);
@@ -410,6 +412,7 @@ async function main() {
     build: !noBuild,
     portalRoot: process.env.PORTAL_ROOT || undefined, // another build to test (no webpack run)
     quiet: !process.env.VERBOSE,
+    scale,
     // The bench's records above the servers' default limit (1 GiB).
     serverEnv: process.env.PORTAL_TEST_MAX_RECORD_SIZE ? { EHR_MAX_RECORD_SIZE: process.env.PORTAL_TEST_MAX_RECORD_SIZE } : {},
   });

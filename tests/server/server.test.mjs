@@ -627,7 +627,8 @@ test('the server store plus the chain do not yield a record key (paper flaws 1 a
   assert.ok(S.full, 'needs the full-flow record');
   const { recordKey, maskKey, txId, x, z, k, eh, aad, ctFile } = S.full;
   const db = await dumpDb(path.join(S.dataDir, 'meta.sqlite'));
-  assert.deepEqual(Object.keys(db).sort(), ['download_tokens', 'record_index', 'records', 'retired', 'uploads', 'used_nonces']);
+  assert.deepEqual(Object.keys(db).sort(), ['download_tokens', 'leases', 'record_index', 'records', 'retired', 'uploads', 'used_nonces']);
+  assert.deepEqual(db.leases.columns, ['name', 'holder', 'expires_at'], 'a lease names a server instance (random), nobody else');
   assert.deepEqual(db.retired.columns, ['eh', 'reason', 'at'], 'retired records are known by eh only');
   assert.deepEqual(db.record_index.columns, ['x', 'z', 'k', 'eh', 'created_at'], 'the index holds only X, Z, K, eh');
   assert.deepEqual(db.used_nonces.columns, ['key', 'expiry'], 'nonces are kept hashed, naming no doctor');

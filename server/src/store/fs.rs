@@ -297,6 +297,19 @@ impl BlobStore for FsBlobStore {
         Ok(out)
     }
 
+    fn record_modified(&self, eh: &Eh) -> Result<Option<u64>, StoreError> {
+        let modified = match fs::metadata(self.record_path(eh)) {
+            Ok(m) => m.modified()?,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(Some(
+            modified
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+        ))
+    }
+
     fn list_uploads(&self) -> Result<Vec<UploadId>, StoreError> {
         Ok(read_dir_names(&self.uploads_dir())?
             .iter()
@@ -392,5 +405,49 @@ mod tests {
         store.delete_record(&eh).unwrap();
         store.delete_record(&eh).unwrap();
         assert!(matches!(store.open_record(&eh), Err(StoreError::NotFound)));
+    }
+
+    #[test]
+    fn recovery_keeps_a_fresh_orphan_within_the_grace_period_and_removes_an_old_one() {
+        let (dir, store) = store();
+        let meta =
+            crate::store::sqlite::SqliteMetaStore::open(&dir.path().join("meta.sqlite")).unwrap();
+        let id = UploadId([4; 16]);
+        put(&store, &id, 0, b"orphan");
+        let eh = ehrchain::hash::sha256(b"orphan");
+        store.assemble(&id, 1, 6, &eh).unwrap();
+        let written = store.record_modified(&eh).unwrap().unwrap();
+        assert!(written.abs_diff(crate::app::now()) < 60);
+        assert_eq!(store.record_modified(&[9; 32]).unwrap(), None);
+
+        // Written just now: perhaps another instance is about to commit it.
+        let kept = crate::store::recover(&meta, &store, written + 10, 300).unwrap();
+        assert_eq!(
+            (kept.orphan_records_kept, kept.orphan_records_removed),
+            (1, 0)
+        );
+        assert_eq!(store.list_records().unwrap(), vec![eh]);
+
+        // Written longer ago than the grace period: an orphan, removed.
+        let removed = crate::store::recover(&meta, &store, written + 301, 300).unwrap();
+        assert_eq!(
+            (removed.orphan_records_kept, removed.orphan_records_removed),
+            (0, 1)
+        );
+        assert!(store.list_records().unwrap().is_empty());
+    }
+
+    #[test]
+    fn recovery_without_a_grace_period_removes_every_orphan() {
+        let (dir, store) = store();
+        let meta =
+            crate::store::sqlite::SqliteMetaStore::open(&dir.path().join("meta.sqlite")).unwrap();
+        let id = UploadId([5; 16]);
+        put(&store, &id, 0, b"orphan");
+        let eh = ehrchain::hash::sha256(b"orphan");
+        store.assemble(&id, 1, 6, &eh).unwrap();
+        let report = crate::store::recover(&meta, &store, crate::app::now(), 0).unwrap();
+        assert_eq!(report.orphan_records_removed, 1);
+        assert!(store.list_records().unwrap().is_empty());
     }
 }

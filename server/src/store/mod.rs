@@ -21,6 +21,8 @@ use std::fmt;
 use std::io::{self, Read, Seek};
 
 pub mod fs;
+pub mod postgres;
+pub mod s3;
 pub mod sqlite;
 
 /// SHA-256 of a record's ciphertext: its name everywhere (`eh`).
@@ -293,6 +295,14 @@ pub trait BlobStore: Send + Sync + fmt::Debug + 'static {
     /// I/O failures.
     fn list_records(&self) -> Result<Vec<Eh>, StoreError>;
 
+    /// Unix time (seconds) the record's ciphertext was last written, or
+    /// `None` if it is absent: how [`recover`] tells an orphan from a record
+    /// that another instance sharing the store is about to commit.
+    ///
+    /// # Errors
+    /// I/O failures.
+    fn record_modified(&self, eh: &Eh) -> Result<Option<u64>, StoreError>;
+
     /// Every upload that has parts present.
     ///
     /// # Errors
@@ -438,6 +448,22 @@ pub trait MetaStore: Send + Sync + fmt::Debug + 'static {
     /// # Errors
     /// Database failures.
     fn ping(&self) -> Result<(), StoreError>;
+
+    /// Takes or renews the lease `name` for `holder` until `now + ttl_secs`
+    /// if it is free, expired at `now`, or already held by `holder`;
+    /// `false` if another holder has it. Several server instances on one
+    /// database use it to run a task (the background sweep) on one of them
+    /// at a time; times are Unix seconds of each instance's clock.
+    ///
+    /// # Errors
+    /// Database failures.
+    fn try_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: u64,
+        ttl_secs: u64,
+    ) -> Result<bool, StoreError>;
 }
 
 /// What [`recover`] did.
@@ -447,6 +473,9 @@ pub struct Recovery {
     pub temporary_removed: u64,
     /// Ciphertext files without a committed record row, removed.
     pub orphan_records_removed: u64,
+    /// Ciphertext files without a committed record row written within the
+    /// grace period (perhaps about to be committed by another instance), kept.
+    pub orphan_records_kept: u64,
     /// Part directories of finished, expired or unknown uploads, removed.
     pub stale_uploads_removed: u64,
     /// Committed records whose ciphertext is missing (reported, never served).
@@ -455,12 +484,21 @@ pub struct Recovery {
 
 /// Start-up reconciliation of the two stores after any stop, including
 /// SIGKILL or power loss: temporary files go; ciphertext without a committed
-/// row (never acknowledged) goes; parts of uploads that are not open go.
-/// Acknowledged parts and committed records are untouched.
+/// row (never acknowledged) goes once it was written more than
+/// `orphan_grace_secs` before `now` (with several instances sharing one
+/// blob store, another instance may be between putting a record in place
+/// and committing its row: such a fresh orphan is kept, and removed by a
+/// later start); parts of uploads that are not open go. Acknowledged parts
+/// and committed records are untouched.
 ///
 /// # Errors
 /// Storage failures.
-pub fn recover(meta: &dyn MetaStore, blobs: &dyn BlobStore) -> Result<Recovery, StoreError> {
+pub fn recover(
+    meta: &dyn MetaStore,
+    blobs: &dyn BlobStore,
+    now: u64,
+    orphan_grace_secs: u64,
+) -> Result<Recovery, StoreError> {
     let mut report = Recovery {
         temporary_removed: blobs.clean_temporary()?,
         ..Recovery::default()
@@ -468,12 +506,23 @@ pub fn recover(meta: &dyn MetaStore, blobs: &dyn BlobStore) -> Result<Recovery, 
     let rows: std::collections::HashSet<Eh> = meta.record_hashes()?.into_iter().collect();
     let files: std::collections::HashSet<Eh> = blobs.list_records()?.into_iter().collect();
     for eh in files.difference(&rows) {
+        let Some(written) = blobs.record_modified(eh)? else {
+            continue; // removed meanwhile
+        };
+        if orphan_grace_secs > 0 && now.saturating_sub(written) <= orphan_grace_secs {
+            report.orphan_records_kept += 1;
+            continue;
+        }
         blobs.delete_record(eh)?;
         report.orphan_records_removed += 1;
     }
     report.records_missing_ciphertext = rows.difference(&files).count() as u64;
+    // Parts first, rows second: an upload's row is committed before its
+    // first part, so an upload another instance starts meanwhile is open in
+    // the rows read afterwards and its parts are kept.
+    let with_parts = blobs.list_uploads()?;
     let open: std::collections::HashSet<UploadId> = meta.open_uploads()?.into_iter().collect();
-    for id in blobs.list_uploads()? {
+    for id in with_parts {
         if !open.contains(&id) {
             blobs.delete_upload(&id)?;
             report.stale_uploads_removed += 1;

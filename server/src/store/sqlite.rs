@@ -40,7 +40,7 @@ enum Write {
 type Written = Result<bool, String>;
 
 /// Schema version stored in `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 3;
+const SCHEMA_VERSION: i64 = 4;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS uploads (
@@ -84,6 +84,11 @@ CREATE TABLE IF NOT EXISTS retired (
     eh     BLOB PRIMARY KEY,
     reason TEXT NOT NULL,
     at     INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS leases (
+    name       TEXT PRIMARY KEY,
+    holder     TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
 ) WITHOUT ROWID;
 ";
 
@@ -543,6 +548,27 @@ impl MetaStore for SqliteMetaStore {
             .query_row("SELECT 1", [], |_| Ok(()))
             .map_err(db)
     }
+
+    fn try_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: u64,
+        ttl_secs: u64,
+    ) -> Result<bool, StoreError> {
+        // Schema 4 added the table (schemas 1 to 3 get it from SCHEMA).
+        let n = self
+            .conn()
+            .execute(
+                "INSERT INTO leases (name, holder, expires_at) VALUES (?1, ?2, ?4)
+                 ON CONFLICT (name) DO UPDATE
+                 SET holder = excluded.holder, expires_at = excluded.expires_at
+                 WHERE leases.holder = excluded.holder OR leases.expires_at <= ?3",
+                params![name, holder, int(now), int(now.saturating_add(ttl_secs))],
+            )
+            .map_err(db)?;
+        Ok(n == 1)
+    }
 }
 
 #[cfg(test)]
@@ -765,6 +791,30 @@ mod tests {
         }
         assert_eq!(fresh, [1; 32], "each nonce accepted exactly once");
         assert!(m.group_commits() < 64, "{} commits", m.group_commits());
+    }
+
+    #[test]
+    fn a_lease_is_refused_to_another_holder_until_it_expires() {
+        let (_d, m) = open();
+        assert!(m.try_lease("sweep", "a", 100, 30).unwrap());
+        assert!(!m.try_lease("sweep", "b", 101, 30).unwrap(), "held by a");
+        assert!(m.try_lease("sweep", "a", 120, 30).unwrap(), "a renews");
+        assert!(
+            !m.try_lease("sweep", "b", 149, 30).unwrap(),
+            "renewed to 150"
+        );
+        assert!(
+            m.try_lease("other", "b", 149, 30).unwrap(),
+            "leases are by name"
+        );
+        assert!(
+            m.try_lease("sweep", "b", 150, 30).unwrap(),
+            "expired: b takes it"
+        );
+        assert!(
+            !m.try_lease("sweep", "a", 151, 30).unwrap(),
+            "now held by b"
+        );
     }
 
     #[test]

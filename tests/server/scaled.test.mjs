@@ -1,0 +1,262 @@
+// The record server's scaled configuration (issue #14, server/README.md
+// "Several instances"): two `ehrchain-server` processes sharing one
+// PostgreSQL (metadata, nonces, tokens, the audit trail) and one S3 bucket
+// (s3s-fs), against a throw-away Hardhat chain. What one instance accepted,
+// the other must honour; what one refuses, the other must refuse too.
+//
+//   node --test tests/server/scaled.test.mjs
+//
+// Needs what server.test.mjs needs, plus PostgreSQL and s3s-fs
+// (scripts/setup.sh installs both); chain/services.mjs starts them.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { execFile, execFileSync } from 'node:child_process';
+import { startChain } from '../../chain/testchain.mjs';
+import { startPostgres, startS3, postgresBin } from '../../chain/services.mjs';
+import { h0x, sha256, sleep, jsonRpc, unhex } from '../support/helpers.mjs';
+import {
+  ehr, checkPrerequisites, chainCli, deployRegistry, startServer, request, cutUpload, tempDir, filesUnder, FILING, FILING_SECRET, SERVER,
+} from './helpers.mjs';
+import { HOSPITAL, AUTHORITY_KEY, ANCHOR_KEY, MiB, fixtures } from './fixtures.mjs';
+
+const S = { dirs: [], serials: 500 };
+const { makeDoctor, smallRecord, anchorAndFile, publish, signed, access, refused } = fixtures(S);
+
+function newDir(prefix) {
+  const d = tempDir(prefix);
+  S.dirs.push(d);
+  return d;
+}
+
+/** One instance's environment: its own (unshared) data directory, the shared database and bucket. */
+function instanceEnv(extra = {}) {
+  return {
+    EHR_DATA_DIR: newDir('ehr-scaled-'),
+    EHR_DATABASE_URL: S.pg.url,
+    ...S.s3.env,
+    EHR_RPC_URL: S.chain.rpcUrl,
+    EHR_REGISTRY: S.registry,
+    EHR_AUTHORITY: S.authority,
+    EHR_HOSPITAL: HOSPITAL,
+    EHR_RATE_LIMIT_PER_SEC: '0',
+    EHR_MIN_PART_SIZE: String(64 << 10),
+    EHR_OPEN_UPLOADS: 'true',
+    EHR_SWEEP_INTERVAL_SECS: '1',
+    ...extra,
+  };
+}
+
+/** Whether the bucket holds the record object of `eh` (s3s-fs keeps an object as a file named by its key). */
+const recordObject = (eh) => path.join(S.s3.dir, 'root', S.s3.bucket, 'records', eh.slice(2));
+
+function auditVerifyDb() {
+  return new Promise((resolve) => {
+    execFile(SERVER, ['audit-verify', '--database-url', S.pg.url], { encoding: 'utf8' }, (err, stdout, stderr) => {
+      let report;
+      try {
+        report = JSON.parse(stdout);
+      } catch {
+        /* none */
+      }
+      resolve({ code: err ? err.code : 0, report, stderr });
+    });
+  });
+}
+
+/** The audit trail's entries, in order, read from PostgreSQL with psql. */
+function auditLines() {
+  return new Promise((resolve, reject) => {
+    execFile('psql', [S.pg.url, '-At', '-c', "SELECT convert_from(line, 'UTF8') FROM audit ORDER BY seq"], { encoding: 'utf8', maxBuffer: 1 << 26 },
+      (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)))));
+  });
+}
+
+before(async () => {
+  checkPrerequisites();
+  [S.chain, S.pg, S.s3] = await Promise.all([startChain(), startPostgres(), startS3()]);
+  const d = await deployRegistry(S.chain.rpcUrl, AUTHORITY_KEY);
+  S.registry = d.registry;
+  S.authority = d.authority;
+  S.c = chainCli(S.chain.rpcUrl, S.registry);
+  S.rpc = jsonRpc(S.chain.rpcUrl);
+  S.authorityKey = ehr.Key.fromBytes(unhex(AUTHORITY_KEY));
+  S.anchorer = await makeDoctor({ account: ehr.Key.fromBytes(unhex(ANCHOR_KEY)) });
+  S.patient = ehr.Key.generate();
+  // Started one after the other: the second finds the schema the first migrated.
+  S.a = await startServer(instanceEnv());
+  S.b = await startServer(instanceEnv());
+  S.doctor = await makeDoctor();
+});
+
+after(async () => {
+  await Promise.all([S.a?.stop(), S.b?.stop()]);
+  await Promise.all([S.chain?.stop(), S.pg?.stop(), S.s3?.stop()]);
+  for (const d of S.dirs) fs.rmSync(d, { recursive: true, force: true });
+});
+
+test('both instances report the shared database and the chain', async () => {
+  for (const srv of [S.a, S.b]) {
+    const r = await request('GET', `${srv.url}/healthz`);
+    assert.equal(r.status, 200, String(r.body));
+    assert.equal(r.json.db, 'ok');
+    assert.equal(r.json.chain, 'ok');
+  }
+});
+
+test('an upload spread over both instances, a part cut on one resumed on the other, served by either', async () => {
+  const rec = smallRecord(24 * MiB + 12345);
+  const partSize = 4 * MiB;
+  const created = await request('POST', `${S.a.url}/v1/uploads`, { body: { filing: FILING, eh: rec.eh, size: rec.ct.length, partSize } });
+  assert.equal(created.status, 201, String(created.body));
+  const { uploadId, parts } = created.json;
+  const part = (n) => rec.ct.subarray(n * partSize, Math.min(rec.ct.length, (n + 1) * partSize));
+  const at = (n) => (n % 2 ? S.b : S.a).url;
+  const cut = 3; // a whole 4 MiB part, of which A gets 100 KiB before the connection drops
+  for (let n = 0; n < parts; n++) {
+    if (n === cut) continue;
+    const r = await request('PUT', `${at(n)}/v1/uploads/${uploadId}/parts/${n}`, { body: part(n) });
+    assert.equal(r.status, 200, `part ${n}: ${r.body}`);
+  }
+  await cutUpload(`${S.a.url}/v1/uploads/${uploadId}/parts/${cut}`, part(cut), 100 * 1024);
+  await sleep(300);
+  const st = await request('GET', `${S.b.url}/v1/uploads/${uploadId}`);
+  assert.equal(st.status, 200);
+  assert.deepEqual(st.json.missing, [cut], 'the other instance sees the acknowledged parts and only those');
+  refused(await request('POST', `${S.b.url}/v1/uploads/${uploadId}/complete`), 409, 'UploadIncomplete', 'complete with the cut part missing');
+  assert.ok(!fs.existsSync(recordObject(rec.eh)), 'no record object before completion');
+  assert.equal((await request('PUT', `${S.b.url}/v1/uploads/${uploadId}/parts/${cut}`, { body: part(cut) })).status, 200);
+  const done = await request('POST', `${S.b.url}/v1/uploads/${uploadId}/complete`);
+  assert.equal(done.status, 200, String(done.body));
+  assert.equal((await request('GET', `${S.a.url}/v1/uploads/${uploadId}`)).json.state, 'complete');
+  refused(await request('POST', `${S.a.url}/v1/uploads`, { body: { filing: FILING, eh: rec.eh, size: rec.ct.length } }), 409, 'RecordExists',
+    'the other instance knows the record is stored');
+
+  const filed = await anchorAndFile(S.a.url, rec);
+  const granted = await access(S.b.url, signed(S.doctor, filed.x));
+  assert.equal(granted.status, 200, String(granted.body));
+  assert.equal(granted.json.eh, rec.eh);
+  // The download token was issued by B; A serves it (whole, then a range).
+  const whole = await request('GET', S.a.url + granted.json.download);
+  assert.equal(whole.status, 200);
+  assert.equal(h0x(sha256(whole.body)), rec.eh, 'SHA-256 of what A serves is eh');
+  const range = await request('GET', S.a.url + granted.json.download, { headers: { range: `bytes=${5 * MiB - 7}-${9 * MiB}` } });
+  assert.equal(range.status, 206);
+  assert.ok(range.body.equals(rec.ct.subarray(5 * MiB - 7, 9 * MiB + 1)), 'a range across part boundaries');
+
+  // What the shared stores hold names no secret: the record key, the download
+  // token, the filing secret and the masks' pads are nowhere in the database
+  // (pg_dump) or the bucket.
+  const token = granted.json.download.split('token=')[1];
+  const txIdBytes = unhex(filed.txId);
+  const needles = {
+    K_P: Buffer.from(rec.recordKey), token: Buffer.from(token, 'hex'), filingSecret: unhex(FILING_SECRET),
+    Y_tx: Buffer.from(filed.z.map((b, i) => b ^ txIdBytes[i])), Y_key: Buffer.from(filed.k.map((b, i) => b ^ rec.recordKey[i])),
+  };
+  const dump = execFileSync(path.join(postgresBin(), 'pg_dump'), ['--data-only', S.pg.url], { maxBuffer: 1 << 28 });
+  const objects = filesUnder(path.join(S.s3.dir, 'root'));
+  for (const [name, b] of Object.entries(needles)) {
+    for (const needle of [b, Buffer.from(b.toString('hex'))]) {
+      assert.equal(dump.indexOf(needle), -1, `${name} in the database`);
+      for (const f of objects) assert.equal(fs.readFileSync(f).indexOf(needle), -1, `${name} in ${path.relative(S.s3.dir, f)}`);
+    }
+  }
+});
+
+test('a request replayed against the other instance is refused: 409 Replay', async () => {
+  const rec = await publish(S.a.url);
+  const body = signed(S.doctor, rec.x);
+  assert.equal((await access(S.a.url, body)).status, 200);
+  refused(await access(S.b.url, body), 409, 'Replay', 'the same request at the other instance');
+  refused(await access(S.a.url, body), 409, 'Replay', 'and at the first again');
+  // Sent to both at once: exactly one is granted.
+  const twice = signed(S.doctor, rec.x);
+  const answers = await Promise.all([access(S.a.url, twice), access(S.b.url, twice)]);
+  assert.deepEqual(answers.map((r) => r.status).sort(), [200, 409], 'one grant, one Replay');
+});
+
+test('a revocation and a tombstone are honoured by both instances from the block that contains them', async () => {
+  const rec = await publish(S.a.url);
+  const doctor = await makeDoctor();
+  for (const srv of [S.a, S.b]) assert.equal((await access(srv.url, signed(doctor, rec.x))).status, 200, 'valid before');
+  await S.c.revoke(doctor.serial, AUTHORITY_KEY);
+  for (const srv of [S.a, S.b]) refused(await access(srv.url, signed(doctor, rec.x)), 403, 'CertificateRevoked', `revoked, at ${srv.url}`);
+
+  const doomed = await publish(S.b.url, 30_000);
+  const token = await access(S.a.url, signed(S.doctor, doomed.x));
+  assert.equal(token.status, 200);
+  assert.ok(fs.existsSync(recordObject(doomed.eh)));
+  await S.c.markDeleted(doomed.eh, ANCHOR_KEY);
+  for (const srv of [S.a, S.b]) {
+    refused(await access(srv.url, signed(S.doctor, doomed.x)), 410, 'RecordDeletedOnChain', `tombstoned, at ${srv.url}`);
+    refused(await request('GET', srv.url + token.json.download), 410, 'RecordDeletedOnChain', `earlier token, at ${srv.url}`);
+  }
+  // The sweep (one instance at a time, under the lease) removes the ciphertext.
+  for (let i = 0; i < 100 && fs.existsSync(recordObject(doomed.eh)); i++) await sleep(100);
+  assert.ok(!fs.existsSync(recordObject(doomed.eh)), 'ciphertext deleted by a sweep');
+  await sleep(2500); // both sweeps have run again
+  const audit = await auditVerifyDb();
+  assert.equal(audit.code, 0, audit.stderr);
+  const tombstones = (await auditLines()).filter((e) => e.event === 'tombstone' && e.eh === doomed.eh);
+  assert.equal(tombstones.length, 1, 'the record was deleted once, by one instance');
+});
+
+test('SIGKILL of one instance mid-upload and mid-completion: the other carries on, nothing half-visible', async () => {
+  const victim = await startServer(instanceEnv());
+  const partSize = MiB;
+  const a = smallRecord(4 * MiB - 500);
+  const ca = await request('POST', `${victim.url}/v1/uploads`, { body: { filing: FILING, eh: a.eh, size: a.ct.length, partSize } });
+  const ida = ca.json.uploadId;
+  const partA = (n) => a.ct.subarray(n * partSize, Math.min(a.ct.length, (n + 1) * partSize));
+  for (const n of [0, 1]) assert.equal((await request('PUT', `${victim.url}/v1/uploads/${ida}/parts/${n}`, { body: partA(n) })).status, 200);
+  const b = smallRecord(48 * MiB);
+  const cb = await request('POST', `${victim.url}/v1/uploads`, { body: { filing: FILING, eh: b.eh, size: b.ct.length, partSize: 8 * MiB } });
+  const idb = cb.json.uploadId;
+  for (let n = 0; n < cb.json.parts; n++) {
+    assert.equal((await request('PUT', `${victim.url}/v1/uploads/${idb}/parts/${n}`, { body: b.ct.subarray(n * 8 * MiB, (n + 1) * 8 * MiB) })).status, 200);
+  }
+  const inflight = cutUpload(`${victim.url}/v1/uploads/${ida}/parts/2`, partA(2), 400 * 1024);
+  const completing = request('POST', `${victim.url}/v1/uploads/${idb}/complete`).catch((e) => e);
+  await sleep(40);
+  assert.equal((await victim.kill()).signal, 'SIGKILL');
+  await inflight;
+  await completing;
+
+  // The survivor: A's acknowledged parts, B either whole or still open with every part.
+  const sa = await request('GET', `${S.a.url}/v1/uploads/${ida}`);
+  assert.deepEqual(sa.json.received, [0, 1], 'acknowledged parts survive the instance');
+  assert.ok(!fs.existsSync(recordObject(a.eh)), 'no record object for an unfinished upload');
+  refused(await request('POST', `${S.a.url}/v1/index`, { body: { filingSecret: FILING_SECRET, x: h0x(crypto.randomBytes(32)), z: h0x(crypto.randomBytes(32)), k: h0x(crypto.randomBytes(16)), eh: a.eh } }),
+    404, 'RecordNotFound', 'an unfinished record cannot be indexed');
+  const sb = await request('GET', `${S.a.url}/v1/uploads/${idb}`);
+  if (sb.json.state === 'open') {
+    assert.deepEqual(sb.json.missing, []);
+    const done = await request('POST', `${S.a.url}/v1/uploads/${idb}/complete`);
+    assert.equal(done.status, 200, String(done.body));
+  }
+  assert.equal(h0x(sha256(fs.readFileSync(recordObject(b.eh)))), b.eh, 'the stored record is whole');
+  for (const n of [2, 3]) assert.equal((await request('PUT', `${S.b.url}/v1/uploads/${ida}/parts/${n}`, { body: partA(n) })).status, 200);
+  const done = await request('POST', `${S.b.url}/v1/uploads/${ida}/complete`);
+  assert.equal(done.status, 200, String(done.body));
+  assert.equal(h0x(sha256(fs.readFileSync(recordObject(a.eh)))), a.eh);
+
+  // A restarted instance does not remove the others' fresh records (the orphan grace).
+  const again = await startServer(instanceEnv());
+  const recovered = again.logs().map((l) => JSON.parse(l)).find((j) => j.message === 'storage recovered');
+  assert.equal(recovered.orphan_records_removed, 0);
+  assert.ok(fs.existsSync(recordObject(b.eh)));
+  await again.stop();
+});
+
+test('the audit trail of both instances is one hash chain in PostgreSQL', async () => {
+  const audit = await auditVerifyDb();
+  assert.equal(audit.code, 0, audit.stderr);
+  assert.equal(audit.report.ok, true);
+  const lines = await auditLines();
+  assert.ok(lines.length >= 8, `${lines.length} entries`);
+  lines.forEach((e, i) => assert.equal(e.seq, i, 'one sequence, no fork'));
+  const codes = new Set(lines.map((e) => e.code));
+  for (const c of ['Ok', 'Replay', 'CertificateRevoked', 'RecordDeletedOnChain']) assert.ok(codes.has(c), `a ${c} entry`);
+});
