@@ -88,6 +88,11 @@ export async function startPostgres({ dir, port } = {}) {
       gid: Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })),
     };
     fs.chownSync(dir, ids.uid, ids.gid);
+    try {
+      execFileSync('test', ['-w', dir], { ...ids, stdio: 'ignore' });
+    } catch {
+      throw new Error(`PostgreSQL's user cannot reach ${dir} (a parent directory is private): give a directory under a world-readable one, or none`);
+    }
   }
   const data = path.join(dir, 'data');
   const logFile = path.join(dir, 'postgres.log');

@@ -211,7 +211,7 @@ async function runMode(mode, storage, recordFile, recordSize, recordEh) {
   try {
     let shared = {};
     if (storage === 'scaled') {
-      const [pg, s3] = await Promise.all([startPostgres({ dir: path.join(dataDir, 'pg') }), startS3({ dir: path.join(dataDir, 's3') })]);
+      const [pg, s3] = await Promise.all([startPostgres(), startS3()]);
       services.push(pg, s3);
       shared = { EHR_DATABASE_URL: pg.url, ...s3.env };
     }

@@ -17,6 +17,8 @@
 //! Prints one line per store and phase, in MB/s (10^6 bytes per second).
 #![allow(clippy::print_stdout, clippy::cast_possible_truncation)]
 
+#[path = "../tests/common/bytes.rs"]
+mod bytes;
 #[path = "../tests/common/s3.rs"]
 mod s3_server;
 
@@ -37,17 +39,7 @@ const DOWNLOAD_READ: usize = 256 << 10;
 
 /// Part `n` of the record: deterministic pseudo-random bytes.
 fn part_bytes(n: u64, len: u64) -> Vec<u8> {
-    let mut x = n.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
-    let len = len as usize;
-    let mut out = Vec::with_capacity(len + 8);
-    while out.len() < len {
-        x ^= x << 13;
-        x ^= x >> 7;
-        x ^= x << 17;
-        out.extend_from_slice(&x.to_le_bytes());
-    }
-    out.truncate(len);
-    out
+    bytes::pseudo_random_bytes(len as usize, n.wrapping_add(1))
 }
 
 fn mb_per_s(bytes: u64, started: Instant) -> f64 {

@@ -6,8 +6,8 @@
 //! record. See `server/README.md` for the API, configuration and operations.
 //!
 //! Layout: [`mod@app`] (router and edge middleware), [`handlers`] (one function
-//! per endpoint), [`store`] (storage traits and the SQLite + file-system
-//! backends), [`audit`] (hash-chained audit trail), [`group`] (group commit of
+//! per endpoint), [`store`] (storage traits; SQLite + files embedded,
+//! PostgreSQL + S3 for several instances), [`audit`] (hash-chained audit trail), [`group`] (group commit of
 //! the audit log and the nonce store), [`chain`] (registry
 //! reads), [`chainstate`] (those reads once per block, shared), [`metrics`] (`GET /metrics`), [`relay`] (the authorisation relayer: the server's one chain
 //! write), [`serve`] (HTTP/1.1 loop), [`tasks`] (retention sweep), [`start`].

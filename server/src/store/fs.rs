@@ -335,119 +335,16 @@ impl BlobStore for FsBlobStore {
 mod tests {
     use super::*;
 
-    fn store() -> (tempfile::TempDir, FsBlobStore) {
+    #[test]
+    fn a_crashed_part_write_leaves_a_temporary_file_that_start_up_removes() {
         let dir = tempfile::tempdir().unwrap();
         let store = FsBlobStore::open(dir.path()).unwrap();
-        (dir, store)
-    }
-
-    fn put(store: &FsBlobStore, id: &UploadId, n: u64, data: &[u8]) {
-        let mut w = store.part_writer(id, n).unwrap();
-        w.write(data).unwrap();
-        w.commit().unwrap();
-    }
-
-    #[test]
-    fn parts_assemble_into_a_record_only_if_the_hash_matches() {
-        let (_dir, store) = store();
-        let id = UploadId([1; 16]);
-        put(&store, &id, 1, b"world");
-        put(&store, &id, 0, b"hello ");
-        assert_eq!(store.list_parts(&id).unwrap(), vec![0, 1]);
-        let eh = ehrchain::hash::sha256(b"hello world");
-        assert!(matches!(
-            store.assemble(&id, 2, 11, &[0; 32]),
-            Err(StoreError::HashMismatch)
-        ));
-        assert!(store.list_records().unwrap().is_empty());
-        assert!(matches!(
-            store.assemble(&id, 3, 11, &eh),
-            Err(StoreError::MissingPart(2))
-        ));
-        assert!(matches!(
-            store.assemble(&id, 2, 10, &eh),
-            Err(StoreError::SizeMismatch)
-        ));
-        store.assemble(&id, 2, 11, &eh).unwrap();
-        assert_eq!(store.list_records().unwrap(), vec![eh]);
-        let (mut r, len) = store.open_record(&eh).unwrap();
-        let mut back = Vec::new();
-        r.read_to_end(&mut back).unwrap();
-        assert_eq!((back.as_slice(), len), (&b"hello world"[..], 11));
-        assert_eq!(store.clean_temporary().unwrap(), 0);
-    }
-
-    #[test]
-    fn an_uncommitted_part_leaves_nothing() {
-        let (_dir, store) = store();
         let id = UploadId([2; 16]);
-        let mut w = store.part_writer(&id, 0).unwrap();
-        w.write(b"half").unwrap();
-        drop(w);
-        assert!(store.list_parts(&id).unwrap().is_empty());
-        assert_eq!(store.clean_temporary().unwrap(), 0);
-        // A crash (no Drop) leaves a temporary file, removed at start-up.
+        // A crash: the writer is never dropped, so its file stays.
         let w = store.part_writer(&id, 0).unwrap();
         std::mem::forget(w);
+        assert!(store.list_parts(&id).unwrap().is_empty());
         assert_eq!(store.clean_temporary().unwrap(), 1);
-    }
-
-    #[test]
-    fn resending_a_part_replaces_it() {
-        let (_dir, store) = store();
-        let id = UploadId([3; 16]);
-        put(&store, &id, 0, b"aaaa");
-        put(&store, &id, 0, b"bbbb");
-        let eh = ehrchain::hash::sha256(b"bbbb");
-        store.assemble(&id, 1, 4, &eh).unwrap();
-        store.delete_upload(&id).unwrap();
-        assert!(store.list_uploads().unwrap().is_empty());
-        store.delete_record(&eh).unwrap();
-        store.delete_record(&eh).unwrap();
-        assert!(matches!(store.open_record(&eh), Err(StoreError::NotFound)));
-    }
-
-    #[test]
-    fn recovery_keeps_a_fresh_orphan_within_the_grace_period_and_removes_an_old_one() {
-        let (dir, store) = store();
-        let meta =
-            crate::store::sqlite::SqliteMetaStore::open(&dir.path().join("meta.sqlite")).unwrap();
-        let id = UploadId([4; 16]);
-        put(&store, &id, 0, b"orphan");
-        let eh = ehrchain::hash::sha256(b"orphan");
-        store.assemble(&id, 1, 6, &eh).unwrap();
-        let written = store.record_modified(&eh).unwrap().unwrap();
-        assert!(written.abs_diff(crate::app::now()) < 60);
-        assert_eq!(store.record_modified(&[9; 32]).unwrap(), None);
-
-        // Written just now: perhaps another instance is about to commit it.
-        let kept = crate::store::recover(&meta, &store, written + 10, 300).unwrap();
-        assert_eq!(
-            (kept.orphan_records_kept, kept.orphan_records_removed),
-            (1, 0)
-        );
-        assert_eq!(store.list_records().unwrap(), vec![eh]);
-
-        // Written longer ago than the grace period: an orphan, removed.
-        let removed = crate::store::recover(&meta, &store, written + 301, 300).unwrap();
-        assert_eq!(
-            (removed.orphan_records_kept, removed.orphan_records_removed),
-            (0, 1)
-        );
-        assert!(store.list_records().unwrap().is_empty());
-    }
-
-    #[test]
-    fn recovery_without_a_grace_period_removes_every_orphan() {
-        let (dir, store) = store();
-        let meta =
-            crate::store::sqlite::SqliteMetaStore::open(&dir.path().join("meta.sqlite")).unwrap();
-        let id = UploadId([5; 16]);
-        put(&store, &id, 0, b"orphan");
-        let eh = ehrchain::hash::sha256(b"orphan");
-        store.assemble(&id, 1, 6, &eh).unwrap();
-        let report = crate::store::recover(&meta, &store, crate::app::now(), 0).unwrap();
-        assert_eq!(report.orphan_records_removed, 1);
-        assert!(store.list_records().unwrap().is_empty());
+        assert_eq!(store.clean_temporary().unwrap(), 0);
     }
 }

@@ -303,7 +303,9 @@ pub trait BlobStore: Send + Sync + fmt::Debug + 'static {
     /// I/O failures.
     fn record_modified(&self, eh: &Eh) -> Result<Option<u64>, StoreError>;
 
-    /// Every upload that has parts present.
+    /// Every upload that has parts present (a backend may also name an
+    /// upload whose only part write was dropped: `recover` and the sweep
+    /// treat both alike).
     ///
     /// # Errors
     /// I/O failures.

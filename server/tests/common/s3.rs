@@ -2,7 +2,7 @@
 //! `s3s-fs` (installed by `scripts/setup.sh`) on a free loopback port, over a
 //! temporary root directory, with its own access key, killed on drop.
 //!
-//! Included with `#[path]` by `tests/s3.rs` and `examples/s3_throughput.rs`;
+//! Included with `#[path]` by `tests/blob_store.rs` and `examples/s3_throughput.rs`;
 //! returns errors instead of panicking so that both can use it.
 
 use std::io::Read;

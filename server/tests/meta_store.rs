@@ -1,0 +1,386 @@
+//! The [`MetaStore`] contract (`common/meta_contract.rs`) run against every
+//! backend, one test per backend and property (`sqlite::…`,
+//! `postgres::…`), then what only PostgreSQL raises: migrations, two
+//! instances on one database (two stores on it standing for two servers),
+//! the PostgreSQL audit trail. PostgreSQL is a throwaway cluster started by
+//! this binary, with a fresh database per test.
+#![allow(
+    clippy::unwrap_used,
+    clippy::unwrap_in_result,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::cast_possible_truncation
+)]
+
+#[path = "common/meta_contract.rs"]
+mod meta_contract;
+#[path = "common/postgres.rs"]
+mod pg_cluster;
+
+use std::sync::{Arc, Barrier};
+
+use ehrchain_server::audit::{verify_postgres, AuditEvent, AuditLog};
+use ehrchain_server::store::postgres::{PgMetaStore, PgPool};
+use ehrchain_server::store::sqlite::SqliteMetaStore;
+use ehrchain_server::store::{MetaStore, StoreError};
+use meta_contract::MetaBackend;
+
+/// Expands to a module `$backend` with one `#[test]` per contract
+/// property, each on a fresh backend made by `$open`.
+macro_rules! contract_tests {
+    ($backend:ident, $open:ident) => {
+        contract_tests!(@each $backend, $open, [
+            an_owner_gets_at_most_its_open_uploads_and_bytes,
+            the_server_holds_at_most_its_total_open_uploads_and_bytes,
+            concurrent_upload_creations_never_overshoot_the_bounds,
+            index_needs_a_record_and_x_is_unique_and_retiring_removes_everything,
+            a_record_without_a_filing_commitment_round_trips,
+            a_nonce_is_used_once_until_it_expires_and_purge_drops_expired_rows,
+            concurrent_nonces_share_transactions_and_each_is_accepted_exactly_once,
+            a_token_for_a_missing_record_fails_only_its_own_caller,
+            a_lease_is_refused_to_another_holder_until_it_expires,
+        ]);
+    };
+    (@each $backend:ident, $open:ident, [$($property:ident),* $(,)?]) => {
+        mod $backend {
+            $(
+                #[test]
+                fn $property() {
+                    crate::meta_contract::$property(&super::$open());
+                }
+            )*
+        }
+    };
+}
+
+/// SQLite in a temporary directory.
+struct Sqlite {
+    store: Arc<SqliteMetaStore>,
+    _dir: tempfile::TempDir,
+}
+
+impl MetaBackend for Sqlite {
+    fn store(&self) -> Arc<dyn MetaStore> {
+        self.store.clone()
+    }
+    fn group_commits(&self) -> u64 {
+        self.store.group_commits()
+    }
+}
+
+fn fresh_sqlite() -> Sqlite {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteMetaStore::open(&dir.path().join("meta.sqlite")).unwrap();
+    Sqlite {
+        store: Arc::new(store),
+        _dir: dir,
+    }
+}
+
+/// PostgreSQL on a fresh database of the shared cluster.
+struct Postgres(Arc<PgMetaStore>);
+
+impl MetaBackend for Postgres {
+    fn store(&self) -> Arc<dyn MetaStore> {
+        self.0.clone()
+    }
+    fn group_commits(&self) -> u64 {
+        self.0.group_commits()
+    }
+}
+
+fn fresh_postgres() -> Postgres {
+    Postgres(Arc::new(fresh().1))
+}
+
+contract_tests!(sqlite, fresh_sqlite);
+contract_tests!(postgres, fresh_postgres);
+
+/// A store on a fresh database, and the database's URL (for more instances).
+fn fresh() -> (String, PgMetaStore) {
+    let url = pg_cluster::shared().database();
+    let store = PgMetaStore::connect(&url, 8).unwrap();
+    (url, store)
+}
+
+/// Two instances on one fresh database, each with a pool of `pool_size`.
+fn two_instances(pool_size: usize) -> [Arc<dyn MetaStore>; 2] {
+    let (url, a) = fresh();
+    let b = PgMetaStore::connect(&url, pool_size).unwrap();
+    [Arc::new(a), Arc::new(b)]
+}
+
+fn event(code: &'static str) -> AuditEvent {
+    AuditEvent {
+        event: "access",
+        decision: "refused",
+        code,
+        ..AuditEvent::default()
+    }
+}
+
+#[test]
+fn migrations_are_recorded_once_and_reconnecting_applies_nothing_again() {
+    let (url, m) = fresh();
+    assert_eq!(m.pool().schema_versions().unwrap(), vec![1, 2]);
+    m.consume_nonce(&[1; 32], 100).unwrap();
+    drop(m);
+    let again = PgMetaStore::connect(&url, 2).unwrap();
+    assert_eq!(again.pool().schema_versions().unwrap(), vec![1, 2]);
+    assert!(!again.consume_nonce(&[1; 32], 100).unwrap(), "data kept");
+}
+
+#[test]
+fn instances_starting_at_once_on_a_fresh_database_migrate_it_once() {
+    let url = pg_cluster::shared().database();
+    let start = Arc::new(Barrier::new(4));
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            let (url, start) = (url.clone(), start.clone());
+            std::thread::spawn(move || {
+                start.wait();
+                PgMetaStore::connect(&url, 1)
+            })
+        })
+        .collect();
+    for t in threads {
+        let m = t.join().unwrap().unwrap();
+        assert_eq!(m.pool().schema_versions().unwrap(), vec![1, 2]);
+    }
+}
+
+#[test]
+fn a_database_with_a_newer_schema_is_refused() {
+    let (url, m) = fresh();
+    drop(m);
+    // A newer server recorded a migration this one does not know.
+    execute(&url, "INSERT INTO schema_migrations (version) VALUES (99)");
+    let err = PgMetaStore::connect(&url, 1).unwrap_err();
+    assert!(err.to_string().contains("newer than this server"), "{err}");
+}
+
+/// Runs one SQL statement on the database at `url` (test set-up only).
+fn execute(url: &str, sql: &str) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        let driver = tokio::spawn(conn);
+        client.batch_execute(sql).await.unwrap();
+        drop(client);
+        let _ = driver.await;
+    });
+}
+
+#[test]
+fn errors_never_reveal_the_database_password() {
+    // Nothing listens on port 1.
+    let err = PgMetaStore::connect("postgres://ehr:s3cret-pw@127.0.0.1:1/ehr", 1).unwrap_err();
+    let text = format!("{err} {err:?}");
+    assert!(matches!(err, StoreError::Db(_)), "{text}");
+    assert!(!text.contains("s3cret-pw"), "{text}");
+    let err =
+        PgMetaStore::connect("postgres://ehr:s3cret-pw@127.0.0.1:notaport/ehr", 1).unwrap_err();
+    assert!(!format!("{err} {err:?}").contains("s3cret-pw"), "{err}");
+}
+
+#[test]
+fn concurrent_upload_creations_on_two_instances_never_overshoot_the_bounds() {
+    let [a, b] = two_instances(8);
+    meta_contract::concurrent_upload_creations_never_overshoot_the_bounds_between(&a, &b);
+}
+
+#[test]
+fn a_nonce_consumed_on_one_instance_is_a_replay_on_the_other() {
+    let [a, b] = two_instances(8);
+    assert!(a.consume_nonce(&[1; 32], 100).unwrap());
+    assert!(!b.consume_nonce(&[1; 32], 100).unwrap(), "replay on b");
+    // Concurrently: 32 nonces, each consumed once on each instance at once.
+    meta_contract::each_of_32_nonces_consumed_twice_at_once_is_accepted_once_between(&a, &b, 100);
+}
+
+#[test]
+fn a_lease_is_refused_to_another_instance_until_it_expires() {
+    let [a, b] = two_instances(2);
+    meta_contract::a_lease_is_refused_to_another_holder_until_it_expires_between(&*a, &*b);
+}
+
+#[test]
+fn concurrent_lease_attempts_grant_it_to_exactly_one_instance() {
+    let stores = two_instances(4);
+    let start = Arc::new(Barrier::new(16));
+    let threads: Vec<_> = (0..16usize)
+        .map(|i| {
+            let (m, start) = (stores[i % 2].clone(), start.clone());
+            std::thread::spawn(move || {
+                start.wait();
+                m.try_lease("sweep", &format!("holder-{i}"), 100, 30)
+                    .unwrap()
+            })
+        })
+        .collect();
+    let granted = threads
+        .into_iter()
+        .map(|t| t.join().unwrap())
+        .filter(|g| *g)
+        .count();
+    assert_eq!(granted, 1);
+}
+
+#[test]
+fn a_sweep_runs_only_on_the_instance_holding_the_lease() {
+    use ehrchain_server::store::fs::FsBlobStore;
+    let (_, m) = fresh();
+    let dir = tempfile::tempdir().unwrap();
+    let settings = ehrchain_server::Settings::for_tests(dir.path().to_path_buf()).unwrap();
+    let ttl = ehrchain_server::tasks::lease_ttl(settings.sweep_interval);
+    let meta = Arc::new(m);
+    let (audit, _) = AuditLog::open(&dir.path().join("audit.log")).unwrap();
+    let state = ehrchain_server::AppState::new(
+        settings,
+        meta.clone(),
+        Arc::new(FsBlobStore::open(&dir.path().join("blobs")).unwrap()),
+        None,
+        Arc::new(audit),
+    );
+    meta.consume_nonce(&[1; 32], 50).unwrap();
+    // Another instance holds the lease: this one skips, and purges nothing.
+    assert!(meta
+        .try_lease("sweep", "another-instance", 100, ttl)
+        .unwrap());
+    let r = ehrchain_server::tasks::sweep(&state, 100).unwrap();
+    assert!(r.skipped);
+    assert_eq!(r.expired_rows, 0);
+    // Once that lease expires, this instance takes it and sweeps.
+    let r = ehrchain_server::tasks::sweep(&state, 100 + ttl).unwrap();
+    assert!(!r.skipped);
+    assert_eq!(r.expired_rows, 1);
+    assert!(
+        !meta
+            .try_lease("sweep", "another-instance", 101 + ttl, ttl)
+            .unwrap(),
+        "held by this instance now"
+    );
+}
+
+#[test]
+fn concurrent_audit_appends_from_two_instances_form_one_chain_that_verifies() {
+    let (url, m) = fresh();
+    let other = PgPool::connect(&url, 4).unwrap();
+    let logs = [
+        Arc::new(AuditLog::postgres(m.pool().clone()).unwrap()),
+        Arc::new(AuditLog::postgres(other).unwrap()),
+    ];
+    let start = Arc::new(Barrier::new(64));
+    let threads: Vec<_> = (0..64u64)
+        .map(|i| {
+            let (log, start) = (logs[(i % 2) as usize].clone(), start.clone());
+            std::thread::spawn(move || {
+                start.wait();
+                log.append(&event("Ok"), i)
+            })
+        })
+        .collect();
+    for t in threads {
+        t.join().unwrap().unwrap();
+    }
+    let v = verify_postgres(m.pool()).unwrap();
+    assert!(v.ok(), "{v:?}");
+    assert_eq!(v.entries, 64, "every entry present, no fork");
+    let syncs = logs[0].syncs() + logs[1].syncs();
+    assert!(syncs < 64, "{syncs} commits for 64 entries");
+    // Both instances continue the one chain.
+    logs[0].append(&event("A"), 100).unwrap();
+    logs[1].append(&event("B"), 101).unwrap();
+    let v = verify_postgres(m.pool()).unwrap();
+    assert!(v.ok(), "{v:?}");
+    assert_eq!(v.entries, 66);
+    assert_eq!(logs[1].head(), (v.head.clone(), 66));
+    // A reopened trail continues from the stored head.
+    let reopened = AuditLog::postgres(m.pool().clone()).unwrap();
+    assert_eq!(reopened.head(), (v.head, 66));
+}
+
+#[test]
+fn postgres_audit_lines_are_the_same_bytes_as_the_file_backend() {
+    let (_, m) = fresh();
+    let dir = tempfile::tempdir().unwrap();
+    let (file, _) = AuditLog::open(&dir.path().join("audit.log")).unwrap();
+    let pg = AuditLog::postgres(m.pool().clone()).unwrap();
+    let e = AuditEvent {
+        event: "access",
+        decision: "granted",
+        code: "Ok",
+        doctor: Some("0xabc".into()),
+        serial: Some(7),
+        x: Some([1; 32]),
+        eh: Some([2; 32]),
+        client: Some("127.0.0.1".parse().unwrap()),
+    };
+    for t in 0..3 {
+        file.append(&e, t).unwrap();
+        pg.append(&e, t).unwrap();
+    }
+    assert_eq!(file.head(), pg.head(), "same lines, same chain head");
+    assert_eq!(verify_postgres(m.pool()).unwrap().head, file.head().0);
+}
+
+#[test]
+fn an_altered_or_truncated_postgres_trail_is_reported() {
+    let (url, m) = fresh();
+    let log = AuditLog::postgres(m.pool().clone()).unwrap();
+    for code in ["A", "B", "C", "D"] {
+        log.append(&event(code), 1).unwrap();
+    }
+    assert!(verify_postgres(m.pool()).unwrap().ok());
+    execute(
+        &url,
+        "UPDATE audit SET line = convert_to(replace(convert_from(line, 'UTF8'), '\"B\"', '\"X\"'), 'UTF8') WHERE seq = 1",
+    );
+    let v = verify_postgres(m.pool()).unwrap();
+    assert_eq!(v.entries, 2);
+    let bad = v.first_bad.unwrap();
+    assert_eq!((bad.line, bad.seq), (3, Some(2)));
+    // Entries cut from the end: the head row still counts them.
+    let (url2, m2) = fresh();
+    let log2 = AuditLog::postgres(m2.pool().clone()).unwrap();
+    for code in ["A", "B", "C"] {
+        log2.append(&event(code), 1).unwrap();
+    }
+    execute(&url2, "DELETE FROM audit WHERE seq = 2");
+    let v = verify_postgres(m2.pool()).unwrap();
+    assert_eq!(v.entries, 2);
+    let bad = v.first_bad.unwrap();
+    assert_eq!(bad.seq, Some(2), "{bad:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stores_work_from_the_servers_blocking_pool_and_drop_inside_async_code() {
+    use ehrchain_server::store::fs::FsBlobStore;
+    let url = pg_cluster::shared().database();
+    let dir = tempfile::tempdir().unwrap();
+    let settings = ehrchain_server::Settings::for_tests(dir.path().to_path_buf()).unwrap();
+    let blobs = Arc::new(FsBlobStore::open(&dir.path().join("blobs")).unwrap());
+    // As the server opens its state: on the blocking pool.
+    let (meta, audit) = tokio::task::spawn_blocking(move || {
+        let meta = PgMetaStore::connect(&url, 4).unwrap();
+        let audit = AuditLog::postgres(meta.pool().clone()).unwrap();
+        (Arc::new(meta), Arc::new(audit))
+    })
+    .await
+    .unwrap();
+    let state = ehrchain_server::AppState::new(settings, meta, blobs, None, audit);
+    let fresh = state
+        .blocking(|s| Ok(s.meta.consume_nonce(&[1; 32], 100)?))
+        .await
+        .unwrap();
+    assert!(fresh);
+    state.audit(event("Ok")).await.unwrap();
+    assert_eq!(state.audit.head().1, 1, "head() reads no database");
+    // The last references go here, inside an async task.
+    drop(state);
+}
