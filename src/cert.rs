@@ -229,8 +229,20 @@ impl Certificate {
     /// [`Error::CertificateWrongAuthority`], [`Error::CertificateNotYetValid`],
     /// [`Error::CertificateExpired`] or [`Error::CertificateRevoked`], checked in that order.
     pub fn verify(&self, authority: &Address, at: u64, revoked: bool) -> Result<()> {
+        self.verify_issued(self.issuer(), authority, at, revoked)
+    }
+
+    /// [`Certificate::verify`] with the issuer already recovered (by
+    /// [`Certificate::issuer`] or a cache of it: [`Issuers`]).
+    pub(crate) fn verify_issued(
+        &self,
+        issuer: Result<Address>,
+        authority: &Address,
+        at: u64,
+        revoked: bool,
+    ) -> Result<()> {
         let at = unix_seconds("at", at)?;
-        match self.issuer() {
+        match issuer {
             Ok(issuer) if issuer == *authority => {}
             _ => return Err(Error::CertificateWrongAuthority),
         }
@@ -329,6 +341,47 @@ impl Certificate {
     /// As [`Certificate::from_value`].
     pub fn from_json(text: &str) -> Result<Self> {
         Self::from_value(serde_json::from_str(text).map_err(Error::json_in("certificate"))?)
+    }
+}
+
+/// Who issued a certificate: [`Certificate::issuer`], which costs one
+/// signature recovery, or a verifier's cache of it. A recovery is a pure
+/// function of the certificate's signing hash and signature, so a cache
+/// keyed by [`Certificate::issuer_key`] answers exactly what a recovery
+/// would.
+pub trait Issuers {
+    /// The certificate's issuer.
+    ///
+    /// # Errors
+    /// As [`Certificate::issuer`].
+    fn issuer(&self, certificate: &Certificate) -> Result<Address>;
+}
+
+/// [`Issuers`] without a cache: every certificate is recovered.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Recover;
+
+impl Issuers for Recover {
+    fn issuer(&self, certificate: &Certificate) -> Result<Address> {
+        certificate.issuer()
+    }
+}
+
+impl Certificate {
+    /// What determines [`Certificate::issuer`]: SHA-256 of the body's
+    /// EIP-712 signing hash and the 65 signature bytes (the key of an
+    /// [`Issuers`] cache).
+    ///
+    /// # Errors
+    /// As [`TypedData::signing_hash`](crate::TypedData::signing_hash).
+    pub fn issuer_key(&self) -> Result<[u8; 32]> {
+        use sha2::{Digest, Sha256};
+        let digest = self.body.typed_data().signing_hash()?;
+        Ok(Sha256::new()
+            .chain_update(digest)
+            .chain_update(self.signature.to_bytes())
+            .finalize()
+            .into())
     }
 }
 

@@ -50,7 +50,7 @@ pub mod wasm;
 
 pub use account::{Address, PublicKey, SecretKey};
 pub use anchor::{AnchorOpening, CertifiedAnchor, RecordType};
-pub use cert::{Certificate, CertificateBody};
+pub use cert::{Certificate, CertificateBody, Issuers, Recover};
 pub use eip712::TypedData;
 pub use error::{Error, Result};
 pub use grant::{AccessPass, Authorisation, Grant, OpenedGrant, Scanner};

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::account::{Address, SecretKey};
-use crate::cert::Certificate;
+use crate::cert::{Certificate, Issuers, Recover};
 use crate::chain::registry::CertificateStatus;
 use crate::eip712::TypedData;
 use crate::error::{Error, Result};
@@ -170,8 +170,26 @@ impl<M: Signable> Signed<M> {
         now: u64,
         max_ttl: u64,
     ) -> Result<Unconfirmed<'_, M>> {
+        self.verify_offline_using(&Recover, authority, hospital, now, max_ttl)
+    }
+
+    /// [`Signed::verify_offline`] with the certificate's issuer taken from
+    /// `issuers` (a verifier's cache: one signature recovery less per
+    /// message from a doctor it has seen).
+    ///
+    /// # Errors
+    /// As [`Signed::verify_offline`].
+    pub fn verify_offline_using(
+        &self,
+        issuers: &impl Issuers,
+        authority: &Address,
+        hospital: &str,
+        now: u64,
+        max_ttl: u64,
+    ) -> Result<Unconfirmed<'_, M>> {
         let now = crate::time::unix_seconds("now", now)?;
-        self.certificate.verify(authority, now, false)?;
+        self.certificate
+            .verify_issued(issuers.issuer(&self.certificate), authority, now, false)?;
         if M::CERTIFIED_HERE && self.certificate.body.hospital != hospital {
             return Err(Error::CertificateWrongHospital);
         }

@@ -21,6 +21,7 @@ use crate::chainstate::ChainState;
 use crate::config::Settings;
 use crate::error::{ApiError, ErrorCode};
 use crate::handlers;
+use crate::issuers::IssuerCache;
 use crate::metrics::{route_label, Metrics};
 use crate::ratelimit::RateLimiter;
 use crate::relay::{ChainWriter, Relay};
@@ -54,6 +55,8 @@ pub struct Shared {
     pub health_chain: Mutex<Option<(Instant, &'static str)>>,
     /// Counters and histograms for `GET /metrics`.
     pub metrics: Arc<Metrics>,
+    /// The authority's certificates seen: one recovery less per request.
+    pub issuers: IssuerCache,
 }
 
 /// How long `/healthz` reuses its last reading of the chain.
@@ -95,6 +98,7 @@ impl AppState {
         let limiter = RateLimiter::new(settings.rate_limit_per_sec, settings.rate_limit_burst);
         let relay = relayer.map(|w| Arc::new(Relay::new(w, &settings.relay)));
         let chain = chain.map(|view| Arc::new(ChainState::new(view, settings.chain_state)));
+        let settings_authority = settings.authority;
         AppState(Arc::new(Shared {
             settings,
             meta,
@@ -107,6 +111,7 @@ impl AppState {
             tombstone_cursor: Mutex::new(None),
             health_chain: Mutex::new(None),
             metrics: Arc::new(Metrics::default()),
+            issuers: IssuerCache::new(settings_authority),
         }))
     }
 

@@ -8,7 +8,7 @@
 //! Layout: [`mod@app`] (router and edge middleware), [`handlers`] (one function
 //! per endpoint), [`store`] (storage traits; SQLite + files embedded,
 //! PostgreSQL + S3 for several instances), [`audit`] (hash-chained audit trail), [`group`] (group commit of
-//! the audit log and the nonce store), [`chain`] (registry
+//! the audit log and the nonce store), [`issuers`] (the authority's certificates seen), [`chain`] (registry
 //! reads), [`chainstate`] (those reads once per block, shared), [`metrics`] (`GET /metrics`), [`relay`] (the authorisation relayer: the server's one chain
 //! write), [`serve`] (HTTP/1.1 loop), [`tasks`] (retention sweep), [`start`].
 #![forbid(unsafe_code)]
@@ -24,6 +24,7 @@ pub mod config;
 pub mod error;
 pub mod group;
 pub mod handlers;
+pub mod issuers;
 pub mod metrics;
 pub mod ratelimit;
 pub mod relay;

@@ -95,6 +95,8 @@ pub struct Sources<'a> {
     pub chain: Option<&'a ChainStats>,
     /// Audit entries written and fsyncs made.
     pub audit: (u64, u64),
+    /// Certificate issuers answered from [`crate::issuers::IssuerCache`].
+    pub issuer_hits: u64,
 }
 
 impl Metrics {
@@ -207,6 +209,11 @@ impl Metrics {
                 "fsyncs of the audit trail (one per group of entries).",
                 sources.audit.1,
             ),
+            (
+                ISSUER_HITS,
+                "Certificates of the authority recognised without a signature recovery.",
+                sources.issuer_hits,
+            ),
         ];
         for (name, help, value) in counters {
             family(o, name, "counter", help);
@@ -227,6 +234,7 @@ const RECEIVED: &str = "ehr_received_bytes_total";
 const SENT: &str = "ehr_sent_bytes_total";
 const AUDIT_SYNCS: &str = "ehr_audit_fsyncs_total";
 const AUDIT_ENTRIES: &str = "ehr_audit_entries";
+const ISSUER_HITS: &str = "ehr_certificate_cache_hits_total";
 
 /// A metric family's `# HELP` and `# TYPE` lines.
 fn family(out: &mut String, name: &str, kind: &str, help: &str) {
@@ -288,6 +296,7 @@ mod tests {
         let text = m.render(Sources {
             chain: None,
             audit: (2, 1),
+            issuer_hits: 0,
         });
         assert!(text.contains(
             "ehr_request_duration_seconds_bucket{route=\"/v1/access\",le=\"0.005\"} 1\n"

@@ -1189,6 +1189,8 @@ async fn metrics_are_refused_without_the_token_and_name_nobody() {
         "ehr_chain_cache_hits_total ",
         "ehr_storage_errors_total ",
         "ehr_audit_fsyncs_total ",
+        // The replay's certificate was recognised without a recovery.
+        "ehr_certificate_cache_hits_total 1\n",
     ] {
         assert!(text.contains(series), "{series} missing from\n{text}");
     }

@@ -91,7 +91,13 @@ async fn decide(
     let t = now();
     // Every offline check first: only a genuine, correctly signed request
     // for this hospital costs a chain read.
-    let unconfirmed = request.verify_offline(&authority, &hospital, t, settings.max_request_ttl)?;
+    let unconfirmed = request.verify_offline_using(
+        &state.issuers,
+        &authority,
+        &hospital,
+        t,
+        settings.max_request_ttl,
+    )?;
     *signed = true;
     let nonce_key: [u8; 32] = Sha256::new()
         .chain_update(NONCE_KEY_LABEL)

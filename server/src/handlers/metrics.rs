@@ -37,6 +37,7 @@ pub async fn metrics(
     let text = state.metrics.render(Sources {
         chain: state.chain.as_deref().map(|c| c.stats()),
         audit: (entries, state.audit.syncs()),
+        issuer_hits: state.issuers.hits(),
     });
     Ok(([(header::CONTENT_TYPE, CONTENT_TYPE)], text).into_response())
 }

@@ -106,8 +106,13 @@ async fn signed_uploader(
     };
     let chain = state.chain()?;
     let signed = SignedUpload::from_value(authorization)?;
-    let unconfirmed =
-        signed.verify_offline(&authority, hospital, now(), settings.max_request_ttl)?;
+    let unconfirmed = signed.verify_offline_using(
+        &state.issuers,
+        &authority,
+        hospital,
+        now(),
+        settings.max_request_ttl,
+    )?;
     let r = &signed.request;
     if (r.eh, r.size, r.filing) != (eh, size, filing) {
         return Err(ApiError::InvalidField {
