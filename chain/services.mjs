@@ -128,6 +128,7 @@ export async function startPostgres({ dir, port } = {}) {
     port,
     dir,
     logFile,
+    pgid: child.pid, // the guard's process group: the cluster's every process
     stop: async () => {
       await stopGuarded(child);
       if (own) fs.rmSync(dir, { recursive: true, force: true });
@@ -195,6 +196,7 @@ export async function startS3({ dir, port, bucket = 'ehr-records' } = {}) {
     endpoint,
     bucket,
     dir,
+    pgid: child.pid,
     env: {
       EHR_S3_ENDPOINT: endpoint,
       EHR_S3_BUCKET: bucket,

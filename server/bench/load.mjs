@@ -16,7 +16,10 @@
 //                   server on SQLite + files; "scaled": PostgreSQL and S3
 //                   (s3s-fs, chain/services.mjs) with two server instances,
 //                   the client taking them in turn (its own round robin).
-// Prints a table and writes .tmp/bench/server-load.json. Traffic goes to
+// Prints a table and writes .tmp/bench/server-load.json. CPU is counted per
+// decision for the server, for the chain node and storage services, and for
+// this process (the load client); "machine limit" is cores × 1000 ms over
+// their sum: the rate at which this machine's CPU would be spent. Traffic goes to
 // 127.0.0.1 only; every loop is bounded.
 import { execFileSync } from 'node:child_process';
 import crypto from 'node:crypto';
@@ -62,6 +65,28 @@ function cpuSecs(pids) {
   }
   return sum;
 }
+
+/** CPU seconds used so far by every process of the process groups `pgids`. */
+function groupCpuSecs(pgids) {
+  const groups = new Set(pgids.filter(Boolean));
+  let sum = 0;
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const fields = fs.readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ');
+      if (groups.has(Number(fields[2]))) sum += (Number(fields[11]) + Number(fields[12])) / 100;
+    } catch {
+      /* exited meanwhile */
+    }
+  }
+  return sum;
+}
+
+/** CPU seconds this process (the load client, and the stub chain if any) has used. */
+const clientCpuSecs = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
 
 /** Samples RSS every 50 ms while `fn` runs; returns [result, maxMiB]. */
 async function sampled(pid, fn) {
@@ -242,9 +267,18 @@ async function runMode(mode, storage, recordFile, recordSize, recordEh) {
     for (const concurrency of [10, 100]) {
       const bodies = Array.from({ length: REQUESTS }, () => ehr.signAccessRequest(doctor, certJson, { hospital: HOSPITAL, w: x, now: nowSecs(), ttl: 600 }));
       await accessLoad(bases, bodies.slice(0, 50), Math.min(concurrency, 10)).catch(() => {}); // warm-up (consumes 50)
-      const cpu0 = cpuSecs(pid);
+      const groups = [chain.pid, ...services.map((x) => x.pgid)];
+      const [cpu0, others0, client0] = [cpuSecs(pid), groupCpuSecs(groups), clientCpuSecs()];
       const [r, rss] = await sampled(pid, () => accessLoad(bases, bodies.slice(50), concurrency));
-      out.access.push({ ...r, rssMaxMiB: rss, serverCpuMsPerRequest: ((cpuSecs(pid) - cpu0) * 1000) / r.requests });
+      const perRequest = (secs) => (secs * 1000) / r.requests;
+      out.access.push({
+        ...r,
+        rssMaxMiB: rss,
+        serverCpuMsPerRequest: perRequest(cpuSecs(pid) - cpu0),
+        // The chain node and the storage services (PostgreSQL, s3s-fs), and the load client.
+        servicesCpuMsPerRequest: perRequest(groupCpuSecs(groups) - others0),
+        clientCpuMsPerRequest: perRequest(clientCpuSecs() - client0),
+      });
     }
 
     // The transfer record: upload in parts, complete, then download it whole.
@@ -296,11 +330,11 @@ async function main() {
   const lines = [
     `ehrchain-server load benchmark — ${os.cpus().length} cores, ${fmt(os.totalmem() / 2 ** 30, 0)} GiB, node ${process.version}`,
     '',
-    '| storage | chain | clients | requests | errors | p50 ms | p99 ms | max ms | req/s | server CPU ms/req | server RSS max MiB |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| storage | chain | clients | requests | errors | p50 ms | p99 ms | max ms | req/s | server CPU ms/req | chain + storage CPU ms/req | client CPU ms/req | machine limit req/s | server RSS max MiB |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
   ];
   for (const r of results) {
-    for (const a of r.access) lines.push(`| ${r.storage} | ${r.mode} | ${a.concurrency} | ${a.requests} | ${a.errors} | ${fmt(a.p50)} | ${fmt(a.p99)} | ${fmt(a.max)} | ${fmt(a.rps, 0)} | ${fmt(a.serverCpuMsPerRequest, 2)} | ${fmt(a.rssMaxMiB)} |`);
+    for (const a of r.access) lines.push(`| ${r.storage} | ${r.mode} | ${a.concurrency} | ${a.requests} | ${a.errors} | ${fmt(a.p50)} | ${fmt(a.p99)} | ${fmt(a.max)} | ${fmt(a.rps, 0)} | ${fmt(a.serverCpuMsPerRequest, 2)} | ${fmt(a.servicesCpuMsPerRequest, 2)} | ${fmt(a.clientCpuMsPerRequest, 2)} | ${fmt((os.cpus().length * 1000) / (a.serverCpuMsPerRequest + a.servicesCpuMsPerRequest + a.clientCpuMsPerRequest), 0)} | ${fmt(a.rssMaxMiB)} |`);
   }
   lines.push('', '| storage | chain | record MiB | upload parts MB/s | complete s | upload total MB/s | download MB/s | RSS idle MiB | RSS max upload MiB | RSS max download MiB |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   for (const r of results) {
