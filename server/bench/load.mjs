@@ -12,6 +12,9 @@
 //                   and recordStatus at once, to measure the server itself.
 //   BENCH_REQUESTS  access requests per concurrency level (default 2000)
 //   BENCH_RECORD_MIB size of the transfer record (default 512)
+//   BENCH_SERVER_LOG file to write the servers' own log to (with
+//                   BENCH_SERVER_ENV='{"EHR_LOG":"info"}': a line per request
+//                   with its time in the server).
 //   BENCH_STORAGE   embedded | scaled | both (default both). "embedded": one
 //                   server on SQLite + files; "scaled": PostgreSQL and S3
 //                   (s3s-fs, chain/services.mjs) with two server instances,
@@ -244,7 +247,7 @@ async function runMode(mode, storage, recordFile, recordSize, recordEh) {
       ...shared,
       EHR_DATA_DIR: path.join(dataDir, `server-${i}`), EHR_RPC_URL: chain.rpcUrl, EHR_REGISTRY: registry, EHR_AUTHORITY: authority,
       EHR_HOSPITAL: HOSPITAL, EHR_RATE_LIMIT_PER_SEC: '0', EHR_OPEN_UPLOADS: 'true',
-      EHR_MAX_CONNECTIONS_PER_IP: '0', EHR_CHAIN_HEAD_MAX_AGE_MS: process.env.BENCH_HEAD_MAX_AGE_MS ?? '0', ...(process.env.BENCH_SERVER_ENV ? JSON.parse(process.env.BENCH_SERVER_ENV) : {}), EHR_LOG: 'warn,ehrchain_server::start=info', EHR_MAX_RECORD_SIZE: String(2 ** 31),
+      EHR_MAX_CONNECTIONS_PER_IP: '0', EHR_CHAIN_HEAD_MAX_AGE_MS: process.env.BENCH_HEAD_MAX_AGE_MS ?? '0', EHR_LOG: 'warn,ehrchain_server::start=info', EHR_MAX_RECORD_SIZE: String(2 ** 31), ...(process.env.BENCH_SERVER_ENV ? JSON.parse(process.env.BENCH_SERVER_ENV) : {}),
     });
     servers.push(await start(0));
     if (storage === 'scaled') servers.push(await start(1));
@@ -293,6 +296,7 @@ async function runMode(mode, storage, recordFile, recordSize, recordEh) {
     if (down.eh !== recordEh || down.bytes !== recordSize) throw new Error('download does not match the record');
     out.transfer = { sizeMiB: recordSize / MiB, upload: up, downloadMBps: down.MBps, rssIdleMiB: rssIdle, rssMaxUploadMiB: rssUp, rssMaxDownloadMiB: rssDown };
   } finally {
+    if (process.env.BENCH_SERVER_LOG) fs.writeFileSync(process.env.BENCH_SERVER_LOG, servers.flatMap((x) => x.logs()).join('\n'));
     await Promise.all(servers.map((x) => x.stop()));
     await Promise.all(services.map((x) => x.stop()));
     await chain.stop();

@@ -14,11 +14,11 @@
 //! and a failed commit fails every caller of the group.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
 use crate::group::GroupCommit;
 
@@ -41,6 +41,9 @@ type Written = Result<bool, String>;
 
 /// Schema version stored in `PRAGMA user_version`.
 const SCHEMA_VERSION: i64 = 4;
+
+/// Read-only connections for lookups (beside the one that writes).
+const READERS: usize = 4;
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS uploads (
@@ -92,11 +95,15 @@ CREATE TABLE IF NOT EXISTS leases (
 ) WITHOUT ROWID;
 ";
 
-/// SQLite-backed metadata. One connection behind a mutex: every statement is
-/// a few microseconds, and SQLite serialises writers anyway.
+/// SQLite-backed metadata. One connection for every write (SQLite
+/// serialises writers anyway) and a few read-only ones for the lookups a
+/// decision makes (index, record, token, upload): in WAL mode they read the
+/// last committed state without waiting for a group commit in progress.
 #[derive(Debug)]
 pub struct SqliteMetaStore {
     conn: Mutex<Connection>,
+    readers: Vec<Mutex<Connection>>,
+    next_reader: AtomicUsize,
     writes: GroupCommit<Write, Written, String>,
     commits: AtomicU64,
 }
@@ -166,8 +173,21 @@ impl SqliteMetaStore {
         conn.execute_batch(SCHEMA).map_err(db)?;
         conn.pragma_update(None, "user_version", SCHEMA_VERSION)
             .map_err(db)?;
+        let readers = (0..READERS)
+            .map(|_| {
+                let reader = Connection::open_with_flags(
+                    path,
+                    OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+                )?;
+                reader.busy_timeout(Duration::from_secs(5))?;
+                Ok(Mutex::new(reader))
+            })
+            .collect::<rusqlite::Result<Vec<_>>>()
+            .map_err(db)?;
         Ok(SqliteMetaStore {
             conn: Mutex::new(conn),
+            readers,
+            next_reader: AtomicUsize::new(0),
             writes: GroupCommit::new(|| "nonce and token group aborted".to_owned()),
             commits: AtomicU64::new(0),
         })
@@ -220,6 +240,21 @@ impl SqliteMetaStore {
         tx.commit().map_err(|e| e.to_string())?;
         self.commits.fetch_add(1, Ordering::Relaxed);
         Ok(out)
+    }
+
+    /// A read-only connection: the first free one from a rotating start,
+    /// else wait for the one at the start.
+    fn reader(&self) -> MutexGuard<'_, Connection> {
+        let start = self.next_reader.fetch_add(1, Ordering::Relaxed);
+        let n = self.readers.len();
+        for i in 0..n {
+            if let Ok(guard) = self.readers[(start + i) % n].try_lock() {
+                return guard;
+            }
+        }
+        self.readers[start % n]
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
     }
 
     fn conn(&self) -> MutexGuard<'_, Connection> {
@@ -321,7 +356,7 @@ impl MetaStore for SqliteMetaStore {
     }
 
     fn upload(&self, id: &UploadId) -> Result<Option<Upload>, StoreError> {
-        self.conn()
+        self.reader()
             .prepare_cached(
                 "SELECT id, eh, size, part_size, created_at, done, filing, owner FROM uploads WHERE id = ?1",
             )
@@ -380,7 +415,7 @@ impl MetaStore for SqliteMetaStore {
     }
 
     fn record(&self, eh: &Eh) -> Result<Option<Record>, StoreError> {
-        self.conn()
+        self.reader()
             .prepare_cached("SELECT eh, size, created_at, filing FROM records WHERE eh = ?1")
             .and_then(|mut s| {
                 s.query_row([&eh[..]], |r| {
@@ -489,7 +524,7 @@ impl MetaStore for SqliteMetaStore {
     }
 
     fn index(&self, x: &IndexKey) -> Result<Option<IndexEntry>, StoreError> {
-        self.conn()
+        self.reader()
             .prepare_cached("SELECT x, z, k, eh FROM record_index WHERE x = ?1")
             .and_then(|mut s| {
                 s.query_row([&x[..]], |r| {
@@ -519,7 +554,7 @@ impl MetaStore for SqliteMetaStore {
     }
 
     fn token(&self, hash: &[u8; 32]) -> Result<Option<(Eh, u64)>, StoreError> {
-        self.conn()
+        self.reader()
             .prepare_cached("SELECT eh, expiry FROM download_tokens WHERE hash = ?1")
             .and_then(|mut s| {
                 s.query_row([&hash[..]], |r| Ok((array(r.get(0)?)?, uint(r.get(1)?))))
