@@ -38,6 +38,7 @@ macro_rules! contract_tests {
             a_nonce_is_used_once_until_it_expires_and_purge_drops_expired_rows,
             concurrent_nonces_share_transactions_and_each_is_accepted_exactly_once,
             a_token_for_a_missing_record_fails_only_its_own_caller,
+            a_token_is_stored_with_a_fresh_nonce_and_never_with_a_replay,
             a_lease_is_refused_to_another_holder_until_it_expires,
         ]);
     };

@@ -282,10 +282,25 @@ enum Write {
     Nonce { key: [u8; 32], expiry: u64 },
     /// Insert a download token's hash.
     Token { hash: [u8; 32], eh: Eh, expiry: u64 },
+    /// A used nonce and, if it was new, a download token.
+    NonceThenToken {
+        key: [u8; 32],
+        expiry: u64,
+        token: Option<([u8; 32], Eh)>,
+    },
 }
 
 /// Each write's own outcome (`true`: a new nonce), or its own error.
 type Written = Result<bool, String>;
+
+/// A token write's outcome: stored, or its caller's own error.
+fn token_stored(stored: &mut HashSet<Vec<u8>>, hash: &[u8; 32]) -> Written {
+    if stored.remove(&hash[..]) {
+        Ok(true)
+    } else {
+        Err("download token not stored: no such record, or the token exists".to_owned())
+    }
+}
 
 /// PostgreSQL-backed metadata; see the [module docs](self).
 #[derive(Debug)]
@@ -348,12 +363,13 @@ impl PgMetaStore {
         let mut tokens: Vec<(&[u8; 32], &Eh, u64)> = Vec::new();
         for write in group {
             match write {
-                Write::Nonce { key, expiry } => nonces.push((key, *expiry)),
+                Write::Nonce { key, expiry } | Write::NonceThenToken { key, expiry, .. } => {
+                    nonces.push((key, *expiry));
+                }
                 Write::Token { hash, eh, expiry } => tokens.push((hash, eh, *expiry)),
             }
         }
         nonces.sort_unstable();
-        tokens.sort_unstable();
         let mut client = self.pool.client().await?;
         let tx = client.transaction().await.map_err(e)?;
         let mut new_nonces: HashSet<Vec<u8>> = HashSet::new();
@@ -372,6 +388,19 @@ impl PgMetaStore {
                 new_nonces.insert(get(&row, 0)?);
             }
         }
+        // The tokens of fresh nonces (the first caller of a nonce in arrival
+        // order gets it: as below).
+        let mut unclaimed = new_nonces.clone();
+        for write in group {
+            if let Write::NonceThenToken { key, expiry, token } = write {
+                if unclaimed.remove(&key[..]) {
+                    if let Some((hash, eh)) = token {
+                        tokens.push((hash, eh, *expiry));
+                    }
+                }
+            }
+        }
+        tokens.sort_unstable();
         let mut stored_tokens: HashSet<Vec<u8>> = HashSet::new();
         if !tokens.is_empty() {
             // A token for a record that does not exist is not inserted and
@@ -405,14 +434,14 @@ impl PgMetaStore {
             .iter()
             .map(|write| match write {
                 Write::Nonce { key, .. } => Ok(new_nonces.remove(&key[..])),
-                Write::Token { hash, .. } => {
-                    if stored_tokens.remove(&hash[..]) {
-                        Ok(true)
-                    } else {
-                        Err(
-                            "download token not stored: no such record, or the token exists"
-                                .to_owned(),
-                        )
+                Write::Token { hash, .. } => token_stored(&mut stored_tokens, hash),
+                Write::NonceThenToken { key, token, .. } => {
+                    if !new_nonces.remove(&key[..]) {
+                        return Ok(false);
+                    }
+                    match token {
+                        Some((hash, _)) => token_stored(&mut stored_tokens, hash),
+                        None => Ok(true),
                     }
                 }
             })
@@ -755,6 +784,19 @@ impl MetaStore for PgMetaStore {
 
     fn consume_nonce(&self, key: &[u8; 32], expiry: u64) -> Result<bool, StoreError> {
         self.grouped(Write::Nonce { key: *key, expiry })
+    }
+
+    fn consume_nonce_with_token(
+        &self,
+        key: &[u8; 32],
+        expiry: u64,
+        token: Option<(&[u8; 32], &Eh)>,
+    ) -> Result<bool, StoreError> {
+        self.grouped(Write::NonceThenToken {
+            key: *key,
+            expiry,
+            token: token.map(|(hash, eh)| (*hash, *eh)),
+        })
     }
 
     fn insert_token(&self, hash: &[u8; 32], eh: &Eh, expiry: u64) -> Result<(), StoreError> {

@@ -34,6 +34,12 @@ enum Write {
     Nonce { key: [u8; 32], expiry: u64 },
     /// Insert a download token's hash.
     Token { hash: [u8; 32], eh: Eh, expiry: u64 },
+    /// A used nonce and, if it was new, a download token (one savepoint).
+    NonceThenToken {
+        key: [u8; 32],
+        expiry: u64,
+        token: Option<([u8; 32], Eh)>,
+    },
 }
 
 /// Each write's own outcome (`true`: a new nonce), or its statement's error.
@@ -227,6 +233,22 @@ impl SqliteMetaStore {
                     )
                     .and_then(|mut s| s.execute(params![&hash[..], &eh[..], int(*expiry)]))
                     .map(|_| true),
+                Write::NonceThenToken { key, expiry, token } => sp
+                    .prepare_cached(
+                        "INSERT OR IGNORE INTO used_nonces (key, expiry) VALUES (?1, ?2)",
+                    )
+                    .and_then(|mut s| s.execute(params![&key[..], int(*expiry)]))
+                    .and_then(|n| match (n == 1, token) {
+                        (true, Some((hash, eh))) => sp
+                            .prepare_cached(
+                                "INSERT INTO download_tokens (hash, eh, expiry) VALUES (?1, ?2, ?3)",
+                            )
+                            .and_then(|mut s| {
+                                s.execute(params![&hash[..], &eh[..], int(*expiry)])
+                            })
+                            .map(|_| true),
+                        (fresh, _) => Ok(fresh),
+                    }),
             };
             match done {
                 Ok(v) => {
@@ -542,6 +564,19 @@ impl MetaStore for SqliteMetaStore {
 
     fn consume_nonce(&self, key: &[u8; 32], expiry: u64) -> Result<bool, StoreError> {
         self.grouped(Write::Nonce { key: *key, expiry })
+    }
+
+    fn consume_nonce_with_token(
+        &self,
+        key: &[u8; 32],
+        expiry: u64,
+        token: Option<(&[u8; 32], &Eh)>,
+    ) -> Result<bool, StoreError> {
+        self.grouped(Write::NonceThenToken {
+            key: *key,
+            expiry,
+            token: token.map(|(hash, eh)| (*hash, *eh)),
+        })
     }
 
     fn insert_token(&self, hash: &[u8; 32], eh: &Eh, expiry: u64) -> Result<(), StoreError> {

@@ -280,6 +280,43 @@ pub(crate) fn each_of_32_nonces_consumed_twice_at_once_is_accepted_once_between(
     assert_eq!(accepted, [1; 32], "each nonce accepted exactly once");
 }
 
+/// A decision's one write: the token is stored only with a fresh nonce,
+/// and a replay stores nothing.
+pub(crate) fn a_token_is_stored_with_a_fresh_nonce_and_never_with_a_replay(b: &dyn MetaBackend) {
+    let m = b.store();
+    let up = Upload {
+        id: UploadId([5; 16]),
+        eh: [6; 32],
+        ..upload_of("ip:127.0.0.1", 5, 10)
+    };
+    assert_eq!(
+        m.create_upload(&up, &NO_BOUNDS).unwrap(),
+        Admission::Admitted
+    );
+    let record = Record {
+        eh: [6; 32],
+        size: 10,
+        created_at: 6,
+        filing: Some([8; 32]),
+    };
+    m.finish_upload(&up.id, &record).unwrap();
+    let eh = [6; 32];
+    assert!(m
+        .consume_nonce_with_token(&[1; 32], 100, Some((&[11; 32], &eh)))
+        .unwrap());
+    assert_eq!(m.token(&[11; 32]).unwrap(), Some((eh, 100)));
+    assert!(
+        !m.consume_nonce_with_token(&[1; 32], 100, Some((&[12; 32], &eh)))
+            .unwrap(),
+        "the same nonce again is a replay"
+    );
+    assert_eq!(m.token(&[12; 32]).unwrap(), None, "a replay gets no token");
+    assert!(!m.consume_nonce(&[1; 32], 100).unwrap());
+    // A refused decision consumes its nonce without a token.
+    assert!(m.consume_nonce_with_token(&[2; 32], 100, None).unwrap());
+    assert!(!m.consume_nonce(&[2; 32], 100).unwrap());
+}
+
 pub(crate) fn a_token_for_a_missing_record_fails_only_its_own_caller(b: &dyn MetaBackend) {
     let m = b.store();
     // A token for a record that does not exist violates its foreign key;
