@@ -75,7 +75,7 @@ const ASSEMBLY_READ_AHEAD: usize = 4;
 /// Size of those blocks.
 const ASSEMBLY_READ_BLOCK: usize = 1 << 20;
 /// Size of one ranged `GET` of a record reader.
-pub const READ_WINDOW: u64 = 2 << 20;
+pub const READ_WINDOW: u64 = 8 << 20;
 /// Windows a record reader fetches ahead of the one being read: a reader
 /// holds at most `(1 + READ_AHEAD_WINDOWS) × READ_WINDOW` bytes.
 const READ_AHEAD_WINDOWS: usize = 3;
