@@ -48,9 +48,8 @@ use ehrchain_server::store::fs::FsBlobStore;
 use ehrchain_server::store::s3::{S3BlobStore, S3Config, WRITE_CHUNK};
 use ehrchain_server::store::{BlobStore, UploadId};
 use futures::stream::StreamExt;
-use object_store::aws::AmazonS3Builder;
 use object_store::path::Path;
-use object_store::{ObjectStore, PutPayload};
+use object_store::{ClientOptions, ObjectStore, PutPayload};
 use sha2::{Digest, Sha256};
 
 type Error = Box<dyn std::error::Error + Send + Sync>;
@@ -165,17 +164,7 @@ fn reference(config: &S3Config, size: u64) -> Result<(f64, f64, f64), Error> {
         .enable_all()
         .build()?;
     let _entered = runtime.enter();
-    let store: Arc<dyn ObjectStore> = Arc::new(
-        AmazonS3Builder::new()
-            .with_endpoint(config.endpoint.clone())
-            .with_bucket_name(config.bucket.clone())
-            .with_region(config.region.clone())
-            .with_access_key_id(config.access_key_id.clone())
-            .with_secret_access_key(config.secret_access_key.clone())
-            .with_virtual_hosted_style_request(false)
-            .with_allow_http(config.allow_http)
-            .build()?,
-    );
+    let store: Arc<dyn ObjectStore> = Arc::new(config.builder(ClientOptions::new()).build()?);
     let path = Path::from(format!(
         "{}/reference/{}",
         config.prefix.trim_matches('/'),

@@ -139,13 +139,17 @@ fn decide(
             .and_then(|_| s.meta.record(&entry.eh)?.ok_or(ApiError::RecordNotFound));
         Ok::<_, ApiError>((entry, record))
     })();
+    // A download token only for a decision that grants.
     let mut token = [0u8; 32];
-    getrandom::getrandom(&mut token).map_err(|_| ApiError::Internal("no randomness".to_owned()))?;
-    let token_hash: [u8; 32] = Sha256::digest(token).into();
     let grant = match &looked_up {
-        Ok((entry, Ok(_))) => Some((&token_hash, &entry.eh)),
+        Ok((entry, Ok(_))) => {
+            getrandom::getrandom(&mut token)
+                .map_err(|_| ApiError::Internal("no randomness".to_owned()))?;
+            Some((<[u8; 32]>::from(Sha256::digest(token)), entry.eh))
+        }
         _ => None,
     };
+    let grant = grant.as_ref().map(|(hash, eh)| (hash, eh));
     if !s.meta.consume_nonce_with_token(&nonce_key, expiry, grant)? {
         return Err(ApiError::Replay);
     }

@@ -21,6 +21,7 @@ use std::fmt;
 use std::io::{self, Read, Seek};
 
 pub mod fs;
+mod grouped;
 pub mod postgres;
 pub mod s3;
 pub mod sqlite;
@@ -430,10 +431,9 @@ pub trait MetaStore: Send + Sync + fmt::Debug + 'static {
     /// A decision's writes at once: records the nonce key until `expiry`
     /// and, only if it was new, the download token `(hash, eh)` (same
     /// expiry); `false` (a replay, no token) if the nonce was already
-    /// recorded. The default makes two writes; a backend that can makes
-    /// them one transaction (one durable write per decision). If the token
-    /// cannot be stored the nonce may stay unused: a request that was
-    /// granted nothing may be sent again.
+    /// recorded; in one transaction (one durable write per decision). If
+    /// the token cannot be stored the nonce may stay unused: a request that
+    /// was granted nothing may be sent again.
     ///
     /// # Errors
     /// Database failures.
@@ -442,15 +442,7 @@ pub trait MetaStore: Send + Sync + fmt::Debug + 'static {
         key: &[u8; 32],
         expiry: u64,
         token: Option<(&[u8; 32], &Eh)>,
-    ) -> Result<bool, StoreError> {
-        if !self.consume_nonce(key, expiry)? {
-            return Ok(false);
-        }
-        if let Some((hash, eh)) = token {
-            self.insert_token(hash, eh, expiry)?;
-        }
-        Ok(true)
-    }
+    ) -> Result<bool, StoreError>;
 
     /// Stores a download token (by its hash) for `eh` until `expiry`.
     ///

@@ -275,23 +275,7 @@ async fn migrate(pool: &Pool) -> Result<(), StoreError> {
     tx.commit().await.map_err(e)
 }
 
-/// A write that is group-committed.
-#[derive(Debug)]
-enum Write {
-    /// Insert a used nonce unless present; `true` if it was new.
-    Nonce { key: [u8; 32], expiry: u64 },
-    /// Insert a download token's hash.
-    Token { hash: [u8; 32], eh: Eh, expiry: u64 },
-    /// A used nonce and, if it was new, a download token.
-    NonceThenToken {
-        key: [u8; 32],
-        expiry: u64,
-        token: Option<([u8; 32], Eh)>,
-    },
-}
-
-/// Each write's own outcome (`true`: a new nonce), or its own error.
-type Written = Result<bool, String>;
+use super::grouped::{Write, Written};
 
 /// A token write's outcome: stored, or its caller's own error.
 fn token_stored(stored: &mut HashSet<Vec<u8>>, hash: &[u8; 32]) -> Written {

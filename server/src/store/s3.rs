@@ -110,6 +110,23 @@ pub struct S3Config {
     pub allow_http: bool,
 }
 
+impl S3Config {
+    /// An `object_store` builder for this bucket: endpoint, bucket, region,
+    /// key pair, path-style requests, and the HTTP client `options` with
+    /// `allow_http` (the options carry it, so they are given here, not
+    /// set afterwards, which would drop it). The store adds its retries.
+    pub fn builder(&self, options: ClientOptions) -> AmazonS3Builder {
+        AmazonS3Builder::new()
+            .with_endpoint(self.endpoint.clone())
+            .with_bucket_name(self.bucket.clone())
+            .with_region(self.region.clone())
+            .with_access_key_id(self.access_key_id.clone())
+            .with_secret_access_key(self.secret_access_key.clone())
+            .with_virtual_hosted_style_request(false)
+            .with_client_options(options.with_allow_http(self.allow_http))
+    }
+}
+
 impl Drop for S3Config {
     fn drop(&mut self) {
         self.secret_access_key.zeroize();
@@ -535,19 +552,12 @@ impl S3BlobStore {
         let runtime = OwnedRuntime(Some(runtime));
         let store = {
             let _entered = handle.enter();
-            AmazonS3Builder::new()
-                .with_endpoint(config.endpoint.clone())
-                .with_bucket_name(config.bucket.clone())
-                .with_region(config.region.clone())
-                .with_access_key_id(config.access_key_id.clone())
-                .with_secret_access_key(config.secret_access_key.clone())
-                .with_virtual_hosted_style_request(false)
-                .with_client_options(
+            config
+                .builder(
                     ClientOptions::new()
                         .with_timeout(REQUEST_TIMEOUT)
                         .with_connect_timeout(CONNECT_TIMEOUT),
                 )
-                .with_allow_http(config.allow_http)
                 .with_retry(RetryConfig {
                     max_retries: 3,
                     retry_timeout: Duration::from_secs(30),

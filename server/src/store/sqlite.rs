@@ -27,23 +27,7 @@ use super::{
     UploadBounds, UploadId, STAFF_OWNER,
 };
 
-/// A write that is group-committed.
-#[derive(Debug)]
-enum Write {
-    /// `INSERT OR IGNORE` a used nonce; `true` if it was new.
-    Nonce { key: [u8; 32], expiry: u64 },
-    /// Insert a download token's hash.
-    Token { hash: [u8; 32], eh: Eh, expiry: u64 },
-    /// A used nonce and, if it was new, a download token (one savepoint).
-    NonceThenToken {
-        key: [u8; 32],
-        expiry: u64,
-        token: Option<([u8; 32], Eh)>,
-    },
-}
-
-/// Each write's own outcome (`true`: a new nonce), or its statement's error.
-type Written = Result<bool, String>;
+use super::grouped::{Write, Written};
 
 /// Schema version stored in `PRAGMA user_version`.
 const SCHEMA_VERSION: i64 = 4;
