@@ -6,8 +6,8 @@
 // S.serials), so one set serves a file whose before() fills `S` in.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { HARDHAT_KEYS, h0x, unhex, nowSecs } from '../support/helpers.mjs';
-import { ehr, request, uploadRecord, FILING_SECRET } from './helpers.mjs';
+import { HARDHAT_KEYS, h0x, unhex, nowSecs, sleep } from '../support/helpers.mjs';
+import { ehr, request, uploadRecord, cutUpload, FILING, FILING_SECRET } from './helpers.mjs';
 
 export const HOSPITAL = "St Mary's Hospital";
 export const DOCTOR_HOSPITAL = 'General Hospital'; // where the doctor practises: need not be the server's
@@ -93,5 +93,35 @@ export function fixtures(S) {
     assert.ok(res.json.message.length > 0);
   }
 
-  return { makeDoctor, smallRecord, anchorAndFile, anchorAnswers, publish, signed, signedUnchecked, access, refused };
+  /**
+   * Two uploads on `srv`, then SIGKILL: upload A (1 MiB parts) with parts 0
+   * and 1 acknowledged and part 2 in flight; upload B (48 MiB, 8 MiB parts)
+   * with every part held and its completion under way. Resolves
+   * {a, ida, partA, b, idb}: the records, the uploads' ids, A's part `n`.
+   */
+  async function crashMidUploadAndCompletion(srv) {
+    const partSize = MiB;
+    const a = smallRecord(4 * MiB - 500);
+    const ca = await request('POST', `${srv.url}/v1/uploads`, { body: { filing: FILING, eh: a.eh, size: a.ct.length, partSize } });
+    const ida = ca.json.uploadId;
+    const partA = (n) => a.ct.subarray(n * partSize, Math.min(a.ct.length, (n + 1) * partSize));
+    for (const n of [0, 1]) assert.equal((await request('PUT', `${srv.url}/v1/uploads/${ida}/parts/${n}`, { body: partA(n) })).status, 200);
+    const b = smallRecord(48 * MiB);
+    const cb = await request('POST', `${srv.url}/v1/uploads`, { body: { filing: FILING, eh: b.eh, size: b.ct.length, partSize: 8 * MiB } });
+    const idb = cb.json.uploadId;
+    for (let n = 0; n < cb.json.parts; n++) {
+      const r = await request('PUT', `${srv.url}/v1/uploads/${idb}/parts/${n}`, { body: b.ct.subarray(n * 8 * MiB, (n + 1) * 8 * MiB) });
+      assert.equal(r.status, 200);
+    }
+    const inflight = cutUpload(`${srv.url}/v1/uploads/${ida}/parts/2`, partA(2), 400 * 1024);
+    const completing = request('POST', `${srv.url}/v1/uploads/${idb}/complete`).catch((e) => e);
+    await sleep(40);
+    const died = await srv.kill();
+    assert.equal(died.signal, 'SIGKILL');
+    await inflight;
+    await completing;
+    return { a, ida, partA, b, idb };
+  }
+
+  return { makeDoctor, smallRecord, anchorAndFile, anchorAnswers, publish, signed, signedUnchecked, access, refused, crashMidUploadAndCompletion };
 }

@@ -269,10 +269,14 @@ export function filesUnder(dir) {
   return out;
 }
 
-/** Runs the server's audit-verify; resolves {code, report, stderr}. */
-export function auditVerify(dataDir) {
+/**
+ * Runs the server's audit-verify on a data directory's `audit.log`, or with
+ * `{databaseUrl}` on a scaled setup's PostgreSQL; resolves {code, report, stderr}.
+ */
+export function auditVerify(source) {
+  const args = typeof source === 'string' ? ['--data-dir', source] : ['--database-url', source.databaseUrl];
   return new Promise((resolve) => {
-    execFile(SERVER, ['audit-verify', '--data-dir', dataDir], { encoding: 'utf8' }, (err, stdout, stderr) => {
+    execFile(SERVER, ['audit-verify', ...args], { encoding: 'utf8' }, (err, stdout, stderr) => {
       let report;
       try {
         report = JSON.parse(stdout);

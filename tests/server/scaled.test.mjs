@@ -18,12 +18,12 @@ import { startChain } from '../../chain/testchain.mjs';
 import { startPostgres, startS3, postgresBin } from '../../chain/services.mjs';
 import { h0x, sha256, sleep, jsonRpc, unhex } from '../support/helpers.mjs';
 import {
-  ehr, checkPrerequisites, chainCli, deployRegistry, startServer, request, cutUpload, tempDir, filesUnder, FILING, FILING_SECRET, SERVER,
+  ehr, checkPrerequisites, chainCli, deployRegistry, startServer, request, cutUpload, tempDir, filesUnder, auditVerify, FILING, FILING_SECRET,
 } from './helpers.mjs';
 import { HOSPITAL, AUTHORITY_KEY, ANCHOR_KEY, MiB, fixtures } from './fixtures.mjs';
 
 const S = { dirs: [], serials: 500 };
-const { makeDoctor, smallRecord, anchorAndFile, publish, signed, access, refused } = fixtures(S);
+const { makeDoctor, smallRecord, anchorAndFile, publish, signed, access, refused, crashMidUploadAndCompletion } = fixtures(S);
 
 function newDir(prefix) {
   const d = tempDir(prefix);
@@ -49,27 +49,13 @@ function instanceEnv(extra = {}) {
   };
 }
 
-/** Whether the bucket holds the record object of `eh` (s3s-fs keeps an object as a file named by its key). */
+/** Where the bucket keeps the record object of `eh` (s3s-fs keeps an object as a file named by its key). */
 const recordObject = (eh) => path.join(S.s3.dir, 'root', S.s3.bucket, 'records', eh.slice(2));
-
-function auditVerifyDb() {
-  return new Promise((resolve) => {
-    execFile(SERVER, ['audit-verify', '--database-url', S.pg.url], { encoding: 'utf8' }, (err, stdout, stderr) => {
-      let report;
-      try {
-        report = JSON.parse(stdout);
-      } catch {
-        /* none */
-      }
-      resolve({ code: err ? err.code : 0, report, stderr });
-    });
-  });
-}
 
 /** The audit trail's entries, in order, read from PostgreSQL with psql. */
 function auditLines() {
   return new Promise((resolve, reject) => {
-    execFile('psql', [S.pg.url, '-At', '-c', "SELECT convert_from(line, 'UTF8') FROM audit ORDER BY seq"], { encoding: 'utf8', maxBuffer: 1 << 26 },
+    execFile(path.join(postgresBin(), 'psql'), [S.pg.url, '-At', '-c', "SELECT convert_from(line, 'UTF8') FROM audit ORDER BY seq"], { encoding: 'utf8', maxBuffer: 1 << 26 },
       (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)))));
   });
 }
@@ -197,7 +183,7 @@ test('a revocation and a tombstone are honoured by both instances from the block
   for (let i = 0; i < 100 && fs.existsSync(recordObject(doomed.eh)); i++) await sleep(100);
   assert.ok(!fs.existsSync(recordObject(doomed.eh)), 'ciphertext deleted by a sweep');
   await sleep(2500); // both sweeps have run again
-  const audit = await auditVerifyDb();
+  const audit = await auditVerify({ databaseUrl: S.pg.url });
   assert.equal(audit.code, 0, audit.stderr);
   const tombstones = (await auditLines()).filter((e) => e.event === 'tombstone' && e.eh === doomed.eh);
   assert.equal(tombstones.length, 1, 'the record was deleted once, by one instance');
@@ -205,24 +191,7 @@ test('a revocation and a tombstone are honoured by both instances from the block
 
 test('SIGKILL of one instance mid-upload and mid-completion: the other carries on, nothing half-visible', async () => {
   const victim = await startServer(instanceEnv());
-  const partSize = MiB;
-  const a = smallRecord(4 * MiB - 500);
-  const ca = await request('POST', `${victim.url}/v1/uploads`, { body: { filing: FILING, eh: a.eh, size: a.ct.length, partSize } });
-  const ida = ca.json.uploadId;
-  const partA = (n) => a.ct.subarray(n * partSize, Math.min(a.ct.length, (n + 1) * partSize));
-  for (const n of [0, 1]) assert.equal((await request('PUT', `${victim.url}/v1/uploads/${ida}/parts/${n}`, { body: partA(n) })).status, 200);
-  const b = smallRecord(48 * MiB);
-  const cb = await request('POST', `${victim.url}/v1/uploads`, { body: { filing: FILING, eh: b.eh, size: b.ct.length, partSize: 8 * MiB } });
-  const idb = cb.json.uploadId;
-  for (let n = 0; n < cb.json.parts; n++) {
-    assert.equal((await request('PUT', `${victim.url}/v1/uploads/${idb}/parts/${n}`, { body: b.ct.subarray(n * 8 * MiB, (n + 1) * 8 * MiB) })).status, 200);
-  }
-  const inflight = cutUpload(`${victim.url}/v1/uploads/${ida}/parts/2`, partA(2), 400 * 1024);
-  const completing = request('POST', `${victim.url}/v1/uploads/${idb}/complete`).catch((e) => e);
-  await sleep(40);
-  assert.equal((await victim.kill()).signal, 'SIGKILL');
-  await inflight;
-  await completing;
+  const { a, ida, partA, b, idb } = await crashMidUploadAndCompletion(victim);
 
   // The survivor: A's acknowledged parts, B either whole or still open with every part.
   const sa = await request('GET', `${S.a.url}/v1/uploads/${ida}`);
@@ -251,7 +220,7 @@ test('SIGKILL of one instance mid-upload and mid-completion: the other carries o
 });
 
 test('the audit trail of both instances is one hash chain in PostgreSQL', async () => {
-  const audit = await auditVerifyDb();
+  const audit = await auditVerify({ databaseUrl: S.pg.url });
   assert.equal(audit.code, 0, audit.stderr);
   assert.equal(audit.report.ok, true);
   const lines = await auditLines();

@@ -50,7 +50,7 @@ function newDir(prefix) {
   return d;
 }
 
-const { makeDoctor, smallRecord, anchorAndFile, anchorAnswers, publish, signed, signedUnchecked, access, refused } = fixtures(S);
+const { makeDoctor, smallRecord, anchorAndFile, anchorAnswers, publish, signed, signedUnchecked, access, refused, crashMidUploadAndCompletion } = fixtures(S);
 
 // ------------------------------------------------------------------ set-up
 
@@ -218,28 +218,8 @@ test('an upload whose connection is cut mid-part resumes: only acknowledged part
 test('SIGKILL mid-upload and mid-completion, then restart: acknowledged parts kept, nothing half-written served', async () => {
   const dataDir = newDir('ehr-crash-');
   let srv = await startServer(serverEnv(dataDir));
-  const partSize = MiB;
-  // Upload A: parts 0 and 1 acknowledged, part 2 in flight when the server dies.
-  const a = smallRecord(4 * MiB - 500);
-  const ca = await request('POST', `${srv.url}/v1/uploads`, { body: { filing: FILING, eh: a.eh, size: a.ct.length, partSize } });
-  const ida = ca.json.uploadId;
-  const partA = (n) => a.ct.subarray(n * partSize, Math.min(a.ct.length, (n + 1) * partSize));
-  for (const n of [0, 1]) assert.equal((await request('PUT', `${srv.url}/v1/uploads/${ida}/parts/${n}`, { body: partA(n) })).status, 200);
-  // Upload B: every part held; the server is killed while it assembles.
-  const b = smallRecord(48 * MiB);
-  const cb = await request('POST', `${srv.url}/v1/uploads`, { body: { filing: FILING, eh: b.eh, size: b.ct.length, partSize: 8 * MiB } });
-  const idb = cb.json.uploadId;
-  for (let n = 0; n < cb.json.parts; n++) {
-    const r = await request('PUT', `${srv.url}/v1/uploads/${idb}/parts/${n}`, { body: b.ct.subarray(n * 8 * MiB, (n + 1) * 8 * MiB) });
-    assert.equal(r.status, 200);
-  }
-  const inflight = cutUpload(`${srv.url}/v1/uploads/${ida}/parts/2`, partA(2), 400 * 1024);
-  const completing = request('POST', `${srv.url}/v1/uploads/${idb}/complete`).catch((e) => e);
-  await sleep(40);
-  const died = await srv.kill();
-  assert.equal(died.signal, 'SIGKILL');
-  await inflight;
-  await completing;
+  // A: parts 0 and 1 acknowledged, part 2 in flight; B: every part held, completing.
+  const { a, ida, partA, b, idb } = await crashMidUploadAndCompletion(srv);
 
   srv = await startServer(serverEnv(dataDir));
   try {
