@@ -30,7 +30,7 @@ export type FromWorker =
   | { readonly t: "pull" }
   | { readonly t: "output"; readonly chunk: Uint8Array; readonly bytesIn: number }
   | { readonly t: "progress"; readonly bytesIn: number }
-  | { readonly t: "done"; readonly hash: Uint8Array; readonly bytesIn: number; readonly bytesOut: number }
+  | { readonly t: "done"; readonly hash: Uint8Array; readonly bytesIn: number; readonly bytesOut: number; readonly hashThread: boolean }
   | { readonly t: "error"; readonly code: string; readonly message: string }
   | { readonly t: "aborted" };
 

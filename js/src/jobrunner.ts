@@ -10,11 +10,13 @@ import { transferable, type FromScanWorker, type FromWorker, type JobStart, type
 import { Key } from "./keys.js";
 import { Scanner } from "./grants.js";
 import { scanTagCandidates } from "./registry.js";
+import { HashWorker, isHashMessage, serveHashes, type FromHashWorker, type HashThread, type ToHashWorker } from "./hashthread.js";
+import { platformSubtle } from "./webcrypto.js";
 
 /** @internal What a worker global offers (typed here so the package needs no WebWorker lib). */
 export interface WorkerScope {
-  postMessage(message: FromWorker | FromScanWorker, transfer?: Transferable[]): void;
-  addEventListener(type: "message", listener: (e: MessageEvent<ToWorker | ToScanWorker>) => void): void;
+  postMessage(message: FromWorker | FromScanWorker | FromHashWorker, transfer?: Transferable[]): void;
+  addEventListener(type: "message", listener: (e: MessageEvent<ToWorker | ToScanWorker | ToHashWorker>) => void): void;
 }
 
 /** Tink's default segment size, the package's default. */
@@ -66,9 +68,12 @@ class Job {
   #bytesIn = 0;
   #lastProgress = 0;
 
-  constructor(scope: WorkerScope, start: JobStart) {
+  readonly #hashes: HashWorker;
+
+  constructor(scope: WorkerScope, start: JobStart, hashes: HashWorker) {
     this.#scope = scope;
     this.#start = start;
+    this.#hashes = hashes;
     this.#credit = start.credit;
   }
 
@@ -182,6 +187,7 @@ class Job {
   async run(): Promise<void> {
     const s = this.#start;
     let stream: RecordEncryptor | RecordDecryptor | undefined;
+    let thread: HashThread | undefined;
     try {
       stream =
         s.op === "encrypt"
@@ -192,9 +198,11 @@ class Job {
               engine: s.engine,
             });
       s.key.fill(0);
+      // WebCrypto seals or opens here while the hash worker hashes.
+      thread = s.engine !== "wasm" && platformSubtle() !== undefined ? await this.#hashes.stream() : undefined;
       this.#reader = this.#source()
         .pipeThrough(this.#counter())
-        .pipeThrough(stream.transformChunks(true))
+        .pipeThrough(stream.transformChunks(true, thread))
         .getReader();
       let bytesOut = 0;
       for (;;) {
@@ -209,7 +217,7 @@ class Job {
         this.#scope.postMessage({ t: "output", chunk, bytesIn: this.#bytesIn }, transfer);
       }
       const hash = stream.hash!;
-      this.#scope.postMessage({ t: "done", hash, bytesIn: this.#bytesIn, bytesOut });
+      this.#scope.postMessage({ t: "done", hash, bytesIn: this.#bytesIn, bytesOut, hashThread: thread !== undefined });
     } catch (e) {
       if (this.#aborted) {
         this.#scope.postMessage({ t: "aborted" });
@@ -224,6 +232,7 @@ class Job {
     } finally {
       s.key.fill(0);
       stream?.free();
+      thread?.drop();
     }
   }
 }
@@ -235,11 +244,14 @@ class Job {
 export function serve(scope: WorkerScope, ready: Promise<unknown>): void {
   let current: Job | undefined;
   const queue: JobStart[] = [];
+  // This worker's hash worker (for its jobs), and its service as one (for its parent's).
+  const hashes = new HashWorker();
+  const hashing = serveHashes(scope, ready);
   const next = async (): Promise<void> => {
     if (current !== undefined) return;
     const start = queue.shift();
     if (start === undefined) return;
-    current = new Job(scope, start);
+    current = new Job(scope, start, hashes);
     try {
       await ready;
       await current.run();
@@ -285,6 +297,10 @@ export function serve(scope: WorkerScope, ready: Promise<unknown>): void {
   let scans = Promise.resolve();
   scope.addEventListener("message", (e) => {
     const m = e.data;
+    if (isHashMessage(m)) {
+      hashing(m);
+      return;
+    }
     if (m.t === "scan-key" || m.t === "scan" || m.t === "scan-end") {
       // In order: the key before the scans.
       scans = scans.then(() => scan(m)).catch(() => {});

@@ -66,6 +66,13 @@ export interface RecordJobResult {
   readonly bytesOut: number;
   /** Wall time of the job, in seconds. */
   readonly seconds: number;
+  /**
+   * Whether the ciphertext was hashed on a thread of its own (the record
+   * worker's hash worker) while WebCrypto sealed or opened it: true
+   * wherever the worker could start one (engine `"auto"` or `"webcrypto"`);
+   * false with engine `"wasm"`, or where nested workers cannot start.
+   */
+  readonly hashThread: boolean;
 }
 
 /** A record job running in a worker. */
@@ -259,7 +266,13 @@ function startJob(
         if (finished) return;
         finished = true;
         report(m.bytesIn, true);
-        resolveDone({ hash: m.hash, bytesIn: m.bytesIn, bytesOut: m.bytesOut, seconds: (performance.now() - started) / 1000 });
+        resolveDone({
+          hash: m.hash,
+          bytesIn: m.bytesIn,
+          bytesOut: m.bytesOut,
+          seconds: (performance.now() - started) / 1000,
+          hashThread: m.hashThread,
+        });
         poke();
         cleanup();
         break;

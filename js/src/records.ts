@@ -7,6 +7,7 @@ import { EhrchainError, describe } from "./errors.js";
 import { INTERNAL, WasmObject } from "./handle.js";
 import type { BytesLike, RecordContext } from "./types.js";
 import { openingStream, resolveEngine, sealingStream, type RecordEngine } from "./webcrypto.js";
+import type { HashThread } from "./hashthread.js";
 
 export type { RecordEngine };
 
@@ -105,19 +106,31 @@ abstract class RecordStream extends WasmObject {
 
   /**
    * @internal `transform()`, told whether its chunks are handed over (the
-   * record worker's own slices, never written again: sealed without a copy).
+   * record worker's own slices, never written again: sealed without a copy),
+   * and where to hash the ciphertext when WebCrypto seals or opens it
+   * (`thread`: a hash worker; dropped if the wasm engine runs instead).
    */
-  transformChunks(ownsChunks: boolean): TransformStream<Uint8Array, Uint8Array> {
-    const subtle = resolveEngine(this.#engine);
-    const engine = this.use("stream");
-    if (subtle === undefined) return engine.transform();
+  transformChunks(ownsChunks: boolean, thread?: HashThread): TransformStream<Uint8Array, Uint8Array> {
+    let subtle: SubtleCrypto | undefined;
+    let engine: Engine;
+    try {
+      subtle = resolveEngine(this.#engine);
+      engine = this.use("stream");
+    } catch (e) {
+      thread?.drop();
+      throw e;
+    }
+    if (subtle === undefined) {
+      thread?.drop();
+      return engine.transform();
+    }
     const done = (hash: Uint8Array) => {
       this.#hash = hash;
     };
     const engaged =
       engine instanceof glue.RecordEncryptor
-        ? sealingStream(subtle, engine.segments(), done, ownsChunks)
-        : openingStream(subtle, engine, done, ownsChunks);
+        ? sealingStream(subtle, engine.segments(), done, ownsChunks, thread)
+        : openingStream(subtle, engine, done, ownsChunks, thread);
     this.#release = engaged.release;
     return engaged.stream;
   }

@@ -1,9 +1,11 @@
 // Record segments sealed and opened by the platform's WebCrypto AES-GCM
 // (docs/PROTOCOL.md §7.4): the same Tink stream, byte for byte, as the
 // software path in wasm, several times faster. WebCrypto works off the
-// calling thread, so while it seals or opens the next segments this thread
-// hashes the ciphertext in wasm (`eh`): the whole pass runs close to the
-// speed of SHA-256 alone.
+// calling thread in some browsers and off it in others: while it seals or
+// opens the next segments, the ciphertext is hashed (`eh`) in wasm, on this
+// thread or, in a record worker, on a hash worker of its own
+// (hashthread.ts), so the whole pass runs close to the speed of SHA-256
+// alone.
 //
 // The rules stay in the core: segment sizes, keys and nonces come from the
 // wasm `RecordSegments`, and a segment WebCrypto refuses is diagnosed there,
@@ -11,6 +13,7 @@
 
 import type * as glue from "./glue.js";
 import { EhrchainError } from "./errors.js";
+import type { HashThread } from "./hashthread.js";
 
 /** Which AES-GCM engine a record stream's `transform()` uses. */
 export type RecordEngine = "auto" | "webcrypto" | "wasm";
@@ -150,13 +153,15 @@ function guard(segments: { free(): void }) {
  * from an untouched encryptor; `done(eh)` once the output is complete.
  * With `ownsChunks`, a chunk that is exactly a segment is sealed without a
  * copy (the record worker reads its input in segment-sized slices);
- * otherwise chunks are copied, since a writer may reuse its buffer.
+ * otherwise chunks are copied, since a writer may reuse its buffer. With
+ * `thread`, the ciphertext is hashed there instead of on this thread.
  */
 export function sealingStream(
   subtle: SubtleCrypto,
   segments: glue.RecordSegments,
   done: (hash: Uint8Array) => void,
   ownsChunks: boolean,
+  thread?: HashThread,
 ): Engaged {
   const release = guard(segments);
   // Read once: the hot loop below does not call into wasm for them.
@@ -190,11 +195,13 @@ export function sealingStream(
   };
   const deliver = async (controller: TransformStreamDefaultController<Uint8Array>) => {
     const ct = await inflight.next();
-    segments.hash(ct);
+    if (thread === undefined) segments.hash(ct);
+    else await thread.update(ct);
     controller.enqueue(ct);
   };
   const cleanup = () => {
     own.fill(0);
+    thread?.drop();
     release();
   };
   let ended = false;
@@ -204,7 +211,9 @@ export function sealingStream(
     start: (controller) =>
       failing(async () => {
         key = await importKey(subtle, segments, "encrypt");
-        controller.enqueue(segments.header);
+        const header = segments.header;
+        await thread?.update(header);
+        controller.enqueue(header);
       }),
     transform: (chunk, controller) =>
       failing(async () => {
@@ -230,7 +239,7 @@ export function sealingStream(
       failing(async () => {
         seal(true);
         while (inflight.length > 0) await deliver(controller);
-        done(segments.finish());
+        done(thread === undefined ? segments.finish() : segments.finishWith(await thread.digest()));
         release();
       }),
     cancel: cleanup,
@@ -247,18 +256,20 @@ export function sealingStream(
 /**
  * @internal Ciphertext → plaintext through WebCrypto: the header is read
  * with `engine.segments(header)`; `done(eh)` once the record is whole,
- * authentic and (if expected) its hash checked.
+ * authentic and (if expected) its hash checked. With `thread`, the
+ * ciphertext is hashed there instead of on this thread.
  */
 export function openingStream(
   subtle: SubtleCrypto,
   engine: glue.RecordDecryptor,
   done: (hash: Uint8Array) => void,
   ownsChunks: boolean,
+  thread?: HashThread,
 ): Engaged {
   const header = new Uint8Array(engine.headerLength);
   let headerFill = 0;
   let segments: glue.RecordSegments | undefined;
-  let release = () => {};
+  let release = () => thread?.drop();
   let key: CryptoKey;
   let later = 0;
   // The segment being filled: our buffer, or a view of a chunk holding all of it.
@@ -304,13 +315,20 @@ export function openingStream(
           if (headerFill < header.length) return;
           const s = engine.segments(header);
           segments = s;
-          release = guard(s);
+          const free = guard(s);
+          release = () => {
+            thread?.drop();
+            free();
+          };
           key = await importKey(subtle, s, "decrypt");
+          await thread?.update(header);
           later = s.plaintextLength + TAG;
           pending = new Uint8Array(s.firstPlaintextLength + TAG);
         }
-        // Hashed here, on this thread, while WebCrypto opens earlier segments.
-        segments.hash(data);
+        // Hashed here, on this thread, while WebCrypto opens earlier
+        // segments, or on the hash thread.
+        if (thread === undefined) segments.hash(data);
+        else await thread.update(data);
         let off = 0;
         while (off < data.length) {
           if (fill === pending.length) {
@@ -332,7 +350,7 @@ export function openingStream(
         s.checkLast(index, fill);
         open(true);
         while (inflight.length > 0) await deliver(controller);
-        done(s.finish());
+        done(thread === undefined ? s.finish() : s.finishWith(await thread.digest()));
         release();
       }),
     cancel: () => release(),

@@ -116,10 +116,26 @@ impl Segments {
     /// [`Error::HashMismatch`].
     pub fn finish(self) -> Result<[u8; 32]> {
         let hash: [u8; 32] = self.hasher.finalize().into();
-        match self.expected {
-            Some(eh) if eh != hash => Err(Error::HashMismatch),
-            _ => Ok(hash),
-        }
+        checked(self.expected, hash)
+    }
+
+    /// `eh` hashed outside this object, where an engine hashes the
+    /// ciphertext on another thread while this one seals or opens: checked
+    /// against the expected hash if one was given, as [`finish`](Self::finish)
+    /// does. Bytes given to [`hash`](Self::hash), if any, are not used.
+    ///
+    /// # Errors
+    /// [`Error::HashMismatch`].
+    pub fn finish_with(self, hash: [u8; 32]) -> Result<[u8; 32]> {
+        checked(self.expected, hash)
+    }
+}
+
+/// `hash`, unless an expected `eh` was given and differs.
+fn checked(expected: Option<[u8; 32]>, hash: [u8; 32]) -> Result<[u8; 32]> {
+    match expected {
+        Some(eh) if eh != hash => Err(Error::HashMismatch),
+        _ => Ok(hash),
     }
 }
 
@@ -255,5 +271,14 @@ mod tests {
         let mut short = dec.segments(&ct[..h]).unwrap();
         short.hash(&ct[h..ct.len() - 1]);
         assert_eq!(short.finish(), Err(Error::HashMismatch));
+        // Hashed elsewhere: the same check against the expected hash.
+        let elsewhere = dec.segments(&ct[..h]).unwrap();
+        assert_eq!(elsewhere.finish_with(eh), Ok(eh));
+        let mut other = eh;
+        other[31] ^= 1;
+        let elsewhere = dec.segments(&ct[..h]).unwrap();
+        assert_eq!(elsewhere.finish_with(other), Err(Error::HashMismatch));
+        let unchecked = Encryptor::new(&k, b"ad", SEG).unwrap().into_segments();
+        assert_eq!(unchecked.unwrap().1.finish_with(other), Ok(other));
     }
 }

@@ -115,6 +115,25 @@ impl RecordSegments {
         self.with(|s| s.check_last(index, pending as usize).map_err(js_error))
     }
 
+    /// `eh` computed on another thread ([`StreamHash`]), checked against
+    /// the expected hash if any (`HashMismatch`); the key is wiped.
+    #[wasm_bindgen(js_name = finishWith)]
+    pub fn finish_with(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "Uint8Array")] hash: JsValue,
+    ) -> JsResult<Vec<u8>> {
+        let hash = hash32("hash", &hash)?;
+        let segments = self
+            .inner
+            .borrow_mut()
+            .take()
+            .ok_or_else(|| js_error(Error::StreamFinished))?;
+        segments
+            .finish_with(hash)
+            .map(|h| h.to_vec())
+            .map_err(js_error)
+    }
+
     /// `eh`, checked against the expected hash if any (`HashMismatch`);
     /// the key is wiped.
     pub fn finish(&self) -> JsResult<Vec<u8>> {
@@ -124,6 +143,60 @@ impl RecordSegments {
             .take()
             .ok_or_else(|| js_error(Error::StreamFinished))?;
         segments.finish().map(|h| h.to_vec()).map_err(js_error)
+    }
+}
+
+/// SHA-256 of a stream, fed piece by piece (internal to the package): the
+/// record worker's hash thread computes `eh` with it while the record
+/// thread seals or opens the segments, and hands it to
+/// [`RecordSegments::finish_with`].
+#[wasm_bindgen]
+pub struct StreamHash {
+    inner: RefCell<Option<crate::hash::Sha256Hasher>>,
+}
+
+impl Default for StreamHash {
+    fn default() -> Self {
+        StreamHash::new()
+    }
+}
+
+impl core::fmt::Debug for StreamHash {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str("StreamHash(..)")
+    }
+}
+
+#[wasm_bindgen]
+impl StreamHash {
+    /// An empty hash.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> StreamHash {
+        StreamHash {
+            inner: RefCell::new(Some(Default::default())),
+        }
+    }
+
+    /// Adds the next bytes.
+    pub fn update(&self, data: &[u8]) -> JsResult<()> {
+        use sha2::Digest;
+        let mut inner = self.inner.borrow_mut();
+        let hasher = inner
+            .as_mut()
+            .ok_or_else(|| js_error(Error::StreamFinished))?;
+        hasher.update(data);
+        Ok(())
+    }
+
+    /// The 32-byte digest; the object is finished afterwards.
+    pub fn finish(&self) -> JsResult<Vec<u8>> {
+        use sha2::Digest;
+        let hasher = self
+            .inner
+            .borrow_mut()
+            .take()
+            .ok_or_else(|| js_error(Error::StreamFinished))?;
+        Ok(hasher.finalize().to_vec())
     }
 }
 

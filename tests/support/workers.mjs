@@ -37,6 +37,7 @@ export function workerCases(ehr) {
       const seen = [];
       const { key, ct, result } = await encrypted(data, { onProgress: (p) => seen.push(p) });
       equalBytes(result.hash, await digest(ct), 'eh is SHA-256 of the output');
+      check(result.hashThread === true, 'the ciphertext was hashed on the record worker\'s hash worker');
       check(result.bytesIn === data.length && result.bytesOut === ct.length, 'bytesIn, bytesOut');
       check(ct.length === 24 + data.length + 16 * 4, 'four 1 MiB segments');
       const dec = new ehr.RecordDecryptor(key, ad, { expectedHash: result.hash });
@@ -55,11 +56,44 @@ export function workerCases(ehr) {
     async run() {
       const data = pattern(2 * MiB + 7, 2);
       const { key, ct, result } = await encrypted(data, { engine: 'wasm' });
+      check(result.hashThread === false, 'the wasm engine hashes on the record worker itself');
       const job = ehr.decryptInWorker(streamOf(ct, 100_000), { key, associatedData: ad, expectedHash: result.hash, totalBytes: ct.length });
       equalBytes(await collect(job.output), data, 'plaintext');
       const r = await job.done;
       equalBytes(r.hash, result.hash, 'hash');
+      check(r.hashThread === true, 'decrypted with WebCrypto, hashed on the hash worker');
       check(r.bytesIn === ct.length && r.bytesOut === data.length, 'sizes');
+    },
+  });
+
+  cases.push({
+    name: 'worker: records of 0, 1, segment edges ±1 and several segments, hashed on the hash worker: eh and bytes are what the software path checks',
+    async run() {
+      const segmentSize = 4096;
+      const first = segmentSize - 24 - 16;
+      const later = segmentSize - 16;
+      const worker = ehr.createRecordWorker();
+      try {
+        for (const len of [0, 1, first - 1, first, first + 1, first + later, first + 5 * later + 3]) {
+          const key = ehr.generateRecordKey();
+          const data = pattern(len, len + 1);
+          const job = ehr.encryptInWorker(new Blob([data]), { key, associatedData: ad, segmentSize, worker });
+          const ct = await collect(job.output);
+          const r = await job.done;
+          check(r.hashThread === true, `${len}: hashed on the hash worker`);
+          equalBytes(r.hash, await digest(ct), `${len}: eh is SHA-256 of the output`);
+          const soft = new ehr.RecordDecryptor(key, ad, { segmentSize, expectedHash: r.hash, engine: 'wasm' });
+          equalBytes(await collect(new Blob([ct]).stream().pipeThrough(soft.transform())), data, `${len}: the software path opens it`);
+          soft.free();
+          const back = ehr.decryptInWorker(streamOf(ct, 1000), { key, associatedData: ad, segmentSize, expectedHash: r.hash, worker });
+          equalBytes(await collect(back.output), data, `${len}: opened in the worker`);
+          const rb = await back.done;
+          check(rb.hashThread === true, `${len}: decrypt hashed on the hash worker`);
+          equalBytes(rb.hash, r.hash, `${len}: the same eh`);
+        }
+      } finally {
+        worker.terminate();
+      }
     },
   });
 

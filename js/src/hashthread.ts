@@ -1,0 +1,236 @@
+// `eh` on a thread of its own. In a record worker, the segments are sealed or
+// opened by WebCrypto, which Chromium runs synchronously on the calling
+// thread: hashing the ciphertext on that same thread adds SHA-256's time to
+// AES-GCM's for every byte. The record worker therefore starts a second
+// worker (the same script, nested) that only hashes: the record worker sends
+// it a copy of each piece of ciphertext, in order, and keeps sealing or
+// opening while it hashes. Only ciphertext ever reaches the hash worker: no
+// key, no plaintext.
+//
+// Where nested workers cannot start (no `Worker` in worker scope, a CSP that
+// refuses it, a script that fails to load), the record worker hashes on its
+// own thread as before: the bytes and the errors are the same either way.
+
+import * as glue from "./glue.js";
+import { EhrchainError } from "./errors.js";
+
+/** @internal Record worker → its hash worker; `s` numbers the stream (one per job). */
+export type ToHashWorker =
+  | { readonly t: "hash-hello" }
+  | { readonly t: "hash-data"; readonly s: number; readonly chunk: Uint8Array }
+  | { readonly t: "hash-end"; readonly s: number }
+  | { readonly t: "hash-drop"; readonly s: number };
+
+/** @internal Hash worker → record worker. */
+export type FromHashWorker =
+  | { readonly t: "hash-ready" }
+  | { readonly t: "hash-ack"; readonly s: number; readonly bytes: number }
+  | { readonly t: "hash-digest"; readonly s: number; readonly hash: Uint8Array }
+  | { readonly t: "hash-error"; readonly s: number; readonly message: string };
+
+/** @internal Whether a message is for the hash worker. */
+export function isHashMessage(m: { readonly t: string }): m is ToHashWorker {
+  return m.t.startsWith("hash-");
+}
+
+/**
+ * Bytes sent to the hash worker and not yet hashed, at most: enough to keep
+ * it busy while the next segments are sealed, little enough to keep memory
+ * bounded (one more segment may be in flight past it).
+ */
+const AHEAD_BYTES = 4 << 20;
+
+/** How long a hash worker may take to load before the record worker hashes on its own. */
+const READY_MS = 10_000;
+
+/** @internal A stream's SHA-256, computed on another thread. */
+export interface HashThread {
+  /** Adds a copy of `bytes`; resolves once the hash worker is close enough behind. */
+  update(bytes: Uint8Array): Promise<void>;
+  /** `eh`, once every byte sent is hashed. */
+  digest(): Promise<Uint8Array>;
+  /** Ends the stream early: whatever was sent is dropped. */
+  drop(): void;
+}
+
+interface Scope {
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+}
+
+/**
+ * @internal The hash worker of a record worker, started on the first job
+ * and kept for the next ones (it ends with the record worker). `stream()`
+ * resolves to `undefined` where it cannot run: the job then hashes inline.
+ */
+export class HashWorker {
+  #worker: Worker | undefined;
+  #ready: Promise<boolean> | undefined;
+  #streams = 0;
+  readonly #waiting = new Map<number, Stream>();
+
+  /** A fresh stream on the hash worker, or `undefined` if there is none. */
+  async stream(): Promise<HashThread | undefined> {
+    this.#ready ??= this.#start();
+    if (!(await this.#ready)) return undefined;
+    const s = (this.#streams += 1);
+    const stream = new Stream(this.#worker!, s, () => this.#waiting.delete(s));
+    this.#waiting.set(s, stream);
+    return stream;
+  }
+
+  #start(): Promise<boolean> {
+    const W = (globalThis as { Worker?: typeof Worker }).Worker;
+    const here = (globalThis as { location?: { href?: string } }).location?.href;
+    if (typeof W !== "function" || typeof here !== "string") return Promise.resolve(false);
+    let worker: Worker;
+    try {
+      worker = new W(here, { type: "module", name: "ehrchain hash worker" });
+    } catch {
+      return Promise.resolve(false);
+    }
+    this.#worker = worker;
+    return new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => settle(false), READY_MS);
+      const settle = (ok: boolean) => {
+        clearTimeout(timer);
+        if (!ok) worker.terminate();
+        resolve(ok);
+      };
+      worker.addEventListener("message", (e: MessageEvent<FromHashWorker>) => {
+        const m = e.data;
+        if (m.t === "hash-ready") settle(true);
+        else this.#waiting.get(m.s)?.answer(m);
+      });
+      worker.addEventListener("error", (e: ErrorEvent) => {
+        e.preventDefault();
+        settle(false);
+        for (const stream of this.#waiting.values()) stream.fail(`the hash worker died (${e.message || "no detail"})`);
+      });
+      const hello: ToHashWorker = { t: "hash-hello" };
+      worker.postMessage(hello);
+    });
+  }
+}
+
+/** One stream's side of the hash worker. */
+class Stream implements HashThread {
+  readonly #worker: Worker;
+  readonly #s: number;
+  readonly #forget: () => void;
+  #ahead = 0;
+  #wake: (() => void) | undefined;
+  #result: { resolve: (h: Uint8Array) => void; reject: (e: unknown) => void } | undefined;
+  #failure: EhrchainError | undefined;
+  /** Digested, failed or dropped: the hash worker holds nothing for it. */
+  #ended = false;
+
+  constructor(worker: Worker, s: number, forget: () => void) {
+    this.#worker = worker;
+    this.#s = s;
+    this.#forget = forget;
+  }
+
+  async update(bytes: Uint8Array): Promise<void> {
+    if (this.#failure !== undefined) throw this.#failure;
+    if (bytes.length === 0) return;
+    const chunk = bytes.slice();
+    this.#ahead += chunk.length;
+    const m: ToHashWorker = { t: "hash-data", s: this.#s, chunk };
+    this.#worker.postMessage(m, [chunk.buffer]);
+    while (this.#ahead > AHEAD_BYTES && this.#failure === undefined) {
+      await new Promise<void>((r) => {
+        this.#wake = r;
+      });
+    }
+    if (this.#failure !== undefined) throw this.#failure;
+  }
+
+  digest(): Promise<Uint8Array> {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    return new Promise((resolve, reject) => {
+      this.#result = { resolve, reject };
+      const m: ToHashWorker = { t: "hash-end", s: this.#s };
+      this.#worker.postMessage(m);
+    });
+  }
+
+  drop(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.#forget();
+    const m: ToHashWorker = { t: "hash-drop", s: this.#s };
+    this.#worker.postMessage(m);
+  }
+
+  /** @internal A message of the hash worker about this stream. */
+  answer(m: FromHashWorker): void {
+    if (m.t === "hash-ack") {
+      this.#ahead -= m.bytes;
+      this.#poke();
+    } else if (m.t === "hash-digest") {
+      this.#ended = true;
+      this.#forget();
+      this.#result?.resolve(m.hash);
+    } else if (m.t === "hash-error") {
+      this.fail(m.message);
+    }
+  }
+
+  /** @internal The hash worker failed this stream. */
+  fail(message: string): void {
+    this.#ended = true;
+    this.#forget();
+    this.#failure = new EhrchainError("EngineFailed", `hashing the record failed: ${message}; retry`);
+    this.#result?.reject(this.#failure);
+    this.#poke();
+  }
+
+  #poke(): void {
+    const w = this.#wake;
+    this.#wake = undefined;
+    w?.();
+  }
+}
+
+/**
+ * @internal The hash worker's side: one `StreamHash` per stream, fed in the
+ * order the pieces arrive; `ready` is the package's wasm being instantiated.
+ */
+export function serveHashes(scope: Scope, ready: Promise<unknown>): (m: ToHashWorker) => void {
+  const streams = new Map<number, glue.StreamHash>();
+  let queue = Promise.resolve();
+  const handle = (m: ToHashWorker) => {
+    if (m.t === "hash-hello") {
+      scope.postMessage({ t: "hash-ready" } satisfies FromHashWorker);
+      return;
+    }
+    let hash = streams.get(m.s);
+    try {
+      if (m.t === "hash-data") {
+        if (hash === undefined) {
+          hash = new glue.StreamHash();
+          streams.set(m.s, hash);
+        }
+        hash.update(m.chunk);
+        scope.postMessage({ t: "hash-ack", s: m.s, bytes: m.chunk.length } satisfies FromHashWorker);
+      } else if (m.t === "hash-end") {
+        streams.delete(m.s);
+        const digest = hash ?? new glue.StreamHash();
+        const out = new Uint8Array(digest.finish());
+        digest.free();
+        scope.postMessage({ t: "hash-digest", s: m.s, hash: out } satisfies FromHashWorker, [out.buffer]);
+      } else {
+        streams.delete(m.s);
+        hash?.free();
+      }
+    } catch (e) {
+      streams.delete(m.s);
+      hash?.free();
+      scope.postMessage({ t: "hash-error", s: m.s, message: String((e as Error)?.message ?? e) } satisfies FromHashWorker);
+    }
+  };
+  // In order, once the wasm is there.
+  return (m) => {
+    queue = queue.then(() => ready).then(() => handle(m)).catch(() => {});
+  };
+}
