@@ -24,7 +24,8 @@ export type ToHashWorker =
 /** @internal Hash worker → record worker. */
 export type FromHashWorker =
   | { readonly t: "hash-ready" }
-  | { readonly t: "hash-ack"; readonly s: number; readonly bytes: number }
+  /** `buffer`: the piece's buffer, given back to be filled again (no allocation per piece). */
+  | { readonly t: "hash-ack"; readonly s: number; readonly bytes: number; readonly buffer: ArrayBuffer }
   | { readonly t: "hash-digest"; readonly s: number; readonly hash: Uint8Array }
   | { readonly t: "hash-error"; readonly s: number; readonly message: string };
 
@@ -39,6 +40,17 @@ export function isHashMessage(m: { readonly t: string }): m is ToHashWorker {
  * bounded (one more segment may be in flight past it).
  */
 const AHEAD_BYTES = 4 << 20;
+
+/**
+ * Pieces from this size up travel in buffers that go back and forth between
+ * the two workers: a fresh megabyte-sized buffer per piece costs the browser
+ * an mmap, page faults and an munmap, as much CPU as hashing it. Smaller
+ * pieces (the header, a short last segment) are copied.
+ */
+const POOLED_BYTES = 64 << 10;
+
+/** Buffers kept for reuse, at most (AHEAD_BYTES of 1 MiB pieces, and one in hand). */
+const POOL_SIZE = 6;
 
 /** How long a hash worker may take to load before the record worker hashes on its own. */
 const READY_MS = 10_000;
@@ -67,13 +79,19 @@ export class HashWorker {
   #ready: Promise<boolean> | undefined;
   #streams = 0;
   readonly #waiting = new Map<number, Stream>();
+  readonly #pool: ArrayBuffer[] = [];
+
+  /** Starts the hash worker if it is not running yet (it loads while the record worker does). */
+  warm(): void {
+    this.#ready ??= this.#start();
+  }
 
   /** A fresh stream on the hash worker, or `undefined` if there is none. */
   async stream(): Promise<HashThread | undefined> {
-    this.#ready ??= this.#start();
+    this.warm();
     if (!(await this.#ready)) return undefined;
     const s = (this.#streams += 1);
-    const stream = new Stream(this.#worker!, s, () => this.#waiting.delete(s));
+    const stream = new Stream(this.#worker!, s, this.#pool, () => this.#waiting.delete(s));
     this.#waiting.set(s, stream);
     return stream;
   }
@@ -116,6 +134,7 @@ export class HashWorker {
 class Stream implements HashThread {
   readonly #worker: Worker;
   readonly #s: number;
+  readonly #pool: ArrayBuffer[];
   readonly #forget: () => void;
   #ahead = 0;
   #wake: (() => void) | undefined;
@@ -124,25 +143,35 @@ class Stream implements HashThread {
   /** Digested, failed or dropped: the hash worker holds nothing for it. */
   #ended = false;
 
-  constructor(worker: Worker, s: number, forget: () => void) {
+  constructor(worker: Worker, s: number, pool: ArrayBuffer[], forget: () => void) {
     this.#worker = worker;
     this.#s = s;
+    this.#pool = pool;
     this.#forget = forget;
   }
 
   async update(bytes: Uint8Array): Promise<void> {
     if (this.#failure !== undefined) throw this.#failure;
     if (bytes.length === 0) return;
-    const chunk = bytes.slice();
+    const chunk = this.#piece(bytes.length);
+    chunk.set(bytes);
     this.#ahead += chunk.length;
     const m: ToHashWorker = { t: "hash-data", s: this.#s, chunk };
-    this.#worker.postMessage(m, [chunk.buffer]);
+    this.#worker.postMessage(m, [chunk.buffer as ArrayBuffer]);
     while (this.#ahead > AHEAD_BYTES && this.#failure === undefined) {
       await new Promise<void>((r) => {
         this.#wake = r;
       });
     }
     if (this.#failure !== undefined) throw this.#failure;
+  }
+
+  /** A view of `length` bytes to send: in a pooled buffer if there is one big enough. */
+  #piece(length: number): Uint8Array {
+    if (length < POOLED_BYTES) return new Uint8Array(length);
+    const i = this.#pool.findIndex((b) => b.byteLength >= length);
+    const buffer = i < 0 ? new ArrayBuffer(length) : this.#pool.splice(i, 1)[0]!;
+    return new Uint8Array(buffer, 0, length);
   }
 
   digest(): Promise<Uint8Array> {
@@ -166,6 +195,7 @@ class Stream implements HashThread {
   answer(m: FromHashWorker): void {
     if (m.t === "hash-ack") {
       this.#ahead -= m.bytes;
+      if (m.buffer.byteLength >= POOLED_BYTES && this.#pool.length < POOL_SIZE) this.#pool.push(m.buffer);
       this.#poke();
     } else if (m.t === "hash-digest") {
       this.#ended = true;
@@ -212,7 +242,8 @@ export function serveHashes(scope: Scope, ready: Promise<unknown>): (m: ToHashWo
           streams.set(m.s, hash);
         }
         hash.update(m.chunk);
-        scope.postMessage({ t: "hash-ack", s: m.s, bytes: m.chunk.length } satisfies FromHashWorker);
+        const buffer = m.chunk.buffer as ArrayBuffer;
+        scope.postMessage({ t: "hash-ack", s: m.s, bytes: m.chunk.length, buffer } satisfies FromHashWorker, [buffer]);
       } else if (m.t === "hash-end") {
         streams.delete(m.s);
         const digest = hash ?? new glue.StreamHash();

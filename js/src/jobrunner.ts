@@ -12,6 +12,7 @@ import { Scanner } from "./grants.js";
 import { scanTagCandidates } from "./registry.js";
 import { HashWorker, isHashMessage, serveHashes, type FromHashWorker, type HashThread, type ToHashWorker } from "./hashthread.js";
 import { platformSubtle } from "./webcrypto.js";
+import { BufferPool, blobPieces } from "./blobsource.js";
 
 /** @internal What a worker global offers (typed here so the package needs no WebWorker lib). */
 export interface WorkerScope {
@@ -23,10 +24,21 @@ export interface WorkerScope {
 const DEFAULT_SEGMENT = 1 << 20;
 /** The largest segment size the format takes (64 MiB). */
 const MAX_SLICE = 64 << 20;
+/**
+ * A Blob of fewer segments than this is hashed on the record worker itself:
+ * waiting for the hash worker to load would cost it more than it saves.
+ */
+const THREAD_MIN_SEGMENTS = 8;
+
+/** Whether a job's ciphertext is hashed on the hash worker (WebCrypto seals or opens it, and it is not small). */
+function threaded(start: JobStart): boolean {
+  if (start.engine === "wasm" || platformSubtle() === undefined) return false;
+  const segment = start.segmentSize ?? DEFAULT_SEGMENT;
+  return start.blob === undefined || start.blob.size >= THREAD_MIN_SEGMENTS * segment;
+}
+
 /** AES-GCM tag length. */
 const TAG = 16;
-/** Blob slices being read at once (each a segment: about 3 MiB by default). */
-const READS_AHEAD = 3;
 
 /**
  * Where the engine exposes `gc()` (only when the browser was started with
@@ -69,6 +81,8 @@ class Job {
   #lastProgress = 0;
 
   readonly #hashes: HashWorker;
+  /** Input buffers WebCrypto is done with, for the next pieces of a Blob. */
+  readonly #pool = new BufferPool();
 
   constructor(scope: WorkerScope, start: JobStart, hashes: HashWorker) {
     this.#scope = scope;
@@ -120,37 +134,7 @@ class Job {
         first = false;
         return n > 0 && n <= MAX_SLICE ? n : DEFAULT_SEGMENT;
       };
-      // Read in slices rather than blob.stream(), whose chunks some browsers
-      // make as large as the whole Blob: memory stays bounded by the
-      // slices. READS_AHEAD slices are being read at any time, so the
-      // latency of each read (a round trip to the browser's blob store)
-      // overlaps the others and the sealing.
-      let offset = 0;
-      const reads: Promise<Uint8Array>[] = [];
-      const startReads = () => {
-        while (reads.length < READS_AHEAD && offset < blob.size) {
-          const end = Math.min(offset + slice(), blob.size);
-          const read = blob.slice(offset, end).arrayBuffer().then((b) => new Uint8Array(b));
-          read.catch(() => {});
-          reads.push(read);
-          offset = end;
-        }
-      };
-      return new ReadableStream<Uint8Array>(
-        {
-          pull: async (controller) => {
-            startReads();
-            const next = reads.shift();
-            if (next === undefined) {
-              controller.close();
-              return;
-            }
-            controller.enqueue(await next);
-            startReads();
-          },
-        },
-        { highWaterMark: 0 },
-      );
+      return blobPieces(blob, slice, this.#pool);
     }
     return new ReadableStream<Uint8Array>({
       pull: async (controller) => {
@@ -199,10 +183,10 @@ class Job {
             });
       s.key.fill(0);
       // WebCrypto seals or opens here while the hash worker hashes.
-      thread = s.engine !== "wasm" && platformSubtle() !== undefined ? await this.#hashes.stream() : undefined;
+      thread = threaded(s) ? await this.#hashes.stream() : undefined;
       this.#reader = this.#source()
         .pipeThrough(this.#counter())
-        .pipeThrough(stream.transformChunks(true, thread))
+        .pipeThrough(stream.transformChunks(true, thread, (b) => this.#pool.give(b)))
         .getReader();
       let bytesOut = 0;
       for (;;) {
@@ -307,6 +291,7 @@ export function serve(scope: WorkerScope, ready: Promise<unknown>): void {
       return;
     }
     if (m.t === "start") {
+      if (threaded(m)) hashes.warm();
       queue.push(m);
       void next();
     } else {

@@ -69,8 +69,10 @@ export interface RecordJobResult {
   /**
    * Whether the ciphertext was hashed on a thread of its own (the record
    * worker's hash worker) while WebCrypto sealed or opened it: true
-   * wherever the worker could start one (engine `"auto"` or `"webcrypto"`);
-   * false with engine `"wasm"`, or where nested workers cannot start.
+   * wherever the worker could start one (engine `"auto"` or `"webcrypto"`)
+   * for a stream or a Blob of 8 segments or more (8 MiB by default); false
+   * for a smaller Blob, with engine `"wasm"`, or where nested workers
+   * cannot start.
    */
   readonly hashThread: boolean;
 }

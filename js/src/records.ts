@@ -108,9 +108,14 @@ abstract class RecordStream extends WasmObject {
    * @internal `transform()`, told whether its chunks are handed over (the
    * record worker's own slices, never written again: sealed without a copy),
    * and where to hash the ciphertext when WebCrypto seals or opens it
-   * (`thread`: a hash worker; dropped if the wasm engine runs instead).
+   * (`thread`: a hash worker; dropped if the wasm engine runs instead);
+   * `recycle` gets back each input buffer WebCrypto is done with.
    */
-  transformChunks(ownsChunks: boolean, thread?: HashThread): TransformStream<Uint8Array, Uint8Array> {
+  transformChunks(
+    ownsChunks: boolean,
+    thread?: HashThread,
+    recycle?: (buffer: ArrayBuffer) => void,
+  ): TransformStream<Uint8Array, Uint8Array> {
     let subtle: SubtleCrypto | undefined;
     let engine: Engine;
     try {
@@ -129,8 +134,8 @@ abstract class RecordStream extends WasmObject {
     };
     const engaged =
       engine instanceof glue.RecordEncryptor
-        ? sealingStream(subtle, engine.segments(), done, ownsChunks, thread)
-        : openingStream(subtle, engine, done, ownsChunks, thread);
+        ? sealingStream(subtle, engine.segments(), done, ownsChunks, thread, recycle)
+        : openingStream(subtle, engine, done, ownsChunks, thread, recycle);
     this.#release = engaged.release;
     return engaged.stream;
   }

@@ -54,6 +54,11 @@ function engineFailed(what: string, cause: unknown): EhrchainError {
   return new EhrchainError("EngineFailed", `WebCrypto failed to ${what} (${detail}); retry, or use engine "wasm"`);
 }
 
+/** Whether `view` is all of its buffer (a piece the record worker's source made, that it may reuse). */
+function wholeBuffer(view: Uint8Array): boolean {
+  return view.byteOffset === 0 && view.byteLength === view.buffer.byteLength && view.buffer instanceof ArrayBuffer;
+}
+
 /** Bytes from the glue, for WebCrypto (which takes no shared buffers). */
 type Bytes = Uint8Array<ArrayBuffer>;
 const bytes = (b: Uint8Array): Bytes => b as Bytes;
@@ -154,7 +159,9 @@ function guard(segments: { free(): void }) {
  * With `ownsChunks`, a chunk that is exactly a segment is sealed without a
  * copy (the record worker reads its input in segment-sized slices);
  * otherwise chunks are copied, since a writer may reuse its buffer. With
- * `thread`, the ciphertext is hashed there instead of on this thread.
+ * `thread`, the ciphertext is hashed there instead of on this thread; a
+ * chunk sealed without a copy goes back through `recycle` once WebCrypto
+ * has copied it (encrypt() copies its input before it returns).
  */
 export function sealingStream(
   subtle: SubtleCrypto,
@@ -162,6 +169,7 @@ export function sealingStream(
   done: (hash: Uint8Array) => void,
   ownsChunks: boolean,
   thread?: HashThread,
+  recycle?: (buffer: ArrayBuffer) => void,
 ): Engaged {
   const release = guard(segments);
   // Read once: the hot loop below does not call into wasm for them.
@@ -187,6 +195,7 @@ export function sealingStream(
       (e): Result => ({ failed: () => engineFailed("seal a segment", e) }),
     );
     if (held === undefined) own.fill(0, 0, fill);
+    else if (recycle !== undefined && wholeBuffer(held)) recycle(held.buffer as ArrayBuffer);
     held = undefined;
     inflight.add(p);
     index += 1;
@@ -257,7 +266,9 @@ export function sealingStream(
  * @internal Ciphertext → plaintext through WebCrypto: the header is read
  * with `engine.segments(header)`; `done(eh)` once the record is whole,
  * authentic and (if expected) its hash checked. With `thread`, the
- * ciphertext is hashed there instead of on this thread.
+ * ciphertext is hashed there instead of on this thread; a chunk opened
+ * without a copy goes back through `recycle` once it opened (one that
+ * failed is kept for the diagnosis).
  */
 export function openingStream(
   subtle: SubtleCrypto,
@@ -265,6 +276,7 @@ export function openingStream(
   done: (hash: Uint8Array) => void,
   ownsChunks: boolean,
   thread?: HashThread,
+  recycle?: (buffer: ArrayBuffer) => void,
 ): Engaged {
   const header = new Uint8Array(engine.headerLength);
   let headerFill = 0;
@@ -283,9 +295,13 @@ export function openingStream(
     const s = segments!;
     const i = index;
     const segment = held ?? pending.subarray(0, fill);
+    const reusable = held !== undefined && recycle !== undefined && wholeBuffer(held);
     held = undefined;
     const p = subtle.decrypt({ name: "AES-GCM", iv: bytes(s.nonce(i, last)) }, key, bytes(segment)).then(
-      (pt): Result => ({ ok: new Uint8Array(pt) }),
+      (pt): Result => {
+        if (reusable) recycle!(segment.buffer as ArrayBuffer);
+        return { ok: new Uint8Array(pt) };
+      },
       (): Result => ({ failed: () => s.diagnose(i, last, segment) }),
     );
     inflight.add(p);

@@ -37,7 +37,7 @@ export function workerCases(ehr) {
       const seen = [];
       const { key, ct, result } = await encrypted(data, { onProgress: (p) => seen.push(p) });
       equalBytes(result.hash, await digest(ct), 'eh is SHA-256 of the output');
-      check(result.hashThread === true, 'the ciphertext was hashed on the record worker\'s hash worker');
+      check(result.hashThread === false, 'a Blob of under 8 segments is hashed on the record worker: no second worker to wait for');
       check(result.bytesIn === data.length && result.bytesOut === ct.length, 'bytesIn, bytesOut');
       check(ct.length === 24 + data.length + 16 * 4, 'four 1 MiB segments');
       const dec = new ehr.RecordDecryptor(key, ad, { expectedHash: result.hash });
@@ -61,7 +61,7 @@ export function workerCases(ehr) {
       equalBytes(await collect(job.output), data, 'plaintext');
       const r = await job.done;
       equalBytes(r.hash, result.hash, 'hash');
-      check(r.hashThread === true, 'decrypted with WebCrypto, hashed on the hash worker');
+      check(r.hashThread === true, 'a stream decrypted with WebCrypto is hashed on the hash worker');
       check(r.bytesIn === ct.length && r.bytesOut === data.length, 'sizes');
     },
   });
@@ -77,7 +77,7 @@ export function workerCases(ehr) {
         for (const len of [0, 1, first - 1, first, first + 1, first + later, first + 5 * later + 3]) {
           const key = ehr.generateRecordKey();
           const data = pattern(len, len + 1);
-          const job = ehr.encryptInWorker(new Blob([data]), { key, associatedData: ad, segmentSize, worker });
+          const job = ehr.encryptInWorker(streamOf(data, 1000), { key, associatedData: ad, segmentSize, worker });
           const ct = await collect(job.output);
           const r = await job.done;
           check(r.hashThread === true, `${len}: hashed on the hash worker`);
@@ -94,6 +94,26 @@ export function workerCases(ehr) {
       } finally {
         worker.terminate();
       }
+    },
+  });
+
+  cases.push({
+    name: 'worker: a Blob of 12 segments is read, sealed and opened in reused buffers and hashed on the hash worker, both ways',
+    async run() {
+      const data = pattern(12 * MiB + 5, 9);
+      const { key, ct, result } = await encrypted(data);
+      check(result.hashThread === true, 'encrypt: hashed on the hash worker');
+      equalBytes(result.hash, await digest(ct), 'eh is SHA-256 of the output');
+      const back = ehr.decryptInWorker(new Blob([ct]), { key, associatedData: ad, expectedHash: result.hash });
+      equalBytes(await collect(back.output), data, 'opened in the worker');
+      const r = await back.done;
+      check(r.hashThread === true && r.bytesIn === ct.length, 'decrypt: hashed on the hash worker');
+      const tampered = ct.slice();
+      tampered[9 * MiB] ^= 1;
+      const bad = ehr.decryptInWorker(new Blob([tampered]), { key, associatedData: ad, expectedHash: result.hash });
+      await failure(collect(bad.output));
+      const e = await failure(bad.done);
+      check(e.code === 'SegmentTampered', `a flipped byte in segment 9: SegmentTampered, got ${e.code}`);
     },
   });
 
