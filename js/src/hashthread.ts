@@ -102,7 +102,7 @@ export class HashWorker {
     if (typeof W !== "function" || typeof here !== "string") return Promise.resolve(false);
     let worker: Worker;
     try {
-      worker = new W(here, { type: "module", name: "ehrchain hash worker" });
+      worker = new W(here, { type: ownType(), name: "ehrchain hash worker" });
     } catch {
       return Promise.resolve(false);
     }
@@ -127,6 +127,25 @@ export class HashWorker {
       const hello: ToHashWorker = { t: "hash-hello" };
       worker.postMessage(hello);
     });
+  }
+}
+
+/**
+ * Whether this worker runs as a module or a classic script, to start the
+ * hash worker from the same script the same way: the package starts its
+ * record worker as a module, but bundlers rewrite that (webpack 5 makes it
+ * a classic worker that loads its chunks with `importScripts`). Called with
+ * no URL, `importScripts()` does nothing in a classic worker and throws a
+ * TypeError in a module worker.
+ */
+function ownType(): WorkerType {
+  const importScripts = (globalThis as { importScripts?: (...urls: string[]) => void }).importScripts;
+  if (typeof importScripts !== "function") return "module";
+  try {
+    importScripts();
+    return "classic";
+  } catch {
+    return "module";
   }
 }
 

@@ -217,6 +217,13 @@ async function main() {
   // The job runs as its output is read (backpressure): read it, then see done.
   await collect(badJob.output).catch(() => {});
   checks.workerTamperCode = await badJob.done.then(() => 'ok', (e) => e.code) === 'SegmentTampered';
+  // A stream source (size unknown): the record worker hashes on its nested
+  // hash worker, started from the bundled worker chunk's own URL.
+  window.__step = 'worker encrypt of a stream, hashed on the hash worker';
+  const streamJob = ehr.encryptInWorker(new Blob([data]).stream(), { key, associatedData: ad, segmentSize: SEG });
+  const { bytes: sct } = await collect(streamJob.output);
+  const streamDone = await streamJob.done;
+  checks.workerHashThread = streamDone.hashThread === true && eq(streamDone.hash, await webSha256(sct));
   window.__step = 'after the worker';
 
   // Accounts and ECIES work in the browser too (crypto.getRandomValues).
