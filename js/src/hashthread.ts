@@ -13,6 +13,7 @@
 
 import * as glue from "./glue.js";
 import { EhrchainError } from "./errors.js";
+import { platformSubtle } from "./webcrypto.js";
 
 /** @internal Record worker → its hash worker; `s` numbers the stream (one per job). */
 export type ToHashWorker =
@@ -65,25 +66,65 @@ export interface HashThread {
   drop(): void;
 }
 
-interface Scope {
+/** Where hash messages go: the hash worker itself, or a port to it. */
+interface Endpoint {
   postMessage(message: unknown, transfer?: Transferable[]): void;
 }
 
 /**
- * @internal The hash worker of a record worker, started on the first job
- * and kept for the next ones (it ends with the record worker). `stream()`
- * resolves to `undefined` where it cannot run: the job then hashes inline.
+ * @internal Whether a job's ciphertext is hashed on a hash worker: WebCrypto
+ * seals or opens it, and it is a stream (size unknown) or a Blob of
+ * `THREAD_MIN_SEGMENTS` segments or more. Smaller records are hashed on
+ * the record worker: waiting for a second worker would cost them more
+ * than it saves.
+ */
+export function threaded(start: {
+  readonly engine: "auto" | "webcrypto" | "wasm" | undefined;
+  readonly segmentSize: number | undefined;
+  readonly blob: Blob | undefined;
+}): boolean {
+  if (start.engine === "wasm" || platformSubtle() === undefined) return false;
+  const segment = start.segmentSize ?? 1 << 20;
+  return start.blob === undefined || start.blob.size >= THREAD_MIN_SEGMENTS * segment;
+}
+
+/** See {@link threaded}. */
+const THREAD_MIN_SEGMENTS = 8;
+
+/**
+ * @internal The hash worker of a record worker, kept for its next jobs.
+ * The page that starts a record worker for one job starts its hash worker
+ * beside it and hands the record worker a port to it (`adopt`), so both
+ * load at once; a record worker the caller keeps starts its own, nested,
+ * on its first large job (it ends with the record worker). `stream()`
+ * resolves to `undefined` where none can run: the job then hashes inline.
  */
 export class HashWorker {
-  #worker: Worker | undefined;
+  #endpoint: Endpoint | undefined;
   #ready: Promise<boolean> | undefined;
+  #failed: (() => void) | undefined;
   #streams = 0;
   readonly #waiting = new Map<number, Stream>();
   readonly #pool: ArrayBuffer[] = [];
 
-  /** Starts the hash worker if it is not running yet (it loads while the record worker does). */
+  /** Starts a nested hash worker if there is none yet (it loads while the record worker does). */
   warm(): void {
     this.#ready ??= this.#start();
+  }
+
+  /** Uses the hash worker behind `port`, which the page started. */
+  adopt(port: MessagePort): void {
+    if (this.#ready !== undefined) {
+      port.close();
+      return;
+    }
+    this.#ready = this.#connect(port, port, () => port.close());
+    port.start();
+  }
+
+  /** The page's hash worker failed to start: jobs hash on the record worker. */
+  adoptedFailed(): void {
+    this.#failed?.();
   }
 
   /** A fresh stream on the hash worker, or `undefined` if there is none. */
@@ -91,7 +132,7 @@ export class HashWorker {
     this.warm();
     if (!(await this.#ready)) return undefined;
     const s = (this.#streams += 1);
-    const stream = new Stream(this.#worker!, s, this.#pool, () => this.#waiting.delete(s));
+    const stream = new Stream(this.#endpoint!, s, this.#pool, () => this.#waiting.delete(s));
     this.#waiting.set(s, stream);
     return stream;
   }
@@ -100,32 +141,62 @@ export class HashWorker {
     const W = (globalThis as { Worker?: typeof Worker }).Worker;
     const here = (globalThis as { location?: { href?: string } }).location?.href;
     if (typeof W !== "function" || typeof here !== "string") return Promise.resolve(false);
-    let worker: Worker;
-    try {
-      worker = new W(here, { type: ownType(), name: "ehrchain hash worker" });
-    } catch {
-      return Promise.resolve(false);
-    }
-    this.#worker = worker;
+    const first = ownType();
+    const attempt = (type: WorkerType, retry: boolean): Promise<boolean> => {
+      let worker: Worker;
+      try {
+        worker = new W(here, { type, name: "ehrchain hash worker" });
+      } catch {
+        return Promise.resolve(false);
+      }
+      let answered = false;
+      return new Promise<boolean>((resolve) => {
+        worker.addEventListener("error", (e: ErrorEvent) => {
+          e.preventDefault();
+          if (!answered && retry) {
+            // Loaded the other way than this worker runs (see ownType): once more, the other way.
+            worker.terminate();
+            this.#failed = undefined;
+            resolve(attempt(type === "module" ? "classic" : "module", false));
+            return;
+          }
+          this.#failed?.();
+          for (const stream of this.#waiting.values()) stream.fail(`the hash worker died (${e.message || "no detail"})`);
+        });
+        this.#connect(worker, worker, () => worker.terminate()).then((ok) => {
+          answered = true;
+          resolve(ok);
+        });
+      });
+    };
+    return attempt(first, true);
+  }
+
+  /** Says hello on `endpoint`; resolves whether the hash worker answered, within READY_MS. */
+  #connect(
+    endpoint: Endpoint,
+    events: { addEventListener(type: "message", l: (e: MessageEvent<FromHashWorker>) => void): void },
+    end: () => void,
+  ): Promise<boolean> {
+    this.#endpoint = endpoint;
     return new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => settle(false), READY_MS);
+      let settled = false;
       const settle = (ok: boolean) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timer);
-        if (!ok) worker.terminate();
+        if (!ok) end();
         resolve(ok);
       };
-      worker.addEventListener("message", (e: MessageEvent<FromHashWorker>) => {
+      this.#failed = () => settle(false);
+      events.addEventListener("message", (e) => {
         const m = e.data;
         if (m.t === "hash-ready") settle(true);
         else this.#waiting.get(m.s)?.answer(m);
       });
-      worker.addEventListener("error", (e: ErrorEvent) => {
-        e.preventDefault();
-        settle(false);
-        for (const stream of this.#waiting.values()) stream.fail(`the hash worker died (${e.message || "no detail"})`);
-      });
       const hello: ToHashWorker = { t: "hash-hello" };
-      worker.postMessage(hello);
+      endpoint.postMessage(hello);
     });
   }
 }
@@ -136,7 +207,8 @@ export class HashWorker {
  * record worker as a module, but bundlers rewrite that (webpack 5 makes it
  * a classic worker that loads its chunks with `importScripts`). Called with
  * no URL, `importScripts()` does nothing in a classic worker and throws a
- * TypeError in a module worker.
+ * TypeError in a module worker (Chromium; Firefox does not throw, so a
+ * worker that fails to load is tried once more the other way).
  */
 function ownType(): WorkerType {
   const importScripts = (globalThis as { importScripts?: (...urls: string[]) => void }).importScripts;
@@ -151,7 +223,7 @@ function ownType(): WorkerType {
 
 /** One stream's side of the hash worker. */
 class Stream implements HashThread {
-  readonly #worker: Worker;
+  readonly #worker: Endpoint;
   readonly #s: number;
   readonly #pool: ArrayBuffer[];
   readonly #forget: () => void;
@@ -162,7 +234,7 @@ class Stream implements HashThread {
   /** Digested, failed or dropped: the hash worker holds nothing for it. */
   #ended = false;
 
-  constructor(worker: Worker, s: number, pool: ArrayBuffer[], forget: () => void) {
+  constructor(worker: Endpoint, s: number, pool: ArrayBuffer[], forget: () => void) {
     this.#worker = worker;
     this.#s = s;
     this.#pool = pool;
@@ -245,7 +317,7 @@ class Stream implements HashThread {
  * @internal The hash worker's side: one `StreamHash` per stream, fed in the
  * order the pieces arrive; `ready` is the package's wasm being instantiated.
  */
-export function serveHashes(scope: Scope, ready: Promise<unknown>): (m: ToHashWorker) => void {
+export function serveHashes(scope: Endpoint, ready: Promise<unknown>): (m: ToHashWorker) => void {
   const streams = new Map<number, glue.StreamHash>();
   let queue = Promise.resolve();
   const handle = (m: ToHashWorker) => {

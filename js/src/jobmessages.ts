@@ -23,7 +23,13 @@ export type ToWorker =
   | { readonly t: "input-end" }
   | { readonly t: "input-error"; readonly message: string }
   | { readonly t: "credit" }
-  | { readonly t: "abort" };
+  | { readonly t: "abort" }
+  /** To a record worker, before `start`: a port to the hash worker the page started beside it. */
+  | { readonly t: "pair-hash"; readonly port: MessagePort }
+  /** To that record worker: its hash worker failed to load. */
+  | { readonly t: "pair-hash-failed" }
+  /** To the hash worker the page started: serve hashes on `port`. */
+  | { readonly t: "serve-hash"; readonly port: MessagePort };
 
 /** @internal Worker → page. */
 export type FromWorker =

@@ -10,8 +10,7 @@ import { transferable, type FromScanWorker, type FromWorker, type JobStart, type
 import { Key } from "./keys.js";
 import { Scanner } from "./grants.js";
 import { scanTagCandidates } from "./registry.js";
-import { HashWorker, isHashMessage, serveHashes, type FromHashWorker, type HashThread, type ToHashWorker } from "./hashthread.js";
-import { platformSubtle } from "./webcrypto.js";
+import { HashWorker, isHashMessage, serveHashes, threaded, type FromHashWorker, type HashThread, type ToHashWorker } from "./hashthread.js";
 import { BufferPool, blobPieces } from "./blobsource.js";
 
 /** @internal What a worker global offers (typed here so the package needs no WebWorker lib). */
@@ -24,19 +23,6 @@ export interface WorkerScope {
 const DEFAULT_SEGMENT = 1 << 20;
 /** The largest segment size the format takes (64 MiB). */
 const MAX_SLICE = 64 << 20;
-/**
- * A Blob of fewer segments than this is hashed on the record worker itself:
- * waiting for the hash worker to load would cost it more than it saves.
- */
-const THREAD_MIN_SEGMENTS = 8;
-
-/** Whether a job's ciphertext is hashed on the hash worker (WebCrypto seals or opens it, and it is not small). */
-function threaded(start: JobStart): boolean {
-  if (start.engine === "wasm" || platformSubtle() === undefined) return false;
-  const segment = start.segmentSize ?? DEFAULT_SEGMENT;
-  return start.blob === undefined || start.blob.size >= THREAD_MIN_SEGMENTS * segment;
-}
-
 /** AES-GCM tag length. */
 const TAG = 16;
 
@@ -283,6 +269,21 @@ export function serve(scope: WorkerScope, ready: Promise<unknown>): void {
     const m = e.data;
     if (isHashMessage(m)) {
       hashing(m);
+      return;
+    }
+    if (m.t === "pair-hash") {
+      hashes.adopt(m.port);
+      return;
+    }
+    if (m.t === "pair-hash-failed") {
+      hashes.adoptedFailed();
+      return;
+    }
+    if (m.t === "serve-hash") {
+      const port = m.port;
+      const serveOnPort = serveHashes(port, ready);
+      port.addEventListener("message", (e: MessageEvent<ToHashWorker>) => serveOnPort(e.data));
+      port.start();
       return;
     }
     if (m.t === "scan-key" || m.t === "scan" || m.t === "scan-end") {

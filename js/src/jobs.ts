@@ -12,6 +12,7 @@ import type { FromWorker, JobStart, ToWorker } from "./jobmessages.js";
 import type { RecordEngine } from "./webcrypto.js";
 import type { BytesLike } from "./types.js";
 import { spawnRecordWorker } from "./spawn.js";
+import { threaded } from "./hashthread.js";
 
 /** Where a job is, for a progress bar. */
 export interface RecordProgress {
@@ -146,6 +147,32 @@ export function decryptInWorker(source: Blob | ReadableStream<Uint8Array>, opts:
   ]);
 }
 
+/**
+ * A hash worker beside a record worker the page starts for one job (the
+ * same script; hashthread.ts), connected to it by a port, so that both load
+ * at once rather than one after the other. `undefined` if it cannot start:
+ * the record worker then hashes on its own thread.
+ */
+function pairHashWorker(worker: Worker): Worker | undefined {
+  let helper: Worker;
+  try {
+    helper = spawnRecordWorker();
+  } catch {
+    return undefined;
+  }
+  const channel = new MessageChannel();
+  const serve: ToWorker = { t: "serve-hash", port: channel.port2 };
+  helper.postMessage(serve, [channel.port2]);
+  const pair: ToWorker = { t: "pair-hash", port: channel.port1 };
+  worker.postMessage(pair, [channel.port1]);
+  helper.addEventListener("error", (e: ErrorEvent) => {
+    e.preventDefault();
+    const failed: ToWorker = { t: "pair-hash-failed" };
+    worker.postMessage(failed);
+  });
+  return helper;
+}
+
 /** A bytes-like option (`key`, `expectedHash`): a copy, read by the core's one hex rule. */
 function bytesArg(value: unknown, what: "key" | "expectedHash"): Uint8Array {
   if (value instanceof Uint8Array) return value.slice();
@@ -190,6 +217,8 @@ function startJob(
   };
   const own = o.worker === undefined;
   const worker = own ? createRecordWorker() : (o.worker as Worker);
+  // A worker of the caller's starts its own hash worker when it needs one.
+  const helper = own && threaded(start) ? pairHashWorker(worker) : undefined;
   const total = isBlob ? (source as Blob).size : (o.totalBytes as number | undefined);
 
   let resolveDone!: (r: RecordJobResult) => void;
@@ -238,6 +267,7 @@ function startJob(
     worker.removeEventListener("error", onError);
     signal?.removeEventListener("abort", onAbort);
     if (own) worker.terminate();
+    helper?.terminate();
     settle();
   };
   const fail = (error: unknown) => {
@@ -298,6 +328,7 @@ function startJob(
     // The worker wipes its keys and answers "aborted"; a worker that does not is ended.
     setTimeout(() => {
       if (own) worker.terminate();
+      helper?.terminate();
       settle();
     }, 2000);
   };
