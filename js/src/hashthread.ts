@@ -1,15 +1,16 @@
 // `eh` on a thread of its own. In a record worker, the segments are sealed or
 // opened by WebCrypto, which Chromium runs synchronously on the calling
 // thread: hashing the ciphertext on that same thread adds SHA-256's time to
-// AES-GCM's for every byte. The record worker therefore starts a second
-// worker (the same script, nested) that only hashes: the record worker sends
-// it a copy of each piece of ciphertext, in order, and keeps sealing or
-// opening while it hashes. Only ciphertext ever reaches the hash worker: no
-// key, no plaintext.
+// AES-GCM's for every byte. A second worker (the same script) therefore only
+// hashes: the record worker sends it a copy of each piece of ciphertext, in
+// order, and keeps sealing or opening while it hashes. The page starts it
+// beside a record worker it starts for one job (jobs.ts), and a record
+// worker kept for several jobs starts it nested. Only ciphertext ever
+// reaches the hash worker: no key, no plaintext.
 //
-// Where nested workers cannot start (no `Worker` in worker scope, a CSP that
-// refuses it, a script that fails to load), the record worker hashes on its
-// own thread as before: the bytes and the errors are the same either way.
+// Where it cannot start (no `Worker` in worker scope, a CSP that refuses
+// it, a script that fails to load), the record worker hashes on its own
+// thread as before: the bytes and the errors are the same either way.
 
 import * as glue from "./glue.js";
 import { EhrchainError } from "./errors.js";
