@@ -12,15 +12,18 @@
 /** Slices being read at once on the slice path (each a segment: about 3 MiB by default). */
 const READS_AHEAD = 3;
 
-/** Buffers a pool keeps for reuse, at most. */
-const POOL_SIZE = 8;
-
 /**
  * @internal Buffers handed back for the next pieces: `take(n)` gives a
- * buffer of exactly `n` bytes (reused if one was given back, else new).
+ * buffer of exactly `n` bytes (reused if one was given back, else new);
+ * at most `limit` are kept.
  */
 export class BufferPool {
   readonly #free: ArrayBuffer[] = [];
+  readonly #limit: number;
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
 
   take(length: number): ArrayBuffer {
     const i = this.#free.findIndex((b) => b.byteLength === length);
@@ -29,7 +32,7 @@ export class BufferPool {
 
   /** `buffer` is no longer read or written by whoever gives it back. */
   give(buffer: ArrayBuffer): void {
-    if (this.#free.length < POOL_SIZE && !this.#free.includes(buffer)) this.#free.push(buffer);
+    if (this.#free.length < this.#limit && !this.#free.includes(buffer)) this.#free.push(buffer);
   }
 }
 

@@ -15,6 +15,7 @@
 import * as glue from "./glue.js";
 import { EhrchainError } from "./errors.js";
 import { platformSubtle } from "./webcrypto.js";
+import { BufferPool } from "./blobsource.js";
 
 /** @internal Record worker → its hash worker; `s` numbers the stream (one per job). */
 export type ToHashWorker =
@@ -106,7 +107,7 @@ export class HashWorker {
   #failed: (() => void) | undefined;
   #streams = 0;
   readonly #waiting = new Map<number, Stream>();
-  readonly #pool: ArrayBuffer[] = [];
+  readonly #pool = new BufferPool(POOL_SIZE);
 
   /** Starts a nested hash worker if there is none yet (it loads while the record worker does). */
   warm(): void {
@@ -226,7 +227,7 @@ function ownType(): WorkerType {
 class Stream implements HashThread {
   readonly #worker: Endpoint;
   readonly #s: number;
-  readonly #pool: ArrayBuffer[];
+  readonly #pool: BufferPool;
   readonly #forget: () => void;
   #ahead = 0;
   #wake: (() => void) | undefined;
@@ -235,7 +236,7 @@ class Stream implements HashThread {
   /** Digested, failed or dropped: the hash worker holds nothing for it. */
   #ended = false;
 
-  constructor(worker: Endpoint, s: number, pool: ArrayBuffer[], forget: () => void) {
+  constructor(worker: Endpoint, s: number, pool: BufferPool, forget: () => void) {
     this.#worker = worker;
     this.#s = s;
     this.#pool = pool;
@@ -258,12 +259,9 @@ class Stream implements HashThread {
     if (this.#failure !== undefined) throw this.#failure;
   }
 
-  /** A view of `length` bytes to send: in a pooled buffer if there is one big enough. */
+  /** `length` bytes to send: a pooled buffer for a large piece, else a fresh one. */
   #piece(length: number): Uint8Array {
-    if (length < POOLED_BYTES) return new Uint8Array(length);
-    const i = this.#pool.findIndex((b) => b.byteLength >= length);
-    const buffer = i < 0 ? new ArrayBuffer(length) : this.#pool.splice(i, 1)[0]!;
-    return new Uint8Array(buffer, 0, length);
+    return new Uint8Array(length < POOLED_BYTES ? new ArrayBuffer(length) : this.#pool.take(length));
   }
 
   digest(): Promise<Uint8Array> {
@@ -287,7 +285,7 @@ class Stream implements HashThread {
   answer(m: FromHashWorker): void {
     if (m.t === "hash-ack") {
       this.#ahead -= m.bytes;
-      if (m.buffer.byteLength >= POOLED_BYTES && this.#pool.length < POOL_SIZE) this.#pool.push(m.buffer);
+      if (m.buffer.byteLength >= POOLED_BYTES) this.#pool.give(m.buffer);
       this.#poke();
     } else if (m.t === "hash-digest") {
       this.#ended = true;

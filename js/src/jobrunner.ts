@@ -23,6 +23,9 @@ export interface WorkerScope {
 const DEFAULT_SEGMENT = 1 << 20;
 /** The largest segment size the format takes (64 MiB). */
 const MAX_SLICE = 64 << 20;
+/** Input buffers a job keeps for its next pieces, at most (8 MiB of 1 MiB segments). */
+const INPUT_BUFFERS = 8;
+
 /** AES-GCM tag length. */
 const TAG = 16;
 
@@ -68,7 +71,7 @@ class Job {
 
   readonly #hashes: HashWorker;
   /** Input buffers WebCrypto is done with, for the next pieces of a Blob. */
-  readonly #pool = new BufferPool();
+  readonly #pool = new BufferPool(INPUT_BUFFERS);
 
   constructor(scope: WorkerScope, start: JobStart, hashes: HashWorker) {
     this.#scope = scope;

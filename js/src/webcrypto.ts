@@ -1,6 +1,6 @@
 // Record segments sealed and opened by the platform's WebCrypto AES-GCM
 // (docs/PROTOCOL.md §7.4): the same Tink stream, byte for byte, as the
-// software path in wasm, several times faster. WebCrypto works off the
+// software path in wasm, several times faster. WebCrypto works on the
 // calling thread in some browsers and off it in others: while it seals or
 // opens the next segments, the ciphertext is hashed (`eh`) in wasm, on this
 // thread or, in a record worker, on a hash worker of its own

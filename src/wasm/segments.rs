@@ -35,12 +35,23 @@ impl RecordSegments {
     }
 
     fn with<T>(&self, f: impl FnOnce(&mut Segments) -> JsResult<T>) -> JsResult<T> {
-        let mut inner = self.inner.borrow_mut();
-        let segments = inner
-            .as_mut()
-            .ok_or_else(|| js_error(Error::StreamFinished))?;
-        f(segments)
+        f(live(&mut self.inner.borrow_mut())?)
     }
+}
+
+/// The state of an unfinished stream object; `StreamFinished` once taken.
+fn live<T>(inner: &mut Option<T>) -> JsResult<&mut T> {
+    inner
+        .as_mut()
+        .ok_or_else(|| js_error(Error::StreamFinished))
+}
+
+/// Takes the state of an unfinished stream object, finishing it; `StreamFinished` if already taken.
+fn finished<T>(inner: &RefCell<Option<T>>) -> JsResult<T> {
+    inner
+        .borrow_mut()
+        .take()
+        .ok_or_else(|| js_error(Error::StreamFinished))
 }
 
 /// A segment index as the format numbers it: past 2^32 − 1 the record is too long.
@@ -123,12 +134,7 @@ impl RecordSegments {
         #[wasm_bindgen(unchecked_param_type = "Uint8Array")] hash: JsValue,
     ) -> JsResult<Vec<u8>> {
         let hash = hash32("hash", &hash)?;
-        let segments = self
-            .inner
-            .borrow_mut()
-            .take()
-            .ok_or_else(|| js_error(Error::StreamFinished))?;
-        segments
+        finished(&self.inner)?
             .finish_with(hash)
             .map(|h| h.to_vec())
             .map_err(js_error)
@@ -137,12 +143,10 @@ impl RecordSegments {
     /// `eh`, checked against the expected hash if any (`HashMismatch`);
     /// the key is wiped.
     pub fn finish(&self) -> JsResult<Vec<u8>> {
-        let segments = self
-            .inner
-            .borrow_mut()
-            .take()
-            .ok_or_else(|| js_error(Error::StreamFinished))?;
-        segments.finish().map(|h| h.to_vec()).map_err(js_error)
+        finished(&self.inner)?
+            .finish()
+            .map(|h| h.to_vec())
+            .map_err(js_error)
     }
 }
 
@@ -180,23 +184,14 @@ impl StreamHash {
     /// Adds the next bytes.
     pub fn update(&self, data: &[u8]) -> JsResult<()> {
         use sha2::Digest;
-        let mut inner = self.inner.borrow_mut();
-        let hasher = inner
-            .as_mut()
-            .ok_or_else(|| js_error(Error::StreamFinished))?;
-        hasher.update(data);
+        live(&mut self.inner.borrow_mut())?.update(data);
         Ok(())
     }
 
     /// The 32-byte digest; the object is finished afterwards.
     pub fn finish(&self) -> JsResult<Vec<u8>> {
         use sha2::Digest;
-        let hasher = self
-            .inner
-            .borrow_mut()
-            .take()
-            .ok_or_else(|| js_error(Error::StreamFinished))?;
-        Ok(hasher.finalize().to_vec())
+        Ok(finished(&self.inner)?.finalize().to_vec())
     }
 }
 
