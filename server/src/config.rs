@@ -114,6 +114,11 @@ pub struct ServeArgs {
     /// Unfinished uploads are dropped after this many seconds.
     #[arg(long, env = "EHR_UPLOAD_TTL_SECS", default_value_t = 86_400)]
     pub upload_ttl_secs: u64,
+    /// How long an upload stays busy after its completing (or aborting)
+    /// instance stops mid-task, seconds; a live one renews its lease every
+    /// third of it.
+    #[arg(long, env = "EHR_UPLOAD_LEASE_SECS", default_value_t = 30)]
+    pub upload_lease_secs: u64,
     /// Largest record (ciphertext) accepted, bytes.
     #[arg(long, env = "EHR_MAX_RECORD_SIZE", default_value_t = 1 << 30)]
     pub max_record_size: u64,
@@ -375,6 +380,8 @@ pub struct Settings {
     pub sweep_interval: Duration,
     /// Upload lifetime.
     pub upload_ttl: Duration,
+    /// How long an upload's lease outlives an instance that stopped mid-task.
+    pub upload_lease: Duration,
     /// Record size limit.
     pub max_record_size: u64,
     /// Default part size.
@@ -480,6 +487,11 @@ impl ServeArgs {
         if self.sweep_interval_secs == 0 || self.max_connections == 0 {
             return bad("EHR_SWEEP_INTERVAL_SECS and EHR_MAX_CONNECTIONS must be positive");
         }
+        if self.upload_lease_secs < 3 {
+            return bad(
+                "EHR_UPLOAD_LEASE_SECS must be at least 3 (it is renewed every third of it)",
+            );
+        }
         for origin in &self.allowed_origins {
             if !(origin.starts_with("http://") || origin.starts_with("https://"))
                 || origin.ends_with('/')
@@ -561,6 +573,7 @@ impl ServeArgs {
             retention: (self.retention_secs > 0).then(|| secs(self.retention_secs)),
             sweep_interval: secs(self.sweep_interval_secs),
             upload_ttl: secs(self.upload_ttl_secs),
+            upload_lease: secs(self.upload_lease_secs),
             max_record_size: self.max_record_size,
             default_part_size: self.default_part_size,
             min_part_size: self.min_part_size,

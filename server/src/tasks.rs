@@ -14,12 +14,29 @@ use std::time::Duration;
 use crate::app::{now, AppState, Shared};
 use crate::audit::AuditEvent;
 use crate::error::ApiError;
+use crate::store::UploadId;
 
 /// Rows handled per kind and sweep (the next sweep continues).
 const BATCH: u32 = 1000;
 
 /// The name of the lease a sweep needs.
 pub const SWEEP_LEASE: &str = "sweep";
+
+/// The lease an upload's completion, its expiry by the sweep and its abort
+/// each take in the shared metadata store: with several instances on one
+/// database, none of them removes an upload another is completing. It
+/// lasts `EHR_UPLOAD_LEASE_SECS` and a completion renews it every third of
+/// that, so an instance that stops mid-completion holds it that long.
+pub fn upload_lease(id: &UploadId) -> String {
+    format!("upload:{}", id.to_hex())
+}
+
+/// This process's holder name for one kind of task (`"complete"`, `"sweep"`,
+/// `"abort"`): distinct per task, so that two tasks of one instance exclude
+/// each other through a lease as two instances do.
+pub fn holder(task: &str) -> String {
+    format!("{}/{task}", instance_id())
+}
 
 /// This process's name as a lease holder: 16 random bytes in hex, drawn
 /// once (the process id and start time if the system has no randomness).
@@ -80,12 +97,23 @@ pub fn sweep(s: &Shared, t: u64) -> Result<Sweep, ApiError> {
         .unwrap_or_else(|p| p.into_inner())
         .clone();
     let before = t.saturating_sub(s.settings.upload_ttl.as_secs());
+    let sweeper = holder("sweep");
     for id in s.meta.uploads_created_before(before, BATCH)? {
         if busy.contains(&id) {
             continue;
         }
+        // Another instance (or a completion here that started since `busy`
+        // was read) holds the upload: it is being completed, not abandoned.
+        let lease = upload_lease(&id);
+        if !s
+            .meta
+            .try_lease(&lease, &sweeper, t, s.settings.upload_lease.as_secs())?
+        {
+            continue;
+        }
         s.meta.delete_upload(&id)?;
         s.blobs.delete_upload(&id)?;
+        s.meta.release_lease(&lease, &sweeper)?;
         report.uploads_expired += 1;
     }
     if let Some(retention) = s.settings.retention {

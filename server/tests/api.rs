@@ -511,6 +511,64 @@ async fn the_sweep_deletes_a_record_tombstoned_on_chain_without_a_delete_call() 
 }
 
 #[tokio::test]
+async fn an_upload_another_instance_is_completing_is_neither_completed_nor_aborted_here() {
+    use ehrchain_server::store::UploadId;
+    use ehrchain_server::tasks::upload_lease;
+    let w = world();
+    let ct = vec![7u8; 1000];
+    let eh = ehrchain::hash::sha256(&ct);
+    let body = json!({ "eh": hx(&eh), "size": 1000, "partSize": 1000, "filing": hx(&filing().commitment()) });
+    let (s, created) = json_call(&w.app, "POST", "/v1/uploads", body).await;
+    assert_eq!(s, StatusCode::CREATED, "{created}");
+    let id = created["uploadId"].as_str().unwrap().to_owned();
+    let put = call(
+        &w.app,
+        "PUT",
+        &format!("/v1/uploads/{id}/parts/0"),
+        ct,
+        None,
+    )
+    .await;
+    assert_eq!(put.0, StatusCode::OK);
+    // Another instance on the same database is completing it: it holds the lease.
+    let lease = upload_lease(&UploadId::parse(&id).unwrap());
+    assert!(w
+        .state
+        .meta
+        .try_lease(
+            &lease,
+            "another-instance/complete",
+            now(),
+            w.state.settings.upload_lease.as_secs()
+        )
+        .unwrap());
+    let complete = format!("/v1/uploads/{id}/complete");
+    let (s, r) = json_call(&w.app, "POST", &complete, Value::Null).await;
+    assert_eq!(
+        (s, r["code"].as_str()),
+        (StatusCode::CONFLICT, Some("UploadBusy"))
+    );
+    let (s, _) = call(&w.app, "DELETE", &format!("/v1/uploads/{id}"), vec![], None).await;
+    assert_eq!(
+        s,
+        StatusCode::CONFLICT,
+        "abort refused while another instance completes"
+    );
+    assert!(w.state.meta.record(&eh).unwrap().is_none());
+    // That instance gives the lease up (it failed, say): this one completes.
+    w.state
+        .meta
+        .release_lease(&lease, "another-instance/complete")
+        .unwrap();
+    let (s, r) = json_call(&w.app, "POST", &complete, Value::Null).await;
+    assert_eq!(
+        (s, r["state"].as_str()),
+        (StatusCode::OK, Some("complete")),
+        "{r}"
+    );
+}
+
+#[tokio::test]
 async fn the_sweep_keeps_records_the_registry_does_not_mark_deleted() {
     let w = world();
     let f = filed(&w).await;

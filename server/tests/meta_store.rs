@@ -35,6 +35,7 @@ macro_rules! contract_tests {
             concurrent_upload_creations_never_overshoot_the_bounds,
             index_needs_a_record_and_x_is_unique_and_retiring_removes_everything,
             a_record_without_a_filing_commitment_round_trips,
+            finishing_an_upload_removed_meanwhile_commits_nothing,
             a_nonce_is_used_once_until_it_expires_and_purge_drops_expired_rows,
             concurrent_nonces_share_transactions_and_each_is_accepted_exactly_once,
             a_token_for_a_missing_record_fails_only_its_own_caller,
@@ -266,6 +267,54 @@ fn a_sweep_runs_only_on_the_instance_holding_the_lease() {
             .unwrap(),
         "held by this instance now"
     );
+}
+
+#[test]
+fn a_sweep_leaves_an_expired_upload_another_instance_is_completing() {
+    use ehrchain_server::store::fs::FsBlobStore;
+    use ehrchain_server::tasks::upload_lease;
+    let (_, m) = fresh();
+    let dir = tempfile::tempdir().unwrap();
+    let settings = ehrchain_server::Settings::for_tests(dir.path().to_path_buf()).unwrap();
+    let after_ttl = 5 + settings.upload_ttl.as_secs() + 1;
+    let lease_secs = settings.upload_lease.as_secs();
+    let meta = Arc::new(m);
+    let (audit, _) = AuditLog::open(&dir.path().join("audit.log")).unwrap();
+    let state = ehrchain_server::AppState::new(
+        settings,
+        meta.clone(),
+        Arc::new(FsBlobStore::open(&dir.path().join("blobs")).unwrap()),
+        None,
+        Arc::new(audit),
+    );
+    // Two uploads created at 5, both past their TTL; another instance is
+    // completing the first (it holds the upload's lease).
+    let busy = meta_contract::upload_of("ip:127.0.0.1", 1, 10);
+    let idle = meta_contract::upload_of("ip:127.0.0.1", 2, 10);
+    for u in [&busy, &idle] {
+        meta.create_upload(u, &meta_contract::NO_BOUNDS).unwrap();
+    }
+    let lease = upload_lease(&busy.id);
+    assert!(meta
+        .try_lease(&lease, "another-instance/complete", after_ttl, lease_secs)
+        .unwrap());
+    let r = ehrchain_server::tasks::sweep(&state, after_ttl).unwrap();
+    assert_eq!(r.uploads_expired, 1, "only the idle upload expires");
+    assert!(
+        meta.upload(&busy.id).unwrap().is_some(),
+        "the one being completed stays"
+    );
+    assert!(meta.upload(&idle.id).unwrap().is_none());
+    // Its completion ends (the lease is given up): the next sweep expires it.
+    meta.release_lease(&lease, "another-instance/complete")
+        .unwrap();
+    let r = ehrchain_server::tasks::sweep(&state, after_ttl + 1).unwrap();
+    assert_eq!(r.uploads_expired, 1);
+    assert!(meta.upload(&busy.id).unwrap().is_none());
+    // The sweep gave up the lease it took to expire it.
+    assert!(meta
+        .try_lease(&lease, "another-instance/abort", after_ttl + 2, lease_secs)
+        .unwrap());
 }
 
 #[test]

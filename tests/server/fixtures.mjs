@@ -123,5 +123,19 @@ export function fixtures(S) {
     return { a, ida, partA, b, idb };
   }
 
-  return { makeDoctor, smallRecord, anchorAndFile, anchorAnswers, publish, signed, signedUnchecked, access, refused, crashMidUploadAndCompletion };
+  /**
+   * `complete` of upload `id` at `base`, asked again while it answers 409
+   * `UploadBusy`: after a crash mid-completion, the dead instance's lease on
+   * the upload holds it for that instance's `EHR_UPLOAD_LEASE_SECS`.
+   */
+  async function completeOnceFree(base, id, seconds = 20) {
+    const deadline = Date.now() + seconds * 1000;
+    for (;;) {
+      const r = await request('POST', `${base}/v1/uploads/${id}/complete`);
+      if (r.status !== 409 || r.json?.code !== 'UploadBusy' || Date.now() > deadline) return r;
+      await sleep(250);
+    }
+  }
+
+  return { makeDoctor, smallRecord, anchorAndFile, anchorAnswers, publish, signed, signedUnchecked, access, refused, crashMidUploadAndCompletion, completeOnceFree };
 }

@@ -23,7 +23,7 @@ import {
 import { HOSPITAL, AUTHORITY_KEY, ANCHOR_KEY, MiB, fixtures } from './fixtures.mjs';
 
 const S = { dirs: [], serials: 500 };
-const { makeDoctor, smallRecord, anchorAndFile, publish, signed, access, refused, crashMidUploadAndCompletion } = fixtures(S);
+const { makeDoctor, smallRecord, anchorAndFile, publish, signed, access, refused, crashMidUploadAndCompletion, completeOnceFree } = fixtures(S);
 
 function newDir(prefix) {
   const d = tempDir(prefix);
@@ -190,7 +190,8 @@ test('a revocation and a tombstone are honoured by both instances from the block
 });
 
 test('SIGKILL of one instance mid-upload and mid-completion: the other carries on, nothing half-visible', async () => {
-  const victim = await startServer(instanceEnv());
+  // Its lease on B's completion lapses 3 s after it dies.
+  const victim = await startServer(instanceEnv({ EHR_UPLOAD_LEASE_SECS: '3' }));
   const { a, ida, partA, b, idb } = await crashMidUploadAndCompletion(victim);
 
   // The survivor: A's acknowledged parts, B either whole or still open with every part.
@@ -202,7 +203,7 @@ test('SIGKILL of one instance mid-upload and mid-completion: the other carries o
   const sb = await request('GET', `${S.a.url}/v1/uploads/${idb}`);
   if (sb.json.state === 'open') {
     assert.deepEqual(sb.json.missing, []);
-    const done = await request('POST', `${S.a.url}/v1/uploads/${idb}/complete`);
+    const done = await completeOnceFree(S.a.url, idb);
     assert.equal(done.status, 200, String(done.body));
   }
   assert.equal(h0x(sha256(fs.readFileSync(recordObject(b.eh)))), b.eh, 'the stored record is whole');

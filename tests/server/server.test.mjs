@@ -50,7 +50,7 @@ function newDir(prefix) {
   return d;
 }
 
-const { makeDoctor, smallRecord, anchorAndFile, anchorAnswers, publish, signed, signedUnchecked, access, refused, crashMidUploadAndCompletion } = fixtures(S);
+const { makeDoctor, smallRecord, anchorAndFile, anchorAnswers, publish, signed, signedUnchecked, access, refused, crashMidUploadAndCompletion, completeOnceFree } = fixtures(S);
 
 // ------------------------------------------------------------------ set-up
 
@@ -217,7 +217,8 @@ test('an upload whose connection is cut mid-part resumes: only acknowledged part
 
 test('SIGKILL mid-upload and mid-completion, then restart: acknowledged parts kept, nothing half-written served', async () => {
   const dataDir = newDir('ehr-crash-');
-  let srv = await startServer(serverEnv(dataDir));
+  // The killed process's lease on B's completion lapses after 3 s.
+  let srv = await startServer(serverEnv(dataDir, { EHR_UPLOAD_LEASE_SECS: '3' }));
   // A: parts 0 and 1 acknowledged, part 2 in flight; B: every part held, completing.
   const { a, ida, partA, b, idb } = await crashMidUploadAndCompletion(srv);
 
@@ -238,7 +239,7 @@ test('SIGKILL mid-upload and mid-completion, then restart: acknowledged parts ke
     if (sb.json.state === 'open') {
       assert.deepEqual(sb.json.missing, []);
       assert.ok(!fs.existsSync(recordFile(b.eh)), 'an uncommitted assembly is not left in place');
-      const done = await request('POST', `${srv.url}/v1/uploads/${idb}/complete`);
+      const done = await completeOnceFree(srv.url, idb);
       assert.equal(done.status, 200, String(done.body));
     }
     assert.equal(h0x(sha256(fs.readFileSync(recordFile(b.eh)))), b.eh, 'the stored record is whole');

@@ -12,6 +12,10 @@
 //! streams the parts into the record, checks SHA-256 against `eh`, and only
 //! then makes the record visible; it is idempotent once it succeeded.
 
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
 use axum::body::Body;
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, StatusCode};
@@ -30,6 +34,7 @@ use crate::app::{now, AppState, ClientIp, Shared};
 use crate::body::{drain, next_chunk, DRAIN_DEADLINE};
 use crate::error::{ApiError, ApiResult};
 use crate::store::{Admission, Record, StoreError, Upload, UploadId, STAFF_OWNER};
+use crate::tasks;
 
 /// Body chunks queued between the socket and the part file.
 const PART_QUEUE: usize = 8;
@@ -381,7 +386,10 @@ impl Drop for CompletingGuard {
     }
 }
 
-fn finish(s: &Shared, upload: &Upload) -> Result<(), ApiError> {
+/// Assembles, checks and commits `upload`; `lost` is set if this
+/// instance's lease on it lapsed and another instance took the upload over
+/// (the commit is then left to that one).
+fn finish(s: &Shared, upload: &Upload, lost: &AtomicBool) -> Result<(), ApiError> {
     let held = s.blobs.list_parts(&upload.id)?;
     let parts = upload.parts();
     let missing: Vec<u64> = (0..parts)
@@ -398,15 +406,24 @@ fn finish(s: &Shared, upload: &Upload) -> Result<(), ApiError> {
     // the same eh: identical bytes by hash then replace it atomically.
     s.blobs
         .assemble(&upload.id, parts, upload.size, &upload.eh)?;
-    s.meta.finish_upload(
-        &upload.id,
-        &Record {
-            eh: upload.eh,
-            size: upload.size,
-            created_at: now(),
-            filing: Some(upload.filing),
-        },
-    )?;
+    if lost.load(Ordering::SeqCst) {
+        return Err(ApiError::UploadBusy);
+    }
+    s.meta
+        .finish_upload(
+            &upload.id,
+            &Record {
+                eh: upload.eh,
+                size: upload.size,
+                created_at: now(),
+                filing: Some(upload.filing),
+            },
+        )
+        .map_err(|e| match e {
+            // Expired or aborted meanwhile by an instance that took it over.
+            StoreError::NotFound => ApiError::UploadNotFound,
+            e => e.into(),
+        })?;
     if let Err(e) = s.blobs.delete_upload(&upload.id) {
         // The record is committed; leftover parts are removed at the next start.
         tracing::warn!(error = %e, "could not remove the parts of a completed upload");
@@ -442,7 +459,13 @@ pub async fn complete(
     // Detached: once started, the assembly finishes and commits even if the
     // client goes away or the deadline passes; a retry then finds it done.
     let job = tokio::spawn(async move {
-        let result = guard.state.blocking(move |s| finish(s, &upload)).await;
+        let lease = UploadLease::take(&guard.state, &upload.id, "complete").await?;
+        let lost = lease.lost();
+        let result = guard
+            .state
+            .blocking(move |s| finish(s, &upload, &lost))
+            .await;
+        lease.release().await;
         drop(guard);
         result
     });
@@ -469,12 +492,103 @@ pub async fn abort(
     {
         return Err(ApiError::UploadBusy);
     }
-    state
+    let lease = UploadLease::take(&state, &upload.id, "abort").await?;
+    let result = state
         .blocking(move |s| {
             s.meta.delete_upload(&upload.id)?;
             s.blobs.delete_upload(&upload.id)?;
             Ok(())
         })
-        .await?;
+        .await;
+    lease.release().await;
+    result?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// An upload's lease in the shared metadata store ([`tasks::upload_lease`]),
+/// held by one task of this instance: taken before the task touches the
+/// upload, renewed every third of `EHR_UPLOAD_LEASE_SECS` while it runs,
+/// given up when it ends. If the process stops, the lease lapses after
+/// `EHR_UPLOAD_LEASE_SECS` and any instance may take the upload over.
+struct UploadLease {
+    state: AppState,
+    name: String,
+    holder: String,
+    renewal: tokio::task::JoinHandle<()>,
+    lost: Arc<AtomicBool>,
+}
+
+impl UploadLease {
+    /// Takes the lease of upload `id` for `task`, or `UploadBusy` if another
+    /// instance (or another task here) holds it.
+    async fn take(state: &AppState, id: &UploadId, task: &str) -> Result<Self, ApiError> {
+        let (name, holder) = (tasks::upload_lease(id), tasks::holder(task));
+        let ttl = state.settings.upload_lease;
+        if !try_lease(state, &name, &holder, ttl).await? {
+            return Err(ApiError::UploadBusy);
+        }
+        let lost = Arc::new(AtomicBool::new(false));
+        let renewal = tokio::spawn({
+            let (state, name, holder, lost) =
+                (state.clone(), name.clone(), holder.clone(), lost.clone());
+            async move {
+                let mut tick = tokio::time::interval(ttl / 3);
+                tick.tick().await; // the first tick is now
+                loop {
+                    tick.tick().await;
+                    match try_lease(&state, &name, &holder, ttl).await {
+                        Ok(true) => {}
+                        // It lapsed and another holder took it: the task must not commit.
+                        Ok(false) => lost.store(true, Ordering::SeqCst),
+                        // The next tick tries again, before the lease lapses.
+                        Err(e) => tracing::warn!(error = %e, "could not renew an upload lease"),
+                    }
+                }
+            }
+        });
+        Ok(UploadLease {
+            state: state.clone(),
+            name,
+            holder,
+            renewal,
+            lost,
+        })
+    }
+
+    /// Set once a renewal found the lease taken by another holder.
+    fn lost(&self) -> Arc<AtomicBool> {
+        self.lost.clone()
+    }
+
+    /// Stops renewing and gives the lease up, so another holder may take it
+    /// at once. A failure only leaves it to lapse.
+    async fn release(self) {
+        self.renewal.abort();
+        let (name, holder) = (self.name.clone(), self.holder.clone());
+        if let Err(e) = self
+            .state
+            .blocking(move |s| Ok(s.meta.release_lease(&name, &holder)?))
+            .await
+        {
+            tracing::warn!(error = %e, "could not give up an upload lease");
+        }
+    }
+}
+
+impl Drop for UploadLease {
+    fn drop(&mut self) {
+        self.renewal.abort();
+    }
+}
+
+async fn try_lease(
+    state: &AppState,
+    name: &str,
+    holder: &str,
+    ttl: Duration,
+) -> Result<bool, ApiError> {
+    let (name, holder) = (name.to_owned(), holder.to_owned());
+    state
+        .blocking(move |s| Ok(s.meta.try_lease(&name, &holder, now(), ttl.as_secs())?))
+        .await
 }

@@ -346,7 +346,9 @@ pub trait MetaStore: Send + Sync + fmt::Debug + 'static {
     /// with the same `eh` already present is kept (same bytes by hash).
     ///
     /// # Errors
-    /// Database failures.
+    /// [`StoreError::NotFound`] (and nothing committed) if the upload is no
+    /// longer there (expired or aborted meanwhile);
+    /// [`StoreError::FilingConflict`]; database failures.
     fn finish_upload(&self, id: &UploadId, record: &Record) -> Result<(), StoreError>;
 
     /// Forgets an upload.
@@ -483,6 +485,13 @@ pub trait MetaStore: Send + Sync + fmt::Debug + 'static {
         now: u64,
         ttl_secs: u64,
     ) -> Result<bool, StoreError>;
+
+    /// Gives up the lease `name` if `holder` holds it, so that another
+    /// holder may take it at once; a no-op otherwise.
+    ///
+    /// # Errors
+    /// Database failures.
+    fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError>;
 }
 
 /// What [`recover`] did.

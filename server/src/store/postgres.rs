@@ -586,12 +586,17 @@ impl MetaStore for PgMetaStore {
             if stored != filing {
                 return Err(StoreError::FilingConflict);
             }
-            tx.execute(
-                "UPDATE uploads SET done = true WHERE id = $1",
-                &[&&id.0[..]],
-            )
-            .await
-            .map_err(e)?;
+            // The fence, as in SQLite: a removed upload commits nothing.
+            let marked = tx
+                .execute(
+                    "UPDATE uploads SET done = true WHERE id = $1",
+                    &[&&id.0[..]],
+                )
+                .await
+                .map_err(e)?;
+            if marked == 0 {
+                return Err(StoreError::NotFound);
+            }
             tx.commit().await.map_err(e)
         })
     }
@@ -818,6 +823,10 @@ impl MetaStore for PgMetaStore {
                 )
                 .await
                 .map_err(e)?;
+            // Leases of instances that stopped mid-task (not counted: not request state).
+            tx.execute("DELETE FROM leases WHERE expires_at <= $1", &[&int(now)])
+                .await
+                .map_err(e)?;
             tx.commit().await.map_err(e)?;
             Ok(a + b)
         })
@@ -854,6 +863,20 @@ impl MetaStore for PgMetaStore {
                 .await
                 .map_err(|e| pg_error(&e))?;
             Ok(n == 1)
+        })
+    }
+
+    fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+        self.pool.run(async {
+            let client = self.pool.client().await?;
+            client
+                .execute(
+                    "DELETE FROM leases WHERE name = $1 AND holder = $2",
+                    &[&name, &holder],
+                )
+                .await
+                .map_err(|e| pg_error(&e))?;
+            Ok(())
         })
     }
 }

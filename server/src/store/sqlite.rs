@@ -396,8 +396,16 @@ impl MetaStore for SqliteMetaStore {
         if stored != filing {
             return Err(StoreError::FilingConflict);
         }
-        tx.execute("UPDATE uploads SET done = 1 WHERE id = ?1", [&id.0[..]])
-            .map_err(db)?;
+        // The fence: an upload expired or aborted meanwhile (by another
+        // instance that took its lease after this one's lapsed) commits
+        // nothing; the transaction rolls back with the record row.
+        if tx
+            .execute("UPDATE uploads SET done = 1 WHERE id = ?1", [&id.0[..]])
+            .map_err(db)?
+            == 0
+        {
+            return Err(StoreError::NotFound);
+        }
         tx.commit().map_err(db)
     }
 
@@ -593,6 +601,9 @@ impl MetaStore for SqliteMetaStore {
         let b = tx
             .execute("DELETE FROM download_tokens WHERE expiry <= ?1", [int(now)])
             .map_err(db)?;
+        // Leases of instances that stopped mid-task (not counted: not request state).
+        tx.execute("DELETE FROM leases WHERE expires_at <= ?1", [int(now)])
+            .map_err(db)?;
         tx.commit().map_err(db)?;
         Ok((a + b) as u64)
     }
@@ -622,6 +633,16 @@ impl MetaStore for SqliteMetaStore {
             )
             .map_err(db)?;
         Ok(n == 1)
+    }
+
+    fn release_lease(&self, name: &str, holder: &str) -> Result<(), StoreError> {
+        self.conn()
+            .execute(
+                "DELETE FROM leases WHERE name = ?1 AND holder = ?2",
+                params![name, holder],
+            )
+            .map_err(db)?;
+        Ok(())
     }
 }
 

@@ -233,6 +233,30 @@ pub(crate) fn a_record_without_a_filing_commitment_round_trips(b: &dyn MetaBacke
     assert_eq!(m.record(&[1; 32]).unwrap(), Some(record));
 }
 
+pub(crate) fn finishing_an_upload_removed_meanwhile_commits_nothing(b: &dyn MetaBackend) {
+    let m = b.store();
+    let up = upload_of("ip:a", 1, 10);
+    m.create_upload(&up, &NO_BOUNDS).unwrap();
+    // Expired by a sweep or aborted while another instance was assembling it.
+    m.delete_upload(&up.id).unwrap();
+    let record = Record {
+        eh: [6; 32],
+        size: 10,
+        created_at: 6,
+        filing: Some([8; 32]),
+    };
+    assert!(matches!(
+        m.finish_upload(&up.id, &record),
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        m.record(&[6; 32]).unwrap(),
+        None,
+        "the record row rolled back"
+    );
+    assert!(m.record_hashes().unwrap().is_empty());
+}
+
 pub(crate) fn a_nonce_is_used_once_until_it_expires_and_purge_drops_expired_rows(
     b: &dyn MetaBackend,
 ) {
@@ -359,5 +383,15 @@ pub(crate) fn a_lease_is_refused_to_another_holder_until_it_expires_between(
     assert!(
         !on_a.try_lease("sweep", "a", 151, 30).unwrap(),
         "now held by b"
+    );
+    on_a.release_lease("sweep", "a").unwrap();
+    assert!(
+        !on_a.try_lease("sweep", "a", 152, 30).unwrap(),
+        "a cannot give up b's lease"
+    );
+    on_b.release_lease("sweep", "b").unwrap();
+    assert!(
+        on_a.try_lease("sweep", "a", 152, 30).unwrap(),
+        "given up by b: a takes it before it expires"
     );
 }
