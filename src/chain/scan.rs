@@ -64,8 +64,18 @@ fn is_word(word: &[u8], value: usize) -> bool {
     word == expected
 }
 
+/// The most of a log's `data` text that [`sift`] reads: `0x` and the hex of
+/// the bytes up to the end of `R`. A caller may pass `data` cut to this
+/// length (when longer) and get the same answer: the rest of a long `data`
+/// is not read.
+pub const SIFT_DATA_CHARS: usize = 2 + 2 * (R_AT + 33);
+
 /// Reads a log's view tag and `R` from its JSON-RPC fields (`address`,
-/// `topics[0]`, `data`, all hex) without decoding the rest (see [`Sifted`]).
+/// `topics[0]`, `data`, all hex) without decoding the rest (see [`Sifted`]):
+/// of a `data` long enough to hold `R`, only the bytes up to `R`'s end are
+/// decoded. That keeps the answer exact: bad hex further on makes the log
+/// a [`Sifted::Probe`] where a full decoding would skip it, and a probe is
+/// only ever dropped (its view tag is not this key's) or decoded in full.
 pub fn sift(registry: &Address, address: &str, topic0: &str, data: &str) -> Sifted {
     if Address::parse(address).ok().as_ref() != Some(registry) {
         return Sifted::Other;
@@ -74,7 +84,9 @@ pub fn sift(registry: &Address, address: &str, topic0: &str, data: &str) -> Sift
         Ok(t) if t == super::registry::authorised_topic() => {}
         _ => return Sifted::Other,
     }
-    let Ok(data) = crate::hex::decode("data", data) else {
+    let digits = crate::hex::digits(data);
+    let read = digits.get(..2 * (R_AT + 33)).unwrap_or(digits);
+    let Ok(data) = ::hex::decode(read) else {
         return Sifted::Other;
     };
     if data.len() < R_AT + 33
@@ -365,9 +377,23 @@ mod tests {
         reordered["data"] = serde_json::json!(crate::hex::encode_prefixed(&reordered_data(&mine)));
         assert_eq!(sift_json(&registry, &reordered), Sifted::Decode);
         assert_eq!(sift_json(&registry, &serde_json::json!({})), Sifted::Decode);
-        let mut short = log;
+        let mut short = log.clone();
         short["data"] = serde_json::json!("0x00");
         assert_eq!(sift_json(&registry, &short), Sifted::Decode);
+        // Only the head of `data` is read: cut to SIFT_DATA_CHARS, or with
+        // bad hex after R, the answer is the same probe; bad hex in the
+        // head is unreadable.
+        let text = log["data"].as_str().unwrap().to_owned();
+        let probe = sift_json(&registry, &log);
+        let mut cut = log.clone();
+        cut["data"] = serde_json::json!(text[..SIFT_DATA_CHARS]);
+        assert_eq!(sift_json(&registry, &cut), probe);
+        let mut bad_tail = log.clone();
+        bad_tail["data"] = serde_json::json!(format!("{}zz", &text[..text.len() - 2]));
+        assert_eq!(sift_json(&registry, &bad_tail), probe);
+        let mut bad_head = log;
+        bad_head["data"] = serde_json::json!(format!("0xzz{}", &text[4..]));
+        assert_eq!(sift_json(&registry, &bad_head), Sifted::Other);
     }
 
     #[test]
@@ -392,7 +418,19 @@ mod tests {
         let mut bad_r = authorised_log(registry, 253, &mine);
         bad_r.data[R_AT + 1..R_AT + 33].fill(0xff);
         logs.push(bad_r);
-        let json = serde_json::Value::Array(logs.iter().map(log_json).collect());
+        let mut entries: Vec<Json> = logs.iter().map(log_json).collect();
+        // A grant to this key whose data is bad hex after R: sifted as a
+        // probe (the tail is not read), then dropped by the full decoding,
+        // as decoding every log drops it.
+        let mut bad_tail = log_json(&authorised_log(registry, 254, &grant_to(&me)));
+        let text = bad_tail["data"].as_str().unwrap().to_owned();
+        bad_tail["data"] = serde_json::json!(format!("{}zz", &text[..text.len() - 2]));
+        assert!(matches!(
+            sift_json(&registry, &bad_tail),
+            Sifted::Probe { .. }
+        ));
+        entries.push(bad_tail);
+        let json = Json::Array(entries);
         let sifted = authorisations_in_json(&scanner, &registry, &json).unwrap();
         let full = authorisations_for(&scanner, &registry, &logs);
         assert_eq!(sifted, full);

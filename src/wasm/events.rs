@@ -151,7 +151,13 @@ fn sift_entries(registry: &Address, entries: &Array) -> Vec<scan::Sifted> {
             let t = field(&entry, &topics)
                 .filter(Array::is_array)
                 .and_then(|t| Array::from(&t).get(0).as_string());
-            let d = field(&entry, &data).and_then(|v| v.as_string());
+            // Only the head of `data` crosses into wasm (`scan::SIFT_DATA_CHARS`).
+            let d = field(&entry, &data)
+                .and_then(|v| v.dyn_into::<js_sys::JsString>().ok())
+                .and_then(|d| {
+                    let cut = u32::try_from(scan::SIFT_DATA_CHARS).unwrap_or(u32::MAX);
+                    if d.length() > cut { d.slice(0, cut) } else { d }.as_string()
+                });
             match (a, t, d) {
                 (Some(a), Some(t), Some(d)) => scan::sift(registry, &a, &t, &d),
                 _ => scan::Sifted::Decode,
