@@ -158,8 +158,12 @@ export class HashWorker {
           if (!answered && retry) {
             // Loaded the other way than this worker runs (see ownType): once more, the other way.
             worker.terminate();
+            // Settles this attempt's hello (stopping its ready timer) before
+            // the next attempt takes #failed over.
+            const abandon = this.#failed;
             this.#failed = undefined;
             resolve(attempt(type === "module" ? "classic" : "module", false));
+            abandon?.();
             return;
           }
           this.#failed?.();

@@ -233,22 +233,30 @@ fn concurrent_lease_attempts_grant_it_to_exactly_one_instance() {
     assert_eq!(granted, 1);
 }
 
-#[test]
-fn a_sweep_runs_only_on_the_instance_holding_the_lease() {
+/// A server instance (test settings, files under `dir`) on a fresh
+/// PostgreSQL database, and that database's store.
+fn instance_on_fresh_postgres(
+    dir: &std::path::Path,
+) -> (ehrchain_server::AppState, Arc<PgMetaStore>) {
     use ehrchain_server::store::fs::FsBlobStore;
-    let (_, m) = fresh();
-    let dir = tempfile::tempdir().unwrap();
-    let settings = ehrchain_server::Settings::for_tests(dir.path().to_path_buf()).unwrap();
-    let ttl = ehrchain_server::tasks::lease_ttl(settings.sweep_interval);
-    let meta = Arc::new(m);
-    let (audit, _) = AuditLog::open(&dir.path().join("audit.log")).unwrap();
+    let meta = Arc::new(fresh().1);
+    let settings = ehrchain_server::Settings::for_tests(dir.to_path_buf()).unwrap();
+    let (audit, _) = AuditLog::open(&dir.join("audit.log")).unwrap();
     let state = ehrchain_server::AppState::new(
         settings,
         meta.clone(),
-        Arc::new(FsBlobStore::open(&dir.path().join("blobs")).unwrap()),
+        Arc::new(FsBlobStore::open(&dir.join("blobs")).unwrap()),
         None,
         Arc::new(audit),
     );
+    (state, meta)
+}
+
+#[test]
+fn a_sweep_runs_only_on_the_instance_holding_the_lease() {
+    let dir = tempfile::tempdir().unwrap();
+    let (state, meta) = instance_on_fresh_postgres(dir.path());
+    let ttl = ehrchain_server::tasks::lease_ttl(state.settings.sweep_interval);
     meta.consume_nonce(&[1; 32], 50).unwrap();
     // Another instance holds the lease: this one skips, and purges nothing.
     assert!(meta
@@ -271,22 +279,11 @@ fn a_sweep_runs_only_on_the_instance_holding_the_lease() {
 
 #[test]
 fn a_sweep_leaves_an_expired_upload_another_instance_is_completing() {
-    use ehrchain_server::store::fs::FsBlobStore;
     use ehrchain_server::tasks::upload_lease;
-    let (_, m) = fresh();
     let dir = tempfile::tempdir().unwrap();
-    let settings = ehrchain_server::Settings::for_tests(dir.path().to_path_buf()).unwrap();
-    let after_ttl = 5 + settings.upload_ttl.as_secs() + 1;
-    let lease_secs = settings.upload_lease.as_secs();
-    let meta = Arc::new(m);
-    let (audit, _) = AuditLog::open(&dir.path().join("audit.log")).unwrap();
-    let state = ehrchain_server::AppState::new(
-        settings,
-        meta.clone(),
-        Arc::new(FsBlobStore::open(&dir.path().join("blobs")).unwrap()),
-        None,
-        Arc::new(audit),
-    );
+    let (state, meta) = instance_on_fresh_postgres(dir.path());
+    let after_ttl = 5 + state.settings.upload_ttl.as_secs() + 1;
+    let lease_secs = state.settings.upload_lease.as_secs();
     // Two uploads created at 5, both past their TTL; another instance is
     // completing the first (it holds the upload's lease).
     let busy = meta_contract::upload_of("ip:127.0.0.1", 1, 10);
