@@ -463,7 +463,13 @@ pub async fn complete(
         let lost = lease.lost();
         let result = guard
             .state
-            .blocking(move |s| finish(s, &upload, &lost))
+            .blocking(move |s| match s.meta.upload(&upload.id)? {
+                // Completed, or removed, by another instance while this
+                // request was on its way to the lease: read again under it.
+                Some(current) if current.done => Ok(()),
+                Some(current) => finish(s, &current, &lost),
+                None => Err(ApiError::UploadNotFound),
+            })
             .await;
         lease.release().await;
         drop(guard);
