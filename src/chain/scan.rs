@@ -56,6 +56,9 @@ pub enum Sifted {
 const R_LENGTH_AT: usize = 0x80;
 /// Offset of `R`'s bytes in the canonical `Authorised` data.
 const R_AT: usize = R_LENGTH_AT + 32;
+/// The end of `R` (33 bytes) in the canonical `Authorised` data: all
+/// [`sift`] reads.
+const R_END: usize = R_AT + 33;
 
 /// A 32-byte ABI word holding `value`.
 fn is_word(word: &[u8], value: usize) -> bool {
@@ -68,7 +71,7 @@ fn is_word(word: &[u8], value: usize) -> bool {
 /// the bytes up to the end of `R`. A caller may pass `data` cut to this
 /// length (when longer) and get the same answer: the rest of a long `data`
 /// is not read.
-pub const SIFT_DATA_CHARS: usize = 2 + 2 * (R_AT + 33);
+pub const SIFT_DATA_CHARS: usize = 2 + 2 * R_END;
 
 /// Reads a log's view tag and `R` from its JSON-RPC fields (`address`,
 /// `topics[0]`, `data`, all hex) without decoding the rest (see [`Sifted`]):
@@ -85,18 +88,18 @@ pub fn sift(registry: &Address, address: &str, topic0: &str, data: &str) -> Sift
         _ => return Sifted::Other,
     }
     let digits = crate::hex::digits(data);
-    let read = digits.get(..2 * (R_AT + 33)).unwrap_or(digits);
+    let read = digits.get(..2 * R_END).unwrap_or(digits);
     let Ok(data) = ::hex::decode(read) else {
         return Sifted::Other;
     };
-    if data.len() < R_AT + 33
+    if data.len() < R_END
         || !is_word(&data[32..64], R_LENGTH_AT)
         || !is_word(&data[R_LENGTH_AT..R_AT], 33)
     {
         return Sifted::Decode;
     }
     let mut r = [0u8; 33];
-    r.copy_from_slice(&data[R_AT..R_AT + 33]);
+    r.copy_from_slice(&data[R_AT..R_END]);
     Sifted::Probe {
         view_tag: data[0],
         r,
