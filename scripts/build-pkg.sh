@@ -18,6 +18,23 @@ cd "$(dirname "$0")/.."
 # (Cargo.toml says what it costs; README, "Package size").
 cargo build --profile wasm --target wasm32-unknown-unknown --lib
 WASM=target/wasm32-unknown-unknown/wasm/ehrchain.wasm
+
+# Up to date? The digest of everything pkg/ is made from (the wasm, the
+# TypeScript sources and configs, this script, the package README, the
+# pinned tools in package-lock.json) is kept in pkg/.build-inputs, written
+# last (a failed build leaves none; npm pack leaves it out: package.json's
+# "files"). Several test stages and scripts/dev.sh call this script; only
+# the first of them builds. --force rebuilds anyway.
+STAMP=pkg/.build-inputs
+inputs_digest() {
+  { sha256sum "$WASM" scripts/build-pkg.sh scripts/size.mjs docs/PACKAGE.md Cargo.toml package-lock.json
+    find js -type f -print0 | sort -z | xargs -0 sha256sum; } | sha256sum | cut -d' ' -f1
+}
+DIGEST=$(inputs_digest)
+if [ "${1:-}" != --force ] && [ -f "$STAMP" ] && [ "$(cat "$STAMP")" = "$DIGEST" ]; then
+  echo "pkg/ is up to date (its inputs are unchanged; scripts/build-pkg.sh --force rebuilds)" >&2
+  exit 0
+fi
 rm -rf pkg
 for target in bundler nodejs web; do
   dir=$target; [ "$target" = nodejs ] && dir=node
@@ -113,3 +130,4 @@ JSON
 cp docs/PACKAGE.md pkg/README.md
 echo "pkg/ built: $(du -sh pkg | cut -f1)" >&2
 node scripts/size.mjs
+echo "$DIGEST" > "$STAMP"

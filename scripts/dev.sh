@@ -33,8 +33,7 @@ done
 
 bash scripts/setup.sh
 bash scripts/build-pkg.sh
-cargo build --release -p ehrchain-cli --bin ehrchain
-cargo build --release -p ehrchain-server --bin ehrchain-server
+bash scripts/build-bins.sh
 
 # exec: Ctrl-C and SIGTERM reach devenv.mjs directly, which stops what it started.
 CHAIN_PORT=${CHAIN_PORT:-8545} SERVER_PORT=${SERVER_PORT:-8700} PORTAL_PORT=${PORTAL_PORT:-8080} \

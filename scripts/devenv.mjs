@@ -285,7 +285,7 @@ export async function startEnv({
     throw new Error(`dataDir ${dataDir} would wipe the repository; pick a directory under it such as .tmp/dev`);
   }
   if (!fs.existsSync(SERVER_BIN)) {
-    throw new Error(`${path.relative(ROOT, SERVER_BIN)} is missing: cargo build --release -p ehrchain-server --bin ehrchain-server`);
+    throw new Error(`${path.relative(ROOT, SERVER_BIN)} is missing: bash scripts/build-bins.sh`);
   }
 
   // Refuse busy ports before starting anything.

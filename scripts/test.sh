@@ -56,7 +56,7 @@ for s in "${STAGES[@]}"; do
       ;;
     interop-py)
       stage "interop (Python): the CLI against Tink, eciespy, eth-account"
-      cargo build --release -p ehrchain-cli --bin ehrchain
+      bash scripts/build-bins.sh
       EHRCHAIN_BIN=target/release/ehrchain python3 -m pytest tests/interop -q -p no:cacheprovider
       # The committed known-answer vectors still agree with the independent libraries.
       python3 tests/vectors/generate.py --check
@@ -91,15 +91,14 @@ for s in "${STAGES[@]}"; do
       ;;
     server)
       stage "hospital record server: the real process over HTTP, with a local chain (embedded, and scaled: PostgreSQL + S3, two instances)"
-      cargo build --release -p ehrchain-cli --bin ehrchain
-      cargo build --release -p ehrchain-server --bin ehrchain-server
+      bash scripts/build-bins.sh
       [ -d pkg ] || bash scripts/build-pkg.sh
       node chain/compile.js >/dev/null
       node --test tests/server/
       ;;
     portal)
       stage "the web portal end to end in headless Chromium and Firefox, against the local chain and two record servers"
-      cargo build --release -p ehrchain-server --bin ehrchain-server
+      bash scripts/build-bins.sh
       [ -d pkg ] || bash scripts/build-pkg.sh
       node tests/portal/run.mjs
       # The full flow again with the servers scaled (PostgreSQL, S3, two instances

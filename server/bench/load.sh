@@ -6,8 +6,7 @@
 #   BENCH_CHAIN=stub BENCH_REQUESTS=5000 bash server/bench/load.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-cargo build --release -p ehrchain-cli --bin ehrchain
-cargo build --release -p ehrchain-server --bin ehrchain-server
+bash scripts/build-bins.sh
 cargo build --release -p ehrchain-server --example verify_rate
 [ -f .tmp/contracts/EhrRegistry.json ] || node chain/compile.js
 [ -d pkg/node ] || bash scripts/build-pkg.sh

@@ -24,8 +24,8 @@ export const FILING = h0x(sha256(Buffer.concat([Buffer.from('ehrchain/v1/filing'
 /** Checks that the prebuilt binaries and package exist; says how to build them. */
 export function checkPrerequisites() {
   const missing = [];
-  if (!fs.existsSync(CLI)) missing.push(`${CLI} (cargo build --release -p ehrchain-cli --bin ehrchain)`);
-  if (!fs.existsSync(SERVER)) missing.push(`${SERVER} (cargo build --release -p ehrchain-server --bin ehrchain-server)`);
+  if (!fs.existsSync(CLI)) missing.push(`${CLI} (bash scripts/build-bins.sh)`);
+  if (!fs.existsSync(SERVER)) missing.push(`${SERVER} (bash scripts/build-bins.sh)`);
   if (!fs.existsSync(path.join(ROOT, '.tmp', 'contracts', 'EhrRegistry.json'))) missing.push('.tmp/contracts/EhrRegistry.json (node chain/compile.js)');
   if (missing.length) throw new Error(`build these first:\n  ${missing.join('\n  ')}`);
 }

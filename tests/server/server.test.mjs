@@ -6,8 +6,7 @@
 //   node --test tests/server/
 //
 // Needs (built beforehand, see server/README.md):
-//   cargo build --release -p ehrchain-cli --bin ehrchain
-//   cargo build --release -p ehrchain-server --bin ehrchain-server
+//   bash scripts/build-bins.sh   (target/release/ehrchain and ehrchain-server)
 //   node chain/compile.js
 //   [ -d pkg ] || bash scripts/build-pkg.sh
 import { test, describe, before, after } from 'node:test';
