@@ -90,7 +90,7 @@ for s in "${STAGES[@]}"; do
       node --test tests/contract/
       ;;
     server)
-      stage "hospital record server: the real process over HTTP, with a local chain (embedded, and scaled: PostgreSQL + S3, two instances)"
+      stage "hospital record server: the real process over HTTP, with a local chain; every test embedded and scaled (PostgreSQL + S3, two instances)"
       bash scripts/build-bins.sh
       [ -d pkg ] || bash scripts/build-pkg.sh
       node chain/compile.js >/dev/null

@@ -1,9 +1,10 @@
-// The fixtures of the record server's process tests (server.test.mjs and
-// scaled.test.mjs): doctors with certificates on chain, records encrypted in
-// memory, anchoring and filing as the patient, signed access requests, and the
-// typed-refusal assertion. They read the test's shared state `S` when called
-// (S.c: chainCli, S.rpc, S.registry, S.authorityKey, S.anchorer, S.patient,
-// S.serials), so one set serves a file whose before() fills `S` in.
+// The fixtures of the record server's process tests (server.test.mjs, run
+// against both configurations, and scaled.test.mjs): doctors with
+// certificates on chain, records encrypted in memory, anchoring and filing
+// as the patient, signed access requests, and the typed-refusal assertion.
+// They read the test's shared state `S` when called (S.c: chainCli, S.rpc,
+// S.registry, S.authorityKey, S.anchorer, S.patient, S.serials), so one set
+// serves a file whose before() fills `S` in.
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
 import { HARDHAT_KEYS, h0x, unhex, nowSecs, sleep } from '../support/helpers.mjs';

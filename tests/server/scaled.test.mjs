@@ -2,7 +2,9 @@
 // "Several instances"): two `ehrchain-server` processes sharing one
 // PostgreSQL (metadata, nonces, tokens, the audit trail) and one S3 bucket
 // (s3s-fs), against a throw-away Hardhat chain. What one instance accepted,
-// the other must honour; what one refuses, the other must refuse too.
+// the other must honour; what one refuses, the other must refuse too. Here
+// each request names its instance (A or B); server-scaled.test.mjs runs the
+// whole of server.test.mjs through a round-robin over both.
 //
 //   node --test tests/server/scaled.test.mjs
 //
@@ -11,32 +13,20 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import fs from 'node:fs';
-import path from 'node:path';
-import { execFile, execFileSync } from 'node:child_process';
 import { startChain } from '../../chain/testchain.mjs';
-import { startPostgres, startS3, postgresBin } from '../../chain/services.mjs';
 import { h0x, sha256, sleep, jsonRpc, unhex } from '../support/helpers.mjs';
 import {
-  ehr, checkPrerequisites, chainCli, deployRegistry, startServer, request, cutUpload, tempDir, filesUnder, auditVerify, FILING, FILING_SECRET,
+  ehr, checkPrerequisites, chainCli, deployRegistry, request, cutUpload, FILING, FILING_SECRET,
 } from './helpers.mjs';
 import { HOSPITAL, AUTHORITY_KEY, ANCHOR_KEY, MiB, fixtures } from './fixtures.mjs';
+import { openBackend } from './deployment.mjs';
 
-const S = { dirs: [], serials: 500 };
+const S = { serials: 500 };
 const { makeDoctor, smallRecord, anchorAndFile, publish, signed, access, refused, crashMidUploadAndCompletion, completeOnceFree } = fixtures(S);
 
-function newDir(prefix) {
-  const d = tempDir(prefix);
-  S.dirs.push(d);
-  return d;
-}
-
-/** One instance's environment: its own (unshared) data directory, the shared database and bucket. */
-function instanceEnv(extra = {}) {
+/** Every instance's environment (deployment.mjs adds its own data directory, the shared database and bucket). */
+function serverEnv() {
   return {
-    EHR_DATA_DIR: newDir('ehr-scaled-'),
-    EHR_DATABASE_URL: S.pg.url,
-    ...S.s3.env,
     EHR_RPC_URL: S.chain.rpcUrl,
     EHR_REGISTRY: S.registry,
     EHR_AUTHORITY: S.authority,
@@ -45,24 +35,12 @@ function instanceEnv(extra = {}) {
     EHR_MIN_PART_SIZE: String(64 << 10),
     EHR_OPEN_UPLOADS: 'true',
     EHR_SWEEP_INTERVAL_SECS: '1',
-    ...extra,
   };
-}
-
-/** Where the bucket keeps the record object of `eh` (s3s-fs keeps an object as a file named by its key). */
-const recordObject = (eh) => path.join(S.s3.dir, 'root', S.s3.bucket, 'records', eh.slice(2));
-
-/** The audit trail's entries, in order, read from PostgreSQL with psql. */
-function auditLines() {
-  return new Promise((resolve, reject) => {
-    execFile(path.join(postgresBin(), 'psql'), [S.pg.url, '-At', '-c', "SELECT convert_from(line, 'UTF8') FROM audit ORDER BY seq"], { encoding: 'utf8', maxBuffer: 1 << 26 },
-      (err, stdout, stderr) => (err ? reject(new Error(stderr)) : resolve(stdout.trim().split('\n').filter(Boolean).map((l) => JSON.parse(l)))));
-  });
 }
 
 before(async () => {
   checkPrerequisites();
-  [S.chain, S.pg, S.s3] = await Promise.all([startChain(), startPostgres(), startS3()]);
+  [S.chain, S.backend] = await Promise.all([startChain(), openBackend('scaled')]);
   const d = await deployRegistry(S.chain.rpcUrl, AUTHORITY_KEY);
   S.registry = d.registry;
   S.authority = d.authority;
@@ -71,16 +49,14 @@ before(async () => {
   S.authorityKey = ehr.Key.fromBytes(unhex(AUTHORITY_KEY));
   S.anchorer = await makeDoctor({ account: ehr.Key.fromBytes(unhex(ANCHOR_KEY)) });
   S.patient = ehr.Key.generate();
-  // Started one after the other: the second finds the schema the first migrated.
-  S.a = await startServer(instanceEnv());
-  S.b = await startServer(instanceEnv());
+  S.dep = await S.backend.launch(serverEnv());
+  [S.a, S.b] = S.dep.instances;
   S.doctor = await makeDoctor();
 });
 
 after(async () => {
-  await Promise.all([S.a?.stop(), S.b?.stop()]);
-  await Promise.all([S.chain?.stop(), S.pg?.stop(), S.s3?.stop()]);
-  for (const d of S.dirs) fs.rmSync(d, { recursive: true, force: true });
+  await S.dep?.stop();
+  await Promise.all([S.chain?.stop(), S.backend?.close()]);
 });
 
 test('both instances report the shared database and the chain', async () => {
@@ -112,7 +88,7 @@ test('an upload spread over both instances, a part cut on one resumed on the oth
   assert.equal(st.status, 200);
   assert.deepEqual(st.json.missing, [cut], 'the other instance sees the acknowledged parts and only those');
   refused(await request('POST', `${S.b.url}/v1/uploads/${uploadId}/complete`), 409, 'UploadIncomplete', 'complete with the cut part missing');
-  assert.ok(!fs.existsSync(recordObject(rec.eh)), 'no record object before completion');
+  assert.equal(S.dep.recordBytes(rec.eh), null, 'no record object before completion');
   assert.equal((await request('PUT', `${S.b.url}/v1/uploads/${uploadId}/parts/${cut}`, { body: part(cut) })).status, 200);
   const done = await request('POST', `${S.b.url}/v1/uploads/${uploadId}/complete`);
   assert.equal(done.status, 200, String(done.body));
@@ -141,12 +117,10 @@ test('an upload spread over both instances, a part cut on one resumed on the oth
     K_P: Buffer.from(rec.recordKey), token: Buffer.from(token, 'hex'), filingSecret: unhex(FILING_SECRET),
     Y_tx: Buffer.from(filed.z.map((b, i) => b ^ txIdBytes[i])), Y_key: Buffer.from(filed.k.map((b, i) => b ^ rec.recordKey[i])),
   };
-  const dump = execFileSync(path.join(postgresBin(), 'pg_dump'), ['--data-only', S.pg.url], { maxBuffer: 1 << 28 });
-  const objects = filesUnder(path.join(S.s3.dir, 'root'));
+  const atRest = S.dep.atRest();
   for (const [name, b] of Object.entries(needles)) {
     for (const needle of [b, Buffer.from(b.toString('hex'))]) {
-      assert.equal(dump.indexOf(needle), -1, `${name} in the database`);
-      for (const f of objects) assert.equal(fs.readFileSync(f).indexOf(needle), -1, `${name} in ${path.relative(S.s3.dir, f)}`);
+      for (const { name: where, data } of atRest) assert.equal(data.indexOf(needle), -1, `${name} in ${where}`);
     }
   }
 });
@@ -173,7 +147,7 @@ test('a revocation and a tombstone are honoured by both instances from the block
   const doomed = await publish(S.b.url, 30_000);
   const token = await access(S.a.url, signed(S.doctor, doomed.x));
   assert.equal(token.status, 200);
-  assert.ok(fs.existsSync(recordObject(doomed.eh)));
+  assert.ok(S.dep.recordBytes(doomed.eh));
   await S.c.markDeleted(doomed.eh, ANCHOR_KEY);
   // 410 while the record is stored; a sweep (every second, on either
   // instance) may retire it between two requests, taking its index entry
@@ -182,32 +156,32 @@ test('a revocation and a tombstone are honoured by both instances from the block
   const refusedOrSwept = async (res, swept, what) => {
     if (res.status === 410) return refused(res, 410, 'RecordDeletedOnChain', what);
     refused(res, swept[0], swept[1], `${what}, once swept`);
-    for (let i = 0; i < 50 && fs.existsSync(recordObject(doomed.eh)); i++) await sleep(100);
-    assert.ok(!fs.existsSync(recordObject(doomed.eh)), `${what}: ${swept[1]} only once a sweep retired the record`);
+    for (let i = 0; i < 50 && S.dep.recordBytes(doomed.eh); i++) await sleep(100);
+    assert.ok(!S.dep.recordBytes(doomed.eh), `${what}: ${swept[1]} only once a sweep retired the record`);
   };
   for (const srv of [S.a, S.b]) {
     await refusedOrSwept(await access(srv.url, signed(S.doctor, doomed.x)), [404, 'UnknownIndex'], `tombstoned, at ${srv.url}`);
     await refusedOrSwept(await request('GET', srv.url + token.json.download), [403, 'InvalidToken'], `earlier token, at ${srv.url}`);
   }
   // The sweep (one instance at a time, under the lease) removes the ciphertext.
-  for (let i = 0; i < 100 && fs.existsSync(recordObject(doomed.eh)); i++) await sleep(100);
-  assert.ok(!fs.existsSync(recordObject(doomed.eh)), 'ciphertext deleted by a sweep');
+  for (let i = 0; i < 100 && S.dep.recordBytes(doomed.eh); i++) await sleep(100);
+  assert.ok(!S.dep.recordBytes(doomed.eh), 'ciphertext deleted by a sweep');
   await sleep(2500); // both sweeps have run again
-  const audit = await auditVerify({ databaseUrl: S.pg.url });
+  const audit = await S.dep.auditVerify();
   assert.equal(audit.code, 0, audit.stderr);
-  const tombstones = (await auditLines()).filter((e) => e.event === 'tombstone' && e.eh === doomed.eh);
+  const tombstones = (await S.dep.auditLines()).filter((e) => e.event === 'tombstone' && e.eh === doomed.eh);
   assert.equal(tombstones.length, 1, 'the record was deleted once, by one instance');
 });
 
 test('SIGKILL of one instance mid-upload and mid-completion: the other carries on, nothing half-visible', async () => {
   // Its lease on B's completion lapses 3 s after it dies.
-  const victim = await startServer(instanceEnv({ EHR_UPLOAD_LEASE_SECS: '3' }));
+  const victim = await S.dep.startInstance({ EHR_UPLOAD_LEASE_SECS: '3' });
   const { a, ida, partA, b, idb } = await crashMidUploadAndCompletion(victim);
 
   // The survivor: A's acknowledged parts, B either whole or still open with every part.
   const sa = await request('GET', `${S.a.url}/v1/uploads/${ida}`);
   assert.deepEqual(sa.json.received, [0, 1], 'acknowledged parts survive the instance');
-  assert.ok(!fs.existsSync(recordObject(a.eh)), 'no record object for an unfinished upload');
+  assert.equal(S.dep.recordBytes(a.eh), null, 'no record object for an unfinished upload');
   refused(await request('POST', `${S.a.url}/v1/index`, { body: { filingSecret: FILING_SECRET, x: h0x(crypto.randomBytes(32)), z: h0x(crypto.randomBytes(32)), k: h0x(crypto.randomBytes(16)), eh: a.eh } }),
     404, 'RecordNotFound', 'an unfinished record cannot be indexed');
   const sb = await request('GET', `${S.a.url}/v1/uploads/${idb}`);
@@ -216,25 +190,25 @@ test('SIGKILL of one instance mid-upload and mid-completion: the other carries o
     const done = await completeOnceFree(S.a.url, idb);
     assert.equal(done.status, 200, String(done.body));
   }
-  assert.equal(h0x(sha256(fs.readFileSync(recordObject(b.eh)))), b.eh, 'the stored record is whole');
+  assert.equal(h0x(sha256(S.dep.recordBytes(b.eh))), b.eh, 'the stored record is whole');
   for (const n of [2, 3]) assert.equal((await request('PUT', `${S.b.url}/v1/uploads/${ida}/parts/${n}`, { body: partA(n) })).status, 200);
   const done = await request('POST', `${S.b.url}/v1/uploads/${ida}/complete`);
   assert.equal(done.status, 200, String(done.body));
-  assert.equal(h0x(sha256(fs.readFileSync(recordObject(a.eh)))), a.eh);
+  assert.equal(h0x(sha256(S.dep.recordBytes(a.eh))), a.eh);
 
   // A restarted instance does not remove the others' fresh records (the orphan grace).
-  const again = await startServer(instanceEnv());
+  const again = await S.dep.startInstance();
   const recovered = again.logs().map((l) => JSON.parse(l)).find((j) => j.message === 'storage recovered');
   assert.equal(recovered.orphan_records_removed, 0);
-  assert.ok(fs.existsSync(recordObject(b.eh)));
+  assert.ok(S.dep.recordBytes(b.eh));
   await again.stop();
 });
 
 test('the audit trail of both instances is one hash chain in PostgreSQL', async () => {
-  const audit = await auditVerify({ databaseUrl: S.pg.url });
+  const audit = await S.dep.auditVerify();
   assert.equal(audit.code, 0, audit.stderr);
   assert.equal(audit.report.ok, true);
-  const lines = await auditLines();
+  const lines = await S.dep.auditLines();
   assert.ok(lines.length >= 8, `${lines.length} entries`);
   lines.forEach((e, i) => assert.equal(e.seq, i, 'one sequence, no fork'));
   const codes = new Set(lines.map((e) => e.code));

@@ -3,7 +3,13 @@
 // the CLI. Records, certificates, masks and signed requests are made with the
 // CLI (target/release/ehrchain) and the npm package (pkg/node).
 //
+// The same tests run against both of the server's configurations
+// (deployment.mjs): this file alone, the embedded one (SQLite and files, one
+// process); server-scaled.test.mjs runs it with EHR_SERVER_CONFIG=scaled
+// (PostgreSQL and S3, two instances behind a round-robin proxy).
+//
 //   node --test tests/server/
+//   EHR_SERVER_CONFIG=scaled node --test tests/server/server.test.mjs
 //
 // Needs (built beforehand, see server/README.md):
 //   bash scripts/build-bins.sh   (target/release/ehrchain and ehrchain-server)
@@ -18,19 +24,26 @@ import { startChain } from '../../chain/testchain.mjs';
 import { HARDHAT_KEYS, hex, h0x, unhex, sha256, sleep, nowSecs, jsonRpc, throwsCode } from '../support/helpers.mjs';
 import {
   ehr, checkPrerequisites, cli, chainCli,
-  deployRegistry, startServer, request, cutUpload, cutDownload, uploadRecord, tempDir, filesUnder,
-  auditVerify, dumpDb, FILING, FILING_SECRET,
+  deployRegistry, request, cutUpload, cutDownload, uploadRecord, tempDir, FILING, FILING_SECRET,
 } from './helpers.mjs';
 import { HOSPITAL, AUTHORITY_KEY, ANCHOR_KEY, STRANGER_KEY, MiB, fixtures } from './fixtures.mjs';
+import { openBackend, META_TABLES } from './deployment.mjs';
+
+/** Which configuration of the server these tests run against (deployment.mjs). */
+const CONFIG = process.env.EHR_SERVER_CONFIG ?? 'embedded';
 
 /** Shared state, filled in by before(). */
-const S = { dirs: [], serials: 100 };
+const S = { dirs: [], serials: CONFIG === 'embedded' ? 100 : 300 };
 
 // ------------------------------------------------------------------ fixtures
 
-function serverEnv(dataDir, extra = {}) {
+/** A hospital's record service with storage of its own (and `extra` settings). */
+function launch(extra = {}, opts = {}) {
+  return S.backend.launch(serverEnv(extra), opts);
+}
+
+function serverEnv(extra = {}) {
   return {
-    EHR_DATA_DIR: dataDir,
     EHR_RPC_URL: S.chain.rpcUrl,
     EHR_REGISTRY: S.registry,
     EHR_AUTHORITY: S.authority,
@@ -55,7 +68,7 @@ const { makeDoctor, smallRecord, anchorAndFile, anchorAnswers, publish, signed, 
 
 before(async () => {
   checkPrerequisites();
-  S.chain = await startChain();
+  [S.chain, S.backend] = await Promise.all([startChain(), openBackend(CONFIG)]);
   const d = await deployRegistry(S.chain.rpcUrl, AUTHORITY_KEY);
   S.registry = d.registry;
   S.authority = d.authority;
@@ -64,8 +77,7 @@ before(async () => {
   S.authorityKey = ehr.Key.fromBytes(unhex(AUTHORITY_KEY));
   S.anchorer = await makeDoctor({ account: ehr.Key.fromBytes(unhex(ANCHOR_KEY)) });
   S.patient = ehr.Key.generate();
-  S.dataDir = newDir('ehr-server-');
-  S.server = await startServer(serverEnv(S.dataDir));
+  S.server = await launch();
   S.base = S.server.url;
   S.doctor = await makeDoctor();
 });
@@ -73,6 +85,7 @@ before(async () => {
 after(async () => {
   await S.server?.stop();
   await S.chain?.stop();
+  await S.backend?.close();
   for (const d of S.dirs) fs.rmSync(d, { recursive: true, force: true });
 });
 
@@ -199,7 +212,7 @@ test('an upload whose connection is cut mid-part resumes: only acknowledged part
   assert.deepEqual(st.json.received, [0]);
   assert.deepEqual(st.json.missing, [1, 2]);
   assert.equal(st.json.state, 'open');
-  assert.deepEqual(fs.readdirSync(path.join(S.dataDir, 'blobs', 'tmp')), [], 'the cut part left no temporary file');
+  assert.deepEqual(S.server.temporaries(), [], 'the cut part left nothing aside');
   refused(await request('POST', `${S.base}/v1/uploads/${uploadId}/complete`), 409, 'UploadIncomplete', 'complete with parts missing');
   assert.equal((await put(1)).status, 200);
   assert.equal((await put(2)).status, 200);
@@ -215,38 +228,41 @@ test('an upload whose connection is cut mid-part resumes: only acknowledged part
 });
 
 test('SIGKILL mid-upload and mid-completion, then restart: acknowledged parts kept, nothing half-written served', async () => {
-  const dataDir = newDir('ehr-crash-');
-  // The killed process's lease on B's completion lapses after 3 s.
-  let srv = await startServer(serverEnv(dataDir, { EHR_UPLOAD_LEASE_SECS: '3' }));
+  // The killed process's lease on B's completion lapses after 3 s. (Scaled:
+  // both instances are killed, and two new ones start on the same database
+  // and bucket.)
+  let srv = await launch({ EHR_UPLOAD_LEASE_SECS: '3' });
   // A: parts 0 and 1 acknowledged, part 2 in flight; B: every part held, completing.
   const { a, ida, partA, b, idb } = await crashMidUploadAndCompletion(srv);
 
-  srv = await startServer(serverEnv(dataDir));
+  srv = await launch({}, { storage: srv.storage });
   try {
     const recovered = srv.logs().map((l) => JSON.parse(l)).find((j) => j.message === 'storage recovered');
     assert.ok(recovered, 'the server reports its start-up recovery');
-    assert.deepEqual(fs.readdirSync(path.join(dataDir, 'blobs', 'tmp')), [], 'temporary files cleaned at start');
+    // Files: cleaned at start. S3: the killed completion's multipart upload
+    // stays (no instance can tell a dead one's from a live one's; a bucket
+    // lifecycle rule aborts it), invisible to every read and listing.
+    if (srv.cleansTemporariesAtStart) assert.deepEqual(srv.temporaries(), [], 'temporary files cleaned at start');
     const sa = await request('GET', `${srv.url}/v1/uploads/${ida}`);
     assert.deepEqual(sa.json.received, [0, 1], 'acknowledged parts survive SIGKILL');
     assert.deepEqual(sa.json.missing, [2, 3]);
-    const recordFile = (eh) => path.join(dataDir, 'blobs', 'records', eh.slice(2, 4), eh.slice(2));
-    assert.ok(!fs.existsSync(recordFile(a.eh)), 'no record file for an unfinished upload');
+    assert.equal(srv.recordBytes(a.eh), null, 'no record stored for an unfinished upload');
     refused(await request('POST', `${srv.url}/v1/index`, { body: { filingSecret: FILING_SECRET, x: h0x(crypto.randomBytes(32)), z: h0x(crypto.randomBytes(32)), k: h0x(crypto.randomBytes(16)), eh: a.eh } }),
       404, 'RecordNotFound', 'an unfinished record cannot be indexed');
     // B: either committed whole, or still open with every part, and completes now.
     const sb = await request('GET', `${srv.url}/v1/uploads/${idb}`);
     if (sb.json.state === 'open') {
       assert.deepEqual(sb.json.missing, []);
-      assert.ok(!fs.existsSync(recordFile(b.eh)), 'an uncommitted assembly is not left in place');
+      assert.equal(srv.recordBytes(b.eh), null, 'an uncommitted assembly is not left in place');
       const done = await completeOnceFree(srv.url, idb);
       assert.equal(done.status, 200, String(done.body));
     }
-    assert.equal(h0x(sha256(fs.readFileSync(recordFile(b.eh)))), b.eh, 'the stored record is whole');
+    assert.equal(h0x(sha256(srv.recordBytes(b.eh))), b.eh, 'the stored record is whole');
     // A resumes and completes.
     for (const n of [2, 3]) assert.equal((await request('PUT', `${srv.url}/v1/uploads/${ida}/parts/${n}`, { body: partA(n) })).status, 200);
     const done = await request('POST', `${srv.url}/v1/uploads/${ida}/complete`);
     assert.equal(done.status, 200, String(done.body));
-    assert.equal(h0x(sha256(fs.readFileSync(recordFile(a.eh)))), a.eh);
+    assert.equal(h0x(sha256(srv.recordBytes(a.eh))), a.eh);
   } finally {
     await srv.stop();
   }
@@ -358,7 +374,7 @@ describe('every refusal has its own status and code', () => {
     const del = await request('DELETE', `${S.base}/v1/records/${doomed.eh}`);
     assert.equal(del.status, 200);
     assert.deepEqual(del.json, { eh: doomed.eh, removed: true });
-    assert.ok(!fs.existsSync(path.join(S.dataDir, 'blobs', 'records', doomed.eh.slice(2, 4), doomed.eh.slice(2))), 'ciphertext removed');
+    assert.equal(S.server.recordBytes(doomed.eh), null, 'ciphertext removed');
     assert.equal((await request('DELETE', `${S.base}/v1/records/${doomed.eh}`)).json.removed, false, 'idempotent');
     refused(await access(S.base, signed(S.doctor, doomed.x)), 404, 'UnknownIndex', 'its index went with it');
   });
@@ -370,14 +386,13 @@ describe('every refusal has its own status and code', () => {
     refused(up.complete, 422, 'HashMismatch', 'parts that do not hash to the claimed eh');
     const st = await request('GET', `${S.base}/v1/uploads/${up.uploadId}`);
     assert.equal(st.json.state, 'open', 'nothing became visible');
-    assert.deepEqual(fs.readdirSync(path.join(S.dataDir, 'blobs', 'tmp')), []);
+    assert.deepEqual(S.server.temporaries(), [], 'nothing kept aside');
     refused(await request('POST', `${S.base}/v1/index`, { body: { filingSecret: FILING_SECRET, x: h0x(crypto.randomBytes(32)), z: h0x(crypto.randomBytes(32)), k: h0x(crypto.randomBytes(16)), eh: claimed } }),
       404, 'RecordNotFound', 'index of a record that never completed');
   });
 
   test('a closed server: anonymous uploads refused, a certified doctor of this hospital uploads with a signed request', async () => {
-    const dir = newDir('ehr-closed-');
-    const srv = await startServer(serverEnv(dir, { EHR_OPEN_UPLOADS: 'false' }));
+    const srv = await launch({ EHR_OPEN_UPLOADS: 'false' });
     try {
       const r = smallRecord(150_000);
       refused(await request('POST', `${srv.url}/v1/uploads`, { body: { filing: FILING, eh: r.eh, size: r.ct.length } }), 401, 'Unauthorized', 'anonymous upload');
@@ -472,15 +487,17 @@ describe('every refusal has its own status and code', () => {
 });
 
 test('per-client rate limit', async () => {
-  const srv = await startServer(serverEnv(newDir('ehr-rate-'), { EHR_RATE_LIMIT_PER_SEC: '0.5', EHR_RATE_LIMIT_BURST: '3' }));
+  const srv = await launch({ EHR_RATE_LIMIT_PER_SEC: '0.5', EHR_RATE_LIMIT_BURST: '3' });
+  // The limit is each instance's own (server/README.md): one instance's answers.
+  const one = srv.instances[0].url;
   try {
     const codes = [];
-    for (let i = 0; i < 4; i++) codes.push((await request('GET', `${srv.url}/v1/uploads/${'0'.repeat(32)}`)).status);
+    for (let i = 0; i < 4; i++) codes.push((await request('GET', `${one}/v1/uploads/${'0'.repeat(32)}`)).status);
     assert.deepEqual(codes, [404, 404, 404, 429]);
-    const limited = await request('GET', `${srv.url}/v1/uploads/${'0'.repeat(32)}`);
+    const limited = await request('GET', `${one}/v1/uploads/${'0'.repeat(32)}`);
     refused(limited, 429, 'RateLimited', 'over the limit');
     assert.equal(limited.headers['retry-after'], '1');
-    assert.equal((await request('GET', `${srv.url}/healthz`)).status, 200, 'health checks are not limited');
+    assert.equal((await request('GET', `${one}/healthz`)).status, 200, 'health checks are not limited');
   } finally {
     await srv.stop();
   }
@@ -497,7 +514,8 @@ test('CORS allows only the configured portal origins', async () => {
 });
 
 test('graceful shutdown on SIGTERM finishes the in-flight request', async () => {
-  const srv = await startServer(serverEnv(newDir('ehr-term-')));
+  const dep = await launch();
+  const srv = dep.instances[0]; // the instance that receives SIGTERM
   const r = smallRecord(200_000);
   const c = await request('POST', `${srv.url}/v1/uploads`, { body: { filing: FILING, eh: r.eh, size: r.ct.length, partSize: 256 << 10 } });
   const http = await import('node:http');
@@ -520,20 +538,19 @@ test('graceful shutdown on SIGTERM finishes the in-flight request', async () => 
   const exit = await srv.exited;
   assert.equal(exit.code, 0, 'clean exit after the grace');
   assert.ok(srv.logs().some((l) => l.includes('shutdown requested')));
+  await dep.stop();
 });
 
 test('retention: records past the retention period are deleted with their index', async () => {
-  const dataDir = newDir('ehr-retain-');
-  const srv = await startServer(serverEnv(dataDir, { EHR_RETENTION_SECS: '2', EHR_SWEEP_INTERVAL_SECS: '1' }));
+  const srv = await launch({ EHR_RETENTION_SECS: '2', EHR_SWEEP_INTERVAL_SECS: '1' });
   try {
     const rec = await publish(srv.url, 10_000);
-    const file = path.join(dataDir, 'blobs', 'records', rec.eh.slice(2, 4), rec.eh.slice(2));
-    assert.ok(fs.existsSync(file));
-    for (let i = 0; i < 100 && fs.existsSync(file); i++) await sleep(100);
-    assert.ok(!fs.existsSync(file), 'ciphertext deleted after the retention period');
+    assert.ok(srv.recordBytes(rec.eh));
+    for (let i = 0; i < 100 && srv.recordBytes(rec.eh); i++) await sleep(100);
+    assert.equal(srv.recordBytes(rec.eh), null, 'ciphertext deleted after the retention period');
     refused(await access(srv.url, signed(S.doctor, rec.x)), 404, 'UnknownIndex', 'index deleted with it');
-    const audit = fs.readFileSync(path.join(dataDir, 'audit.log'), 'utf8');
-    assert.match(audit, /"event":"retention","decision":"deleted"/);
+    const retired = (await srv.auditLines()).filter((e) => e.event === 'retention' && e.eh === rec.eh);
+    assert.deepEqual(retired.map((e) => e.decision), ['deleted'], 'one retention entry, by one instance');
     // No tombstone on chain, yet the record cannot come back.
     refused(await request('POST', `${srv.url}/v1/uploads`, { body: { filing: FILING, eh: rec.eh, size: rec.ct.length } }), 410, 'RecordRetired', 'upload of a retired record');
   } finally {
@@ -542,7 +559,7 @@ test('retention: records past the retention period are deleted with their index'
 });
 
 test('by default (no token, no EHR_OPEN_UPLOADS) a server refuses every upload: Unauthorized', async () => {
-  const srv = await startServer(serverEnv(newDir('ehr-closed-'), { EHR_OPEN_UPLOADS: 'false' }));
+  const srv = await launch({ EHR_OPEN_UPLOADS: 'false' });
   try {
     refused(await request('POST', `${srv.url}/v1/uploads`, { body: { filing: FILING, eh: h0x(crypto.randomBytes(32)), size: 10 } }), 401, 'Unauthorized', 'anonymous upload');
   } finally {
@@ -551,25 +568,22 @@ test('by default (no token, no EHR_OPEN_UPLOADS) a server refuses every upload: 
 });
 
 test('a tombstone on chain is applied by the sweep: the ciphertext goes without any DELETE call', async () => {
-  const dataDir = newDir('ehr-tomb-');
-  const srv = await startServer(serverEnv(dataDir, { EHR_SWEEP_INTERVAL_SECS: '1' }));
+  const srv = await launch({ EHR_SWEEP_INTERVAL_SECS: '1' });
   try {
     const rec = await publish(srv.url, 10_000);
-    const file = path.join(dataDir, 'blobs', 'records', rec.eh.slice(2, 4), rec.eh.slice(2));
-    assert.ok(fs.existsSync(file));
+    assert.ok(srv.recordBytes(rec.eh));
     await S.c.markDeleted(rec.eh, ANCHOR_KEY);
-    for (let i = 0; i < 100 && fs.existsSync(file); i++) await sleep(100);
-    assert.ok(!fs.existsSync(file), 'ciphertext deleted by the sweep');
-    const audit = fs.readFileSync(path.join(dataDir, 'audit.log'), 'utf8');
-    assert.match(audit, /"event":"tombstone","decision":"deleted"/);
+    for (let i = 0; i < 100 && srv.recordBytes(rec.eh); i++) await sleep(100);
+    assert.equal(srv.recordBytes(rec.eh), null, 'ciphertext deleted by the sweep');
+    const deleted = (await srv.auditLines()).filter((e) => e.event === 'tombstone' && e.eh === rec.eh);
+    assert.deepEqual(deleted.map((e) => e.decision), ['deleted'], 'one tombstone entry, by one instance');
   } finally {
     await srv.stop();
   }
 });
 
 test('audit trail: every decision, hash-chained; audit-verify finds the first bad entry', async () => {
-  const file = path.join(S.dataDir, 'audit.log');
-  const lines = fs.readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const lines = await S.server.auditLines();
   assert.ok(lines.length >= 10, `${lines.length} entries`);
   const codes = new Set(lines.map((e) => e.code));
   for (const c of ['Ok', 'Replay', 'CertificateRevoked', 'UnknownIndex', 'RecordDeletedOnChain']) {
@@ -587,16 +601,14 @@ test('audit trail: every decision, hash-chained; audit-verify finds the first ba
   assert.equal(grant.client, '127.0.0.1');
   lines.forEach((e, i) => assert.equal(e.seq, i));
   assert.equal(lines[0].prev, '0'.repeat(64));
-  const ok = await auditVerify(S.dataDir);
+  const ok = await S.server.auditVerify();
   assert.equal(ok.code, 0, ok.stderr);
   assert.equal(ok.report.ok, true);
   assert.equal(ok.report.report.entries, lines.length);
 
-  const copy = newDir('ehr-audit-');
-  const raw = fs.readFileSync(file, 'utf8').split('\n');
-  raw[2] = raw[2].replace(/"decision":"(granted|refused)"/, (m, d) => `"decision":"${d === 'granted' ? 'refused' : 'granted'}"`);
-  fs.writeFileSync(path.join(copy, 'audit.log'), raw.join('\n'));
-  const bad = await auditVerify(copy);
+  // The third entry altered (a decision flipped): audit-verify points at the fourth.
+  const bad = await S.server.auditVerifyAltered((raw) => raw.map((l, i) => (i !== 2 ? l
+    : l.replace(/"decision":"(granted|refused)"/, (m, d) => `"decision":"${d === 'granted' ? 'refused' : 'granted'}"`))));
   assert.equal(bad.code, 1);
   assert.equal(bad.report.ok, false);
   assert.equal(bad.report.report.firstBad.line, 4, 'the entry after the altered one no longer chains');
@@ -606,8 +618,8 @@ test('audit trail: every decision, hash-chained; audit-verify finds the first ba
 test('the server store plus the chain do not yield a record key (paper flaws 1 and 2)', async () => {
   assert.ok(S.full, 'needs the full-flow record');
   const { recordKey, maskKey, txId, x, z, k, eh, aad, ctFile } = S.full;
-  const db = await dumpDb(path.join(S.dataDir, 'meta.sqlite'));
-  assert.deepEqual(Object.keys(db).sort(), ['download_tokens', 'leases', 'record_index', 'records', 'retired', 'uploads', 'used_nonces']);
+  const db = await S.server.metaTables();
+  assert.deepEqual(Object.keys(db).sort(), [...META_TABLES, ...S.backend.extraTables].sort());
   assert.deepEqual(db.leases.columns, ['name', 'holder', 'expires_at'], 'a lease names a server instance (random), nobody else');
   assert.deepEqual(db.retired.columns, ['eh', 'reason', 'at'], 'retired records are known by eh only');
   assert.deepEqual(db.record_index.columns, ['x', 'z', 'k', 'eh', 'created_at'], 'the index holds only X, Z, K, eh');
@@ -640,9 +652,10 @@ test('the server store plus the chain do not yield a record key (paper flaws 1 a
     token: Buffer.from(S.full.token, 'hex'),
   };
   const needles = Object.entries(secrets).flatMap(([name, b]) => [[name, b], [`${name} (hex)`, Buffer.from(hex(b))]]);
-  for (const f of filesUnder(S.dataDir)) {
-    const data = fs.readFileSync(f);
-    for (const [name, needle] of needles) assert.equal(data.indexOf(needle), -1, `${name} found in ${path.relative(S.dataDir, f)}`);
+  const atRest = await S.server.atRest();
+  assert.ok(atRest.length > 0);
+  for (const { name: where, data } of atRest) {
+    for (const [name, needle] of needles) assert.equal(data.indexOf(needle), -1, `${name} found in ${where}`);
   }
   const logs = S.server.logs().join('\n');
   for (const [name, needle] of needles) assert.ok(!logs.includes(needle.toString('latin1')), `${name} in the server's log`);
@@ -671,15 +684,17 @@ describe('the authorisation relayer (POST /v1/relay/authorise)', () => {
     const keyFile = path.join(dir, 'relayer.key');
     fs.writeFileSync(keyFile, `${RELAYER_KEY}\n`, { mode: 0o600 });
     R.address = ehr.Key.fromBytes(unhex(RELAYER_KEY)).address.toLowerCase();
-    R.server = await startServer(serverEnv(path.join(dir, 'data'), {
-      EHR_RELAYER_KEY: `file:${keyFile}`,
-      EHR_RELAY_PER_HOUR_PER_CLIENT: String(PER_CLIENT),
-    }));
+    // Scaled: only the first instance relays ("give each server its own
+    // key"), and the tests talk to it directly.
+    R.dep = await launch({}, {
+      instanceEnv: (i) => (i > 0 ? {} : { EHR_RELAYER_KEY: `file:${keyFile}`, EHR_RELAY_PER_HOUR_PER_CLIENT: String(PER_CLIENT) }),
+    });
+    R.server = R.dep.instances[0];
     R.hashes = [];
   });
 
   after(async () => {
-    await R.server?.stop();
+    await R.dep?.stop();
   });
 
   test('a relayed grant is an Authorised event sent by the relayer; the doctor finds and opens it', async () => {
