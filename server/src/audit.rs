@@ -22,7 +22,9 @@
 //! two backends: the file above ([`AuditLog::open`]) and a PostgreSQL table
 //! ([`AuditLog::postgres`], [`verify_postgres`]; see [`mod@postgres`]), which
 //! holds the exact same line bytes, one row per entry, for several server
-//! instances sharing one database.
+//! instances sharing one database. There an access decision's nonce and
+//! token are committed in its entry's transaction
+//! ([`AuditLog::append_decision`]).
 //!
 //! ```json
 //! {"seq":0,"time":1767225600,"prev":"00…00","event":"access","decision":"granted","code":"Ok",
@@ -42,6 +44,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::group::GroupCommit;
+use crate::store::grouped::{Write as StoreWrite, Written};
+use crate::store::postgres::PgPool;
 
 pub mod postgres;
 
@@ -101,8 +105,61 @@ struct Tail {
     head: [u8; 32],
 }
 
-/// One entry waiting for its group.
+/// One entry as chained: what happened, and when.
 type Pending = (AuditEvent, u64);
+
+/// An access decision's nonce and token write
+/// ([`crate::store::MetaStore::consume_nonce_with_token`]), committed in the
+/// same PostgreSQL transaction as its entry ([`AuditLog::append_decision`]).
+#[derive(Debug, Clone)]
+pub struct DecisionWrite {
+    /// The nonce's key, recorded until `expiry`.
+    pub nonce_key: [u8; 32],
+    /// When the nonce (and the token) may be forgotten.
+    pub expiry: u64,
+    /// The download token's hash and record, stored only if the nonce is
+    /// fresh.
+    pub token: Option<([u8; 32], [u8; 32])>,
+    /// The entry's `code` if the token could not be stored (the code of
+    /// the error the caller then answers).
+    pub error_code: &'static str,
+}
+
+impl DecisionWrite {
+    pub(crate) fn write(&self) -> StoreWrite {
+        StoreWrite::NonceThenToken {
+            key: self.nonce_key,
+            expiry: self.expiry,
+            token: self.token,
+        }
+    }
+}
+
+/// One entry waiting for its group, with the write it is committed with.
+struct Queued {
+    event: AuditEvent,
+    time: u64,
+    decision: Option<DecisionWrite>,
+}
+
+impl Queued {
+    /// The entry as it is chained, once its write's outcome is known: the
+    /// given one for a fresh nonce; a `Replay` refusal for a used one; a
+    /// refusal with the error's code if the token was not stored. A
+    /// refusal names no record (`eh`), as when the nonce is written first.
+    fn decided(&self, outcome: Option<&Written>) -> Pending {
+        let mut event = self.event.clone();
+        let refusal = match (outcome, &self.decision) {
+            (Some(Ok(false)), _) => Some("Replay"),
+            (Some(Err(_)), Some(d)) => Some(d.error_code),
+            _ => None,
+        };
+        if let Some(code) = refusal {
+            (event.decision, event.code, event.eh) = ("refused", code, None);
+        }
+        (event, self.time)
+    }
+}
 
 /// The lines of a group of entries, chained after `(seq, head)` (the next
 /// `seq` and the SHA-256 of the last line), in order, without newlines;
@@ -146,7 +203,7 @@ enum Backend {
 /// The open audit log.
 pub struct AuditLog {
     backend: Backend,
-    group: GroupCommit<Pending, (), Arc<io::Error>>,
+    group: GroupCommit<Queued, Option<Written>, Arc<io::Error>>,
     syncs: AtomicU64,
     #[cfg(test)]
     sync_hook: Mutex<Option<SyncHook>>,
@@ -378,24 +435,76 @@ impl AuditLog {
     /// back to its length before the group, and no entry of it counts (in
     /// PostgreSQL: the group's transaction failed and was rolled back).
     pub fn append(&self, event: &AuditEvent, time: u64) -> io::Result<()> {
+        let queued = Queued {
+            event: event.clone(),
+            time,
+            decision: None,
+        };
+        self.submit(queued).map(|_| ())
+    }
+
+    /// Whether this trail is in the PostgreSQL database of `pool`, so that
+    /// [`AuditLog::append_decision`] can commit a decision's writes with
+    /// its entry (the same pool, not only the same server).
+    pub fn shares_database(&self, pool: Option<&PgPool>) -> bool {
+        match (&self.backend, pool) {
+            (Backend::Postgres(pg), Some(pool)) => pg.pool().same(pool),
+            _ => false,
+        }
+    }
+
+    /// Commits a decision's nonce and token `write` and its entry in one
+    /// PostgreSQL transaction, in a group with the other entries queued
+    /// meanwhile (one commit per decision instead of two). `event` is the
+    /// entry for a fresh nonce; a used nonce is chained as a `Replay`
+    /// refusal and a token that could not be stored as a refusal with
+    /// `write.error_code`, both without `eh` ([`Queued::decided`]). Returns
+    /// the write's outcome, as
+    /// [`crate::store::MetaStore::consume_nonce_with_token`] would: `true`
+    /// for a fresh nonce, `false` for a replay, or the token's error.
+    ///
+    /// # Errors
+    /// The group's transaction failed (nothing of it was written), or this
+    /// trail is not in PostgreSQL (check [`AuditLog::shares_database`]).
+    pub fn append_decision(
+        &self,
+        event: &AuditEvent,
+        time: u64,
+        write: DecisionWrite,
+    ) -> io::Result<Result<bool, String>> {
+        if !matches!(self.backend, Backend::Postgres(_)) {
+            return Err(io::Error::other(
+                "a decision's writes go with its entry only in PostgreSQL",
+            ));
+        }
+        let queued = Queued {
+            event: event.clone(),
+            time,
+            decision: Some(write),
+        };
+        self.submit(queued)?
+            .ok_or_else(|| io::Error::other("the decision's write has no outcome"))
+    }
+
+    fn submit(&self, queued: Queued) -> io::Result<Option<Written>> {
         self.group
-            .submit((event.clone(), time), |group| self.write_group(&group))
+            .submit(queued, |group| self.write_group(&group))
             .map_err(|e| io::Error::new(e.kind(), e.to_string()))
     }
 
     /// Writes a group of entries, chained in order, with one fsync (one
-    /// transaction in PostgreSQL).
-    fn write_group(&self, group: &[Pending]) -> Result<Vec<()>, Arc<io::Error>> {
+    /// transaction in PostgreSQL, with the decisions' writes).
+    fn write_group(&self, group: &[Queued]) -> Result<Vec<Option<Written>>, Arc<io::Error>> {
         let tail = match &self.backend {
             Backend::File { tail, .. } => tail,
             Backend::Postgres(pg) => {
                 self.syncs.fetch_add(1, Ordering::Relaxed);
-                pg.write_group(group).map_err(Arc::new)?;
-                return Ok(vec![(); group.len()]);
+                return pg.write_group(group).map_err(Arc::new);
             }
         };
+        let group: Vec<Pending> = group.iter().map(|q| q.decided(None)).collect();
         let mut tail = tail.lock().unwrap_or_else(|p| p.into_inner());
-        let (lines, seq, head) = chain_lines(group, tail.seq, tail.head).map_err(Arc::new)?;
+        let (lines, seq, head) = chain_lines(&group, tail.seq, tail.head).map_err(Arc::new)?;
         let mut bytes = Vec::with_capacity(lines.iter().map(|l| l.len() + 1).sum());
         for line in &lines {
             bytes.extend_from_slice(line);
@@ -412,7 +521,7 @@ impl AuditLog {
         tail.len += bytes.len() as u64;
         tail.seq = seq;
         tail.head = head;
-        Ok(vec![(); group.len()])
+        Ok(vec![None; group.len()])
     }
 
     fn sync(&self, file: &File) -> io::Result<()> {

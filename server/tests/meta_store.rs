@@ -19,7 +19,7 @@ mod pg_cluster;
 
 use std::sync::{Arc, Barrier};
 
-use ehrchain_server::audit::{verify_postgres, AuditEvent, AuditLog};
+use ehrchain_server::audit::{verify_postgres, AuditEvent, AuditLog, DecisionWrite};
 use ehrchain_server::store::postgres::{PgMetaStore, PgPool};
 use ehrchain_server::store::sqlite::SqliteMetaStore;
 use ehrchain_server::store::{MetaStore, StoreError};
@@ -403,6 +403,212 @@ fn an_altered_or_truncated_postgres_trail_is_reported() {
     assert_eq!(v.entries, 2);
     let bad = v.first_bad.unwrap();
     assert_eq!(bad.seq, Some(2), "{bad:?}");
+}
+
+/// The lines of the audit trail at `url`, in order.
+fn audit_lines(url: &str) -> Vec<serde_json::Value> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .unwrap();
+        let driver = tokio::spawn(conn);
+        let rows = client
+            .query("SELECT line FROM audit ORDER BY seq", &[])
+            .await
+            .unwrap();
+        drop(client);
+        let _ = driver.await;
+        rows.iter()
+            .map(|r| serde_json::from_slice(r.get::<_, &[u8]>(0)).unwrap())
+            .collect()
+    })
+}
+
+/// A granted decision's entry (as the access handler makes it).
+fn granted(eh: [u8; 32]) -> AuditEvent {
+    AuditEvent {
+        event: "access",
+        decision: "granted",
+        code: "Ok",
+        doctor: Some("0xd0c".into()),
+        eh: Some(eh),
+        ..AuditEvent::default()
+    }
+}
+
+fn decision(nonce: u8, token: Option<(u8, [u8; 32])>) -> DecisionWrite {
+    DecisionWrite {
+        nonce_key: [nonce; 32],
+        expiry: 100,
+        token: token.map(|(t, eh)| ([t; 32], eh)),
+        error_code: "Internal",
+    }
+}
+
+/// A record `eh` in `m` (a token needs one).
+fn stored_record(m: &PgMetaStore, eh: [u8; 32]) {
+    use ehrchain_server::store::{Admission, Record, Upload};
+    let up = Upload {
+        eh,
+        ..meta_contract::upload_of("ip:127.0.0.1", eh[0], 10)
+    };
+    let admitted = m.create_upload(&up, &meta_contract::NO_BOUNDS).unwrap();
+    assert_eq!(admitted, Admission::Admitted);
+    let record = Record {
+        eh,
+        size: 10,
+        created_at: 2,
+        filing: None,
+    };
+    m.finish_upload(&up.id, &record).unwrap();
+}
+
+#[test]
+fn a_decision_commits_its_nonce_its_token_and_its_entry_in_one_transaction() {
+    let (url, m) = fresh();
+    let log = AuditLog::postgres(m.pool().clone()).unwrap();
+    assert!(log.shares_database(Some(m.pool())));
+    let eh = [6; 32];
+    stored_record(&m, eh);
+    let before = m.group_commits();
+    // Fresh: nonce, token and the entry as given, in the trail's commit.
+    assert_eq!(
+        log.append_decision(&granted(eh), 10, decision(1, Some((11, eh))))
+            .unwrap(),
+        Ok(true)
+    );
+    assert_eq!(m.token(&[11; 32]).unwrap(), Some((eh, 100)));
+    assert!(
+        !m.consume_nonce(&[1; 32], 100).unwrap(),
+        "the nonce is used"
+    );
+    assert_eq!(
+        m.group_commits(),
+        before + 1,
+        "only the check above committed in the store"
+    );
+    assert_eq!(log.syncs(), 1, "one commit for the decision and its entry");
+    // The same nonce again: a replay, no token, chained as a refusal.
+    assert_eq!(
+        log.append_decision(&granted(eh), 11, decision(1, Some((12, eh))))
+            .unwrap(),
+        Ok(false)
+    );
+    assert_eq!(m.token(&[12; 32]).unwrap(), None);
+    // A token for a record that is gone: the caller's own error.
+    let missing = log
+        .append_decision(&granted([9; 32]), 12, decision(2, Some((13, [9; 32]))))
+        .unwrap();
+    assert!(missing.unwrap_err().contains("token not stored"));
+    let lines = audit_lines(&url);
+    let fields: Vec<_> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["decision"].as_str().unwrap(),
+                l["code"].as_str().unwrap(),
+                l["eh"].is_null(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        fields,
+        [
+            ("granted", "Ok", false),
+            ("refused", "Replay", true),
+            ("refused", "Internal", true)
+        ]
+    );
+    assert_eq!(lines[0]["eh"], format!("0x{}", hex::encode(eh)));
+    let v = verify_postgres(m.pool()).unwrap();
+    assert!(v.ok() && v.entries == 3, "{v:?}");
+    assert_eq!(log.head(), (v.head, 3));
+}
+
+#[test]
+fn a_failed_decision_transaction_consumes_no_nonce_and_writes_no_entry() {
+    let (url, m) = fresh();
+    let log = AuditLog::postgres(m.pool().clone()).unwrap();
+    // The head row gone: the transaction fails after inserting the nonce.
+    execute(&url, "DELETE FROM audit_head");
+    let err = log
+        .append_decision(&granted([6; 32]), 1, decision(1, None))
+        .unwrap_err();
+    assert!(err.to_string().contains("audit_head has no row"), "{err}");
+    assert!(audit_lines(&url).is_empty());
+    assert!(
+        m.consume_nonce(&[1; 32], 100).unwrap(),
+        "the nonce was rolled back with the entry"
+    );
+}
+
+#[test]
+fn one_nonce_decided_at_once_on_two_instances_is_granted_once_and_every_decision_is_on_record() {
+    let (url, m) = fresh();
+    let other = PgPool::connect(&url, 8).unwrap();
+    let logs = [
+        Arc::new(AuditLog::postgres(m.pool().clone()).unwrap()),
+        Arc::new(AuditLog::postgres(other).unwrap()),
+    ];
+    let start = Arc::new(Barrier::new(32));
+    let threads: Vec<_> = (0..32u64)
+        .map(|i| {
+            let (log, start) = (logs[(i % 2) as usize].clone(), start.clone());
+            std::thread::spawn(move || {
+                start.wait();
+                // Nonce 1 for every fourth caller, its own for the others.
+                let nonce = if i % 4 == 0 { 1 } else { 2 + i as u8 };
+                log.append_decision(&granted([6; 32]), i, decision(nonce, None))
+                    .unwrap()
+                    .unwrap()
+            })
+        })
+        .collect();
+    let fresh: usize = threads
+        .into_iter()
+        .map(|t| usize::from(t.join().unwrap()))
+        .sum();
+    assert_eq!(
+        fresh,
+        32 - 8 + 1,
+        "nonce 1 granted to exactly one of its 8 callers"
+    );
+    let lines = audit_lines(&url);
+    assert_eq!(lines.len(), 32);
+    let replays = lines.iter().filter(|l| l["code"] == "Replay").count();
+    assert_eq!(replays, 7);
+    let v = verify_postgres(m.pool()).unwrap();
+    assert!(v.ok() && v.entries == 32, "{v:?}");
+    assert!(
+        logs[0].syncs() + logs[1].syncs() < 32,
+        "decisions shared commits"
+    );
+}
+
+#[test]
+fn a_decision_goes_with_its_entry_only_into_the_stores_own_database() {
+    let (url, m) = fresh();
+    let other = PgPool::connect(&url, 2).unwrap();
+    assert!(
+        !AuditLog::postgres(other)
+            .unwrap()
+            .shares_database(Some(m.pool())),
+        "another pool, even on the same database, is not assumed to be the store's"
+    );
+    let log = AuditLog::postgres(m.pool().clone()).unwrap();
+    assert!(!log.shares_database(None));
+    let dir = tempfile::tempdir().unwrap();
+    let (file, _) = AuditLog::open(&dir.path().join("audit.log")).unwrap();
+    assert!(!file.shares_database(Some(m.pool())));
+    let err = file
+        .append_decision(&granted([6; 32]), 1, decision(1, None))
+        .unwrap_err();
+    assert!(err.to_string().contains("only in PostgreSQL"), "{err}");
+    assert!(m.consume_nonce(&[1; 32], 100).unwrap(), "nothing consumed");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

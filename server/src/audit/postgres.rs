@@ -14,7 +14,8 @@
 use std::io;
 use std::sync::Mutex;
 
-use super::{chain_lines, ChainCheck, Pending, Verification, GENESIS};
+use super::{chain_lines, ChainCheck, DecisionWrite, Pending, Queued, Verification, GENESIS};
+use crate::store::grouped::{Write, Written};
 use crate::store::postgres::{pg_error, PgPool};
 use crate::store::StoreError;
 
@@ -74,11 +75,46 @@ impl PgTrail {
         (hex::encode(head), seq)
     }
 
-    /// Appends a group in one transaction under the head row's lock.
-    pub(super) fn write_group(&self, group: &[Pending]) -> io::Result<()> {
-        let (seq, head) = self.pool.run(async {
+    /// The pool the trail is in.
+    pub(super) fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// Appends a group in one transaction: first the decisions' nonce and
+    /// token writes ([`crate::store::postgres::write_in`]), whose outcomes
+    /// decide their entries, then the entries, chained under the head
+    /// row's lock. The head is locked last: a transaction holding it waits
+    /// for no row lock, so groups of two instances cannot deadlock. Returns
+    /// each decision's outcome (`None` for a plain entry).
+    pub(super) fn write_group(&self, group: &[Queued]) -> io::Result<Vec<Option<Written>>> {
+        let writes: Vec<Write> = group
+            .iter()
+            .filter_map(|q| q.decision.as_ref().map(DecisionWrite::write))
+            .collect();
+        let (seq, head, outcomes) = self.pool.run(async {
             let mut client = self.pool.client().await.map_err(io_error)?;
             let tx = client.transaction().await.map_err(pg)?;
+            let written = if writes.is_empty() {
+                Vec::new()
+            } else {
+                crate::store::postgres::write_in(&tx, &writes.iter().collect::<Vec<_>>())
+                    .await
+                    .map_err(io_error)?
+            };
+            let mut written = written.into_iter();
+            let mut outcomes = Vec::with_capacity(group.len());
+            let mut entries: Vec<Pending> = Vec::with_capacity(group.len());
+            for q in group {
+                let outcome =
+                    match q.decision {
+                        Some(_) => Some(written.next().ok_or_else(|| {
+                            io::Error::other("a decision's write has no outcome")
+                        })?),
+                        None => None,
+                    };
+                entries.push(q.decided(outcome.as_ref()));
+                outcomes.push(outcome);
+            }
             let row = tx
                 .query_opt("SELECT seq, head FROM audit_head FOR UPDATE", &[])
                 .await
@@ -90,7 +126,7 @@ impl PgTrail {
                 ),
                 None => return Err(io::Error::other("audit_head has no row")),
             };
-            let (lines, next, new_head) = chain_lines(group, seq, head)?;
+            let (lines, next, new_head) = chain_lines(&entries, seq, head)?;
             let seqs: Vec<i64> = (seq..next)
                 .map(|s| i64::try_from(s).map_err(|_| io::Error::other("audit seq overflow")))
                 .collect::<io::Result<_>>()?;
@@ -108,10 +144,10 @@ impl PgTrail {
             .await
             .map_err(pg)?;
             tx.commit().await.map_err(pg)?;
-            Ok((next, new_head))
+            Ok((next, new_head, outcomes))
         })?;
         *self.last.lock().unwrap_or_else(|p| p.into_inner()) = (seq_of(seq)?, head);
-        Ok(())
+        Ok(outcomes)
     }
 }
 

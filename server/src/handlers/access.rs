@@ -34,7 +34,7 @@ use sha2::{Digest, Sha256};
 
 use super::{hx, read_json_bytes};
 use crate::app::{now, AppState, ClientIp, Shared};
-use crate::audit::AuditEvent;
+use crate::audit::{AuditEvent, DecisionWrite};
 use crate::error::{ApiError, ApiResult};
 
 /// Domain label of the stored nonce key `SHA-256(label ‖ doctor ‖ nonce)`.
@@ -72,14 +72,11 @@ pub async fn access(
 /// signature checked out (malformed, forged, expired) are only in the
 /// request log: a stranger's junk costs no fsync.
 fn decide_and_audit(s: &Shared, text: &str, mut event: AuditEvent) -> Result<Value, ApiError> {
-    let mut signed = false;
-    let result = decide(s, text, &mut event, &mut signed);
-    (event.decision, event.code) = match &result {
-        Ok(_) => ("granted", "Ok"),
-        Err(e) => ("refused", e.code()),
-    };
+    let mut audit = Audit::Unsigned;
+    let result = decide(s, text, &mut event, &mut audit);
+    (event.decision, event.code) = decided(&result);
     s.metrics.decision(event.code);
-    if signed {
+    if audit == Audit::Due {
         s.audit
             .append(&event, now())
             .map_err(|e| ApiError::Internal(format!("audit log: {e}")))?;
@@ -87,13 +84,33 @@ fn decide_and_audit(s: &Shared, text: &str, mut event: AuditEvent) -> Result<Val
     result
 }
 
-/// Decides one request; sets `signed` once it passed every offline check
-/// (from then on, the decision is audited).
+/// `(decision, code)` of an audit entry for `result`.
+fn decided<T>(result: &Result<T, ApiError>) -> (&'static str, &'static str) {
+    match result {
+        Ok(_) => ("granted", "Ok"),
+        Err(e) => ("refused", e.code()),
+    }
+}
+
+/// Whether a decision still needs its audit entry.
+#[derive(Debug, PartialEq, Eq)]
+enum Audit {
+    /// Refused before its signatures checked out: only in the request log.
+    Unsigned,
+    /// Signed: its entry is appended once it is decided.
+    Due,
+    /// Its entry was committed with its nonce (PostgreSQL).
+    Written,
+}
+
+/// Decides one request; sets `audit` to [`Audit::Due`] once it passed
+/// every offline check (from then on, the decision is audited), or to
+/// [`Audit::Written`] once its entry is committed with its nonce.
 fn decide(
     s: &Shared,
     text: &str,
     event: &mut AuditEvent,
-    signed: &mut bool,
+    audit: &mut Audit,
 ) -> Result<Value, ApiError> {
     let settings = &s.settings;
     let (Some(authority), Some(hospital)) = (settings.authority, settings.hospital.as_deref())
@@ -117,7 +134,7 @@ fn decide(
         now(),
         settings.max_request_ttl,
     )?;
-    *signed = true;
+    *audit = Audit::Due;
     let nonce_key: [u8; 32] = Sha256::new()
         .chain_update(NONCE_KEY_LABEL)
         .chain_update(doctor.0)
@@ -149,8 +166,39 @@ fn decide(
         }
         _ => None,
     };
-    let grant = grant.as_ref().map(|(hash, eh)| (hash, eh));
-    if !s.meta.consume_nonce_with_token(&nonce_key, expiry, grant)? {
+    let fresh = if s.audit.shares_database(s.meta.postgres_pool()) {
+        // One transaction for the nonce, the token and the entry: the entry
+        // as the decision stands if the nonce is fresh (the trail turns it
+        // into the refusal a used nonce or an unstored token gets).
+        let mut entry = event.clone();
+        if let Ok((found, _)) = &looked_up {
+            entry.eh = Some(found.eh);
+        }
+        (entry.decision, entry.code) = match &looked_up {
+            Ok((_, Ok(_))) => ("granted", "Ok"),
+            Ok((_, Err(e))) | Err(e) => ("refused", e.code()),
+        };
+        let write = DecisionWrite {
+            nonce_key,
+            expiry,
+            token: grant,
+            // What `written`'s error becomes below.
+            error_code: ApiError::Internal(String::new()).code(),
+        };
+        let written = s
+            .audit
+            .append_decision(&entry, now(), write)
+            .map_err(|e| ApiError::Internal(format!("audit log: {e}")))?;
+        *audit = Audit::Written;
+        written.map_err(|e| {
+            crate::metrics::storage_error();
+            ApiError::Internal(e)
+        })?
+    } else {
+        let grant = grant.as_ref().map(|(hash, eh)| (hash, eh));
+        s.meta.consume_nonce_with_token(&nonce_key, expiry, grant)?
+    };
+    if !fresh {
         return Err(ApiError::Replay);
     }
     let (entry, record) = looked_up?;

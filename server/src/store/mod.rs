@@ -21,7 +21,7 @@ use std::fmt;
 use std::io::{self, Read, Seek};
 
 pub mod fs;
-mod grouped;
+pub(crate) mod grouped;
 pub mod postgres;
 pub mod s3;
 pub mod sqlite;
@@ -429,6 +429,13 @@ pub trait MetaStore: Send + Sync + fmt::Debug + 'static {
     /// # Errors
     /// Database failures.
     fn consume_nonce(&self, key: &[u8; 32], expiry: u64) -> Result<bool, StoreError>;
+
+    /// The PostgreSQL pool this store keeps its tables in, if it does: a
+    /// PostgreSQL audit trail in the same pool then commits an access
+    /// decision's nonce and token with its entry, in one transaction.
+    fn postgres_pool(&self) -> Option<&postgres::PgPool> {
+        None
+    }
 
     /// A decision's writes at once: records the nonce key until `expiry`
     /// and, only if it was new, the download token `(hash, eh)` (same

@@ -204,6 +204,12 @@ impl PgPool {
         self.inner.handle.block_on(future)
     }
 
+    /// Whether `other` is this pool (a clone of it), not only a pool on
+    /// the same database.
+    pub fn same(&self, other: &PgPool) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
     /// A connection from the pool (to use inside [`PgPool::run`]).
     pub(crate) async fn client(&self) -> Result<deadpool_postgres::Client, StoreError> {
         self.inner.pool.get().await.map_err(|e| pool_error(&e))
@@ -338,98 +344,14 @@ impl PgMetaStore {
             .map_err(StoreError::Db)
     }
 
-    /// One transaction for a group: every nonce in one statement, every
-    /// token in another, each in sorted key order (two instances' groups
-    /// then lock rows in the same order and cannot deadlock).
+    /// One transaction for a group ([`write_in`]), committed.
     async fn write_group(&self, group: &[Write]) -> Result<Vec<Written>, StoreError> {
-        let e = |e: tokio_postgres::Error| pg_error(&e);
-        let mut nonces: Vec<(&[u8; 32], u64)> = Vec::new();
-        let mut tokens: Vec<(&[u8; 32], &Eh, u64)> = Vec::new();
-        for write in group {
-            match write {
-                Write::Nonce { key, expiry } | Write::NonceThenToken { key, expiry, .. } => {
-                    nonces.push((key, *expiry));
-                }
-                Write::Token { hash, eh, expiry } => tokens.push((hash, eh, *expiry)),
-            }
-        }
-        nonces.sort_unstable();
         let mut client = self.pool.client().await?;
-        let tx = client.transaction().await.map_err(e)?;
-        let mut new_nonces: HashSet<Vec<u8>> = HashSet::new();
-        if !nonces.is_empty() {
-            let stmt = tx
-                .prepare_cached(
-                    "INSERT INTO used_nonces (key, expiry)
-                     SELECT * FROM unnest($1::bytea[], $2::bigint[])
-                     ON CONFLICT (key) DO NOTHING RETURNING key",
-                )
-                .await
-                .map_err(e)?;
-            let keys: Vec<&[u8]> = nonces.iter().map(|(k, _)| &k[..]).collect();
-            let expiries: Vec<i64> = nonces.iter().map(|(_, x)| int(*x)).collect();
-            for row in tx.query(&stmt, &[&keys, &expiries]).await.map_err(e)? {
-                new_nonces.insert(get(&row, 0)?);
-            }
-        }
-        // The tokens of fresh nonces (the first caller of a nonce in arrival
-        // order gets it: as below).
-        let mut unclaimed = new_nonces.clone();
-        for write in group {
-            if let Write::NonceThenToken { key, expiry, token } = write {
-                if unclaimed.remove(&key[..]) {
-                    if let Some((hash, eh)) = token {
-                        tokens.push((hash, eh, *expiry));
-                    }
-                }
-            }
-        }
-        tokens.sort_unstable();
-        let mut stored_tokens: HashSet<Vec<u8>> = HashSet::new();
-        if !tokens.is_empty() {
-            // A token for a record that does not exist is not inserted and
-            // fails only its caller (SQLite: its foreign key).
-            let stmt = tx
-                .prepare_cached(
-                    "INSERT INTO download_tokens (hash, eh, expiry)
-                     SELECT t.hash, t.eh, t.expiry
-                     FROM unnest($1::bytea[], $2::bytea[], $3::bigint[]) AS t(hash, eh, expiry)
-                     WHERE EXISTS (SELECT 1 FROM records r WHERE r.eh = t.eh)
-                     ON CONFLICT (hash) DO NOTHING RETURNING hash",
-                )
-                .await
-                .map_err(e)?;
-            let hashes: Vec<&[u8]> = tokens.iter().map(|(h, _, _)| &h[..]).collect();
-            let ehs: Vec<&[u8]> = tokens.iter().map(|(_, eh, _)| &eh[..]).collect();
-            let expiries: Vec<i64> = tokens.iter().map(|(_, _, x)| int(*x)).collect();
-            for row in tx
-                .query(&stmt, &[&hashes, &ehs, &expiries])
-                .await
-                .map_err(e)?
-            {
-                stored_tokens.insert(get(&row, 0)?);
-            }
-        }
-        tx.commit().await.map_err(e)?;
+        let tx = client.transaction().await.map_err(|e| pg_error(&e))?;
+        let written = write_in(&tx, &group.iter().collect::<Vec<_>>()).await?;
+        tx.commit().await.map_err(|e| pg_error(&e))?;
         self.commits.fetch_add(1, Ordering::Relaxed);
-        // Several callers with the same nonce in one group: the first in
-        // arrival order gets it, the others a replay.
-        Ok(group
-            .iter()
-            .map(|write| match write {
-                Write::Nonce { key, .. } => Ok(new_nonces.remove(&key[..])),
-                Write::Token { hash, .. } => token_stored(&mut stored_tokens, hash),
-                Write::NonceThenToken { key, token, .. } => {
-                    if !new_nonces.remove(&key[..]) {
-                        return Ok(false);
-                    }
-                    match token {
-                        Some((hash, _)) => token_stored(&mut stored_tokens, hash),
-                        None => Ok(true),
-                    }
-                }
-            })
-            .collect())
+        Ok(written)
     }
 
     fn upload_row(row: &Row) -> Result<Upload, StoreError> {
@@ -480,6 +402,99 @@ impl PgMetaStore {
             row.as_ref().map(f).transpose()
         })
     }
+}
+
+/// A group of writes inside the transaction `tx` (not committed): every nonce in one statement, every
+/// token in another, each in sorted key order (two instances' groups
+/// then lock rows in the same order and cannot deadlock).
+pub(crate) async fn write_in(
+    tx: &deadpool_postgres::Transaction<'_>,
+    group: &[&Write],
+) -> Result<Vec<Written>, StoreError> {
+    let e = |e: tokio_postgres::Error| pg_error(&e);
+    let mut nonces: Vec<(&[u8; 32], u64)> = Vec::new();
+    let mut tokens: Vec<(&[u8; 32], &Eh, u64)> = Vec::new();
+    for write in group {
+        match write {
+            Write::Nonce { key, expiry } | Write::NonceThenToken { key, expiry, .. } => {
+                nonces.push((key, *expiry));
+            }
+            Write::Token { hash, eh, expiry } => tokens.push((hash, eh, *expiry)),
+        }
+    }
+    nonces.sort_unstable();
+    let mut new_nonces: HashSet<Vec<u8>> = HashSet::new();
+    if !nonces.is_empty() {
+        let stmt = tx
+            .prepare_cached(
+                "INSERT INTO used_nonces (key, expiry)
+                 SELECT * FROM unnest($1::bytea[], $2::bigint[])
+                 ON CONFLICT (key) DO NOTHING RETURNING key",
+            )
+            .await
+            .map_err(e)?;
+        let keys: Vec<&[u8]> = nonces.iter().map(|(k, _)| &k[..]).collect();
+        let expiries: Vec<i64> = nonces.iter().map(|(_, x)| int(*x)).collect();
+        for row in tx.query(&stmt, &[&keys, &expiries]).await.map_err(e)? {
+            new_nonces.insert(get(&row, 0)?);
+        }
+    }
+    // The tokens of fresh nonces (the first caller of a nonce in arrival
+    // order gets it: as below).
+    let mut unclaimed = new_nonces.clone();
+    for write in group {
+        if let Write::NonceThenToken { key, expiry, token } = write {
+            if unclaimed.remove(&key[..]) {
+                if let Some((hash, eh)) = token {
+                    tokens.push((hash, eh, *expiry));
+                }
+            }
+        }
+    }
+    tokens.sort_unstable();
+    let mut stored_tokens: HashSet<Vec<u8>> = HashSet::new();
+    if !tokens.is_empty() {
+        // A token for a record that does not exist is not inserted and
+        // fails only its caller (SQLite: its foreign key).
+        let stmt = tx
+            .prepare_cached(
+                "INSERT INTO download_tokens (hash, eh, expiry)
+                 SELECT t.hash, t.eh, t.expiry
+                 FROM unnest($1::bytea[], $2::bytea[], $3::bigint[]) AS t(hash, eh, expiry)
+                 WHERE EXISTS (SELECT 1 FROM records r WHERE r.eh = t.eh)
+                 ON CONFLICT (hash) DO NOTHING RETURNING hash",
+            )
+            .await
+            .map_err(e)?;
+        let hashes: Vec<&[u8]> = tokens.iter().map(|(h, _, _)| &h[..]).collect();
+        let ehs: Vec<&[u8]> = tokens.iter().map(|(_, eh, _)| &eh[..]).collect();
+        let expiries: Vec<i64> = tokens.iter().map(|(_, _, x)| int(*x)).collect();
+        for row in tx
+            .query(&stmt, &[&hashes, &ehs, &expiries])
+            .await
+            .map_err(e)?
+        {
+            stored_tokens.insert(get(&row, 0)?);
+        }
+    }
+    // Several callers with the same nonce in one group: the first in
+    // arrival order gets it, the others a replay.
+    Ok(group
+        .iter()
+        .map(|write| match write {
+            Write::Nonce { key, .. } => Ok(new_nonces.remove(&key[..])),
+            Write::Token { hash, .. } => token_stored(&mut stored_tokens, hash),
+            Write::NonceThenToken { key, token, .. } => {
+                if !new_nonces.remove(&key[..]) {
+                    return Ok(false);
+                }
+                match token {
+                    Some((hash, _)) => token_stored(&mut stored_tokens, hash),
+                    None => Ok(true),
+                }
+            }
+        })
+        .collect())
 }
 
 fn upload_id(v: Vec<u8>) -> Result<UploadId, StoreError> {
@@ -769,6 +784,10 @@ impl MetaStore for PgMetaStore {
                 })
             },
         )
+    }
+
+    fn postgres_pool(&self) -> Option<&PgPool> {
+        Some(&self.pool)
     }
 
     fn consume_nonce(&self, key: &[u8; 32], expiry: u64) -> Result<bool, StoreError> {
