@@ -16,8 +16,19 @@ use std::sync::Mutex;
 
 use super::{chain_lines, ChainCheck, DecisionWrite, Pending, Queued, Verification, GENESIS};
 use crate::store::grouped::{Write, Written};
+use crate::store::postgres::GroupWrite;
 use crate::store::postgres::{pg_error, PgPool};
 use crate::store::StoreError;
+
+/// Locks the chain head for a group's entries.
+const LOCK_HEAD_SQL: &str = "SELECT seq, head FROM audit_head FOR UPDATE";
+
+/// Inserts a group's lines (`$1` seqs, `$2` lines) and moves the head to
+/// `($3, $4)`, in one statement.
+const APPEND_SQL: &str = "
+    WITH lines AS (
+        INSERT INTO audit (seq, line) SELECT * FROM unnest($1::bigint[], $2::bytea[]))
+    UPDATE audit_head SET seq = $3, head = $4";
 
 /// Lines read per query by [`verify_postgres`].
 const VERIFY_BATCH: i64 = 10_000;
@@ -91,17 +102,31 @@ impl PgTrail {
             .iter()
             .filter_map(|q| q.decision.as_ref().map(DecisionWrite::write))
             .collect();
+        let refs: Vec<&Write> = writes.iter().collect();
+        let plan = GroupWrite::new(&refs);
         let (seq, head, outcomes) = self.pool.run(async {
             let mut client = self.pool.client().await.map_err(io_error)?;
             let tx = client.transaction().await.map_err(pg)?;
-            let written = if writes.is_empty() {
-                Vec::new()
-            } else {
-                crate::store::postgres::write_in(&tx, &writes.iter().collect::<Vec<_>>())
-                    .await
-                    .map_err(io_error)?
+            let write = match writes.is_empty() {
+                true => None,
+                false => Some(GroupWrite::statement(&tx).await.map_err(io_error)?),
             };
-            let mut written = written.into_iter();
+            let lock_head = tx.prepare_cached(LOCK_HEAD_SQL).await.map_err(pg)?;
+            let append = tx.prepare_cached(APPEND_SQL).await.map_err(pg)?;
+            // The writes and the head's lock in one round trip, sent in this
+            // order (each is sent when first polled): the head is locked
+            // after the nonces' rows.
+            let (rows, row) = tokio::try_join!(
+                async {
+                    match &write {
+                        Some(stmt) => tx.query(stmt, &plan.params()).await,
+                        None => Ok(Vec::new()),
+                    }
+                },
+                tx.query_opt(&lock_head, &[]),
+            )
+            .map_err(pg)?;
+            let mut written = plan.outcomes(&rows).map_err(io_error)?.into_iter();
             let mut outcomes = Vec::with_capacity(group.len());
             let mut entries: Vec<Pending> = Vec::with_capacity(group.len());
             for q in group {
@@ -115,10 +140,6 @@ impl PgTrail {
                 entries.push(q.decided(outcome.as_ref()));
                 outcomes.push(outcome);
             }
-            let row = tx
-                .query_opt("SELECT seq, head FROM audit_head FOR UPDATE", &[])
-                .await
-                .map_err(pg)?;
             let (seq, head) = match row {
                 Some(row) => (
                     seq_of(row.try_get(0).map_err(pg)?)?,
@@ -131,18 +152,9 @@ impl PgTrail {
                 .map(|s| i64::try_from(s).map_err(|_| io::Error::other("audit seq overflow")))
                 .collect::<io::Result<_>>()?;
             let next = i64::try_from(next).map_err(|_| io::Error::other("audit seq overflow"))?;
-            tx.execute(
-                "INSERT INTO audit (seq, line) SELECT * FROM unnest($1::bigint[], $2::bytea[])",
-                &[&seqs, &lines],
-            )
-            .await
-            .map_err(pg)?;
-            tx.execute(
-                "UPDATE audit_head SET seq = $1, head = $2",
-                &[&next, &&new_head[..]],
-            )
-            .await
-            .map_err(pg)?;
+            tx.execute(&append, &[&seqs, &lines, &next, &&new_head[..]])
+                .await
+                .map_err(pg)?;
             tx.commit().await.map_err(pg)?;
             Ok((next, new_head, outcomes))
         })?;

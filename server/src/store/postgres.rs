@@ -404,97 +404,151 @@ impl PgMetaStore {
     }
 }
 
-/// A group of writes inside the transaction `tx` (not committed): every nonce in one statement, every
-/// token in another, each in sorted key order (two instances' groups
-/// then lock rows in the same order and cannot deadlock).
+/// The one statement of a group's nonce and token writes: every nonce in
+/// one `INSERT … ON CONFLICT DO NOTHING` (keys in sorted order, so two
+/// instances' groups lock rows in the same order and cannot deadlock), then
+/// every token whose nonce that insert returned as new (or that has no
+/// nonce), for a record that exists, sorted by hash; returns `(true, key)`
+/// per new nonce and `(false, hash)` per stored token.
+const GROUP_WRITE_SQL: &str = "
+    WITH n AS (
+        INSERT INTO used_nonces (key, expiry)
+        SELECT * FROM unnest($1::bytea[], $2::bigint[])
+        ON CONFLICT (key) DO NOTHING RETURNING key),
+    t AS (
+        INSERT INTO download_tokens (hash, eh, expiry)
+        SELECT t.hash, t.eh, t.expiry
+        FROM unnest($3::bytea[], $4::bytea[], $5::bigint[], $6::bytea[])
+            AS t(hash, eh, expiry, nonce)
+        WHERE (t.nonce IS NULL OR t.nonce IN (SELECT key FROM n))
+          AND EXISTS (SELECT 1 FROM records r WHERE r.eh = t.eh)
+        ON CONFLICT (hash) DO NOTHING RETURNING hash)
+    SELECT true, key FROM n UNION ALL SELECT false, hash FROM t";
+
+/// A token to write: hash, record, expiry, and the nonce it goes with.
+type TokenWrite<'a> = (&'a [u8; 32], &'a Eh, u64, Option<&'a [u8]>);
+
+/// A group of nonce and token writes as the parameters of
+/// [`GROUP_WRITE_SQL`], and the mapping of its rows back to each write's
+/// outcome. One statement, so one round trip, which a caller may pipeline
+/// with the next statement of its transaction.
+pub(crate) struct GroupWrite<'a> {
+    group: &'a [&'a Write],
+    keys: Vec<&'a [u8]>,
+    expiries: Vec<i64>,
+    hashes: Vec<&'a [u8]>,
+    ehs: Vec<&'a [u8]>,
+    token_expiries: Vec<i64>,
+    /// The nonce a token goes with (`None`: a token alone).
+    token_nonces: Vec<Option<&'a [u8]>>,
+}
+
+impl<'a> GroupWrite<'a> {
+    /// The parameters of `group`. A nonce written several times in the
+    /// group belongs to its first writer in arrival order (the others are
+    /// replays): only that writer's token may go in with it.
+    pub(crate) fn new(group: &'a [&'a Write]) -> Self {
+        let mut nonces: Vec<(&[u8; 32], u64)> = Vec::new();
+        let mut tokens: Vec<TokenWrite<'a>> = Vec::new();
+        let mut claimed: HashSet<&[u8; 32]> = HashSet::new();
+        for write in group {
+            match write {
+                Write::Nonce { key, expiry } => {
+                    claimed.insert(key);
+                    nonces.push((key, *expiry));
+                }
+                Write::NonceThenToken { key, expiry, token } => {
+                    if claimed.insert(key) {
+                        if let Some((hash, eh)) = token {
+                            tokens.push((hash, eh, *expiry, Some(&key[..])));
+                        }
+                    }
+                    nonces.push((key, *expiry));
+                }
+                Write::Token { hash, eh, expiry } => tokens.push((hash, eh, *expiry, None)),
+            }
+        }
+        nonces.sort_unstable();
+        tokens.sort_unstable();
+        GroupWrite {
+            group,
+            keys: nonces.iter().map(|(k, _)| &k[..]).collect(),
+            expiries: nonces.iter().map(|(_, x)| int(*x)).collect(),
+            hashes: tokens.iter().map(|t| &t.0[..]).collect(),
+            ehs: tokens.iter().map(|t| &t.1[..]).collect(),
+            token_expiries: tokens.iter().map(|t| int(t.2)).collect(),
+            token_nonces: tokens.iter().map(|t| t.3).collect(),
+        }
+    }
+
+    /// The prepared statement (cached per connection).
+    pub(crate) async fn statement(
+        tx: &deadpool_postgres::Transaction<'_>,
+    ) -> Result<tokio_postgres::Statement, StoreError> {
+        tx.prepare_cached(GROUP_WRITE_SQL)
+            .await
+            .map_err(|e| pg_error(&e))
+    }
+
+    /// The statement's parameters.
+    pub(crate) fn params(&self) -> [&(dyn tokio_postgres::types::ToSql + Sync); 6] {
+        [
+            &self.keys,
+            &self.expiries,
+            &self.hashes,
+            &self.ehs,
+            &self.token_expiries,
+            &self.token_nonces,
+        ]
+    }
+
+    /// Each write's outcome from the statement's rows. Several writers of
+    /// one nonce: the first in arrival order gets it, the others a replay.
+    pub(crate) fn outcomes(&self, rows: &[Row]) -> Result<Vec<Written>, StoreError> {
+        let mut new_nonces: HashSet<Vec<u8>> = HashSet::new();
+        let mut stored_tokens: HashSet<Vec<u8>> = HashSet::new();
+        for row in rows {
+            let nonce: bool = get(row, 0)?;
+            let key: Vec<u8> = get(row, 1)?;
+            if nonce {
+                new_nonces.insert(key);
+            } else {
+                stored_tokens.insert(key);
+            }
+        }
+        Ok(self
+            .group
+            .iter()
+            .map(|write| match write {
+                Write::Nonce { key, .. } => Ok(new_nonces.remove(&key[..])),
+                Write::Token { hash, .. } => token_stored(&mut stored_tokens, hash),
+                Write::NonceThenToken { key, token, .. } => {
+                    if !new_nonces.remove(&key[..]) {
+                        return Ok(false);
+                    }
+                    match token {
+                        Some((hash, _)) => token_stored(&mut stored_tokens, hash),
+                        None => Ok(true),
+                    }
+                }
+            })
+            .collect())
+    }
+}
+
+/// A group of writes inside the transaction `tx`, not committed
+/// ([`GroupWrite`]).
 pub(crate) async fn write_in(
     tx: &deadpool_postgres::Transaction<'_>,
     group: &[&Write],
 ) -> Result<Vec<Written>, StoreError> {
-    let e = |e: tokio_postgres::Error| pg_error(&e);
-    let mut nonces: Vec<(&[u8; 32], u64)> = Vec::new();
-    let mut tokens: Vec<(&[u8; 32], &Eh, u64)> = Vec::new();
-    for write in group {
-        match write {
-            Write::Nonce { key, expiry } | Write::NonceThenToken { key, expiry, .. } => {
-                nonces.push((key, *expiry));
-            }
-            Write::Token { hash, eh, expiry } => tokens.push((hash, eh, *expiry)),
-        }
-    }
-    nonces.sort_unstable();
-    let mut new_nonces: HashSet<Vec<u8>> = HashSet::new();
-    if !nonces.is_empty() {
-        let stmt = tx
-            .prepare_cached(
-                "INSERT INTO used_nonces (key, expiry)
-                 SELECT * FROM unnest($1::bytea[], $2::bigint[])
-                 ON CONFLICT (key) DO NOTHING RETURNING key",
-            )
-            .await
-            .map_err(e)?;
-        let keys: Vec<&[u8]> = nonces.iter().map(|(k, _)| &k[..]).collect();
-        let expiries: Vec<i64> = nonces.iter().map(|(_, x)| int(*x)).collect();
-        for row in tx.query(&stmt, &[&keys, &expiries]).await.map_err(e)? {
-            new_nonces.insert(get(&row, 0)?);
-        }
-    }
-    // The tokens of fresh nonces (the first caller of a nonce in arrival
-    // order gets it: as below).
-    let mut unclaimed = new_nonces.clone();
-    for write in group {
-        if let Write::NonceThenToken { key, expiry, token } = write {
-            if unclaimed.remove(&key[..]) {
-                if let Some((hash, eh)) = token {
-                    tokens.push((hash, eh, *expiry));
-                }
-            }
-        }
-    }
-    tokens.sort_unstable();
-    let mut stored_tokens: HashSet<Vec<u8>> = HashSet::new();
-    if !tokens.is_empty() {
-        // A token for a record that does not exist is not inserted and
-        // fails only its caller (SQLite: its foreign key).
-        let stmt = tx
-            .prepare_cached(
-                "INSERT INTO download_tokens (hash, eh, expiry)
-                 SELECT t.hash, t.eh, t.expiry
-                 FROM unnest($1::bytea[], $2::bytea[], $3::bigint[]) AS t(hash, eh, expiry)
-                 WHERE EXISTS (SELECT 1 FROM records r WHERE r.eh = t.eh)
-                 ON CONFLICT (hash) DO NOTHING RETURNING hash",
-            )
-            .await
-            .map_err(e)?;
-        let hashes: Vec<&[u8]> = tokens.iter().map(|(h, _, _)| &h[..]).collect();
-        let ehs: Vec<&[u8]> = tokens.iter().map(|(_, eh, _)| &eh[..]).collect();
-        let expiries: Vec<i64> = tokens.iter().map(|(_, _, x)| int(*x)).collect();
-        for row in tx
-            .query(&stmt, &[&hashes, &ehs, &expiries])
-            .await
-            .map_err(e)?
-        {
-            stored_tokens.insert(get(&row, 0)?);
-        }
-    }
-    // Several callers with the same nonce in one group: the first in
-    // arrival order gets it, the others a replay.
-    Ok(group
-        .iter()
-        .map(|write| match write {
-            Write::Nonce { key, .. } => Ok(new_nonces.remove(&key[..])),
-            Write::Token { hash, .. } => token_stored(&mut stored_tokens, hash),
-            Write::NonceThenToken { key, token, .. } => {
-                if !new_nonces.remove(&key[..]) {
-                    return Ok(false);
-                }
-                match token {
-                    Some((hash, _)) => token_stored(&mut stored_tokens, hash),
-                    None => Ok(true),
-                }
-            }
-        })
-        .collect())
+    let plan = GroupWrite::new(group);
+    let stmt = GroupWrite::statement(tx).await?;
+    let rows = tx
+        .query(&stmt, &plan.params())
+        .await
+        .map_err(|e| pg_error(&e))?;
+    plan.outcomes(&rows)
 }
 
 fn upload_id(v: Vec<u8>) -> Result<UploadId, StoreError> {
