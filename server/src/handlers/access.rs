@@ -151,9 +151,9 @@ fn decide(
     // `Replay` whatever the lookups found; a fresh one is consumed whatever
     // follows), with one durable write per decision instead of two.
     let looked_up = (|| {
-        let entry = s.meta.index(&w)?.ok_or(ApiError::UnknownIndex)?;
+        let (entry, record) = s.meta.filed(&w)?.ok_or(ApiError::UnknownIndex)?;
         let record = super::certified_anchor_at(chain, &entry.eh, block)
-            .and_then(|_| s.meta.record(&entry.eh)?.ok_or(ApiError::RecordNotFound));
+            .and_then(|_| record.ok_or(ApiError::RecordNotFound));
         Ok::<_, ApiError>((entry, record))
     })();
     // A download token only for a decision that grants.

@@ -423,6 +423,20 @@ pub trait MetaStore: Send + Sync + fmt::Debug + 'static {
     /// Database failures.
     fn index(&self, x: &IndexKey) -> Result<Option<IndexEntry>, StoreError>;
 
+    /// The entry filed under `X` and its record ([`MetaStore::index`]
+    /// then [`MetaStore::record`], as one read where the backend can: an
+    /// access decision needs both).
+    ///
+    /// # Errors
+    /// Database failures.
+    fn filed(&self, x: &IndexKey) -> Result<Option<(IndexEntry, Option<Record>)>, StoreError> {
+        let Some(entry) = self.index(x)? else {
+            return Ok(None);
+        };
+        let record = self.record(&entry.eh)?;
+        Ok(Some((entry, record)))
+    }
+
     /// Records a used nonce key until `expiry`; `false` if it was already
     /// recorded (a replay).
     ///

@@ -840,6 +840,32 @@ impl MetaStore for PgMetaStore {
         )
     }
 
+    fn filed(&self, x: &IndexKey) -> Result<Option<(IndexEntry, Option<Record>)>, StoreError> {
+        self.one(
+            "SELECT i.x, i.z, i.k, i.eh, r.size, r.created_at, r.filing
+             FROM record_index i LEFT JOIN records r ON r.eh = i.eh WHERE i.x = $1",
+            &[&&x[..]],
+            |r| {
+                let entry = IndexEntry {
+                    x: array(get(r, 0)?)?,
+                    z: array(get(r, 1)?)?,
+                    k: get(r, 2)?,
+                    eh: array(get(r, 3)?)?,
+                };
+                let record = match get::<Option<i64>>(r, 4)? {
+                    Some(size) => Some(Record {
+                        eh: entry.eh,
+                        size: uint(size),
+                        created_at: uint(get(r, 5)?),
+                        filing: get::<Option<Vec<u8>>>(r, 6)?.map(array).transpose()?,
+                    }),
+                    None => None,
+                };
+                Ok((entry, record))
+            },
+        )
+    }
+
     fn postgres_pool(&self) -> Option<&PgPool> {
         Some(&self.pool)
     }

@@ -201,8 +201,10 @@ pub(crate) fn index_needs_a_record_and_x_is_unique_and_retiring_removes_everythi
         ..e.clone()
     };
     assert_eq!(m.insert_index(&other, 12).unwrap(), IndexInsert::Conflict);
-    assert_eq!(m.index(&[1; 32]).unwrap(), Some(e));
+    assert_eq!(m.index(&[1; 32]).unwrap(), Some(e.clone()));
     assert_eq!(m.index(&[2; 32]).unwrap(), None);
+    assert_eq!(m.filed(&[1; 32]).unwrap(), Some((e, Some(record))));
+    assert_eq!(m.filed(&[2; 32]).unwrap(), None);
     m.insert_token(&[5; 32], &[4; 32], 100).unwrap();
     assert_eq!(m.token(&[5; 32]).unwrap(), Some(([4; 32], 100)));
     assert_eq!(m.records_created_before(7, 10).unwrap(), vec![[4; 32]]);
@@ -214,6 +216,7 @@ pub(crate) fn index_needs_a_record_and_x_is_unique_and_retiring_removes_everythi
     assert!(m.is_retired(&[4; 32]).unwrap());
     assert!(!m.retire_record(&[4; 32], "tombstone", 21).unwrap());
     assert_eq!(m.index(&[1; 32]).unwrap(), None, "index entry cascaded");
+    assert_eq!(m.filed(&[1; 32]).unwrap(), None);
     assert_eq!(m.token(&[5; 32]).unwrap(), None, "token cascaded");
     assert_eq!(m.record(&[4; 32]).unwrap(), None);
     m.ping().unwrap();
