@@ -161,8 +161,8 @@ fn a_database_with_a_newer_schema_is_refused() {
     assert!(err.to_string().contains("newer than this server"), "{err}");
 }
 
-/// Runs one SQL statement on the database at `url` (test set-up only).
-fn execute(url: &str, sql: &str) {
+/// Runs `f` with a connection of its own to the database at `url`.
+fn with_client<T>(url: &str, f: impl AsyncFnOnce(&tokio_postgres::Client) -> T) -> T {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -172,10 +172,16 @@ fn execute(url: &str, sql: &str) {
             .await
             .unwrap();
         let driver = tokio::spawn(conn);
-        client.batch_execute(sql).await.unwrap();
+        let out = f(&client).await;
         drop(client);
         let _ = driver.await;
-    });
+        out
+    })
+}
+
+/// Runs one SQL statement on the database at `url` (test set-up only).
+fn execute(url: &str, sql: &str) {
+    with_client(url, async |client| client.batch_execute(sql).await.unwrap());
 }
 
 #[test]
@@ -314,26 +320,43 @@ fn a_sweep_leaves_an_expired_upload_another_instance_is_completing() {
         .unwrap());
 }
 
-#[test]
-fn concurrent_audit_appends_from_two_instances_form_one_chain_that_verifies() {
+/// Two audit trails on one fresh database (two instances, the first on
+/// the store's pool), the store, and the database's URL.
+fn two_trails(pool_size: usize) -> (String, PgMetaStore, [Arc<AuditLog>; 2]) {
     let (url, m) = fresh();
-    let other = PgPool::connect(&url, 4).unwrap();
+    let other = PgPool::connect(&url, pool_size).unwrap();
     let logs = [
         Arc::new(AuditLog::postgres(m.pool().clone()).unwrap()),
         Arc::new(AuditLog::postgres(other).unwrap()),
     ];
-    let start = Arc::new(Barrier::new(64));
-    let threads: Vec<_> = (0..64u64)
+    (url, m, logs)
+}
+
+/// `f(trail, i)` for `n` callers released at once, alternately on the two
+/// trails; their results in order.
+fn at_once<T: Send + 'static>(
+    logs: &[Arc<AuditLog>; 2],
+    n: u64,
+    f: fn(&AuditLog, u64) -> T,
+) -> Vec<T> {
+    let start = Arc::new(Barrier::new(n as usize));
+    let threads: Vec<_> = (0..n)
         .map(|i| {
             let (log, start) = (logs[(i % 2) as usize].clone(), start.clone());
             std::thread::spawn(move || {
                 start.wait();
-                log.append(&event("Ok"), i)
+                f(&log, i)
             })
         })
         .collect();
-    for t in threads {
-        t.join().unwrap().unwrap();
+    threads.into_iter().map(|t| t.join().unwrap()).collect()
+}
+
+#[test]
+fn concurrent_audit_appends_from_two_instances_form_one_chain_that_verifies() {
+    let (_, m, logs) = two_trails(4);
+    for appended in at_once(&logs, 64, |log, i| log.append(&event("Ok"), i)) {
+        appended.unwrap();
     }
     let v = verify_postgres(m.pool()).unwrap();
     assert!(v.ok(), "{v:?}");
@@ -407,21 +430,11 @@ fn an_altered_or_truncated_postgres_trail_is_reported() {
 
 /// The lines of the audit trail at `url`, in order.
 fn audit_lines(url: &str) -> Vec<serde_json::Value> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    rt.block_on(async {
-        let (client, conn) = tokio_postgres::connect(url, tokio_postgres::NoTls)
-            .await
-            .unwrap();
-        let driver = tokio::spawn(conn);
+    with_client(url, async |client| {
         let rows = client
             .query("SELECT line FROM audit ORDER BY seq", &[])
             .await
             .unwrap();
-        drop(client);
-        let _ = driver.await;
         rows.iter()
             .map(|r| serde_json::from_slice(r.get::<_, &[u8]>(0)).unwrap())
             .collect()
@@ -548,30 +561,17 @@ fn a_failed_decision_transaction_consumes_no_nonce_and_writes_no_entry() {
 
 #[test]
 fn one_nonce_decided_at_once_on_two_instances_is_granted_once_and_every_decision_is_on_record() {
-    let (url, m) = fresh();
-    let other = PgPool::connect(&url, 8).unwrap();
-    let logs = [
-        Arc::new(AuditLog::postgres(m.pool().clone()).unwrap()),
-        Arc::new(AuditLog::postgres(other).unwrap()),
-    ];
-    let start = Arc::new(Barrier::new(32));
-    let threads: Vec<_> = (0..32u64)
-        .map(|i| {
-            let (log, start) = (logs[(i % 2) as usize].clone(), start.clone());
-            std::thread::spawn(move || {
-                start.wait();
-                // Nonce 1 for every fourth caller, its own for the others.
-                let nonce = if i % 4 == 0 { 1 } else { 2 + i as u8 };
-                log.append_decision(&granted([6; 32]), i, decision(nonce, None))
-                    .unwrap()
-                    .unwrap()
-            })
-        })
-        .collect();
-    let fresh: usize = threads
-        .into_iter()
-        .map(|t| usize::from(t.join().unwrap()))
-        .sum();
+    let (url, m, logs) = two_trails(8);
+    let fresh: usize = at_once(&logs, 32, |log, i| {
+        // Nonce 1 for every fourth caller, its own for the others.
+        let nonce = if i % 4 == 0 { 1 } else { 2 + i as u8 };
+        log.append_decision(&granted([6; 32]), i, decision(nonce, None))
+            .unwrap()
+            .unwrap()
+    })
+    .into_iter()
+    .map(usize::from)
+    .sum();
     assert_eq!(
         fresh,
         32 - 8 + 1,
