@@ -458,7 +458,7 @@ impl AuditLog {
     /// meanwhile (one commit per decision instead of two). `event` is the
     /// entry for a fresh nonce; a used nonce is chained as a `Replay`
     /// refusal and a token that could not be stored as a refusal with
-    /// `write.error_code`, both without `eh` ([`Queued::decided`]). Returns
+    /// `write.error_code`, both without `eh`. Returns
     /// the write's outcome, as
     /// [`crate::store::MetaStore::consume_nonce_with_token`] would: `true`
     /// for a fresh nonce, `false` for a replay, or the token's error.
