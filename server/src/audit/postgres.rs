@@ -92,7 +92,7 @@ impl PgTrail {
     }
 
     /// Appends a group in one transaction: first the decisions' nonce and
-    /// token writes ([`crate::store::postgres::write_in`]), whose outcomes
+    /// token writes (one statement, [`GroupWrite`]), whose outcomes
     /// decide their entries, then the entries, chained under the head
     /// row's lock. The head is locked last: a transaction holding it waits
     /// for no row lock, so groups of two instances cannot deadlock. Returns
@@ -102,14 +102,14 @@ impl PgTrail {
             .iter()
             .filter_map(|q| q.decision.as_ref().map(DecisionWrite::write))
             .collect();
-        let refs: Vec<&Write> = writes.iter().collect();
-        let plan = GroupWrite::new(&refs);
+        let plan = GroupWrite::new(&writes);
         let (seq, head, outcomes) = self.pool.run(async {
             let mut client = self.pool.client().await.map_err(io_error)?;
             let tx = client.transaction().await.map_err(pg)?;
-            let write = match writes.is_empty() {
-                true => None,
-                false => Some(GroupWrite::statement(&tx).await.map_err(io_error)?),
+            let write = if writes.is_empty() {
+                None
+            } else {
+                Some(GroupWrite::statement(&tx).await.map_err(io_error)?)
             };
             let lock_head = tx.prepare_cached(LOCK_HEAD_SQL).await.map_err(pg)?;
             let append = tx.prepare_cached(APPEND_SQL).await.map_err(pg)?;

@@ -36,6 +36,7 @@ use super::{hx, read_json_bytes};
 use crate::app::{now, AppState, ClientIp, Shared};
 use crate::audit::{AuditEvent, DecisionWrite};
 use crate::error::{ApiError, ApiResult};
+use crate::store::StoreError;
 
 /// Domain label of the stored nonce key `SHA-256(label ‖ doctor ‖ nonce)`.
 const NONCE_KEY_LABEL: &[u8] = b"ehrchain-server/v1/nonce";
@@ -74,7 +75,7 @@ pub async fn access(
 fn decide_and_audit(s: &Shared, text: &str, mut event: AuditEvent) -> Result<Value, ApiError> {
     let mut audit = Audit::Unsigned;
     let result = decide(s, text, &mut event, &mut audit);
-    (event.decision, event.code) = decided(&result);
+    (event.decision, event.code) = decided(result.as_ref());
     s.metrics.decision(event.code);
     if audit == Audit::Due {
         s.audit
@@ -85,7 +86,7 @@ fn decide_and_audit(s: &Shared, text: &str, mut event: AuditEvent) -> Result<Val
 }
 
 /// `(decision, code)` of an audit entry for `result`.
-fn decided<T>(result: &Result<T, ApiError>) -> (&'static str, &'static str) {
+fn decided<T>(result: Result<T, &ApiError>) -> (&'static str, &'static str) {
     match result {
         Ok(_) => ("granted", "Ok"),
         Err(e) => ("refused", e.code()),
@@ -174,15 +175,12 @@ fn decide(
         if let Ok((found, _)) = &looked_up {
             entry.eh = Some(found.eh);
         }
-        (entry.decision, entry.code) = match &looked_up {
-            Ok((_, Ok(_))) => ("granted", "Ok"),
-            Ok((_, Err(e))) | Err(e) => ("refused", e.code()),
-        };
+        (entry.decision, entry.code) = decided(looked_up.as_ref().and_then(|(_, r)| r.as_ref()));
         let write = DecisionWrite {
             nonce_key,
             expiry,
             token: grant,
-            // What `written`'s error becomes below.
+            // What `written`'s error becomes below (`StoreError::Db`).
             error_code: ApiError::Internal(String::new()).code(),
         };
         let written = s
@@ -190,10 +188,7 @@ fn decide(
             .append_decision(&entry, now(), write)
             .map_err(|e| ApiError::Internal(format!("audit log: {e}")))?;
         *audit = Audit::Written;
-        written.map_err(|e| {
-            crate::metrics::storage_error();
-            ApiError::Internal(e)
-        })?
+        written.map_err(StoreError::Db)?
     } else {
         let grant = grant.as_ref().map(|(hash, eh)| (hash, eh));
         s.meta.consume_nonce_with_token(&nonce_key, expiry, grant)?

@@ -344,12 +344,17 @@ impl PgMetaStore {
             .map_err(StoreError::Db)
     }
 
-    /// One transaction for a group ([`write_in`]), committed.
+    /// One transaction for a group: one statement ([`GroupWrite`]),
+    /// committed.
     async fn write_group(&self, group: &[Write]) -> Result<Vec<Written>, StoreError> {
+        let e = |e: tokio_postgres::Error| pg_error(&e);
+        let plan = GroupWrite::new(group);
         let mut client = self.pool.client().await?;
-        let tx = client.transaction().await.map_err(|e| pg_error(&e))?;
-        let written = write_in(&tx, &group.iter().collect::<Vec<_>>()).await?;
-        tx.commit().await.map_err(|e| pg_error(&e))?;
+        let tx = client.transaction().await.map_err(e)?;
+        let stmt = GroupWrite::statement(&tx).await?;
+        let rows = tx.query(&stmt, &plan.params()).await.map_err(e)?;
+        let written = plan.outcomes(&rows)?;
+        tx.commit().await.map_err(e)?;
         self.commits.fetch_add(1, Ordering::Relaxed);
         Ok(written)
     }
@@ -433,7 +438,7 @@ type TokenWrite<'a> = (&'a [u8; 32], &'a Eh, u64, Option<&'a [u8]>);
 /// outcome. One statement, so one round trip, which a caller may pipeline
 /// with the next statement of its transaction.
 pub(crate) struct GroupWrite<'a> {
-    group: &'a [&'a Write],
+    group: &'a [Write],
     keys: Vec<&'a [u8]>,
     expiries: Vec<i64>,
     hashes: Vec<&'a [u8]>,
@@ -447,7 +452,7 @@ impl<'a> GroupWrite<'a> {
     /// The parameters of `group`. A nonce written several times in the
     /// group belongs to its first writer in arrival order (the others are
     /// replays): only that writer's token may go in with it.
-    pub(crate) fn new(group: &'a [&'a Write]) -> Self {
+    pub(crate) fn new(group: &'a [Write]) -> Self {
         let mut nonces: Vec<(&[u8; 32], u64)> = Vec::new();
         let mut tokens: Vec<TokenWrite<'a>> = Vec::new();
         let mut claimed: HashSet<&[u8; 32]> = HashSet::new();
@@ -534,21 +539,6 @@ impl<'a> GroupWrite<'a> {
             })
             .collect())
     }
-}
-
-/// A group of writes inside the transaction `tx`, not committed
-/// ([`GroupWrite`]).
-pub(crate) async fn write_in(
-    tx: &deadpool_postgres::Transaction<'_>,
-    group: &[&Write],
-) -> Result<Vec<Written>, StoreError> {
-    let plan = GroupWrite::new(group);
-    let stmt = GroupWrite::statement(tx).await?;
-    let rows = tx
-        .query(&stmt, &plan.params())
-        .await
-        .map_err(|e| pg_error(&e))?;
-    plan.outcomes(&rows)
 }
 
 fn upload_id(v: Vec<u8>) -> Result<UploadId, StoreError> {
