@@ -1,6 +1,8 @@
 // Runs the package's isomorphic test cases in this page against the
-// no-bundler build (pkg/web), and leaves the outcome in window.__results
-// for tests/browser/run.mjs.
+// no-bundler build (pkg/web), and reports each outcome, then the end, to
+// tests/browser/run.mjs by POSTing to the server that served this page
+// (the runner does not poll the browser: a busy page cannot time out a
+// remote-protocol call).
 import init, * as ehr from '/pkg/web/ehrchain.js';
 import { engineCases } from '/tests/support/engines.mjs';
 import { workerCases } from '/tests/support/workers.mjs';
@@ -11,6 +13,12 @@ const params = new URLSearchParams(location.search);
 const only = params.get('only');
 const world = params.get('inbox') ? JSON.parse(params.get('inbox')) : undefined;
 const results = [];
+/** Sends one message to the runner (`result` or `done`). */
+async function report(message) {
+  await fetch(`/__report?run=${encodeURIComponent(params.get('run'))}`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(message),
+  });
+}
 try {
   await init();
   const cases = [...engineCases(ehr), ...workerCases(ehr), ...(world ? inboxCases(ehr, world) : [])];
@@ -24,8 +32,11 @@ try {
       results.push({ name: c.name, ok: false, error: `${e && e.name}: ${e && e.message}\n${e && e.stack}` });
     }
     log.textContent += `${results.at(-1).ok ? 'ok' : 'FAIL'} ${c.name}\n`;
+    await report({ result: results.at(-1) });
   }
 } catch (e) {
-  results.push({ name: 'loading the package', ok: false, error: String(e && e.stack || e) });
+  const failure = { name: 'loading the package', ok: false, error: String(e && e.stack || e) };
+  results.push(failure);
+  await report({ result: failure });
 }
-window.__results = results;
+await report({ done: results.length });

@@ -23,10 +23,25 @@ const browsers = args.length ? args : ['chromium', 'firefox'];
 const TYPES = { '.html': 'text/html', '.js': 'text/javascript', '.mjs': 'text/javascript', '.wasm': 'application/wasm', '.json': 'application/json' };
 const FIREFOX = process.env.FIREFOX || '/usr/bin/firefox-esr';
 
-/** A static file server for the repository, on a free loopback port. */
+/**
+ * A static file server for the repository, on a free loopback port, which
+ * also takes the test page's reports (`POST /__report?run=ID`, one JSON
+ * message each: `{ result }` per case, then `{ done }`).
+ */
 export async function serveRepository() {
+  const runs = new Map();
   const server = http.createServer((req, res) => {
     const url = new URL(req.url, 'http://x');
+    if (req.method === 'POST' && url.pathname === '/__report') {
+      const run = runs.get(url.searchParams.get('run'));
+      const chunks = [];
+      req.on('data', (c) => chunks.push(c));
+      req.on('end', () => {
+        if (run) run.take(JSON.parse(Buffer.concat(chunks).toString('utf8')));
+        res.writeHead(run ? 204 : 404).end();
+      });
+      return;
+    }
     const file = path.join(root, path.normalize(decodeURIComponent(url.pathname)));
     if (!file.startsWith(root + path.sep) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
       res.writeHead(404).end();
@@ -36,24 +51,52 @@ export async function serveRepository() {
     fs.createReadStream(file).pipe(res);
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return { server, origin: `http://127.0.0.1:${server.address().port}` };
+  /**
+   * A new run: its id for the page's query, and `finished(ms)`, the page's
+   * results once it reports `done` (or, after `ms`, an error naming the
+   * last case that reported).
+   */
+  function expectRun() {
+    const id = Math.random().toString(36).slice(2);
+    const results = [];
+    let end;
+    const ended = new Promise((resolve) => { end = resolve; });
+    runs.set(id, { take: (m) => (m.result ? results.push(m.result) : end(results)) });
+    async function finished(ms) {
+      let timer;
+      const late = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(
+          `the page did not finish in ${ms / 1000} s; last case reported: ${results.at(-1)?.name ?? 'none'}`)), ms);
+      });
+      try {
+        return await Promise.race([ended, late]);
+      } finally {
+        clearTimeout(timer);
+        runs.delete(id);
+      }
+    }
+    return { id, finished };
+  }
+  return { server, origin: `http://127.0.0.1:${server.address().port}`, expectRun };
 }
 
-async function inChromium(url) {
+/** How long the page may take to run every case. */
+const PAGE_MS = 600_000;
+
+async function inChromium(url, run) {
   const browser = await launchChromium();
   try {
     const page = await browser.newPage();
     const errors = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(url);
-    await page.waitForFunction(() => window.__results !== undefined, null, { timeout: 600_000 });
-    return { results: await page.evaluate(() => window.__results), errors };
+    return { results: await run.finished(PAGE_MS), errors };
   } finally {
     await browser.close();
   }
 }
 
-async function inFirefox(url) {
+async function inFirefox(url, run) {
   const puppeteer = (await import('puppeteer-core')).default;
   const browser = await puppeteer.launch({
     browser: 'firefox', executablePath: FIREFOX, headless: true, protocol: 'webDriverBiDi',
@@ -64,8 +107,7 @@ async function inFirefox(url) {
     const errors = [];
     page.on('pageerror', (e) => errors.push(String(e)));
     await page.goto(url);
-    await page.waitForFunction(() => window.__results !== undefined, { timeout: 600_000, polling: 200 });
-    return { results: await page.evaluate(() => window.__results), errors };
+    return { results: await run.finished(PAGE_MS), errors };
   } finally {
     await browser.close();
   }
@@ -75,7 +117,7 @@ if (!fs.existsSync(path.join(root, 'pkg', 'web', 'ehrchain.js'))) {
   console.error('pkg/ is missing: run scripts/build-pkg.sh');
   process.exit(1);
 }
-const { server, origin } = await serveRepository();
+const { server, origin, expectRun } = await serveRepository();
 let failed = 0;
 // A chain with grants for the inbox cases (skipped with --only if they are not selected).
 let world;
@@ -93,10 +135,11 @@ try {
   for (const name of browsers) {
     const run = { chromium: inChromium, firefox: inFirefox }[name];
     if (!run) throw new Error(`unknown browser ${name} (chromium, firefox)`);
-    const query = [only ? `only=${encodeURIComponent(only)}` : '', inbox].filter(Boolean).join('&');
-    const url = `${origin}/tests/browser/page.html${query ? `?${query}` : ''}`;
+    const expected = expectRun();
+    const query = [`run=${expected.id}`, only ? `only=${encodeURIComponent(only)}` : '', inbox].filter(Boolean).join('&');
+    const url = `${origin}/tests/browser/page.html?${query}`;
     const started = Date.now();
-    const { results, errors } = await run(url);
+    const { results, errors } = await run(url, expected);
     for (const r of results) {
       console.log(`${r.ok ? 'ok  ' : 'FAIL'} ${name}: ${r.name}${r.ok ? ` (${Math.round(r.ms)} ms)` : `\n${r.error}`}`);
       if (!r.ok) failed += 1;
