@@ -1,8 +1,8 @@
 //! Throughput of the S3-compatible blob store against the file system one,
 //! in the same run: a record of N MiB (default 512) is uploaded as parts of
 //! 8 MiB (four writers at once, as concurrent clients send them),
-//! assembled (read, hashed, written and checked), and downloaded (read in
-//! 256 KiB pieces, as downloads are served, and hashed).
+//! assembled (copied inside the bucket, read back, hashed and checked), and
+//! downloaded (read in 256 KiB pieces, as downloads are served, and hashed).
 //!
 //! A third row is a reference for the S3 server itself, so that the S3
 //! store's figures read as a fraction of what the server does on this

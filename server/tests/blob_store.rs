@@ -1,7 +1,8 @@
 //! The [`BlobStore`] contract (`common/blob_contract.rs`) run against every
 //! backend, one test per backend and property (`fs::…`, `s3::…`), then
 //! what only S3 raises: multipart uploads, a bucket shared by two
-//! instances, prefixes, credentials, and a large record. S3 is a real
+//! instances, records as part copies and a manifest, prefixes, credentials,
+//! and a large record. S3 is a real
 //! S3-compatible server (`s3s-fs`) started by each test on a free loopback
 //! port.
 #![allow(
@@ -25,7 +26,8 @@ use blob_contract::{put, read_all, store_record, BlobBackend, MIB};
 use bytes::pseudo_random_bytes;
 use ehrchain_server::store::fs::FsBlobStore;
 use ehrchain_server::store::s3::{S3BlobStore, WRITE_CHUNK};
-use ehrchain_server::store::{BlobStore, StoreError, UploadId};
+use ehrchain_server::store::sqlite::SqliteMetaStore;
+use ehrchain_server::store::{recover, BlobStore, StoreError, UploadId};
 use s3_server::S3sFs;
 
 /// Expands to a module `$backend` with one `#[test]` per contract
@@ -179,6 +181,76 @@ fn two_instances_on_one_bucket_share_parts_and_records() {
     assert!(read_all(&first, &eh) == data);
     first.delete_upload(&id).unwrap();
     assert!(second.list_uploads().unwrap().is_empty());
+}
+
+#[test]
+fn a_part_resent_after_assembly_leaves_the_record_as_checked() {
+    let server = server();
+    let store = store(&server);
+    let id = UploadId([16; 16]);
+    let data = pseudo_random_bytes(3 * MIB + 7, 16);
+    let eh = store_record(&store, &id, &data, MIB);
+    // A re-send of part 1 that was in flight when the record was assembled
+    // lands afterwards: the record is made of copies of what was hashed.
+    put(&store, &id, 1, &vec![0u8; MIB]);
+    assert!(read_all(&store, &eh) == data);
+}
+
+#[test]
+fn copies_without_a_manifest_are_invisible_and_removed_as_an_orphan() {
+    let server = server();
+    let store = store(&server);
+    let eh = [0x42u8; 32];
+    // What an instance killed between copying the parts and writing the
+    // manifest leaves behind.
+    let copy = format!(
+        "ehr/records/{}/{}/0000000000",
+        hex::encode(eh),
+        UploadId([17; 16]).to_hex()
+    );
+    server
+        .write_object(&copy, b"copied, never checked")
+        .unwrap();
+    assert!(matches!(store.open_record(&eh), Err(StoreError::NotFound)));
+    assert_eq!(store.list_records().unwrap(), vec![eh]);
+    let written = store.record_modified(&eh).unwrap().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let meta = SqliteMetaStore::open(&dir.path().join("meta.sqlite")).unwrap();
+    let kept = recover(&meta, &store, written + 5, 600).unwrap();
+    assert_eq!(
+        (kept.orphan_records_kept, kept.orphan_records_removed),
+        (1, 0)
+    );
+    let removed = recover(&meta, &store, written + 601, 600).unwrap();
+    assert_eq!(removed.orphan_records_removed, 1);
+    assert!(store.list_records().unwrap().is_empty());
+}
+
+#[test]
+fn a_damaged_or_unknown_manifest_is_an_error_naming_the_record() {
+    let server = server();
+    let store = store(&server);
+    for (n, manifest) in [
+        &b"{not json"[..],
+        br#"{"version":2,"upload":"11111111111111111111111111111111","parts":[4]}"#,
+        br#"{"version":1,"upload":"not an upload id","parts":[4]}"#,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let eh = [n as u8; 32];
+        server
+            .write_object(
+                &format!("ehr/records/{}/manifest", hex::encode(eh)),
+                manifest,
+            )
+            .unwrap();
+        let err = store.open_record(&eh).err().expect("refused");
+        assert!(
+            matches!(&err, StoreError::Io(e) if e.to_string().contains(&hex::encode(eh))),
+            "{err:?}"
+        );
+    }
 }
 
 #[test]

@@ -144,7 +144,13 @@ async function scaled() {
           await lb.close();
           return exit;
         },
-        recordBytes: (eh) => (fs.existsSync(objectFile(`records/${eh.slice(2)}`)) ? fs.readFileSync(objectFile(`records/${eh.slice(2)}`)) : null),
+        /** The record as served: its part copies in the manifest's order; null without a manifest. */
+        recordBytes(eh) {
+          const dir = `records/${eh.slice(2)}`;
+          if (!fs.existsSync(objectFile(`${dir}/manifest`))) return null;
+          const manifest = JSON.parse(fs.readFileSync(objectFile(`${dir}/manifest`), 'utf8'));
+          return Buffer.concat(manifest.parts.map((_, n) => fs.readFileSync(objectFile(`${dir}/${manifest.upload}/${String(n).padStart(10, '0')}`))));
+        },
         /**
          * What a write in progress keeps aside: the bucket's incomplete
          * multipart uploads of this service's keys (s3s-fs keeps one as

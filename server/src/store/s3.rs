@@ -2,28 +2,33 @@
 //! Garage, s3s-fs, …), through the `object_store` crate.
 //!
 //! ```text
-//! <prefix>uploads/<upload id>/<n as 10 digits>   acknowledged parts
-//! <prefix>records/<eh as 64 hex digits>          visible ciphertexts
+//! <prefix>uploads/<upload id>/<n as 10 digits>               acknowledged parts
+//! <prefix>records/<eh>/<upload id>/<n as 10 digits>          a record's ciphertext, part by part
+//! <prefix>records/<eh>/manifest                              written last: which copies, how long
 //! ```
 //!
-//! S3 makes an object visible only when its `PUT` (or the completion of its
-//! multipart upload) succeeds, and replaces an earlier object of the same
-//! key atomically, which gives the same visibility rule as the file system
-//! store's write-fsync-rename:
+//! (`<eh>` as 64 hex digits.) S3 makes an object visible only when its
+//! `PUT` (or the completion of its multipart upload) succeeds, and replaces
+//! an earlier object of the same key atomically, which gives the same
+//! visibility rule as the file system store's write-fsync-rename:
 //!
 //! - A part up to [`WRITE_CHUNK`] bytes is buffered and sent as one `PUT`
 //!   at [`PartWriter::commit`]; a larger one streams through a multipart
 //!   upload, completed at commit. A writer dropped without commit sends
 //!   nothing, or aborts its multipart upload: an interrupted part leaves no
 //!   object.
-//! - [`BlobStore::assemble`] streams the parts in order, hashing and
-//!   counting as it goes, and writes the record through a multipart upload
-//!   (a single `PUT` for a record of at most [`WRITE_CHUNK`] bytes, sent only
-//!   after the check) that is *completed* only if the size and SHA-256 match
-//!   `eh`; otherwise it is aborted and no record object ever appears.
-//! - Reads are ranged `GET`s of [`READ_WINDOW`] bytes, a few windows
-//!   fetched ahead concurrently: memory is bounded, and a seek starts again
-//!   at the new position.
+//! - [`BlobStore::assemble`] never moves the ciphertext through this
+//!   process twice: it copies each part *inside the bucket* (`CopyObject`)
+//!   under the record, reads the copies back once in order (ranged `GET`s,
+//!   a few fetched ahead), hashing and counting, and writes the record's
+//!   manifest (a small JSON object, [`Manifest`]) only if the size and
+//!   SHA-256 match `eh`. The record is visible only once its manifest
+//!   exists; on a mismatch the copies are removed. It hashes the copies,
+//!   not the parts: a part re-sent while the record is being assembled
+//!   cannot change what was checked.
+//! - Reads are ranged `GET`s of at most [`READ_WINDOW`] bytes within one
+//!   copy, a few windows fetched ahead concurrently: memory is bounded, and
+//!   a seek starts again at the new position.
 //!
 //! A process killed in the middle of a multipart upload leaves an
 //! *incomplete multipart upload*: invisible to every read and listing, but
@@ -31,7 +36,10 @@
 //! tell which of them belong to a dead instance when several share a bucket,
 //! so it does nothing; give the bucket a lifecycle rule that aborts
 //! incomplete multipart uploads after a day
-//! (`AbortIncompleteMultipartUpload { DaysAfterInitiation: 1 }`).
+//! (`AbortIncompleteMultipartUpload { DaysAfterInitiation: 1 }`). One killed
+//! between its copies and its manifest leaves copies without a manifest:
+//! listed as a record, so [`super::recover`] removes them once they are
+//! older than the orphan grace period.
 //!
 //! The trait is synchronous; the store owns a small tokio runtime and every
 //! call waits for its requests with a runtime-agnostic executor on the
@@ -39,18 +47,22 @@
 //! thread), never from an async task: that would block a runtime worker
 //! for the duration of the request.
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::future::Future;
 use std::io::{self, Read, Seek, SeekFrom};
+use std::ops::Range;
 use std::sync::Arc;
 use std::time::Duration;
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 use futures::stream::{StreamExt, TryStreamExt};
 use object_store::aws::AmazonS3Builder;
 use object_store::path::Path;
-use object_store::{ClientOptions, MultipartUpload, ObjectStore, PutPayload, RetryConfig};
+use object_store::{
+    ClientOptions, MultipartUpload, ObjectMeta, ObjectStore, PutPayload, RetryConfig,
+};
+use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use tokio::runtime::{Handle, Runtime};
 use tokio::task::JoinHandle;
@@ -64,21 +76,20 @@ pub const WRITE_CHUNK: usize = 8 << 20;
 /// Multipart chunks of one part writer in flight at once: a part writer
 /// holds at most `(1 + PART_CONCURRENCY) × WRITE_CHUNK` bytes.
 const PART_CONCURRENCY: usize = 2;
-/// Multipart chunks of one assembly in flight at once: an assembly holds at
-/// most `(1 + ASSEMBLY_CONCURRENCY) × chunk` bytes plus the read-ahead.
-const ASSEMBLY_CONCURRENCY: usize = 4;
-/// S3 allows 10,000 parts per multipart upload; records larger than
-/// `MAX_CHUNKS × WRITE_CHUNK` (70 GiB) use larger chunks.
-const MAX_CHUNKS: u64 = 9_000;
-/// Blocks of the parts being read during an assembly, queued ahead.
-const ASSEMBLY_READ_AHEAD: usize = 4;
-/// Size of those blocks.
-const ASSEMBLY_READ_BLOCK: usize = 1 << 20;
-/// Size of one ranged `GET` of a record reader.
+/// Part copies (`CopyObject`, inside the bucket) of one assembly in flight
+/// at once.
+const COPY_CONCURRENCY: usize = 8;
+/// Largest ranged `GET` of a record reader (a window never spans two copies).
 pub const READ_WINDOW: u64 = 8 << 20;
-/// Windows a record reader fetches ahead of the one being read: a reader
-/// holds at most `(1 + READ_AHEAD_WINDOWS) × READ_WINDOW` bytes.
-const READ_AHEAD_WINDOWS: usize = 3;
+/// Windows a download fetches ahead of the one being read: it holds at most
+/// `(1 + DOWNLOAD_WINDOWS_AHEAD) × READ_WINDOW` bytes (48 MiB). Measured
+/// (`examples/s3_throughput`, s3s-fs, 512 MiB): 3 ahead 206–227 MB/s, 5
+/// ahead 291–292, 8 ahead 348–361; the S3 server serves more requests in
+/// parallel than it serves bytes of one.
+const DOWNLOAD_WINDOWS_AHEAD: usize = 5;
+/// Windows the hashing of an assembly fetches ahead (64 MiB at most, one
+/// reader per completing upload).
+const ASSEMBLY_WINDOWS_AHEAD: usize = 7;
 /// Concurrent `DELETE`s when removing an upload's parts.
 const DELETE_CONCURRENCY: usize = 8;
 /// Worker threads of the store's own runtime (they only drive I/O).
@@ -88,6 +99,23 @@ const RUNTIME_THREADS: usize = 2;
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(300);
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const PART_DIGITS: usize = 10;
+/// The manifest's name under `records/<eh>/`.
+const MANIFEST: &str = "manifest";
+/// The manifest's layout version.
+const MANIFEST_VERSION: u32 = 1;
+
+/// What `records/<eh>/manifest` holds: the upload whose part copies make
+/// the record (`records/<eh>/<upload>/<n>`), and their lengths in order.
+/// JSON, e.g. `{"version":1,"upload":"<32 hex digits>","parts":[8388608,17]}`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Layout version, [`MANIFEST_VERSION`].
+    pub version: u32,
+    /// The upload id, 32 hex digits.
+    pub upload: String,
+    /// Length of each copy, part 0 first.
+    pub parts: Vec<u64>,
+}
 
 /// Where and how to reach the bucket.
 #[derive(Clone, Default)]
@@ -338,24 +366,94 @@ impl PartWriter for S3PartWriter {
     }
 }
 
-/// A record read through ranged `GET`s of [`READ_WINDOW`] bytes.
+/// One object of a record and where it starts in the record.
+struct Segment {
+    path: Path,
+    start: u64,
+    len: u64,
+}
+
+/// A record read through ranged `GET`s of at most [`READ_WINDOW`] bytes of
+/// its objects (its part copies), in order.
 struct S3RecordReader {
     inner: Arc<Inner>,
-    path: Path,
+    segments: Vec<Segment>,
     len: u64,
     pos: u64,
     /// The fetched bytes at `pos`.
     current: Bytes,
     /// The windows being fetched ahead, in order, by their start.
     ahead: VecDeque<(u64, JoinHandle<Result<Bytes, StoreError>>)>,
+    /// How many windows to keep fetching ahead.
+    windows_ahead: usize,
 }
 
 impl S3RecordReader {
+    /// A reader of the objects `parts` (path, length), one after the other,
+    /// fetching `windows_ahead` windows ahead of the one being read.
+    fn new(
+        inner: Arc<Inner>,
+        parts: impl IntoIterator<Item = (Path, u64)>,
+        windows_ahead: usize,
+    ) -> Self {
+        let mut len = 0u64;
+        let segments = parts
+            .into_iter()
+            .map(|(path, n)| {
+                let segment = Segment {
+                    path,
+                    start: len,
+                    len: n,
+                };
+                len = len.saturating_add(n);
+                segment
+            })
+            .collect();
+        S3RecordReader {
+            inner,
+            segments,
+            len,
+            pos: 0,
+            current: Bytes::new(),
+            ahead: VecDeque::new(),
+            windows_ahead,
+        }
+    }
+
+    /// The window starting at `start`: its object and the byte range in it
+    /// (up to [`READ_WINDOW`], never past the object's end).
+    fn window(&self, start: u64) -> Option<(&Segment, Range<u64>)> {
+        // The last object starting at or before `start`: of several starting
+        // there (empty ones), the one that holds bytes.
+        let i = self
+            .segments
+            .partition_point(|s| s.start <= start)
+            .checked_sub(1)?;
+        let segment = self.segments.get(i)?;
+        let from = start.saturating_sub(segment.start);
+        let to = from.saturating_add(READ_WINDOW).min(segment.len);
+        Some((segment, from..to.max(from)))
+    }
+
+    /// Where the window starting at `start` ends in the record.
+    fn window_end(&self, start: u64) -> u64 {
+        self.window(start)
+            .map_or(self.len, |(segment, range)| {
+                segment.start.saturating_add(range.end)
+            })
+            .max(start.saturating_add(1))
+    }
+
     fn fetch(&self, start: u64) -> JoinHandle<Result<Bytes, StoreError>> {
-        let end = start.saturating_add(READ_WINDOW).min(self.len);
-        let (store, path) = (self.inner.store.clone(), self.path.clone());
+        let Some((segment, range)) = self.window(start) else {
+            return self
+                .inner
+                .handle
+                .spawn(async { Err(io_error("read past the record's objects".to_owned())) });
+        };
+        let (store, path) = (self.inner.store.clone(), segment.path.clone());
         self.inner
-            .spawn(async move { store.get_range(&path, start..end).await })
+            .spawn(async move { store.get_range(&path, range).await })
     }
 
     fn drop_ahead(&mut self) {
@@ -364,32 +462,24 @@ impl S3RecordReader {
         }
     }
 
-    /// Starts fetching the windows after `from`, up to [`READ_AHEAD_WINDOWS`].
+    /// Starts fetching the windows after `from`, up to `windows_ahead`.
     fn fill_ahead(&mut self, from: u64) {
         let mut next = self
             .ahead
             .back()
-            .map_or(from, |(start, _)| start.saturating_add(READ_WINDOW));
-        while self.ahead.len() < READ_AHEAD_WINDOWS && next < self.len {
+            .map_or(from, |(start, _)| self.window_end(*start));
+        while self.ahead.len() < self.windows_ahead && next < self.len {
             let task = self.fetch(next);
             self.ahead.push_back((next, task));
-            next = next.saturating_add(READ_WINDOW);
+            next = self.window_end(next);
         }
     }
-}
 
-fn to_io(e: StoreError) -> io::Error {
-    match e {
-        StoreError::Io(e) => e,
-        StoreError::NotFound => io::Error::new(io::ErrorKind::NotFound, "record object is gone"),
-        other => io::Error::other(other),
-    }
-}
-
-impl Read for S3RecordReader {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if buf.is_empty() || self.pos >= self.len {
-            return Ok(0);
+    /// Makes `current` hold the bytes at `pos`, fetching them if needed;
+    /// `false` at the end of the record.
+    fn fill(&mut self) -> io::Result<bool> {
+        if self.pos >= self.len {
+            return Ok(false);
         }
         if self.current.is_empty() {
             let task = match self.ahead.pop_front() {
@@ -412,6 +502,30 @@ impl Read for S3RecordReader {
                 ));
             }
             self.fill_ahead(self.pos.saturating_add(self.current.len() as u64));
+        }
+        Ok(true)
+    }
+
+    /// The fetched bytes at `pos`, all of them, moving past them.
+    fn take_current(&mut self) -> Bytes {
+        let chunk = std::mem::take(&mut self.current);
+        self.pos = self.pos.saturating_add(chunk.len() as u64);
+        chunk
+    }
+}
+
+fn to_io(e: StoreError) -> io::Error {
+    match e {
+        StoreError::Io(e) => e,
+        StoreError::NotFound => io::Error::new(io::ErrorKind::NotFound, "record object is gone"),
+        other => io::Error::other(other),
+    }
+}
+
+impl Read for S3RecordReader {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if buf.is_empty() || !self.fill()? {
+            return Ok(0);
         }
         let n = buf.len().min(self.current.len());
         let chunk = self.current.split_to(n);
@@ -473,57 +587,6 @@ impl fmt::Debug for S3BlobStore {
             .field("bucket", &self.bucket)
             .field("prefix", &self.prefix)
             .finish_non_exhaustive()
-    }
-}
-
-/// Streams parts `paths` in order into `tx`; a missing part ends the stream
-/// with [`StoreError::MissingPart`].
-async fn read_parts(
-    store: Arc<dyn ObjectStore>,
-    paths: Vec<Path>,
-    tx: tokio::sync::mpsc::Sender<Result<Bytes, StoreError>>,
-) {
-    // Body chunks (often a few KiB) are gathered into blocks, so that the
-    // assembling thread is woken once per block, not once per chunk.
-    let mut block = BytesMut::new();
-    for (n, path) in (0u64..).zip(paths) {
-        let failure = match store.get(&path).await {
-            Ok(got) => {
-                let mut stream = got.into_stream();
-                let mut failure = None;
-                while let Some(item) = stream.next().await {
-                    match item {
-                        Ok(data) => {
-                            block.extend_from_slice(&data);
-                            if block.len() >= ASSEMBLY_READ_BLOCK
-                                && tx.send(Ok(block.split().freeze())).await.is_err()
-                            {
-                                return;
-                            }
-                        }
-                        Err(e) => {
-                            failure = Some(store_error(e));
-                            break;
-                        }
-                    }
-                }
-                failure
-            }
-            Err(object_store::Error::NotFound { .. }) => Some(StoreError::MissingPart(n)),
-            Err(e) => Some(store_error(e)),
-        };
-        if let Some(e) = failure {
-            // The bytes before the failure first: a size overrun is reported
-            // ahead of a later missing part, as by the file system store.
-            if !block.is_empty() {
-                let _ = tx.send(Ok(block.split().freeze())).await;
-            }
-            let _ = tx.send(Err(e)).await;
-            return;
-        }
-    }
-    if !block.is_empty() {
-        let _ = tx.send(Ok(block.freeze())).await;
     }
 }
 
@@ -615,8 +678,153 @@ impl S3BlobStore {
         self.key("records")
     }
 
+    /// `records/<eh>`: the directory of a record's copies and manifest.
     fn record_path(&self, eh: &Eh) -> Path {
         self.key(&format!("records/{}", hex::encode(eh)))
+    }
+
+    fn manifest_path(&self, eh: &Eh) -> Path {
+        self.key(&format!("records/{}/{MANIFEST}", hex::encode(eh)))
+    }
+
+    fn copies_path(&self, eh: &Eh, upload: &UploadId) -> Path {
+        self.key(&format!("records/{}/{}", hex::encode(eh), upload.to_hex()))
+    }
+
+    fn copy_path(&self, eh: &Eh, upload: &UploadId, n: u64) -> Path {
+        self.key(&format!(
+            "records/{}/{}/{n:0PART_DIGITS$}",
+            hex::encode(eh),
+            upload.to_hex()
+        ))
+    }
+
+    /// The record's manifest, `None` if it has none.
+    fn manifest(&self, eh: &Eh) -> Result<Option<Manifest>, StoreError> {
+        let (store, path) = (self.inner.store.clone(), self.manifest_path(eh));
+        let got = self.inner.run(async move {
+            let got = store.get(&path).await.map_err(store_error)?;
+            got.bytes().await.map_err(store_error)
+        });
+        let bytes = match got {
+            Ok(bytes) => bytes,
+            Err(StoreError::NotFound) => return Ok(None),
+            Err(e) => return Err(e),
+        };
+        match serde_json::from_slice::<Manifest>(&bytes) {
+            Ok(m) if m.version == MANIFEST_VERSION => Ok(Some(m)),
+            _ => Err(io_error(format!(
+                "the manifest of record {} is damaged or of an unknown version",
+                hex::encode(eh)
+            ))),
+        }
+    }
+
+    /// The object at `path`, `None` if absent.
+    fn head(&self, path: Path) -> Result<Option<ObjectMeta>, StoreError> {
+        let store = self.inner.store.clone();
+        match self
+            .inner
+            .run(async move { store.head(&path).await.map_err(store_error) })
+        {
+            Ok(meta) => Ok(Some(meta)),
+            Err(StoreError::NotFound) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Removes every object under `prefix` (absent is not an error).
+    fn delete_all(&self, prefix: Path) -> Result<(), StoreError> {
+        let keys = self.list_keys(prefix)?;
+        let store = self.inner.store.clone();
+        self.inner.run(async move {
+            futures::stream::iter(keys)
+                .map(|key| {
+                    let store = store.clone();
+                    async move { ignore_not_found(store.delete(&key).await.map_err(store_error)) }
+                })
+                .buffer_unordered(DELETE_CONCURRENCY)
+                .try_collect::<Vec<()>>()
+                .await
+                .map(drop)
+        })
+    }
+
+    /// Copies parts `0..parts` of `upload` under the record inside the
+    /// bucket, checks their lengths against `size` and their hash against
+    /// `eh`, and returns the copies' lengths.
+    fn copy_and_check(
+        &self,
+        upload: &UploadId,
+        parts: u64,
+        size: u64,
+        eh: &Eh,
+    ) -> Result<Vec<u64>, StoreError> {
+        let copies: Vec<(u64, Path, Path)> = (0..parts)
+            .map(|n| (n, self.part_path(upload, n), self.copy_path(eh, upload, n)))
+            .collect();
+        let store = self.inner.store.clone();
+        let copied: Vec<(u64, Result<(), StoreError>)> = self.inner.run(async move {
+            Ok(futures::stream::iter(copies)
+                .map(|(n, from, to)| {
+                    let store = store.clone();
+                    async move { (n, store.copy(&from, &to).await.map_err(store_error)) }
+                })
+                .buffered(COPY_CONCURRENCY)
+                .collect()
+                .await)
+        })?;
+        let store = self.inner.store.clone();
+        let listed = self.copies_path(eh, upload);
+        let lengths: HashMap<u64, u64> = self.inner.run(async move {
+            store
+                .list(Some(&listed))
+                .try_filter_map(|meta| async move {
+                    Ok(meta
+                        .location
+                        .filename()
+                        .filter(|name| name.len() == PART_DIGITS)
+                        .and_then(|name| name.parse().ok())
+                        .map(|n: u64| (n, meta.size)))
+                })
+                .try_collect()
+                .await
+                .map_err(store_error)
+        })?;
+        // In part order, so that a size overrun is reported ahead of a later
+        // missing part, as by the file system store.
+        let mut total: u64 = 0;
+        let mut kept = Vec::with_capacity(copied.len());
+        for (n, outcome) in copied {
+            match outcome {
+                Err(StoreError::NotFound) => return Err(StoreError::MissingPart(n)),
+                other => other?,
+            }
+            let len = *lengths.get(&n).ok_or(StoreError::MissingPart(n))?;
+            total = total.saturating_add(len);
+            if total > size {
+                return Err(StoreError::SizeMismatch);
+            }
+            kept.push(len);
+        }
+        if total != size {
+            return Err(StoreError::SizeMismatch);
+        }
+        let mut reader = S3RecordReader::new(
+            self.inner.clone(),
+            (0u64..)
+                .zip(kept.iter())
+                .map(|(n, len)| (self.copy_path(eh, upload, n), *len)),
+            ASSEMBLY_WINDOWS_AHEAD,
+        );
+        let mut hasher = Sha256::new();
+        while reader.fill()? {
+            hasher.update(reader.take_current());
+        }
+        if <[u8; 32]>::from(hasher.finalize()) != *eh {
+            return Err(StoreError::HashMismatch);
+        }
+        Ok(kept)
     }
 
     /// Every object under `prefix`.
@@ -674,112 +882,100 @@ impl BlobStore for S3BlobStore {
         size: u64,
         eh: &Eh,
     ) -> Result<(), StoreError> {
-        let paths: Vec<Path> = (0..parts).map(|n| self.part_path(upload, n)).collect();
-        let chunk = usize::try_from(size.div_ceil(MAX_CHUNKS))
-            .unwrap_or(usize::MAX)
-            .max(WRITE_CHUNK);
-        let (tx, mut rx) = tokio::sync::mpsc::channel(ASSEMBLY_READ_AHEAD);
-        let reader = self
-            .inner
-            .handle
-            .spawn(read_parts(self.inner.store.clone(), paths, tx));
-        let mut uploader = Uploader::new(
-            self.inner.clone(),
-            self.record_path(eh),
-            chunk,
-            ASSEMBLY_CONCURRENCY,
-            usize::try_from(size).unwrap_or(usize::MAX),
-        );
-        let result = futures::executor::block_on(async {
-            let mut hasher = Sha256::new();
-            let mut total: u64 = 0;
-            while let Some(data) = rx.recv().await {
-                let data = data?;
-                total = total.saturating_add(data.len() as u64);
-                if total > size {
-                    return Err(StoreError::SizeMismatch);
-                }
-                hasher.update(&data);
-                uploader.write(&data).await?;
-            }
-            if total != size {
-                return Err(StoreError::SizeMismatch);
-            }
-            if <[u8; 32]>::from(hasher.finalize()) != *eh {
-                return Err(StoreError::HashMismatch);
-            }
-            uploader.finish().await
-        });
-        reader.abort();
-        result // on failure, dropping `uploader` aborts the record's upload
+        let checked = self
+            .copy_and_check(upload, parts, size, eh)
+            .and_then(|lengths| {
+                let manifest = serde_json::to_vec(&Manifest {
+                    version: MANIFEST_VERSION,
+                    upload: upload.to_hex(),
+                    parts: lengths,
+                })
+                .map_err(|e| io_error(format!("manifest: {e}")))?;
+                let (store, path) = (self.inner.store.clone(), self.manifest_path(eh));
+                self.inner.run(async move {
+                    store
+                        .put(&path, PutPayload::from(manifest))
+                        .await
+                        .map(drop)
+                        .map_err(store_error)
+                })
+            });
+        if checked.is_err() {
+            // Best effort: copies left by a failure here are listed as an
+            // orphan record and removed by a later recovery.
+            let _ = self.delete_all(self.copies_path(eh, upload));
+        }
+        checked
     }
 
     fn open_record(&self, eh: &Eh) -> Result<(Box<dyn RecordReader>, u64), StoreError> {
-        let (store, path) = (self.inner.store.clone(), self.record_path(eh));
-        let head_path = path.clone();
-        let meta = self
-            .inner
-            .run(async move { store.head(&head_path).await.map_err(store_error) })?;
-        Ok((
-            Box::new(S3RecordReader {
-                inner: self.inner.clone(),
-                path,
-                len: meta.size,
-                pos: 0,
-                current: Bytes::new(),
-                ahead: VecDeque::new(),
-            }),
-            meta.size,
-        ))
+        let manifest = self.manifest(eh)?.ok_or(StoreError::NotFound)?;
+        let upload = UploadId::parse(&manifest.upload).ok_or_else(|| {
+            io_error(format!(
+                "the manifest of record {} is damaged",
+                hex::encode(eh)
+            ))
+        })?;
+        let reader = S3RecordReader::new(
+            self.inner.clone(),
+            (0u64..)
+                .zip(manifest.parts)
+                .map(|(n, len)| (self.copy_path(eh, &upload, n), len)),
+            DOWNLOAD_WINDOWS_AHEAD,
+        );
+        let len = reader.len;
+        Ok((Box::new(reader), len))
     }
 
+    /// The manifest first (the record stops being visible), then its
+    /// copies (every upload's).
     fn delete_record(&self, eh: &Eh) -> Result<(), StoreError> {
-        let (store, path) = (self.inner.store.clone(), self.record_path(eh));
+        let (store, path) = (self.inner.store.clone(), self.manifest_path(eh));
         ignore_not_found(
             self.inner
                 .run(async move { store.delete(&path).await.map_err(store_error) }),
-        )
+        )?;
+        self.delete_all(self.record_path(eh))
     }
 
     fn delete_upload(&self, upload: &UploadId) -> Result<(), StoreError> {
-        let keys = self.list_keys(self.upload_path(upload))?;
-        let store = self.inner.store.clone();
-        self.inner.run(async move {
-            futures::stream::iter(keys)
-                .map(|key| {
-                    let store = store.clone();
-                    async move { ignore_not_found(store.delete(&key).await.map_err(store_error)) }
-                })
-                .buffer_unordered(DELETE_CONCURRENCY)
-                .try_collect::<Vec<()>>()
-                .await
-                .map(drop)
-        })
+        self.delete_all(self.upload_path(upload))
     }
 
+    /// Every `records/<eh>` that holds anything: a manifest, or copies
+    /// without one (an assembly cut short).
     fn list_records(&self) -> Result<Vec<Eh>, StoreError> {
-        Ok(self
-            .list_keys(self.records_path())?
+        let (store, prefix) = (self.inner.store.clone(), self.records_path());
+        let listed = self.inner.run(async move {
+            store
+                .list_with_delimiter(Some(&prefix))
+                .await
+                .map_err(store_error)
+        })?;
+        Ok(listed
+            .common_prefixes
             .iter()
             .filter_map(|key| parse_eh(key.filename()?))
             .collect())
     }
 
-    /// The object's `Last-Modified`. S3 may date an object written by a
-    /// multipart upload from the upload's start, so an orphan grace period
-    /// must exceed the slowest assembly.
+    /// When the manifest was written; without one, when the newest of the
+    /// record's copies was.
     fn record_modified(&self, eh: &Eh) -> Result<Option<u64>, StoreError> {
-        let (store, path) = (self.inner.store.clone(), self.record_path(eh));
-        match self
-            .inner
-            .run(async move { store.head(&path).await.map_err(store_error) })
-        {
-            Ok(meta) => Ok(Some(
-                u64::try_from(meta.last_modified.timestamp()).unwrap_or(0),
-            )),
-            Err(StoreError::NotFound) => Ok(None),
-            Err(e) => Err(e),
+        let seconds =
+            |meta: &ObjectMeta| u64::try_from(meta.last_modified.timestamp()).unwrap_or(0);
+        if let Some(meta) = self.head(self.manifest_path(eh))? {
+            return Ok(Some(seconds(&meta)));
         }
+        let (store, prefix) = (self.inner.store.clone(), self.record_path(eh));
+        let copies: Vec<ObjectMeta> = self.inner.run(async move {
+            store
+                .list(Some(&prefix))
+                .try_collect()
+                .await
+                .map_err(store_error)
+        })?;
+        Ok(copies.iter().map(seconds).max())
     }
 
     fn list_uploads(&self) -> Result<Vec<UploadId>, StoreError> {

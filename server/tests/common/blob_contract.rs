@@ -209,6 +209,7 @@ pub(crate) fn ranged_reads_via_seek_return_the_right_bytes(b: &dyn BlobBackend) 
     for start in [
         0,
         1,
+        3 * MIB - 10, // across two parts
         window - 10,
         window,
         2 * window - 1,

@@ -129,6 +129,18 @@ impl S3sFs {
             .unwrap_or(0)
     }
 
+    /// Writes an object straight into the bucket's directory (s3s-fs serves
+    /// a file as an object): what a process killed half-way leaves, or a
+    /// damaged object.
+    #[allow(dead_code)] // used by the tests, not by the example
+    pub(crate) fn write_object(&self, key: &str, data: &[u8]) -> std::io::Result<()> {
+        let path = self.root.path().join(BUCKET).join(key);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        std::fs::write(path, data)
+    }
+
     /// The configuration of a store on this server's bucket under `prefix`.
     pub(crate) fn config(&self, prefix: &str) -> S3Config {
         S3Config {
