@@ -774,23 +774,15 @@ impl S3BlobStore {
                 .collect()
                 .await)
         })?;
-        let store = self.inner.store.clone();
-        let listed = self.copies_path(eh, upload);
-        let lengths: HashMap<u64, u64> = self.inner.run(async move {
-            store
-                .list(Some(&listed))
-                .try_filter_map(|meta| async move {
-                    Ok(meta
-                        .location
-                        .filename()
-                        .filter(|name| name.len() == PART_DIGITS)
-                        .and_then(|name| name.parse().ok())
-                        .map(|n: u64| (n, meta.size)))
-                })
-                .try_collect()
-                .await
-                .map_err(store_error)
-        })?;
+        let lengths: HashMap<u64, u64> = self
+            .list_objects(self.copies_path(eh, upload))?
+            .into_iter()
+            .filter_map(|meta| {
+                let name = meta.location.filename()?;
+                (name.len() == PART_DIGITS).then_some(())?;
+                Some((name.parse().ok()?, meta.size))
+            })
+            .collect();
         // In part order, so that a size overrun is reported ahead of a later
         // missing part, as by the file system store.
         let mut total: u64 = 0;
@@ -828,16 +820,41 @@ impl S3BlobStore {
     }
 
     /// Every object under `prefix`.
-    fn list_keys(&self, prefix: Path) -> Result<Vec<Path>, StoreError> {
+    fn list_objects(&self, prefix: Path) -> Result<Vec<ObjectMeta>, StoreError> {
         let store = self.inner.store.clone();
         self.inner.run(async move {
             store
                 .list(Some(&prefix))
-                .map_ok(|meta| meta.location)
                 .try_collect()
                 .await
                 .map_err(store_error)
         })
+    }
+
+    /// The key of every object under `prefix`.
+    fn list_keys(&self, prefix: Path) -> Result<Vec<Path>, StoreError> {
+        Ok(self
+            .list_objects(prefix)?
+            .into_iter()
+            .map(|meta| meta.location)
+            .collect())
+    }
+
+    /// The names of the "directories" right under `prefix` (key prefixes
+    /// followed by `/`).
+    fn directories(&self, prefix: Path) -> Result<Vec<String>, StoreError> {
+        let store = self.inner.store.clone();
+        let listed = self.inner.run(async move {
+            store
+                .list_with_delimiter(Some(&prefix))
+                .await
+                .map_err(store_error)
+        })?;
+        Ok(listed
+            .common_prefixes
+            .iter()
+            .filter_map(|p| Some(p.filename()?.to_owned()))
+            .collect())
     }
 }
 
@@ -945,17 +962,10 @@ impl BlobStore for S3BlobStore {
     /// Every `records/<eh>` that holds anything: a manifest, or copies
     /// without one (an assembly cut short).
     fn list_records(&self) -> Result<Vec<Eh>, StoreError> {
-        let (store, prefix) = (self.inner.store.clone(), self.records_path());
-        let listed = self.inner.run(async move {
-            store
-                .list_with_delimiter(Some(&prefix))
-                .await
-                .map_err(store_error)
-        })?;
-        Ok(listed
-            .common_prefixes
+        Ok(self
+            .directories(self.records_path())?
             .iter()
-            .filter_map(|key| parse_eh(key.filename()?))
+            .filter_map(|name| parse_eh(name))
             .collect())
     }
 
@@ -967,29 +977,18 @@ impl BlobStore for S3BlobStore {
         if let Some(meta) = self.head(self.manifest_path(eh))? {
             return Ok(Some(seconds(&meta)));
         }
-        let (store, prefix) = (self.inner.store.clone(), self.record_path(eh));
-        let copies: Vec<ObjectMeta> = self.inner.run(async move {
-            store
-                .list(Some(&prefix))
-                .try_collect()
-                .await
-                .map_err(store_error)
-        })?;
-        Ok(copies.iter().map(seconds).max())
+        Ok(self
+            .list_objects(self.record_path(eh))?
+            .iter()
+            .map(seconds)
+            .max())
     }
 
     fn list_uploads(&self) -> Result<Vec<UploadId>, StoreError> {
-        let (store, prefix) = (self.inner.store.clone(), self.uploads_path());
-        let listed = self.inner.run(async move {
-            store
-                .list_with_delimiter(Some(&prefix))
-                .await
-                .map_err(store_error)
-        })?;
-        Ok(listed
-            .common_prefixes
+        Ok(self
+            .directories(self.uploads_path())?
             .iter()
-            .filter_map(|p| UploadId::parse(p.filename()?))
+            .filter_map(|name| UploadId::parse(name))
             .collect())
     }
 
