@@ -102,7 +102,7 @@ const PART_DIGITS: usize = 10;
 /// The manifest's name under `records/<eh>/`.
 const MANIFEST: &str = "manifest";
 /// The manifest's layout version.
-const MANIFEST_VERSION: u32 = 1;
+pub const MANIFEST_VERSION: u32 = 1;
 
 /// What `records/<eh>/manifest` holds: the upload whose part copies make
 /// the record (`records/<eh>/<upload>/<n>`), and their lengths in order.
