@@ -19,6 +19,7 @@ pub mod eip712;
 pub mod hash;
 pub mod hex;
 mod random;
+pub mod recovery;
 pub mod signature;
 pub mod time;
 

@@ -139,11 +139,7 @@ impl Signature {
     /// # Errors
     /// [`Error::InvalidSignature`] if no key recovers.
     pub fn recover_public_key(&self, digest: &[u8; 32]) -> Result<PublicKey> {
-        VerifyingKey::recover_from_prehash(digest, &self.inner, self.recovery)
-            .map(|vk| PublicKey::from_inner(vk.into()))
-            .map_err(|_| Error::InvalidSignature {
-                reason: "no public key recovers from this signature",
-            })
+        crate::recovery::recover(digest, &self.inner, self.recovery).map(PublicKey::from_inner)
     }
 
     /// The address that made this signature over `digest`.
