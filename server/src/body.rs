@@ -2,7 +2,7 @@
 //! limit, part bodies streamed frame by frame with an idle deadline, record
 //! downloads streamed from a blocking reader through a small channel.
 
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{Seek, SeekFrom};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -123,9 +123,10 @@ impl HttpBody for ChannelBody {
     }
 }
 
-/// Streams `len` bytes of `reader` from `start` as a response body. The file
-/// is read on the blocking pool, 256 KiB at a time; the
-/// reader stops as soon as the client goes away. A short file ends the body
+/// Streams `len` bytes of `reader` from `start` as a response body. The
+/// record is read on the blocking pool in pieces of at most 256 KiB
+/// ([`RecordReader::next_chunk`]: an S3 window's bytes are sent as they
+/// came, without a copy); the reader stops as soon as the client goes away. A short file ends the body
 /// with an error, so the client sees a cut connection, never short data as whole.
 pub fn stream_range(mut reader: Box<dyn RecordReader>, start: u64, len: u64) -> Body {
     let (tx, rx) = mpsc::channel(DOWNLOAD_QUEUE);
@@ -137,18 +138,15 @@ pub fn stream_range(mut reader: Box<dyn RecordReader>, start: u64, len: u64) -> 
         let mut left = len;
         while left > 0 {
             let want = usize::try_from(left.min(DOWNLOAD_CHUNK as u64)).unwrap_or(DOWNLOAD_CHUNK);
-            let mut buf = vec![0u8; want];
-            let result = match reader.read(&mut buf) {
-                Ok(0) => Err(std::io::Error::new(
+            let result = match reader.next_chunk(want) {
+                Ok(chunk) if chunk.is_empty() => Err(std::io::Error::new(
                     std::io::ErrorKind::UnexpectedEof,
                     "record shorter than recorded",
                 )),
-                Ok(n) => {
-                    buf.truncate(n);
-                    left -= n as u64;
-                    Ok(Bytes::from(buf))
+                Ok(chunk) => {
+                    left -= chunk.len() as u64;
+                    Ok(chunk)
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(e) => Err(e),
             };
             let failed = result.is_err();

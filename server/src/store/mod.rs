@@ -20,6 +20,8 @@
 use std::fmt;
 use std::io::{self, Read, Seek};
 
+use bytes::Bytes;
+
 pub mod fs;
 pub(crate) mod grouped;
 pub mod postgres;
@@ -245,8 +247,29 @@ pub trait PartWriter: Send {
 }
 
 /// A record's ciphertext, readable and seekable (for ranges).
-pub trait RecordReader: Read + Seek + Send {}
-impl<T: Read + Seek + Send> RecordReader for T {}
+pub trait RecordReader: Read + Seek + Send {
+    /// The next bytes, at most `max`, empty only at the end: one piece of a
+    /// download. The default reads into a new buffer; a reader that already
+    /// holds the fetched bytes hands them over without copying them.
+    ///
+    /// # Errors
+    /// I/O failures.
+    fn next_chunk(&mut self, max: usize) -> io::Result<Bytes> {
+        let mut buf = vec![0u8; max];
+        loop {
+            match self.read(&mut buf) {
+                Ok(n) => {
+                    buf.truncate(n);
+                    return Ok(Bytes::from(buf));
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
+}
+
+impl RecordReader for std::fs::File {}
 
 /// Ciphertext storage.
 pub trait BlobStore: Send + Sync + fmt::Debug + 'static {

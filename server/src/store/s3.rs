@@ -537,6 +537,18 @@ impl Read for S3RecordReader {
     }
 }
 
+impl RecordReader for S3RecordReader {
+    /// The fetched window's bytes themselves (no copy).
+    fn next_chunk(&mut self, max: usize) -> io::Result<Bytes> {
+        if max == 0 || !self.fill()? {
+            return Ok(Bytes::new());
+        }
+        let chunk = self.current.split_to(max.min(self.current.len()));
+        self.pos = self.pos.saturating_add(chunk.len() as u64);
+        Ok(chunk)
+    }
+}
+
 impl Seek for S3RecordReader {
     fn seek(&mut self, to: SeekFrom) -> io::Result<u64> {
         let target = match to {

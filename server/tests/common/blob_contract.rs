@@ -230,6 +230,19 @@ pub(crate) fn ranged_reads_via_seek_return_the_right_bytes(b: &dyn BlobBackend) 
     let mut tail = Vec::new();
     r.read_to_end(&mut tail).unwrap();
     assert!(tail == data[pos..]);
+    // Pieces as downloads take them: at most the size asked, empty only at
+    // the end, the same bytes.
+    r.seek(SeekFrom::Start(10)).unwrap();
+    let mut pieces = Vec::new();
+    loop {
+        let piece = r.next_chunk(100_000).unwrap();
+        if piece.is_empty() {
+            break;
+        }
+        assert!(piece.len() <= 100_000, "{}", piece.len());
+        pieces.extend_from_slice(&piece);
+    }
+    assert!(pieces == data[10..]);
     // A range that spans the whole record after a seek.
     r.seek(SeekFrom::Start(3)).unwrap();
     let mut rest = Vec::new();
