@@ -452,13 +452,17 @@ export async function startEnv({
         instances.push({ what: `the record server of ${h.name}${scale ? ` (instance ${j + 1})` : ''}`, proc: p, endpoint });
       }
       h.log = h.instances[0].log;
-      // Where the ciphertext of `eh` lands (tests read it back): server/src/store/fs.rs's
-      // layout, or the bucket's object as s3s-fs keeps it (a file named by its key).
+      // Where the ciphertext of `eh` lands (tests read it back or damage it):
+      // server/src/store/fs.rs's file, or in the bucket (s3s-fs keeps an
+      // object as a file named by its key) the copy of the record's first
+      // part that its manifest names (server/src/store/s3.rs's layout).
       h.recordFile = (eh) => {
         const hex = eh.replace(/^0x/, '').toLowerCase();
-        return scale
-          ? path.join(s3.dir, 'root', s3.bucket, `${slug(h.name)}`, 'records', hex)
-          : path.join(h.dataDir, 'blobs', 'records', hex.slice(0, 2), hex);
+        if (!scale) return path.join(h.dataDir, 'blobs', 'records', hex.slice(0, 2), hex);
+        const dir = path.join(s3.dir, 'root', s3.bucket, `${slug(h.name)}`, 'records', hex);
+        const manifest = path.join(dir, 'manifest');
+        if (!fs.existsSync(manifest)) return manifest; // no record: a path that does not exist
+        return path.join(dir, JSON.parse(fs.readFileSync(manifest, 'utf8')).upload, '0'.repeat(10));
       };
     }
     await Promise.all(
