@@ -239,27 +239,24 @@ async fn join<T>(task: JoinHandle<T>) -> Result<T, StoreError> {
         .map_err(|e| io_error(format!("S3 request task failed: {e}")))
 }
 
-/// Writes one object: buffered, then a single `PUT`, or a multipart upload
-/// once more than one chunk was written. Only [`Uploader::finish`] makes
-/// the object visible; dropping it aborts.
+/// Writes one part object: buffered, then a single `PUT`, or a multipart
+/// upload of [`WRITE_CHUNK`] chunks ([`PART_CONCURRENCY`] in flight) once
+/// more than one chunk was written. Only [`Uploader::finish`] makes the
+/// object visible; dropping it aborts.
 struct Uploader {
     inner: Arc<Inner>,
     path: Path,
-    chunk: usize,
-    concurrency: usize,
     buf: Vec<u8>,
     multipart: Option<Box<dyn MultipartUpload>>,
     in_flight: VecDeque<JoinHandle<Result<(), StoreError>>>,
 }
 
 impl Uploader {
-    fn new(inner: Arc<Inner>, path: Path, chunk: usize, concurrency: usize, hint: usize) -> Self {
+    fn new(inner: Arc<Inner>, path: Path) -> Self {
         Uploader {
             inner,
             path,
-            chunk,
-            concurrency,
-            buf: Vec::with_capacity(hint.min(chunk)),
+            buf: Vec::with_capacity(1 << 20),
             multipart: None,
             in_flight: VecDeque::new(),
         }
@@ -267,10 +264,10 @@ impl Uploader {
 
     async fn write(&mut self, mut data: &[u8]) -> Result<(), StoreError> {
         while !data.is_empty() {
-            if self.buf.len() >= self.chunk {
+            if self.buf.len() >= WRITE_CHUNK {
                 self.send_chunk().await?;
             }
-            let room = self.chunk.saturating_sub(self.buf.len()).min(data.len());
+            let room = WRITE_CHUNK.saturating_sub(self.buf.len()).min(data.len());
             let (now, rest) = data.split_at(room);
             self.buf.extend_from_slice(now);
             data = rest;
@@ -279,7 +276,7 @@ impl Uploader {
     }
 
     /// Sends the buffer as the next part of the multipart upload (started
-    /// on the first call), keeping at most `concurrency` parts in flight.
+    /// on the first call), keeping at most [`PART_CONCURRENCY`] in flight.
     async fn send_chunk(&mut self) -> Result<(), StoreError> {
         if self.multipart.is_none() {
             let (store, path) = (self.inner.store.clone(), self.path.clone());
@@ -291,10 +288,10 @@ impl Uploader {
         let Some(multipart) = self.multipart.as_mut() else {
             return Err(io_error("multipart upload lost".to_owned()));
         };
-        let data = std::mem::replace(&mut self.buf, Vec::with_capacity(self.chunk));
+        let data = std::mem::replace(&mut self.buf, Vec::with_capacity(WRITE_CHUNK));
         let part = multipart.put_part(PutPayload::from(data));
         self.in_flight.push_back(self.inner.spawn(part));
-        while self.in_flight.len() > self.concurrency {
+        while self.in_flight.len() > PART_CONCURRENCY {
             if let Some(task) = self.in_flight.pop_front() {
                 join(task).await??;
             }
@@ -505,13 +502,6 @@ impl S3RecordReader {
         }
         Ok(true)
     }
-
-    /// The fetched bytes at `pos`, all of them, moving past them.
-    fn take_current(&mut self) -> Bytes {
-        let chunk = std::mem::take(&mut self.current);
-        self.pos = self.pos.saturating_add(chunk.len() as u64);
-        chunk
-    }
 }
 
 fn to_io(e: StoreError) -> io::Error {
@@ -524,16 +514,11 @@ fn to_io(e: StoreError) -> io::Error {
 
 impl Read for S3RecordReader {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        if buf.is_empty() || !self.fill()? {
-            return Ok(0);
-        }
-        let n = buf.len().min(self.current.len());
-        let chunk = self.current.split_to(n);
-        buf.get_mut(..n)
+        let chunk = self.next_chunk(buf.len())?;
+        buf.get_mut(..chunk.len())
             .ok_or_else(|| io::Error::other("read buffer"))?
             .copy_from_slice(&chunk);
-        self.pos = self.pos.saturating_add(n as u64);
-        Ok(n)
+        Ok(chunk.len())
     }
 }
 
@@ -711,8 +696,9 @@ impl S3BlobStore {
         ))
     }
 
-    /// The record's manifest, `None` if it has none.
-    fn manifest(&self, eh: &Eh) -> Result<Option<Manifest>, StoreError> {
+    /// The upload and copy lengths that the record's manifest names, `None`
+    /// if it has none.
+    fn manifest(&self, eh: &Eh) -> Result<Option<(UploadId, Vec<u64>)>, StoreError> {
         let (store, path) = (self.inner.store.clone(), self.manifest_path(eh));
         let got = self.inner.run(async move {
             let got = store.get(&path).await.map_err(store_error)?;
@@ -723,13 +709,17 @@ impl S3BlobStore {
             Err(StoreError::NotFound) => return Ok(None),
             Err(e) => return Err(e),
         };
-        match serde_json::from_slice::<Manifest>(&bytes) {
-            Ok(m) if m.version == MANIFEST_VERSION => Ok(Some(m)),
-            _ => Err(io_error(format!(
-                "the manifest of record {} is damaged or of an unknown version",
-                hex::encode(eh)
-            ))),
-        }
+        serde_json::from_slice::<Manifest>(&bytes)
+            .ok()
+            .filter(|m| m.version == MANIFEST_VERSION)
+            .and_then(|m| Some((UploadId::parse(&m.upload)?, m.parts)))
+            .map(Some)
+            .ok_or_else(|| {
+                io_error(format!(
+                    "the manifest of record {} is damaged or of an unknown version",
+                    hex::encode(eh)
+                ))
+            })
     }
 
     /// The object at `path`, `None` if absent.
@@ -822,8 +812,12 @@ impl S3BlobStore {
             ASSEMBLY_WINDOWS_AHEAD,
         );
         let mut hasher = Sha256::new();
-        while reader.fill()? {
-            hasher.update(reader.take_current());
+        loop {
+            let window = reader.next_chunk(usize::MAX)?;
+            if window.is_empty() {
+                break;
+            }
+            hasher.update(window);
         }
         if <[u8; 32]>::from(hasher.finalize()) != *eh {
             return Err(StoreError::HashMismatch);
@@ -880,13 +874,7 @@ fn parse_eh(name: &str) -> Option<Eh> {
 impl BlobStore for S3BlobStore {
     fn part_writer(&self, upload: &UploadId, n: u64) -> Result<Box<dyn PartWriter>, StoreError> {
         Ok(Box::new(S3PartWriter {
-            uploader: Uploader::new(
-                self.inner.clone(),
-                self.part_path(upload, n),
-                WRITE_CHUNK,
-                PART_CONCURRENCY,
-                1 << 20,
-            ),
+            uploader: Uploader::new(self.inner.clone(), self.part_path(upload, n)),
         }))
     }
 
@@ -938,17 +926,11 @@ impl BlobStore for S3BlobStore {
     }
 
     fn open_record(&self, eh: &Eh) -> Result<(Box<dyn RecordReader>, u64), StoreError> {
-        let manifest = self.manifest(eh)?.ok_or(StoreError::NotFound)?;
-        let upload = UploadId::parse(&manifest.upload).ok_or_else(|| {
-            io_error(format!(
-                "the manifest of record {} is damaged",
-                hex::encode(eh)
-            ))
-        })?;
+        let (upload, parts) = self.manifest(eh)?.ok_or(StoreError::NotFound)?;
         let reader = S3RecordReader::new(
             self.inner.clone(),
             (0u64..)
-                .zip(manifest.parts)
+                .zip(parts)
                 .map(|(n, len)| (self.copy_path(eh, &upload, n), len)),
             DOWNLOAD_WINDOWS_AHEAD,
         );
