@@ -80,16 +80,18 @@ const PART_CONCURRENCY: usize = 2;
 /// at once.
 const COPY_CONCURRENCY: usize = 8;
 /// Largest ranged `GET` of a record reader (a window never spans two copies).
-pub const READ_WINDOW: u64 = 8 << 20;
+pub const READ_WINDOW: u64 = 2 << 20;
 /// Windows a download fetches ahead of the one being read: it holds at most
 /// `(1 + DOWNLOAD_WINDOWS_AHEAD) × READ_WINDOW` bytes (48 MiB). Measured
-/// (`examples/s3_throughput`, s3s-fs, 512 MiB): 3 ahead 206–227 MB/s, 5
-/// ahead 291–292, 8 ahead 348–361; the S3 server serves more requests in
-/// parallel than it serves bytes of one.
-const DOWNLOAD_WINDOWS_AHEAD: usize = 5;
+/// (`examples/s3_throughput`, s3s-fs, 512 MiB, 48 MiB held in each case):
+/// 8 MiB windows 5 ahead 248–295 MB/s, 4 MiB 11 ahead 354–384, 2 MiB 23
+/// ahead 362–442, 1 MiB 47 ahead 363–477. The S3 server serves more
+/// requests in parallel than it serves bytes of one; 2 MiB keeps the
+/// request count (a paid service bills requests) at 512 per GiB.
+const DOWNLOAD_WINDOWS_AHEAD: usize = 23;
 /// Windows the hashing of an assembly fetches ahead (64 MiB at most, one
 /// reader per completing upload).
-const ASSEMBLY_WINDOWS_AHEAD: usize = 7;
+const ASSEMBLY_WINDOWS_AHEAD: usize = 31;
 /// Concurrent `DELETE`s when removing an upload's parts.
 const DELETE_CONCURRENCY: usize = 8;
 /// Worker threads of the store's own runtime (they only drive I/O).
