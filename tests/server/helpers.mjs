@@ -145,8 +145,21 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
  * One HTTP request. Resolves {status, headers, body (Buffer), json (parsed or
  * undefined)}. `body` may be a Buffer or string; `chunked: true` sends it
  * without Content-Length.
+ *
+ * Sent once more, on a new connection, only if it went out on a kept-alive
+ * connection that the server had just closed as idle (its header timeout)
+ * and no answer began: the server never read it. This is the race Node's
+ * documentation describes for `request.reusedSocket`; a browser retries
+ * such a request the same way. Any other failure is the caller's.
  */
-export function request(method, url, { body, headers = {}, chunked = false, timeoutMs = 120_000 } = {}) {
+export function request(method, url, options = {}) {
+  return requestOnce(method, url, options).catch((e) => {
+    if (e.staleConnection) return requestOnce(method, url, options);
+    throw e;
+  });
+}
+
+function requestOnce(method, url, { body, headers = {}, chunked = false, timeoutMs = 120_000 } = {}) {
   return new Promise((resolve, reject) => {
     const u = new URL(url);
     const h = { ...headers };
@@ -156,7 +169,9 @@ export function request(method, url, { body, headers = {}, chunked = false, time
       h['content-type'] ??= 'application/json';
     }
     if (data !== undefined && !chunked) h['content-length'] = Buffer.byteLength(data);
+    let answered = false;
     const req = http.request({ method, hostname: u.hostname, port: u.port, path: u.pathname + u.search, headers: h, agent }, (res) => {
+      answered = true;
       const chunks = [];
       res.on('data', (c) => chunks.push(c));
       res.on('error', reject);
@@ -174,7 +189,10 @@ export function request(method, url, { body, headers = {}, chunked = false, time
       });
     });
     req.setTimeout(timeoutMs, () => req.destroy(new Error('timeout')));
-    req.on('error', reject);
+    req.on('error', (e) => {
+      e.staleConnection = req.reusedSocket && !answered && e.code === 'ECONNRESET';
+      reject(e);
+    });
     if (data !== undefined) req.end(data);
     else req.end();
   });
