@@ -211,6 +211,9 @@ export async function startS3({ dir, port, bucket = 'ehr-records' } = {}) {
   };
 }
 
+/** How long the proxy keeps an idle upstream connection (below the servers' 10 s header timeout). */
+const IDLE_UPSTREAM_MS = 5_000;
+
 /**
  * A round-robin HTTP reverse proxy on loopback: each request goes to the next
  * of `targets` (base URLs), with the client's address appended to
@@ -222,7 +225,11 @@ export async function startS3({ dir, port, bucket = 'ehr-records' } = {}) {
  */
 export async function roundRobin(targets, { port = 0 } = {}) {
   let next = 0;
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  // An idle upstream connection is closed here after 5 s, before an
+  // instance closes it at its 10 s header timeout (EHR_HEADER_TIMEOUT_SECS):
+  // a request sent on a connection the instance is closing at that moment
+  // would fail as a 502.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256, timeout: IDLE_UPSTREAM_MS });
   const server = http.createServer((req, res) => {
     const target = new URL(targets[next++ % targets.length]);
     const headers = { ...req.headers };

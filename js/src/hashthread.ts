@@ -3,14 +3,18 @@
 // thread: hashing the ciphertext on that same thread adds SHA-256's time to
 // AES-GCM's for every byte. A second worker (the same script) therefore only
 // hashes: the record worker sends it a copy of each piece of ciphertext, in
-// order, and keeps sealing or opening while it hashes. The page starts it
-// beside a record worker it starts for one job (jobs.ts), and a record
-// worker kept for several jobs starts it nested. Only ciphertext ever
-// reaches the hash worker: no key, no plaintext.
+// order, and keeps sealing or opening while it hashes. The page always
+// starts it (jobs.ts): beside a record worker it starts for one job, and
+// once for a worker of `createRecordWorker` on that worker's first large
+// job. A record worker never starts one itself: in Firefox ESR 153 a
+// worker that made one from its own script had to guess module or classic,
+// and the `new Worker()` of its second guess, right after ending the first,
+// hung that worker for good (about 1 run in 10 of the browser tests under
+// load). Only ciphertext ever reaches the hash worker: no key, no plaintext.
 //
-// Where it cannot start (no `Worker` in worker scope, a CSP that refuses
-// it, a script that fails to load), the record worker hashes on its own
-// thread as before: the bytes and the errors are the same either way.
+// Where it cannot start (a CSP that refuses it, a script that fails to
+// load), or dies, the record worker hashes on its own thread: the bytes
+// and the errors are the same either way.
 
 import * as glue from "./glue.js";
 import { EhrchainError } from "./errors.js";
@@ -94,12 +98,10 @@ export function threaded(start: {
 const THREAD_MIN_SEGMENTS = 8;
 
 /**
- * @internal The hash worker of a record worker, kept for its next jobs.
- * The page that starts a record worker for one job starts its hash worker
- * beside it and hands the record worker a port to it (`adopt`), so both
- * load at once; a record worker the caller keeps starts its own, nested,
- * on its first large job (it ends with the record worker). `stream()`
- * resolves to `undefined` where none can run: the job then hashes inline.
+ * @internal The hash worker of a record worker, kept for its next jobs:
+ * the one behind the port the page hands over (`adopt`). `stream()`
+ * resolves to `undefined` while there is none, or where it could not
+ * start: the job then hashes inline.
  */
 export class HashWorker {
   #endpoint: Endpoint | undefined;
@@ -108,11 +110,6 @@ export class HashWorker {
   #streams = 0;
   readonly #waiting = new Map<number, Stream>();
   readonly #pool = new BufferPool(POOL_SIZE);
-
-  /** Starts a nested hash worker if there is none yet (it loads while the record worker does). */
-  warm(): void {
-    this.#ready ??= this.#start();
-  }
 
   /** Uses the hash worker behind `port`, which the page started. */
   adopt(port: MessagePort): void {
@@ -124,58 +121,23 @@ export class HashWorker {
     port.start();
   }
 
-  /** The page's hash worker failed to start: jobs hash on the record worker. */
+  /**
+   * The page's hash worker failed to start or died: the streams on it fail
+   * (their jobs with `EngineFailed`), and later jobs hash on the record worker.
+   */
   adoptedFailed(): void {
     this.#failed?.();
+    this.#ready = Promise.resolve(false);
+    for (const stream of this.#waiting.values()) stream.fail("the hash worker died");
   }
 
   /** A fresh stream on the hash worker, or `undefined` if there is none. */
   async stream(): Promise<HashThread | undefined> {
-    this.warm();
-    if (!(await this.#ready)) return undefined;
+    if (this.#ready === undefined || !(await this.#ready)) return undefined;
     const s = (this.#streams += 1);
     const stream = new Stream(this.#endpoint!, s, this.#pool, () => this.#waiting.delete(s));
     this.#waiting.set(s, stream);
     return stream;
-  }
-
-  #start(): Promise<boolean> {
-    const W = (globalThis as { Worker?: typeof Worker }).Worker;
-    const here = (globalThis as { location?: { href?: string } }).location?.href;
-    if (typeof W !== "function" || typeof here !== "string") return Promise.resolve(false);
-    const first = ownType();
-    const attempt = (type: WorkerType, retry: boolean): Promise<boolean> => {
-      let worker: Worker;
-      try {
-        worker = new W(here, { type, name: "ehrchain hash worker" });
-      } catch {
-        return Promise.resolve(false);
-      }
-      let answered = false;
-      return new Promise<boolean>((resolve) => {
-        worker.addEventListener("error", (e: ErrorEvent) => {
-          e.preventDefault();
-          if (!answered && retry) {
-            // Loaded the other way than this worker runs (see ownType): once more, the other way.
-            worker.terminate();
-            // Settles this attempt's hello (stopping its ready timer) before
-            // the next attempt takes #failed over.
-            const abandon = this.#failed;
-            this.#failed = undefined;
-            resolve(attempt(type === "module" ? "classic" : "module", false));
-            abandon?.();
-            return;
-          }
-          this.#failed?.();
-          for (const stream of this.#waiting.values()) stream.fail(`the hash worker died (${e.message || "no detail"})`);
-        });
-        this.#connect(worker, worker, () => worker.terminate()).then((ok) => {
-          answered = true;
-          resolve(ok);
-        });
-      });
-    };
-    return attempt(first, true);
   }
 
   /** Says hello on `endpoint`; resolves whether the hash worker answered, within READY_MS. */
@@ -204,26 +166,6 @@ export class HashWorker {
       const hello: ToHashWorker = { t: "hash-hello" };
       endpoint.postMessage(hello);
     });
-  }
-}
-
-/**
- * Whether this worker runs as a module or a classic script, to start the
- * hash worker from the same script the same way: the package starts its
- * record worker as a module, but bundlers rewrite that (webpack 5 makes it
- * a classic worker that loads its chunks with `importScripts`). Called with
- * no URL, `importScripts()` does nothing in a classic worker and throws a
- * TypeError in a module worker (Chromium; Firefox does not throw, so a
- * worker that fails to load is tried once more the other way).
- */
-function ownType(): WorkerType {
-  const importScripts = (globalThis as { importScripts?: (...urls: string[]) => void }).importScripts;
-  if (typeof importScripts !== "function") return "module";
-  try {
-    importScripts();
-    return "classic";
-  } catch {
-    return "module";
   }
 }
 

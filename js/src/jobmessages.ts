@@ -4,6 +4,13 @@
 /** @internal What a job does, with what. */
 export interface JobStart {
   readonly t: "start";
+  /**
+   * The job's number, unique in the page: every later message of or about
+   * the job carries it, so that a late answer of a job that was given up
+   * (an abort the worker did not answer in time) never reaches the next
+   * job on the same worker.
+   */
+  readonly job: number;
   readonly op: "encrypt" | "decrypt";
   readonly key: Uint8Array;
   readonly associatedData: Uint8Array;
@@ -19,11 +26,11 @@ export interface JobStart {
 /** @internal Page → worker. */
 export type ToWorker =
   | JobStart
-  | { readonly t: "input"; readonly chunk: Uint8Array }
-  | { readonly t: "input-end" }
-  | { readonly t: "input-error"; readonly message: string }
-  | { readonly t: "credit" }
-  | { readonly t: "abort" }
+  | { readonly t: "input"; readonly job: number; readonly chunk: Uint8Array }
+  | { readonly t: "input-end"; readonly job: number }
+  | { readonly t: "input-error"; readonly job: number; readonly message: string }
+  | { readonly t: "credit"; readonly job: number }
+  | { readonly t: "abort"; readonly job: number }
   /** To a record worker, before `start`: a port to the hash worker the page started beside it. */
   | { readonly t: "pair-hash"; readonly port: MessagePort }
   /** To that record worker: its hash worker failed to load. */
@@ -31,14 +38,18 @@ export type ToWorker =
   /** To the hash worker the page started: serve hashes on `port`. */
   | { readonly t: "serve-hash"; readonly port: MessagePort };
 
-/** @internal Worker → page. */
-export type FromWorker =
+/** @internal Worker → page: each about the job numbered `job`. */
+export type FromWorker = { readonly job: number } & (
   | { readonly t: "pull" }
   | { readonly t: "output"; readonly chunk: Uint8Array; readonly bytesIn: number }
   | { readonly t: "progress"; readonly bytesIn: number }
   | { readonly t: "done"; readonly hash: Uint8Array; readonly bytesIn: number; readonly bytesOut: number; readonly hashThread: boolean }
   | { readonly t: "error"; readonly code: string; readonly message: string }
-  | { readonly t: "aborted" };
+  | { readonly t: "aborted" }
+);
+
+/** @internal The job-less messages a record worker receives (`pair-hash`…) and those of a job. */
+export type JobMessage = Extract<ToWorker, { readonly job: number }>;
 
 /** @internal The transfer list for a chunk: its buffer if the chunk is all of it, else a copy's. */
 export function transferable(chunk: Uint8Array): [Uint8Array, Transferable[]] {

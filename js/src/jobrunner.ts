@@ -6,7 +6,7 @@
 
 import { EhrchainError } from "./errors.js";
 import { RecordDecryptor, RecordEncryptor } from "./records.js";
-import { transferable, type FromScanWorker, type FromWorker, type JobStart, type ToScanWorker, type ToWorker } from "./jobmessages.js";
+import { transferable, type FromScanWorker, type FromWorker, type JobMessage, type JobStart, type ToScanWorker, type ToWorker } from "./jobmessages.js";
 import { Key } from "./keys.js";
 import { Scanner } from "./grants.js";
 import { scanTagCandidates } from "./registry.js";
@@ -39,6 +39,9 @@ function collectGarbage(total: number, last: number): void {
   const step = 8 << 20;
   if (typeof gc === "function" && Math.floor(total / step) !== Math.floor((total - last) / step)) gc();
 }
+
+/** `Omit` over each member of a union. */
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 
 /** A promise and its resolver, for one awaited message. */
 class Signal {
@@ -80,7 +83,17 @@ class Job {
     this.#credit = start.credit;
   }
 
-  message(m: ToWorker): void {
+  /** The job's number (`JobStart.job`). */
+  get id(): number {
+    return this.#start.job;
+  }
+
+  /** Sends `m` to the page, about this job. */
+  #post(m: DistributiveOmit<FromWorker, "job">, transfer?: Transferable[]): void {
+    this.#scope.postMessage({ ...m, job: this.#start.job } as FromWorker, transfer);
+  }
+
+  message(m: JobMessage): void {
     switch (m.t) {
       case "credit":
         this.#credit += 1;
@@ -128,7 +141,7 @@ class Job {
     return new ReadableStream<Uint8Array>({
       pull: async (controller) => {
         if (this.#input.length === 0 && !this.#inputEnd && this.#inputError === undefined) {
-          this.#scope.postMessage({ t: "pull" });
+          this.#post({ t: "pull" });
           while (this.#input.length === 0 && !this.#inputEnd && this.#inputError === undefined && !this.#aborted) {
             await this.#inputSignal.wait();
           }
@@ -150,7 +163,7 @@ class Job {
         const now = Date.now();
         if (now - this.#lastProgress >= 100) {
           this.#lastProgress = now;
-          this.#scope.postMessage({ t: "progress", bytesIn: this.#bytesIn });
+          this.#post({ t: "progress", bytesIn: this.#bytesIn });
         }
         controller.enqueue(chunk);
       },
@@ -187,16 +200,16 @@ class Job {
         this.#credit -= 1;
         bytesOut += value.byteLength;
         const [chunk, transfer] = transferable(value);
-        this.#scope.postMessage({ t: "output", chunk, bytesIn: this.#bytesIn }, transfer);
+        this.#post({ t: "output", chunk, bytesIn: this.#bytesIn }, transfer);
       }
       const hash = stream.hash!;
-      this.#scope.postMessage({ t: "done", hash, bytesIn: this.#bytesIn, bytesOut, hashThread: thread !== undefined });
+      this.#post({ t: "done", hash, bytesIn: this.#bytesIn, bytesOut, hashThread: thread !== undefined });
     } catch (e) {
       if (this.#aborted) {
-        this.#scope.postMessage({ t: "aborted" });
+        this.#post({ t: "aborted" });
       } else {
         const typed = e instanceof EhrchainError;
-        this.#scope.postMessage({
+        this.#post({
           t: "error",
           code: typed ? (e as EhrchainError).code : "EngineFailed",
           message: typed ? (e as Error).message : `the record worker failed: ${String((e as Error)?.message ?? e)}`,
@@ -229,7 +242,7 @@ export function serve(scope: WorkerScope, ready: Promise<unknown>): void {
       await ready;
       await current.run();
     } catch (e) {
-      scope.postMessage({ t: "error", code: "EngineFailed", message: `the record worker could not start: ${String(e)}` });
+      scope.postMessage({ t: "error", job: start.job, code: "EngineFailed", message: `the record worker could not start: ${String(e)}` });
     } finally {
       current = undefined;
       void next();
@@ -295,11 +308,11 @@ export function serve(scope: WorkerScope, ready: Promise<unknown>): void {
       return;
     }
     if (m.t === "start") {
-      if (threaded(m)) hashes.warm();
       queue.push(m);
       void next();
-    } else {
-      current?.message(m);
+    } else if (current?.id === m.job) {
+      // A message of a job this worker no longer runs (given up by the page) is dropped.
+      current.message(m);
     }
   });
 }

@@ -44,9 +44,10 @@ export interface RecordJobOptions {
   readonly totalBytes?: number;
   /**
    * A worker of yours to run the job on, made with {@link createRecordWorker}
-   * (or `new Worker(url-of-ehrchain/worker, { type: "module" })`); it is
-   * left running for the next job, and jobs on one worker run one after
-   * another. Default: a fresh worker for this job, ended with it.
+   * (or `new Worker(url-of-ehrchain/worker, { type: "module" })`, which
+   * hashes on its own thread); it is left running for the next job, and
+   * jobs on one worker run one after another. Default: a fresh worker for
+   * this job, ended with it.
    */
   readonly worker?: Worker;
 }
@@ -68,12 +69,13 @@ export interface RecordJobResult {
   /** Wall time of the job, in seconds. */
   readonly seconds: number;
   /**
-   * Whether the ciphertext was hashed on a thread of its own (the record
-   * worker's hash worker) while WebCrypto sealed or opened it: true
-   * wherever the worker could start one (engine `"auto"` or `"webcrypto"`)
-   * for a stream or a Blob of 8 segments or more (8 MiB by default); false
-   * for a smaller Blob, with engine `"wasm"`, or where nested workers
-   * cannot start.
+   * Whether the ciphertext was hashed on a thread of its own (the hash
+   * worker the package starts beside the record worker) while WebCrypto
+   * sealed or opened it: true wherever it could start (engine `"auto"` or
+   * `"webcrypto"`) for a stream or a Blob of 8 segments or more (8 MiB by
+   * default) on a worker of the package's; false for a smaller Blob, with
+   * engine `"wasm"`, on a worker you made with `new Worker()`, or where a
+   * second worker cannot start.
    */
   readonly hashThread: boolean;
 }
@@ -99,24 +101,54 @@ export interface RecordJob {
 /** Output chunks in flight between the worker and the reader. */
 const CREDIT = 3;
 
+/** How long an aborted job waits for its worker's "aborted" before it lets go of the worker. */
+const ABORT_GRACE_MS = 2000;
+
 /** Jobs already queued on a caller's worker: the next one starts after them. */
 const queues = new WeakMap<Worker, Promise<unknown>>();
+
+/**
+ * The workers of {@link createRecordWorker}, each with the hash worker the
+ * page started for it (on its first job that hashes on one), ended with it.
+ */
+const kept = new WeakMap<Worker, { helper: Worker | undefined; paired: boolean }>();
+
+/** The last job number given (`JobStart.job`). */
+let lastJob = 0;
 
 /** Whether this platform can run record jobs in a worker (module Web Workers). */
 export function recordWorkersSupported(): boolean {
   return typeof (globalThis as { Worker?: unknown }).Worker === "function";
 }
 
-/**
- * A new Web Worker running the package's record jobs, to pass as option
- * `worker` to several jobs (saves starting one per job). End it with
- * `worker.terminate()`. `EngineFailed` where there are no Web Workers (Node).
- */
-export function createRecordWorker(): Worker {
+/** A record worker, or `EngineFailed` where there are no Web Workers. */
+function newRecordWorker(): Worker {
   if (!recordWorkersSupported()) {
     throw new EhrchainError("EngineFailed", "Web Workers are not available here: use RecordEncryptor/RecordDecryptor.transform() on this thread");
   }
   return spawnRecordWorker();
+}
+
+/**
+ * A new Web Worker running the package's record jobs, to pass as option
+ * `worker` to several jobs (saves starting one per job). End it with
+ * `worker.terminate()`, which also ends the hash worker the package starts
+ * beside it for its large jobs. `EngineFailed` where there are no Web
+ * Workers (Node).
+ */
+export function createRecordWorker(): Worker {
+  const worker = newRecordWorker();
+  const state = { helper: undefined as Worker | undefined, paired: false };
+  kept.set(worker, state);
+  const end = worker.terminate.bind(worker);
+  Object.defineProperty(worker, "terminate", {
+    configurable: true,
+    value: () => {
+      state.helper?.terminate();
+      end();
+    },
+  });
+  return worker;
 }
 
 /**
@@ -204,8 +236,10 @@ function startJob(
   if (onProgress !== undefined && typeof onProgress !== "function") {
     throw new EhrchainError("InvalidArgument", "option onProgress must be a function");
   }
+  const id = (lastJob += 1);
   const start: JobStart = {
     t: "start",
+    job: id,
     op,
     key: bytesArg(o.key, "key"),
     associatedData: o.associatedData.slice(),
@@ -216,9 +250,17 @@ function startJob(
     credit: CREDIT,
   };
   const own = o.worker === undefined;
-  const worker = own ? createRecordWorker() : (o.worker as Worker);
-  // A worker of the caller's starts its own hash worker when it needs one.
+  const worker = own ? newRecordWorker() : (o.worker as Worker);
+  // The hash worker, started here beside the record worker (hashthread.ts):
+  // one for this job's own worker, or one for the life of a worker of
+  // createRecordWorker (the pairing reaches it before this job's start).
+  // A worker the caller made itself hashes inline.
   const helper = own && threaded(start) ? pairHashWorker(worker) : undefined;
+  const ours = own ? undefined : kept.get(worker);
+  if (ours !== undefined && !ours.paired && threaded(start)) {
+    ours.paired = true;
+    ours.helper = pairHashWorker(worker);
+  }
   const total = isBlob ? (source as Blob).size : (o.totalBytes as number | undefined);
 
   let resolveDone!: (r: RecordJobResult) => void;
@@ -281,6 +323,8 @@ function startJob(
   };
   const onMessage = (e: MessageEvent<FromWorker>) => {
     const m = e.data;
+    // Another job's (on a reused worker): a late answer of one given up.
+    if (m.job !== id) return;
     switch (m.t) {
       case "pull":
         void pump();
@@ -324,13 +368,11 @@ function startJob(
   const abort = (reason: unknown) => {
     if (finished) return;
     fail(reason);
-    send({ t: "abort" });
-    // The worker wipes its keys and answers "aborted"; a worker that does not is ended.
-    setTimeout(() => {
-      if (own) worker.terminate();
-      helper?.terminate();
-      settle();
-    }, 2000);
+    send({ t: "abort", job: id });
+    // The worker wipes its keys and answers "aborted"; a worker that does not
+    // is ended if it is this job's, and a caller's goes on to its next job
+    // (which the worker starts once this one stops).
+    setTimeout(cleanup, ABORT_GRACE_MS);
   };
   const onAbort = () => abort(signal!.reason);
   const pump = async () => {
@@ -338,21 +380,21 @@ function startJob(
       input ??= (source as ReadableStream<Uint8Array>).getReader();
       const { done: end, value } = await input.read();
       if (finished) return;
-      if (end) send({ t: "input-end" });
+      if (end) send({ t: "input-end", job: id });
       else if (!(value instanceof Uint8Array)) {
         throw new EhrchainError("InvalidStreamParams", "invalid stream parameters: stream chunks must be Uint8Array");
       } else {
         // A copy: the caller's chunk may still be read elsewhere (a tee()).
         const chunk = value.slice();
-        send({ t: "input", chunk }, [chunk.buffer]);
+        send({ t: "input", job: id, chunk }, [chunk.buffer]);
       }
     } catch (e) {
       if (finished) return;
       if (e instanceof EhrchainError) {
         fail(e);
-        send({ t: "abort" });
+        send({ t: "abort", job: id });
       } else {
-        send({ t: "input-error", message: `reading the source failed: ${String((e as Error)?.message ?? e)}` });
+        send({ t: "input-error", job: id, message: `reading the source failed: ${String((e as Error)?.message ?? e)}` });
       }
     }
   };
@@ -364,7 +406,7 @@ function startJob(
           const chunk = chunks.shift();
           if (chunk !== undefined) {
             controller.enqueue(chunk);
-            if (!finished) send({ t: "credit" });
+            if (!finished) send({ t: "credit", job: id });
             return;
           }
           if (failure !== undefined) {

@@ -13,6 +13,8 @@ const params = new URLSearchParams(location.search);
 const only = params.get('only');
 const world = params.get('inbox') ? JSON.parse(params.get('inbox')) : undefined;
 const results = [];
+/** How long one case may take: a case that hangs fails by name, and the others still run. */
+const CASE_MS = 120_000;
 /** Sends one message to the runner (`result` or `done`). */
 async function report(message) {
   await fetch(`/__report?run=${encodeURIComponent(params.get('run'))}`, {
@@ -21,12 +23,20 @@ async function report(message) {
 }
 try {
   await init();
-  const cases = [...engineCases(ehr), ...workerCases(ehr), ...(world ? inboxCases(ehr, world) : [])];
+  const cases = [...engineCases(ehr), ...workerCases(ehr, { workerUrl: '/pkg/web/worker.js' }), ...(world ? inboxCases(ehr, world) : [])];
   for (const c of cases) {
     if (only && !c.name.includes(only)) continue;
     const started = performance.now();
     try {
-      await c.run();
+      let timer;
+      const late = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`the case did not finish in ${CASE_MS / 1000} s`)), CASE_MS);
+      });
+      try {
+        await Promise.race([c.run(), late]);
+      } finally {
+        clearTimeout(timer);
+      }
       results.push({ name: c.name, ok: true, ms: performance.now() - started });
     } catch (e) {
       results.push({ name: c.name, ok: false, error: `${e && e.name}: ${e && e.message}\n${e && e.stack}` });

@@ -139,7 +139,10 @@ export async function startServer(env, { timeoutMs = 20_000 } = {}) {
   };
 }
 
-const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+// Idle connections are closed here after 5 s, before the server closes
+// them at its 10 s header timeout, so a request rarely meets a connection
+// the server is closing; `request` covers the rest of that race.
+const agent = new http.Agent({ keepAlive: true, maxSockets: 64, timeout: 5_000 });
 
 /**
  * One HTTP request. Resolves {status, headers, body (Buffer), json (parsed or

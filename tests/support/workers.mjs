@@ -3,7 +3,10 @@
 // ReadableStream sources, the same bytes and codes as the main-thread API,
 // progress, cancellation, backpressure, a reused worker, bad options.
 //
-//   const cases = workerCases(ehr);   // [{ name, run: async () => {} }]
+//   const cases = workerCases(ehr, { workerUrl });   // [{ name, run: async () => {} }]
+//
+// `workerUrl`: the package's worker script, for the case of a worker the
+// caller starts with `new Worker()`.
 
 import { check, equalBytes, pattern, streamOf, collect, digest } from './isomorphic.mjs';
 
@@ -19,7 +22,7 @@ async function failure(promise) {
 }
 
 /** The cases, each `{ name, run }`. */
-export function workerCases(ehr) {
+export function workerCases(ehr, { workerUrl } = {}) {
   const ad = new TextEncoder().encode('ehrchain worker test');
   const cases = [];
   const encrypted = async (data, opts = {}) => {
@@ -216,6 +219,31 @@ export function workerCases(ehr) {
         check((await collect(d.output)).length === ca.length, 'the worker still serves jobs');
       } finally {
         worker.terminate();
+      }
+    },
+  });
+
+  cases.push({
+    name: "worker: a worker of createRecordWorker gets its hash worker from the page; one made with new Worker() hashes inline; both give eh",
+    async run() {
+      const data = pattern(9 * MiB + 3, 12);
+      const key = ehr.generateRecordKey();
+      const kept = ehr.createRecordWorker();
+      const made = new Worker(workerUrl, { type: 'module' });
+      try {
+        const results = [];
+        for (const worker of [kept, made, kept]) {
+          const job = ehr.encryptInWorker(new Blob([data]), { key, associatedData: ad, worker });
+          const ct = await collect(job.output);
+          const r = await job.done;
+          equalBytes(r.hash, await digest(ct), 'eh is SHA-256 of the output');
+          results.push(r.hashThread);
+        }
+        check(results[0] === true && results[2] === true, `createRecordWorker: hashed on its hash worker, job after job (${results})`);
+        check(results[1] === false, 'a worker made with new Worker(): hashed on the record worker');
+      } finally {
+        kept.terminate();
+        made.terminate();
       }
     },
   });
