@@ -304,8 +304,9 @@ pub enum Error {
     #[error("random number generator unavailable")]
     Rng,
     /// A JS object whose wasm memory was released (`free()`, or a consuming
-    /// call such as `finish`) was used again. Raised by the TypeScript
-    /// facade; listed here so every code has one home.
+    /// call such as `finish`) was used again, or a record worker after its
+    /// `terminate()`. Raised by the TypeScript facade; listed here so every
+    /// code has one home.
     #[error("this {what} was freed; it can no longer be used")]
     ObjectFreed {
         /// Which object (its class name).

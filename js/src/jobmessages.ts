@@ -48,7 +48,7 @@ export type FromWorker = { readonly job: number } & (
   | { readonly t: "aborted" }
 );
 
-/** @internal The job-less messages a record worker receives (`pair-hash`…) and those of a job. */
+/** @internal Page → worker messages of one job: those that carry its `job` number. */
 export type JobMessage = Extract<ToWorker, { readonly job: number }>;
 
 /** @internal The transfer list for a chunk: its buffer if the chunk is all of it, else a copy's. */

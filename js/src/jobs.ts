@@ -111,7 +111,19 @@ const queues = new WeakMap<Worker, Promise<unknown>>();
  * The workers of {@link createRecordWorker}, each with the hash worker the
  * page started for it (on its first job that hashes on one), ended with it.
  */
-const kept = new WeakMap<Worker, { helper: Worker | undefined; paired: boolean }>();
+const kept = new WeakMap<Worker, KeptWorker>();
+
+/** What the package keeps about a worker of {@link createRecordWorker}. */
+interface KeptWorker {
+  /** Its hash worker, once paired. */
+  helper: Worker | undefined;
+  /** Whether a hash worker was started for it (even one that then failed). */
+  paired: boolean;
+  /** Whether `terminate()` was called. */
+  ended: boolean;
+  /** The jobs running or queued on it, each failed by `terminate()`. */
+  readonly jobs: Set<() => void>;
+}
 
 /** The last job number given (`JobStart.job`). */
 let lastJob = 0;
@@ -138,14 +150,16 @@ function newRecordWorker(): Worker {
  */
 export function createRecordWorker(): Worker {
   const worker = newRecordWorker();
-  const state = { helper: undefined as Worker | undefined, paired: false };
+  const state: KeptWorker = { helper: undefined, paired: false, ended: false, jobs: new Set() };
   kept.set(worker, state);
   const end = worker.terminate.bind(worker);
   Object.defineProperty(worker, "terminate", {
     configurable: true,
     value: () => {
+      state.ended = true;
       state.helper?.terminate();
       end();
+      for (const ended of [...state.jobs]) ended();
     },
   });
   return worker;
@@ -257,6 +271,10 @@ function startJob(
   // A worker the caller made itself hashes inline.
   const helper = own && threaded(start) ? pairHashWorker(worker) : undefined;
   const ours = own ? undefined : kept.get(worker);
+  if (ours?.ended) {
+    start.key.fill(0);
+    throw new EhrchainError("ObjectFreed", "option worker was ended with terminate(); start another with createRecordWorker()");
+  }
   if (ours !== undefined && !ours.paired && threaded(start)) {
     ours.paired = true;
     ours.helper = pairHashWorker(worker);
@@ -276,6 +294,8 @@ function startJob(
   let wake: (() => void) | undefined;
   let failure: { error: unknown } | undefined;
   let finished = false;
+  /** Whether `start` went to the worker (a caller's worker runs earlier jobs first). */
+  let begun = false;
   let started = 0;
   let lastReport = 0;
   let input: ReadableStreamDefaultReader<Uint8Array> | undefined;
@@ -305,6 +325,8 @@ function startJob(
     settle = r;
   });
   const cleanup = () => {
+    start.key.fill(0);
+    ours?.jobs.delete(terminated);
     worker.removeEventListener("message", onMessage);
     worker.removeEventListener("error", onError);
     signal?.removeEventListener("abort", onAbort);
@@ -368,6 +390,11 @@ function startJob(
   const abort = (reason: unknown) => {
     if (finished) return;
     fail(reason);
+    if (!begun) {
+      // Still queued behind other jobs: the worker never heard of it.
+      cleanup();
+      return;
+    }
     send({ t: "abort", job: id });
     // The worker wipes its keys and answers "aborted"; a worker that does not
     // is ended if it is this job's, and a caller's goes on to its next job
@@ -375,6 +402,10 @@ function startJob(
     setTimeout(cleanup, ABORT_GRACE_MS);
   };
   const onAbort = () => abort(signal!.reason);
+  const terminated = () => {
+    fail(new EhrchainError("ObjectFreed", "the record worker was ended with terminate() before this job finished; start another with createRecordWorker() and run the job again"));
+    cleanup();
+  };
   const pump = async () => {
     try {
       input ??= (source as ReadableStream<Uint8Array>).getReader();
@@ -428,12 +459,10 @@ function startJob(
   );
 
   const begin = () => {
-    if (signal?.aborted) {
-      fail(signal.reason);
-      cleanup();
-      return;
-    }
-    signal?.addEventListener("abort", onAbort);
+    // Failed while it waited for the worker (aborted, cancelled, the worker
+    // ended): never started, so the worker goes on to the next job.
+    if (finished) return;
+    begun = true;
     worker.addEventListener("message", onMessage);
     worker.addEventListener("error", onError);
     started = performance.now();
@@ -441,6 +470,13 @@ function startJob(
     send(start);
     start.key.fill(0);
   };
+  if (signal?.aborted) {
+    fail(signal.reason);
+    cleanup();
+    return { output, done };
+  }
+  signal?.addEventListener("abort", onAbort);
+  ours?.jobs.add(terminated);
   if (own) {
     begin();
   } else {

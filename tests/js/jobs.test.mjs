@@ -91,3 +91,30 @@ test("a late 'aborted' of a job given up does not end the next job on the same w
   assert.equal(result.bytesOut, 2);
   assert.equal(worker.terminated, false, "a caller's worker is left running");
 });
+
+test('a job cancelled or aborted while queued behind another never reaches the worker, and fails at once', async () => {
+  const worker = new ScriptedWorker();
+  const key = ehr.generateRecordKey();
+  const first = ehr.encryptInWorker(new Blob([new Uint8Array(10)]), { key, associatedData: ad, worker });
+  const s1 = await worker.started();
+  const cancelled = ehr.encryptInWorker(new Blob([new Uint8Array(10)]), { key, associatedData: ad, worker });
+  const ac = new AbortController();
+  const aborted = ehr.encryptInWorker(new Blob([new Uint8Array(10)]), { key, associatedData: ad, worker, signal: ac.signal });
+  await cancelled.output.cancel();
+  const reason = new Error('changed my mind');
+  ac.abort(reason);
+  await within(assert.rejects(cancelled.done, (e) => e.name === 'AbortError'), 500, 'the cancelled job');
+  await within(assert.rejects(aborted.done, (e) => e === reason), 500, 'the aborted job');
+  const third = ehr.encryptInWorker(new Blob([new Uint8Array(10)]), { key, associatedData: ad, worker });
+  const output = readAll(third.output);
+  const firstOut = readAll(first.output);
+  worker.answer({ job: s1.job, t: 'done', hash: new Uint8Array(32), bytesIn: 10, bytesOut: 0, hashThread: false });
+  await firstOut;
+  await first.done;
+  const s3 = await worker.started(s1.job);
+  assert.deepEqual(worker.sent.filter((m) => m.t === 'start').map((m) => m.job), [s1.job, s3.job], 'only the first and the third started');
+  assert.ok(worker.sent.every((m) => m.job === s1.job || m.job === s3.job), 'nothing of the two given-up jobs reached the worker');
+  worker.answer({ job: s3.job, t: 'done', hash: new Uint8Array(32).fill(3), bytesIn: 10, bytesOut: 0, hashThread: false });
+  await within(output, 2000, "the third job's output");
+  assert.deepEqual((await third.done).hash, new Uint8Array(32).fill(3));
+});

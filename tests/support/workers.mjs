@@ -249,6 +249,34 @@ export function workerCases(ehr, { workerUrl } = {}) {
   });
 
   cases.push({
+    name: 'worker: terminate() of a createRecordWorker worker fails its running and queued jobs with ObjectFreed, and later jobs at once',
+    async run() {
+      const worker = ehr.createRecordWorker();
+      const data = pattern(16 * MiB, 13);
+      const key = ehr.generateRecordKey();
+      const running = ehr.encryptInWorker(new Blob([data]), { key, associatedData: ad, worker });
+      const queued = ehr.encryptInWorker(new Blob([data]), { key, associatedData: ad, worker });
+      const reader = running.output.getReader();
+      await reader.read();
+      worker.terminate();
+      for (const [what, e] of [
+        ['the running job', await failure(running.done)],
+        ['its output', await failure(reader.read())],
+        ['the queued job', await failure(queued.done)],
+      ]) {
+        check(e instanceof ehr.EhrchainError && e.code === 'ObjectFreed', `${what}: ObjectFreed, got ${e && e.code}`);
+      }
+      let code = 'ok';
+      try {
+        ehr.encryptInWorker(new Blob([data]), { key, associatedData: ad, worker });
+      } catch (e) {
+        code = e.code;
+      }
+      check(code === 'ObjectFreed', `a job on the ended worker: ObjectFreed, got ${code}`);
+    },
+  });
+
+  cases.push({
     name: 'worker: bad arguments are refused with their codes before any worker starts',
     async run() {
       const key = ehr.generateRecordKey();
