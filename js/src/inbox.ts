@@ -39,7 +39,11 @@ export interface InboxScanOptions {
    * holds a copy of the protocol key for the scan, wiped when it ends.
    */
   readonly workers?: number;
-  /** Stops the scan: the iterator throws `signal.reason` at its next step. */
+  /**
+   * Stops the scan: the iterator throws `signal.reason` at once, even while
+   * a request to the provider or the workers is pending (its answer is
+   * dropped).
+   */
   readonly signal?: AbortSignal;
 }
 
@@ -83,6 +87,30 @@ function rangeTooLarge(e: unknown): boolean {
   const err = e as { code?: unknown; message?: unknown };
   const message = typeof err?.message === "string" ? err.message : "";
   return err?.code === -32005 || /more than \d+ results|too many|range|limit exceeded|response size/i.test(message);
+}
+
+/**
+ * `work`, or `signal.reason` as soon as the signal aborts: a provider's
+ * request cannot be cancelled (EIP-1193 has no signal), so an abort stops
+ * the wait, and whatever `work` comes to is dropped.
+ */
+function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(value);
+      },
+      (e: unknown) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    );
+  });
 }
 
 /** Bytes per log in `siftAuthorisations`' output. */
@@ -209,7 +237,7 @@ export async function* scanInbox(protocolKey: Key, opts: InboxScanOptions): Asyn
     }
   };
   let toBlock = int(o.toBlock, "toBlock", undefined);
-  if (toBlock === undefined) toBlock = Number(BigInt((await call("eth_blockNumber", [])) as string));
+  if (toBlock === undefined) toBlock = Number(BigInt((await unlessAborted(call("eth_blockNumber", []), signal)) as string));
   const topic = authorisedTopic();
 
   // One page of logs; a range the provider finds too large is halved.
@@ -251,15 +279,14 @@ export async function* scanInbox(protocolKey: Key, opts: InboxScanOptions): Asyn
     next?.catch(() => {});
     while (next !== undefined) {
       signal?.throwIfAborted();
-      const { logs, to } = await next;
-      signal?.throwIfAborted();
+      const { logs, to } = await unlessAborted(next, signal);
       // The next page is fetched while this one is tested.
       next = to < toBlock ? fetchPage(to + 1) : undefined;
       next?.catch(() => {});
       // The view tags are tested in the workers (or here), only the
       // candidates decoded in full and checked here.
       const sifted = siftAuthorisations(registry, logs);
-      const candidates = pool ? await pool.candidates(sifted) : scanTagCandidates(scanner, sifted);
+      const candidates = pool ? await unlessAborted(pool.candidates(sifted), signal) : scanTagCandidates(scanner, sifted);
       const found = foundAmong(scanner, registry, logs, candidates);
       events += logs.length;
       for (const authorisation of found) {

@@ -116,6 +116,28 @@ test('a failing provider is Rpc; an aborted signal stops the scan with its reaso
   }
 });
 
+test('an abort stops a scan at once while the provider has not answered', async () => {
+  for (const hangs of ['eth_blockNumber', 'eth_getLogs']) {
+    let asked;
+    const asking = new Promise((r) => { asked = r; });
+    const slow = {
+      request: (q) => {
+        if (q.method !== hangs) return provider.request(q);
+        asked();
+        return new Promise(() => {}); // never answers
+      },
+    };
+    const ac = new AbortController();
+    const it = ehr.scanInbox(world.doctor, { registry: world.registry, provider: slow, fromBlock: world.deployBlock, signal: ac.signal });
+    const step = it.next();
+    await asking;
+    const reason = new Error(`the doctor closed the inbox during ${hangs}`);
+    ac.abort(reason);
+    const late = new Promise((_, reject) => setTimeout(() => reject(new Error(`still waiting on ${hangs} 1 s after the abort`)), 1000));
+    await assert.rejects(Promise.race([step, late]), (e) => e === reason);
+  }
+});
+
 test('bad options are InvalidArgument', async () => {
   for (const [what, opts] of [
     ['unknown option', { registry: world.registry, provider, fromblock: 1 }],
