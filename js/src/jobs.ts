@@ -219,6 +219,16 @@ function pairHashWorker(worker: Worker): Worker | undefined {
   return helper;
 }
 
+/** A job that failed before it started: `output` errors and `done` rejects with `error`. */
+function failedJob(error: unknown): RecordJob {
+  const done = Promise.reject(error);
+  done.catch(() => {});
+  const output = new ReadableStream<Uint8Array>({
+    start: (controller) => controller.error(error),
+  });
+  return { output, done };
+}
+
 /** A bytes-like option (`key`, `expectedHash`): a copy, read by the core's one hex rule. */
 function bytesArg(value: unknown, what: "key" | "expectedHash"): Uint8Array {
   if (value instanceof Uint8Array) return value.slice();
@@ -264,17 +274,22 @@ function startJob(
     credit: CREDIT,
   };
   const own = o.worker === undefined;
+  const ours = own ? undefined : kept.get(o.worker as Worker);
+  if (ours?.ended) {
+    start.key.fill(0);
+    throw new EhrchainError("ObjectFreed", "option worker was ended with terminate(); start another with createRecordWorker()");
+  }
+  if (signal?.aborted) {
+    // Already aborted: no worker is started for it.
+    start.key.fill(0);
+    return failedJob(signal.reason);
+  }
   const worker = own ? newRecordWorker() : (o.worker as Worker);
   // The hash worker, started here beside the record worker (hashthread.ts):
   // one for this job's own worker, or one for the life of a worker of
   // createRecordWorker (the pairing reaches it before this job's start).
   // A worker the caller made itself hashes inline.
   const helper = own && threaded(start) ? pairHashWorker(worker) : undefined;
-  const ours = own ? undefined : kept.get(worker);
-  if (ours?.ended) {
-    start.key.fill(0);
-    throw new EhrchainError("ObjectFreed", "option worker was ended with terminate(); start another with createRecordWorker()");
-  }
   if (ours !== undefined && !ours.paired && threaded(start)) {
     ours.paired = true;
     ours.helper = pairHashWorker(worker);
@@ -470,11 +485,6 @@ function startJob(
     send(start);
     start.key.fill(0);
   };
-  if (signal?.aborted) {
-    fail(signal.reason);
-    cleanup();
-    return { output, done };
-  }
   signal?.addEventListener("abort", onAbort);
   ours?.jobs.add(terminated);
   if (own) {

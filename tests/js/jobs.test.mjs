@@ -92,6 +92,18 @@ test("a late 'aborted' of a job given up does not end the next job on the same w
   assert.equal(worker.terminated, false, "a caller's worker is left running");
 });
 
+test('a job whose signal is already aborted fails at once and sends the worker nothing', async () => {
+  const worker = new ScriptedWorker();
+  const reason = new Error('aborted before it began');
+  const job = ehr.encryptInWorker(new Blob([new Uint8Array(10)]), {
+    key: ehr.generateRecordKey(), associatedData: ad, worker, signal: AbortSignal.abort(reason),
+  });
+  await assert.rejects(job.done, (e) => e === reason);
+  await assert.rejects(job.output.getReader().read(), (e) => e === reason);
+  await sleep(20);
+  assert.deepEqual(worker.sent, []);
+});
+
 test('a job cancelled or aborted while queued behind another never reaches the worker, and fails at once', async () => {
   const worker = new ScriptedWorker();
   const key = ehr.generateRecordKey();

@@ -199,6 +199,7 @@ export function workerCases(ehr, { workerUrl } = {}) {
         // Already aborted: refused before starting.
         const early = ehr.encryptInWorker(new Blob([data]), { key: ehr.generateRecordKey(), associatedData: ad, signal: AbortSignal.abort(reason) });
         check((await failure(early.done)) === reason, 'an aborted signal fails at once');
+        check((await failure(early.output.getReader().read())) === reason, 'its output errors with the reason');
         // Two jobs queued on one worker both run, one after the other.
         const small = pattern(300_000, 6);
         const key = ehr.generateRecordKey();
