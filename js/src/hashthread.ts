@@ -36,11 +36,6 @@ export type FromHashWorker =
   | { readonly t: "hash-digest"; readonly s: number; readonly hash: Uint8Array }
   | { readonly t: "hash-error"; readonly s: number; readonly message: string };
 
-/** @internal Whether a message is for the hash worker. */
-export function isHashMessage(m: { readonly t: string }): m is ToHashWorker {
-  return m.t.startsWith("hash-");
-}
-
 /**
  * Bytes sent to the hash worker and not yet hashed, at most: enough to keep
  * it busy while the next segments are sealed, little enough to keep memory
@@ -72,7 +67,7 @@ export interface HashThread {
   drop(): void;
 }
 
-/** Where hash messages go: the hash worker itself, or a port to it. */
+/** Where hash messages go: the port between a record worker and its hash worker. */
 interface Endpoint {
   postMessage(message: unknown, transfer?: Transferable[]): void;
 }
@@ -104,7 +99,7 @@ const THREAD_MIN_SEGMENTS = 8;
  * start: the job then hashes inline.
  */
 export class HashWorker {
-  #endpoint: Endpoint | undefined;
+  #port: MessagePort | undefined;
   #ready: Promise<boolean> | undefined;
   #failed: (() => void) | undefined;
   #streams = 0;
@@ -117,8 +112,7 @@ export class HashWorker {
       port.close();
       return;
     }
-    this.#ready = this.#connect(port, port, () => port.close());
-    port.start();
+    this.#ready = this.#connect(port);
   }
 
   /**
@@ -135,18 +129,14 @@ export class HashWorker {
   async stream(): Promise<HashThread | undefined> {
     if (this.#ready === undefined || !(await this.#ready)) return undefined;
     const s = (this.#streams += 1);
-    const stream = new Stream(this.#endpoint!, s, this.#pool, () => this.#waiting.delete(s));
+    const stream = new Stream(this.#port!, s, this.#pool, () => this.#waiting.delete(s));
     this.#waiting.set(s, stream);
     return stream;
   }
 
-  /** Says hello on `endpoint`; resolves whether the hash worker answered, within READY_MS. */
-  #connect(
-    endpoint: Endpoint,
-    events: { addEventListener(type: "message", l: (e: MessageEvent<FromHashWorker>) => void): void },
-    end: () => void,
-  ): Promise<boolean> {
-    this.#endpoint = endpoint;
+  /** Says hello on `port`; resolves whether the hash worker answered, within READY_MS (else closes it). */
+  #connect(port: MessagePort): Promise<boolean> {
+    this.#port = port;
     return new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => settle(false), READY_MS);
       let settled = false;
@@ -154,17 +144,18 @@ export class HashWorker {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
-        if (!ok) end();
+        if (!ok) port.close();
         resolve(ok);
       };
       this.#failed = () => settle(false);
-      events.addEventListener("message", (e) => {
+      port.addEventListener("message", (e: MessageEvent<FromHashWorker>) => {
         const m = e.data;
         if (m.t === "hash-ready") settle(true);
         else this.#waiting.get(m.s)?.answer(m);
       });
+      port.start();
       const hello: ToHashWorker = { t: "hash-hello" };
-      endpoint.postMessage(hello);
+      port.postMessage(hello);
     });
   }
 }
@@ -259,15 +250,16 @@ class Stream implements HashThread {
 }
 
 /**
- * @internal The hash worker's side: one `StreamHash` per stream, fed in the
- * order the pieces arrive; `ready` is the package's wasm being instantiated.
+ * @internal The hash worker's side, answering on `port`: one `StreamHash`
+ * per stream, fed in the order the pieces arrive; `ready` is the package's
+ * wasm being instantiated.
  */
-export function serveHashes(scope: Endpoint, ready: Promise<unknown>): (m: ToHashWorker) => void {
+export function serveHashes(port: Endpoint, ready: Promise<unknown>): (m: ToHashWorker) => void {
   const streams = new Map<number, glue.StreamHash>();
   let queue = Promise.resolve();
   const handle = (m: ToHashWorker) => {
     if (m.t === "hash-hello") {
-      scope.postMessage({ t: "hash-ready" } satisfies FromHashWorker);
+      port.postMessage({ t: "hash-ready" } satisfies FromHashWorker);
       return;
     }
     let hash = streams.get(m.s);
@@ -279,13 +271,13 @@ export function serveHashes(scope: Endpoint, ready: Promise<unknown>): (m: ToHas
         }
         hash.update(m.chunk);
         const buffer = m.chunk.buffer as ArrayBuffer;
-        scope.postMessage({ t: "hash-ack", s: m.s, bytes: m.chunk.length, buffer } satisfies FromHashWorker, [buffer]);
+        port.postMessage({ t: "hash-ack", s: m.s, bytes: m.chunk.length, buffer } satisfies FromHashWorker, [buffer]);
       } else if (m.t === "hash-end") {
         streams.delete(m.s);
         const digest = hash ?? new glue.StreamHash();
         const out = new Uint8Array(digest.finish());
         digest.free();
-        scope.postMessage({ t: "hash-digest", s: m.s, hash: out } satisfies FromHashWorker, [out.buffer]);
+        port.postMessage({ t: "hash-digest", s: m.s, hash: out } satisfies FromHashWorker, [out.buffer]);
       } else {
         streams.delete(m.s);
         hash?.free();
@@ -293,7 +285,7 @@ export function serveHashes(scope: Endpoint, ready: Promise<unknown>): (m: ToHas
     } catch (e) {
       streams.delete(m.s);
       hash?.free();
-      scope.postMessage({ t: "hash-error", s: m.s, message: String((e as Error)?.message ?? e) } satisfies FromHashWorker);
+      port.postMessage({ t: "hash-error", s: m.s, message: String((e as Error)?.message ?? e) } satisfies FromHashWorker);
     }
   };
   // In order, once the wasm is there.

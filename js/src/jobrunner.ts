@@ -10,13 +10,13 @@ import { transferable, type FromScanWorker, type FromWorker, type JobMessage, ty
 import { Key } from "./keys.js";
 import { Scanner } from "./grants.js";
 import { scanTagCandidates } from "./registry.js";
-import { HashWorker, isHashMessage, serveHashes, threaded, type FromHashWorker, type HashThread, type ToHashWorker } from "./hashthread.js";
+import { HashWorker, serveHashes, threaded, type HashThread, type ToHashWorker } from "./hashthread.js";
 import { BufferPool, blobPieces } from "./blobsource.js";
 
 /** @internal What a worker global offers (typed here so the package needs no WebWorker lib). */
 export interface WorkerScope {
-  postMessage(message: FromWorker | FromScanWorker | FromHashWorker, transfer?: Transferable[]): void;
-  addEventListener(type: "message", listener: (e: MessageEvent<ToWorker | ToScanWorker | ToHashWorker>) => void): void;
+  postMessage(message: FromWorker | FromScanWorker, transfer?: Transferable[]): void;
+  addEventListener(type: "message", listener: (e: MessageEvent<ToWorker | ToScanWorker>) => void): void;
 }
 
 /** Tink's default segment size, the package's default. */
@@ -230,9 +230,8 @@ class Job {
 export function serve(scope: WorkerScope, ready: Promise<unknown>): void {
   let current: Job | undefined;
   const queue: JobStart[] = [];
-  // This worker's hash worker (for its jobs), and its service as one (for its parent's).
+  // This worker's hash worker, for its jobs (the page pairs it: "pair-hash").
   const hashes = new HashWorker();
-  const hashing = serveHashes(scope, ready);
   const next = async (): Promise<void> => {
     if (current !== undefined) return;
     const start = queue.shift();
@@ -283,10 +282,6 @@ export function serve(scope: WorkerScope, ready: Promise<unknown>): void {
   let scans = Promise.resolve();
   scope.addEventListener("message", (e) => {
     const m = e.data;
-    if (isHashMessage(m)) {
-      hashing(m);
-      return;
-    }
     if (m.t === "pair-hash") {
       hashes.adopt(m.port);
       return;

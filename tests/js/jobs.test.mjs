@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadPackage, sleep } from '../support/helpers.mjs';
+import { collect } from '../support/isomorphic.mjs';
 
 const ehr = loadPackage();
 const ad = new TextEncoder().encode('ehrchain jobs test');
@@ -40,12 +41,6 @@ function within(p, ms, what) {
   return Promise.race([p, sleep(ms).then(() => { throw new Error(`${what} did not settle in ${ms} ms`); })]);
 }
 
-async function readAll(stream) {
-  const parts = [];
-  for await (const c of stream) parts.push(...c);
-  return Uint8Array.from(parts);
-}
-
 test('every message a job sends its worker carries the job number of its start', async () => {
   const worker = new ScriptedWorker();
   const job = ehr.encryptInWorker(new Blob([new Uint8Array(10)]), { key: ehr.generateRecordKey(), associatedData: ad, worker });
@@ -78,7 +73,7 @@ test("a late 'aborted' of a job given up does not end the next job on the same w
   const second = ehr.encryptInWorker(new Blob([new Uint8Array(10)]), { key: ehr.generateRecordKey(), associatedData: ad, worker });
   const s2 = await worker.started(s1.job);
   assert.notEqual(s2.job, s1.job);
-  const output = readAll(second.output);
+  const output = collect(second.output);
   // Then the first job's answer arrives, and messages about no job at all.
   worker.answer({ job: s1.job, t: 'aborted' });
   worker.answer({ job: s1.job, t: 'error', code: 'EngineFailed', message: 'late' });
@@ -118,8 +113,8 @@ test('a job cancelled or aborted while queued behind another never reaches the w
   await within(assert.rejects(cancelled.done, (e) => e.name === 'AbortError'), 500, 'the cancelled job');
   await within(assert.rejects(aborted.done, (e) => e === reason), 500, 'the aborted job');
   const third = ehr.encryptInWorker(new Blob([new Uint8Array(10)]), { key, associatedData: ad, worker });
-  const output = readAll(third.output);
-  const firstOut = readAll(first.output);
+  const output = collect(third.output);
+  const firstOut = collect(first.output);
   worker.answer({ job: s1.job, t: 'done', hash: new Uint8Array(32), bytesIn: 10, bytesOut: 0, hashThread: false });
   await firstOut;
   await first.done;
